@@ -1,0 +1,254 @@
+/**
+ * Stage 2: YAML text → raw tree + source map. YAML 1.2 core schema (as Compose's go-yaml v3 reads it),
+ * anchors, aliases and `<<` merge keys, duplicate keys rejected, alias expansion bounded, and the
+ * `!reset` / `!override` tags recorded for the merge stage.
+ */
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+  type Node as YamlNode,
+} from "yaml";
+import { LoadError, type Location } from "../errors.js";
+import { SourceMap } from "./source-map.js";
+import { formatPath, type Mapping, type Node, type Path } from "./tree.js";
+
+/** A compose file larger than this is refused before parsing: real files are a few hundred KiB. */
+export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+/**
+ * Nodes visited while building the tree, aliases expanded. A 500-service file visits ~50k; a
+ * "billion laughs" file would visit billions, so it stops here with a clear error instead.
+ */
+export const MAX_NODE_VISITS = 2_000_000;
+/** Nesting deeper than this is refused (guards the recursive walk's stack). */
+export const MAX_DEPTH = 500;
+
+export interface ParsedDocument {
+  /** The file as the user named it (for messages). */
+  readonly file: string;
+  readonly tree: Mapping;
+  readonly sources: SourceMap;
+  /**
+   * Paths tagged `!reset` or `!override`: the merge stage drops what earlier files put there
+   * before merging this document. `!reset` nodes are also removed from `tree`.
+   */
+  readonly resetPaths: readonly Path[];
+}
+
+/** Bytes of a file → text: UTF-8 (a BOM is dropped), or UTF-16 with a BOM, as go-yaml accepts. */
+export function decodeSource(bytes: Uint8Array, file: string): string {
+  if (bytes.length > MAX_FILE_BYTES) {
+    throw new LoadError(`file is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`, { file, line: 1, col: 1 });
+  }
+  let encoding = "utf-8";
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) encoding = "utf-16le";
+  else if (bytes[0] === 0xfe && bytes[1] === 0xff) encoding = "utf-16be";
+  let text: string;
+  try {
+    text = new TextDecoder(encoding, { fatal: true }).decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    throw new LoadError("file is not valid UTF-8", locate(bytes, offset, file));
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Parse every YAML document of a file. An empty file (or one of only comments) yields none. */
+export function parseYaml(text: string, file: string): ParsedDocument[] {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, {
+    version: "1.2",
+    merge: true,
+    uniqueKeys: false, // checked in the walk, where the message can name the key and both lines
+    lineCounter,
+    prettyErrors: false,
+    keepSourceTokens: false,
+  });
+  const list = Array.isArray(docs) ? docs : [];
+  const at = (offset: number): Location => {
+    const pos = lineCounter.linePos(offset);
+    return { file, line: pos.line, col: pos.col };
+  };
+  const out: ParsedDocument[] = [];
+  for (const doc of list) {
+    const first = doc.errors[0];
+    if (first) throw new LoadError(syntaxMessage(first.code, first.message), at(first.pos[0]));
+    if (doc.contents === null) continue; // empty document
+    out.push(buildDocument(doc, file, at));
+  }
+  return out;
+}
+
+function buildDocument(doc: Document, file: string, at: (offset: number) => Location): ParsedDocument {
+  const sources = new SourceMap();
+  const resetPaths: Path[] = [];
+  let visits = 0;
+  let sawAlias = false;
+
+  const startOf = (node: YamlNode): Location => at(node.range?.[0] ?? 0);
+
+  const walk = (node: YamlNode | null, path: Path, depth: number, viaAlias: boolean): Node | typeof RESET => {
+    if (++visits > MAX_NODE_VISITS) {
+      throw new LoadError(
+        sawAlias
+          ? `excessive aliasing: expanding anchors and aliases needs more than ${MAX_NODE_VISITS} nodes`
+          : `document is too large: more than ${MAX_NODE_VISITS} nodes`,
+        node ? startOf(node) : { file, line: 1, col: 1 },
+      );
+    }
+    if (depth > MAX_DEPTH) {
+      throw new LoadError(`nesting is deeper than ${MAX_DEPTH} levels`, node ? startOf(node) : undefined);
+    }
+    if (node === null) return null;
+    if (isAlias(node)) {
+      sawAlias = true;
+      const target = node.resolve(doc);
+      if (!target) throw new LoadError(`unknown alias *${node.source}`, startOf(node));
+      return walk(target, path, depth + 1, true);
+    }
+    // An alias's copy keeps the anchor's locations, which already exist under the anchor's own path.
+    if (!viaAlias || !sources.has(path)) sources.set(path, startOf(node), undefined);
+
+    const tag = node.tag;
+    if (tag === "!reset" && !viaAlias) {
+      resetPaths.push(path);
+      return RESET;
+    }
+    if (tag === "!override" && !viaAlias) resetPaths.push(path);
+    else if (tag !== undefined && tag.startsWith("!") && !tag.startsWith("tag:yaml.org,2002:")) {
+      if (tag !== "!reset" && tag !== "!override") {
+        throw new LoadError(`unknown YAML tag ${tag}`, startOf(node), formatPath(path));
+      }
+    }
+
+    if (isScalar(node)) return scalarValue(node.value, path, startOf(node));
+    if (isSeq(node)) {
+      const items: Node[] = [];
+      node.items.forEach((item, index) => {
+        const value = walk(item as YamlNode | null, [...path, index], depth + 1, viaAlias);
+        if (value !== RESET) items.push(value);
+      });
+      return items;
+    }
+    if (isMap(node)) {
+      const result: Mapping = {};
+      const explicitLines = new Map<string, number>();
+      const merged: Mapping[] = [];
+      for (const pair of node.items) {
+        const keyNode = pair.key as YamlNode | null;
+        if (keyNode && isScalar(keyNode) && typeof keyNode.value === "symbol") {
+          // `<<: *anchor` or `<<: [*a, *b]`: keys already present win; earlier sources win over later.
+          const source = walk(pair.value as YamlNode | null, path, depth + 1, true);
+          const sourcesList = Array.isArray(source) ? source : [source];
+          for (const item of sourcesList) {
+            if (item === null || typeof item !== "object" || Array.isArray(item)) {
+              throw new LoadError("a merge key (<<) needs a mapping or a list of mappings", startOf(keyNode));
+            }
+            merged.push(item);
+          }
+          continue;
+        }
+        const key = mappingKey(keyNode, path, keyNode ? startOf(keyNode) : startOf(node));
+        const keyLocation = keyNode ? startOf(keyNode) : startOf(node);
+        const firstLine = explicitLines.get(key);
+        if (firstLine !== undefined) {
+          throw new LoadError(
+            `mapping key "${key}" already defined at line ${firstLine}`,
+            keyLocation,
+            formatPath(path),
+          );
+        }
+        explicitLines.set(key, keyLocation.line);
+        const childPath = [...path, key];
+        const valueNode = pair.value as YamlNode | null;
+        const value = walk(valueNode, childPath, depth + 1, viaAlias);
+        if (!viaAlias || !sources.has(childPath)) {
+          sources.set(childPath, valueNode ? startOf(valueNode) : keyLocation, keyLocation);
+        }
+        if (value !== RESET) result[key] = value;
+      }
+      for (const source of merged) {
+        for (const [key, value] of Object.entries(source)) {
+          if (!Object.hasOwn(result, key) && !explicitLines.has(key)) result[key] = value;
+        }
+      }
+      return result;
+    }
+    throw new LoadError("unsupported YAML node", startOf(node));
+  };
+
+  const root = walk(doc.contents as YamlNode, [], 0, false);
+  if (root === null || root === RESET || typeof root !== "object" || Array.isArray(root)) {
+    throw new LoadError(
+      "top-level object must be a mapping",
+      doc.contents ? startOf(doc.contents as YamlNode) : { file, line: 1, col: 1 },
+    );
+  }
+  return { file, tree: root, sources, resetPaths };
+}
+
+const RESET = Symbol("reset");
+
+function scalarValue(value: unknown, path: Path, location: Location): Node {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") return value;
+  if (typeof value === "bigint") return Number(value);
+  throw new LoadError(`unsupported YAML value`, location, formatPath(path));
+}
+
+/** Compose keys are strings; a number or boolean as a key is an error, as go-yaml's decoder reports. */
+function mappingKey(keyNode: YamlNode | null, path: Path, location: Location): string {
+  if (keyNode && isScalar(keyNode) && typeof keyNode.value === "string") return keyNode.value;
+  const shown = keyNode && isScalar(keyNode) ? String(keyNode.value) : "a collection";
+  const where = path.length === 0 ? "at top level" : `in ${formatPath(path)}`;
+  throw new LoadError(`non-string key ${where}: ${shown}`, location);
+}
+
+const SYNTAX_MESSAGES: Record<string, string> = {
+  TAB_AS_INDENT: "found a tab character where indentation is expected (YAML allows only spaces)",
+  MISSING_CHAR: "a quote or bracket is not closed",
+  BAD_INDENT: "bad indentation",
+  BLOCK_IN_FLOW: "block collection cannot be used inside a flow collection",
+  MULTIPLE_DOCS: "more than one document in a stream where one was expected",
+  BAD_ALIAS: "an alias names no anchor defined before it",
+  DUPLICATE_KEY: "duplicate mapping key",
+  UNEXPECTED_TOKEN: "unexpected token",
+};
+
+function syntaxMessage(code: string, message: string): string {
+  const firstLine = message.split("\n")[0] ?? message;
+  const known = SYNTAX_MESSAGES[code];
+  return known ? `invalid YAML: ${known}` : `invalid YAML: ${firstLine.replace(/ at line \d+, column \d+:?$/, "")}`;
+}
+
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let low = 0;
+  let high = bytes.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    try {
+      // A fresh decoder each probe: streaming state must not carry between prefixes.
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, mid + 1), { stream: true });
+      low = mid + 1;
+    } catch {
+      high = mid;
+    }
+  }
+  return low;
+}
+
+function locate(bytes: Uint8Array, offset: number, file: string): Location {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < bytes.length; i++) {
+    if (bytes[i] === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { file, line, col: offset - lineStart + 1 };
+}

@@ -1,0 +1,69 @@
+/**
+ * The raw compose tree as the loader stages see it: plain JSON-like values with string keys.
+ * Stages before normalize work on this shape; normalize turns it into the typed model.
+ */
+
+export type Scalar = string | number | boolean | null;
+export type Node = Scalar | Node[] | Mapping;
+export interface Mapping {
+  [key: string]: Node;
+}
+
+/** A path into the tree: mapping keys and sequence indices. */
+export type Path = readonly (string | number)[];
+
+export function isMapping(value: unknown): value is Mapping {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function isSequence(value: unknown): value is Node[] {
+  return Array.isArray(value);
+}
+
+/** `["services", "web", "ports", 1]` → `services.web.ports[1]`, the form every error message uses. */
+export function formatPath(path: Path): string {
+  let out = "";
+  for (const segment of path) {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else out += out === "" ? segment : `.${segment}`;
+  }
+  return out;
+}
+
+/** Deep copy, so a stage never mutates the tree it was given. */
+export function cloneNode<T extends Node>(node: T): T {
+  return structuredClone(node);
+}
+
+/** Read a value at a path, or undefined when any step is missing. */
+export function getAt(root: Node, path: Path): Node | undefined {
+  let current: Node | undefined = root;
+  for (const segment of path) {
+    if (typeof segment === "number") {
+      if (!isSequence(current)) return undefined;
+      current = current[segment];
+    } else {
+      if (!isMapping(current)) return undefined;
+      current = Object.hasOwn(current, segment) ? current[segment] : undefined;
+    }
+  }
+  return current;
+}
+
+/** A short, readable rendering of a value for error messages (`"80:80:80"`, `[a, b]`). */
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value === null || value === undefined) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return String(value);
+}
+
+/** The type name people read in errors, as Compose phrases it. */
+export function typeName(value: unknown): string {
+  if (value === null || value === undefined) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "object") return "mapping";
+  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+  return typeof value;
+}
