@@ -38,21 +38,14 @@ export class LoadError extends BerthError {
   /** Dotted path into the model, e.g. `services.web.ports[1]`; empty when the error is about a whole file. */
   readonly path: string;
 
-  constructor(
-    message: string,
-    location?: Location,
-    path = "",
-    options: BerthErrorOptions = {},
-  ) {
+  constructor(message: string, location?: Location, path = "", options: BerthErrorOptions = {}) {
     super(message, options);
     this.location = location;
     this.path = path;
   }
 
   override describe(): string {
-    const place = this.location
-      ? `${this.location.file}:${this.location.line}:${this.location.col}: `
-      : "";
+    const place = this.location ? `${this.location.file}:${this.location.line}:${this.location.col}: ` : "";
     const path = this.path ? `${this.path}: ` : "";
     return `${place}${path}${this.message}`;
   }
@@ -69,9 +62,7 @@ export class GraphError extends BerthError {
   }
 
   override describe(): string {
-    const place = this.location
-      ? `${this.location.file}:${this.location.line}:${this.location.col}: `
-      : "";
+    const place = this.location ? `${this.location.file}:${this.location.line}:${this.location.col}: ` : "";
     return `${place}${this.message}`;
   }
 }

@@ -4,6 +4,7 @@
  * `!reset` / `!override` tags recorded for the merge stage.
  */
 import {
+  visit,
   isAlias,
   isMap,
   isScalar,
@@ -23,7 +24,7 @@ export const MAX_FILE_BYTES = 8 * 1024 * 1024;
  * Nodes visited while building the tree, aliases expanded. A 500-service file visits ~50k; a
  * "billion laughs" file would visit billions, so it stops here with a clear error instead.
  */
-export const MAX_NODE_VISITS = 2_000_000;
+export const MAX_NODE_VISITS = 1_000_000;
 /** Nesting deeper than this is refused (guards the recursive walk's stack). */
 export const MAX_DEPTH = 500;
 
@@ -90,6 +91,7 @@ function buildDocument(doc: Document, file: string, at: (offset: number) => Loca
   let sawAlias = false;
 
   const startOf = (node: YamlNode): Location => at(node.range?.[0] ?? 0);
+  const resolveAlias = anchorResolver(doc);
 
   const walk = (node: YamlNode | null, path: Path, depth: number, viaAlias: boolean): Node | typeof RESET => {
     if (++visits > MAX_NODE_VISITS) {
@@ -106,12 +108,12 @@ function buildDocument(doc: Document, file: string, at: (offset: number) => Loca
     if (node === null) return null;
     if (isAlias(node)) {
       sawAlias = true;
-      const target = node.resolve(doc);
+      const target = resolveAlias(node.source, node.range?.[0] ?? 0);
       if (!target) throw new LoadError(`unknown alias *${node.source}`, startOf(node));
       return walk(target, path, depth + 1, true);
     }
-    // An alias's copy keeps the anchor's locations, which already exist under the anchor's own path.
-    if (!viaAlias || !sources.has(path)) sources.set(path, startOf(node), undefined);
+    // Inside an alias's copy, locations fall back to the alias itself (its nearest recorded ancestor).
+    if (!viaAlias) sources.set(path, startOf(node), undefined);
 
     const tag = node.tag;
     if (tag === "!reset" && !viaAlias) {
@@ -166,9 +168,7 @@ function buildDocument(doc: Document, file: string, at: (offset: number) => Loca
         const childPath = [...path, key];
         const valueNode = pair.value as YamlNode | null;
         const value = walk(valueNode, childPath, depth + 1, viaAlias);
-        if (!viaAlias || !sources.has(childPath)) {
-          sources.set(childPath, valueNode ? startOf(valueNode) : keyLocation, keyLocation);
-        }
+        if (!viaAlias) sources.set(childPath, valueNode ? startOf(valueNode) : keyLocation, keyLocation);
         if (value !== RESET) result[key] = value;
       }
       for (const source of merged) {
@@ -192,6 +192,28 @@ function buildDocument(doc: Document, file: string, at: (offset: number) => Loca
 }
 
 const RESET = Symbol("reset");
+
+/**
+ * Alias → anchored node through one index built up front: the yaml library's own `resolve` searches
+ * the whole document per alias, which turns an alias-heavy file quadratic. An alias refers to the
+ * closest anchor of that name before it.
+ */
+function anchorResolver(doc: Document): (name: string, offset: number) => YamlNode | undefined {
+  const anchors = new Map<string, { offset: number; node: YamlNode }[]>();
+  visit(doc, (_key, node) => {
+    const anchored = node as YamlNode & { anchor?: string };
+    if (typeof anchored.anchor === "string" && anchored.anchor !== "") {
+      const list = anchors.get(anchored.anchor) ?? [];
+      list.push({ offset: anchored.range?.[0] ?? 0, node: anchored });
+      anchors.set(anchored.anchor, list);
+    }
+  });
+  return (name, offset) => {
+    let found: YamlNode | undefined;
+    for (const entry of anchors.get(name) ?? []) if (entry.offset < offset) found = entry.node;
+    return found;
+  };
+}
 
 function scalarValue(value: unknown, path: Path, location: Location): Node {
   if (value === null || typeof value === "string" || typeof value === "boolean") return value;
@@ -222,7 +244,9 @@ const SYNTAX_MESSAGES: Record<string, string> = {
 function syntaxMessage(code: string, message: string): string {
   const firstLine = message.split("\n")[0] ?? message;
   const known = SYNTAX_MESSAGES[code];
-  return known ? `invalid YAML: ${known}` : `invalid YAML: ${firstLine.replace(/ at line \d+, column \d+:?$/, "")}`;
+  return known
+    ? `invalid YAML: ${known}`
+    : `invalid YAML: ${firstLine.replace(/ at line \d+, column \d+:?$/, "")}`;
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): number {
@@ -238,6 +262,8 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
       high = mid;
     }
   }
+  // Report the start of the broken sequence, not the byte where decoding noticed it.
+  if (low > 0 && ((bytes[low - 1] ?? 0) & 0xc0) === 0xc0) return low - 1;
   return low;
 }
 

@@ -1,0 +1,36 @@
+/** Turns the global flags into LoadOptions: the one place the CLI meets the loader. */
+import { loadProject, type LoadedProject, type LoadOptions } from "../project/load.js";
+import type { GlobalOptions } from "./global-options.js";
+
+export async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export function warnToStderr(message: string): void {
+  process.stderr.write(`WARN[0000] ${message}\n`);
+}
+
+export function loadFromFlags(
+  globals: GlobalOptions,
+  extra: Partial<
+    Pick<
+      LoadOptions,
+      "services" | "skipInterpolation" | "skipNormalization" | "skipPathResolution" | "skipConsistency"
+    >
+  > = {},
+): Promise<LoadedProject> {
+  return loadProject({
+    cwd: process.cwd(),
+    files: globals.files,
+    projectName: globals.projectName,
+    projectDirectory: globals.projectDirectory,
+    envFiles: globals.envFiles,
+    profiles: globals.profiles,
+    env: process.env,
+    readStdin,
+    onWarning: warnToStderr,
+    ...extra,
+  });
+}

@@ -1,0 +1,262 @@
+/**
+ * The loader: runs the stages in a fixed order and hands on one typed Project.
+ *
+ *   discover → read + parse → interpolate → extends → include → merge   (per file, in -f order)
+ *   → validate → resolve paths → normalize → profiles → graph
+ *
+ * Pure apart from reading files: no engine is contacted here.
+ */
+import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { LoadError } from "../errors.js";
+import { buildGraph, type ServiceGraph } from "../graph/graph.js";
+import { discoverFiles, resolveProjectName, STDIN, type ComposeFileRef } from "./discover.js";
+import { makeLookup, readEnvFiles } from "./env.js";
+import { applyExtends } from "./extends.js";
+import { applyInclude } from "./include.js";
+import { interpolate } from "./interpolate.js";
+import { mergeDocuments } from "./merge.js";
+import type { Project } from "./model.js";
+import { normalize } from "./normalize.js";
+import { decodeSource, parseYaml, type ParsedDocument } from "./parse.js";
+import { resolveRelativePaths } from "./paths.js";
+import { activeServices, requestedProfiles } from "./profiles.js";
+import { SourceMap } from "./source-map.js";
+import type { Mapping } from "./tree.js";
+import { validate } from "./validate.js";
+
+export interface LoadOptions {
+  readonly cwd: string;
+  /** `-f` flags as given; empty means COMPOSE_FILE or the default names. */
+  readonly files?: readonly string[] | undefined;
+  readonly projectName?: string | undefined;
+  readonly projectDirectory?: string | undefined;
+  /** `--env-file` flags as given (relative to cwd); empty means `.env` in the project directory. */
+  readonly envFiles?: readonly string[] | undefined;
+  /** `--profile` flags; empty means COMPOSE_PROFILES. */
+  readonly profiles?: readonly string[] | undefined;
+  /** Services named on the command line: they must exist, and they enable their profiles. */
+  readonly services?: readonly string[] | undefined;
+  /** The shell environment; it wins over `.env` values. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly readStdin?: (() => Promise<Uint8Array>) | undefined;
+  readonly onWarning?: ((message: string) => void) | undefined;
+  readonly skipInterpolation?: boolean | undefined;
+  readonly skipPathResolution?: boolean | undefined;
+  readonly skipNormalization?: boolean | undefined;
+  readonly skipConsistency?: boolean | undefined;
+}
+
+export interface LoadedProject {
+  /** The active services only; profile-disabled ones are in `disabledServices`. */
+  readonly project: Project;
+  readonly disabledServices: Project["services"];
+  readonly graph: ServiceGraph;
+  readonly sources: SourceMap;
+  readonly files: readonly ComposeFileRef[];
+  /** The merged tree before normalization (what `config --no-normalize` prints). */
+  readonly merged: Mapping;
+}
+
+interface TreeWithSources {
+  readonly tree: Mapping;
+  readonly sources: SourceMap;
+}
+
+type Lookup = (name: string) => string | undefined;
+
+export async function loadProject(options: LoadOptions): Promise<LoadedProject> {
+  const shell = options.env;
+  const shellLookup: Lookup = (name) => shell[name];
+
+  // COMPOSE_* variables may come from .env too, so read it before looking for files.
+  const earlyDir = options.projectDirectory
+    ? path.resolve(options.cwd, options.projectDirectory)
+    : options.cwd;
+  const earlyEnv = await readProjectEnv(options, earlyDir, shellLookup, false);
+  const early = makeLookup(shell, earlyEnv);
+
+  const discovered = discoverFiles({
+    cwd: options.cwd,
+    files: options.files ?? [],
+    projectDirectory: options.projectDirectory,
+    env: early,
+    onWarning: options.onWarning,
+  });
+  const projectDirectory = discovered.projectDirectory;
+  const dotenv =
+    projectDirectory === earlyDir
+      ? earlyEnv
+      : await readProjectEnv(options, projectDirectory, shellLookup, false);
+  const lookup = makeLookup(shell, dotenv);
+
+  const context: PipelineContext = {
+    options,
+    lookup,
+    onWarning: options.onWarning ?? (() => undefined),
+  };
+  const merged = await loadFiles(discovered.files, projectDirectory, context, []);
+
+  if (Object.keys(merged.tree).length === 0) {
+    throw new LoadError("empty compose file", undefined, "", {
+      hint: `add a services: section to ${discovered.files[0]?.display ?? "compose.yaml"}`,
+    });
+  }
+  validate(merged.tree, merged.sources);
+
+  const fileName = typeof merged.tree["name"] === "string" ? merged.tree["name"] : undefined;
+  const projectName = resolveProjectName({
+    flag: options.projectName,
+    env: lookup,
+    fromFile: fileName,
+    projectDirectory,
+  });
+
+  const resolved = options.skipPathResolution
+    ? merged.tree
+    : resolveRelativePaths(merged.tree, projectDirectory);
+  const full = await normalize(resolved, {
+    projectName,
+    workingDir: projectDirectory,
+    sources: merged.sources,
+    lookup,
+    onWarning: context.onWarning,
+  });
+
+  for (const name of options.services ?? []) {
+    if (!Object.hasOwn(full.services, name)) throw new LoadError(`no such service: ${name}`);
+  }
+  const active = activeServices(full.services, {
+    profiles: requestedProfiles(options.profiles ?? [], lookup),
+    services: options.services ?? [],
+  });
+  const services: Record<string, Project["services"][string]> = {};
+  const disabledServices: Record<string, Project["services"][string]> = {};
+  for (const [name, service] of Object.entries(full.services)) {
+    (active.has(name) ? services : disabledServices)[name] = service;
+  }
+  const project: Project = { ...full, services };
+
+  const graph = buildGraph(options.skipConsistency ? {} : services, {
+    disabled: new Set(Object.keys(disabledServices)),
+    locate: (service, dependency) =>
+      merged.sources.keyAt(["services", service, "depends_on", dependency]) ??
+      merged.sources.keyAt(["services", service]),
+    onWarning: context.onWarning,
+  });
+
+  return {
+    project,
+    disabledServices,
+    graph,
+    sources: merged.sources,
+    files: discovered.files,
+    merged: merged.tree,
+  };
+}
+
+interface PipelineContext {
+  readonly options: LoadOptions;
+  readonly lookup: Lookup;
+  readonly onWarning: (message: string) => void;
+}
+
+/** `--env-file` flags (relative to cwd), else `.env` in `dir` when present. */
+async function readProjectEnv(
+  options: LoadOptions,
+  dir: string,
+  lookup: Lookup,
+  _required: boolean,
+): Promise<Map<string, string>> {
+  const flags = options.envFiles ?? [];
+  if (flags.length > 0)
+    return readEnvFiles(
+      flags.map((f) => path.resolve(options.cwd, f)),
+      lookup,
+    );
+  const candidate = path.join(dir, ".env");
+  return existsSync(candidate) ? readEnvFiles([candidate], lookup) : new Map();
+}
+
+/** Read, parse, interpolate, extend, include and merge a list of files, in order. */
+async function loadFiles(
+  files: readonly ComposeFileRef[],
+  workingDir: string,
+  context: PipelineContext,
+  chain: readonly string[],
+): Promise<TreeWithSources> {
+  let accumulated: TreeWithSources = { tree: {}, sources: new SourceMap() };
+  for (const file of files) {
+    for (const doc of await readDocuments(file, context)) {
+      const processed = await processDocument(doc, file, workingDir, context, chain);
+      accumulated = mergeDocuments(accumulated, { ...processed, resetPaths: doc.resetPaths });
+    }
+  }
+  return accumulated;
+}
+
+async function readDocuments(file: ComposeFileRef, context: PipelineContext): Promise<ParsedDocument[]> {
+  let bytes: Uint8Array;
+  if (file.path === STDIN) {
+    if (!context.options.readStdin)
+      throw new LoadError("reading a compose file from stdin is not possible here");
+    bytes = await context.options.readStdin();
+  } else {
+    try {
+      bytes = await readFile(file.path);
+    } catch (error) {
+      throw new LoadError(`cannot read ${file.display}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+    }
+  }
+  return parseYaml(decodeSource(bytes, file.display), file.display);
+}
+
+async function processDocument(
+  doc: ParsedDocument,
+  file: ComposeFileRef,
+  workingDir: string,
+  context: PipelineContext,
+  chain: readonly string[],
+): Promise<TreeWithSources> {
+  const interpolated = context.options.skipInterpolation
+    ? doc.tree
+    : interpolate(doc.tree, doc.sources, context.lookup, context.onWarning);
+  const fileDir = file.path === STDIN ? workingDir : path.dirname(file.path);
+
+  const extended = await applyExtends(
+    { file: doc.file, tree: interpolated, sources: doc.sources },
+    {
+      workingDir: fileDir,
+      loadFile: async (absPath) => {
+        const ref = { display: path.relative(context.options.cwd, absPath) || absPath, path: absPath };
+        const [first] = await readDocuments(ref, context);
+        if (!first) throw new LoadError(`${ref.display} is empty`);
+        const tree = context.options.skipInterpolation
+          ? first.tree
+          : interpolate(first.tree, first.sources, context.lookup, context.onWarning);
+        return { file: first.file, tree, sources: first.sources };
+      },
+    },
+  );
+
+  return applyInclude(
+    { file: doc.file, tree: extended.tree, sources: extended.sources },
+    {
+      workingDir: fileDir,
+      chain: [...chain, file.path],
+      loadProject: async ({ paths, projectDirectory, envFiles, chain: nextChain }) => {
+        const env =
+          envFiles.length > 0
+            ? await readEnvFiles(envFiles, (name) => context.options.env[name])
+            : existsSync(path.join(projectDirectory, ".env"))
+              ? await readEnvFiles([path.join(projectDirectory, ".env")], (name) => context.options.env[name])
+              : new Map<string, string>();
+        const sub: PipelineContext = { ...context, lookup: makeLookup(context.options.env, env) };
+        const refs = paths.map((p) => ({ display: path.relative(context.options.cwd, p) || p, path: p }));
+        const loaded = await loadFiles(refs, projectDirectory, sub, nextChain);
+        return { tree: resolveRelativePaths(loaded.tree, projectDirectory), sources: loaded.sources };
+      },
+    },
+  );
+}
