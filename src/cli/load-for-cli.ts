@@ -8,7 +8,12 @@ export async function readStdin(): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
+const warned = new Set<string>();
+
+/** Each distinct warning once, in Compose's log style (an unset variable used ten times warns once). */
 export function warnToStderr(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
   process.stderr.write(`WARN[0000] ${message}\n`);
 }
 

@@ -1,0 +1,442 @@
+/**
+ * Stage 3: `${VAR}` interpolation of every string value of a parsed compose file, then the
+ * type casts compose-go applies right after it (`privileged: "${PRIV}"` becomes a boolean).
+ *
+ * The template syntax and its corner cases follow compose-go's `template` package:
+ * - `$$` is a literal `$`; `$NAME` and `${NAME}` look a variable up; a `$` followed by anything
+ *   else (`$1`, `$(cmd)`, `$ `, a trailing `$`) stays as written.
+ * - `${NAME:-default}`, `${NAME-default}`, `${NAME:+alt}`, `${NAME+alt}`, `${NAME:?reason}`,
+ *   `${NAME?reason}`; the default, alternative and reason are templates themselves, expanded only
+ *   when they are used.
+ * - A `${` that does not form one of those is an error, never left as text.
+ * - Names are `[_a-zA-Z][_a-zA-Z0-9]*` (plus the two letters Go's case folding adds, `ſ` and the
+ *   Kelvin sign `K`).
+ * - An operator's argument runs to the last `}` on its line and is then cut at the first brace
+ *   that balances the opening one, counted the way compose-go counts (every `{` opens, and the
+ *   character after it is skipped).
+ * Values that come out of a lookup are inserted as plain text: never expanded again, never
+ * parsed as YAML.
+ */
+import { LoadError, type Location } from "../errors.js";
+import { findRule, type PathPattern } from "./path-pattern.js";
+import type { SourceMap } from "./source-map.js";
+import {
+  describeValue,
+  formatPath,
+  isMapping,
+  isSequence,
+  type Mapping,
+  type Node,
+  type Path,
+} from "./tree.js";
+
+/** A variable lookup: the value, or `undefined` when the variable is not set (empty is set). */
+export type Lookup = (name: string) => string | undefined;
+
+/** Something worth telling the user that does not stop the load. */
+export interface LoadWarning {
+  readonly message: string;
+  readonly location: Location | undefined;
+  /** Dotted path of the value the warning is about; empty for `.env` files. */
+  readonly path: string;
+}
+
+/**
+ * Receives warnings: the sentence Compose prints, and the same with where it comes from. A plain
+ * `(message: string) => void` fits.
+ */
+export type WarningSink = (message: string, detail: LoadWarning) => void;
+
+/** Nested defaults (`${A:-${B:-${C}}}`) deeper than this are refused instead of exhausting the stack. */
+export const MAX_TEMPLATE_NESTING = 200;
+
+/**
+ * A template that cannot be expanded. It is a LoadError without a location, so a caller that does
+ * not add one still reports something sensible; `interpolate` and the `.env` reader rethrow it
+ * with the place and path of the value.
+ */
+export class TemplateError extends LoadError {
+  constructor(
+    /**
+     * `invalid`: malformed `${...}`; `required`: a `${X:?reason}` whose variable has no value;
+     * `nesting`: defaults nested deeper than MAX_TEMPLATE_NESTING.
+     */
+    readonly kind: "invalid" | "required" | "nesting",
+    message: string,
+    /** The variable a `required` error is about. */
+    readonly variable?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The sentence Compose prints (as a warning) for a variable that is referenced but not set. */
+export function missingVariableMessage(name: string): string {
+  return `The ${JSON.stringify(name)} variable is not set. Defaulting to a blank string.`;
+}
+
+/**
+ * Expand `template` with `lookup`. A variable referenced without a default that is not set
+ * becomes the empty string and is reported to `onMissing`. Throws TemplateError.
+ */
+export function substitute(template: string, lookup: Lookup, onMissing?: (name: string) => void): string {
+  return expand(template, lookup, onMissing, 0);
+}
+
+type Operator = ":-" | "-" | ":+" | "+" | ":?" | "?";
+
+function isNameStart(code: number): boolean {
+  return (
+    (code >= 0x61 && code <= 0x7a) || // a-z
+    (code >= 0x41 && code <= 0x5a) || // A-Z
+    code === 0x5f || // _
+    code === 0x17f || // ſ (Go's (?i) folds it to s)
+    code === 0x212a // Kelvin sign (folds to k)
+  );
+}
+
+function isNameChar(code: number): boolean {
+  return isNameStart(code) || (code >= 0x30 && code <= 0x39);
+}
+
+function expand(
+  template: string,
+  lookup: Lookup,
+  onMissing: ((name: string) => void) | undefined,
+  depth: number,
+): string {
+  if (depth > MAX_TEMPLATE_NESTING) {
+    throw new TemplateError(
+      "nesting",
+      `interpolation is nested more than ${MAX_TEMPLATE_NESTING} levels deep`,
+    );
+  }
+  if (!template.includes("$")) return template;
+
+  const resolve = (name: string): string => {
+    const value = lookup(name);
+    if (value === undefined) {
+      onMissing?.(name);
+      return "";
+    }
+    return value;
+  };
+
+  let out = "";
+  let copied = 0; // template[copied, position) is literal text not yet copied to out
+  let position = template.indexOf("$");
+  while (position !== -1 && position < template.length) {
+    const next = template.charCodeAt(position + 1);
+    let consumed = 0; // length of the template text this `$` replaces; 0 = literal `$`
+    let replacement = "";
+
+    if (next === 0x24 /* $ */) {
+      replacement = "$";
+      consumed = 2;
+    } else if (isNameStart(next)) {
+      let end = position + 2;
+      while (end < template.length && isNameChar(template.charCodeAt(end))) end++;
+      replacement = resolve(template.slice(position + 1, end));
+      consumed = end - position;
+    } else if (next === 0x7b /* { */) {
+      const braced = matchBraced(template, position);
+      if (!braced) throw new TemplateError("invalid", "invalid interpolation format");
+      if (braced.operator === undefined) {
+        replacement = resolve(braced.name);
+      } else {
+        replacement = applyOperator(braced.operator, braced.name, braced.argument, lookup, onMissing, depth);
+      }
+      consumed = braced.end - position;
+    }
+
+    if (consumed > 0) {
+      out += template.slice(copied, position) + replacement;
+      copied = position + consumed;
+      position = template.indexOf("$", copied);
+    } else {
+      position = template.indexOf("$", position + 1);
+    }
+  }
+  return out + template.slice(copied);
+}
+
+interface BracedMatch {
+  readonly name: string;
+  readonly operator: Operator | undefined;
+  readonly argument: string;
+  /** Index just past the closing brace. */
+  readonly end: number;
+}
+
+/** `${` at `start`: the expression it opens, or undefined when it is malformed. */
+function matchBraced(template: string, start: number): BracedMatch | undefined {
+  let cursor = start + 2;
+  if (!isNameStart(template.charCodeAt(cursor))) return undefined;
+  while (cursor < template.length && isNameChar(template.charCodeAt(cursor))) cursor++;
+  const name = template.slice(start + 2, cursor);
+  if (template[cursor] === "}") return { name, operator: undefined, argument: "", end: cursor + 1 };
+
+  let operator: Operator;
+  const first = template[cursor];
+  const second = template[cursor + 1];
+  if (first === ":" && (second === "-" || second === "+" || second === "?")) operator = `:${second}`;
+  else if (first === "-" || first === "+" || first === "?") operator = first;
+  else return undefined;
+
+  // The operator's argument reaches the last `}` on this line at most...
+  const lineEnd = template.indexOf("\n", cursor);
+  const searchFrom = lineEnd === -1 ? template.length - 1 : lineEnd - 1;
+  const lastBrace = template.lastIndexOf("}", searchFrom);
+  const argumentStart = cursor + operator.length;
+  if (lastBrace < argumentStart) return undefined;
+  // ...and is cut at the first brace balancing the opening one, when there is one before it.
+  const close = balancingBrace(template, start, lastBrace);
+  const end = close === -1 ? lastBrace : close;
+  return { name, operator, argument: template.slice(argumentStart, end), end: end + 1 };
+}
+
+/**
+ * compose-go's `getFirstBraceClosingIndex` over `template[start..last]`: every `{` opens a level
+ * and skips the character after it; the first `}` that brings the count back to zero closes.
+ */
+function balancingBrace(template: string, start: number, last: number): number {
+  let open = 0;
+  for (let i = start; i <= last; i++) {
+    const char = template[i];
+    if (char === "}") {
+      open--;
+      if (open === 0) return i;
+    }
+    if (char === "{") {
+      open++;
+      i++;
+    }
+  }
+  return -1;
+}
+
+function applyOperator(
+  operator: Operator,
+  name: string,
+  argument: string,
+  lookup: Lookup,
+  onMissing: ((name: string) => void) | undefined,
+  depth: number,
+): string {
+  const value = lookup(name);
+  const set = value !== undefined;
+  const nonEmpty = set && value !== "";
+  const nested = (): string => expand(argument, lookup, onMissing, depth + 1);
+  switch (operator) {
+    case ":-":
+      return nonEmpty ? value : nested();
+    case "-":
+      return set ? value : nested();
+    case ":+":
+      return nonEmpty ? nested() : (value ?? "");
+    case "+":
+      return set ? nested() : "";
+    case ":?":
+    case "?": {
+      if (operator === ":?" ? nonEmpty : set) return value ?? "";
+      const reason = nested();
+      const message =
+        reason === ""
+          ? `required variable ${name} is missing a value`
+          : `required variable ${name} is missing a value: ${reason}`;
+      throw new TemplateError("required", message, name);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Type casts
+
+type CastKind = "int" | "int64" | "float" | "float32" | "boolean";
+
+/**
+ * compose-go's `interpolateTypeCastMapping` (loader/interpolate.go, v2): string values at these
+ * paths are converted after interpolation. Values that are not strings are left alone.
+ */
+export const INTERPOLATION_CASTS: Readonly<Record<PathPattern, CastKind>> = {
+  "services.*.configs.[].mode": "int",
+  "services.*.cpu_count": "int64",
+  "services.*.cpu_percent": "float",
+  "services.*.cpu_period": "int64",
+  "services.*.cpu_quota": "int64",
+  "services.*.cpu_rt_period": "int64",
+  "services.*.cpu_rt_runtime": "int64",
+  "services.*.cpus": "float32",
+  "services.*.cpu_shares": "int64",
+  "services.*.init": "boolean",
+  "services.*.deploy.replicas": "int",
+  "services.*.deploy.update_config.parallelism": "int",
+  "services.*.deploy.update_config.max_failure_ratio": "float",
+  "services.*.deploy.rollback_config.parallelism": "int",
+  "services.*.deploy.rollback_config.max_failure_ratio": "float",
+  "services.*.deploy.restart_policy.max_attempts": "int",
+  "services.*.deploy.placement.max_replicas_per_node": "int",
+  "services.*.healthcheck.retries": "int",
+  "services.*.healthcheck.disable": "boolean",
+  "services.*.oom_kill_disable": "boolean",
+  "services.*.oom_score_adj": "int64",
+  "services.*.pids_limit": "int64",
+  "services.*.ports.[].target": "int",
+  "services.*.privileged": "boolean",
+  "services.*.read_only": "boolean",
+  "services.*.scale": "int",
+  "services.*.secrets.[].mode": "int",
+  "services.*.stdin_open": "boolean",
+  "services.*.tty": "boolean",
+  "services.*.ulimits.*": "int",
+  "services.*.ulimits.*.hard": "int",
+  "services.*.ulimits.*.soft": "int",
+  "services.*.volumes.[].read_only": "boolean",
+  "services.*.volumes.[].volume.nocopy": "boolean",
+  "networks.*.external": "boolean",
+  "networks.*.internal": "boolean",
+  "networks.*.attachable": "boolean",
+  "networks.*.enable_ipv6": "boolean",
+  "volumes.*.external": "boolean",
+  "secrets.*.external": "boolean",
+  "configs.*.external": "boolean",
+};
+
+class CastFailure extends Error {}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Go's strconv.Atoi / ParseInt(s, 10, 64): optional sign, decimal digits, 64-bit range. */
+function toInteger(value: string): number {
+  if (!/^[+-]?[0-9]+$/.test(value)) throw new CastFailure(`invalid integer: ${JSON.stringify(value)}`);
+  const big = BigInt(value);
+  if (big < INT64_MIN || big > INT64_MAX) {
+    throw new CastFailure(`integer out of range: ${JSON.stringify(value)}`);
+  }
+  return Number(big);
+}
+
+/** Go's strconv.ParseFloat: decimal and hexadecimal (`0x1p-2`) forms, `inf`, `infinity`, `nan`. */
+function toFloat(value: string, bits: 32 | 64): number {
+  const special = /^([+-]?)inf(?:inity)?$/i.exec(value);
+  if (special) return special[1] === "-" ? -Infinity : Infinity;
+  if (/^nan$/i.test(value)) return NaN;
+  let result: number | undefined;
+  if (/^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/.test(value)) {
+    result = Number(value);
+  } else {
+    const hex = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?[0-9]+)$/.exec(value);
+    const whole = hex?.[2] ?? "";
+    const fraction = hex?.[3] ?? "";
+    if (hex && whole + fraction !== "") {
+      const magnitude = Number(BigInt(`0x${whole}${fraction}`)) * 2 ** (Number(hex[4]) - 4 * fraction.length);
+      result = hex[1] === "-" ? -magnitude : magnitude;
+    }
+  }
+  if (result === undefined) throw new CastFailure(`invalid number: ${JSON.stringify(value)}`);
+  if (!Number.isFinite(result) || (bits === 32 && !Number.isFinite(Math.fround(result)))) {
+    throw new CastFailure(`number out of range: ${JSON.stringify(value)}`);
+  }
+  return result;
+}
+
+/** compose-go's toBoolean: YAML 1.1 words, case-insensitive; the non-1.2 ones earn a warning. */
+function toBoolean(value: string, warn: (message: string) => void): boolean {
+  const lower = value.toLowerCase();
+  if (lower === "true") return true;
+  if (lower === "false") return false;
+  if (lower === "y" || lower === "yes" || lower === "on") {
+    warn(`${JSON.stringify(value)} for boolean is not supported by YAML 1.2, please use \`true\``);
+    return true;
+  }
+  if (lower === "n" || lower === "no" || lower === "off") {
+    warn(`${JSON.stringify(value)} for boolean is not supported by YAML 1.2, please use \`false\``);
+    return false;
+  }
+  throw new CastFailure(`invalid boolean: ${JSON.stringify(value)}`);
+}
+
+function cast(kind: CastKind, value: string, warn: (message: string) => void): Node {
+  switch (kind) {
+    case "int":
+    case "int64":
+      return toInteger(value);
+    case "float":
+      return toFloat(value, 64);
+    case "float32":
+      return toFloat(value, 32);
+    case "boolean":
+      return toBoolean(value, warn);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stage
+
+/**
+ * Interpolate every string value of `tree` (never keys), at any depth, then apply the type casts.
+ * Returns a new tree; `tree` is not modified. Warnings (unset variables, YAML 1.1 booleans) go to
+ * `onWarning`. Errors are LoadErrors at the offending value.
+ */
+export function interpolate(
+  tree: Mapping,
+  sources: SourceMap,
+  lookup: Lookup,
+  onWarning?: WarningSink,
+): Mapping {
+  const walk = (node: Node, path: Path): Node => {
+    if (typeof node === "string") return interpolateString(node, path, sources, lookup, onWarning);
+    if (isSequence(node)) return node.map((item, index) => walk(item, [...path, index]));
+    if (isMapping(node)) {
+      const out: Mapping = {};
+      for (const [key, value] of Object.entries(node)) setEntry(out, key, walk(value, [...path, key]));
+      return out;
+    }
+    return node;
+  };
+  const result: Mapping = {};
+  for (const [key, value] of Object.entries(tree)) setEntry(result, key, walk(value, [key]));
+  return result;
+}
+
+function interpolateString(
+  value: string,
+  path: Path,
+  sources: SourceMap,
+  lookup: Lookup,
+  onWarning: WarningSink | undefined,
+): Node {
+  const warn = (message: string): void => {
+    onWarning?.(message, { message, location: sources.valueAt(path), path: formatPath(path) });
+  };
+  let text: string;
+  try {
+    text = substitute(value, lookup, (name) => warn(missingVariableMessage(name)));
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    const where = formatPath(path);
+    const message =
+      error.kind === "invalid"
+        ? `invalid interpolation format: ${describeValue(value)}; you may need to escape any $ with another $`
+        : error.message;
+    throw new LoadError(message, sources.valueAt(path), where, { cause: error });
+  }
+  const kind = findRule(INTERPOLATION_CASTS, path);
+  if (kind === undefined) return text;
+  try {
+    return cast(kind, text, warn);
+  } catch (error) {
+    if (!(error instanceof CastFailure)) throw error;
+    throw new LoadError(error.message, sources.valueAt(path), formatPath(path));
+  }
+}
+
+/** `out[key] = value`, also for a key spelled `__proto__` (which plain assignment would not add). */
+function setEntry(out: Mapping, key: string, value: Node): void {
+  if (key === "__proto__") {
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    out[key] = value;
+  }
+}
