@@ -222,41 +222,47 @@ async function processDocument(
   const interpolated = context.options.skipInterpolation
     ? doc.tree
     : interpolate(doc.tree, doc.sources, context.lookup, context.onWarning);
-  const fileDir = file.path === STDIN ? workingDir : path.dirname(file.path);
 
-  const extended = await applyExtends(
+  // Include first, so a service may extend one that an included file defines (as compose-go does).
+  // Relative paths in every file of a project resolve against the project directory.
+  const included = await applyInclude(
     { file: doc.file, tree: interpolated, sources: doc.sources },
     {
-      workingDir: fileDir,
-      loadFile: async (absPath) => {
-        const ref = { display: path.relative(context.options.cwd, absPath) || absPath, path: absPath };
-        const [first] = await readDocuments(ref, context);
-        if (!first) throw new LoadError(`${ref.display} is empty`);
-        const tree = context.options.skipInterpolation
-          ? first.tree
-          : interpolate(first.tree, first.sources, context.lookup, context.onWarning);
-        return { file: first.file, tree, sources: first.sources };
-      },
-    },
-  );
-
-  return applyInclude(
-    { file: doc.file, tree: extended.tree, sources: extended.sources },
-    {
-      workingDir: fileDir,
+      workingDir,
       chain: [...chain, file.path],
       loadProject: async ({ paths, projectDirectory, envFiles, chain: nextChain }) => {
+        const shell: Lookup = (name) => context.options.env[name];
+        const defaultEnv = path.join(projectDirectory, ".env");
         const env =
           envFiles.length > 0
-            ? await readEnvFiles(envFiles, (name) => context.options.env[name])
-            : existsSync(path.join(projectDirectory, ".env"))
-              ? await readEnvFiles([path.join(projectDirectory, ".env")], (name) => context.options.env[name])
+            ? await readEnvFiles(envFiles, shell)
+            : existsSync(defaultEnv)
+              ? await readEnvFiles([defaultEnv], shell)
               : new Map<string, string>();
         const sub: PipelineContext = { ...context, lookup: makeLookup(context.options.env, env) };
-        const refs = paths.map((p) => ({ display: path.relative(context.options.cwd, p) || p, path: p }));
-        const loaded = await loadFiles(refs, projectDirectory, sub, nextChain);
+        const loaded = await loadFiles(paths.map(fileRef(context)), projectDirectory, sub, nextChain);
         return { tree: resolveRelativePaths(loaded.tree, projectDirectory), sources: loaded.sources };
       },
     },
   );
+
+  return applyExtends(
+    { file: doc.file, tree: included.tree, sources: included.sources, resetPaths: doc.resetPaths },
+    {
+      workingDir,
+      loadFile: async (absPath) => {
+        const [first] = await readDocuments(fileRef(context)(absPath), context);
+        if (!first) throw new LoadError(`${fileRef(context)(absPath).display} is empty`);
+        const tree = context.options.skipInterpolation
+          ? first.tree
+          : interpolate(first.tree, first.sources, context.lookup, context.onWarning);
+        return { file: first.file, tree, sources: first.sources, resetPaths: first.resetPaths };
+      },
+    },
+  );
+}
+
+/** A file found through include or extends, named relative to where the user stands. */
+function fileRef(context: PipelineContext): (absPath: string) => ComposeFileRef {
+  return (absPath) => ({ display: path.relative(context.options.cwd, absPath) || absPath, path: absPath });
 }
