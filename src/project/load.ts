@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { LoadError } from "../errors.js";
 import { buildGraph, type ServiceGraph } from "../graph/graph.js";
+import { checkConsistency } from "./consistency.js";
 import { discoverFiles, resolveProjectName, STDIN, type ComposeFileRef } from "./discover.js";
 import { makeLookup, readEnvFiles } from "./env.js";
 import { applyExtends } from "./extends.js";
@@ -137,6 +138,7 @@ export async function loadProject(options: LoadOptions): Promise<LoadedProject> 
     (active.has(name) ? services : disabledServices)[name] = service;
   }
   const project: Project = { ...full, services };
+  if (!options.skipConsistency) checkConsistency(project, merged.sources);
 
   const graph = buildGraph(options.skipConsistency ? {} : services, {
     disabled: new Set(Object.keys(disabledServices)),

@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import { serviceConfigHash } from "../../engine/hash.js";
 import { UsageError } from "../../errors.js";
 import { allProfiles } from "../../project/profiles.js";
-import { defaultImageName, toComposeDocument } from "../../project/serialize.js";
+import { renderProject } from "../../project/normalize.js";
 import type { GlobalOptions } from "../global-options.js";
 import { loadFromFlags } from "../load-for-cli.js";
 
@@ -61,9 +61,7 @@ export async function runConfig(
     );
   } else {
     const document =
-      flags.normalize === false
-        ? { name: project.name, ...loaded.merged }
-        : toComposeDocument(project, services.length > 0 ? services : undefined);
+      flags.normalize === false ? { name: project.name, ...loaded.merged } : renderProject(project);
     text =
       flags.format === "json" ? `${JSON.stringify(document, null, 2)}\n` : stringify(document, YAML_OUTPUT);
   }
@@ -80,6 +78,11 @@ const YAML_OUTPUT = {
   minContentWidth: 0,
   aliasDuplicateObjects: false,
 } as const;
+
+/** The image Compose builds for a service without `image:`: `<project>-<service>`. */
+export function defaultImageName(project: string, service: string): string {
+  return `${project}-${service}`;
+}
 
 function lines(items: readonly string[]): string {
   return items.length === 0 ? "" : `${items.join("\n")}\n`;

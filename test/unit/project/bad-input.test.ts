@@ -26,7 +26,9 @@ async function failureOf(name: string): Promise<string> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `berth-bad-${name}-`));
   cpSync(path.join(root, name), dir, { recursive: true });
   const argsFile = path.join(dir, "args.json");
-  const args: FixtureArgs = existsSync(argsFile) ? (JSON.parse(readFileSync(argsFile, "utf8")) as FixtureArgs) : {};
+  const args: FixtureArgs = existsSync(argsFile)
+    ? (JSON.parse(readFileSync(argsFile, "utf8")) as FixtureArgs)
+    : {};
   const options: LoadOptions = {
     cwd: dir,
     files: args.files ?? [],
