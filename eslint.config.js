@@ -3,7 +3,14 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "src/project/schema/compose-validator.generated.js", "test/fixtures/"] },
+  {
+    ignores: [
+      "dist/",
+      "node_modules/",
+      "src/project/schema/compose-validator.generated.js",
+      "test/fixtures/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -233,12 +233,15 @@ export async function readEnvFiles(
   paths: readonly string[],
   lookup: Lookup,
   onWarning?: WarningSink,
+  /** How a file is named in messages (e.g. relative to where the user stands); default: as given. */
+  display: (path: string) => string = (path) => path,
 ): Promise<Map<string, string>> {
   const merged = new Map<string, string>();
-  for (const path of paths) {
+  for (const absolute of paths) {
+    const path = display(absolute);
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(path);
+      bytes = await readFile(absolute);
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT" || code === "ENOTDIR") throw new LoadError(`env file ${path} not found`);

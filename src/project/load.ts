@@ -75,7 +75,7 @@ export async function loadProject(options: LoadOptions): Promise<LoadedProject> 
   const earlyDir = options.projectDirectory
     ? path.resolve(options.cwd, options.projectDirectory)
     : options.cwd;
-  const earlyEnv = await readProjectEnv(options, earlyDir, shellLookup, false);
+  const earlyEnv = await readProjectEnv(options, earlyDir, shellLookup);
   const early = makeLookup(shell, earlyEnv);
 
   const discovered = discoverFiles({
@@ -87,13 +87,12 @@ export async function loadProject(options: LoadOptions): Promise<LoadedProject> 
   });
   const projectDirectory = discovered.projectDirectory;
   const dotenv =
-    projectDirectory === earlyDir
-      ? earlyEnv
-      : await readProjectEnv(options, projectDirectory, shellLookup, false);
+    projectDirectory === earlyDir ? earlyEnv : await readProjectEnv(options, projectDirectory, shellLookup);
   const lookup = makeLookup(shell, dotenv);
 
   const context: PipelineContext = {
     options,
+    display: displayPath(options.cwd),
     lookup,
     onWarning: options.onWarning ?? (() => undefined),
   };
@@ -123,6 +122,8 @@ export async function loadProject(options: LoadOptions): Promise<LoadedProject> 
     sources: merged.sources,
     lookup,
     onWarning: context.onWarning,
+    displayPath: context.display,
+    readEnvFiles: (paths, envLookup) => readEnvFiles(paths, envLookup, context.onWarning, context.display),
   });
 
   for (const name of options.services ?? []) {
@@ -160,6 +161,8 @@ export async function loadProject(options: LoadOptions): Promise<LoadedProject> 
 
 interface PipelineContext {
   readonly options: LoadOptions;
+  /** A path as messages show it: relative to the working directory when inside it. */
+  readonly display: (absPath: string) => string;
   readonly lookup: Lookup;
   readonly onWarning: (message: string) => void;
 }
@@ -169,16 +172,22 @@ async function readProjectEnv(
   options: LoadOptions,
   dir: string,
   lookup: Lookup,
-  _required: boolean,
 ): Promise<Map<string, string>> {
+  const display = displayPath(options.cwd);
   const flags = options.envFiles ?? [];
-  if (flags.length > 0)
-    return readEnvFiles(
-      flags.map((f) => path.resolve(options.cwd, f)),
-      lookup,
-    );
+  if (flags.length > 0) {
+    const paths = flags.map((f) => path.resolve(options.cwd, f));
+    return readEnvFiles(paths, lookup, undefined, display);
+  }
   const candidate = path.join(dir, ".env");
-  return existsSync(candidate) ? readEnvFiles([candidate], lookup) : new Map();
+  return existsSync(candidate) ? readEnvFiles([candidate], lookup, undefined, display) : new Map();
+}
+
+function displayPath(cwd: string): (absPath: string) => string {
+  return (absPath) => {
+    const relative = path.relative(cwd, absPath);
+    return relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? absPath : relative;
+  };
 }
 
 /** Read, parse, interpolate, extend, include and merge a list of files, in order. */
@@ -237,9 +246,9 @@ async function processDocument(
         const defaultEnv = path.join(projectDirectory, ".env");
         const env =
           envFiles.length > 0
-            ? await readEnvFiles(envFiles, shell)
+            ? await readEnvFiles(envFiles, shell, context.onWarning, context.display)
             : existsSync(defaultEnv)
-              ? await readEnvFiles([defaultEnv], shell)
+              ? await readEnvFiles([defaultEnv], shell, context.onWarning, context.display)
               : new Map<string, string>();
         const sub: PipelineContext = { ...context, lookup: makeLookup(context.options.env, env) };
         const loaded = await loadFiles(paths.map(fileRef(context)), projectDirectory, sub, nextChain);
@@ -266,5 +275,5 @@ async function processDocument(
 
 /** A file found through include or extends, named relative to where the user stands. */
 function fileRef(context: PipelineContext): (absPath: string) => ComposeFileRef {
-  return (absPath) => ({ display: path.relative(context.options.cwd, absPath) || absPath, path: absPath });
+  return (absPath) => ({ display: context.display(absPath), path: absPath });
 }

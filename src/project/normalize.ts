@@ -66,6 +66,8 @@ export interface NormalizeContext {
   readonly keepEnvFiles?: boolean | undefined;
   /** Recorded on the Project as `environment` (not printed). */
   readonly environment?: Readonly<Record<string, string>> | undefined;
+  /** How a file path appears in messages (e.g. relative to where the user stands); default: as is. */
+  readonly displayPath?: ((path: string) => string) | undefined;
   /** Reads env/label files; defaults to env.ts's `readEnvFiles`. */
   readonly readEnvFiles?:
     ((paths: readonly string[], lookup: Lookup) => Promise<Map<string, string>>) | undefined;
@@ -1373,7 +1375,10 @@ async function resolveServiceFiles(project: Project, ctx: NormalizeContext, cx: 
       for (const [i, file] of envFiles.entries()) {
         if (await exists(file.path)) present.push(file.path);
         else if (file.required)
-          throw cx.error(["services", name, "env_file", i], `env file ${file.path} not found`);
+          throw cx.error(
+            ["services", name, "env_file", i],
+            `env file ${ctx.displayPath?.(file.path) ?? file.path} not found`,
+          );
       }
       const fromFiles = await read(present, (key) => {
         const own = declared[key];
@@ -1389,7 +1394,10 @@ async function resolveServiceFiles(project: Project, ctx: NormalizeContext, cx: 
     if (labelFiles.length > 0) {
       for (const [i, file] of labelFiles.entries()) {
         if (!(await exists(file)))
-          throw cx.error(["services", name, "label_file", i], `label file ${file} not found`);
+          throw cx.error(
+            ["services", name, "label_file", i],
+            `label file ${ctx.displayPath?.(file) ?? file} not found`,
+          );
       }
       const fromFiles = await read(labelFiles, () => undefined);
       const merged: [string, string][] = [...fromFiles.entries()];

@@ -12,6 +12,7 @@ import {
   LineCounter,
   parseAllDocuments,
   type Document,
+  type Scalar,
   type Node as YamlNode,
 } from "yaml";
 import { LoadError, type Location } from "../errors.js";
@@ -55,7 +56,22 @@ export function decodeSource(bytes: Uint8Array, file: string): string {
     const offset = firstInvalidUtf8(bytes);
     throw new LoadError("file is not valid UTF-8", locate(bytes, offset, file));
   }
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  // YAML allows no C0 control character but tab, LF and CR (go-yaml: "control characters are not allowed").
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  const control = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.exec(body);
+  if (control) {
+    const before = body.slice(0, control.index);
+    const line = before.split("\n").length;
+    const col = control.index - before.lastIndexOf("\n");
+    const code = control[0].charCodeAt(0).toString(16).padStart(2, "0");
+    throw new LoadError(`control character U+00${code.toUpperCase()} is not allowed in YAML`, {
+      file,
+      line,
+      col,
+    });
+  }
+  return body;
 }
 
 /** Parse every YAML document of a file. An empty file (or one of only comments) yields none. */
@@ -76,7 +92,8 @@ export function parseYaml(text: string, file: string): ParsedDocument[] {
   };
   const out: ParsedDocument[] = [];
   for (const doc of list) {
-    const first = doc.errors[0];
+    // An unclosed quote or bracket sets off later errors too; the unclosed one is the cause to name.
+    const first = doc.errors.find((e) => e.code === "MISSING_CHAR") ?? doc.errors[0];
     if (first) throw new LoadError(syntaxMessage(first.code, first.message), at(first.pos[0]));
     if (doc.contents === null) continue; // empty document
     out.push(buildDocument(doc, file, at));
@@ -127,7 +144,7 @@ function buildDocument(doc: Document, file: string, at: (offset: number) => Loca
       }
     }
 
-    if (isScalar(node)) return scalarValue(node.value, path, startOf(node));
+    if (isScalar(node)) return scalarValue(node, path, startOf(node));
     if (isSeq(node)) {
       const items: Node[] = [];
       node.items.forEach((item, index) => {
@@ -215,7 +232,24 @@ function anchorResolver(doc: Document): (name: string, offset: number) => YamlNo
   };
 }
 
-function scalarValue(value: unknown, path: Path, location: Location): Node {
+/** go-yaml v3 reads plain integers with Go's base prefixes: `0440` is octal, `0b101` binary. */
+const GO_OCTAL = /^[-+]?0[0-7]+$/;
+const GO_BINARY = /^[-+]?0b[01]+$/;
+/** go-yaml also drops `_` from digits before parsing: `1_000` is 1000. */
+const GO_UNDERSCORED = /^[-+]?\d[\d_]*_[\d_]*$/;
+
+function scalarValue(node: Scalar, path: Path, location: Location): Node {
+  const value: unknown = node.value;
+  if (node.type === "PLAIN" && typeof node.source === "string") {
+    const source = node.source;
+    if (GO_OCTAL.test(source)) return Number.parseInt(source, 8);
+    if (GO_UNDERSCORED.test(source)) return Number.parseInt(source.replaceAll("_", ""), 10);
+    if (GO_BINARY.test(source)) {
+      const negative = source.startsWith("-");
+      const magnitude = Number.parseInt(source.replace(/^[-+]?0b/, ""), 2);
+      return negative ? -magnitude : magnitude;
+    }
+  }
   if (value === null || typeof value === "string" || typeof value === "boolean") return value;
   if (typeof value === "number") return value;
   if (typeof value === "bigint") return Number(value);
@@ -233,7 +267,6 @@ function mappingKey(keyNode: YamlNode | null, path: Path, location: Location): s
 const SYNTAX_MESSAGES: Record<string, string> = {
   TAB_AS_INDENT: "found a tab character where indentation is expected (YAML allows only spaces)",
   MISSING_CHAR: "a quote or bracket is not closed",
-  BAD_INDENT: "bad indentation",
   BLOCK_IN_FLOW: "block collection cannot be used inside a flow collection",
   MULTIPLE_DOCS: "more than one document in a stream where one was expected",
   BAD_ALIAS: "an alias names no anchor defined before it",
@@ -242,11 +275,10 @@ const SYNTAX_MESSAGES: Record<string, string> = {
 };
 
 function syntaxMessage(code: string, message: string): string {
-  const firstLine = message.split("\n")[0] ?? message;
   const known = SYNTAX_MESSAGES[code];
-  return known
-    ? `invalid YAML: ${known}`
-    : `invalid YAML: ${firstLine.replace(/ at line \d+, column \d+:?$/, "")}`;
+  if (known) return `invalid YAML: ${known}`;
+  const own = (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "");
+  return `invalid YAML: ${own.charAt(0).toLowerCase()}${own.slice(1)}`;
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): number {

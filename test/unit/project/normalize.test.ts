@@ -675,7 +675,7 @@ describe("normalize: long forms of service attributes", () => {
       "[s1, {source: s2, target: /x, uid: 103, gid: '103', mode: 0440}]",
       [
         { source: "s1", target: "/run/secrets/s1" },
-        { source: "s2", target: "/x", uid: "103", gid: "103", mode: "0670" },
+        { source: "s2", target: "/x", uid: "103", gid: "103", mode: "0440" },
       ],
     ],
     ["secrets", '[{source: s3, mode: "0440"}]', [{ source: "s3", target: "/run/secrets/s3", mode: "0440" }]],
@@ -686,7 +686,7 @@ describe("normalize: long forms of service attributes", () => {
       [{ source: "c1" }, { source: "c2", target: "/etc/c2", mode: "0755" }],
     ],
   ])("%s %s", async (key, value, expected) => {
-    // `mode: 0440` unquoted is decimal 440 under YAML 1.2 (0o670); go-yaml would read octal.
+    // `mode: 0440` unquoted is octal, as go-yaml reads it (parse.ts follows Go's integer prefixes).
     const doc = await rendered(
       `services:\n  web:\n    image: x\n    ${key}: ${value}\nsecrets: {s1: {file: ./a}, s2: {file: ./a}, s3: {file: ./a}, s4: {file: ./a}}\n` +
         "configs: {c1: {file: ./c}, c2: {file: ./c}}\n",

@@ -41,8 +41,10 @@ describe("parse: values and locations", () => {
     });
   });
 
-  it("reads YAML 1.2 scalars as Compose's go-yaml v3 does", () => {
-    const doc = parseOne("a: no\nb: yes\nc: on\nd: 0x1F\ne: 1.5\nf: ~\ng: true\nh: '123'\ni: 012\n");
+  it("reads scalars as Compose's go-yaml v3 does", () => {
+    const doc = parseOne(
+      "a: no\nb: yes\nc: on\nd: 0x1F\ne: 1.5\nf: ~\ng: true\nh: '123'\ni: 0440\nj: 09\nk: 1_000\nl: 0b101\nm: '0440'\n",
+    );
     expect(doc.tree).toEqual({
       a: "no",
       b: "yes",
@@ -52,8 +54,18 @@ describe("parse: values and locations", () => {
       f: null,
       g: true,
       h: "123",
-      i: 12,
+      i: 0o440,
+      j: 9,
+      k: 1000,
+      l: 5,
+      m: "0440",
     });
+  });
+
+  it("rejects control characters with their position", () => {
+    expect(loadError(() => decodeSource(bytes("a: 1\nb: x\u0000y\n"), "f.yaml"))).toBe(
+      "f.yaml:2:5: control character U+0000 is not allowed in YAML",
+    );
   });
 
   it("falls back to the nearest ancestor's location", () => {

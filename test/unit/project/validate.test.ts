@@ -530,8 +530,12 @@ describe("wrong types", () => {
     );
   });
 
-  it("version must be a string", () => {
-    expect(check("version: 3.8\nservices: {}\n")).toBe("compose.yaml:1:10: version: must be a string");
+  it("version (obsolete) may be a number or a string, but not a list", () => {
+    expect(check("version: 3.8\nservices: {}\n")).toBeUndefined();
+    expect(check('version: "3.8"\nservices: {}\n')).toBeUndefined();
+    expect(check("version: [3]\nservices: {}\n")).toBe(
+      "compose.yaml:1:10: version: must be a number or string",
+    );
   });
 
   it("a list field given a string", () => {
