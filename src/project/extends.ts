@@ -75,7 +75,7 @@ export async function applyExtends(
 ): Promise<{ tree: Mapping; sources: SourceMap }> {
   const services = doc.tree["services"];
   if (!isMapping(services) || !Object.values(services).some(hasExtends)) {
-    return { tree: cloneNode(doc.tree), sources: doc.sources };
+    return { tree: doc.tree, sources: doc.sources }; // nothing to extend: stages never mutate, so no copy
   }
 
   const main: FileContext = {

@@ -73,7 +73,7 @@ export async function applyInclude(
   doc: IncludeDocument,
   ctx: IncludeContext,
 ): Promise<{ tree: Mapping; sources: SourceMap }> {
-  if (!Object.hasOwn(doc.tree, "include")) return { tree: cloneNode(doc.tree), sources: doc.sources };
+  if (!Object.hasOwn(doc.tree, "include")) return { tree: doc.tree, sources: doc.sources }; // stages never mutate
   const entries = readEntries(doc);
 
   const current = path.isAbsolute(doc.file)

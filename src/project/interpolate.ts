@@ -408,7 +408,14 @@ function interpolateString(
   onWarning: WarningSink | undefined,
 ): Node {
   const warn = (message: string): void => {
-    onWarning?.(message, { message, location: sources.valueAt(path), path: formatPath(path) });
+    // The location is computed only if the sink reads it: it costs a precise parse of the file.
+    onWarning?.(message, {
+      message,
+      get location() {
+        return sources.valueAt(path);
+      },
+      path: formatPath(path),
+    });
   };
   let text: string;
   try {

@@ -159,9 +159,8 @@ class SourceWriter {
   }
 
   private copyEntry(origin: Origin, at: Path): void {
-    if (!origin.sources.has(origin.path)) return;
-    const location = origin.sources.valueAt(origin.path);
-    if (location) this.target.set(at, location, origin.sources.keyAt(origin.path));
+    // A reference, not a lookup: resolving it would parse the file for locations, which only an error needs.
+    if (origin.sources.has(origin.path)) this.target.setFrom(at, origin.sources, origin.path);
   }
 }
 

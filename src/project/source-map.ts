@@ -1,5 +1,5 @@
 import type { Location } from "../errors.js";
-import { formatPath, type Path } from "./tree.js";
+import { formatPath, getAt, type Node, type Path } from "./tree.js";
 
 interface Entry {
   /** Where the value starts. */
@@ -8,15 +8,39 @@ interface Entry {
   readonly key?: Location;
 }
 
+/** An entry that says "look where `path` was written in `sources`" (resolved only when asked). */
+interface Reference {
+  readonly sources: SourceMap;
+  readonly path: Path;
+}
+
 /**
- * Dotted path → where it was written. Filled by parse, carried through merge and extends,
- * read by every stage that reports an error. Later files overwrite earlier ones.
+ * Dotted path → where it was written. Read by every stage that reports an error.
+ *
+ * Locations cost a second, slower YAML parse, and a valid project never needs one, so a file's map
+ * can be deferred: it answers `has` from the file's tree and parses for locations on the first
+ * lookup. Maps made by merging keep references (`absorb`, `setFrom`) instead of copying entries, so
+ * merging never forces a deferred map to parse.
  */
 export class SourceMap {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Entry | Reference>();
+  /** Maps absorbed earlier; later ones win, and own entries win over all of them. */
+  private readonly layers: SourceMap[] = [];
+  private pending: (() => SourceMap) | undefined;
+  private readonly tree: Node | undefined;
+
+  constructor(deferred?: { tree: Node; load: () => SourceMap }) {
+    this.pending = deferred?.load;
+    this.tree = deferred?.tree;
+  }
 
   set(path: Path, value: Location, key?: Location): void {
     this.entries.set(formatPath(path), key ? { value, key } : { value });
+  }
+
+  /** `path` here was written where `originPath` in `origin` was. */
+  setFrom(path: Path, origin: SourceMap, originPath: Path): void {
+    this.entries.set(formatPath(path), { sources: origin, path: originPath });
   }
 
   /** Where the value at `path` (or its nearest recorded ancestor) was written. */
@@ -30,32 +54,40 @@ export class SourceMap {
     return entry?.key ?? entry?.value;
   }
 
+  /** Whether `path` itself was written in the files behind this map. */
   has(path: Path): boolean {
-    return this.entries.has(formatPath(path));
+    if (this.pending) return this.tree !== undefined && getAt(this.tree, path) !== undefined;
+    if (this.entries.has(formatPath(path))) return true;
+    return this.layers.some((layer) => layer.has(path));
   }
 
-  /** Copy every entry of `other` in, overwriting: used when a later file is merged over earlier ones. */
+  /** Take `other`'s entries as a base, overwriting what earlier layers said: a later file over earlier ones. */
   absorb(other: SourceMap): void {
-    for (const [key, entry] of other.entries) this.entries.set(key, entry);
+    this.layers.push(other);
   }
 
-  /**
-   * Copy the entries under `from` (in `source`) to sit under `to` here, without overwriting
-   * entries already present: extends copies a base service under the extending service's name.
-   */
-  graft(source: SourceMap, from: Path, to: Path): void {
-    const fromKey = formatPath(from);
-    const toKey = formatPath(to);
-    for (const [key, entry] of source.entries) {
-      if (key !== fromKey && !key.startsWith(`${fromKey}.`) && !key.startsWith(`${fromKey}[`)) continue;
-      const target = toKey + key.slice(fromKey.length);
-      if (!this.entries.has(target)) this.entries.set(target, entry);
+  private exact(key: string): Entry | undefined {
+    this.materialize();
+    const own = this.entries.get(key);
+    if (own) return "sources" in own ? own.sources.exact(formatPath(own.path)) : own;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const entry = this.layers[i]?.exact(key);
+      if (entry) return entry;
     }
+    return undefined;
+  }
+
+  private materialize(): void {
+    const load = this.pending;
+    if (!load) return;
+    this.pending = undefined;
+    const precise = load();
+    for (const [key, entry] of precise.entries) if (!this.entries.has(key)) this.entries.set(key, entry);
   }
 
   private nearest(path: Path): Entry | undefined {
     for (let length = path.length; length >= 0; length--) {
-      const entry = this.entries.get(formatPath(path.slice(0, length)));
+      const entry = this.exact(formatPath(path.slice(0, length)));
       if (entry) return entry;
     }
     return undefined;

@@ -1,6 +1,5 @@
 /** `berth config`: load, validate and print the canonical project, as `docker compose config` does. */
 import { writeFile } from "node:fs/promises";
-import { stringify } from "yaml";
 import { serviceConfigHash } from "../../engine/hash.js";
 import { UsageError } from "../../errors.js";
 import { allProfiles } from "../../project/profiles.js";
@@ -63,7 +62,9 @@ export async function runConfig(
     const document =
       flags.normalize === false ? { name: project.name, ...loaded.merged } : renderProject(project);
     text =
-      flags.format === "json" ? `${JSON.stringify(document, null, 2)}\n` : stringify(document, YAML_OUTPUT);
+      flags.format === "json"
+        ? `${JSON.stringify(document, null, 2)}\n`
+        : (await import("yaml")).stringify(document, YAML_OUTPUT); // loaded only to print YAML
   }
 
   if (typeof flags.output === "string") await writeFile(flags.output, text);
