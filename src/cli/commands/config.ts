@@ -36,12 +36,13 @@ export async function runConfig(
   });
   if (flags.quiet === true) return;
   const { project } = loaded;
-  const selected = services.length > 0 ? services : Object.keys(project.services);
+  // Names print sorted, as Compose prints them.
+  const selected = services.length > 0 ? services : Object.keys(project.services).sort();
 
   let text: string;
   if (flags.services === true) text = lines(selected);
-  else if (flags.volumes === true) text = lines(Object.keys(project.volumes));
-  else if (flags.networks === true) text = lines(Object.keys(project.networks));
+  else if (flags.volumes === true) text = lines(Object.keys(project.volumes ?? {}).sort());
+  else if (flags.networks === true) text = lines(Object.keys(project.networks ?? {}).sort());
   else if (flags.profiles === true)
     text = lines(allProfiles({ ...project.services, ...loaded.disabledServices }));
   else if (flags.images === true) {

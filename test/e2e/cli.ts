@@ -1,0 +1,29 @@
+/** Runs the built CLI (bin/berth.js) as a user would: a real process, real files, its exit code and output. */
+import path from "node:path";
+import { execa } from "execa";
+
+export const repoRoot = path.resolve(import.meta.dirname, "../..");
+const bin = path.join(repoRoot, "bin", "berth.js");
+
+export interface CliResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export async function berth(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
+): Promise<CliResult> {
+  const result = await execa(process.execPath, [bin, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    // A clean environment: only what the test sets, so the machine's variables cannot leak in.
+    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", ...options.env },
+    extendEnv: false,
+    stripFinalNewline: false,
+    reject: false,
+    timeout: 20_000,
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
