@@ -18,7 +18,11 @@ export async function berth(
   const result = await execa(process.execPath, [bin, ...args], {
     cwd: options.cwd ?? repoRoot,
     // A clean environment: only what the test sets, so the machine's variables cannot leak in.
-    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", ...options.env },
+    env: {
+      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+      HOME: process.env["HOME"] ?? "/root",
+      ...options.env,
+    },
     extendEnv: false,
     stripFinalNewline: false,
     reject: false,

@@ -41,10 +41,12 @@ describe("berth config on the examples", () => {
   it("profiles: tools stay out until their profile is enabled or they are named", async () => {
     const file = ["-f", "examples/profiles/compose.yaml"];
     expect((await berth([...file, "config", "--services"])).stdout).toBe("app\ndb\n");
-    expect((await berth([...file, "--profile", "debug", "config", "--services"])).stdout).toBe("adminer\napp\ndb\n");
-    expect((await berth([...file, "config", "--services"], { env: { COMPOSE_PROFILES: "debug,tools" } })).stdout).toBe(
-      "adminer\napp\ndb\nmigrate\n",
+    expect((await berth([...file, "--profile", "debug", "config", "--services"])).stdout).toBe(
+      "adminer\napp\ndb\n",
     );
+    expect(
+      (await berth([...file, "config", "--services"], { env: { COMPOSE_PROFILES: "debug,tools" } })).stdout,
+    ).toBe("adminer\napp\ndb\nmigrate\n");
     expect((await berth([...file, "config", "--services", "migrate"])).stdout).toBe("migrate\n");
     expect((await berth([...file, "config", "--profiles"])).stdout).toBe("debug\ntools\n");
   });
@@ -76,7 +78,12 @@ describe("berth config flags", () => {
     const second = await berth(["-f", "examples/webapp/compose.yaml", "config", "--hash", "*"]);
     expect(first.exitCode).toBe(0);
     expect(first.stdout).toBe(second.stdout);
-    expect(first.stdout.split("\n").filter(Boolean).map((l) => l.split(" ")[0])).toEqual(["api", "cache", "db", "web"]);
+    expect(
+      first.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split(" ")[0]),
+    ).toEqual(["api", "cache", "db", "web"]);
     const changed = await berth(["-f", "examples/webapp/compose.yaml", "config", "--hash", "web"], {
       env: { NGINX_TAG: "1.28-alpine" },
     });
@@ -93,7 +100,15 @@ describe("berth config flags", () => {
   });
 
   it("-p overrides the name, and the default network follows it", async () => {
-    const result = await berth(["-f", "examples/webapp/compose.yaml", "-p", "other", "config", "--format", "json"]);
+    const result = await berth([
+      "-f",
+      "examples/webapp/compose.yaml",
+      "-p",
+      "other",
+      "config",
+      "--format",
+      "json",
+    ]);
     const model = JSON.parse(result.stdout) as { name: string; networks: { default: { name: string } } };
     expect(model.name).toBe("other");
     expect(model.networks.default.name).toBe("other_default");
@@ -107,7 +122,13 @@ describe("berth config flags", () => {
 
 describe("berth config on broken input", () => {
   const fixtures = path.join(repoRoot, "test", "fixtures", "bad");
-  const cases = ["yaml-tab-indent", "unknown-service-key", "port-three-parts", "cycle-depends-three", "interp-unclosed"];
+  const cases = [
+    "yaml-tab-indent",
+    "unknown-service-key",
+    "port-three-parts",
+    "cycle-depends-three",
+    "interp-unclosed",
+  ];
   for (const name of cases) {
     it(`${name}: exit 1, the located sentence on stderr, no stack trace`, async () => {
       const expected = readFileSync(path.join(fixtures, name, "expected"), "utf8");
