@@ -290,6 +290,8 @@ export interface ContainerSpec {
   readonly domainname?: string | undefined;
   readonly tty?: boolean | undefined;
   readonly stdinOpen?: boolean | undefined;
+  /** Close stdin after the first attach detaches (what `run -i` wants: EOF reaches the process). */
+  readonly stdinOnce?: boolean | undefined;
   readonly stopSignal?: string | undefined;
   readonly stopTimeoutS?: number | undefined;
   /** `80/tcp` */

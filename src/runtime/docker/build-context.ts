@@ -1,0 +1,140 @@
+/**
+ * The build context as a tar stream, the way `docker build` sends it: `.dockerignore` applied
+ * with Docker's own matching rules, symlinks sent as links (never followed, so nothing outside
+ * the context leaks in), owners zeroed, entries in a stable order. The Dockerfile and
+ * `.dockerignore` are always sent, even when ignored, because the engine needs them.
+ */
+import dockerignore from "@balena/dockerignore";
+import { createReadStream } from "node:fs";
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { once } from "node:events";
+import { pack as tarPack, type Header, type Pack } from "tar-stream";
+import { InvalidRequestError } from "../errors.js";
+
+type HeaderArg = Partial<Header> & Pick<Header, "name">;
+
+/**
+ * The Dockerfile's path relative to the context, in tar (posix) form; it must be inside the
+ * context since only the context is sent.
+ */
+export function dockerfileInContext(context: string, dockerfile: string | undefined): string {
+  const path = resolve(context, dockerfile ?? "Dockerfile");
+  const rel = relative(context, path);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) {
+    throw new InvalidRequestError(`the Dockerfile ${path} is not inside the build context ${context}`);
+  }
+  return rel.split(sep).join("/");
+}
+
+/** Streams the tar of `context`; errors reading it end the stream with InvalidRequestError. */
+export async function* contextTar(context: string, dockerfile: string): AsyncIterable<Uint8Array> {
+  const matcher = await loadIgnore(context);
+  const pack = tarPack();
+  // The files are written while the tar is read; a failure destroys the tar, ending the read.
+  void addTree(pack, context, matcher, new Set([dockerfile, ".dockerignore"])).then(
+    () => pack.finalize(),
+    (err: unknown) => pack.destroy(asContextError(context, err)),
+  );
+  try {
+    for await (const chunk of pack) yield chunk as Uint8Array;
+  } finally {
+    // The consumer stopped early (the request failed): stop reading files too.
+    if (!pack.destroyed) pack.destroy();
+  }
+}
+
+interface Matcher {
+  ignores(path: string): boolean;
+  /** Whether a `!pattern` could bring back something under an ignored directory. */
+  readonly hasExceptions: boolean;
+}
+
+async function loadIgnore(context: string): Promise<Matcher> {
+  let text: string;
+  try {
+    text = await readFile(join(context, ".dockerignore"), "utf8");
+  } catch (err) {
+    if (isMissing(err)) return { ignores: () => false, hasExceptions: false };
+    throw asContextError(context, err);
+  }
+  const patterns = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"))
+    // Docker reads patterns relative to the context root, with or without a leading slash.
+    .map((line) => (line.startsWith("!") ? `!${stripRoot(line.slice(1).trim())}` : stripRoot(line)))
+    .filter((line) => line !== "" && line !== "!");
+  const ig = dockerignore.default({}).add(patterns);
+  return { ignores: (path) => ig.ignores(path), hasExceptions: patterns.some((p) => p.startsWith("!")) };
+}
+
+function stripRoot(pattern: string): string {
+  return pattern.replace(/^\/+/, "");
+}
+
+async function addTree(pack: Pack, root: string, matcher: Matcher, keep: ReadonlySet<string>): Promise<void> {
+  const keepsUnder = (dir: string): boolean => [...keep].some((k) => k.startsWith(`${dir}/`));
+
+  async function walk(dir: string): Promise<void> {
+    const names = (await readdir(dir === "" ? root : join(root, dir))).sort();
+    for (const name of names) {
+      if (pack.destroyed) return;
+      const rel = dir === "" ? name : `${dir}/${name}`;
+      const abs = join(root, rel);
+      const stat = await lstat(abs);
+      const ignored = !keep.has(rel) && matcher.ignores(rel);
+      const base: HeaderArg = { name: rel, mode: stat.mode & 0o7777, mtime: stat.mtime, uid: 0, gid: 0 };
+      if (stat.isDirectory()) {
+        if (!ignored) await entry(pack, { ...base, type: "directory" });
+        // An ignored directory is skipped unless an exception or a kept file may lie inside.
+        if (!ignored || matcher.hasExceptions || keepsUnder(rel)) await walk(rel);
+      } else if (ignored) {
+        continue;
+      } else if (stat.isSymbolicLink()) {
+        await entry(pack, { ...base, type: "symlink", linkname: await readlink(abs) });
+      } else if (stat.isFile()) {
+        await fileEntry(pack, { ...base, type: "file", size: stat.size }, abs);
+      }
+      // Sockets, FIFOs and devices cannot be part of a build context; Docker skips them too.
+    }
+  }
+  await walk("");
+}
+
+function entry(pack: Pack, header: HeaderArg): Promise<void> {
+  return new Promise((resolveEntry, reject) => {
+    pack.entry(header, (err) => (err ? reject(err) : resolveEntry()));
+  });
+}
+
+/** Streams one file into the tar, waiting for the tar's reader between chunks. */
+async function fileEntry(pack: Pack, header: HeaderArg, abs: string): Promise<void> {
+  const size = header.size ?? 0;
+  let sink!: ReturnType<Pack["entry"]>;
+  const done = new Promise<void>((resolveDone, reject) => {
+    sink = pack.entry(header, (err) => (err ? reject(err) : resolveDone()));
+  });
+  // Its failure is awaited below; until then it must not count as unhandled.
+  done.catch(() => undefined);
+  if (size > 0) {
+    // Read no more than the size announced in the header: a file growing meanwhile must not
+    // corrupt the archive (one that shrinks fails the entry, and so the build).
+    for await (const chunk of createReadStream(abs, { start: 0, end: size - 1 })) {
+      if (sink.destroyed) break;
+      if (!sink.write(chunk as Buffer)) await Promise.race([once(sink, "drain"), once(sink, "close")]);
+    }
+  }
+  if (!sink.destroyed) sink.end(undefined);
+  await done;
+}
+
+function isMissing(err: unknown): boolean {
+  return typeof err === "object" && err !== null && "code" in err && err.code === "ENOENT";
+}
+
+function asContextError(context: string, err: unknown): Error {
+  if (err instanceof InvalidRequestError) return err;
+  const reason = err instanceof Error ? err.message : String(err);
+  return new InvalidRequestError(`cannot read the build context ${context}: ${reason}`, { cause: err });
+}

@@ -1,0 +1,350 @@
+/**
+ * HTTP/1.1 to the Docker engine over a unix socket or TCP (optionally TLS), with nothing Docker
+ * specific above the wire: where the engine is, keep-alive connections, streamed bodies, the
+ * connection upgrade that attach and exec use, and turning "cannot reach it" into one error kind.
+ */
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import type { Socket } from "node:net";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { Readable, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { BerthError } from "../../errors.js";
+import { EngineUnavailableError } from "../errors.js";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export type Endpoint =
+  | { readonly kind: "unix"; readonly socketPath: string }
+  | {
+      readonly kind: "tcp";
+      readonly host: string;
+      readonly port: number;
+      readonly tls?: {
+        readonly ca: Buffer;
+        readonly cert: Buffer;
+        readonly key: Buffer;
+        readonly verify: boolean;
+      };
+    };
+
+export const DEFAULT_SOCKET = "/var/run/docker.sock";
+
+/** TCP connects that hang (a firewalled host) fail after this long; unix sockets fail at once. */
+const CONNECT_TIMEOUT_MS = 15_000;
+
+const HINT = "is dockerd running? set DOCKER_HOST to the engine's address";
+
+/**
+ * Where the engine is: an explicit host, else DOCKER_HOST, else the default socket. TLS follows
+ * the Go client: DOCKER_CERT_PATH or DOCKER_TLS_VERIFY (or DOCKER_TLS) turn it on, and only
+ * DOCKER_TLS_VERIFY checks the server's certificate.
+ */
+export function resolveEndpoint(env: Env, host?: string): Endpoint {
+  const raw = host ?? (env["DOCKER_HOST"] || undefined) ?? `unix://${DEFAULT_SOCKET}`;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]?.toLowerCase();
+  if (scheme === "unix") {
+    const socketPath = raw.slice("unix://".length);
+    if (socketPath === "") throw unavailable(raw, "the unix socket path is empty");
+    return { kind: "unix", socketPath };
+  }
+  if (scheme === "tcp" || scheme === "http" || scheme === "https") {
+    let url: URL;
+    try {
+      url = new URL(raw.replace(/^[a-z]+:/i, "http:"));
+    } catch {
+      throw unavailable(describeRaw(raw), "the address is not a valid tcp://host:port");
+    }
+    const verify = Boolean(env["DOCKER_TLS_VERIFY"]);
+    const wantTls =
+      verify || Boolean(env["DOCKER_CERT_PATH"]) || Boolean(env["DOCKER_TLS"]) || scheme === "https";
+    const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    const port = url.port === "" ? (wantTls ? 2376 : 2375) : Number(url.port);
+    if (!wantTls) return { kind: "tcp", host: hostname, port };
+    const certDir = env["DOCKER_CERT_PATH"] || join(env["HOME"] || homedir(), ".docker");
+    const read = (file: string): Buffer => {
+      try {
+        return readFileSync(join(certDir, file));
+      } catch (err) {
+        throw unavailable(
+          `tcp://${hostname}:${port}`,
+          `cannot read the TLS file ${join(certDir, file)}`,
+          err,
+        );
+      }
+    };
+    return {
+      kind: "tcp",
+      host: hostname,
+      port,
+      tls: { ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem"), verify },
+    };
+  }
+  if (scheme === "ssh") {
+    throw unavailable(
+      describeRaw(raw),
+      "ssh:// engine addresses are not supported; forward the socket instead",
+    );
+  }
+  throw unavailable(describeRaw(raw), "the address must be unix:///path or tcp://host:port");
+}
+
+/** The address for messages: never any user:password part of a URL. */
+export function describeEndpoint(endpoint: Endpoint): string {
+  if (endpoint.kind === "unix") return `unix://${endpoint.socketPath}`;
+  const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
+  return `tcp://${host}:${endpoint.port}`;
+}
+
+function describeRaw(raw: string): string {
+  return raw.replace(/\/\/[^@/]*@/, "//");
+}
+
+function unavailable(where: string, reason: string, cause?: unknown): EngineUnavailableError {
+  return new EngineUnavailableError(`cannot connect to the Docker engine at ${where}: ${reason}`, {
+    hint: HINT,
+    cause,
+  });
+}
+
+export type Body = Uint8Array | AsyncIterable<Uint8Array>;
+
+export interface TransportRequest {
+  readonly method: string;
+  /** Path and query, already encoded. */
+  readonly path: string;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  readonly body?: Body | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface TransportResponse {
+  readonly kind: "response";
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  /** Unread; streamed bodies have no timeout. */
+  readonly body: Readable;
+}
+
+/** A connection taken over for raw two-way bytes (attach, exec start). */
+export interface HijackedStream {
+  readonly kind: "hijacked";
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  /** The engine's bytes: those that arrived with the reply headers first, then the socket's. */
+  readonly output: AsyncIterable<Uint8Array>;
+  /** Where stdin goes; `end()` shuts down the write side only, so reading goes on. */
+  readonly input: Writable;
+  destroy(): void;
+}
+
+export class Transport {
+  readonly endpoint: Endpoint;
+  readonly description: string;
+  private readonly agent: http.Agent;
+
+  constructor(endpoint: Endpoint) {
+    this.endpoint = endpoint;
+    this.description = describeEndpoint(endpoint);
+    this.agent =
+      endpoint.kind === "tcp" && endpoint.tls
+        ? new https.Agent({
+            keepAlive: true,
+            ca: endpoint.tls.ca,
+            cert: endpoint.tls.cert,
+            key: endpoint.tls.key,
+            rejectUnauthorized: endpoint.tls.verify,
+          })
+        : new http.Agent({ keepAlive: true });
+  }
+
+  request(req: TransportRequest): Promise<TransportResponse> {
+    return this.send(req, true);
+  }
+
+  /**
+   * Sends `Connection: Upgrade` / `Upgrade: tcp`. A 101 gives the raw socket; an engine that
+   * answers 2xx without upgrading switches to raw bytes anyway, so its body is the stream; any
+   * other status comes back as a plain response for the caller to turn into an error.
+   */
+  hijack(req: TransportRequest): Promise<HijackedStream | TransportResponse> {
+    return this.upgrade(req, true);
+  }
+
+  private upgrade(req: TransportRequest, mayRetry: boolean): Promise<HijackedStream | TransportResponse> {
+    return new Promise((resolve, reject) => {
+      const body = req.body instanceof Uint8Array ? req.body : new Uint8Array();
+      const r = this.open(req, {
+        ...req.headers,
+        Connection: "Upgrade",
+        Upgrade: "tcp",
+        "Content-Length": String(body.byteLength),
+      });
+      r.on("upgrade", (res, socket: Socket, head: Buffer) => {
+        socket.setTimeout(0);
+        if (this.endpoint.kind === "tcp") socket.setKeepAlive(true, 30_000);
+        resolve({
+          kind: "hijacked",
+          status: res.statusCode ?? 101,
+          headers: res.headers,
+          output: socketOutput(socket, head),
+          input: socket,
+          destroy: () => socket.destroy(),
+        });
+      });
+      r.on("response", (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300 && res.socket) {
+          const socket = res.socket;
+          resolve({
+            kind: "hijacked",
+            status,
+            headers: res.headers,
+            output: res,
+            input: socket,
+            destroy: () => socket.destroy(),
+          });
+        } else {
+          resolve({ kind: "response", status, headers: res.headers, body: res });
+        }
+      });
+      r.on("error", (err) => {
+        // The same stale kept-alive socket retry as in `send`; the body is a buffer, so resendable.
+        if (mayRetry && r.reusedSocket && errorCode(err) === "ECONNRESET") resolve(this.upgrade(req, false));
+        else reject(this.classify(err, req.signal));
+      });
+      r.end(body);
+    });
+  }
+
+  /** Drops every kept-alive connection so the process can exit. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private send(req: TransportRequest, mayRetry: boolean): Promise<TransportResponse> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { ...req.headers };
+      const body = req.body;
+      if (body instanceof Uint8Array) headers["Content-Length"] = String(body.byteLength);
+      // The engine rejects some bodiless POSTs sent chunked (start on 20.10): say "no body" outright.
+      else if (body === undefined && req.method !== "GET" && req.method !== "HEAD")
+        headers["Content-Length"] = "0";
+      const r = this.open(req, headers);
+      let answered = false;
+      r.on("response", (res) => {
+        answered = true;
+        resolve({ kind: "response", status: res.statusCode ?? 0, headers: res.headers, body: res });
+      });
+      r.on("error", (err) => {
+        if (answered) return;
+        // A kept-alive socket the engine closed while idle fails at once; Node's documented
+        // remedy is one retry, safe only when the body can be sent again.
+        if (mayRetry && r.reusedSocket && errorCode(err) === "ECONNRESET" && !isStreamBody(body)) {
+          resolve(this.send(req, false));
+          return;
+        }
+        reject(this.classify(err, req.signal));
+      });
+      if (body === undefined) r.end();
+      else if (body instanceof Uint8Array) r.end(body);
+      else {
+        // An early answer (a 404 for a missing container) can cut the upload short; the
+        // response carries the error then, so the upload's own failure is not reported.
+        pipeline(Readable.from(body, { objectMode: false }), r).catch((err: unknown) => {
+          if (!answered) r.destroy(err instanceof Error ? err : new Error(String(err)));
+        });
+      }
+    });
+  }
+
+  private open(req: TransportRequest, headers: Record<string, string>): http.ClientRequest {
+    const e = this.endpoint;
+    const options: http.RequestOptions = {
+      agent: this.agent,
+      method: req.method,
+      path: req.path,
+      headers,
+      ...(req.signal ? { signal: req.signal } : {}),
+      ...(e.kind === "unix" ? { socketPath: e.socketPath } : { host: e.host, port: e.port }),
+    };
+    const r = e.kind === "tcp" && e.tls ? https.request(options) : http.request(options);
+    r.on("socket", (socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(() => {
+        r.destroy(
+          Object.assign(new Error(`no connection after ${CONNECT_TIMEOUT_MS / 1000}s`), {
+            code: "ETIMEDOUT",
+          }),
+        );
+      }, CONNECT_TIMEOUT_MS);
+      timer.unref();
+      const clear = (): void => clearTimeout(timer);
+      socket.once("connect", clear);
+      socket.once("close", clear);
+    });
+    return r;
+  }
+
+  private classify(err: Error, signal: AbortSignal | undefined): Error {
+    // Aborts stay aborts, and berth's own errors (a build context that cannot be read) stay as they are.
+    if (signal?.aborted || err instanceof BerthError) return err;
+    const code = errorCode(err) ?? "";
+    if (CONNECT_CODES.has(code) || /^(ERR_TLS|ERR_SSL)|CERT|^EPROTO$/.test(code)) {
+      const reason =
+        code === "ENOENT"
+          ? "no such socket"
+          : code === "EACCES" || code === "EPERM"
+            ? "permission denied"
+            : code === "ECONNREFUSED"
+              ? "connection refused"
+              : code === "ETIMEDOUT"
+                ? "timed out"
+                : err.message;
+      return unavailable(this.description, reason, err);
+    }
+    if (code === "ECONNRESET" || code === "EPIPE") {
+      return new EngineUnavailableError(
+        `lost the connection to the Docker engine at ${this.description}: ${err.message}`,
+        {
+          hint: HINT,
+          cause: err,
+        },
+      );
+    }
+    return err;
+  }
+}
+
+const CONNECT_CODES = new Set([
+  "ENOENT",
+  "ECONNREFUSED",
+  "EACCES",
+  "EPERM",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EHOSTDOWN",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENOTSOCK",
+  "EADDRNOTAVAIL",
+]);
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err === "object" && err !== null && "code" in err && typeof err.code === "string")
+    return err.code;
+  return undefined;
+}
+
+function isStreamBody(body: Body | undefined): boolean {
+  return body !== undefined && !(body instanceof Uint8Array);
+}
+
+async function* socketOutput(socket: Socket, head: Buffer): AsyncGenerator<Uint8Array> {
+  // The reply's header read may have pulled in the first bytes of the stream: they come first.
+  if (head.length > 0) yield head;
+  for await (const chunk of socket) yield chunk as Buffer;
+}
