@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The Docker engine and local registry the integration tests run against (CI and by hand, as root).
+#
+#   scripts/ci/dockerd.sh start   # start dockerd unless one answers on the socket; start a registry
+#                                 # on 127.0.0.1:5000 unless one answers there
+#   scripts/ci/dockerd.sh stop    # remove what the tests left (label berth.test), then stop only the
+#                                 # dockerd and registry this script started (pid files)
+#
+# Everything this script starts writes its log and pid file under $BERTH_CI_DIR (/tmp/berth-ci).
+# Every wait is bounded; on a start that never answers the log tail is printed and the script fails.
+set -euo pipefail
+
+DIR="${BERTH_CI_DIR:-/tmp/berth-ci}"
+SOCKET="${BERTH_CI_DOCKER_SOCKET:-/var/run/docker.sock}"
+REGISTRY_ADDR="${BERTH_CI_REGISTRY_ADDR:-127.0.0.1:5000}"
+# Extra dockerd flags (word-split), with BERTH_CI_DOCKER_SOCKET and BERTH_CI_DIR to try the script
+# on a second engine (own --data-root and --exec-root). Beware: a second dockerd shares the host's
+# links and iptables; with `--bridge none` it deletes docker0, the first engine's default bridge.
+DOCKERD_ARGS="${BERTH_CI_DOCKERD_ARGS:-}"
+# Label keys whose objects `stop` removes: the integration suites label everything they create.
+CLEAN_LABELS="${BERTH_CI_CLEAN_LABELS:-berth.test}"
+
+DOCKERD_PID="$DIR/dockerd.pid"
+DOCKERD_LOG="$DIR/dockerd.log"
+REGISTRY_DIR="$DIR/registry"
+REGISTRY_PID="$DIR/registry.pid"
+REGISTRY_LOG="$DIR/registry.log"
+
+say() { printf 'dockerd.sh: %s\n' "$*"; }
+
+engine_answers() {
+  [ -S "$SOCKET" ] && [ "$(curl -fsS --max-time 2 --unix-socket "$SOCKET" http://localhost/_ping 2>/dev/null)" = "OK" ]
+}
+
+registry_status() {
+  curl -s --max-time 2 -o /dev/null -w '%{http_code}' "http://$REGISTRY_ADDR/v2/" 2>/dev/null || true
+}
+registry_answers() { [ "$(registry_status)" = "200" ]; }
+
+# alive PIDFILE NAME: the pid in PIDFILE is a live process whose command is NAME (guards against a
+# recycled pid: never signal a process this script did not start).
+alive() {
+  local pid
+  [ -f "$1" ] || return 1
+  pid="$(cat "$1")"
+  [ -n "$pid" ] && [ -r "/proc/$pid/comm" ] && [ "$(cat "/proc/$pid/comm")" = "$2" ]
+}
+
+# wait_for TRIES CHECK...: run CHECK every 0.5 s, at most TRIES times.
+wait_for() {
+  local tries="$1" i
+  shift
+  for ((i = 0; i < tries; i++)); do
+    if "$@"; then return 0; fi
+    sleep 0.5
+  done
+  return 1
+}
+
+# stop_pid PIDFILE NAME TRIES: SIGTERM, wait up to TRIES x 0.5 s, then SIGKILL; removes the pid file.
+stop_pid() {
+  local pidfile="$1" name="$2" tries="$3" pid
+  if ! alive "$pidfile" "$name"; then
+    rm -f "$pidfile"
+    return 0
+  fi
+  pid="$(cat "$pidfile")"
+  say "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_for "$tries" not_alive "$pidfile" "$name"; then
+    say "$name (pid $pid) still running after $((tries / 2)) s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_for 10 not_alive "$pidfile" "$name" || say "$name (pid $pid) did not exit"
+  fi
+  rm -f "$pidfile"
+}
+not_alive() { ! alive "$1" "$2"; }
+# running PIDFILE: the process is there and not a zombie (no name check: right after the fork it may
+# still be bash, before the exec).
+running() {
+  local pid
+  pid="$(cat "$1" 2>/dev/null || true)"
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$pid/stat"
+}
+# answers_or_exited PIDFILE CHECK: CHECK passes, or the process already exited (stop waiting).
+answers_or_exited() { "$2" || ! running "$1"; }
+
+start_dockerd() {
+  if engine_answers; then
+    say "an engine already answers on $SOCKET: using it"
+    return 0
+  fi
+  command -v dockerd >/dev/null || { say "dockerd not installed (apt-get install docker.io)"; return 1; }
+  say "starting dockerd (log $DOCKERD_LOG)"
+  : >"$DOCKERD_LOG"
+  # shellcheck disable=SC2086 # DOCKERD_ARGS is a list of flags
+  dockerd --host "unix://$SOCKET" --pidfile "$DIR/dockerd.own.pid" $DOCKERD_ARGS \
+    >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  echo $! >"$DOCKERD_PID"
+  if ! wait_for 60 answers_or_exited "$DOCKERD_PID" engine_answers || ! engine_answers; then
+    say "dockerd did not answer /_ping (waited up to 30 s; exited: $(running "$DOCKERD_PID" && echo no || echo yes)); log tail:"
+    tail -n 40 "$DOCKERD_LOG" || true
+    stop_pid "$DOCKERD_PID" dockerd 20
+    return 1
+  fi
+  say "dockerd answers: $(curl -fsS --max-time 2 --unix-socket "$SOCKET" http://localhost/version \
+    | grep -o '"ApiVersion":"[^"]*"' | head -n 1 || true)"
+}
+
+start_registry() {
+  local status
+  status="$(registry_status)"
+  if [ "$status" = "200" ]; then
+    say "a registry already answers on $REGISTRY_ADDR: using it"
+    return 0
+  elif [ -n "$status" ] && [ "$status" != "000" ]; then
+    say "$REGISTRY_ADDR answers /v2/ with HTTP $status: not an open registry the tests can push to"
+    return 1
+  fi
+  command -v docker-registry >/dev/null || { say "docker-registry not installed (apt-get install docker-registry)"; return 1; }
+  rm -rf "$REGISTRY_DIR"
+  mkdir -p "$REGISTRY_DIR/data"
+  cat >"$REGISTRY_DIR/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $REGISTRY_DIR/data
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY_ADDR
+EOF
+  say "starting docker-registry on $REGISTRY_ADDR (log $REGISTRY_LOG)"
+  : >"$REGISTRY_LOG"
+  docker-registry serve "$REGISTRY_DIR/config.yml" >>"$REGISTRY_LOG" 2>&1 </dev/null &
+  echo $! >"$REGISTRY_PID"
+  if ! wait_for 30 answers_or_exited "$REGISTRY_PID" registry_answers || ! registry_answers; then
+    say "docker-registry did not answer (waited up to 15 s; exited: $(running "$REGISTRY_PID" && echo no || echo yes)); log tail:"
+    tail -n 40 "$REGISTRY_LOG" || true
+    stop_pid "$REGISTRY_PID" docker-registry 10
+    return 1
+  fi
+  say "registry answers on $REGISTRY_ADDR"
+}
+
+# Remove containers, networks, volumes and images carrying one of CLEAN_LABELS (tests leave none when
+# they pass; this keeps a failed run from leaking into the next). The docker CLI is fine here.
+clean_leftovers() {
+  engine_answers || return 0
+  command -v docker >/dev/null || return 0
+  local label ids
+  local docker=(docker -H "unix://$SOCKET")
+  for label in $CLEAN_LABELS; do
+    ids="$("${docker[@]}" ps -aq --filter "label=$label" 2>/dev/null || true)"
+    if [ -n "$ids" ]; then say "removing containers left with label $label"; "${docker[@]}" rm -fv $ids >/dev/null || true; fi
+    ids="$("${docker[@]}" network ls -q --filter "label=$label" 2>/dev/null || true)"
+    if [ -n "$ids" ]; then say "removing networks left with label $label"; "${docker[@]}" network rm $ids >/dev/null || true; fi
+    ids="$("${docker[@]}" volume ls -q --filter "label=$label" 2>/dev/null || true)"
+    if [ -n "$ids" ]; then say "removing volumes left with label $label"; "${docker[@]}" volume rm -f $ids >/dev/null || true; fi
+    ids="$("${docker[@]}" images -q --filter "label=$label" 2>/dev/null | sort -u || true)"
+    if [ -n "$ids" ]; then say "removing images left with label $label"; "${docker[@]}" rmi -f $ids >/dev/null || true; fi
+  done
+}
+
+case "${1:-}" in
+  start)
+    mkdir -p "$DIR"
+    start_dockerd
+    start_registry
+    ;;
+  stop)
+    clean_leftovers
+    stop_pid "$REGISTRY_PID" docker-registry 20
+    rm -rf "$REGISTRY_DIR"
+    # dockerd stops its containers (none should be left) and its managed containerd before exiting.
+    stop_pid "$DOCKERD_PID" dockerd 60
+    ;;
+  *)
+    echo "usage: $0 start|stop" >&2
+    exit 2
+    ;;
+esac
