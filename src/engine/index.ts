@@ -1,0 +1,251 @@
+/**
+ * The engine's API, what the CLI calls: each verb observes once, plans in pure code, then walks
+ * the plan, reporting every step to an EventSink. Nothing here prints.
+ *
+ *     const { plan, containers } = await up(runtime, loaded, { wait: true }, sink, signal);
+ */
+import type { LoadedProject } from "../project/load.js";
+import type { ContainerSummary, Runtime } from "../runtime/runtime.js";
+import { emitter, type EventSink } from "./events.js";
+import { execute } from "./execute.js";
+import { containersFilter, isOneOff, SERVICE_LABEL } from "./labels.js";
+import {
+  type DownOptions,
+  planDown,
+  planRestart,
+  planStart,
+  planStop,
+  type ProjectModel,
+} from "./lifecycle.js";
+import { containerNumber } from "./names.js";
+import { observe, type ObserveLookups, type ObservedState } from "./observe.js";
+import { Plan } from "./plan.js";
+import {
+  imageReference,
+  reconcile,
+  type ReconcileContext,
+  serviceNetworkKeys,
+  servicesInScope,
+  serviceVolumeKeys,
+  type UpOptions,
+} from "./reconcile.js";
+
+export type { EngineEvent, EngineResource, EngineStatus, EventSink } from "./events.js";
+export { DONE_STATUSES, recordingSink, silentSink } from "./events.js";
+export { DependencyError, EngineError, ExecuteError, PlanError } from "./errors.js";
+export type { DownOptions } from "./lifecycle.js";
+export { observe, type ObservedContainer, type ObservedState } from "./observe.js";
+export { Plan, type Operation, type PlanNode, type PlanWarning } from "./plan.js";
+export { reconcile, type ReconcileContext, type UpOptions } from "./reconcile.js";
+export { execute, type ExecuteOptions } from "./execute.js";
+
+/** Extra inputs of `up` that are not flags of the command. */
+export interface UpContext {
+  /** `--env-file` paths, written in the `project.environment_file` label. */
+  readonly environmentFiles?: readonly string[];
+  /** Bound for `depends_on` waits (default 10 minutes; Compose has none). */
+  readonly dependencyTimeoutS?: number;
+}
+
+export interface UpResult {
+  readonly plan: Plan;
+  /** The containers of the services brought up, as `ps --all` lists them. */
+  readonly containers: ContainerSummary[];
+}
+
+/**
+ * Converges the project: creates what is missing, recreates what changed, starts what is stopped,
+ * in dependency order with maximum parallelism. With `dryRun`, returns the plan and changes
+ * nothing. With `wait`, resolves only once every started service is running (healthy when it has
+ * a healthcheck) and rejects naming the first one that is not.
+ */
+export async function up(
+  runtime: Runtime,
+  loaded: LoadedProject,
+  options: UpOptions,
+  sink: EventSink,
+  signal?: AbortSignal,
+  extra: UpContext = {},
+): Promise<UpResult> {
+  const { project, graph } = loaded;
+  const emit = emitter(sink);
+  const context: ReconcileContext = {
+    configFiles: loaded.files.map((f) => f.path).filter((p) => p !== "-"),
+    disabledServices: Object.keys(loaded.disabledServices),
+    ...(extra.environmentFiles ? { environmentFiles: extra.environmentFiles } : {}),
+  };
+  const scope = servicesInScope(project, graph, options.services, options.noDeps);
+  const lookups = upLookups(loaded, scope);
+
+  let observed = await observe(runtime, project.name, lookups);
+  const first = reconcile(project, graph, observed, options, context);
+  for (const warning of first.warnings) emit(warning.resource, warning.id, "Warning", warning.text);
+  if (options.dryRun) return { plan: first, containers: await ps(runtime, project.name, { all: true }) };
+
+  const executeOptions = {
+    project: project.name,
+    signal,
+    ...(extra.dependencyTimeoutS !== undefined ? { waitTimeoutMs: extra.dependencyTimeoutS * 1000 } : {}),
+  };
+  // Images first, then plan the containers against the images as they are now, so a pulled or
+  // rebuilt image recreates the containers made from the old one in this same run.
+  const isImage = (kind: string): boolean => kind === "PullImage" || kind === "BuildImage";
+  const images = first.filter((node) => isImage(node.op.kind), { warnings: true, unchanged: false });
+  let plan = first;
+  if (!images.isEmpty()) {
+    await execute(runtime, images, sink, executeOptions);
+    observed = await observe(runtime, project.name, lookups);
+    const rest = reconcile(project, graph, observed, options, { ...context, imagesReady: true });
+    plan = images.concat(new Plan(rest.nodes, [], rest.unchanged));
+  }
+  const work = plan.filter((node) => !isImage(node.op.kind));
+  for (const c of work.unchanged) emit("container", c.name, "Running");
+  await execute(runtime, work, sink, executeOptions);
+  return { plan, containers: await ps(runtime, project.name, { all: true, services: [...scope] }) };
+}
+
+function upLookups(loaded: LoadedProject, scope: ReadonlySet<string>): ObserveLookups {
+  const { project } = loaded;
+  const networks = new Set<string>();
+  const volumes = new Set<string>();
+  const images = new Set<string>();
+  for (const name of scope) {
+    const service = project.services[name];
+    if (!service) continue;
+    for (const key of serviceNetworkKeys(service)) {
+      const network = project.networks[key];
+      if (network) networks.add(network.name);
+    }
+    for (const key of serviceVolumeKeys(project, service)) {
+      const volume = project.volumes[key];
+      if (volume) volumes.add(volume.name);
+    }
+    images.add(imageReference(project, name));
+  }
+  return { networks: [...networks], volumes: [...volumes], images: [...images] };
+}
+
+function model(loaded: LoadedProject): ProjectModel {
+  return {
+    project: loaded.project,
+    graph: loaded.graph,
+    disabledServices: Object.keys(loaded.disabledServices),
+  };
+}
+
+/**
+ * Stops and removes the project's containers (dependents first, in parallel where independent),
+ * then its networks, and with `volumes` its named and anonymous volumes. Without a loaded project
+ * the project is found by its labels alone.
+ */
+export async function down(
+  runtime: Runtime,
+  projectName: string,
+  loaded: LoadedProject | undefined,
+  options: DownOptions,
+  sink: EventSink,
+  signal?: AbortSignal,
+): Promise<{ readonly plan: Plan }> {
+  const observed = await observe(runtime, projectName);
+  const plan = planDown(projectName, loaded ? model(loaded) : undefined, observed, options);
+  const emit = emitter(sink);
+  for (const warning of plan.warnings) emit(warning.resource, warning.id, "Warning", warning.text);
+  await execute(runtime, plan, sink, { project: projectName, signal });
+  return { plan };
+}
+
+/** Stops the named services' containers (all services when none are named), dependents first. */
+export async function stop(
+  runtime: Runtime,
+  loaded: LoadedProject,
+  services: readonly string[],
+  timeoutS: number | undefined,
+  sink: EventSink,
+  signal?: AbortSignal,
+): Promise<{ readonly plan: Plan }> {
+  const observed = await observe(runtime, loaded.project.name);
+  const plan = planStop(model(loaded), observed, services, timeoutS);
+  await execute(runtime, plan, sink, { project: loaded.project.name, signal });
+  return { plan };
+}
+
+/**
+ * Starts the named services' existing containers, in dependency order and honouring conditions.
+ * `timeoutS` (the same place as `stop`'s) bounds each depends_on wait; default 10 minutes.
+ */
+export async function start(
+  runtime: Runtime,
+  loaded: LoadedProject,
+  services: readonly string[],
+  timeoutS: number | undefined,
+  sink: EventSink,
+  signal?: AbortSignal,
+): Promise<{ readonly plan: Plan }> {
+  const observed = await observe(runtime, loaded.project.name);
+  const plan = planStart(model(loaded), observed, services);
+  await execute(runtime, plan, sink, {
+    project: loaded.project.name,
+    signal,
+    ...(timeoutS !== undefined ? { waitTimeoutMs: timeoutS * 1000 } : {}),
+  });
+  return { plan };
+}
+
+/** Restarts the named services' containers in dependency order. */
+export async function restart(
+  runtime: Runtime,
+  loaded: LoadedProject,
+  services: readonly string[],
+  timeoutS: number | undefined,
+  sink: EventSink,
+  signal?: AbortSignal,
+): Promise<{ readonly plan: Plan }> {
+  const observed = await observe(runtime, loaded.project.name);
+  const plan = planRestart(model(loaded), observed, services, timeoutS);
+  await execute(runtime, plan, sink, { project: loaded.project.name, signal });
+  return { plan };
+}
+
+/** Sets the replica counts of the named services: `up` for those services only, their dependencies untouched. */
+export function scale(
+  runtime: Runtime,
+  loaded: LoadedProject,
+  counts: Readonly<Record<string, number>>,
+  sink: EventSink,
+  signal?: AbortSignal,
+): Promise<UpResult> {
+  return up(runtime, loaded, { services: Object.keys(counts), noDeps: true, scale: counts }, sink, signal);
+}
+
+/** The project's containers (running only unless `all`), sorted by service, then number, then name. */
+export async function ps(
+  runtime: Runtime,
+  projectName: string,
+  options: { readonly all?: boolean; readonly services?: readonly string[] } = {},
+): Promise<ContainerSummary[]> {
+  const listed = await runtime.containers.list({
+    labels: containersFilter(projectName),
+    all: options.all ?? false,
+  });
+  const wanted = options.services && options.services.length > 0 ? new Set(options.services) : undefined;
+  const key = (c: ContainerSummary) => ({
+    service: c.labels[SERVICE_LABEL] ?? "",
+    oneOff: isOneOff(c.labels),
+    number: containerNumber(c.labels) ?? Number.MAX_SAFE_INTEGER,
+  });
+  return listed
+    .filter((c) => !wanted || wanted.has(c.labels[SERVICE_LABEL] ?? ""))
+    .sort((a, b) => {
+      const ka = key(a);
+      const kb = key(b);
+      if (ka.service !== kb.service) return ka.service < kb.service ? -1 : 1;
+      if (ka.oneOff !== kb.oneOff) return ka.oneOff ? 1 : -1;
+      if (ka.number !== kb.number) return ka.number - kb.number;
+      return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+    });
+}
+
+/** Observes a project as `up` would (for `ps`-like views that want the parsed state). */
+export function observeProject(runtime: Runtime, projectName: string): Promise<ObservedState> {
+  return observe(runtime, projectName);
+}

@@ -1,0 +1,162 @@
+/**
+ * What exists now: one label-filtered listing each of the project's containers (stopped ones
+ * too), networks and volumes, plus a lookup by name of the few objects a project may use without
+ * our labels (external networks and volumes, ones made by hand) and of the images its services
+ * need. No decisions are taken here: reconcile.ts reads the result.
+ */
+import type {
+  ContainerStatus,
+  ContainerSummary,
+  Labels,
+  NetworkInfo,
+  Runtime,
+  VolumeInfo,
+} from "../runtime/runtime.js";
+import { CONFIG_HASH_LABEL, isOneOff, projectFilter, SERVICE_LABEL } from "./labels.js";
+import { containerNumber } from "./names.js";
+
+export interface ObservedContainer {
+  readonly id: string;
+  readonly name: string;
+  /** The service label; "" when absent. */
+  readonly service: string;
+  /** The container-number label; undefined when absent or malformed. */
+  readonly number: number | undefined;
+  readonly oneOff: boolean;
+  readonly configHash: string | undefined;
+  readonly status: ContainerStatus;
+  readonly image: string;
+  readonly imageId: string;
+  readonly labels: Labels;
+  readonly created: Date;
+  readonly summary: ContainerSummary;
+}
+
+export interface ObservedState {
+  readonly project: string;
+  /** Sorted by service, number, creation time, name. */
+  readonly containers: readonly ObservedContainer[];
+  /** Networks by name: the project's (by label) and any looked up by name. */
+  readonly networks: ReadonlyMap<string, NetworkInfo>;
+  /** Volumes by name: the project's (by label) and any looked up by name. */
+  readonly volumes: ReadonlyMap<string, VolumeInfo>;
+  /** Image reference → local image ID; undefined when the image is not present. */
+  readonly images: ReadonlyMap<string, string | undefined>;
+}
+
+/** Objects to look up by name besides the label listings. */
+export interface ObserveLookups {
+  readonly networks?: readonly string[];
+  readonly volumes?: readonly string[];
+  readonly images?: readonly string[];
+}
+
+export async function observe(
+  runtime: Runtime,
+  projectName: string,
+  lookups: ObserveLookups = {},
+): Promise<ObservedState> {
+  const labels = projectFilter(projectName);
+  const [containers, networks, volumes] = await Promise.all([
+    runtime.containers.list({ labels, all: true }),
+    runtime.networks.list({ labels }),
+    runtime.volumes.list({ labels }),
+  ]);
+  const knownNetworks = new Set(networks.map((n) => n.name));
+  const knownVolumes = new Set(volumes.map((v) => v.name));
+  const [extraNetworks, extraVolumes, images] = await Promise.all([
+    Promise.all(
+      unique(lookups.networks)
+        .filter((n) => !knownNetworks.has(n))
+        .map((n) => runtime.networks.inspect(n)),
+    ),
+    Promise.all(
+      unique(lookups.volumes)
+        .filter((v) => !knownVolumes.has(v))
+        .map((v) => runtime.volumes.inspect(v)),
+    ),
+    Promise.all(
+      unique(lookups.images).map(async (ref) => [ref, (await runtime.images.inspect(ref))?.id] as const),
+    ),
+  ]);
+  return observedState(projectName, {
+    containers,
+    networks: [...networks, ...extraNetworks.filter((n): n is NetworkInfo => n !== undefined)],
+    volumes: [...volumes, ...extraVolumes.filter((v): v is VolumeInfo => v !== undefined)],
+    images: Object.fromEntries(images),
+  });
+}
+
+/**
+ * Builds the state from raw listings (what `observe` does after its calls; tests build states
+ * with it directly). Containers without the config-hash label are not Compose's and are left out,
+ * as Compose's own filters leave them out.
+ */
+export function observedState(
+  project: string,
+  raw: {
+    readonly containers?: readonly ContainerSummary[];
+    readonly networks?: readonly NetworkInfo[];
+    readonly volumes?: readonly VolumeInfo[];
+    readonly images?: Readonly<Record<string, string | undefined>>;
+  },
+): ObservedState {
+  const containers = (raw.containers ?? [])
+    .filter((c) => c.labels[CONFIG_HASH_LABEL] !== undefined)
+    .map(toObserved)
+    .sort(compareContainers);
+  const networks = new Map<string, NetworkInfo>();
+  // On engines that allowed duplicate names, keep the oldest: it is the one containers joined first.
+  for (const n of [...(raw.networks ?? [])].sort((a, b) => a.created.getTime() - b.created.getTime())) {
+    if (!networks.has(n.name)) networks.set(n.name, n);
+  }
+  const volumes = new Map<string, VolumeInfo>();
+  for (const v of raw.volumes ?? []) if (!volumes.has(v.name)) volumes.set(v.name, v);
+  return {
+    project,
+    containers,
+    networks,
+    volumes,
+    images: new Map(Object.entries(raw.images ?? {})),
+  };
+}
+
+function toObserved(c: ContainerSummary): ObservedContainer {
+  return {
+    id: c.id,
+    name: c.name,
+    service: c.labels[SERVICE_LABEL] ?? "",
+    number: containerNumber(c.labels),
+    oneOff: isOneOff(c.labels),
+    configHash: c.labels[CONFIG_HASH_LABEL],
+    status: c.status,
+    image: c.image,
+    imageId: c.imageId,
+    labels: c.labels,
+    created: c.created,
+    summary: c,
+  };
+}
+
+export function compareContainers(a: ObservedContainer, b: ObservedContainer): number {
+  return (
+    compareText(a.service, b.service) ||
+    (a.number ?? Number.MAX_SAFE_INTEGER) - (b.number ?? Number.MAX_SAFE_INTEGER) ||
+    Number(a.oneOff) - Number(b.oneOff) ||
+    a.created.getTime() - b.created.getTime() ||
+    compareText(a.name, b.name)
+  );
+}
+
+/** The containers of one service (one-off containers excluded). */
+export function serviceContainers(state: ObservedState, service: string): ObservedContainer[] {
+  return state.containers.filter((c) => c.service === service && !c.oneOff);
+}
+
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function unique(values: readonly string[] | undefined): string[] {
+  return [...new Set(values ?? [])].sort(compareText);
+}

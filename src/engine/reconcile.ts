@@ -1,0 +1,952 @@
+/**
+ * `up` as a pure function: (Project, ServiceGraph, ObservedState, UpOptions) → Plan. No I/O; the
+ * same inputs give the same plan, and a second `up` of an unchanged project gives a plan with no
+ * container operations.
+ *
+ * The rules are Docker Compose's (`pkg/compose/reconcile.go`, `convergence.go`):
+ * - networks and volumes the selected services use are created when missing; external ones must
+ *   exist; one found by name without our labels is used, with a warning;
+ * - each service gets `--scale` > `deploy.replicas`/`scale` > 1 containers: up-to-date ones are kept
+ *   (and started when stopped), diverged ones recreated (config-hash label differs, the image
+ *   changed, `--force-recreate`; never with `--no-recreate`), missing numbers created (lowest free
+ *   number first), extras removed (obsolete ones first, then the highest numbers);
+ * - a recreate is four steps so the old container serves until the new one exists: create under
+ *   `<old id[:12]>_<name>`, stop the old one, remove it, rename the new one. A run killed between
+ *   them leaves a temporary-named container, which the next run adopts (when it is up to date) or
+ *   removes;
+ * - a service sharing a recreated service's namespaces (`network_mode`/`ipc`/`pid`: `service:x`) or
+ *   volumes (`volumes_from: x`) is recreated too; dependents with `depends_on.restart: true` are
+ *   stopped before the recreate and started again after;
+ * - start order follows `depends_on`: `service_started` is an edge, `service_healthy` and
+ *   `service_completed_successfully` a shared wait node; conditions are checked even when nothing
+ *   has to start, as Compose does;
+ * - containers of services no longer in the file are orphans: removed with `removeOrphans`, else
+ *   reported as a warning.
+ * What cannot work fails here, before anything changes: a fixed host port on a service with more
+ * than one replica, a missing external network or volume, a missing image that may not be pulled.
+ */
+import type { ServiceGraph } from "../graph/graph.js";
+import type { Project, Service } from "../project/model.js";
+import type { BuildSpec, ContainerSpec, NetworkSpec, VolumeSpec } from "../runtime/runtime.js";
+import { containerSpecFor } from "./container-spec.js";
+import { PlanError } from "./errors.js";
+import { serviceConfigHash } from "./hash.js";
+import {
+  COMPOSE_VERSION,
+  CONFIG_HASH_LABEL,
+  NETWORK_LABEL,
+  PROJECT_LABEL,
+  REPLACE_LABEL,
+  VERSION_LABEL,
+  VOLUME_LABEL,
+} from "./labels.js";
+import { replacementName } from "./names.js";
+import { compareText, type ObservedContainer, type ObservedState, serviceContainers } from "./observe.js";
+import { type FileCopy, type Plan, PlanBuilder, type WaitCondition } from "./plan.js";
+
+export interface UpOptions {
+  /** Services named on the command line; empty or absent means all. */
+  readonly services?: readonly string[];
+  /** Do not bring up the named services' dependencies. */
+  readonly noDeps?: boolean;
+  readonly forceRecreate?: boolean;
+  readonly noRecreate?: boolean;
+  readonly removeOrphans?: boolean;
+  /** Replicas per service, overriding `deploy.replicas` and `scale`. */
+  readonly scale?: Readonly<Record<string, number>>;
+  /** Create, but do not start. */
+  readonly noStart?: boolean;
+  /** Resolve only once every started service is running (healthy when it has a healthcheck). */
+  readonly wait?: boolean;
+  readonly waitTimeoutS?: number;
+  /** Stop timeout for containers that are stopped or replaced. */
+  readonly timeoutS?: number;
+  /** `policy` (the default) follows each service's `pull_policy`. */
+  readonly pull?: "always" | "missing" | "never" | "policy";
+  /** Build images before starting containers. */
+  readonly build?: boolean;
+  /** Never build, even when the image is missing. */
+  readonly noBuild?: boolean;
+  /** Plan only; change nothing. */
+  readonly dryRun?: boolean;
+}
+
+/** What the plan needs besides the model, from the loader and the caller. */
+export interface ReconcileContext {
+  /** Absolute paths of the compose files (the `project.config_files` label). */
+  readonly configFiles?: readonly string[];
+  /** Absolute paths of `--env-file` files (the `project.environment_file` label). */
+  readonly environmentFiles?: readonly string[];
+  /** Services disabled by profiles: their containers are not orphans. */
+  readonly disabledServices?: readonly string[];
+  /** Images were pulled and built already in this run: plan no image operations. */
+  readonly imagesReady?: boolean;
+}
+
+type RecreatePolicy = "diverged" | "force" | "never";
+
+const RUNNING_STATES: ReadonlySet<string> = new Set(["running", "restarting", "paused"]);
+
+export function reconcile(
+  project: Project,
+  graph: ServiceGraph,
+  observed: ObservedState,
+  options: UpOptions = {},
+  context: ReconcileContext = {},
+): Plan {
+  return new Reconciler(project, graph, observed, options, context).run();
+}
+
+/** Replicas wanted for a service: `--scale`, then `deploy.replicas`, then `scale`, then 1. */
+export function desiredReplicas(
+  name: string,
+  service: Service,
+  scale: Readonly<Record<string, number>> | undefined,
+): number {
+  return scale?.[name] ?? service.deploy?.replicas ?? service.scale ?? 1;
+}
+
+/** The image a service runs: `image:`, else the name Compose gives a built image. */
+export function imageReference(project: Project, name: string): string {
+  return project.services[name]?.image ?? `${project.name}-${name}`.toLowerCase();
+}
+
+/** The keys of the networks a service joins (none with `network_mode`). */
+export function serviceNetworkKeys(service: Service): string[] {
+  if (service.network_mode !== undefined) return [];
+  return Object.keys(service.networks ?? {}).sort(compareText);
+}
+
+/** The keys of the named project volumes a service mounts. */
+export function serviceVolumeKeys(project: Project, service: Service): string[] {
+  const keys = new Set<string>();
+  for (const mount of service.volumes ?? []) {
+    if (
+      mount.type === "volume" &&
+      mount.source !== undefined &&
+      Object.hasOwn(project.volumes, mount.source)
+    ) {
+      keys.add(mount.source);
+    }
+  }
+  return [...keys].sort(compareText);
+}
+
+/** Services a service shares namespaces or volumes with: recreating one recreates it. */
+export function namespaceParents(service: Service): string[] {
+  const parents = new Set<string>();
+  for (const mode of [service.network_mode, service.ipc, service.pid, service.uts, service.cgroup]) {
+    if (mode?.startsWith("service:")) parents.add(mode.slice("service:".length));
+  }
+  for (const from of service.volumes_from ?? []) {
+    if (!from.startsWith("container:")) parents.add(from.split(":")[0] ?? from);
+  }
+  return [...parents].sort(compareText);
+}
+
+export function networkSpec(project: Project, key: string): NetworkSpec {
+  const network = project.networks[key];
+  if (!network) throw new PlanError(`network "${key}" is not defined`);
+  const pools = (network.ipam?.config ?? []).map((pool) => ({
+    subnet: pool.subnet,
+    ipRange: pool.ip_range,
+    gateway: pool.gateway,
+    auxAddresses: pool.aux_addresses,
+  }));
+  return {
+    name: network.name,
+    driver: network.driver,
+    driverOpts: network.driver_opts,
+    internal: network.internal,
+    attachable: network.attachable,
+    enableIPv6: network.enable_ipv6,
+    ipam: network.ipam ? { driver: network.ipam.driver, pools } : undefined,
+    labels: {
+      ...network.labels,
+      [NETWORK_LABEL]: key,
+      [PROJECT_LABEL]: project.name,
+      [VERSION_LABEL]: COMPOSE_VERSION,
+    },
+  };
+}
+
+export function volumeSpec(project: Project, key: string): VolumeSpec {
+  const volume = project.volumes[key];
+  if (!volume) throw new PlanError(`volume "${key}" is not defined`);
+  return {
+    name: volume.name,
+    driver: volume.driver,
+    driverOpts: volume.driver_opts,
+    labels: {
+      ...volume.labels,
+      [VOLUME_LABEL]: key,
+      [PROJECT_LABEL]: project.name,
+      [VERSION_LABEL]: COMPOSE_VERSION,
+    },
+  };
+}
+
+/** Services the run touches: the named ones and (unless noDeps) what they depend on. */
+export function servicesInScope(
+  project: Project,
+  graph: ServiceGraph,
+  services: readonly string[] | undefined,
+  noDeps: boolean | undefined,
+): Set<string> {
+  if (!services || services.length === 0) return new Set(Object.keys(project.services));
+  for (const name of services) {
+    if (!Object.hasOwn(project.services, name)) throw new PlanError(`no such service: ${name}`);
+  }
+  return noDeps ? new Set(services) : graph.withDependencies(services);
+}
+
+interface Slot {
+  readonly number: number;
+  /** The container that will hold the number: the canonical one or an adopted leftover. */
+  readonly container: ObservedContainer;
+  /** A leftover to rename into place, with the canonical container it replaces (if any). */
+  readonly adopt?: { readonly replacing: ObservedContainer | undefined };
+  readonly obsolete: string | undefined;
+}
+
+interface PendingStart {
+  /** ID of an observed container, or the final name of one the plan creates or renames. */
+  readonly container: string;
+  readonly after: readonly number[];
+  readonly reason: string;
+}
+
+interface ServiceNodes {
+  /** Nodes after which the service's containers exist under their final names. */
+  readonly materialize: number[];
+  /** Nodes after which the service counts as started (for dependents). */
+  startEnds: number[];
+  recreated: boolean;
+}
+
+class Reconciler {
+  private readonly plan = new PlanBuilder();
+  private readonly scope: Set<string>;
+  /** Services `--force-recreate` applies to: the named ones, or all. */
+  private readonly targeted: Set<string>;
+  private readonly order: string[];
+  private readonly networkNodes = new Map<string, number>();
+  private readonly volumeNodes = new Map<string, number>();
+  private readonly imageNodes = new Map<string, number>();
+  private readonly services = new Map<string, ServiceNodes>();
+  private readonly waitNodes = new Map<string, number>();
+  /** Containers stopped by the plan without being recreated (restart: true dependents). */
+  private readonly stoppedByPlan = new Map<string, number>();
+  private readonly orphanRemovals: number[] = [];
+  /** Start nodes to add once every service's create phase is planned, by service and number. */
+  private readonly pendingStarts = new Map<string, Map<number, PendingStart>>();
+  private readonly specs = new Map<string, { spec: ContainerSpec; copies: readonly FileCopy[] }>();
+
+  constructor(
+    private readonly project: Project,
+    private readonly graph: ServiceGraph,
+    private readonly observed: ObservedState,
+    private readonly options: UpOptions,
+    private readonly context: ReconcileContext,
+  ) {
+    this.scope = servicesInScope(project, graph, options.services, options.noDeps);
+    this.targeted = new Set(
+      options.services && options.services.length > 0 ? options.services : Object.keys(project.services),
+    );
+    this.order = graph.startOrder().filter((name) => this.scope.has(name));
+    // The graph of a project loaded with skipped stages may lack services; keep them, in name order.
+    for (const name of [...this.scope].sort(compareText))
+      if (!this.order.includes(name)) this.order.push(name);
+  }
+
+  run(): Plan {
+    this.checkReplicas();
+    this.planOrphans();
+    this.planNetworks();
+    this.planVolumes();
+    if (!this.context.imagesReady) this.planImages();
+    for (const name of this.order) this.planService(name);
+    if (!this.options.noStart) {
+      for (const name of this.order) this.planStartPhase(name);
+      if (this.options.wait) for (const name of this.order) this.planWait(name);
+    }
+    return this.plan.build();
+  }
+
+  private service(name: string): Service {
+    const service = this.project.services[name];
+    if (!service) throw new PlanError(`no such service: ${name}`);
+    return service;
+  }
+
+  private replicas(name: string): number {
+    return desiredReplicas(name, this.service(name), this.options.scale);
+  }
+
+  // --- checks that must fail before any change ----------------------------------------------
+
+  private checkReplicas(): void {
+    for (const name of this.order) {
+      const service = this.service(name);
+      const replicas = this.replicas(name);
+      if (!Number.isInteger(replicas) || replicas < 0) {
+        throw new PlanError(`service "${name}": invalid number of replicas ${replicas}`, { service: name });
+      }
+      if (replicas <= 1) continue;
+      if (service.container_name !== undefined) {
+        throw new PlanError(
+          `service "${name}" has ${replicas} replicas but sets container_name "${service.container_name}": ` +
+            "container names are unique, so it cannot be scaled past 1",
+          { service: name, hint: "remove container_name to scale the service" },
+        );
+      }
+      for (const port of service.ports ?? []) {
+        const published = port.published;
+        if (published === undefined || published === "") continue;
+        const [low, high] = published.split("-").map(Number);
+        const count = high === undefined ? 1 : (high ?? 0) - (low ?? 0) + 1;
+        if (count >= replicas) continue;
+        const mapping = `${port.host_ip ? `${port.host_ip}:` : ""}${published}:${port.target}/${port.protocol}`;
+        throw new PlanError(
+          high === undefined
+            ? `service "${name}" has ${replicas} replicas but publishes the fixed host port ${published} ` +
+                `(${mapping}); only one container can bind it`
+            : `service "${name}" has ${replicas} replicas but its host port range ${published} (${mapping}) ` +
+                `has only ${count} ports`,
+          {
+            service: name,
+            hint: `publish a range with one port per replica (e.g. "${low ?? published}-${(low ?? 0) + replicas - 1}:${port.target}") or let the engine choose ("${port.target}")`,
+          },
+        );
+      }
+    }
+  }
+
+  // --- orphans ------------------------------------------------------------------------------
+
+  private planOrphans(): void {
+    const known = new Set([...Object.keys(this.project.services), ...(this.context.disabledServices ?? [])]);
+    const orphans = this.observed.containers.filter((c) =>
+      c.oneOff ? c.status === "exited" || c.status === "dead" : !known.has(c.service),
+    );
+    if (orphans.length === 0) return;
+    if (!this.options.removeOrphans) {
+      this.plan.warnings.push({
+        resource: "container",
+        id: this.project.name,
+        text:
+          `Found orphan containers (${orphans.map((c) => c.name).join(", ")}) for this project. ` +
+          "If you removed or renamed this service in your compose file, you can run this command with " +
+          "the --remove-orphans flag to clean it up.",
+      });
+      return;
+    }
+    for (const c of orphans) {
+      const resource = containerResource(c.service, c.number);
+      const stop = RUNNING_STATES.has(c.status)
+        ? [this.plan.add(resource, this.stopOp(c.id, c.name), "orphaned container")]
+        : [];
+      this.orphanRemovals.push(
+        this.plan.add(
+          resource,
+          { kind: "RemoveContainer", container: c.id, display: c.name, volumes: false },
+          "orphaned container",
+          stop,
+        ),
+      );
+    }
+  }
+
+  // --- networks, volumes, images ------------------------------------------------------------
+
+  private planNetworks(): void {
+    const used = new Set<string>();
+    for (const name of this.order) {
+      if (this.replicas(name) === 0) continue;
+      for (const key of serviceNetworkKeys(this.service(name))) used.add(key);
+    }
+    for (const key of [...used].sort(compareText)) {
+      const network = this.project.networks[key];
+      if (!network) throw new PlanError(`network "${key}" is used but not defined`);
+      const found = this.observed.networks.get(network.name);
+      if (network.external) {
+        if (!found) {
+          throw new PlanError(`network ${network.name} declared as external, but could not be found`, {
+            hint: `create it first (docker network create ${network.name})`,
+          });
+        }
+        continue;
+      }
+      if (found) {
+        if (found.labels[PROJECT_LABEL] === undefined) {
+          this.plan.warnings.push({
+            resource: "network",
+            id: network.name,
+            text: "a network with this name exists but was not created for this project; set `external: true` to use an existing network",
+          });
+        } else if (network.driver !== undefined && found.driver !== network.driver) {
+          this.plan.warnings.push({
+            resource: "network",
+            id: network.name,
+            text: `exists with driver ${found.driver}, not ${network.driver}; run \`down\` then \`up\` to recreate it`,
+          });
+        }
+        continue;
+      }
+      this.networkNodes.set(
+        key,
+        this.plan.add(
+          `network:${key}`,
+          { kind: "CreateNetwork", name: network.name, spec: networkSpec(this.project, key) },
+          "not found",
+        ),
+      );
+    }
+  }
+
+  private planVolumes(): void {
+    const used = new Set<string>();
+    for (const name of this.order) {
+      if (this.replicas(name) === 0) continue;
+      for (const key of serviceVolumeKeys(this.project, this.service(name))) used.add(key);
+    }
+    for (const key of [...used].sort(compareText)) {
+      const volume = this.project.volumes[key];
+      if (!volume) continue;
+      const found = this.observed.volumes.get(volume.name);
+      if (volume.external) {
+        if (!found) {
+          throw new PlanError(`external volume "${volume.name}" not found`, {
+            hint: `create it first (docker volume create ${volume.name})`,
+          });
+        }
+        continue;
+      }
+      if (found) {
+        if (found.labels[PROJECT_LABEL] === undefined) {
+          this.plan.warnings.push({
+            resource: "volume",
+            id: volume.name,
+            text: "already exists but was not created for this project; use `external: true` to use an existing volume",
+          });
+        }
+        continue;
+      }
+      this.volumeNodes.set(
+        key,
+        this.plan.add(
+          `volume:${key}`,
+          { kind: "CreateVolume", name: volume.name, spec: volumeSpec(this.project, key) },
+          "not found",
+        ),
+      );
+    }
+  }
+
+  private planImages(): void {
+    const actions = new Map<string, { kind: "pull" | "build"; service: string; reason: string }>();
+    for (const name of [...this.order].sort(compareText)) {
+      if (this.replicas(name) === 0) continue;
+      const action = this.imageAction(name);
+      if (!action) continue;
+      const reference = imageReference(this.project, name);
+      const existing = actions.get(reference);
+      if (!existing || (existing.kind === "pull" && action.kind === "build")) {
+        actions.set(reference, { ...action, service: name });
+      }
+    }
+    for (const [reference, action] of [...actions].sort((a, b) => compareText(a[0], b[0]))) {
+      const resource = `image:${reference}`;
+      const service = this.service(action.service);
+      const id =
+        action.kind === "pull"
+          ? this.plan.add(
+              resource,
+              { kind: "PullImage", reference, platform: service.platform },
+              action.reason,
+            )
+          : this.plan.add(
+              resource,
+              { kind: "BuildImage", reference, spec: buildSpec(action.service, service, reference) },
+              action.reason,
+            );
+      this.imageNodes.set(reference, id);
+    }
+  }
+
+  private imageAction(name: string): { kind: "pull" | "build"; reason: string } | undefined {
+    const service = this.service(name);
+    const reference = imageReference(this.project, name);
+    const present = this.observed.images.get(reference) !== undefined;
+    if (service.build) {
+      if (this.options.noBuild) {
+        if (present) return undefined;
+        throw new PlanError(
+          `image ${reference} for service "${name}" is not built and --no-build was given`,
+          {
+            service: name,
+          },
+        );
+      }
+      if (this.options.build) return { kind: "build", reason: "--build" };
+      if (service.pull_policy === "build") return { kind: "build", reason: "pull_policy build" };
+      return present ? undefined : { kind: "build", reason: "image not found" };
+    }
+    if (service.image === undefined) {
+      throw new PlanError(`service "${name}" has neither an image nor a build context specified`, {
+        service: name,
+      });
+    }
+    const flag =
+      this.options.pull !== undefined && this.options.pull !== "policy" ? this.options.pull : undefined;
+    const policy = flag ?? pullPolicy(service.pull_policy);
+    if (policy === "always") return { kind: "pull", reason: flag ? "--pull always" : "pull_policy always" };
+    if (present) return undefined;
+    if (policy === "never") {
+      throw new PlanError(
+        `image ${reference} for service "${name}" is not present and its pull policy is never`,
+        { service: name, hint: "pull or build the image first" },
+      );
+    }
+    return { kind: "pull", reason: "image not found" };
+  }
+
+  // --- containers -----------------------------------------------------------------------------
+
+  private policy(name: string): RecreatePolicy {
+    if (this.options.noRecreate) return "never";
+    if (this.options.forceRecreate && this.targeted.has(name)) return "force";
+    return "diverged";
+  }
+
+  private spec(name: string, number: number): { spec: ContainerSpec; copies: readonly FileCopy[] } {
+    const key = `${name}\0${number}`;
+    const cached = this.specs.get(key);
+    if (cached) return cached;
+    const made = containerSpecFor(this.project, name, number, {
+      configFiles: this.context.configFiles ?? [],
+      environmentFiles: this.context.environmentFiles,
+      imageId: this.observed.images.get(imageReference(this.project, name)),
+    });
+    if (number === 1 && made.ignored.length > 0) {
+      this.plan.warnings.push({
+        resource: "container",
+        id: name,
+        text: `not supported, ignored: ${made.ignored.join(", ")}`,
+      });
+    }
+    const result = { spec: made.spec, copies: made.copies };
+    this.specs.set(key, result);
+    return result;
+  }
+
+  /** Why a container must be recreated, or undefined when it is up to date. */
+  private mustRecreate(
+    name: string,
+    policy: RecreatePolicy,
+    container: ObservedContainer,
+    hash: string,
+    parentRecreated: string | undefined,
+  ): string | undefined {
+    if (policy === "never") return undefined;
+    if (policy === "force") return "--force-recreate";
+    if (parentRecreated !== undefined) return `${parentRecreated} recreated`;
+    if (container.configHash !== hash) return "config changed";
+    const imageId = this.observed.images.get(imageReference(this.project, name));
+    if (imageId !== undefined && container.imageId !== "" && container.imageId !== imageId)
+      return "image changed";
+    if (container.status === "dead") return "container is dead";
+    return undefined;
+  }
+
+  private infraDeps(name: string): number[] {
+    const service = this.service(name);
+    const deps: number[] = [];
+    for (const key of serviceNetworkKeys(service)) {
+      const node = this.networkNodes.get(key);
+      if (node !== undefined) deps.push(node);
+    }
+    for (const key of serviceVolumeKeys(this.project, service)) {
+      const node = this.volumeNodes.get(key);
+      if (node !== undefined) deps.push(node);
+    }
+    const image = this.imageNodes.get(imageReference(this.project, name));
+    if (image !== undefined) deps.push(image);
+    for (const dep of this.graph.dependenciesOf(name).keys()) {
+      deps.push(...(this.services.get(dep)?.materialize ?? []));
+    }
+    return deps;
+  }
+
+  private stopOp(container: string, display: string, recreate = false) {
+    return {
+      kind: "StopContainer" as const,
+      container,
+      display,
+      ...(this.options.timeoutS !== undefined ? { timeoutS: this.options.timeoutS } : {}),
+      ...(recreate ? { recreate: true } : {}),
+    };
+  }
+
+  private removeContainer(
+    c: ObservedContainer,
+    display: string,
+    reason: string,
+    deps: number[] = [],
+  ): number {
+    const resource = containerResource(c.service, c.number);
+    const stop = RUNNING_STATES.has(c.status)
+      ? [this.stoppedByPlan.get(c.id) ?? this.plan.add(resource, this.stopOp(c.id, display), reason, deps)]
+      : deps;
+    return this.plan.add(
+      resource,
+      { kind: "RemoveContainer", container: c.id, display, volumes: false },
+      reason,
+      stop,
+    );
+  }
+
+  private planService(name: string): void {
+    const service = this.service(name);
+    const policy = this.policy(name);
+    const desired = this.replicas(name);
+    const nodes: ServiceNodes = { materialize: [], startEnds: [], recreated: false };
+    this.services.set(name, nodes);
+    const hash = this.spec(name, 1).spec.labels[CONFIG_HASH_LABEL] ?? serviceConfigHash(service);
+    const parentRecreated = namespaceParents(service).find((p) => this.services.get(p)?.recreated);
+    const canonicalName = (number: number): string => this.spec(name, number).spec.name;
+    const upToDate = (c: ObservedContainer): boolean =>
+      this.mustRecreate(name, policy === "force" ? "diverged" : policy, c, hash, parentRecreated) ===
+      undefined;
+
+    // 1. Group by number; settle leftovers of interrupted recreates.
+    const byNumber = new Map<number, ObservedContainer[]>();
+    for (const c of serviceContainers(this.observed, name)) {
+      if (c.number === undefined || c.number < 1) {
+        this.plan.warnings.push({
+          resource: "container",
+          id: c.name,
+          text: `container of service ${name} without a container number; left alone`,
+        });
+        continue;
+      }
+      const list = byNumber.get(c.number);
+      if (list) list.push(c);
+      else byNumber.set(c.number, [c]);
+    }
+    const slots: Slot[] = [];
+    for (const number of [...byNumber.keys()].sort((a, b) => a - b)) {
+      const group = byNumber.get(number) ?? [];
+      const expected = canonicalName(number);
+      const canonical = group.find((c) => c.name === expected);
+      const leftovers = group
+        .filter((c) => c !== canonical)
+        .sort(
+          (a, b) => Number(upToDate(b)) - Number(upToDate(a)) || b.created.getTime() - a.created.getTime(),
+        );
+      const best = leftovers[0];
+      let adopted: ObservedContainer | undefined;
+      if (best && upToDate(best) && policy !== "force") {
+        if (!canonical || this.mustRecreate(name, policy, canonical, hash, parentRecreated) !== undefined) {
+          adopted = best;
+        }
+      }
+      for (const c of leftovers) {
+        if (c === adopted) continue;
+        nodes.materialize.push(
+          this.removeContainer(c, c.name, `leftover of an interrupted recreate of ${expected}`),
+        );
+      }
+      if (adopted) {
+        slots.push({ number, container: adopted, adopt: { replacing: canonical }, obsolete: undefined });
+      } else if (canonical) {
+        slots.push({
+          number,
+          container: canonical,
+          obsolete: this.mustRecreate(name, policy, canonical, hash, parentRecreated),
+        });
+      }
+    }
+
+    // 2. Scale down: obsolete containers first, then the highest numbers.
+    const ranked = [...slots].sort(
+      (a, b) =>
+        Number(b.obsolete !== undefined) - Number(a.obsolete !== undefined) ||
+        b.number - a.number ||
+        a.container.created.getTime() - b.container.created.getTime(),
+    );
+    const removed = new Set(ranked.slice(0, Math.max(0, slots.length - desired)));
+    for (const slot of slots) {
+      if (!removed.has(slot)) continue;
+      const display = canonicalName(slot.number);
+      if (slot.adopt?.replacing) {
+        nodes.materialize.push(this.removeContainer(slot.adopt.replacing, display, "scale down"));
+      }
+      nodes.materialize.push(this.removeContainer(slot.container, display, "scale down"));
+    }
+
+    // 3. Keep, adopt, recreate; then create the missing numbers.
+    const kept = slots.filter((slot) => !removed.has(slot));
+    const used = new Set(kept.map((slot) => slot.number));
+    const starts = new Map<number, PendingStart>();
+    for (const slot of kept) {
+      const final = canonicalName(slot.number);
+      const resource = containerResource(name, slot.number);
+      const c = slot.container;
+      if (slot.adopt) {
+        const deps = slot.adopt.replacing
+          ? [this.removeContainer(slot.adopt.replacing, final, "replaced by an adopted leftover")]
+          : [];
+        // By name: the temporary name is unique, and it is what the plan prints.
+        const rename = this.plan.add(
+          resource,
+          { kind: "RenameContainer", container: c.name, to: final, recreate: true },
+          "adopt leftover of an interrupted recreate",
+          deps,
+        );
+        nodes.materialize.push(rename);
+        nodes.recreated = true;
+        if (!RUNNING_STATES.has(c.status)) {
+          starts.set(slot.number, { container: final, after: [rename], reason: "adopted leftover" });
+        }
+        continue;
+      }
+      if (slot.obsolete !== undefined) {
+        const rename = this.planRecreate(name, slot.number, c, slot.obsolete);
+        nodes.materialize.push(rename);
+        nodes.recreated = true;
+        starts.set(slot.number, { container: final, after: [rename], reason: "recreated" });
+        continue;
+      }
+      const stopped = this.stoppedByPlan.get(c.id);
+      if (stopped !== undefined) {
+        starts.set(slot.number, { container: c.id, after: [stopped], reason: "dependency recreated" });
+      } else if (RUNNING_STATES.has(c.status)) {
+        this.plan.unchanged.push({ service: name, number: slot.number, name: c.name, status: c.status });
+      } else {
+        starts.set(slot.number, { container: c.id, after: [], reason: `container is ${c.status}` });
+      }
+    }
+    let next = 1;
+    for (let missing = desired - kept.length; missing > 0; missing--) {
+      while (used.has(next)) next++;
+      used.add(next);
+      const made = this.spec(name, next);
+      const create = this.plan.add(
+        containerResource(name, next),
+        {
+          kind: "CreateContainer",
+          name: made.spec.name,
+          display: made.spec.name,
+          spec: made.spec,
+          copies: made.copies,
+        },
+        "no existing container",
+        this.infraDeps(name),
+      );
+      nodes.materialize.push(create);
+      starts.set(next, { container: made.spec.name, after: [create], reason: "new container" });
+    }
+    this.pendingStarts.set(name, starts);
+  }
+
+  /** Create under a temporary name, stop and remove the old container, rename the new one. */
+  private planRecreate(name: string, number: number, old: ObservedContainer, reason: string): number {
+    const resource = containerResource(name, number);
+    const made = this.spec(name, number);
+    const final = made.spec.name;
+    const temporary = replacementName(old.id, final);
+    const spec: ContainerSpec = {
+      ...made.spec,
+      name: temporary,
+      labels: { ...made.spec.labels, [REPLACE_LABEL]: old.id },
+    };
+    const create = this.plan.add(
+      resource,
+      {
+        kind: "CreateContainer",
+        name: temporary,
+        display: final,
+        spec,
+        copies: made.copies,
+        inheritFrom: old.id,
+        recreate: true,
+      },
+      reason,
+      [...this.infraDeps(name), ...this.stopRestartDependents(name)],
+    );
+    const stoppedAlready = this.stoppedByPlan.get(old.id);
+    const stop =
+      stoppedAlready ??
+      this.plan.add(resource, this.stopOp(old.id, final, true), `replaced by #${create}`, [create]);
+    const remove = this.plan.add(
+      resource,
+      { kind: "RemoveContainer", container: old.id, display: final, volumes: false, recreate: true },
+      `replaced by #${create}`,
+      [stop, create],
+    );
+    return this.plan.add(
+      resource,
+      { kind: "RenameContainer", container: temporary, to: final, recreate: true },
+      "finalize recreate",
+      [remove],
+    );
+  }
+
+  /** Stops containers of services that depend on `name` with `restart: true` (once each). */
+  private stopRestartDependents(name: string): number[] {
+    const stops: number[] = [];
+    for (const dependent of this.graph.dependentsOf(name)) {
+      if (!this.scope.has(dependent)) continue;
+      if (!this.graph.dependenciesOf(dependent).get(name)?.restart) continue;
+      for (const c of serviceContainers(this.observed, dependent)) {
+        if (!RUNNING_STATES.has(c.status)) continue;
+        let stop = this.stoppedByPlan.get(c.id);
+        if (stop === undefined) {
+          stop = this.plan.add(
+            containerResource(dependent, c.number),
+            this.stopOp(c.id, c.name),
+            `dependency ${name} being recreated`,
+          );
+          this.stoppedByPlan.set(c.id, stop);
+        }
+        stops.push(stop);
+      }
+    }
+    return stops;
+  }
+
+  // --- start phase ----------------------------------------------------------------------------
+
+  private planStartPhase(name: string): void {
+    const nodes = this.services.get(name);
+    if (!nodes || this.replicas(name) === 0) return;
+    const depNodes = this.startDependencies(name);
+    const starts = this.pendingStarts.get(name) ?? new Map();
+    const ids: number[] = [];
+    for (const number of [...starts.keys()].sort((a, b) => a - b)) {
+      const start = starts.get(number);
+      if (!start) continue;
+      ids.push(
+        this.plan.add(
+          containerResource(name, number),
+          { kind: "StartContainer", container: start.container, display: this.spec(name, number).spec.name },
+          start.reason,
+          [...start.after, ...depNodes, ...this.orphanRemovals],
+        ),
+      );
+    }
+    nodes.startEnds = ids.length > 0 ? ids : depNodes.length > 0 ? depNodes : [...nodes.materialize];
+  }
+
+  private startDependencies(name: string): number[] {
+    const deps: number[] = [];
+    for (const [dep, config] of this.graph.dependenciesOf(name)) {
+      if (!this.scope.has(dep) || !this.project.services[dep] || this.replicas(dep) === 0) continue;
+      const targets = this.services.get(dep)?.startEnds ?? [];
+      if (config.condition === "service_started") {
+        deps.push(...targets);
+        continue;
+      }
+      deps.push(this.waitNode(dep, config.condition, config.required, name, targets));
+    }
+    return deps;
+  }
+
+  private waitNode(
+    service: string,
+    condition: WaitCondition,
+    required: boolean,
+    dependent: string,
+    targets: readonly number[],
+  ): number {
+    const key = `${service}:${condition}`;
+    const existing = this.waitNodes.get(key);
+    if (existing === undefined) {
+      const id = this.plan.add(
+        `service:${service}`,
+        { kind: "WaitCondition", service, condition, required, dependents: [dependent] },
+        `depends_on ${condition}`,
+        targets,
+      );
+      this.waitNodes.set(key, id);
+      return id;
+    }
+    const node = this.plan.node(existing);
+    if (node?.op.kind === "WaitCondition") {
+      this.plan.replaceOp(existing, {
+        ...node.op,
+        required: node.op.required || required,
+        dependents: [...node.op.dependents, dependent],
+      });
+    }
+    this.plan.addDeps(existing, targets);
+    return existing;
+  }
+
+  private planWait(name: string): void {
+    const nodes = this.services.get(name);
+    if (!nodes || this.replicas(name) === 0) return;
+    // A service others wait on to complete is a one-shot: `--wait` wants it exited 0, not running.
+    const oneShot = this.order.some(
+      (other) => this.graph.dependenciesOf(other).get(name)?.condition === "service_completed_successfully",
+    );
+    this.plan.add(
+      `service:${name}`,
+      {
+        kind: "WaitCondition",
+        service: name,
+        condition: oneShot ? "service_completed_successfully" : "running_or_healthy",
+        required: true,
+        dependents: [],
+        ...(this.options.waitTimeoutS !== undefined ? { timeoutS: this.options.waitTimeoutS } : {}),
+      },
+      "--wait",
+      nodes.startEnds,
+    );
+  }
+}
+
+function containerResource(service: string, number: number | undefined): string {
+  return `container:${service || "?"}:${number ?? "?"}`;
+}
+
+/** `pull_policy` → what `up` does: `if_not_present` is `missing`; daily/weekly/every_* count as missing. */
+function pullPolicy(policy: string | undefined): "always" | "missing" | "never" {
+  if (policy === "always") return "always";
+  if (policy === "never") return "never";
+  return "missing";
+}
+
+function buildSpec(name: string, service: Service, reference: string): BuildSpec {
+  const build = service.build ?? {};
+  const context = build.context ?? ".";
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(context) || context.startsWith("git@")) {
+    throw new PlanError(`service "${name}": remote build contexts (${context}) are not supported`, {
+      service: name,
+    });
+  }
+  if (build.dockerfile_inline !== undefined) {
+    throw new PlanError(`service "${name}": build.dockerfile_inline is not supported`, { service: name });
+  }
+  const args: Record<string, string> = {};
+  for (const [key, value] of Object.entries(build.args ?? {})) if (value !== null) args[key] = value;
+  const extraHosts = Object.entries(build.extra_hosts ?? {}).flatMap(([host, ips]) =>
+    ips.map((ip) => `${host}:${ip}`),
+  );
+  return {
+    context,
+    dockerfile: build.dockerfile,
+    tags: [reference, ...(build.tags ?? [])],
+    args,
+    target: build.target,
+    labels: build.labels,
+    cacheFrom: build.cache_from,
+    networkMode: build.network,
+    pull: build.pull,
+    noCache: build.no_cache,
+    platform: build.platforms?.[0] ?? service.platform,
+    extraHosts: extraHosts.length > 0 ? extraHosts : undefined,
+    shmSizeBytes: build.shm_size,
+  };
+}

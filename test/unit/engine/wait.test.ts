@@ -1,0 +1,171 @@
+/**
+ * waitFor with a fake runtime: the engine's events wake a wait long before its poll interval, the
+ * timeout is measured on an injected clock, and an abort ends the wait.
+ */
+import { describe, expect, it } from "vitest";
+import { DependencyError } from "../../../src/engine/errors.js";
+import { ProjectWatcher, waitFor } from "../../../src/engine/wait.js";
+import type {
+  ContainerState,
+  ContainerSummary,
+  Runtime,
+  RuntimeEvent,
+} from "../../../src/runtime/runtime.js";
+
+const summary: ContainerSummary = {
+  id: "c1",
+  name: "demo-db-1",
+  image: "busybox",
+  imageId: "",
+  labels: { "com.docker.compose.service": "db" },
+  status: "running",
+  statusText: "",
+  created: new Date(0),
+  ports: [],
+};
+
+const stateOf = (health: ContainerState["health"]): ContainerState => ({
+  id: "c1",
+  name: "demo-db-1",
+  image: "busybox",
+  imageId: "",
+  labels: summary.labels,
+  created: new Date(0),
+  status: "running",
+  running: true,
+  exitCode: 0,
+  pid: 1,
+  startedAt: new Date(0),
+  finishedAt: undefined,
+  health,
+  restartCount: 0,
+  oomKilled: false,
+  error: undefined,
+  tty: false,
+  networks: {},
+  ports: [],
+  mounts: [],
+});
+
+/** A runtime whose db container reports `health`, and whose event stream the test feeds. */
+function fakeRuntime(initial: ContainerState["health"]) {
+  let health = initial;
+  let push: ((event: RuntimeEvent) => void) | undefined;
+  const queue: RuntimeEvent[] = [];
+  const runtime = {
+    containers: {
+      list: async () => [summary],
+      inspect: async () => stateOf(health),
+    },
+    events: (_filter: unknown, signal?: AbortSignal): AsyncIterable<RuntimeEvent> => ({
+      async *[Symbol.asyncIterator]() {
+        while (!signal?.aborted) {
+          const next = queue.shift();
+          if (next) {
+            yield next;
+            continue;
+          }
+          await new Promise<void>((resolve) => {
+            push = (event) => {
+              queue.push(event);
+              resolve();
+            };
+            signal?.addEventListener("abort", () => resolve(), { once: true });
+          });
+        }
+      },
+    }),
+  } as unknown as Runtime;
+  return {
+    runtime,
+    become(next: ContainerState["health"]) {
+      health = next;
+      push?.({
+        type: "container",
+        action: `health_status: ${next ?? ""}`,
+        id: "c1",
+        attributes: { "com.docker.compose.service": "db" },
+        time: new Date(),
+      });
+    },
+  };
+}
+
+describe("waitFor", () => {
+  it("an engine event wakes the wait before the poll interval", async () => {
+    const fake = fakeRuntime("starting");
+    const watcher = new ProjectWatcher(fake.runtime, "demo");
+    const reports: string[] = [];
+    const started = Date.now();
+    const done = waitFor(
+      {
+        runtime: fake.runtime,
+        project: "demo",
+        watcher,
+        pollMs: 60_000,
+        report: (container, status) => reports.push(`${container} ${status}`),
+      },
+      {
+        service: "db",
+        condition: "service_healthy",
+        timeoutMs: 120_000,
+        dependents: ["web"],
+        forUpWait: false,
+      },
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    fake.become("healthy");
+    await done;
+    watcher.close();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(reports).toEqual(["demo-db-1 Waiting", "demo-db-1 Healthy"]);
+  });
+
+  it("times out on the injected clock, naming the service and its state", async () => {
+    const fake = fakeRuntime("starting");
+    const watcher = new ProjectWatcher(fake.runtime, "demo");
+    let clock = 0;
+    const now = () => (clock += 1_000);
+    const error = await waitFor(
+      { runtime: fake.runtime, project: "demo", watcher, pollMs: 1, now },
+      { service: "db", condition: "running_or_healthy", timeoutMs: 3_000, dependents: [], forUpWait: true },
+    ).catch((e: unknown) => e);
+    watcher.close();
+    expect(error).toBeInstanceOf(DependencyError);
+    expect((error as Error).message).toBe(
+      'application not healthy after 3s: service "db" container demo-db-1 is starting',
+    );
+  });
+
+  it("fails at once on unhealthy, naming the dependency and who needed it", async () => {
+    const fake = fakeRuntime("unhealthy");
+    const watcher = new ProjectWatcher(fake.runtime, "demo");
+    await expect(
+      waitFor(
+        { runtime: fake.runtime, project: "demo", watcher },
+        {
+          service: "db",
+          condition: "service_healthy",
+          timeoutMs: 60_000,
+          dependents: ["api", "web"],
+          forUpWait: false,
+        },
+      ),
+    ).rejects.toThrow("dependency failed to start: container demo-db-1 is unhealthy (needed by api, web)");
+    watcher.close();
+  });
+
+  it("ends on abort", async () => {
+    const fake = fakeRuntime("starting");
+    const watcher = new ProjectWatcher(fake.runtime, "demo");
+    const controller = new AbortController();
+    const done = waitFor(
+      { runtime: fake.runtime, project: "demo", watcher, pollMs: 60_000, signal: controller.signal },
+      { service: "db", condition: "service_healthy", timeoutMs: 120_000, dependents: [], forUpWait: false },
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    controller.abort(new Error("interrupted"));
+    await expect(done).rejects.toThrow("interrupted");
+    watcher.close();
+  });
+});
