@@ -1,4 +1,6 @@
 /** Turns the global flags into LoadOptions: the one place the CLI meets the loader. */
+import { LoadError } from "../errors.js";
+import { checkProjectName } from "../project/discover.js";
 import { loadProject, type LoadedProject, type LoadOptions } from "../project/load.js";
 import type { GlobalOptions } from "./global-options.js";
 
@@ -38,4 +40,36 @@ export function loadFromFlags(
     onWarning: warnToStderr,
     ...extra,
   });
+}
+
+/** The project a command acts on: loaded from its files, or only named (`-p`) when there are none. */
+export interface ProjectTarget {
+  readonly name: string;
+  readonly loaded: LoadedProject | undefined;
+}
+
+/**
+ * Loads the project; when no compose file is found and `-p` (or COMPOSE_PROJECT_NAME) names the
+ * project, goes on with the name alone: Compose's `down`, `ps` and `logs` find a stack by its
+ * labels, so they work from any directory.
+ */
+export async function loadOrName(
+  globals: GlobalOptions,
+  services: readonly string[] = [],
+): Promise<ProjectTarget> {
+  try {
+    const loaded = await loadFromFlags(globals, { services });
+    return { name: loaded.project.name, loaded };
+  } catch (error) {
+    const fromEnv = process.env["COMPOSE_PROJECT_NAME"];
+    const name = globals.projectName ?? (fromEnv === "" ? undefined : fromEnv);
+    if (name === undefined || globals.files.length > 0 || !isNoConfigFile(error)) throw error;
+    const source = globals.projectName === undefined ? "COMPOSE_PROJECT_NAME" : "--project-name";
+    return { name: checkProjectName(name, source), loaded: undefined };
+  }
+}
+
+/** The loader's "nothing to load" error (discover.ts), as opposed to a file that is wrong. */
+function isNoConfigFile(error: unknown): boolean {
+  return error instanceof LoadError && error.message.startsWith("no configuration file provided");
 }

@@ -5,7 +5,8 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { reportError } from "./exit.js";
-import type { GlobalOptions } from "./global-options.js";
+import type { GlobalOptions, RuntimeChoice } from "./global-options.js";
+import type { AnsiMode, ProgressMode } from "../ui/select.js";
 
 const debugFromArgv = process.argv.includes("--debug") || process.env["BERTH_DEBUG"] === "1";
 
@@ -15,6 +16,24 @@ function version(): string {
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+/** For flags that may be repeated and have no default (commander passes `undefined` first). */
+const gather = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** Whole seconds for `-t, --timeout`; parsed (and checked) by the command. */
+const timeoutOption = (): Option =>
+  new Option("-t, --timeout <seconds>", "seconds to wait for each container to stop before killing it");
+
+/** `--no-attach <service>` is a list of services, not the negation of `--attach`. */
+function listOption(flags: string, description: string): Option {
+  const option = new Option(flags, description).argParser(gather);
+  option.negate = false;
+  return option;
+}
+
+/** Runs a command and turns its result into the process's exit status. */
+function exitWith(code: number): void {
+  process.exitCode = code;
+}
 
 export function buildProgram(): Command {
   const program = new Command("berth")
@@ -31,6 +50,24 @@ export function buildProgram(): Command {
       [],
     )
     .option("--debug", "print stack traces with errors")
+    .addOption(
+      new Option("--runtime <runtime>", "container runtime")
+        .choices(["docker", "native"])
+        .default("docker")
+        .env("BERTH_RUNTIME"),
+    )
+    .addOption(
+      new Option("--ansi <when>", "control when to print ANSI control characters")
+        .choices(["never", "always", "auto"])
+        .default("auto")
+        .env("COMPOSE_ANSI"),
+    )
+    .addOption(
+      new Option("--progress <type>", "how progress is shown on stderr")
+        .choices(["auto", "tty", "plain", "quiet", "json"])
+        .default("auto")
+        .env("COMPOSE_PROGRESS"),
+    )
     .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride();
@@ -58,6 +95,131 @@ export function buildProgram(): Command {
       await runConfig(globals(command), services, flags);
     });
 
+  program
+    .command("up")
+    .description("create and start containers, then print their output (unless detached)")
+    .argument("[services...]", "only these services (and what they depend on)")
+    .option("-d, --detach", "run containers in the background")
+    .option("--build", "build images before starting containers")
+    .option("--no-build", "do not build an image, even if it is missing")
+    .addOption(
+      new Option("--pull <policy>", "pull images before running").choices([
+        "always",
+        "missing",
+        "never",
+        "policy",
+      ]),
+    )
+    .option("--force-recreate", "recreate containers even if their configuration has not changed")
+    .option("--no-recreate", "if containers already exist, do not recreate them")
+    .option("--no-deps", "do not start linked services")
+    .option("--remove-orphans", "remove containers for services not defined in the compose file")
+    .addOption(listOption("--scale <SERVICE=NUM>", "scale SERVICE to NUM instances (repeatable)"))
+    .option("--wait", "wait for services to be running|healthy (implies --detach)")
+    .option("--wait-timeout <seconds>", "maximum duration to wait for the project to be running|healthy")
+    .option("--no-start", "do not start the services after creating them")
+    .option("--abort-on-container-exit", "stop all containers if any container was stopped")
+    .option("--exit-code-from <service>", "return the exit code of the selected service container")
+    .addOption(timeoutOption())
+    .addOption(listOption("--attach <service>", "only print the output of these services (repeatable)"))
+    .addOption(listOption("--no-attach <service>", "do not print the output of these services (repeatable)"))
+    .option("--attach-dependencies", "also print the output of the services' dependencies")
+    .option("--no-log-prefix", "do not print a prefix in logs")
+    .option("--no-color", "produce monochrome output")
+    .option("--timestamps", "show timestamps")
+    .option("--dry-run", "print the plan and do nothing")
+    .action(async (services: string[], flags: Record<string, unknown>, command: Command) => {
+      const { runUp } = await import("./commands/up.js");
+      exitWith(await runUp(globals(command), services, flags));
+    });
+
+  program
+    .command("down")
+    .description("stop and remove containers and networks")
+    .option("-v, --volumes", "remove named volumes declared in the volumes section and anonymous volumes")
+    .addOption(new Option("--rmi <type>", "remove images used by services").choices(["local", "all"]))
+    .option("--remove-orphans", "remove containers for services not defined in the compose file")
+    .addOption(timeoutOption())
+    .action(async (flags: Record<string, unknown>, command: Command) => {
+      const { runDown } = await import("./commands/down.js");
+      exitWith(await runDown(globals(command), flags));
+    });
+
+  program
+    .command("ps")
+    .description("list containers")
+    .argument("[services...]", "only these services")
+    .option("-a, --all", "show all stopped containers")
+    .option("-q, --quiet", "only display IDs")
+    .option("--services", "display services")
+    .addOption(
+      listOption(
+        "--status <status>",
+        "filter services by status (paused, restarting, removing, running, dead, created, exited; repeatable)",
+      ),
+    )
+    .addOption(listOption("--filter <filter>", "filter services by a property (supported: status)"))
+    .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
+    .action(async (services: string[], flags: Record<string, unknown>, command: Command) => {
+      const { runPs } = await import("./commands/ps.js");
+      exitWith(await runPs(globals(command), services, flags));
+    });
+
+  program
+    .command("logs")
+    .description("view output from containers")
+    .argument("[services...]", "only these services")
+    .option("-f, --follow", "follow log output")
+    .option("--tail <n>", 'number of lines to show from the end of the logs for each container, or "all"')
+    .option("--since <time>", "show logs since a timestamp (2013-01-02T13:23:37Z) or relative (42m)")
+    .option("--until <time>", "show logs before a timestamp (2013-01-02T13:23:37Z) or relative (42m)")
+    .option("-t, --timestamps", "show timestamps")
+    .option("--no-color", "produce monochrome output")
+    .option("--no-log-prefix", "do not print a prefix in logs")
+    .option("--index <n>", "index of the container if the service has multiple replicas")
+    .action(async (services: string[], flags: Record<string, unknown>, command: Command) => {
+      const { runLogs } = await import("./commands/logs.js");
+      exitWith(await runLogs(globals(command), services, flags));
+    });
+
+  program
+    .command("scale")
+    .description("scale services")
+    .argument("<SERVICE=REPLICAS...>", "services and their number of replicas")
+    .action(async (pairs: string[], _flags: Record<string, unknown>, command: Command) => {
+      const { runScale } = await import("./commands/scale.js");
+      exitWith(await runScale(globals(command), pairs));
+    });
+
+  program
+    .command("stop")
+    .description("stop services")
+    .argument("[services...]", "only these services")
+    .addOption(timeoutOption())
+    .action(async (services: string[], flags: Record<string, unknown>, command: Command) => {
+      const { runStop } = await import("./commands/stop.js");
+      exitWith(await runStop(globals(command), services, flags));
+    });
+
+  program
+    .command("start")
+    .description("start services")
+    .argument("[services...]", "only these services")
+    .action(async (services: string[], _flags: Record<string, unknown>, command: Command) => {
+      const { runStart } = await import("./commands/start.js");
+      exitWith(await runStart(globals(command), services));
+    });
+
+  program
+    .command("restart")
+    .description("restart service containers")
+    .argument("[services...]", "only these services")
+    .addOption(timeoutOption())
+    .action(async (services: string[], flags: Record<string, unknown>, command: Command) => {
+      const { runRestart } = await import("./commands/restart.js");
+      exitWith(await runRestart(globals(command), services, flags));
+    });
+
   return program;
 }
 
@@ -70,6 +232,9 @@ function globals(command: Command): GlobalOptions {
     profile: string[];
     envFile: string[];
     debug?: boolean;
+    runtime: RuntimeChoice;
+    ansi: AnsiMode;
+    progress: ProgressMode;
   }>();
   return {
     files: o.file,
@@ -78,6 +243,9 @@ function globals(command: Command): GlobalOptions {
     profiles: o.profile,
     envFiles: o.envFile,
     debug: o.debug === true,
+    runtime: o.runtime,
+    ansi: o.ansi,
+    progress: o.progress,
   };
 }
 

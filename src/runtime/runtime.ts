@@ -383,6 +383,8 @@ export interface ContainerSummary {
   readonly statusText: string;
   readonly created: Date;
   readonly ports: readonly PortBinding[];
+  /** The command line the container runs (entrypoint and command, joined), as `ps` shows it. */
+  readonly command?: string | undefined;
 }
 
 export interface LogLine {

@@ -113,6 +113,7 @@ export function toContainerSummary(c: WireContainerSummary): ContainerSummary {
     status: STATUSES.has(state) ? (state as ContainerStatus) : "created",
     statusText: c.Status ?? "",
     created: new Date((c.Created ?? 0) * 1000),
+    command: c.Command ?? undefined,
     ports: (c.Ports ?? [])
       .filter((p) => p.PrivatePort !== undefined && p.PrivatePort !== null)
       .map((p) => ({

@@ -68,6 +68,7 @@ export interface WireContainerSummary {
   readonly Names?: Maybe<string[]>;
   readonly Image?: Maybe<string>;
   readonly ImageID?: Maybe<string>;
+  readonly Command?: Maybe<string>;
   readonly Labels?: Maybe<Record<string, string>>;
   readonly State?: Maybe<string>;
   readonly Status?: Maybe<string>;

@@ -1,0 +1,78 @@
+/**
+ * `berth ps`: the project's containers, as `docker compose ps` lists them. Running ones by default,
+ * all with `-a` (or when filtering by status); sorted by name. Works with `-p` and no compose file.
+ */
+import { ps } from "../../engine/index.js";
+import { SERVICE_LABEL } from "../../engine/labels.js";
+import { UsageError } from "../../errors.js";
+import type { ContainerStatus } from "../../runtime/runtime.js";
+import { psJson, psTable } from "../../ui/plain/ps-format.js";
+import type { GlobalOptions } from "../global-options.js";
+import { loadOrName } from "../load-for-cli.js";
+import { withRuntime } from "../runtime-for-cli.js";
+
+export interface PsFlags {
+  all?: unknown;
+  quiet?: unknown;
+  services?: unknown;
+  status?: unknown;
+  filter?: unknown;
+  format?: unknown;
+}
+
+export const PS_STATUSES: readonly ContainerStatus[] = [
+  "paused",
+  "restarting",
+  "removing",
+  "running",
+  "dead",
+  "created",
+  "exited",
+];
+
+export async function runPs(globals: GlobalOptions, services: string[], flags: PsFlags): Promise<number> {
+  const statuses = wantedStatuses(flags);
+  const project = await loadOrName(globals, services);
+  const containers = await withRuntime(globals, (runtime) =>
+    ps(runtime, project.name, {
+      all: flags.all === true || statuses.size > 0,
+      ...(services.length > 0 ? { services } : {}),
+    }),
+  );
+  const shown = containers
+    .filter((c) => statuses.size === 0 || statuses.has(c.status))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  let text: string;
+  if (flags.quiet === true) text = shown.map((c) => `${c.id}\n`).join("");
+  else if (flags.services === true) {
+    text = [...new Set(shown.map((c) => c.labels[SERVICE_LABEL] ?? ""))].map((s) => `${s}\n`).join("");
+  } else if (flags.format === "json") text = shown.map((c) => `${JSON.stringify(psJson(c))}\n`).join("");
+  else text = psTable(shown, new Date());
+  process.stdout.write(text);
+  return 0;
+}
+
+/** `--status s` (repeatable) and `--filter status=s`: the only filter Compose's ps knows. */
+function wantedStatuses(flags: PsFlags): Set<ContainerStatus> {
+  const wanted = new Set<ContainerStatus>();
+  const add = (value: string): void => {
+    const status = PS_STATUSES.find((s) => s === value);
+    if (!status) throw new UsageError(`invalid status "${value}": expected one of ${PS_STATUSES.join(", ")}`);
+    wanted.add(status);
+  };
+  for (const value of asList(flags.status)) add(value);
+  for (const filter of asList(flags.filter)) {
+    const match = /^([^=]+)=(.*)$/.exec(filter);
+    if (!match) throw new UsageError(`invalid --filter "${filter}": expected KEY=VALUE`);
+    if (match[1] !== "status")
+      throw new UsageError(`invalid --filter "${filter}": only status=... is supported`);
+    add(match[2] ?? "");
+  }
+  return wanted;
+}
+
+function asList(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  return typeof value === "string" ? [value] : [];
+}

@@ -1,0 +1,322 @@
+/**
+ * `berth up`: create and start the project's containers, as `docker compose up` does.
+ *
+ * Detached (`-d`, `--wait`, `--no-start`) it returns once the engine is done. Attached, it then prints
+ * the output of the attached services' containers until they have all exited:
+ * - Ctrl-C once: "Gracefully stopping..." and the services of this `up` are stopped (each with its stop
+ *   timeout, or `-t`); twice: their containers are killed. The exit status is then 130.
+ * - `--abort-on-container-exit`: the first container to exit stops the rest; the status is the exit
+ *   code of `--exit-code-from`'s container (which implies the abort), else of the first one to exit.
+ * - `--dry-run`: the plan is printed (stdout) and nothing is done.
+ */
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ps, stop, up, type UpContext, type UpOptions } from "../../engine/index.js";
+import { containersFilter, isOneOff, SERVICE_LABEL } from "../../engine/labels.js";
+import { UsageError } from "../../errors.js";
+import type { LoadedProject } from "../../project/load.js";
+import { ConflictError, NotFoundError } from "../../runtime/errors.js";
+import type { Runtime } from "../../runtime/runtime.js";
+import type { LogPrinter } from "../../ui/plain/log-printer.js";
+import { quietProgress } from "../../ui/progress.js";
+import { progressKind } from "../../ui/select.js";
+import { parseScale, parseTimeout } from "../flags.js";
+import type { GlobalOptions } from "../global-options.js";
+import { INTERRUPTED_EXIT_CODE, onInterrupt } from "../interrupts.js";
+import { loadFromFlags } from "../load-for-cli.js";
+import { followLogs, logTarget, type LogTarget } from "../log-stream.js";
+import { withRuntime } from "../runtime-for-cli.js";
+import { logPrinterFor, withProgress } from "../ui-for-cli.js";
+
+export interface UpFlags {
+  detach?: unknown;
+  /** `--build` true, `--no-build` false. */
+  build?: unknown;
+  pull?: unknown;
+  forceRecreate?: unknown;
+  /** `--no-recreate`: false. */
+  recreate?: unknown;
+  /** `--no-deps`: false. */
+  deps?: unknown;
+  removeOrphans?: unknown;
+  scale?: unknown;
+  wait?: unknown;
+  waitTimeout?: unknown;
+  /** `--no-start`: false. */
+  start?: unknown;
+  abortOnContainerExit?: unknown;
+  exitCodeFrom?: unknown;
+  timeout?: unknown;
+  attach?: unknown;
+  noAttach?: unknown;
+  attachDependencies?: unknown;
+  logPrefix?: unknown;
+  color?: unknown;
+  dryRun?: unknown;
+  timestamps?: unknown;
+}
+
+/** How long the output of stopped containers may keep coming after a stop, before following ends. */
+const DRAIN_MS = 1_000;
+
+export async function runUp(globals: GlobalOptions, services: string[], flags: UpFlags): Promise<number> {
+  const loaded = await loadFromFlags(globals, { services });
+  const plan = planFlags(loaded, services, flags);
+  if (plan.dryRun) {
+    return withRuntime(globals, async (runtime) => {
+      const result = await up(runtime, loaded, { ...plan.options, dryRun: true }, quietProgress());
+      const text = result.plan.toString();
+      process.stdout.write(text.endsWith("\n") || text === "" ? text : `${text}\n`);
+      return 0;
+    });
+  }
+
+  return withRuntime(globals, async (runtime) => {
+    const printer = logPrinterFor(globals, flags, Object.keys(loaded.project.services).sort());
+    const session = new UpSession(runtime, loaded, globals, printer, plan);
+    const removeHandler = onInterrupt((count) => session.interrupt(count));
+    try {
+      return await session.run();
+    } finally {
+      removeHandler();
+    }
+  });
+}
+
+/** `--env-file` paths (absolute), which `up` records in the `project.environment_file` label. */
+function upContext(globals: GlobalOptions): UpContext {
+  return globals.envFiles.length > 0
+    ? { environmentFiles: globals.envFiles.map((file) => path.resolve(process.cwd(), file)) }
+    : {};
+}
+
+interface UpPlan {
+  readonly options: UpOptions;
+  readonly dryRun: boolean;
+  readonly detach: boolean;
+  /** Services whose output is printed. */
+  readonly attach: readonly string[];
+  /** What Ctrl-C or an abort stops: the services named on the command line, else all. */
+  readonly stopServices: readonly string[];
+  readonly timeoutS: number | undefined;
+  readonly abortOnExit: boolean;
+  readonly exitCodeFrom: string | undefined;
+}
+
+/** Checks the flags against each other and the project (Compose's messages) and shapes the options. */
+function planFlags(loaded: LoadedProject, services: readonly string[], flags: UpFlags): UpPlan {
+  const known = new Set(Object.keys(loaded.project.services));
+  const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
+  const attachFlag = list(flags.attach);
+  const noAttach = new Set(list(flags.noAttach));
+  for (const name of [...attachFlag, ...noAttach]) {
+    if (!known.has(name)) throw new UsageError(`no such service: ${name}`);
+  }
+  const exitCodeFrom = typeof flags.exitCodeFrom === "string" ? flags.exitCodeFrom : undefined;
+  if (exitCodeFrom !== undefined && !known.has(exitCodeFrom)) {
+    throw new UsageError(`no such service: ${exitCodeFrom}`);
+  }
+  const abortOnExit = flags.abortOnContainerExit === true || exitCodeFrom !== undefined;
+  const attaching = abortOnExit || attachFlag.length > 0 || flags.attachDependencies === true;
+  const wait = flags.wait === true;
+  if (wait && attaching) {
+    throw new UsageError(
+      "--wait cannot be combined with --abort-on-container-exit, --attach or --attach-dependencies",
+    );
+  }
+  if (flags.detach === true && attaching) {
+    throw new UsageError(
+      "--detach cannot be combined with --abort-on-container-exit, --exit-code-from, --attach or --attach-dependencies",
+    );
+  }
+  const noStart = flags.start === false;
+  if (noStart && attaching) {
+    throw new UsageError(
+      "--no-start cannot be combined with --abort-on-container-exit, --attach or --attach-dependencies",
+    );
+  }
+  if (flags.forceRecreate === true && flags.recreate === false) {
+    throw new UsageError("--force-recreate and --no-recreate are incompatible");
+  }
+
+  const selected = services.length > 0 ? services : [...known];
+  let attach: string[];
+  if (attachFlag.length > 0) attach = attachFlag;
+  else {
+    const base = flags.attachDependencies === true ? [...loaded.graph.withDependencies(selected)] : selected;
+    attach = base.filter((name) => loaded.project.services[name]?.attach !== false);
+  }
+  attach = [...new Set(attach)].filter((name) => !noAttach.has(name)).sort();
+
+  const timeoutS = parseTimeout(flags.timeout);
+  const waitTimeoutS = parseTimeout(flags.waitTimeout, "--wait-timeout");
+  const scale = parseScale(list(flags.scale), known);
+  const options: UpOptions = {
+    ...(services.length > 0 ? { services } : {}),
+    ...(flags.deps === false ? { noDeps: true } : {}),
+    ...(flags.forceRecreate === true ? { forceRecreate: true } : {}),
+    ...(flags.recreate === false ? { noRecreate: true } : {}),
+    ...(flags.removeOrphans === true ? { removeOrphans: true } : {}),
+    ...(Object.keys(scale).length > 0 ? { scale } : {}),
+    ...(noStart ? { noStart: true } : {}),
+    ...(wait ? { wait: true } : {}),
+    ...(waitTimeoutS !== undefined ? { waitTimeoutS } : {}),
+    ...(timeoutS !== undefined ? { timeoutS } : {}),
+    ...(isPull(flags.pull) ? { pull: flags.pull } : {}),
+    ...(flags.build === true ? { build: true } : {}),
+    ...(flags.build === false ? { noBuild: true } : {}),
+  };
+  return {
+    options,
+    dryRun: flags.dryRun === true,
+    detach: flags.detach === true || wait || noStart,
+    attach,
+    stopServices: services,
+    timeoutS,
+    abortOnExit,
+    exitCodeFrom,
+  };
+}
+
+function isPull(value: unknown): value is NonNullable<UpOptions["pull"]> {
+  return value === "always" || value === "missing" || value === "never" || value === "policy";
+}
+
+/**
+ * One `up` from start to end: creating (Ctrl-C aborts the engine's work, then what it started is
+ * stopped), then attached (output until the attached containers have exited; Ctrl-C or a container's
+ * exit with `--abort-on-container-exit` stops the services of this `up`; a second Ctrl-C kills them).
+ */
+class UpSession {
+  private readonly creating = new AbortController();
+  private readonly following = new AbortController();
+  private phase: "creating" | "attached" = "creating";
+  private followed: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+  private announced = false;
+  private exitCodeFrom: string | undefined;
+  private exitCode = 0;
+  private interrupted = false;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly loaded: LoadedProject,
+    private readonly globals: GlobalOptions,
+    private readonly printer: LogPrinter,
+    private readonly plan: UpPlan,
+  ) {
+    this.exitCodeFrom = plan.exitCodeFrom;
+  }
+
+  async run(): Promise<number> {
+    const { runtime, loaded, plan } = this;
+    try {
+      await withProgress(this.globals, "Running", (progress) =>
+        up(runtime, loaded, plan.options, progress, this.creating.signal, upContext(this.globals)),
+      );
+    } catch (error) {
+      if (!this.interrupted) throw error;
+    }
+    if (plan.detach) return this.interrupted ? INTERRUPTED_EXIT_CODE : 0;
+    this.phase = "attached";
+    if (this.interrupted) {
+      // Ctrl-C while containers were still being made: stop what this `up` started.
+      this.stop();
+      await this.stopping;
+      return INTERRUPTED_EXIT_CODE;
+    }
+
+    const containers =
+      plan.attach.length === 0
+        ? []
+        : (await ps(runtime, loaded.project.name, { all: true, services: [...plan.attach] })).filter(
+            (c) => !isOneOff(c.labels),
+          );
+    const targets = containers.map(logTarget).sort((a, b) => a.name.localeCompare(b.name));
+    if (targets.length > 0) process.stderr.write(`Attaching to ${targets.map((t) => t.name).join(", ")}\n`);
+    // A Ctrl-C that came while the containers were listed: act on it now.
+    if (this.interrupted) this.stop();
+
+    const attach = new Set(plan.attach);
+    this.followed = followLogs(runtime, targets, this.printer, {
+      signal: this.following.signal,
+      currentRun: true,
+      watch: {
+        labels: containersFilter(loaded.project.name),
+        accept: (labels) => !isOneOff(labels) && attach.has(labels[SERVICE_LABEL] ?? ""),
+      },
+      onExit: (target, code) => this.exited(target, code),
+    });
+    await this.followed;
+    await this.stopping;
+    return this.interrupted ? INTERRUPTED_EXIT_CODE : this.exitCode;
+  }
+
+  interrupt(count: number): void {
+    this.interrupted = true;
+    if (count === 1) {
+      this.announce("Gracefully stopping... (press Ctrl+C again to force)");
+      this.creating.abort();
+      if (this.phase === "attached") this.stop();
+    } else if (count === 2 && !this.plan.detach) {
+      process.stderr.write("Killing...\n");
+      this.kill().catch((error: unknown) => {
+        process.stderr.write(`kill failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      });
+    }
+  }
+
+  private exited(target: LogTarget, code: number): void {
+    if (!this.plan.abortOnExit) return;
+    this.exitCodeFrom ??= target.service;
+    if (target.service === this.exitCodeFrom) this.exitCode = code;
+    this.announce("Aborting on container exit...");
+    this.stop();
+  }
+
+  private announce(message: string): void {
+    if (this.announced || this.plan.detach) return;
+    this.announced = true;
+    process.stderr.write(`${message}\n`);
+  }
+
+  /** Stops the services of this `up` (once), then stops following once their output has drained. */
+  private stop(): void {
+    if (this.stopping) return;
+    const live =
+      progressKind(this.globals.progress, this.globals.ansi, process.stderr.isTTY === true) === "tty";
+    if (live) this.printer.mute();
+    this.stopping = (async () => {
+      try {
+        await withProgress(this.globals, "Stopping", (progress) =>
+          stop(this.runtime, this.loaded, this.plan.stopServices, this.plan.timeoutS, progress),
+        );
+      } finally {
+        // What was stopped has exited; let its last lines through, then stop following what still runs
+        // (dependencies that were attached but not stopped).
+        await Promise.race([
+          this.followed.catch(() => undefined),
+          sleep(DRAIN_MS, undefined, { ref: false }),
+        ]);
+        this.following.abort();
+      }
+    })();
+    // Awaited by run(); marked handled now so a failed stop is reported there, not as an unhandled rejection.
+    this.stopping.catch(() => undefined);
+  }
+
+  /** Second Ctrl-C: SIGKILL to every running container of the services being stopped. */
+  private async kill(): Promise<void> {
+    const services = this.plan.stopServices;
+    const containers = await ps(this.runtime, this.loaded.project.name, {
+      ...(services.length > 0 ? { services: [...services] } : {}),
+    });
+    await Promise.all(
+      containers.map((c) =>
+        this.runtime.containers.kill(c.id, "SIGKILL").catch((error: unknown) => {
+          if (!(error instanceof NotFoundError || error instanceof ConflictError)) throw error;
+        }),
+      ),
+    );
+  }
+}

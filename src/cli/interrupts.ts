@@ -1,0 +1,18 @@
+/**
+ * Ctrl-C and SIGTERM while a command works: counted, so the first can stop gracefully and the second
+ * force. The exit status after an interrupt is 130 (128 + SIGINT), what Docker Compose's own e2e tests
+ * expect and what a shell reports for a process ended by Ctrl-C.
+ */
+export const INTERRUPTED_EXIT_CODE = 130;
+
+/** Calls `handler` with 1, 2, … on each SIGINT or SIGTERM; returns the function that removes it. */
+export function onInterrupt(handler: (count: number) => void): () => void {
+  let count = 0;
+  const listener = (): void => handler(++count);
+  process.on("SIGINT", listener);
+  process.on("SIGTERM", listener);
+  return () => {
+    process.off("SIGINT", listener);
+    process.off("SIGTERM", listener);
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * `up`, `ps`, `logs` and `down` through the built CLI on the real engine: each test states what must
+ * hold, runs berth as a user would, and checks the engine's state (containers, networks, volumes by
+ * label) rather than only the text printed. Every object carries `berth.test=<run id>` for the CI sweep.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Runtime } from "../../src/runtime/runtime.js";
+import { describeEngine, engineRuntime, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { ensureTestImage } from "../integration/images.js";
+import { berth } from "./cli.js";
+
+const PROJECT_LABEL = "com.docker.compose.project";
+
+let runtime: Runtime;
+let image: string;
+const dirs: string[] = [];
+const projects: string[] = [];
+
+/** A fresh directory holding `compose.yaml` for one test, and its project name (unique to this run). */
+function fixture(name: string, compose: (project: string) => string): { dir: string; project: string } {
+  const project = `berth-e2e-${name}-${RUN_ID}`;
+  const dir = mkdtempSync(path.join(tmpdir(), `berth-e2e-${name}-`));
+  writeFileSync(path.join(dir, "compose.yaml"), compose(project));
+  dirs.push(dir);
+  projects.push(project);
+  return { dir, project };
+}
+
+async function projectState(project: string) {
+  const labels = [`${PROJECT_LABEL}=${project}`];
+  return {
+    containers: await runtime.containers.list({ labels, all: true }),
+    networks: await runtime.networks.list({ labels }),
+    volumes: await runtime.volumes.list({ labels }),
+  };
+}
+
+/** Polls `check` until it stops throwing, for at most `ms`. */
+async function eventually<T>(check: () => Promise<T>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+describeEngine("berth up / ps / logs / down", () => {
+  beforeAll(async () => {
+    runtime = engineRuntime();
+    image = await ensureTestImage(runtime, AbortSignal.timeout(60_000));
+  }, 90_000);
+
+  afterAll(async () => {
+    // Whatever a failed test left behind goes, through the CLI first and then directly.
+    for (const project of projects) await berth(["-p", project, "down", "-v", "-t", "0"], { cwd: tmpdir() });
+    for (const project of projects) {
+      const state = await projectState(project);
+      for (const c of state.containers) await runtime.containers.remove(c.id, { force: true, volumes: true });
+      for (const n of state.networks) await runtime.networks.remove(n.id);
+      for (const v of state.volumes) await runtime.volumes.remove(v.name, { force: true });
+    }
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await runtime.close();
+  }, 60_000);
+
+  it("up -d must start the stack, ps and logs must show it, and down -v must leave nothing", async () => {
+    const { dir, project } = fixture(
+      "stack",
+      (name) => `
+name: ${name}
+services:
+  web:
+    image: ${image}
+    command: ["sh", "-c", "echo web ready; exec sleep 3600"]
+    stop_grace_period: 1s
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+  worker:
+    image: ${image}
+    command: ["sh", "-c", "echo worker $$HOSTNAME up; exec sleep 3600"]
+    scale: 2
+    stop_grace_period: 1s
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+    volumes: [data:/data]
+networks:
+  default:
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+volumes:
+  data:
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+`,
+    );
+
+    // Step: up -d returns once everything runs, with plain progress on stderr (not a terminal).
+    const up = await berth(["up", "-d"], { cwd: dir });
+    expect(up.stderr).toContain(`Container ${project}-web-1  Started`);
+    expect(up.exitCode).toBe(0);
+    const started = await projectState(project);
+    expect(started.containers.map((c) => [c.name, c.status]).sort()).toEqual([
+      [`${project}-web-1`, "running"],
+      [`${project}-worker-1`, "running"],
+      [`${project}-worker-2`, "running"],
+    ]);
+    expect(started.networks).toHaveLength(1);
+    expect(started.volumes).toHaveLength(1);
+
+    // Step: ps --format json prints one object per container with Compose's fields.
+    const ps = await berth(["ps", "--format", "json"], { cwd: dir });
+    expect(ps.exitCode).toBe(0);
+    const rows = ps.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { Name: string; Service: string; State: string; Project: string });
+    expect(rows.map((r) => [r.Name, r.Service, r.State, r.Project])).toEqual([
+      [`${project}-web-1`, "web", "running", project],
+      [`${project}-worker-1`, "worker", "running", project],
+      [`${project}-worker-2`, "worker", "running", project],
+    ]);
+
+    // Step: logs prints every container's lines behind its padded name.
+    const width = `${project}-worker-1`.length + 1;
+    const logs = await eventually(async () => {
+      const result = await berth(["logs", "--no-color"], { cwd: dir });
+      expect(result.exitCode).toBe(0);
+      const lines = result.stdout.trim().split("\n").sort();
+      expect(lines).toHaveLength(3);
+      return lines;
+    }, 10_000);
+    expect(logs[0]).toBe(`${`${project}-web-1`.padEnd(width)} | web ready`);
+    expect(logs[1]).toMatch(new RegExp(`^${project}-worker-1  \\| worker [0-9a-f]{12} up$`));
+    expect(logs[2]).toMatch(new RegExp(`^${project}-worker-2  \\| worker [0-9a-f]{12} up$`));
+    const bare = await berth(["logs", "--no-log-prefix", "web"], { cwd: dir });
+    expect(bare.stdout).toBe("web ready\n");
+
+    // Step: down -v, named by -p from a directory with no compose file, removes everything.
+    const down = await berth(["-p", project, "down", "-v"], { cwd: tmpdir() });
+    expect(down.exitCode).toBe(0);
+    expect(await projectState(project)).toEqual({ containers: [], networks: [], volumes: [] });
+  }, 60_000);
+
+  it("up --dry-run must print the plan and change nothing", async () => {
+    const { dir, project } = fixture(
+      "dry",
+      (name) => `
+name: ${name}
+services:
+  web:
+    image: ${image}
+    command: ["sleep", "3600"]
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+`,
+    );
+    const result = await berth(["up", "--dry-run"], { cwd: dir });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`CreateContainer ${project}-web-1`);
+    expect(await projectState(project)).toEqual({ containers: [], networks: [], volumes: [] });
+  }, 30_000);
+
+  it("up attached with --exit-code-from must print the output and return that container's exit code", async () => {
+    const { dir, project } = fixture(
+      "exit",
+      (name) => `
+name: ${name}
+services:
+  job:
+    image: ${image}
+    command: ["sh", "-c", "echo job working; sleep 1; echo job failing; exit 3"]
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+  server:
+    image: ${image}
+    command: ["sh", "-c", "trap 'echo server stopping; exit 0' TERM; echo server up; while true; do sleep 0.1; done"]
+    stop_grace_period: 5s
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+`,
+    );
+    const result = await berth(
+      ["--progress", "quiet", "up", "--abort-on-container-exit", "--exit-code-from", "job"],
+      {
+        cwd: dir,
+      },
+    );
+    expect(result.exitCode).toBe(3);
+    const job = `${project}-job-1`;
+    const server = `${project}-server-1`;
+    const lines = result.stdout.split("\n");
+    // Whole lines, each behind its container's padded name, in the order each container printed them.
+    expect(lines.filter((l) => l.startsWith(`${job} `))).toEqual([
+      `${job}     | job working`,
+      `${job}     | job failing`,
+      `${job} exited with code 3`,
+    ]);
+    expect(lines).toContain(`${server}  | server up`);
+    expect(lines).toContain(`${server} exited with code 0`);
+    expect(result.stderr).toContain("Aborting on container exit...");
+    // The abort stopped the rest of the stack; nothing was removed.
+    const state = await projectState(project);
+    expect(state.containers.map((c) => [c.name, c.status]).sort()).toEqual([
+      [job, "exited"],
+      [server, "exited"],
+    ]);
+  }, 30_000);
+});

@@ -1,0 +1,78 @@
+/**
+ * `logs` without -f must merge the containers' logs by time, across services and replicas, while
+ * reading each stream in order (a k-way merge), and skip a container removed in the meantime.
+ */
+import { describe, expect, it } from "vitest";
+import { printMergedLogs } from "../../../src/cli/log-stream.js";
+import { NotFoundError } from "../../../src/runtime/errors.js";
+import type { LogLine, LogOptions, Runtime } from "../../../src/runtime/runtime.js";
+import { LogPrinter } from "../../../src/ui/plain/log-printer.js";
+import { recorder } from "../ui/recorder.js";
+
+const t = (s: number): Date => new Date(Date.UTC(2024, 4, 1, 10, 0, s));
+
+/** A runtime whose only working call is `containers.logs`, serving fixed lines per container. */
+function fakeRuntime(logs: Record<string, LogLine[] | "removed">, seen: LogOptions[]): Runtime {
+  const containers = {
+    logs(id: string, options: LogOptions = {}): AsyncIterable<LogLine> {
+      seen.push(options);
+      const lines = logs[id];
+      return (async function* () {
+        if (lines === "removed" || lines === undefined) throw new NotFoundError(`no such container: ${id}`);
+        yield* lines;
+      })();
+    },
+  };
+  return { containers } as unknown as Runtime;
+}
+
+describe("merged logs", () => {
+  it("interleaves lines by time across containers, asking the runtime for timestamps", async () => {
+    const seen: LogOptions[] = [];
+    const runtime = fakeRuntime(
+      {
+        w1: [
+          { stream: "stdout", line: "web-1 a", time: t(1) },
+          { stream: "stdout", line: "web-1 b", time: t(4) },
+        ],
+        w2: [
+          { stream: "stdout", line: "web-2 a", time: t(2) },
+          { stream: "stdout", line: "web-2 b", time: t(4) },
+        ],
+        d1: [{ stream: "stdout", line: "db-1 a", time: t(3) }],
+        gone: "removed",
+      },
+      seen,
+    );
+    const out = recorder();
+    const printer = new LogPrinter({
+      out,
+      color: false,
+      prefix: true,
+      timestamps: false,
+      services: ["db", "web"],
+    });
+    await printMergedLogs(
+      runtime,
+      [
+        { id: "d1", name: "app-db-1", service: "db" },
+        { id: "gone", name: "app-old-1", service: "old" },
+        { id: "w1", name: "app-web-1", service: "web" },
+        { id: "w2", name: "app-web-2", service: "web" },
+      ],
+      printer,
+      { tail: 10 },
+    );
+    expect(out.text()).toBe(
+      [
+        "app-web-1  | web-1 a",
+        "app-web-2  | web-2 a",
+        "app-db-1   | db-1 a",
+        "app-web-1  | web-1 b", // a tie keeps the order the containers were given in
+        "app-web-2  | web-2 b",
+        "",
+      ].join("\n"),
+    );
+    expect(seen.every((o) => o.timestamps === true && o.tail === 10 && o.follow !== true)).toBe(true);
+  });
+});
