@@ -18,16 +18,17 @@
  * parsed as YAML.
  */
 import { LoadError, type Location } from "../errors.js";
-import { findRule, type PathPattern } from "./path-pattern.js";
+import { compilePatterns, step, type PathPattern, type PatternState } from "./path-pattern.js";
 import type { SourceMap } from "./source-map.js";
 import {
+  copyEntries,
   describeValue,
   formatPath,
   isMapping,
   isSequence,
+  setEntry,
   type Mapping,
   type Node,
-  type Path,
 } from "./tree.js";
 
 /** A variable lookup: the value, or `undefined` when the variable is not set (empty is set). */
@@ -357,7 +358,7 @@ function toBoolean(value: string, warn: (message: string) => void): boolean {
   throw new CastFailure(`invalid boolean: ${JSON.stringify(value)}`);
 }
 
-function cast(kind: CastKind, value: string, warn: (message: string) => void): Node {
+function castValue(kind: CastKind, value: string, warn: (message: string) => void): Node {
   switch (kind) {
     case "int":
     case "int64":
@@ -374,10 +375,13 @@ function cast(kind: CastKind, value: string, warn: (message: string) => void): N
 // ---------------------------------------------------------------------------------------------
 // The stage
 
+const CASTS = compilePatterns(INTERPOLATION_CASTS);
+
 /**
  * Interpolate every string value of `tree` (never keys), at any depth, then apply the type casts.
- * Returns a new tree; `tree` is not modified. Warnings (unset variables, YAML 1.1 booleans) go to
- * `onWarning`. Errors are LoadErrors at the offending value.
+ * `tree` is not modified: the result is a new tree where something changed, and shares the
+ * subtrees where nothing did. Warnings (unset variables, YAML 1.1 booleans) go to `onWarning`.
+ * Errors are LoadErrors at the offending value.
  */
 export function interpolate(
   tree: Mapping,
@@ -385,29 +389,81 @@ export function interpolate(
   lookup: Lookup,
   onWarning?: WarningSink,
 ): Mapping {
-  const walk = (node: Node, path: Path): Node => {
-    if (typeof node === "string") return interpolateString(node, path, sources, lookup, onWarning);
-    if (isSequence(node)) return node.map((item, index) => walk(item, [...path, index]));
+  const at: ValueAt = { path: [], sources, lookup, onWarning };
+  const path = at.path;
+  // `state` is where the walk stands in the cast table; undefined once no cast can apply below.
+  const walk = (node: Node, state: PatternState<CastKind> | undefined): Node => {
+    if (typeof node === "string") return interpolateString(node, state?.rule, at);
+    if (isSequence(node)) {
+      const next = state?.item;
+      let out: Node[] | undefined;
+      for (let i = 0; i < node.length; i++) {
+        const item = node[i] as Node;
+        path.push(i);
+        const result = walk(item, next);
+        path.pop();
+        if (result !== item) (out ??= node.slice())[i] = result;
+      }
+      return out ?? node;
+    }
     if (isMapping(node)) {
-      const out: Mapping = {};
-      for (const [key, value] of Object.entries(node)) setEntry(out, key, walk(value, [...path, key]));
-      return out;
+      let out: Mapping | undefined; // made at the first change
+      const keys = Object.keys(node);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as string;
+        const item = node[key] as Node;
+        path.push(key);
+        const result = walk(item, state && step(state, key));
+        path.pop();
+        if (result !== item && !out) out = copyEntries(node, keys, i);
+        if (out) setEntry(out, key, result);
+      }
+      return out ?? node;
     }
     return node;
   };
-  const result: Mapping = {};
-  for (const [key, value] of Object.entries(tree)) setEntry(result, key, walk(value, [key]));
-  return result;
+  return walk(tree, CASTS) as Mapping;
 }
 
-function interpolateString(
-  value: string,
-  path: Path,
-  sources: SourceMap,
-  lookup: Lookup,
-  onWarning: WarningSink | undefined,
-): Node {
-  const warn = (message: string): void => {
+/** The walk's context: the path of the current value (the walk's own array) and what it needs. */
+interface ValueAt {
+  readonly path: (string | number)[];
+  readonly sources: SourceMap;
+  readonly lookup: Lookup;
+  readonly onWarning: WarningSink | undefined;
+}
+
+function interpolateString(value: string, cast: CastKind | undefined, at: ValueAt): Node {
+  // Most values hold no `$`: `substitute` would return them as they are.
+  const text = value.includes("$") ? expandValue(value, at) : value;
+  if (cast === undefined) return text;
+  try {
+    return castValue(cast, text, warnerAt(at));
+  } catch (error) {
+    if (!(error instanceof CastFailure)) throw error;
+    throw new LoadError(error.message, at.sources.valueAt(at.path), formatPath(at.path));
+  }
+}
+
+function expandValue(value: string, at: ValueAt): string {
+  let warn: ((message: string) => void) | undefined;
+  try {
+    return substitute(value, at.lookup, (name) => (warn ??= warnerAt(at))(missingVariableMessage(name)));
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    const message =
+      error.kind === "invalid"
+        ? `invalid interpolation format: ${describeValue(value)}; you may need to escape any $ with another $`
+        : error.message;
+    throw new LoadError(message, at.sources.valueAt(at.path), formatPath(at.path), { cause: error });
+  }
+}
+
+/** A warning sink for the value at `at.path` as it is now (the walk's array moves on). */
+function warnerAt(at: ValueAt): (message: string) => void {
+  const path = [...at.path];
+  const { sources, onWarning } = at;
+  return (message) => {
     // The location is computed only if the sink reads it: it costs a precise parse of the file.
     onWarning?.(message, {
       message,
@@ -417,33 +473,4 @@ function interpolateString(
       path: formatPath(path),
     });
   };
-  let text: string;
-  try {
-    text = substitute(value, lookup, (name) => warn(missingVariableMessage(name)));
-  } catch (error) {
-    if (!(error instanceof TemplateError)) throw error;
-    const where = formatPath(path);
-    const message =
-      error.kind === "invalid"
-        ? `invalid interpolation format: ${describeValue(value)}; you may need to escape any $ with another $`
-        : error.message;
-    throw new LoadError(message, sources.valueAt(path), where, { cause: error });
-  }
-  const kind = findRule(INTERPOLATION_CASTS, path);
-  if (kind === undefined) return text;
-  try {
-    return cast(kind, text, warn);
-  } catch (error) {
-    if (!(error instanceof CastFailure)) throw error;
-    throw new LoadError(error.message, sources.valueAt(path), formatPath(path));
-  }
-}
-
-/** `out[key] = value`, also for a key spelled `__proto__` (which plain assignment would not add). */
-function setEntry(out: Mapping, key: string, value: Node): void {
-  if (key === "__proto__") {
-    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    out[key] = value;
-  }
 }

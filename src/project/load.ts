@@ -14,8 +14,6 @@ import { buildGraph, type ServiceGraph } from "../graph/graph.js";
 import { checkConsistency } from "./consistency.js";
 import { discoverFiles, resolveProjectName, STDIN, type ComposeFileRef } from "./discover.js";
 import { makeLookup, readEnvFiles } from "./env.js";
-import { applyExtends } from "./extends.js";
-import { applyInclude } from "./include.js";
 import { interpolate } from "./interpolate.js";
 import { mergeDocuments } from "./merge.js";
 import type { Project } from "./model.js";
@@ -24,7 +22,7 @@ import { decodeSource, parseYaml, type ParsedDocument } from "./parse.js";
 import { resolveRelativePaths } from "./paths.js";
 import { activeServices, requestedProfiles } from "./profiles.js";
 import { SourceMap } from "./source-map.js";
-import type { Mapping } from "./tree.js";
+import { isMapping, type Mapping, type Path } from "./tree.js";
 import { validate } from "./validate.js";
 
 export interface LoadOptions {
@@ -235,41 +233,71 @@ async function processDocument(
     : interpolate(doc.tree, doc.sources, context.lookup, context.onWarning);
 
   // Include first, so a service may extend one that an included file defines (as compose-go does).
-  // Relative paths in every file of a project resolve against the project directory.
-  const included = await applyInclude(
-    { file: doc.file, tree: interpolated, sources: doc.sources },
-    {
-      workingDir,
-      chain: [...chain, file.path],
-      loadProject: async ({ paths, projectDirectory, envFiles, chain: nextChain }) => {
-        const shell: Lookup = (name) => context.options.env[name];
-        const defaultEnv = path.join(projectDirectory, ".env");
-        const env =
-          envFiles.length > 0
-            ? await readEnvFiles(envFiles, shell, context.onWarning, context.display)
-            : existsSync(defaultEnv)
-              ? await readEnvFiles([defaultEnv], shell, context.onWarning, context.display)
-              : new Map<string, string>();
-        const sub: PipelineContext = { ...context, lookup: makeLookup(context.options.env, env) };
-        const loaded = await loadFiles(paths.map(fileRef(context)), projectDirectory, sub, nextChain);
-        return { tree: resolveRelativePaths(loaded.tree, projectDirectory), sources: loaded.sources };
-      },
-    },
-  );
+  // include.ts and extends.ts are loaded only for a file that uses them (most do not).
+  const included = Object.hasOwn(interpolated, "include")
+    ? await includeFiles(
+        { file: doc.file, tree: interpolated, sources: doc.sources },
+        file,
+        workingDir,
+        context,
+        chain,
+      )
+    : { tree: interpolated, sources: doc.sources };
+  if (!usesExtends(included.tree)) return included;
+  return extendServices({ ...included, file: doc.file, resetPaths: doc.resetPaths }, workingDir, context);
+}
 
-  return applyExtends(
-    { file: doc.file, tree: included.tree, sources: included.sources, resetPaths: doc.resetPaths },
-    {
-      workingDir,
-      loadFile: async (absPath) => {
-        const [first] = await readDocuments(fileRef(context)(absPath), context);
-        if (!first) throw new LoadError(`${fileRef(context)(absPath).display} is empty`);
-        const tree = context.options.skipInterpolation
-          ? first.tree
-          : interpolate(first.tree, first.sources, context.lookup, context.onWarning);
-        return { file: first.file, tree, sources: first.sources, resetPaths: first.resetPaths };
-      },
+/** Relative paths in every file of a project resolve against the project directory. */
+async function includeFiles(
+  doc: { file: string; tree: Mapping; sources: SourceMap },
+  file: ComposeFileRef,
+  workingDir: string,
+  context: PipelineContext,
+  chain: readonly string[],
+): Promise<TreeWithSources> {
+  const { applyInclude } = await import("./include.js");
+  return applyInclude(doc, {
+    workingDir,
+    chain: [...chain, file.path],
+    loadProject: async ({ paths, projectDirectory, envFiles, chain: nextChain }) => {
+      const shell: Lookup = (name) => context.options.env[name];
+      const defaultEnv = path.join(projectDirectory, ".env");
+      const env =
+        envFiles.length > 0
+          ? await readEnvFiles(envFiles, shell, context.onWarning, context.display)
+          : existsSync(defaultEnv)
+            ? await readEnvFiles([defaultEnv], shell, context.onWarning, context.display)
+            : new Map<string, string>();
+      const sub: PipelineContext = { ...context, lookup: makeLookup(context.options.env, env) };
+      const loaded = await loadFiles(paths.map(fileRef(context)), projectDirectory, sub, nextChain);
+      return { tree: resolveRelativePaths(loaded.tree, projectDirectory), sources: loaded.sources };
     },
+  });
+}
+
+async function extendServices(
+  doc: { file: string; tree: Mapping; sources: SourceMap; resetPaths: readonly Path[] },
+  workingDir: string,
+  context: PipelineContext,
+): Promise<TreeWithSources> {
+  const { applyExtends } = await import("./extends.js");
+  return applyExtends(doc, {
+    workingDir,
+    loadFile: async (absPath) => {
+      const [first] = await readDocuments(fileRef(context)(absPath), context);
+      if (!first) throw new LoadError(`${fileRef(context)(absPath).display} is empty`);
+      const tree = context.options.skipInterpolation
+        ? first.tree
+        : interpolate(first.tree, first.sources, context.lookup, context.onWarning);
+      return { file: first.file, tree, sources: first.sources, resetPaths: first.resetPaths };
+    },
+  });
+}
+
+function usesExtends(tree: Mapping): boolean {
+  const services = tree["services"];
+  return (
+    isMapping(services) && Object.values(services).some((s) => isMapping(s) && Object.hasOwn(s, "extends"))
   );
 }
 

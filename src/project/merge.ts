@@ -9,7 +9,14 @@
  * to a sequence, or a map entry turned into a `KEY=value` item, points at where it was written.
  */
 import { LoadError, type Location } from "../errors.js";
-import { findRule, type PathPattern } from "./path-pattern.js";
+import {
+  compilePatterns,
+  findRule,
+  stateAt,
+  step,
+  type PathPattern,
+  type PatternState,
+} from "./path-pattern.js";
 import { SourceMap } from "./source-map.js";
 import {
   cloneNode,
@@ -488,7 +495,29 @@ function mergeIpamConfig(base: Tracked, over: Tracked, path: Path): Tracked {
 // Unicity (compose-go override/uncity.go, `EnforceUnicity`): in these sequences, an entry whose
 // key was seen before replaces the earlier one in its position.
 
-type Indexer = (item: Node, at: Tracked, path: Path) => string;
+/** An entry's key; `at` says where the entry is, for an error. */
+type Indexer = (item: Node, at: ItemAt) => string;
+
+/**
+ * Where the entry an indexer reads is: one per sequence, its `index` moving along, so a valid
+ * sequence costs no path or provenance per entry (they are made only for an error).
+ */
+class ItemAt {
+  index = 0;
+
+  constructor(
+    private readonly sequence: Tracked,
+    private readonly sequencePath: Path,
+  ) {}
+
+  get path(): Path {
+    return [...this.sequencePath, this.index];
+  }
+
+  location(): Location | undefined {
+    return locationOf(childProvenance(this.sequence.prov, this.index));
+  }
+}
 
 const UNIQUE_RULES: Readonly<Record<PathPattern, Indexer>> = {
   "networks.*.labels": keyValueKey,
@@ -523,60 +552,60 @@ const UNIQUE_RULES: Readonly<Record<PathPattern, Indexer>> = {
   "services.*.devices": deviceKey,
 };
 
-function unexpected(item: Node, at: Tracked, path: Path, what: string): LoadError {
-  return new LoadError(`unexpected ${typeName(item)} in ${what}`, locationOf(at.prov), formatPath(path));
+function unexpected(item: Node, at: ItemAt, what: string): LoadError {
+  return new LoadError(`unexpected ${typeName(item)} in ${what}`, at.location(), formatPath(at.path));
+}
+
+/** An entry the key cannot be read from. */
+function missing(message: string, at: ItemAt): LoadError {
+  return new LoadError(message, at.location(), formatPath(at.path));
 }
 
 /** `KEY=value` → `KEY`; a string without `=` is its own key. */
-function keyValueKey(item: Node, at: Tracked, path: Path): string {
-  if (typeof item !== "string") throw unexpected(item, at, path, "a list of strings");
+function keyValueKey(item: Node, at: ItemAt): string {
+  if (typeof item !== "string") throw unexpected(item, at, "a list of strings");
   const index = item.indexOf("=");
   return index < 0 ? item : item.slice(0, index);
 }
 
-function exposeKey(item: Node, at: Tracked, path: Path): string {
+function exposeKey(item: Node, at: ItemAt): string {
   if (typeof item === "string") return item;
   if (typeof item === "number" && Number.isInteger(item)) return String(item);
-  throw unexpected(item, at, path, "expose");
+  throw unexpected(item, at, "expose");
 }
 
 /** Secrets and configs: the target, else `<default dir>/<source>`. */
 function mountKey(defaultDir: string): Indexer {
-  return (item, at, path) => {
+  return (item, at) => {
     if (typeof item === "string") return `${defaultDir}/${item}`;
     if (isMapping(item)) {
       if (Object.hasOwn(item, "target")) return goString(item["target"] ?? null);
       return `${defaultDir}/${goString(item["source"] ?? null)}`;
     }
-    throw unexpected(item, at, path, path[path.length - 2] === "secrets" ? "secrets" : "configs");
+    const path = at.path;
+    throw unexpected(item, at, path[path.length - 2] === "secrets" ? "secrets" : "configs");
   };
 }
 
-function envFileKey(item: Node, at: Tracked, path: Path): string {
+function envFileKey(item: Node, at: ItemAt): string {
   if (typeof item === "string") return item;
   if (isMapping(item)) {
     if (Object.hasOwn(item, "path")) return goString(item["path"] ?? null);
-    throw new LoadError("env_file entry is missing a path", locationOf(at.prov), formatPath(path));
+    throw missing("env_file entry is missing a path", at);
   }
   return "";
 }
 
-function volumeKey(item: Node, at: Tracked, path: Path): string {
+function volumeKey(item: Node, at: ItemAt): string {
   if (isMapping(item)) {
     const target = item["target"];
-    if (typeof target !== "string") {
-      throw new LoadError("service volume is missing a mount target", locationOf(at.prov), formatPath(path));
-    }
+    if (typeof target !== "string") throw missing("service volume is missing a mount target", at);
     return target;
   }
   if (typeof item === "string") {
     const target = volumeTarget(item);
     if (typeof target !== "string") {
-      throw new LoadError(
-        `invalid volume spec ${JSON.stringify(item)}: ${target.error}`,
-        locationOf(at.prov),
-        formatPath(path),
-      );
+      throw missing(`invalid volume spec ${JSON.stringify(item)}: ${target.error}`, at);
     }
     return target;
   }
@@ -591,43 +620,41 @@ export function volumeTarget(spec: string): string | { error: string } {
   if (spec.length === 0) return { error: "invalid empty volume spec" };
   if (spec.length <= 2) return spec;
   const parts: string[] = [];
-  let buffer = "";
+  let start = 0; // the section being read is spec[start, i)
   let depth = 0;
-  const chars = [...spec];
-  for (let i = 0; i <= chars.length; i++) {
-    const char = chars[i];
-    if (char === "$" && chars[i + 1] === "{") {
+  // By UTF-16 unit: the characters that matter are ASCII, and sections are slices of the spec.
+  for (let i = 0; i <= spec.length; i++) {
+    const atEnd = i === spec.length;
+    const char = atEnd ? "" : spec[i];
+    if (char === "$" && spec[i + 1] === "{") {
       depth++;
-      buffer += char;
       continue;
     }
     if (char === "}" && depth > 0) {
       depth--;
-      buffer += char;
       continue;
     }
-    const atEnd = char === undefined;
-    if (char === ":" && [...buffer].length === 1 && /\p{L}/u.test(buffer)) {
-      buffer += char;
-    } else if ((char === ":" || atEnd) && depth === 0) {
-      if (buffer.length === 0) return { error: "empty section between colons" };
+    if (char === ":" && isDriveLetter(spec.slice(start, i))) continue; // `C:` stays in the section
+    if ((char === ":" || atEnd) && depth === 0) {
+      if (i === start) return { error: "empty section between colons" };
       if (parts.length >= 2 && !atEnd) return { error: "too many colons" };
-      parts.push(buffer);
-      buffer = "";
-    } else if (!atEnd) {
-      buffer += char;
+      parts.push(spec.slice(start, i));
+      start = i + 1;
     }
   }
-  if (buffer.length > 0) parts.push(buffer);
+  if (start < spec.length) parts.push(spec.slice(start)); // an unclosed `${` ran to the end
   return parts.length === 1 ? (parts[0] ?? spec) : (parts[1] ?? spec);
 }
 
-function deviceKey(item: Node, at: Tracked, path: Path): string {
+/** One character, a letter: a Windows drive before its `:`. */
+function isDriveLetter(section: string): boolean {
+  return section.length <= 2 && [...section].length === 1 && /\p{L}/u.test(section);
+}
+
+function deviceKey(item: Node, at: ItemAt): string {
   if (isMapping(item)) {
     const target = item["target"];
-    if (typeof target !== "string") {
-      throw new LoadError("service device is missing a target", locationOf(at.prov), formatPath(path));
-    }
+    if (typeof target !== "string") throw missing("service device is missing a target", at);
     return target;
   }
   if (typeof item === "string") {
@@ -642,12 +669,10 @@ function deviceKey(item: Node, at: Tracked, path: Path): string {
  * key after turning the short syntax into the long one, so short entries are parsed here to the
  * same key: `"8080:80"`, `"0.0.0.0:8080:80/tcp"` and `{target: 80, published: "8080"}` are one port.
  */
-function portKey(item: Node, at: Tracked, path: Path): string {
+function portKey(item: Node, at: ItemAt): string {
   if (typeof item === "number") return portKeyOf({ target: String(item) });
   if (isMapping(item)) {
-    if (!Object.hasOwn(item, "target")) {
-      throw new LoadError("service port is missing a target port", locationOf(at.prov), formatPath(path));
-    }
+    if (!Object.hasOwn(item, "target")) throw missing("service port is missing a target port", at);
     const hostIp = item["host_ip"];
     const published = item["published"];
     const protocol = item["protocol"];
@@ -706,52 +731,23 @@ function parseShortPort(spec: string): PortParts {
   };
 }
 
-/** The unicity patterns as a trie, to stop the walk where no rule can match below. */
-interface PatternTrie {
-  readonly literal: Map<string, PatternTrie>;
-  any: PatternTrie | undefined;
-  index: PatternTrie | undefined;
-}
-
-const UNIQUE_TRIE: PatternTrie = buildTrie(Object.keys(UNIQUE_RULES));
-
-function buildTrie(patterns: readonly PathPattern[]): PatternTrie {
-  const root: PatternTrie = { literal: new Map(), any: undefined, index: undefined };
-  for (const pattern of patterns) {
-    let node = root;
-    for (const segment of pattern.split(".")) {
-      const fresh = (): PatternTrie => ({ literal: new Map(), any: undefined, index: undefined });
-      if (segment === "*") node = node.any ??= fresh();
-      else if (segment === "[]") node = node.index ??= fresh();
-      else {
-        let next = node.literal.get(segment);
-        if (!next) node.literal.set(segment, (next = fresh()));
-        node = next;
-      }
-    }
-  }
-  return root;
-}
-
-/** One step down the trie (the table has no key where a literal and `*` would both match). */
-function trieStep(node: PatternTrie, segment: string | number): PatternTrie | undefined {
-  if (typeof segment === "number") return node.index;
-  return node.literal.get(segment) ?? node.any;
-}
+/** The unicity table compiled: the walk stops where no rule can match below. */
+const UNIQUE = compilePatterns(UNIQUE_RULES);
 
 /** EnforceUnicity over a tracked tree found at `path`. Sequences are not descended into, as in compose-go. */
 export function uniqueTracked(side: Tracked, path: Path): Tracked {
-  let node: PatternTrie | undefined = UNIQUE_TRIE;
-  for (const segment of path) node = node && trieStep(node, segment);
-  return node ? uniqueAt(side, path, node) : side;
+  const state = stateAt(UNIQUE, path);
+  return state ? uniqueAt(side, path, state) : side;
 }
 
-function uniqueAt(side: Tracked, path: Path, trie: PatternTrie): Tracked {
+function uniqueAt(side: Tracked, path: Path, state: PatternState<Indexer>): Tracked {
   const { value } = side;
   if (isMapping(value)) {
     let changed: Map<string, Tracked> | undefined;
-    for (const key of Object.keys(value)) {
-      const below = trieStep(trie, key);
+    const keys = Object.keys(value);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const below = step(state, key);
       if (!below) continue;
       const before = child(side, key);
       const after = uniqueAt(before, [...path, key], below);
@@ -771,25 +767,28 @@ function uniqueAt(side: Tracked, path: Path, trie: PatternTrie): Tracked {
     return { value: next, prov: nodeProvenance(selfOf(side.prov), children) };
   }
   if (isSequence(value)) {
-    const indexer = findRule(UNIQUE_RULES, path);
+    const indexer = state.rule;
     if (!indexer) return side;
-    const kept: Tracked[] = [];
+    // Where each entry ends up: its own index, or the index of the first entry with its key.
+    const slots: number[] = [];
     const positions = new Map<string, number>();
-    let duplicates = false;
-    value.forEach((item, index) => {
-      const entry = child(side, index);
-      const key = indexer(item, entry, [...path, index]);
+    let kept = 0;
+    const at = new ItemAt(side, path);
+    for (let index = 0; index < value.length; index++) {
+      at.index = index;
+      const key = indexer(value[index] as Node, at);
       const position = positions.get(key);
       if (position === undefined) {
-        positions.set(key, kept.length);
-        kept.push(entry);
+        positions.set(key, kept);
+        slots.push(kept++);
       } else {
-        duplicates = true;
-        kept[position] = entry;
+        slots.push(position);
       }
-    });
-    if (!duplicates) return side;
-    return concat(kept, [], selfOf(side.prov));
+    }
+    if (kept === value.length) return side; // no duplicates
+    const entries: Tracked[] = [];
+    slots.forEach((slot, index) => (entries[slot] = child(side, index))); // a later entry replaces an earlier one
+    return concat(entries, [], selfOf(side.prov));
   }
   return side;
 }

@@ -9,7 +9,7 @@
 import { FAILSAFE_SCHEMA, loadAll, Type, types, YAMLException } from "js-yaml";
 import { LoadError, type Location } from "../errors.js";
 import { SourceMap } from "./source-map.js";
-import type { Mapping, Node, Path } from "./tree.js";
+import { copyEntries, setEntry, type Mapping, type Node, type Path } from "./tree.js";
 import {
   MAX_DEPTH,
   MAX_FILE_BYTES,
@@ -116,11 +116,25 @@ export function parseGoInt(text: string): number | undefined {
   return sign * magnitude;
 }
 
+/** Whether a plain scalar can be a number: it starts with a digit, or a sign and a digit. */
+function startsLikeNumber(text: string): boolean {
+  let code = text.charCodeAt(0);
+  if (code === 0x2b || code === 0x2d) code = text.charCodeAt(1);
+  return code >= 0x30 && code <= 0x39;
+}
+
+/** js-yaml asks `resolve` and then `construct` about the same text: parse it once. */
+let lastInt: { text: string; value: number | undefined } = { text: "", value: undefined };
+function goIntOf(text: string): number | undefined {
+  if (lastInt.text !== text) lastInt = { text, value: parseGoInt(text) };
+  return lastInt.value;
+}
+
 const goInt = new Type("tag:yaml.org,2002:int", {
   kind: "scalar",
   resolve: (data: unknown) =>
-    typeof data === "string" && /^[-+]?[0-9]/.test(data) && parseGoInt(data) !== undefined,
-  construct: (data: string) => parseGoInt(data),
+    typeof data === "string" && startsLikeNumber(data) && goIntOf(data) !== undefined,
+  construct: (data: string) => goIntOf(data),
   predicate: (value: unknown) => typeof value === "number" && Number.isInteger(value),
 });
 
@@ -130,64 +144,123 @@ const tagTypes = (["scalar", "sequence", "mapping"] as const).flatMap((kind) => 
 ]);
 
 /** YAML 1.2 core as go-yaml v3 resolves it (no YAML 1.1 `yes`/`no`), with `<<` merge keys. */
-const COMPOSE_SCHEMA = FAILSAFE_SCHEMA.extend({
-  implicit: [types.null, types.bool, goInt, types.float, types.merge],
-  explicit: tagTypes,
+/** js-yaml's float, asked only about scalars that can be numbers (its pattern is tried on every plain scalar). */
+const goFloat = new Type("tag:yaml.org,2002:float", {
+  kind: "scalar",
+  resolve: (data: unknown) => typeof data === "string" && mayBeFloat(data) && types.float.resolve(data),
+  construct: (data: string): unknown => types.float.construct(data),
 });
+
+/** The first character of every YAML 1.2 float: a sign, a dot or a digit. */
+function mayBeFloat(text: string): boolean {
+  const code = text.charCodeAt(0);
+  return code === 0x2b || code === 0x2d || code === 0x2e || (code >= 0x30 && code <= 0x39);
+}
+
+const IMPLICIT_TYPES = [types.null, types.bool, goInt, goFloat, types.merge];
+
+const COMPOSE_SCHEMA = FAILSAFE_SCHEMA.extend({ implicit: IMPLICIT_TYPES, explicit: tagTypes });
+
+/**
+ * The characters a scalar an implicit type takes can start with: `~`/`null` (null), `true`/`false`
+ * in three casings (bool), a sign, a dot or a digit (int, float), `<<` (merge). Any other plain
+ * scalar is a string, which most are.
+ */
+const TYPED_FIRST_CHARACTERS = new Set([..."~nNtTfF<+-.0123456789"].map((c) => c.charCodeAt(0)));
+
+/** A plain scalar typed as js-yaml types it with COMPOSE_SCHEMA: by the first implicit type that takes it. */
+export function resolvePlain(text: string): unknown {
+  if (!TYPED_FIRST_CHARACTERS.has(text.charCodeAt(0))) return text; // no implicit type takes it
+  for (let i = 0; i < IMPLICIT_TYPES.length; i++) {
+    const type = IMPLICIT_TYPES[i] as Type;
+    if (type.resolve(text)) return type.construct(text) as unknown;
+  }
+  return text;
+}
+
+/** Keys go-yaml reads as null or a boolean (js-yaml has made them strings). */
+const NON_STRING_WORDS = new Set([
+  "",
+  "~",
+  "null",
+  "Null",
+  "NULL",
+  "true",
+  "True",
+  "TRUE",
+  "false",
+  "False",
+  "FALSE",
+]);
 
 /** Keys go-yaml would read as numbers, booleans or null: Compose rejects those, and js-yaml has made them strings. */
 function looksNonString(key: string): boolean {
-  if (/^(?:|~|null|Null|NULL|true|True|TRUE|false|False|FALSE)$/.test(key)) return true;
+  if (NON_STRING_WORDS.has(key)) return true;
+  // Only a key starting with a sign, a dot or a digit can read as a number: skip the patterns for the rest.
+  const first = key.charCodeAt(0);
+  if (first !== 0x2b && first !== 0x2d && first !== 0x2e && !(first >= 0x30 && first <= 0x39)) return false;
   return /^[-+.]?[0-9.]/.test(key) || /^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$/.test(key);
 }
 
 /**
- * js-yaml's value → our tree: a copy (aliases are shared objects there), bounded in nodes and depth,
- * with `!reset` values dropped and `!override` values unwrapped, their paths recorded.
+ * js-yaml's value → our tree, bounded in nodes and depth, with `!reset` values dropped and
+ * `!override` values unwrapped, their paths recorded. Containers are copied only where something
+ * changes (aliases stay shared objects, which is safe: no stage mutates a tree), but every alias is
+ * walked, so the node bound still stops "billion laughs" files.
  */
 function toTree(root: unknown, resetPaths: Path[], fail: (why: string) => never): Node {
   let visits = 0;
-  const walk = (value: unknown, path: Path, depth: number): Node | ResetMark => {
+  const path: (string | number)[] = [];
+  const walk = (value: unknown, depth: number): Node | ResetMark => {
     if (++visits > MAX_NODE_VISITS) fail(`excessive aliasing: more than ${MAX_NODE_VISITS} nodes`);
     if (depth > MAX_DEPTH) fail(`nesting is deeper than ${MAX_DEPTH} levels`);
     if (value === null || value === undefined) return null;
     if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
     if (value === RESET) {
-      resetPaths.push(path);
+      resetPaths.push([...path]);
       return RESET;
     }
     if (value instanceof OverrideMark) {
-      resetPaths.push(path);
-      return walk(value.value, path, depth);
+      resetPaths.push([...path]);
+      return walk(value.value, depth);
     }
-    if (Array.isArray(value)) {
-      const items: Node[] = [];
-      value.forEach((item, index) => {
-        const converted = walk(item, [...path, index], depth + 1);
-        if (!(converted instanceof ResetMark)) items.push(converted);
-      });
-      return items;
-    }
+    if (Array.isArray(value)) return walkSequence(value, depth);
     if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-      const out: Mapping = {};
-      for (const key of Object.keys(value)) {
-        if (looksNonString(key)) fail(`non-string key: ${key}`); // the precise reader tells quoted from plain
-        const converted = walk((value as Record<string, unknown>)[key], [...path, key], depth + 1);
-        if (converted instanceof ResetMark) continue;
-        if (key === "__proto__") {
-          Object.defineProperty(out, key, {
-            value: converted,
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        } else out[key] = converted;
-      }
-      return out;
+      return walkMapping(value as Record<string, unknown>, depth);
     }
     return fail("unsupported YAML value");
   };
-  const tree = walk(root, [], 0);
+  /** The sequence itself, or a copy from the first item that changed. */
+  const walkSequence = (value: unknown[], depth: number): Node[] => {
+    let out: Node[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      path.push(i);
+      const converted = walk(item, depth + 1);
+      path.pop();
+      if (converted === item && converted !== RESET && out === undefined) continue;
+      out ??= value.slice(0, i) as Node[];
+      if (!(converted instanceof ResetMark)) out.push(converted);
+    }
+    return out ?? (value as Node[]);
+  };
+  const walkMapping = (value: Record<string, unknown>, depth: number): Mapping => {
+    let out: Mapping | undefined;
+    const keys = Object.keys(value);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      if (looksNonString(key)) fail(`non-string key: ${key}`); // the precise reader tells quoted from plain
+      const item = value[key];
+      path.push(key);
+      const converted = walk(item, depth + 1);
+      path.pop();
+      if (converted === item && converted !== RESET && out === undefined) continue;
+      out ??= copyEntries(value as Mapping, keys, i);
+      if (!(converted instanceof ResetMark)) setEntry(out, key, converted);
+    }
+    return out ?? (value as Mapping);
+  };
+  const tree = walk(root, 0);
   return tree instanceof ResetMark ? null : tree;
 }
 

@@ -20,8 +20,8 @@
 import { homedir } from "node:os";
 import { lstatSync, realpathSync } from "node:fs";
 import { posix } from "node:path";
-import type { PathPattern } from "./path-pattern.js";
-import { cloneNode, isMapping, isSequence, type Mapping, type Node, type Path } from "./tree.js";
+import { compilePatterns, walkPatterns, type PathPattern } from "./path-pattern.js";
+import { isMapping, isSequence, type Mapping, type Node } from "./tree.js";
 
 export interface ResolvePathsOptions {
   /**
@@ -35,17 +35,19 @@ export interface ResolvePathsOptions {
   readonly homeDir?: string;
 }
 
-/** A copy of `tree` with every relative path Compose resolves made absolute against `baseDir`. */
+/**
+ * `tree` with every relative path Compose resolves made absolute against `baseDir`. `tree` is not
+ * modified; the result shares the subtrees that hold no path with it.
+ */
 export function resolveRelativePaths(
   tree: Mapping,
   baseDir: string,
   options: ResolvePathsOptions = {},
 ): Mapping {
-  const resolver = new Resolver(baseDir, options);
-  const copy = cloneNode(tree);
-  return resolver.walk(copy) as Mapping;
+  return new Resolver(baseDir, options).walk(tree) as Mapping;
 }
 
+/** A rule returns the value with its paths resolved: a new value when it changes something. */
 type Rule = (value: Node, r: Resolver) => Node;
 
 const RULES: Readonly<Record<PathPattern, Rule>> = {
@@ -113,33 +115,38 @@ class Resolver {
   build(value: Node): Node {
     if (typeof value === "string") return this.contextPath(value);
     if (!isMapping(value)) return value;
-    if (value.context === undefined && this.options.defaultBuildContext !== false) value.context = ".";
-    if (typeof value.context === "string") value.context = this.contextPath(value.context);
-    const extra = value.additional_contexts;
+    const out: Mapping = { ...value };
+    if (out.context === undefined && this.options.defaultBuildContext !== false) out.context = ".";
+    if (typeof out.context === "string") out.context = this.contextPath(out.context);
+    const extra = out.additional_contexts;
     if (isMapping(extra)) {
-      for (const [name, ctx] of Object.entries(extra)) {
-        if (typeof ctx === "string") extra[name] = this.contextPath(ctx);
+      const resolved: Mapping = { ...extra };
+      for (const [name, ctx] of Object.entries(resolved)) {
+        if (typeof ctx === "string") resolved[name] = this.contextPath(ctx);
       }
+      out.additional_contexts = resolved;
     } else if (isSequence(extra)) {
-      value.additional_contexts = extra.map((entry) => {
+      out.additional_contexts = extra.map((entry) => {
         if (typeof entry !== "string") return entry;
         const eq = entry.indexOf("=");
         return eq < 0 ? entry : `${entry.slice(0, eq)}=${this.contextPath(entry.slice(eq + 1))}`;
       });
     }
-    const ssh = value.ssh;
+    const ssh = out.ssh;
     if (isSequence(ssh)) {
-      value.ssh = ssh.map((entry) => {
+      out.ssh = ssh.map((entry) => {
         if (typeof entry !== "string") return entry;
         const eq = entry.indexOf("=");
         return eq < 0 ? entry : `${entry.slice(0, eq)}=${this.maybeUnixPath(entry.slice(eq + 1))}`;
       });
     } else if (isMapping(ssh)) {
-      for (const [id, keyPath] of Object.entries(ssh)) {
-        if (typeof keyPath === "string" && keyPath !== "") ssh[id] = this.maybeUnixPath(keyPath);
+      const resolved: Mapping = { ...ssh };
+      for (const [id, keyPath] of Object.entries(resolved)) {
+        if (typeof keyPath === "string" && keyPath !== "") resolved[id] = this.maybeUnixPath(keyPath);
       }
+      out.ssh = resolved;
     }
-    return value;
+    return out;
   }
 
   envFile(value: Node): Node {
@@ -147,24 +154,22 @@ class Resolver {
     if (!isSequence(value)) return value;
     return value.map((entry) => {
       if (typeof entry === "string") return this.absPath(entry);
-      if (isMapping(entry) && typeof entry.path === "string") entry.path = this.absPath(entry.path);
+      if (isMapping(entry) && typeof entry.path === "string")
+        return { ...entry, path: this.absPath(entry.path) };
       return entry;
     });
   }
 
   extendsFile(value: Node): Node {
     if (isMapping(value) && typeof value.file === "string" && !isRemoteResource(value.file)) {
-      value.file = this.absPath(value.file);
+      return { ...value, file: this.absPath(value.file) };
     }
     return value;
   }
 
   watch(value: Node): Node {
-    if (!isMapping(value)) return value;
-    if (value.path !== undefined) {
-      value.path = this.eachString(value.path, (p) => resolveSymbolicLink(this.absPath(p)));
-    }
-    return value;
+    if (!isMapping(value) || value.path === undefined) return value;
+    return { ...value, path: this.eachString(value.path, (p) => resolveSymbolicLink(this.absPath(p))) };
   }
 
   volumeMount(value: Node): Node {
@@ -179,7 +184,7 @@ class Resolver {
       return this.maybeUnixPath(spec.source) + value.slice(spec.source.length);
     }
     if (isMapping(value) && value.type === "bind" && typeof value.source === "string") {
-      value.source = this.maybeUnixPath(value.source);
+      return { ...value, source: this.maybeUnixPath(value.source) };
     }
     return value;
   }
@@ -188,7 +193,7 @@ class Resolver {
     if (!isMapping(value) || value.driver !== "local") return value;
     const opts = value.driver_opts;
     if (isMapping(opts) && opts.o === "bind" && typeof opts.device === "string") {
-      opts.device = this.maybeUnixPath(opts.device);
+      return { ...value, driver_opts: { ...opts, device: this.maybeUnixPath(opts.device) } };
     }
     return value;
   }
@@ -196,13 +201,13 @@ class Resolver {
   include(value: Node): Node {
     if (typeof value === "string") return this.absPath(value);
     if (!isMapping(value)) return value;
-    if (value.path !== undefined) value.path = this.eachString(value.path, (p) => this.absPath(p));
-    if (value.env_file !== undefined)
-      value.env_file = this.eachString(value.env_file, (p) => this.absPath(p));
-    if (typeof value.project_directory === "string") {
-      value.project_directory = this.absPath(value.project_directory);
+    const out: Mapping = { ...value };
+    if (out.path !== undefined) out.path = this.eachString(out.path, (p) => this.absPath(p));
+    if (out.env_file !== undefined) out.env_file = this.eachString(out.env_file, (p) => this.absPath(p));
+    if (typeof out.project_directory === "string") {
+      out.project_directory = this.absPath(out.project_directory);
     }
-    return value;
+    return out;
   }
 }
 
@@ -293,7 +298,8 @@ const PROPAGATIONS = new Set(["rprivate", "private", "rshared", "shared", "rslav
  */
 export function parseVolumeSpec(spec: string): VolumeSpec {
   if (spec.length === 0) throw new Error("invalid empty volume spec");
-  if ([...spec].length <= 2) return { type: "volume", target: spec, read_only: false };
+  // Two characters at most (four UTF-16 units at most): spread only then.
+  if (spec.length <= 4 && [...spec].length <= 2) return { type: "volume", target: spec, read_only: false };
 
   let source: string | undefined;
   let target: string | undefined;
@@ -301,22 +307,20 @@ export function parseVolumeSpec(spec: string): VolumeSpec {
   let bind: { propagation?: string; selinux?: string } | undefined;
   let volume: { nocopy?: true } | undefined;
 
-  const chars = [...spec];
-  let buffer = "";
-  let bufferLength = 0;
   let inSubstitution = 0;
-  const flush = (atEnd: boolean): void => {
-    if (bufferLength === 0) throw new Error(`invalid spec: ${spec}: empty section between colons`);
+  /** A section between colons is complete: it is the source, the target or the options. */
+  const flush = (section: string, atEnd: boolean): void => {
+    if (section.length === 0) throw new Error(`invalid spec: ${spec}: empty section between colons`);
     if (source === undefined && atEnd) {
-      target = buffer;
+      target = section;
     } else if (source === undefined) {
-      source = buffer;
+      source = section;
     } else if (target === undefined) {
-      target = buffer;
+      target = section;
     } else if (!atEnd) {
       throw new Error(`invalid spec: ${spec}: too many colons`);
     } else {
-      for (const option of buffer.split(",")) {
+      for (const option of section.split(",")) {
         if (option === "ro") readOnly = true;
         else if (option === "rw") readOnly = false;
         else if (option === "nocopy") volume = { nocopy: true };
@@ -325,30 +329,23 @@ export function parseVolumeSpec(spec: string): VolumeSpec {
       }
     }
   };
-  for (let i = 0; i <= chars.length; i++) {
-    const ch = chars[i];
-    if (ch === "$" && chars[i + 1] === "{") {
+  // By UTF-16 unit: the characters that matter are ASCII, and sections are slices of the spec.
+  let start = 0;
+  for (let i = 0; i <= spec.length; i++) {
+    const atEnd = i === spec.length;
+    const ch = atEnd ? "" : spec[i];
+    if (ch === "$" && spec[i + 1] === "{") {
       inSubstitution++;
-      buffer += ch;
-      bufferLength++;
       continue;
     }
     if (ch === "}" && inSubstitution > 0) {
       inSubstitution--;
-      buffer += ch;
-      bufferLength++;
       continue;
     }
-    if (ch === ":" && bufferLength === 1 && /^\p{L}$/u.test(buffer)) {
-      buffer += ch; // Windows drive letter
-      bufferLength++;
-    } else if ((ch === ":" || ch === undefined) && inSubstitution === 0) {
-      flush(ch === undefined);
-      buffer = "";
-      bufferLength = 0;
-    } else if (ch !== undefined) {
-      buffer += ch;
-      bufferLength++;
+    if (ch === ":" && isOneLetter(spec.slice(start, i))) continue; // Windows drive letter
+    if ((ch === ":" || atEnd) && inSubstitution === 0) {
+      flush(spec.slice(start, i), atEnd);
+      start = i + 1;
     }
   }
 
@@ -373,6 +370,11 @@ export function parseVolumeSpec(spec: string): VolumeSpec {
   };
 }
 
+/** One character, a letter (a Windows drive before its `:`). */
+function isOneLetter(section: string): boolean {
+  return section.length <= 2 && [...section].length === 1 && /^\p{L}$/u.test(section);
+}
+
 function isFilePath(source: string): boolean {
   if (source === "") return false;
   const first = source[0];
@@ -380,88 +382,4 @@ function isFilePath(source: string): boolean {
   if (source.startsWith("\\\\")) return true;
   const chars = [...source];
   return chars.length > 1 && /^\p{L}$/u.test(chars[0] ?? "") && chars[1] === ":";
-}
-
-// --- rule tables compiled into a trie ------------------------------------------------------------------
-
-/**
- * A table of `pattern → rule` (path-pattern.ts syntax) compiled into a trie, so a walk only looks
- * at the nodes some pattern can reach and finds the rule without testing every pattern. The rule
- * chosen is the first matching one in table order, as `findRule` does.
- */
-export interface PatternTrie<T> {
-  rule?: { readonly order: number; readonly value: T };
-  readonly keys: Map<string, PatternTrie<T>>;
-  any?: PatternTrie<T>;
-  item?: PatternTrie<T>;
-}
-
-export function compilePatterns<T>(table: Readonly<Record<PathPattern, T>>): PatternTrie<T> {
-  const root: PatternTrie<T> = { keys: new Map() };
-  let order = 0;
-  for (const [pattern, value] of Object.entries(table)) {
-    let node = root;
-    for (const segment of pattern === "" ? [] : pattern.split(".")) {
-      if (segment === "*") node = node.any ??= { keys: new Map() };
-      else if (segment === "[]") node = node.item ??= { keys: new Map() };
-      else {
-        let next = node.keys.get(segment);
-        if (!next) node.keys.set(segment, (next = { keys: new Map() }));
-        node = next;
-      }
-    }
-    if (!node.rule) node.rule = { order, value };
-    order++;
-  }
-  return root;
-}
-
-/**
- * Walk `node`, applying `apply(value, rule, path)` at each path some pattern matches. With
- * `descend`, the walk goes on inside what a rule returned; otherwise a rule's result is final.
- * Containers are updated in place.
- */
-export function walkPatterns<T>(
-  node: Node,
-  trie: PatternTrie<T>,
-  apply: (value: Node, rule: T, path: Path) => Node,
-  descend: boolean,
-): Node {
-  const visit = (value: Node, path: (string | number)[], tries: readonly PatternTrie<T>[]): Node => {
-    let rule: { readonly order: number; readonly value: T } | undefined;
-    for (const t of tries) if (t.rule && (!rule || t.rule.order < rule.order)) rule = t.rule;
-    let result = value;
-    if (rule && path.length > 0) {
-      result = apply(value, rule.value, path);
-      if (!descend) return result;
-    }
-    if (isSequence(result)) {
-      const next: PatternTrie<T>[] = [];
-      for (const t of tries) if (t.item) next.push(t.item);
-      if (next.length === 0) return result;
-      for (let i = 0; i < result.length; i++) {
-        path.push(i);
-        result[i] = visit(result[i] as Node, path, next);
-        path.pop();
-      }
-    } else if (isMapping(result)) {
-      let reachable = false;
-      for (const t of tries) if (t.any || t.keys.size > 0) reachable = true;
-      if (!reachable) return result;
-      for (const key of Object.keys(result)) {
-        const next: PatternTrie<T>[] = [];
-        for (const t of tries) {
-          const literal = t.keys.get(key);
-          if (literal) next.push(literal);
-          if (t.any) next.push(t.any);
-        }
-        if (next.length === 0) continue;
-        path.push(key);
-        result[key] = visit(result[key] as Node, path, next);
-        path.pop();
-      }
-    }
-    return result;
-  };
-  return visit(node, [], [trie]);
 }

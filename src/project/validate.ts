@@ -5,7 +5,7 @@
  * problem, as Compose picks it: the deepest path wins, an unknown key counting one level deeper.
  */
 import { LoadError, type Location } from "../errors.js";
-import { findRule, matches, type PathPattern } from "./path-pattern.js";
+import { findRule, type PathPattern } from "./path-pattern.js";
 import {
   validate as schemaValidate,
   schemaJson,
@@ -30,8 +30,8 @@ export function validate(tree: Mapping, sources: SourceMap): void {
   }
   const problems: Problem[] = [];
   for (const [pattern, rule] of Object.entries(RULES)) {
-    for (const path of expand(tree, pattern)) {
-      const found = rule(getAt(tree, path) ?? null, path);
+    for (const { path, value } of expand(tree, pattern)) {
+      const found = rule(value, path);
       if (found) problems.push(found);
     }
   }
@@ -591,24 +591,36 @@ function joinAnd(items: readonly string[]): string {
   return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
 }
 
-/** Every path in `tree` that `pattern` matches, in file order. */
-function expand(tree: Mapping, pattern: PathPattern): Path[] {
+/** Every path in `tree` that `pattern` matches, in file order, with the value there. */
+function expand(tree: Mapping, pattern: PathPattern): { path: Path; value: Node }[] {
   const segments = pattern === "" ? [] : pattern.split(".");
-  let frontier: { path: Path; node: Node }[] = [{ path: [], node: tree }];
-  for (const segment of segments) {
-    const next: { path: Path; node: Node }[] = [];
-    for (const { path, node } of frontier) {
-      if (segment === "[]") {
-        if (isSequence(node))
-          node.forEach((item, index) => next.push({ path: [...path, index], node: item }));
-      } else if (segment === "*") {
-        if (isMapping(node))
-          for (const [key, item] of Object.entries(node)) next.push({ path: [...path, key], node: item });
-      } else if (isMapping(node) && Object.hasOwn(node, segment)) {
-        next.push({ path: [...path, segment], node: node[segment] ?? null });
+  const found: { path: Path; value: Node }[] = [];
+  const path: (string | number)[] = []; // the walk's own: copied for each match
+  const visit = (node: Node, depth: number): void => {
+    const segment = segments[depth];
+    if (segment === undefined) {
+      found.push({ path: [...path], value: node });
+    } else if (segment === "[]") {
+      if (!isSequence(node)) return;
+      for (let i = 0; i < node.length; i++) {
+        path.push(i);
+        visit(node[i] as Node, depth + 1);
+        path.pop();
       }
+    } else if (segment === "*") {
+      if (!isMapping(node)) return;
+      const keys = Object.keys(node);
+      for (let i = 0; i < keys.length; i++) {
+        path.push(keys[i] as string);
+        visit(node[keys[i] as string] as Node, depth + 1);
+        path.pop();
+      }
+    } else if (isMapping(node) && Object.hasOwn(node, segment)) {
+      path.push(segment);
+      visit(node[segment] ?? null, depth + 1);
+      path.pop();
     }
-    frontier = next;
-  }
-  return frontier.map(({ path }) => path).filter((path) => matches(path, pattern));
+  };
+  visit(tree, 0);
+  return found;
 }

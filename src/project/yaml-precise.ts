@@ -6,6 +6,7 @@
  * alias expansion bounded, `!reset` / `!override` recorded.
  */
 import { createRequire } from "node:module";
+import type * as Yaml from "yaml";
 import type { Document, Scalar, Node as YamlNode } from "yaml";
 import { LoadError, type Location } from "../errors.js";
 import { SourceMap } from "./source-map.js";
@@ -15,7 +16,7 @@ import { formatPath, type Mapping, type Node, type Path } from "./tree.js";
  * The `yaml` library costs ~40 ms to load, and a valid project never needs it: required on first
  * use (synchronously, since location lookups are synchronous).
  */
-type YamlModule = typeof import("yaml");
+type YamlModule = typeof Yaml;
 let yamlModule: YamlModule | undefined;
 function yamlLib(): YamlModule {
   return (yamlModule ??= createRequire(import.meta.url)("yaml") as YamlModule);
