@@ -87,6 +87,9 @@ export async function loadProject(options: LoadOptions): Promise<LoadedProject> 
   const dotenv =
     projectDirectory === earlyDir ? earlyEnv : await readProjectEnv(options, projectDirectory, shellLookup);
   const lookup = makeLookup(shell, dotenv);
+  // The variables the project sees (shell over .env): secrets and configs with `environment:` read them.
+  const environment: Record<string, string> = Object.fromEntries(dotenv);
+  for (const [name, value] of Object.entries(shell)) if (value !== undefined) environment[name] = value;
 
   const context: PipelineContext = {
     options,
@@ -119,6 +122,7 @@ export async function loadProject(options: LoadOptions): Promise<LoadedProject> 
     workingDir: projectDirectory,
     sources: merged.sources,
     lookup,
+    environment,
     onWarning: context.onWarning,
     displayPath: context.display,
     readEnvFiles: (paths, envLookup) => readEnvFiles(paths, envLookup, context.onWarning, context.display),

@@ -122,3 +122,15 @@ describe("loading a project", () => {
     expect(warnings).toEqual(['The "SUFFIX" variable is not set. Defaulting to a blank string.']);
   });
 });
+
+describe("the project's environment", () => {
+  it("carries shell and .env variables, shell first, for environment-sourced secrets", async () => {
+    const dir = project({
+      "compose.yaml": "services:\n  web:\n    image: busybox\n",
+      ".env": "TOKEN=fromdotenv\nONLY_DOTENV=1\n",
+    });
+    const { project: p } = await loadProject({ cwd: dir, env: { TOKEN: "fromshell" } });
+    expect(p.environment?.["TOKEN"]).toBe("fromshell");
+    expect(p.environment?.["ONLY_DOTENV"]).toBe("1");
+  });
+});
