@@ -895,13 +895,14 @@ describeEngine("Docker runtime against a real engine", () => {
     it("NotFound for a missing container; inspect gives undefined", async () => {
       const missing = `berth-it-${RUN_ID}-missing`;
       expect(await runtime.containers.inspect(missing)).toBeUndefined();
+      // Thunks, not promises: each call starts only when awaited, so no rejection goes unhandled meanwhile.
       for (const call of [
-        runtime.containers.start(missing),
-        runtime.containers.stop(missing),
-        runtime.containers.remove(missing),
-        runtime.containers.wait(missing, { signal: AbortSignal.timeout(5_000) }),
+        () => runtime.containers.start(missing),
+        () => runtime.containers.stop(missing),
+        () => runtime.containers.remove(missing),
+        () => runtime.containers.wait(missing, { signal: AbortSignal.timeout(5_000) }),
       ]) {
-        const error = await rejection(call);
+        const error = await rejection(call());
         expect(error).toBeInstanceOf(NotFoundError);
         expect((error as NotFoundError).status).toBe(404);
       }
