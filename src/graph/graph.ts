@@ -4,6 +4,7 @@
  * A cycle is an error naming the whole loop; a dependency on a missing or profile-disabled service is
  * an error unless it is `required: false`, in which case it is dropped with a warning.
  */
+import toposort from "toposort";
 import { GraphError, type Location } from "../errors.js";
 
 export type Condition = "service_started" | "service_healthy" | "service_completed_successfully";
@@ -135,40 +136,10 @@ export function buildGraph(
     throw new GraphError(`dependency cycle detected: ${cycle.join(" -> ")}`, options.locate?.(first, second));
   }
 
-  return new ServiceGraph(edges, startOrder(names, edges));
-}
-
-/**
- * Dependencies before their dependents, in the order the `toposort` package gives (what berth
- * has always printed): services are visited from the last name to the first, and each one's
- * dependents before it, also from the last; a service goes in front of everything placed so far.
- * Written here rather than imported: the graph has no cycle by now, and loading the CommonJS
- * package cost more than sorting 500 services.
- */
-function startOrder(
-  names: readonly string[],
-  edges: ReadonlyMap<string, ReadonlyMap<string, Dependency>>,
-): string[] {
-  const dependents = new Map<string, string[]>(); // in name order
-  for (const name of names) {
-    for (const dep of edges.get(name)?.keys() ?? []) {
-      const list = dependents.get(dep);
-      if (list) list.push(name);
-      else dependents.set(dep, [name]);
-    }
-  }
-  const order: string[] = new Array<string>(names.length);
-  let cursor = names.length;
-  const placed = new Set<string>();
-  const visit = (name: string): void => {
-    if (placed.has(name)) return;
-    placed.add(name);
-    const next = dependents.get(name) ?? [];
-    for (let i = next.length - 1; i >= 0; i--) visit(next[i] as string);
-    order[--cursor] = name;
-  };
-  for (let i = names.length - 1; i >= 0; i--) visit(names[i] as string);
-  return order;
+  // toposort orders [dependency, dependent] pairs; isolated services keep their place by name.
+  const pairs: [string, string][] = [];
+  for (const name of names) for (const dep of edges.get(name)?.keys() ?? []) pairs.push([dep, name]);
+  return new ServiceGraph(edges, toposort.array(names, pairs));
 }
 
 /** The first cycle found walking services in name order, as `a, b, c, a`; undefined for a DAG. */

@@ -157,26 +157,10 @@ function mayBeFloat(text: string): boolean {
   return code === 0x2b || code === 0x2d || code === 0x2e || (code >= 0x30 && code <= 0x39);
 }
 
-const IMPLICIT_TYPES = [types.null, types.bool, goInt, goFloat, types.merge];
-
-const COMPOSE_SCHEMA = FAILSAFE_SCHEMA.extend({ implicit: IMPLICIT_TYPES, explicit: tagTypes });
-
-/**
- * The characters a scalar an implicit type takes can start with: `~`/`null` (null), `true`/`false`
- * in three casings (bool), a sign, a dot or a digit (int, float), `<<` (merge). Any other plain
- * scalar is a string, which most are.
- */
-const TYPED_FIRST_CHARACTERS = new Set([..."~nNtTfF<+-.0123456789"].map((c) => c.charCodeAt(0)));
-
-/** A plain scalar typed as js-yaml types it with COMPOSE_SCHEMA: by the first implicit type that takes it. */
-export function resolvePlain(text: string): unknown {
-  if (!TYPED_FIRST_CHARACTERS.has(text.charCodeAt(0))) return text; // no implicit type takes it
-  for (let i = 0; i < IMPLICIT_TYPES.length; i++) {
-    const type = IMPLICIT_TYPES[i] as Type;
-    if (type.resolve(text)) return type.construct(text) as unknown;
-  }
-  return text;
-}
+const COMPOSE_SCHEMA = FAILSAFE_SCHEMA.extend({
+  implicit: [types.null, types.bool, goInt, goFloat, types.merge],
+  explicit: tagTypes,
+});
 
 /** Keys go-yaml reads as null or a boolean (js-yaml has made them strings). */
 const NON_STRING_WORDS = new Set([

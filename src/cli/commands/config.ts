@@ -1,6 +1,5 @@
 /** `berth config`: load, validate and print the canonical project, as `docker compose config` does. */
 import { writeFile } from "node:fs/promises";
-import { serviceConfigHash } from "../../engine/hash.js";
 import { UsageError } from "../../errors.js";
 import { allProfiles } from "../../project/profiles.js";
 import { renderProject } from "../../project/normalize.js";
@@ -50,6 +49,7 @@ export async function runConfig(
       selected.map((name) => project.services[name]?.image ?? defaultImageName(project.name, name)),
     );
   } else if (typeof flags.hash === "string") {
+    const { serviceConfigHash } = await import("../../engine/hash.js"); // node:crypto only when asked
     const wanted =
       flags.hash === "*" ? Object.keys(project.services).sort() : flags.hash.split(",").map((s) => s.trim());
     text = lines(
