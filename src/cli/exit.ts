@@ -1,5 +1,5 @@
 /**
- * The CLI edge: any error becomes one clear message on stderr and an exit code. A stack trace only
+ * The CLI edge, where every error becomes one clear message on stderr and an exit code. A stack trace only
  * with --debug (or BERTH_DEBUG=1): people read sentences, not frames.
  */
 import { BerthError } from "../errors.js";
