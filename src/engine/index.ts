@@ -163,10 +163,9 @@ export async function stop(
   sink: EventSink,
   signal?: AbortSignal,
 ): Promise<{ readonly plan: Plan }> {
-  const observed = await observe(runtime, loaded.project.name);
-  const plan = planStop(model(loaded), observed, services, timeoutS);
-  await execute(runtime, plan, sink, { project: loaded.project.name, signal });
-  return { plan };
+  return runLifecycle(runtime, loaded, sink, signal, (observed) =>
+    planStop(model(loaded), observed, services, timeoutS),
+  );
 }
 
 /**
@@ -200,8 +199,21 @@ export async function restart(
   sink: EventSink,
   signal?: AbortSignal,
 ): Promise<{ readonly plan: Plan }> {
+  return runLifecycle(runtime, loaded, sink, signal, (observed) =>
+    planRestart(model(loaded), observed, services, timeoutS),
+  );
+}
+
+/** Observe, plan with `makePlan`, execute: the shape every lifecycle command shares. */
+async function runLifecycle(
+  runtime: Runtime,
+  loaded: LoadedProject,
+  sink: EventSink,
+  signal: AbortSignal | undefined,
+  makePlan: (observed: ObservedState) => Plan,
+): Promise<{ readonly plan: Plan }> {
   const observed = await observe(runtime, loaded.project.name);
-  const plan = planRestart(model(loaded), observed, services, timeoutS);
+  const plan = makePlan(observed);
   await execute(runtime, plan, sink, { project: loaded.project.name, signal });
   return { plan };
 }
