@@ -21,6 +21,7 @@ import { loadProject, type LoadedProject } from "../../src/project/load.js";
 import type { ContainerSummary, Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, engineRuntime, RUN_ID, TEST_LABEL } from "./engine.js";
 import { ensureTestImage } from "./images.js";
+import { leaks as leaksOf } from "./leaks.js";
 
 let runtime: Runtime;
 let image: string;
@@ -52,18 +53,8 @@ async function idsByName(project: string): Promise<Record<string, string>> {
   return Object.fromEntries(all.map((c) => [c.name, c.id]));
 }
 
-async function leaks(project: string): Promise<string[]> {
-  const labels = projectFilter(project);
-  const [containers, networks, volumes] = await Promise.all([
-    runtime.containers.list({ all: true, labels }),
-    runtime.networks.list({ labels }),
-    runtime.volumes.list({ labels }),
-  ]);
-  return [
-    ...containers.map((c) => `container ${c.name} (${c.status})`),
-    ...networks.map((n) => `network ${n.name}`),
-    ...volumes.map((v) => `volume ${v.name}`),
-  ];
+function leaks(project: string): Promise<string[]> {
+  return leaksOf(runtime, project);
 }
 
 /** The time of the first event matching, or fail naming what was looked for. */
