@@ -9,6 +9,8 @@ import type { GlobalOptions, RuntimeChoice } from "./global-options.js";
 import type { AnsiMode, ProgressMode } from "../ui/select.js";
 
 const debugFromArgv = process.argv.includes("--debug") || process.env["BERTH_DEBUG"] === "1";
+// The CLI runs from a bundle (scripts/bundle.mjs); with --debug, stack traces name the sources.
+if (debugFromArgv) process.setSourceMapsEnabled(true);
 
 function version(): string {
   const raw = readFileSync(new URL("../../package.json", import.meta.url), "utf8");

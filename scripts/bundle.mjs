@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/**
+ * Bundles the compiled CLI (dist/cli/entry.js, from tsc) into dist/bin/, which bin/berth.js runs.
+ *
+ * Why: Node resolves, reads and compiles each ESM module separately; berth's CLI is ~80 modules of
+ * its own plus its dependencies' (js-yaml, commander, ajv's runtime…), and loading them one by one
+ * cost ~70 ms of a `config` run. One bundle per command chunk is read and compiled at once.
+ * `import()`s stay split into chunks, so `config` never loads the Engine API client and nothing
+ * but the dashboard loads Ink and React (kept external: they load their own dependency tree).
+ *
+ * Usage: node scripts/bundle.mjs   (after tsc; part of `npm run build`)
+ */
+import { rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "rolldown";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const outDir = join(root, "dist", "bin");
+
+rmSync(outDir, { recursive: true, force: true });
+await build({
+  input: join(root, "dist", "cli", "entry.js"),
+  platform: "node",
+  // Ink, React and their trees load only for the dashboard; `yaml` is required lazily by path.
+  external: [/^node:/, /^ink(\/|$)/, /^react(\/|$)/, /^yaml(\/|$)/],
+  logLevel: "warn",
+  output: {
+    dir: outDir,
+    format: "esm",
+    // dist/bin/entry.js sits two levels under the root, like dist/cli/entry.js, so the
+    // `../../package.json` it reads for --version resolves the same from both.
+    entryFileNames: "[name].js",
+    chunkFileNames: "[name]-[hash].js",
+    sourcemap: true,
+  },
+});
