@@ -19,16 +19,20 @@ export function warnToStderr(message: string): void {
   process.stderr.write(`WARN[0000] ${message}\n`);
 }
 
-export function loadFromFlags(
-  globals: GlobalOptions,
-  extra: Partial<
-    Pick<
-      LoadOptions,
-      "services" | "skipInterpolation" | "skipNormalization" | "skipPathResolution" | "skipConsistency"
-    >
-  > = {},
-): Promise<LoadedProject> {
-  return loadProject({
+type LoadExtras = Partial<
+  Pick<
+    LoadOptions,
+    "services" | "skipInterpolation" | "skipNormalization" | "skipPathResolution" | "skipConsistency"
+  >
+>;
+
+export function loadFromFlags(globals: GlobalOptions, extra: LoadExtras = {}): Promise<LoadedProject> {
+  return loadProject(loadOptions(globals, extra));
+}
+
+/** The global flags (and a command's extras) as the loader's options. */
+export function loadOptions(globals: GlobalOptions, extra: LoadExtras = {}): LoadOptions {
+  return {
     cwd: process.cwd(),
     files: globals.files,
     projectName: globals.projectName,
@@ -39,7 +43,7 @@ export function loadFromFlags(
     readStdin,
     onWarning: warnToStderr,
     ...extra,
-  });
+  };
 }
 
 /** The project a command acts on: loaded from its files, or only named (`-p`) when there are none. */

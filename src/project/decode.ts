@@ -18,6 +18,8 @@ export class Cx {
   constructor(
     readonly sources: SourceMap,
     readonly onWarning?: ((message: string) => void) | undefined,
+    /** Keep a value a canonical step cannot parse, as written (`config --no-interpolate`). */
+    readonly keepUnparsed = false,
   ) {}
 
   error(path: Path, message: string): LoadError {

@@ -17,7 +17,7 @@ import { makeLookup, readEnvFiles } from "./env.js";
 import { interpolate } from "./interpolate.js";
 import { mergeDocuments } from "./merge.js";
 import type { Project } from "./model.js";
-import { normalize } from "./normalize.js";
+import { canonicalize, normalize } from "./normalize.js";
 import { decodeSource, parseYaml, type ParsedDocument } from "./parse.js";
 import { resolveRelativePaths } from "./paths.js";
 import { activeServices, requestedProfiles } from "./profiles.js";
@@ -66,57 +66,9 @@ interface TreeWithSources {
 type Lookup = (name: string) => string | undefined;
 
 export async function loadProject(options: LoadOptions): Promise<LoadedProject> {
-  const shell = options.env;
-  const shellLookup: Lookup = (name) => shell[name];
-
-  // COMPOSE_* variables may come from .env too, so read it before looking for files.
-  const earlyDir = options.projectDirectory
-    ? path.resolve(options.cwd, options.projectDirectory)
-    : options.cwd;
-  const earlyEnv = await readProjectEnv(options, earlyDir, shellLookup);
-  const early = makeLookup(shell, earlyEnv);
-
-  const discovered = discoverFiles({
-    cwd: options.cwd,
-    files: options.files ?? [],
-    projectDirectory: options.projectDirectory,
-    env: early,
-    onWarning: options.onWarning,
-  });
-  const projectDirectory = discovered.projectDirectory;
-  const dotenv =
-    projectDirectory === earlyDir ? earlyEnv : await readProjectEnv(options, projectDirectory, shellLookup);
-  const lookup = makeLookup(shell, dotenv);
-  // The variables the project sees (shell over .env): secrets and configs with `environment:` read them.
-  const environment: Record<string, string> = Object.fromEntries(dotenv);
-  for (const [name, value] of Object.entries(shell)) if (value !== undefined) environment[name] = value;
-
-  const context: PipelineContext = {
-    options,
-    display: displayPath(options.cwd),
-    lookup,
-    onWarning: options.onWarning ?? (() => undefined),
-  };
-  const merged = await loadFiles(discovered.files, projectDirectory, context, []);
-
-  if (Object.keys(merged.tree).length === 0) {
-    throw new LoadError("empty compose file", undefined, "", {
-      hint: `add a services: section to ${discovered.files[0]?.display ?? "compose.yaml"}`,
-    });
-  }
-  validate(merged.tree, merged.sources);
-
-  const fileName = typeof merged.tree["name"] === "string" ? merged.tree["name"] : undefined;
-  const projectName = resolveProjectName({
-    flag: options.projectName,
-    env: lookup,
-    fromFile: fileName,
-    projectDirectory,
-  });
-
-  const resolved = options.skipPathResolution
-    ? merged.tree
-    : resolveRelativePaths(merged.tree, projectDirectory);
+  const { context, merged, projectName, projectDirectory, environment, discovered, resolved } =
+    await loadMerged(options);
+  const { lookup } = context;
   const full = await normalize(resolved, {
     projectName,
     workingDir: projectDirectory,
@@ -159,6 +111,80 @@ export async function loadProject(options: LoadOptions): Promise<LoadedProject> 
     files: discovered.files,
     merged: merged.tree,
   };
+}
+
+/**
+ * What `config --no-interpolate` prints, as compose-go's `LoadModel` returns it: the merged,
+ * validated tree in canonical syntax with defaults, `name` set, not decoded into the model's types
+ * (so `${VAR}` left in `mem_limit` or a port stays as written). Values that a canonical step cannot
+ * parse because they hold a variable are kept raw, as Compose keeps them.
+ */
+export async function loadModel(options: LoadOptions): Promise<Mapping> {
+  const { context, merged, projectName, resolved } = await loadMerged(options);
+  const model = canonicalize(resolved, {
+    projectName,
+    sources: merged.sources,
+    lookup: context.lookup,
+    onWarning: context.onWarning,
+    keepUnparsed: options.skipInterpolation === true,
+  });
+  return { ...model, name: projectName };
+}
+
+/** Steps shared by the project and the model: env, discovery, every file merged, validated, paths. */
+async function loadMerged(options: LoadOptions) {
+  const shell = options.env;
+  const shellLookup: Lookup = (name) => shell[name];
+
+  // COMPOSE_* variables may come from .env too, so read it before looking for files.
+  const earlyDir = options.projectDirectory
+    ? path.resolve(options.cwd, options.projectDirectory)
+    : options.cwd;
+  const earlyEnv = await readProjectEnv(options, earlyDir, shellLookup);
+  const early = makeLookup(shell, earlyEnv);
+
+  const discovered = discoverFiles({
+    cwd: options.cwd,
+    files: options.files ?? [],
+    projectDirectory: options.projectDirectory,
+    env: early,
+    onWarning: options.onWarning,
+  });
+  const projectDirectory = discovered.projectDirectory;
+  const dotenv =
+    projectDirectory === earlyDir ? earlyEnv : await readProjectEnv(options, projectDirectory, shellLookup);
+  const lookup = makeLookup(shell, dotenv);
+  // The variables the project sees (shell over .env): secrets and configs with `environment:` read them.
+  const environment: Record<string, string> = Object.fromEntries(dotenv);
+  for (const [name, value] of Object.entries(shell)) if (value !== undefined) environment[name] = value;
+
+  const context: PipelineContext = {
+    options,
+    display: displayPath(options.cwd),
+    lookup,
+    onWarning: options.onWarning ?? (() => undefined),
+  };
+  const merged = await loadFiles(discovered.files, projectDirectory, context, []);
+
+  if (Object.keys(merged.tree).length === 0) {
+    throw new LoadError("empty compose file", undefined, "", {
+      hint: `add a services: section to ${discovered.files[0]?.display ?? "compose.yaml"}`,
+    });
+  }
+  validate(merged.tree, merged.sources, { variablesLeft: options.skipInterpolation === true });
+
+  const fileName = typeof merged.tree["name"] === "string" ? merged.tree["name"] : undefined;
+  const projectName = resolveProjectName({
+    flag: options.projectName,
+    env: lookup,
+    fromFile: fileName,
+    projectDirectory,
+  });
+
+  const resolved = options.skipPathResolution
+    ? merged.tree
+    : resolveRelativePaths(merged.tree, projectDirectory);
+  return { context, merged, projectName, projectDirectory, environment, discovered, resolved };
 }
 
 interface PipelineContext {

@@ -92,9 +92,12 @@ export async function normalize(tree: Mapping, ctx: NormalizeContext): Promise<P
  */
 export function canonicalize(
   tree: Mapping,
-  ctx: Pick<NormalizeContext, "projectName" | "sources" | "lookup" | "onWarning">,
+  ctx: Pick<NormalizeContext, "projectName" | "sources" | "lookup" | "onWarning"> & {
+    /** Interpolation was skipped: a port list that cannot be parsed stays as written, as in compose-go. */
+    readonly keepUnparsed?: boolean;
+  },
 ): Mapping {
-  const cx = new Cx(ctx.sources, ctx.onWarning);
+  const cx = new Cx(ctx.sources, ctx.onWarning, ctx.keepUnparsed === true);
   let result = walkTable(tree, TABLES.canonical, cx) as Mapping;
   result = walkTable(result, TABLES.omitEmptyAndUnique, cx) as Mapping;
   result = walkTable(result, TABLES.defaults, cx) as Mapping;
@@ -272,7 +275,7 @@ function deviceMapping(v: Node, path: Path, cx: Cx): Node {
 function ports(v: Node, path: Path, cx: Cx): Node {
   if (!isSequence(v)) throw cx.error(path, `invalid type ${typeName(v)} for port`);
   const out: Node[] = [];
-  v.forEach((entry, i) => {
+  for (const [i, entry] of v.entries()) {
     if (typeof entry === "number") {
       out.push({ target: entry });
     } else if (typeof entry === "string") {
@@ -280,6 +283,8 @@ function ports(v: Node, path: Path, cx: Cx): Node {
       try {
         parsed = parsePortSpec(entry);
       } catch (error) {
+        // compose-go keeps the whole list as written when one entry still holds a variable.
+        if (cx.keepUnparsed) return v;
         throw cx.error([...path, i], `invalid port ${JSON.stringify(entry)}: ${(error as Error).message}`);
       }
       for (const port of parsed) {
@@ -295,7 +300,7 @@ function ports(v: Node, path: Path, cx: Cx): Node {
     } else {
       throw cx.error([...path, i], `invalid type ${typeName(entry)} for port`);
     }
-  });
+  }
   return out;
 }
 

@@ -24,9 +24,26 @@ import {
 } from "./tree.js";
 
 /** Throws a LoadError for the most specific problem in `tree`; returns when it is valid. */
-export function validate(tree: Mapping, sources: SourceMap): void {
+export interface ValidateOptions {
+  /**
+   * Interpolation was skipped (`config --no-interpolate`): a port, exposed port or byte size that
+   * holds a `$` is not checked, as compose-go does not check them in its schema (it parses them later,
+   * and keeps them raw when they hold a variable).
+   */
+  readonly variablesLeft?: boolean;
+}
+
+export function validate(tree: Mapping, sources: SourceMap, options: ValidateOptions = {}): void {
   if (!schemaValidate(tree)) {
-    throw explain(tree, sources, schemaValidate.errors ?? []);
+    let errors = schemaValidate.errors ?? [];
+    if (options.variablesLeft === true) {
+      // Drop, with the format error, every error about that same value (the other branches of its oneOf).
+      const lenient = new Set(
+        errors.filter((e) => isUninterpolatedFormat(tree, e)).map((e) => e.instancePath),
+      );
+      errors = errors.filter((e) => !lenient.has(e.instancePath));
+    }
+    if (errors.length > 0) throw explain(tree, sources, errors);
   }
   const problems: Problem[] = [];
   for (const [pattern, rule] of Object.entries(RULES)) {
@@ -38,6 +55,14 @@ export function validate(tree: Mapping, sources: SourceMap): void {
   // These checks are independent of each other: report the one written first.
   const first = pickProblem(problems, sources, false);
   if (first) throw toLoadError(first, sources);
+}
+
+const LENIENT_FORMATS = new Set(["ports", "expose", "bytes"]);
+
+function isUninterpolatedFormat(tree: Mapping, error: SchemaError): boolean {
+  if (error.keyword !== "format" || !LENIENT_FORMATS.has(String(error.params["format"]))) return false;
+  const value = getAt(tree, toPath(tree, error.instancePath));
+  return typeof value === "string" && value.includes("$");
 }
 
 // ---------------------------------------------------------------------------------------------

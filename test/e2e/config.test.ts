@@ -114,6 +114,62 @@ describe("berth config flags", () => {
     expect(model.networks.default.name).toBe("other_default");
   });
 
+  it("escapes a literal $ left after interpolation as $$, as Compose prints it", async () => {
+    const result = await berth(["-f", "-", "-p", "dollar", "config"], {
+      input: "services:\n  a:\n    image: busybox\n    command: echo $$HOME\n",
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("      - $$HOME\n");
+  });
+
+  it("--format json escapes <, > and & as Go's encoder does", async () => {
+    const result = await berth(["-f", "-", "-p", "html", "config", "--format", "json"], {
+      input: 'services:\n  a:\n    image: busybox\n    labels:\n      t: "<a&b>"\n',
+    });
+    expect(result.stdout).toContain('"t": "\\u003ca\\u0026b\\u003e"');
+    expect(
+      (JSON.parse(result.stdout) as { services: { a: { labels: { t: string } } } }).services.a.labels.t,
+    ).toBe("<a&b>");
+  });
+
+  it("--no-interpolate prints the model with variables as written and keys sorted", async () => {
+    const input = [
+      "services:",
+      "  web:",
+      '    image: "nginx:${TAG:-latest}"',
+      "    ports:",
+      '      - "${PORT:-8080}:80"',
+      '      - "9090:90"',
+      "    mem_limit: ${MEM:-512m}",
+      "    environment:",
+      "      A: $HOME",
+      "",
+    ].join("\n");
+    const result = await berth(["-f", "-", "-p", "raw", "config", "--no-interpolate"], {
+      input,
+      env: { TAG: "1.0", PORT: "1", MEM: "1g" },
+    });
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    const model = parse(result.stdout) as Record<string, unknown>;
+    expect(Object.keys(model)).toEqual(["name", "networks", "services"]);
+    const web = (model["services"] as Record<string, Record<string, unknown>>)["web"] ?? {};
+    expect(Object.keys(web)).toEqual([...Object.keys(web)].sort());
+    expect(web["image"]).toBe("nginx:${TAG:-latest}");
+    expect(web["mem_limit"]).toBe("${MEM:-512m}");
+    // One entry holds a variable: compose-go keeps the whole list as written.
+    expect(web["ports"]).toEqual(["${PORT:-8080}:80", "9090:90"]);
+    expect(web["environment"]).toEqual({ A: "$HOME" });
+  });
+
+  it("--no-interpolate still reports a port that is wrong without any variable", async () => {
+    const result = await berth(["-f", "-", "-p", "raw", "config", "--no-interpolate"], {
+      input: 'services:\n  web:\n    image: x\n    ports: ["1:2:3:4"]\n',
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('"1:2:3:4" is not a valid port');
+  });
+
   it("--version prints the package version", async () => {
     const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
     expect((await berth(["--version"])).stdout).toBe(`${pkg.version}\n`);

@@ -4,7 +4,10 @@ import { UsageError } from "../../errors.js";
 import { allProfiles } from "../../project/profiles.js";
 import { renderProject } from "../../project/normalize.js";
 import type { GlobalOptions } from "../global-options.js";
-import { loadFromFlags } from "../load-for-cli.js";
+import { loadFromFlags, loadOptions, warnToStderr } from "../load-for-cli.js";
+import { loadModel } from "../../project/load.js";
+import { compareBytes, compareYamlKeys } from "../../project/key-order.js";
+import { isMapping, type Mapping, type Node } from "../../project/tree.js";
 
 export interface ConfigFlags {
   format?: unknown;
@@ -27,6 +30,36 @@ export async function runConfig(
   services: string[],
   flags: ConfigFlags,
 ): Promise<void> {
+  const listing =
+    flags.services === true ||
+    flags.volumes === true ||
+    flags.networks === true ||
+    flags.profiles === true ||
+    flags.images === true ||
+    typeof flags.hash === "string";
+  if (flags.interpolate === false && flags.normalize !== false && !listing) {
+    // Compose renders the partly resolved model here, not the project: keys sorted, `$` as written.
+    if (services.length > 0) {
+      warnToStderr(
+        "service filtering is not applied when --no-interpolate is set, the full model will be rendered",
+      );
+    }
+    const model = await loadModel(
+      loadOptions(globals, {
+        skipInterpolation: true,
+        skipPathResolution: flags.pathResolution === false,
+        skipConsistency: flags.consistency === false,
+      }),
+    );
+    if (flags.quiet === true) return;
+    const text =
+      flags.format === "json"
+        ? `${goJson(sortDeepBy(model, compareBytes))}\n`
+        : (await import("yaml")).stringify(sortDeepBy(model, compareYamlKeys), YAML_OUTPUT);
+    await emit(text, flags.output);
+    return;
+  }
+
   const loaded = await loadFromFlags(globals, {
     services,
     skipInterpolation: flags.interpolate === false,
@@ -64,12 +97,37 @@ export async function runConfig(
       flags.normalize === false ? { name: project.name, ...loaded.merged } : renderProject(project);
     text =
       flags.format === "json"
-        ? `${JSON.stringify(document, null, 2)}\n`
+        ? `${goJson(document)}\n`
         : (await import("yaml")).stringify(document, YAML_OUTPUT); // loaded only to print YAML
+    // After interpolation a `$` left in a value is literal: Compose prints it escaped, so that the
+    // output read back as a compose file means the same.
+    if (flags.interpolate !== false) text = text.replaceAll("$", "$$$$");
   }
+  await emit(text, flags.output);
+}
 
-  if (typeof flags.output === "string") await writeFile(flags.output, text);
+async function emit(text: string, output: unknown): Promise<void> {
+  if (typeof output === "string") await writeFile(output, text);
   else process.stdout.write(text);
+}
+
+/** JSON as Go's encoding/json writes it: two-space indent, `<`, `>`, `&`, U+2028/9 escaped. */
+function goJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** Every mapping's keys in `compare` order, as Go prints a map. */
+function sortDeepBy(value: Node, compare: (a: string, b: string) => number): Node {
+  if (Array.isArray(value)) return value.map((item) => sortDeepBy(item, compare));
+  if (isMapping(value)) {
+    const out: Mapping = {};
+    for (const key of Object.keys(value).sort(compare)) out[key] = sortDeepBy(value[key] as Node, compare);
+    return out;
+  }
+  return value;
 }
 
 /** go-yaml's look: two-space indent, indented sequences, no line folding. */
