@@ -10,15 +10,18 @@
  *
  * Usage: node scripts/bundle.mjs   (after tsc; part of `npm run build`)
  */
-import { rmSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "rolldown";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, "dist", "bin");
+// Built beside and moved in at the end, so a berth started meanwhile (a test, another shell) finds
+// whole files of the old build or of the new one, never a half-written or missing entry.
+const buildDir = join(root, "dist", `bin.building-${process.pid}`);
 
-rmSync(outDir, { recursive: true, force: true });
+rmSync(buildDir, { recursive: true, force: true });
 await build({
   input: join(root, "dist", "cli", "entry.js"),
   platform: "node",
@@ -26,7 +29,7 @@ await build({
   external: [/^node:/, /^ink(\/|$)/, /^react(\/|$)/, /^yaml(\/|$)/],
   logLevel: "warn",
   output: {
-    dir: outDir,
+    dir: buildDir,
     format: "esm",
     // dist/bin/entry.js sits two levels under the root, like dist/cli/entry.js, so the
     // `../../package.json` it reads for --version resolves the same from both.
@@ -35,3 +38,9 @@ await build({
     sourcemap: true,
   },
 });
+// Each file is renamed into place (atomic per file), then files of older builds are removed.
+mkdirSync(outDir, { recursive: true });
+const fresh = new Set(readdirSync(buildDir));
+for (const name of fresh) renameSync(join(buildDir, name), join(outDir, name));
+for (const name of readdirSync(outDir)) if (!fresh.has(name)) rmSync(join(outDir, name), { force: true });
+rmSync(buildDir, { recursive: true, force: true });
