@@ -39,3 +39,24 @@ export class ExecuteError extends EngineError {
     this.failures = failures;
   }
 }
+
+/** A host port that new containers would publish is held by another process; found before any change. */
+export class PortInUseError extends PlanError {
+  override readonly code: string = "PORT_IN_USE";
+  readonly port: number;
+  /** The process holding the port, when the host's /proc says. */
+  readonly holder: { readonly pid: number; readonly command: string } | undefined;
+
+  constructor(
+    message: string,
+    options: BerthErrorOptions & {
+      service?: string | undefined;
+      port: number;
+      holder?: { readonly pid: number; readonly command: string } | undefined;
+    },
+  ) {
+    super(message, options);
+    this.port = options.port;
+    this.holder = options.holder;
+  }
+}

@@ -18,6 +18,7 @@ import {
   type ProjectModel,
 } from "./lifecycle.js";
 import { containerNumber } from "./names.js";
+import { checkHostPorts } from "./port-check.js";
 import { observe, type ObserveLookups, type ObservedState } from "./observe.js";
 import { Plan } from "./plan.js";
 import {
@@ -45,6 +46,8 @@ export interface UpContext {
   readonly environmentFiles?: readonly string[];
   /** Bound for `depends_on` waits (default 10 minutes; Compose has none). */
   readonly dependencyTimeoutS?: number;
+  /** The engine shares this host's network (a local socket): bind-test published ports first (port-check.ts). */
+  readonly checkHostPorts?: boolean;
 }
 
 export interface UpResult {
@@ -81,6 +84,7 @@ export async function up(
   const first = reconcile(project, graph, observed, options, context);
   for (const warning of first.warnings) emit(warning.resource, warning.id, "Warning", warning.text);
   if (options.dryRun) return { plan: first, containers: await ps(runtime, project.name, { all: true }) };
+  if (extra.checkHostPorts) await checkHostPorts(runtime, project.name, first);
 
   const executeOptions = {
     project: project.name,

@@ -132,15 +132,26 @@ export async function waitFor(env: WaitEnvironment, request: WaitRequest): Promi
     }
     if (verdict.kind === "failed") {
       env.report?.(verdict.container, "Error", verdict.why);
-      throw new DependencyError(failureMessage(request, verdict.why), { service: request.service });
+      const exitCode = verdict.states.find((s) => s.name === verdict.container)?.exitCode;
+      throw new DependencyError(failureMessage(request, verdict.why, exitCode), {
+        service: request.service,
+        ...(request.dependents.length > 0 ? { hint: `needed by ${request.dependents.join(", ")}` } : {}),
+      });
     }
     const left = deadline - now();
     if (left <= 0) {
       const seconds = Math.round(request.timeoutMs / 1000);
-      const message = request.forUpWait
-        ? `application not healthy after ${seconds}s: service "${request.service}" ${verdict.why}`
-        : `timed out after ${seconds}s waiting for service "${request.service}" (${describe(request.condition)}): ${verdict.why}`;
-      throw new DependencyError(message, { service: request.service });
+      // Compose's words for `--wait` exactly; what was still awaited goes in the hint.
+      if (request.forUpWait) {
+        throw new DependencyError(`application not healthy after ${goDuration(seconds)}`, {
+          service: request.service,
+          hint: `service "${request.service}": ${verdict.why}`,
+        });
+      }
+      throw new DependencyError(
+        `timed out after ${seconds}s waiting for service "${request.service}" (${describe(request.condition)}): ${verdict.why}`,
+        { service: request.service },
+      );
     }
     await pause(env, request.service, Math.min(pollMs, left));
   }
@@ -159,10 +170,27 @@ function describe(condition: WaitCondition): string {
   }
 }
 
-function failureMessage(request: WaitRequest, why: string): string {
-  if (request.forUpWait) return `service "${request.service}" is not healthy: ${why}`;
-  const needed = request.dependents.length > 0 ? ` (needed by ${request.dependents.join(", ")})` : "";
-  return `dependency failed to start: ${why}${needed}`;
+/**
+ * Docker Compose's messages (`convergence.go`), so scripts that match them keep working: `--wait`
+ * reports the container's state as is; `service_completed_successfully` names the service; the
+ * other conditions say "dependency failed to start: container X is unhealthy" (or "exited (1)").
+ */
+function failureMessage(request: WaitRequest, why: string, exitCode: number | undefined): string {
+  if (request.forUpWait) return why;
+  if (request.condition === "service_completed_successfully") {
+    return `service "${request.service}" didn't complete successfully: exit ${exitCode ?? "unknown"}`;
+  }
+  return `dependency failed to start: ${why}`;
+}
+
+/** Seconds as Go prints a time.Duration (3s, 1m30s, 1h0m0s), as Compose's timeout message has it. */
+export function goDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
 }
 
 function doneStatus(condition: WaitCondition, state: ContainerState): EngineStatus {

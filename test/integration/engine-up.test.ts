@@ -297,7 +297,7 @@ networks:
     );
     const started = Date.now();
     await expect(up(runtime, loaded, { wait: true, waitTimeoutS: 20 }, recordingSink())).rejects.toThrow(
-      `service "bad" is not healthy: container ${name}-bad-1 is unhealthy`,
+      `container ${name}-bad-1 is unhealthy`,
     );
     expect(Date.now() - started).toBeLessThan(15_000);
 
@@ -320,7 +320,7 @@ networks:
 `,
     );
     await expect(up(runtime, dependent, {}, recordingSink())).rejects.toThrow(
-      `dependency failed to start: container ${name}-bad-1 is unhealthy (needed by app)`,
+      `dependency failed to start: container ${name}-bad-1 is unhealthy`,
     );
     const app = await runtime.containers.inspect(`${name}-app-1`);
     expect(app?.status).toBe("created");

@@ -25,7 +25,7 @@ import type { GlobalOptions } from "../global-options.js";
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from "../interrupts.js";
 import { loadFromFlags } from "../load-for-cli.js";
 import { followLogs, logTarget, type LogTarget } from "../log-stream.js";
-import { withRuntime } from "../runtime-for-cli.js";
+import { engineIsLocal, withRuntime } from "../runtime-for-cli.js";
 import { logPrinterFor, withProgress } from "../ui-for-cli.js";
 
 export interface UpFlags {
@@ -83,11 +83,17 @@ export async function runUp(globals: GlobalOptions, services: string[], flags: U
   });
 }
 
-/** `--env-file` paths (absolute), which `up` records in the `project.environment_file` label. */
+/**
+ * `--env-file` paths (absolute), which `up` records in the `project.environment_file` label, and the
+ * host-port pre-check when the engine is on this host.
+ */
 function upContext(globals: GlobalOptions): UpContext {
-  return globals.envFiles.length > 0
-    ? { environmentFiles: globals.envFiles.map((file) => path.resolve(process.cwd(), file)) }
-    : {};
+  return {
+    ...(globals.envFiles.length > 0
+      ? { environmentFiles: globals.envFiles.map((file) => path.resolve(process.cwd(), file)) }
+      : {}),
+    ...(engineIsLocal(globals) ? { checkHostPorts: true } : {}),
+  };
 }
 
 interface UpPlan {

@@ -212,6 +212,8 @@ export class Transport {
       });
       r.on("error", (err) => {
         // The same stale kept-alive socket retry as in `send`; the body is a buffer, so resendable.
+        // Always a POST, but a repeat is harmless: attaching twice is fine, and an exec started
+        // twice is refused by the engine (409) rather than run again.
         if (mayRetry && r.reusedSocket && errorCode(err) === "ECONNRESET") resolve(this.upgrade(req, false));
         else reject(this.classify(err, req.signal));
       });
@@ -241,8 +243,16 @@ export class Transport {
       r.on("error", (err) => {
         if (answered) return;
         // A kept-alive socket the engine closed while idle fails at once; Node's documented
-        // remedy is one retry, safe only when the body can be sent again.
-        if (mayRetry && r.reusedSocket && errorCode(err) === "ECONNRESET" && !isStreamBody(body)) {
+        // remedy is one retry, safe only when the body can be sent again and the call can be
+        // repeated: a reset may equally mean the engine died after acting on it (a POST that
+        // created a network), and sending it again then does it twice.
+        if (
+          mayRetry &&
+          r.reusedSocket &&
+          errorCode(err) === "ECONNRESET" &&
+          !isStreamBody(body) &&
+          IDEMPOTENT.has(req.method)
+        ) {
           resolve(this.send(req, false));
           return;
         }
@@ -317,6 +327,9 @@ export class Transport {
     return err;
   }
 }
+
+/** Methods HTTP defines as idempotent: the only ones resent after a reset on a kept-alive socket. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
 const CONNECT_CODES = new Set([
   "ENOENT",

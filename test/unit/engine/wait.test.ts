@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { DependencyError } from "../../../src/engine/errors.js";
-import { ProjectWatcher, waitFor } from "../../../src/engine/wait.js";
+import { goDuration, ProjectWatcher, waitFor } from "../../../src/engine/wait.js";
 import type {
   ContainerState,
   ContainerSummary,
@@ -121,7 +121,7 @@ describe("waitFor", () => {
     expect(reports).toEqual(["demo-db-1 Waiting", "demo-db-1 Healthy"]);
   });
 
-  it("times out on the injected clock, naming the service and its state", async () => {
+  it("times out on the injected clock with Compose's message, the service and its state in the hint", async () => {
     const fake = fakeRuntime("starting");
     const watcher = new ProjectWatcher(fake.runtime, "demo");
     let clock = 0;
@@ -132,27 +132,27 @@ describe("waitFor", () => {
     ).catch((e: unknown) => e);
     watcher.close();
     expect(error).toBeInstanceOf(DependencyError);
-    expect((error as Error).message).toBe(
-      'application not healthy after 3s: service "db" container demo-db-1 is starting',
-    );
+    expect((error as Error).message).toBe("application not healthy after 3s");
+    expect((error as DependencyError).hint).toBe('service "db": container demo-db-1 is starting');
   });
 
-  it("fails at once on unhealthy, naming the dependency and who needed it", async () => {
+  it("fails at once on unhealthy with Compose's message, who needed it in the hint", async () => {
     const fake = fakeRuntime("unhealthy");
     const watcher = new ProjectWatcher(fake.runtime, "demo");
-    await expect(
-      waitFor(
-        { runtime: fake.runtime, project: "demo", watcher },
-        {
-          service: "db",
-          condition: "service_healthy",
-          timeoutMs: 60_000,
-          dependents: ["api", "web"],
-          forUpWait: false,
-        },
-      ),
-    ).rejects.toThrow("dependency failed to start: container demo-db-1 is unhealthy (needed by api, web)");
+    const error = await waitFor(
+      { runtime: fake.runtime, project: "demo", watcher },
+      {
+        service: "db",
+        condition: "service_healthy",
+        timeoutMs: 60_000,
+        dependents: ["api", "web"],
+        forUpWait: false,
+      },
+    ).catch((e: unknown) => e);
     watcher.close();
+    expect(error).toBeInstanceOf(DependencyError);
+    expect((error as Error).message).toBe("dependency failed to start: container demo-db-1 is unhealthy");
+    expect((error as DependencyError).hint).toBe("needed by api, web");
   });
 
   it("ends on abort", async () => {
@@ -167,5 +167,30 @@ describe("waitFor", () => {
     controller.abort(new Error("interrupted"));
     await expect(done).rejects.toThrow("interrupted");
     watcher.close();
+  });
+
+  it("a dependency that must complete names the service and its exit code, as Compose does", async () => {
+    const exited: ContainerState = { ...stateOf(undefined), status: "exited", running: false, exitCode: 3 };
+    const runtime = {
+      containers: { list: async () => [summary], inspect: async () => exited },
+      events: (): AsyncIterable<RuntimeEvent> => ({ [Symbol.asyncIterator]: async function* () {} }),
+    } as unknown as Runtime;
+    const watcher = new ProjectWatcher(runtime, "demo");
+    const error = await waitFor(
+      { runtime, project: "demo", watcher },
+      {
+        service: "db",
+        condition: "service_completed_successfully",
+        timeoutMs: 60_000,
+        dependents: ["api"],
+        forUpWait: false,
+      },
+    ).catch((e: unknown) => e);
+    watcher.close();
+    expect((error as Error).message).toBe(`service "db" didn't complete successfully: exit 3`);
+  });
+
+  it("prints timeouts as Go prints a duration", () => {
+    expect([3, 90, 600, 3600].map(goDuration)).toEqual(["3s", "1m30s", "10m0s", "1h0m0s"]);
   });
 });

@@ -1,0 +1,211 @@
+/**
+ * The host-port pre-check of `up`: before any container is created, every TCP/UDP host port the
+ * new containers publish is bound for a moment by berth itself. A port another process holds fails
+ * the whole `up` at once, naming the service, the port and the holder ("node (pid 4242)"), instead of
+ * the engine failing on replica 2 after replica 1 already runs (docker/compose#4950, #7188).
+ *
+ * Only meaningful when the engine shares this host's network stack (a local unix socket): the
+ * caller decides that. Ports that this project's own running containers publish are skipped, since
+ * a recreate frees them on its own. A range (`8000-8004:80`) passes when it has at least as many
+ * usable ports (free, or already the project's) as new containers publish it; the engine picks
+ * which. Every loop is bounded by the ports asked for (at most 65535 per range).
+ */
+import dgram from "node:dgram";
+import { readdir, readFile, readlink } from "node:fs/promises";
+import net from "node:net";
+import type { Runtime } from "../runtime/runtime.js";
+import { PortInUseError } from "./errors.js";
+import { projectFilter, SERVICE_LABEL } from "./labels.js";
+import type { Plan } from "./plan.js";
+
+type Protocol = "tcp" | "udp";
+
+/** One published host port or range, and how many new containers of which services claim it. */
+interface Claim {
+  readonly hostIp: string;
+  readonly protocol: Protocol;
+  readonly low: number;
+  readonly high: number;
+  readonly services: Set<string>;
+  count: number;
+}
+
+/** Who holds a port: the process owning the listening socket, when /proc says. */
+export interface PortHolder {
+  readonly pid: number;
+  readonly command: string;
+}
+
+/** Rejects with a PortInUseError when a host port the plan's new containers publish is taken. */
+export async function checkHostPorts(runtime: Runtime, project: string, plan: Plan): Promise<void> {
+  const claims = claimsOf(plan);
+  if (claims.length === 0) return;
+  const owned = await projectPorts(runtime, project);
+  for (const claim of claims) await checkClaim(claim, owned);
+}
+
+function claimsOf(plan: Plan): Claim[] {
+  const claims = new Map<string, Claim>();
+  for (const node of plan.nodes) {
+    if (node.op.kind !== "CreateContainer") continue;
+    const service = node.op.spec.labels[SERVICE_LABEL] ?? node.op.display;
+    for (const port of node.op.spec.ports ?? []) {
+      if (port.protocol === "sctp" || !port.hostPort) continue;
+      const range = parseRange(port.hostPort);
+      if (!range) continue;
+      const hostIp = port.hostIp ?? "";
+      const key = `${hostIp}|${port.hostPort}|${port.protocol}`;
+      let claim = claims.get(key);
+      if (!claim) {
+        claim = { hostIp, protocol: port.protocol, ...range, services: new Set(), count: 0 };
+        claims.set(key, claim);
+      }
+      claim.services.add(service);
+      claim.count++;
+    }
+  }
+  return [...claims.values()];
+}
+
+function parseRange(text: string): { low: number; high: number } | undefined {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(text);
+  if (!match) return undefined;
+  const low = Number(match[1]);
+  const high = match[2] === undefined ? low : Number(match[2]);
+  if (low < 1 || high > 65535 || high < low) return undefined;
+  return { low, high };
+}
+
+/** `tcp/8080` for every host port this project's running containers publish. */
+async function projectPorts(runtime: Runtime, project: string): Promise<Set<string>> {
+  const running = await runtime.containers.list({ labels: projectFilter(project) });
+  const owned = new Set<string>();
+  for (const container of running) {
+    for (const port of container.ports) {
+      if (port.hostPort) owned.add(`${port.protocol}/${port.hostPort}`);
+    }
+  }
+  return owned;
+}
+
+async function checkClaim(claim: Claim, owned: ReadonlySet<string>): Promise<void> {
+  let usable = 0;
+  let busy: number | undefined;
+  for (let port = claim.low; port <= claim.high && usable < claim.count; port++) {
+    if (owned.has(`${claim.protocol}/${port}`) || (await canBind(claim.protocol, claim.hostIp, port)))
+      usable++;
+    else busy ??= port;
+  }
+  if (usable >= claim.count || busy === undefined) return;
+
+  const holder = await findHolder(claim.protocol, busy);
+  const by = holder ? `${holder.command} (pid ${holder.pid})` : "another process";
+  const services = [...claim.services].sort();
+  const subject =
+    services.length === 1
+      ? `service "${services[0]}"`
+      : `services ${services.map((s) => `"${s}"`).join(", ")}`;
+  const where = `${claim.hostIp ? `${formatIp(claim.hostIp)}:` : ""}${busy}/${claim.protocol}`;
+  const message =
+    claim.low === claim.high
+      ? `${subject}: host port ${where} is already in use by ${by}`
+      : `${subject}: host port range ${claim.low}-${claim.high}/${claim.protocol} has ${usable} usable ` +
+        `port${usable === 1 ? "" : "s"} for ${claim.count} containers; ${where} is already in use by ${by}`;
+  throw new PortInUseError(message, {
+    service: services[0],
+    port: busy,
+    holder,
+    hint: "stop what holds the port, or publish another one",
+  });
+}
+
+function formatIp(ip: string): string {
+  return ip.includes(":") ? `[${ip}]` : ip;
+}
+
+/**
+ * Whether berth can bind the port now. Docker binds 0.0.0.0 for an empty host IP, and on Linux a
+ * wildcard bind fails when any address holds the port, so that one bind covers every holder. An
+ * address this host does not have is the engine's error to report, not a clash.
+ */
+export function canBind(protocol: Protocol, hostIp: string, port: number): Promise<boolean> {
+  const address = hostIp === "" ? "0.0.0.0" : hostIp;
+  return new Promise((resolve) => {
+    // Only "in use" is a clash: EACCES (a low port without privilege) or EADDRNOTAVAIL is not.
+    const verdict = (error: unknown): void => resolve(errorCode(error) !== "EADDRINUSE");
+    if (protocol === "tcp") {
+      const server = net.createServer();
+      server.once("error", verdict);
+      server.listen({ host: address, port, exclusive: true }, () => server.close(() => resolve(true)));
+      return;
+    }
+    const socket = dgram.createSocket(net.isIPv6(address) ? "udp6" : "udp4");
+    socket.once("error", (error) => {
+      socket.close();
+      verdict(error);
+    });
+    socket.bind({ address, port, exclusive: true }, () => socket.close(() => resolve(true)));
+  });
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined;
+}
+
+/** /proc/net/tcp states: 0A is LISTEN; a bound UDP socket shows 07 (CLOSE). */
+const HOLDING_STATE: Record<Protocol, string> = { tcp: "0A", udp: "07" };
+/** Processes looked at, at most, when searching for a socket's owner. */
+const MAX_PROCESSES = 32_768;
+
+/**
+ * The process holding `port` in this network namespace: the socket's inode from /proc/net/<proto>{,6},
+ * then the /proc/<pid>/fd link that points at it. Undefined when /proc does not say (another
+ * namespace, no permission).
+ */
+export async function findHolder(protocol: Protocol, port: number): Promise<PortHolder | undefined> {
+  const inodes = new Set<string>();
+  for (const table of [`/proc/net/${protocol}`, `/proc/net/${protocol}6`]) {
+    let text: string;
+    try {
+      text = await readFile(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const local = fields[1];
+      const inode = fields[9];
+      if (!local || !inode || inode === "0" || fields[3] !== HOLDING_STATE[protocol]) continue;
+      if (Number.parseInt(local.slice(local.lastIndexOf(":") + 1), 16) === port)
+        inodes.add(`socket:[${inode}]`);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  let pids: number[];
+  try {
+    pids = (await readdir("/proc"))
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .sort((a, b) => a - b)
+      .slice(0, MAX_PROCESSES);
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = await readdir(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => undefined);
+      if (target === undefined || !inodes.has(target)) continue;
+      const command = (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "?")).trim();
+      return { pid, command };
+    }
+  }
+  return undefined;
+}
