@@ -21,6 +21,7 @@ import { containerNumber } from "./names.js";
 import { checkHostPorts } from "./port-check.js";
 import { observe, type ObserveLookups, type ObservedState } from "./observe.js";
 import { Plan } from "./plan.js";
+import { type LockOptions, withProjectLock } from "./project-lock.js";
 import {
   imageReference,
   reconcile,
@@ -39,6 +40,7 @@ export { observe, type ObservedContainer, type ObservedState } from "./observe.j
 export { Plan, type Operation, type PlanNode, type PlanWarning } from "./plan.js";
 export { reconcile, type ReconcileContext, type UpOptions } from "./reconcile.js";
 export { execute, type ExecuteOptions } from "./execute.js";
+export { ProjectLockError } from "./project-lock.js";
 
 /** Extra inputs of `up` that are not flags of the command. */
 export interface UpContext {
@@ -69,6 +71,21 @@ export async function up(
   sink: EventSink,
   signal?: AbortSignal,
   extra: UpContext = {},
+): Promise<UpResult> {
+  if (options.dryRun) return converge(runtime, loaded, options, sink, signal, extra);
+  return locked(loaded.project.name, sink, signal, () =>
+    converge(runtime, loaded, options, sink, signal, extra),
+  );
+}
+
+/** `up` itself, under the project lock unless it is a dry run. */
+async function converge(
+  runtime: Runtime,
+  loaded: LoadedProject,
+  options: UpOptions,
+  sink: EventSink,
+  signal: AbortSignal | undefined,
+  extra: UpContext,
 ): Promise<UpResult> {
   const { project, graph } = loaded;
   const emit = emitter(sink);
@@ -106,6 +123,30 @@ export async function up(
   for (const c of work.unchanged) emit("container", c.name, "Running");
   await execute(runtime, work, sink, executeOptions);
   return { plan, containers: await ps(runtime, project.name, { all: true, services: [...scope] }) };
+}
+
+/**
+ * Runs `work` holding the project's lock (see project-lock.ts), so two berths never interleave
+ * their observe and execute on one project; while another holds it, says so once.
+ */
+function locked<T>(
+  project: string,
+  sink: EventSink,
+  signal: AbortSignal | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  const emit = emitter(sink);
+  const options: LockOptions = {
+    signal,
+    onWait: (owner) =>
+      emit(
+        "container",
+        project,
+        "Warning",
+        `waiting for another berth on project ${project} (pid ${owner.pid})`,
+      ),
+  };
+  return withProjectLock(project, options, work);
 }
 
 function upLookups(loaded: LoadedProject, scope: ReadonlySet<string>): ObserveLookups {
@@ -150,12 +191,14 @@ export async function down(
   sink: EventSink,
   signal?: AbortSignal,
 ): Promise<{ readonly plan: Plan }> {
-  const observed = await observe(runtime, projectName);
-  const plan = planDown(projectName, loaded ? model(loaded) : undefined, observed, options);
-  const emit = emitter(sink);
-  for (const warning of plan.warnings) emit(warning.resource, warning.id, "Warning", warning.text);
-  await execute(runtime, plan, sink, { project: projectName, signal });
-  return { plan };
+  return locked(projectName, sink, signal, async () => {
+    const observed = await observe(runtime, projectName);
+    const plan = planDown(projectName, loaded ? model(loaded) : undefined, observed, options);
+    const emit = emitter(sink);
+    for (const warning of plan.warnings) emit(warning.resource, warning.id, "Warning", warning.text);
+    await execute(runtime, plan, sink, { project: projectName, signal });
+    return { plan };
+  });
 }
 
 /** Stops the named services' containers (all services when none are named), dependents first. */
@@ -184,14 +227,16 @@ export async function start(
   sink: EventSink,
   signal?: AbortSignal,
 ): Promise<{ readonly plan: Plan }> {
-  const observed = await observe(runtime, loaded.project.name);
-  const plan = planStart(model(loaded), observed, services);
-  await execute(runtime, plan, sink, {
-    project: loaded.project.name,
-    signal,
-    ...(timeoutS !== undefined ? { waitTimeoutMs: timeoutS * 1000 } : {}),
+  return locked(loaded.project.name, sink, signal, async () => {
+    const observed = await observe(runtime, loaded.project.name);
+    const plan = planStart(model(loaded), observed, services);
+    await execute(runtime, plan, sink, {
+      project: loaded.project.name,
+      signal,
+      ...(timeoutS !== undefined ? { waitTimeoutMs: timeoutS * 1000 } : {}),
+    });
+    return { plan };
   });
-  return { plan };
 }
 
 /** Restarts the named services' containers in dependency order. */
@@ -216,10 +261,12 @@ async function runLifecycle(
   signal: AbortSignal | undefined,
   makePlan: (observed: ObservedState) => Plan,
 ): Promise<{ readonly plan: Plan }> {
-  const observed = await observe(runtime, loaded.project.name);
-  const plan = makePlan(observed);
-  await execute(runtime, plan, sink, { project: loaded.project.name, signal });
-  return { plan };
+  return locked(loaded.project.name, sink, signal, async () => {
+    const observed = await observe(runtime, loaded.project.name);
+    const plan = makePlan(observed);
+    await execute(runtime, plan, sink, { project: loaded.project.name, signal });
+    return { plan };
+  });
 }
 
 /** Sets the replica counts of the named services: `up` for those services only, their dependencies untouched. */
