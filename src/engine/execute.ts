@@ -1,9 +1,10 @@
 /**
  * Walks a Plan with as much parallelism as its edges allow: a node starts the moment its last
  * prerequisite finished. Each node is one Runtime call (a create also copies its files in before
- * anyone can start it; a wait is one bounded wait), reported as events. No decisions are taken
- * here beyond the mechanics of a call (an object already gone counts as removed, a network a
- * concurrent run created counts as created).
+ * anyone can start it, and a first start copies them again when the plan says so; a wait is one
+ * bounded wait), reported as events. No decisions are taken here beyond the mechanics of a call
+ * (an object already gone counts as removed, a network a concurrent run created counts as created).
+ * Each completed step passes a fault point (fault.ts), a no-op unless a test asks for a crash there.
  *
  * When a node fails, nothing that depends on it runs; independent branches run to the end; then
  * `execute` rejects with an ExecuteError naming the failed step and the engine's message. On abort
@@ -15,6 +16,7 @@ import { ConflictError, NotFoundError } from "../runtime/errors.js";
 import type { ContainerSpec, MountSpec, Runtime } from "../runtime/runtime.js";
 import { EngineError, ExecuteError } from "./errors.js";
 import { emitter, type EngineResource, type EngineStatus, type EventSink } from "./events.js";
+import { faultPoint } from "./fault.js";
 import type { FileCopy, Operation, Plan, PlanNode } from "./plan.js";
 import { DEFAULT_WAIT_TIMEOUT_MS, ProjectWatcher, waitFor } from "./wait.js";
 
@@ -168,11 +170,12 @@ class NodeRunner {
           // Created meanwhile by a concurrent run of the same project: use it.
           if (!(error instanceof ConflictError) || !(await runtime.networks.inspect(op.name))) throw error;
         }
+        faultPoint("network-created");
         emit("network", op.name, "Created");
         return;
       }
       case "RemoveNetwork": {
-        const network = await runtime.networks.inspect(op.name);
+        const network = await runtime.networks.inspect(op.id ?? op.name);
         if (!network) return;
         emit("network", op.name, "Removing");
         if (Object.keys(network.containers).length > 0) {
@@ -187,12 +190,14 @@ class NodeRunner {
             return void emit("network", op.name, "Warning", "Resource is still in use");
           throw error;
         }
+        faultPoint("network-removed");
         emit("network", op.name, "Removed");
         return;
       }
       case "CreateVolume":
         emit("volume", op.name, "Creating");
         await runtime.volumes.create(op.spec);
+        faultPoint("volume-created");
         emit("volume", op.name, "Created");
         return;
       case "RemoveVolume":
@@ -247,6 +252,8 @@ class NodeRunner {
         emit("container", op.display, op.recreate ? "Recreate" : "Creating");
         const spec = op.inheritFrom ? await this.inheritVolumes(op.spec, op.inheritFrom) : op.spec;
         const created = await runtime.containers.create(spec);
+        faultPoint("container-created");
+        if (op.recreate) faultPoint("recreate-tmp-created");
         for (const warning of created.warnings) emit("container", op.display, "Warning", warning);
         if (op.copies.length > 0) {
           try {
@@ -262,7 +269,11 @@ class NodeRunner {
       }
       case "StartContainer":
         emit("container", op.display, "Starting");
+        if (op.copies && op.copies.length > 0) {
+          await runtime.containers.copyTo(op.container, "/", Readable.from([await tarOf(op.copies)]));
+        }
         await runtime.containers.start(op.container);
+        faultPoint("container-started");
         emit("container", op.display, "Started");
         return;
       case "StopContainer":
@@ -275,6 +286,7 @@ class NodeRunner {
         } catch (error) {
           if (!(error instanceof NotFoundError)) throw error;
         }
+        faultPoint("container-stopped");
         if (!op.recreate) emit("container", op.display, "Stopped");
         return;
       case "RemoveContainer":
@@ -284,10 +296,12 @@ class NodeRunner {
         } catch (error) {
           if (!(error instanceof NotFoundError)) throw error;
         }
+        faultPoint("container-removed");
         if (!op.recreate) emit("container", op.display, "Removed");
         return;
       case "RenameContainer":
         await runtime.containers.rename(op.container, op.to);
+        faultPoint("container-renamed");
         if (op.recreate) emit("container", op.to, "Recreated");
         return;
       case "RestartContainer":

@@ -11,6 +11,7 @@
  */
 import type { ServiceGraph } from "../graph/graph.js";
 import type { Project } from "../project/model.js";
+import { containerSpecFor, type FileCopy } from "./container-spec.js";
 import { PlanError } from "./errors.js";
 import { DEPENDS_ON_LABEL } from "./labels.js";
 import { compareText, type ObservedContainer, type ObservedState } from "./observe.js";
@@ -137,8 +138,18 @@ export function planDown(
         .map((n) => n.name)
     : [...observed.networks.keys()];
   for (const [key, name] of networkKeys(model, networkNames)) {
-    if (!observed.networks.has(name)) continue;
-    plan.add(`network:${key}`, { kind: "RemoveNetwork", name }, "down", allRemovals);
+    const found = observed.networks.get(name);
+    if (!found) continue;
+    // By ID, and every duplicate too: with two networks of one name, the name alone is ambiguous.
+    plan.add(`network:${key}`, { kind: "RemoveNetwork", name, id: found.id }, "down", allRemovals);
+    for (const twin of observed.duplicateNetworks.filter((n) => n.name === name)) {
+      plan.add(
+        `network:${key}`,
+        { kind: "RemoveNetwork", name, id: twin.id },
+        "down (duplicate)",
+        allRemovals,
+      );
+    }
   }
 
   if (options.volumes) {
@@ -288,13 +299,41 @@ export function planStart(
     const ids: number[] = [];
     for (const c of containers) {
       if (RUNNING_STATES.has(c.status)) continue;
+      const copies = c.status === "created" ? firstStartCopies(model.project, service, c.number) : [];
       ids.push(
-        plan.add(resourceOf(c), { kind: "StartContainer", container: c.id, display: c.name }, "start", after),
+        plan.add(
+          resourceOf(c),
+          {
+            kind: "StartContainer",
+            container: c.id,
+            display: c.name,
+            ...(copies.length > 0 ? { copies } : {}),
+          },
+          "start",
+          after,
+        ),
       );
     }
     ends.set(service, ids.length > 0 ? ids : after);
   }
   return plan.build();
+}
+
+/**
+ * The files of a never-started container, copied in again before its first start: an `up` killed
+ * between the create and its copy leaves a container without them (as reconcile.ts does for `up`).
+ */
+function firstStartCopies(
+  project: Project,
+  service: string,
+  number: number | undefined,
+): readonly FileCopy[] {
+  try {
+    return containerSpecFor(project, service, number ?? 1, { configFiles: [] }).copies;
+  } catch {
+    // A service that cannot be turned into a spec now was created from another file: start it as it is.
+    return [];
+  }
 }
 
 /** Restarts the services' containers (stopped ones start), in dependency order. */

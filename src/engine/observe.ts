@@ -12,7 +12,7 @@ import type {
   Runtime,
   VolumeInfo,
 } from "../runtime/runtime.js";
-import { CONFIG_HASH_LABEL, isOneOff, projectFilter, SERVICE_LABEL } from "./labels.js";
+import { CONFIG_HASH_LABEL, isOneOff, PROJECT_LABEL, projectFilter, SERVICE_LABEL } from "./labels.js";
 import { containerNumber } from "./names.js";
 
 export interface ObservedContainer {
@@ -38,6 +38,12 @@ export interface ObservedState {
   readonly containers: readonly ObservedContainer[];
   /** Networks by name: the project's (by label) and any looked up by name. */
   readonly networks: ReadonlyMap<string, NetworkInfo>;
+  /**
+   * The project's networks whose name an entry of `networks` already has, oldest first. Docker
+   * (20.10 even with CheckDuplicate) creates a second network of one name when two creates race;
+   * from then on every use of the name fails as "ambiguous" until one is removed.
+   */
+  readonly duplicateNetworks: readonly NetworkInfo[];
   /** Volumes by name: the project's (by label) and any looked up by name. */
   readonly volumes: ReadonlyMap<string, VolumeInfo>;
   /** Image reference → local image ID; undefined when the image is not present. */
@@ -106,9 +112,19 @@ export function observedState(
     .map(toObserved)
     .sort(compareContainers);
   const networks = new Map<string, NetworkInfo>();
-  // On engines that allowed duplicate names, keep the oldest: it is the one containers joined first.
-  for (const n of [...(raw.networks ?? [])].sort((a, b) => a.created.getTime() - b.created.getTime())) {
+  const duplicateNetworks: NetworkInfo[] = [];
+  // Of networks sharing a name, keep the project's own, then the oldest (the one containers joined
+  // first); the project's others are duplicates. A foreign twin is never ours to count or remove.
+  const ours = (n: NetworkInfo): boolean => n.labels[PROJECT_LABEL] === project;
+  const seenIds = new Set<string>();
+  const ordered = [...(raw.networks ?? [])].sort(
+    (a, b) => Number(ours(b)) - Number(ours(a)) || a.created.getTime() - b.created.getTime(),
+  );
+  for (const n of ordered) {
+    if (seenIds.has(n.id)) continue;
+    seenIds.add(n.id);
     if (!networks.has(n.name)) networks.set(n.name, n);
+    else if (ours(n)) duplicateNetworks.push(n);
   }
   const volumes = new Map<string, VolumeInfo>();
   for (const v of raw.volumes ?? []) if (!volumes.has(v.name)) volumes.set(v.name, v);
@@ -116,6 +132,7 @@ export function observedState(
     project,
     containers,
     networks,
+    duplicateNetworks,
     volumes,
     images: new Map(Object.entries(raw.images ?? {})),
   };

@@ -36,7 +36,12 @@ export type WaitCondition =
  */
 export type Operation =
   | { readonly kind: "CreateNetwork"; readonly name: string; readonly spec: NetworkSpec }
-  | { readonly kind: "RemoveNetwork"; readonly name: string }
+  | {
+      readonly kind: "RemoveNetwork";
+      readonly name: string;
+      /** The network's ID: names can be ambiguous (see ObservedState.duplicateNetworks). */
+      readonly id?: string | undefined;
+    }
   | { readonly kind: "CreateVolume"; readonly name: string; readonly spec: VolumeSpec }
   | { readonly kind: "RemoveVolume"; readonly name: string }
   | { readonly kind: "PullImage"; readonly reference: string; readonly platform?: string | undefined }
@@ -52,7 +57,13 @@ export type Operation =
       readonly inheritFrom?: string | undefined;
       readonly recreate?: boolean | undefined;
     }
-  | { readonly kind: "StartContainer"; readonly container: string; readonly display: string }
+  | {
+      readonly kind: "StartContainer";
+      readonly container: string;
+      readonly display: string;
+      /** Files to copy in before the start (a container never started may lack them). */
+      readonly copies?: readonly FileCopy[] | undefined;
+    }
   | {
       readonly kind: "StopContainer";
       readonly container: string;

@@ -27,7 +27,7 @@
  */
 import type { ServiceGraph } from "../graph/graph.js";
 import type { Project, Service } from "../project/model.js";
-import type { BuildSpec, ContainerSpec, NetworkSpec, VolumeSpec } from "../runtime/runtime.js";
+import type { BuildSpec, ContainerSpec, NetworkInfo, NetworkSpec, VolumeSpec } from "../runtime/runtime.js";
 import { containerSpecFor } from "./container-spec.js";
 import { PlanError } from "./errors.js";
 import { serviceConfigHash } from "./hash.js";
@@ -214,6 +214,8 @@ interface PendingStart {
   readonly container: string;
   readonly after: readonly number[];
   readonly reason: string;
+  /** Files to copy in first: the container was never started, so a killed run may have missed them. */
+  readonly copies?: readonly FileCopy[] | undefined;
 }
 
 interface ServiceNodes {
@@ -378,6 +380,8 @@ class Reconciler {
         continue;
       }
       if (found) {
+        const removals = this.planDuplicateNetworks(key, found);
+        if (removals !== undefined) this.networkNodes.set(key, removals);
         if (found.labels[PROJECT_LABEL] === undefined) {
           this.plan.warnings.push({
             resource: "network",
@@ -402,6 +406,24 @@ class Reconciler {
         ),
       );
     }
+  }
+
+  /**
+   * Removes the project's other networks named like `kept` (left by two runs that raced, see
+   * ObservedState.duplicateNetworks) before any container joins the name; returns the last removal.
+   */
+  private planDuplicateNetworks(key: string, kept: NetworkInfo): number | undefined {
+    let last: number | undefined;
+    for (const twin of this.observed.duplicateNetworks) {
+      if (twin.name !== kept.name || twin.id === kept.id) continue;
+      last = this.plan.add(
+        `network:${key}`,
+        { kind: "RemoveNetwork", name: twin.name, id: twin.id },
+        `duplicate of ${kept.id.slice(0, 12)}`,
+        last === undefined ? [] : [last],
+      );
+    }
+    return last;
   }
 
   private planVolumes(): void {
@@ -635,6 +657,8 @@ class Reconciler {
       else byNumber.set(c.number, [c]);
     }
     const slots: Slot[] = [];
+    /** Removals of leftovers by number: a recreate of that number may reuse a leftover's name. */
+    const leftoverRemovals = new Map<number, number[]>();
     for (const number of [...byNumber.keys()].sort((a, b) => a - b)) {
       const group = byNumber.get(number) ?? [];
       const expected = canonicalName(number);
@@ -653,9 +677,9 @@ class Reconciler {
       }
       for (const c of leftovers) {
         if (c === adopted) continue;
-        nodes.materialize.push(
-          this.removeContainer(c, c.name, `leftover of an interrupted recreate of ${expected}`),
-        );
+        const removal = this.removeContainer(c, c.name, `leftover of an interrupted recreate of ${expected}`);
+        nodes.materialize.push(removal);
+        leftoverRemovals.set(number, [...(leftoverRemovals.get(number) ?? []), removal]);
       }
       if (adopted) {
         slots.push({ number, container: adopted, adopt: { replacing: canonical }, obsolete: undefined });
@@ -707,12 +731,23 @@ class Reconciler {
         nodes.materialize.push(rename);
         nodes.recreated = true;
         if (!RUNNING_STATES.has(c.status)) {
-          starts.set(slot.number, { container: final, after: [rename], reason: "adopted leftover" });
+          starts.set(slot.number, {
+            container: final,
+            after: [rename],
+            reason: "adopted leftover",
+            copies: this.firstStartCopies(name, slot.number, c),
+          });
         }
         continue;
       }
       if (slot.obsolete !== undefined) {
-        const rename = this.planRecreate(name, slot.number, c, slot.obsolete);
+        const rename = this.planRecreate(
+          name,
+          slot.number,
+          c,
+          slot.obsolete,
+          leftoverRemovals.get(slot.number) ?? [],
+        );
         nodes.materialize.push(rename);
         nodes.recreated = true;
         starts.set(slot.number, { container: final, after: [rename], reason: "recreated" });
@@ -724,7 +759,12 @@ class Reconciler {
       } else if (RUNNING_STATES.has(c.status)) {
         this.plan.unchanged.push({ service: name, number: slot.number, name: c.name, status: c.status });
       } else {
-        starts.set(slot.number, { container: c.id, after: [], reason: `container is ${c.status}` });
+        starts.set(slot.number, {
+          container: c.id,
+          after: [],
+          reason: `container is ${c.status}`,
+          copies: this.firstStartCopies(name, slot.number, c),
+        });
       }
     }
     let next = 1;
@@ -750,8 +790,33 @@ class Reconciler {
     this.pendingStarts.set(name, starts);
   }
 
-  /** Create under a temporary name, stop and remove the old container, rename the new one. */
-  private planRecreate(name: string, number: number, old: ObservedContainer, reason: string): number {
+  /**
+   * The files a never-started container gets before its first start. The create step copies them
+   * right after the create; a run killed in between leaves a container without them, and nothing
+   * on the container tells the two apart, so every first start copies them (again).
+   */
+  private firstStartCopies(
+    name: string,
+    number: number,
+    c: ObservedContainer,
+  ): readonly FileCopy[] | undefined {
+    if (c.status !== "created") return undefined;
+    const copies = this.spec(name, number).copies;
+    return copies.length > 0 ? copies : undefined;
+  }
+
+  /**
+   * Create under a temporary name, stop and remove the old container, rename the new one. The
+   * create waits for `after`: removals of leftovers of this number, one of which may hold the very
+   * temporary name (a recreate of the same old container killed before).
+   */
+  private planRecreate(
+    name: string,
+    number: number,
+    old: ObservedContainer,
+    reason: string,
+    after: readonly number[],
+  ): number {
     const resource = containerResource(name, number);
     const made = this.spec(name, number);
     const final = made.spec.name;
@@ -773,7 +838,7 @@ class Reconciler {
         recreate: true,
       },
       reason,
-      [...this.infraDeps(name), ...this.stopRestartDependents(name)],
+      [...this.infraDeps(name), ...this.stopRestartDependents(name), ...after],
     );
     const stoppedAlready = this.stoppedByPlan.get(old.id);
     const stop =
@@ -830,7 +895,12 @@ class Reconciler {
       ids.push(
         this.plan.add(
           containerResource(name, number),
-          { kind: "StartContainer", container: start.container, display: this.spec(name, number).spec.name },
+          {
+            kind: "StartContainer",
+            container: start.container,
+            display: this.spec(name, number).spec.name,
+            ...(start.copies ? { copies: start.copies } : {}),
+          },
           start.reason,
           [...start.after, ...depNodes, ...this.orphanRemovals],
         ),

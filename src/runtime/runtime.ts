@@ -335,6 +335,14 @@ export type ContainerStatus =
   "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
 export type HealthStatus = "starting" | "healthy" | "unhealthy";
 
+/** One run of a container's healthcheck (the engine keeps the last few; berth reports the newest). */
+export interface HealthProbe {
+  readonly exitCode: number;
+  readonly output: string;
+  readonly start: Date | undefined;
+  readonly end: Date | undefined;
+}
+
 export interface ContainerState {
   readonly id: string;
   /** Without Docker's leading `/`. */
@@ -352,6 +360,8 @@ export interface ContainerState {
   readonly finishedAt: Date | undefined;
   /** Undefined when the container has no healthcheck. */
   readonly health: HealthStatus | undefined;
+  /** The newest healthcheck run, when there is one (the dashboard shows its output on demand). */
+  readonly healthProbe?: HealthProbe | undefined;
   readonly restartCount: number;
   readonly oomKilled: boolean;
   readonly error: string | undefined;

@@ -7,6 +7,7 @@ import type {
   ContainerState,
   ContainerStatus,
   ContainerSummary,
+  HealthProbe,
   HealthStatus,
   ImageInfo,
   ImageSummary,
@@ -36,6 +37,20 @@ const STATUSES: ReadonlySet<string> = new Set([
   "dead",
 ]);
 const HEALTH: ReadonlySet<string> = new Set(["starting", "healthy", "unhealthy"]);
+
+/** The newest entry of the engine's healthcheck log (it keeps the last five, oldest first). */
+function lastProbe(
+  log: NonNullable<NonNullable<WireContainerInspect["State"]>["Health"]>["Log"],
+): HealthProbe | undefined {
+  const last = log?.[log.length - 1];
+  if (!last) return undefined;
+  return {
+    exitCode: last.ExitCode ?? -1,
+    output: last.Output ?? "",
+    start: toDate(last.Start),
+    end: toDate(last.End),
+  };
+}
 
 export function toContainerState(c: WireContainerInspect): ContainerState {
   const state = c.State ?? {};
@@ -74,6 +89,7 @@ export function toContainerState(c: WireContainerInspect): ContainerState {
     startedAt: toDate(state.StartedAt),
     finishedAt: toDate(state.FinishedAt),
     health: health !== undefined && HEALTH.has(health) ? (health as HealthStatus) : undefined,
+    healthProbe: lastProbe(state.Health?.Log),
     restartCount: c.RestartCount ?? 0,
     oomKilled: state.OOMKilled === true,
     error: state.Error || undefined,

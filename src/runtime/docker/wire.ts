@@ -29,7 +29,17 @@ export interface WireContainerInspect {
     readonly Error?: Maybe<string>;
     readonly StartedAt?: Maybe<string>;
     readonly FinishedAt?: Maybe<string>;
-    readonly Health?: Maybe<{ readonly Status?: Maybe<string> }>;
+    readonly Health?: Maybe<{
+      readonly Status?: Maybe<string>;
+      readonly Log?: Maybe<
+        readonly {
+          readonly Start?: Maybe<string>;
+          readonly End?: Maybe<string>;
+          readonly ExitCode?: Maybe<number>;
+          readonly Output?: Maybe<string>;
+        }[]
+      >;
+    }>;
   }>;
   readonly Config?: Maybe<{
     readonly Image?: Maybe<string>;

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { planDown, planRestart, planStart, planStop } from "../../../src/engine/lifecycle.js";
 import { PlanError } from "../../../src/engine/errors.js";
 import type { LoadedProject } from "../../../src/project/load.js";
-import { container, foreign, load, network, state, volume } from "./helpers.js";
+import { container, fakeId, foreign, load, network, state, volume } from "./helpers.js";
 
 const YAML = `
 services:
@@ -38,6 +38,25 @@ function running(loaded: LoadedProject, status: "running" | "exited" = "running"
 const model = (loaded: LoadedProject) => ({ project: loaded.project, graph: loaded.graph });
 
 describe("planDown", () => {
+  it("removes every network of the project by ID, a duplicate of the same name too", async () => {
+    const loaded = await load(YAML);
+    const observed = running(loaded, "exited");
+    const twin = { ...network("demo_default"), id: fakeId("twin"), created: new Date(1_800_000_000_000) };
+    const withTwin = state(loaded, {
+      containers: observed.containers.map((c) => c.summary),
+      networks: [network("demo_default"), twin],
+    });
+    const plan = planDown("demo", model(loaded), withTwin);
+    expect(plan.nodes.filter((n) => n.op.kind === "RemoveNetwork").map((n) => n.op)).toEqual([
+      { kind: "RemoveNetwork", name: "demo_default", id: fakeId("demo_default") },
+      { kind: "RemoveNetwork", name: "demo_default", id: fakeId("twin") },
+    ]);
+    // Without the file, from the labels alone, the same.
+    expect(
+      planDown("demo", undefined, withTwin).nodes.filter((n) => n.op.kind === "RemoveNetwork"),
+    ).toHaveLength(2);
+  });
+
   it("removes dependents first, independent services in parallel, then the network; volumes only with -v", async () => {
     const loaded = await load(YAML);
     expect(planDown("demo", model(loaded), running(loaded)).toString()).toBe(

@@ -386,6 +386,78 @@ describe("reconcile: leftovers, orphans, resources", () => {
     `);
   });
 
+  it("a recreate waits for the removal of an out-of-date leftover that holds its temporary name", async () => {
+    // A recreate to MODE two was killed after its create; now the file says MODE three.
+    const before = await load(BASE);
+    const killed = await load(BASE.replace("MODE: one", "MODE: two"));
+    const after = await load(BASE.replace("MODE: one", "MODE: three"));
+    const old = container(before, { service: "web", number: 1 });
+    const leftover = container(killed, {
+      service: "web",
+      number: 1,
+      status: "created",
+      id: fakeId("web1-two"),
+      name: `${old.id.slice(0, 12)}_demo-web-1`,
+    });
+    expect(text(plan(after, upToDate(before, [leftover])))).toMatchInlineSnapshot(`
+      "[1] container:web:1 RemoveContainer 776562310000_demo-web-1 (leftover of an interrupted recreate of demo-web-1)
+      [2] <- #1 container:web:1 CreateContainer 776562310000_demo-web-1 (config changed)
+      [3] <- #2 container:web:1 StopContainer demo-web-1 (replaced by #2)
+      [4] <- #2,#3 container:web:1 RemoveContainer demo-web-1 (replaced by #2)
+      [5] <- #4 container:web:1 RenameContainer 776562310000_demo-web-1 -> demo-web-1 (finalize recreate)
+      [6] service:db WaitCondition service_healthy (depends_on service_healthy)
+      [7] <- #5,#6 container:web:1 StartContainer demo-web-1 (recreated)
+      "
+    `);
+  });
+
+  it("a never-started container gets its files copied in again before its first start", async () => {
+    const yaml = `
+services:
+  app:
+    image: busybox
+    configs: [{ source: greeting, target: /etc/greeting }]
+configs:
+  greeting: { content: "hello" }
+`;
+    const loaded = await load(yaml);
+    const starts = (status: "created" | "exited") =>
+      plan(loaded, {
+        containers: [container(loaded, { service: "app", number: 1, status })],
+        networks: [network("demo_default")],
+      }).nodes.filter((n) => n.op.kind === "StartContainer");
+    // Killed between the create and the copy: nothing on the container says whether the files are in.
+    expect(starts("created").map((n) => n.op)).toEqual([
+      {
+        kind: "StartContainer",
+        container: fakeId("app1"),
+        display: "demo-app-1",
+        copies: [expect.objectContaining({ target: "/etc/greeting", content: "hello" })],
+      },
+    ]);
+    // A container that ran has had its files since its first start.
+    expect(starts("exited").map((n) => n.op)).toEqual([
+      { kind: "StartContainer", container: fakeId("app1"), display: "demo-app-1" },
+    ]);
+  });
+
+  it("a second network of the project with the same name is removed before any container joins the name", async () => {
+    const loaded = await load(BASE);
+    const kept = network("demo_default");
+    const twin = { ...network("demo_default"), id: fakeId("twin"), created: new Date(1_800_000_000_000) };
+    const observed = { ...upToDate(loaded), networks: [twin, kept] };
+    observed.containers = observed.containers.filter((c) => !c.name.endsWith("web-1"));
+    const result = plan(loaded, observed);
+    expect(text(result)).toMatchInlineSnapshot(`
+      "[1] network:default RemoveNetwork demo_default (duplicate of 64656d6f5f64)
+      [2] <- #1 container:web:1 CreateContainer demo-web-1 (no existing container)
+      [3] service:db WaitCondition service_healthy (depends_on service_healthy)
+      [4] <- #2,#3 container:web:1 StartContainer demo-web-1 (new container)
+      "
+    `);
+    expect(result.nodes[0]?.op).toEqual({ kind: "RemoveNetwork", name: "demo_default", id: fakeId("twin") });
+  });
+
   it("containers of services no longer in the file are reported, and removed only with removeOrphans", async () => {
     const loaded = await load(BASE);
     const observed = upToDate(loaded, [foreign("old", 1), foreign("old", 2, "exited")]);
