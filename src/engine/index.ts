@@ -8,7 +8,6 @@ import type { LoadedProject } from "../project/load.js";
 import type { ContainerSummary, Runtime } from "../runtime/runtime.js";
 import { emitter, type EventSink } from "./events.js";
 import { execute } from "./execute.js";
-import { containersFilter, isOneOff, SERVICE_LABEL } from "./labels.js";
 import {
   type DownOptions,
   planDown,
@@ -17,10 +16,10 @@ import {
   planStop,
   type ProjectModel,
 } from "./lifecycle.js";
-import { containerNumber } from "./names.js";
 import { checkHostPorts } from "./port-check.js";
 import { observe, type ObserveLookups, type ObservedState } from "./observe.js";
 import { Plan } from "./plan.js";
+import { ps, psOrder } from "./ps.js";
 import { type LockOptions, withProjectLock } from "./project-lock.js";
 import {
   imageReference,
@@ -40,6 +39,7 @@ export { observe, type ObservedContainer, type ObservedState } from "./observe.j
 export { Plan, type Operation, type PlanNode, type PlanWarning } from "./plan.js";
 export { reconcile, type ReconcileContext, type UpOptions } from "./reconcile.js";
 export { execute, type ExecuteOptions } from "./execute.js";
+export { ps, type PsOptions } from "./ps.js";
 export { ProjectLockError } from "./project-lock.js";
 
 /** Extra inputs of `up` that are not flags of the command. */
@@ -122,7 +122,15 @@ async function converge(
   const work = plan.filter((node) => !isImage(node.op.kind));
   for (const c of work.unchanged) emit("container", c.name, "Running");
   await execute(runtime, work, sink, executeOptions);
-  return { plan, containers: await ps(runtime, project.name, { all: true, services: [...scope] }) };
+  // No container was touched: what observe listed is still the answer (a no-op `up` lists once).
+  const containers =
+    work.nodes.length === 0
+      ? psOrder(
+          observed.containers.map((c) => c.summary),
+          [...scope],
+        )
+      : await ps(runtime, project.name, { all: true, services: [...scope] });
+  return { plan, containers };
 }
 
 /**
@@ -278,34 +286,6 @@ export function scale(
   signal?: AbortSignal,
 ): Promise<UpResult> {
   return up(runtime, loaded, { services: Object.keys(counts), noDeps: true, scale: counts }, sink, signal);
-}
-
-/** The project's containers (running only unless `all`), sorted by service, then number, then name. */
-export async function ps(
-  runtime: Runtime,
-  projectName: string,
-  options: { readonly all?: boolean; readonly services?: readonly string[] } = {},
-): Promise<ContainerSummary[]> {
-  const listed = await runtime.containers.list({
-    labels: containersFilter(projectName),
-    all: options.all ?? false,
-  });
-  const wanted = options.services && options.services.length > 0 ? new Set(options.services) : undefined;
-  const key = (c: ContainerSummary) => ({
-    service: c.labels[SERVICE_LABEL] ?? "",
-    oneOff: isOneOff(c.labels),
-    number: containerNumber(c.labels) ?? Number.MAX_SAFE_INTEGER,
-  });
-  return listed
-    .filter((c) => !wanted || wanted.has(c.labels[SERVICE_LABEL] ?? ""))
-    .sort((a, b) => {
-      const ka = key(a);
-      const kb = key(b);
-      if (ka.service !== kb.service) return ka.service < kb.service ? -1 : 1;
-      if (ka.oneOff !== kb.oneOff) return ka.oneOff ? 1 : -1;
-      if (ka.number !== kb.number) return ka.number - kb.number;
-      return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-    });
 }
 
 /** Observes a project as `up` would (for `ps`-like views that want the parsed state). */

@@ -63,14 +63,18 @@ export async function observe(
   lookups: ObserveLookups = {},
 ): Promise<ObservedState> {
   const labels = projectFilter(projectName);
-  const [containers, networks, volumes] = await Promise.all([
+  // Images do not depend on the listings, so they are looked up alongside them (one round trip less).
+  const [containers, networks, volumes, images] = await Promise.all([
     runtime.containers.list({ labels, all: true }),
     runtime.networks.list({ labels }),
     runtime.volumes.list({ labels }),
+    Promise.all(
+      unique(lookups.images).map(async (ref) => [ref, (await runtime.images.inspect(ref))?.id] as const),
+    ),
   ]);
   const knownNetworks = new Set(networks.map((n) => n.name));
   const knownVolumes = new Set(volumes.map((v) => v.name));
-  const [extraNetworks, extraVolumes, images] = await Promise.all([
+  const [extraNetworks, extraVolumes] = await Promise.all([
     Promise.all(
       unique(lookups.networks)
         .filter((n) => !knownNetworks.has(n))
@@ -80,9 +84,6 @@ export async function observe(
       unique(lookups.volumes)
         .filter((v) => !knownVolumes.has(v))
         .map((v) => runtime.volumes.inspect(v)),
-    ),
-    Promise.all(
-      unique(lookups.images).map(async (ref) => [ref, (await runtime.images.inspect(ref))?.id] as const),
     ),
   ]);
   return observedState(projectName, {

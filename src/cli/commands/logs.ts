@@ -4,7 +4,7 @@
  * `-f` lines as they come, until every container has exited (or Ctrl-C, status 130). Works with `-p`
  * and no compose file.
  */
-import { ps } from "../../engine/index.js";
+import { ps } from "../../engine/ps.js";
 import { CONTAINER_NUMBER_LABEL, containersFilter, isOneOff, SERVICE_LABEL } from "../../engine/labels.js";
 import { parsePositive, parseTail, parseTimeArg } from "../flags.js";
 import type { GlobalOptions } from "../global-options.js";

@@ -2,7 +2,7 @@
  * `berth ps`: the project's containers, as `docker compose ps` lists them. Running ones by default,
  * all with `-a` (or when filtering by status); sorted by name. Works with `-p` and no compose file.
  */
-import { ps } from "../../engine/index.js";
+import { ps } from "../../engine/ps.js";
 import { SERVICE_LABEL } from "../../engine/labels.js";
 import { UsageError } from "../../errors.js";
 import type { ContainerStatus } from "../../runtime/runtime.js";
@@ -32,13 +32,19 @@ export const PS_STATUSES: readonly ContainerStatus[] = [
 
 export async function runPs(globals: GlobalOptions, services: string[], flags: PsFlags): Promise<number> {
   const statuses = wantedStatuses(flags);
-  const project = await loadOrName(globals, services);
-  const containers = await withRuntime(globals, (runtime) =>
-    ps(runtime, project.name, {
-      all: flags.all === true || statuses.size > 0,
-      ...(services.length > 0 ? { services } : {}),
-    }),
-  );
+  const options = {
+    all: flags.all === true || statuses.size > 0,
+    ...(services.length > 0 ? { services } : {}),
+  };
+  const containers = await withRuntime(globals, async (runtime) => {
+    // With -p the name is known before the files are read: the engine lists while they load.
+    const early = globals.projectName === undefined ? undefined : ps(runtime, globals.projectName, options);
+    early?.catch(() => undefined); // a load error is the one to report
+    const project = await loadOrName(globals, services);
+    return early !== undefined && project.name === globals.projectName
+      ? early
+      : ps(runtime, project.name, options);
+  });
   const shown = containers
     .filter((c) => statuses.size === 0 || statuses.has(c.status))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -54,11 +54,14 @@ export class EngineApi {
   private readonly host: string | undefined;
   private connection: Transport | undefined;
   private negotiated: Promise<string> | undefined;
+  /** `BERTH_TRACE_API=1`: one stderr line per call (method, path, status, time to the reply's headers). */
+  private readonly trace: boolean;
 
   /** Nothing is resolved or opened until the first call, so making one never fails. */
   constructor(env: Env, host?: string) {
     this.env = env;
     this.host = host;
+    this.trace = env["BERTH_TRACE_API"] === "1";
   }
 
   /** The connection, set up on first use (a bad DOCKER_HOST fails that call, and every one after). */
@@ -101,11 +104,13 @@ export class EngineApi {
   /** A call whose error statuses are already turned into errors; the body is left unread. */
   async call(method: string, path: string, options: CallOptions = {}): Promise<TransportResponse> {
     let res: TransportResponse;
+    const started = this.trace ? performance.now() : 0;
     try {
       res = await this.transport.request(await this.prepare(method, path, options));
     } catch (err) {
       throw abortReason(options.signal, err);
     }
+    if (this.trace) traceLine(method, path, options, res.status, started);
     if (res.status >= 400) throw await errorFrom(res, options);
     return res;
   }
@@ -192,6 +197,20 @@ export class EngineApi {
     const { serverApiVersion } = await this.ping(signal);
     return negotiateVersion(serverApiVersion);
   }
+}
+
+/** `+<ms since start> <method> <path?query> <status> <ms>`, for counting and timing calls. */
+function traceLine(
+  method: string,
+  path: string,
+  options: CallOptions,
+  status: number,
+  started: number,
+): void {
+  const now = performance.now();
+  process.stderr.write(
+    `[api] +${now.toFixed(0)} ${method} ${path}${encodeQuery(options.query)} ${status} ${(now - started).toFixed(1)}ms\n`,
+  );
 }
 
 /** min(server max, berth max): the server's own version when it is older than berth's range. */

@@ -14,7 +14,6 @@ import type {
   OnProgress,
   PullOptions,
 } from "../runtime.js";
-import { contextTar, dockerfileInContext } from "./build-context.js";
 import { toImageInfo, toImageSummary } from "./convert.js";
 import { abortReason, type EngineApi, filtersParam } from "./engine-api.js";
 import { parseReference, pullTag } from "./reference.js";
@@ -133,6 +132,9 @@ export class DockerImages implements Images {
   }
 
   async build(spec: BuildSpec, onProgress?: OnProgress): Promise<{ readonly id: string }> {
+    // Loaded on first build: its tar and .dockerignore code serve builds alone, and every other
+    // command would pay for compiling it.
+    const { contextTar, dockerfileInContext } = await import("./build-context.js");
     const dockerfile = dockerfileInContext(spec.context, spec.dockerfile);
     const registryConfig = this.auth.buildConfigHeader();
     const res = await this.api.call("POST", "/build", {
