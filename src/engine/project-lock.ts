@@ -13,7 +13,8 @@
  *
  * The directory: `/run/berth` for root (the engine is system-wide, so every root shell must agree,
  * whatever its XDG_RUNTIME_DIR), else `$XDG_RUNTIME_DIR/berth`; when that cannot be made,
- * `<os.tmpdir()>/berth-<uid>`. The lock is re-entrant within one process (`scale` runs `up`).
+ * `<os.tmpdir()>/berth-<uid>`. It is not re-entrant: a second taker in the same process (a library
+ * caller running two commands at once) waits like any other, so no engine call may nest another.
  */
 import { randomBytes } from "node:crypto";
 import { linkSync, lstatSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
@@ -139,10 +140,9 @@ export const systemProbe: ProcessProbe = {
 interface Held {
   readonly file: string;
   readonly text: string;
-  count: number;
 }
 
-/** Locks this process holds, by file: re-entry counts up instead of waiting on itself. */
+/** Locks this process holds, by file (released on exit if a `finally` never ran). */
 const held = new Map<string, Held>();
 let exitHookInstalled = false;
 let chosenDir: string | undefined;
@@ -247,12 +247,6 @@ function releaseAllOnExit(): void {
  */
 export async function acquireProjectLock(project: string, options: LockOptions = {}): Promise<() => void> {
   const file = path.join(options.dir ?? lockDirectory(), lockFileName(project));
-  const release = releaser(file);
-  const mine = held.get(file);
-  if (mine) {
-    mine.count++;
-    return release;
-  }
   const probe = options.probe ?? systemProbe;
   const start = ownStartTime();
   const text = formatOwner(start === undefined ? { pid: process.pid } : { pid: process.pid, start });
@@ -282,19 +276,18 @@ export async function acquireProjectLock(project: string, options: LockOptions =
     // Short polls first: the other run may be a no-op `up` that ends in milliseconds.
     await sleep(Math.min(20 * 2 ** Math.min(attempt, 3), 200), undefined, { signal: options.signal });
   }
-  held.set(file, { file, text, count: 1 });
+  const lock = { file, text };
+  held.set(file, lock);
   releaseAllOnExit();
-  return release;
+  return releaser(lock);
 }
 
-function releaser(file: string): () => void {
+function releaser(lock: Held): () => void {
   let released = false;
   return () => {
     if (released) return;
     released = true;
-    const lock = held.get(file);
-    if (!lock || --lock.count > 0) return;
-    held.delete(file);
+    if (held.get(lock.file) === lock) held.delete(lock.file);
     removeIfUnchanged(lock.file, lock.text);
   };
 }

@@ -422,21 +422,23 @@ describeEngine("reliability: SIGKILL and concurrent runs of the CLI", () => {
     const next = random(SEED + 1);
     const deadline = Date.now() + 170_000;
     let waited = 0;
-    for (let round = 1; round <= 10; round++) {
+    const rounds = Array.from({ length: 10 }, (_, i) => ({ round: i + 1, gap: Math.floor(next() * 50) }));
+    // Two rounds at a time, each on its own project: the race is within a round.
+    await eachCase(rounds, 2, async ({ round, gap }) => {
       withinBudget(deadline, `round ${round}`);
       const fx = fixture(SMALL());
       const first = spawnBerth(fx, ["up", "-d"]);
-      await sleep(Math.floor(next() * 50));
+      await sleep(gap);
       const second = spawnBerth(fx, ["up", "-d"]);
       const results = await Promise.all([first, second]);
       for (const result of results) {
-        expect(result.exitCode, `round ${round}: ${describeRun(result)}`).toBe(0);
+        expect(result.exitCode, `round ${round} (${gap} ms apart): ${describeRun(result)}`).toBe(0);
         expect(String(result.stderr)).not.toMatch(/ambiguous/i);
       }
       if (results.some((r) => /waiting for another berth on project/.test(String(r.stderr)))) waited++;
       await expectConverged(fx);
       await downAndCheck(fx);
-    }
+    });
     // Each `up -d` takes seconds, so the later one always found the project locked.
     expect(waited, "rounds where one up reported waiting on the project lock").toBe(10);
   }, 200_000);

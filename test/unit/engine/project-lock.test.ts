@@ -115,12 +115,14 @@ describe("project lock: acquire and release", () => {
     expect(() => release()).not.toThrow();
   });
 
-  it("is re-entrant within a process: the file goes with the last release", async () => {
-    const outer = await acquireProjectLock("demo", { dir });
-    const inner = await acquireProjectLock("demo", { dir, timeoutMs: 0 });
-    inner();
+  it("is not re-entrant: a second taker in the same process waits for the first", async () => {
+    const first = await acquireProjectLock("demo", { dir });
+    const waited: LockOwner[] = [];
+    const second = acquireProjectLock("demo", { dir, timeoutMs: 0, onWait: (o) => waited.push(o) });
+    await expect(second).rejects.toThrow(ProjectLockError);
+    expect(waited.map((o) => o.pid)).toEqual([process.pid]);
     expect(existsSync(file())).toBe(true);
-    outer();
+    first();
     expect(existsSync(file())).toBe(false);
   });
 
