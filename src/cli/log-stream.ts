@@ -14,7 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { SERVICE_LABEL } from "../engine/labels.js";
 import { NotFoundError } from "../runtime/errors.js";
 import type { ContainerSummary, LabelTerms, Labels, LogLine, Runtime } from "../runtime/runtime.js";
-import type { LogPrinter, LogSource } from "../ui/plain/log-printer.js";
+import type { LogOutput, LogSource } from "../ui/plain/log-printer.js";
 
 export interface LogTarget extends LogSource {
   readonly id: string;
@@ -40,7 +40,7 @@ interface Head {
 export async function printMergedLogs(
   runtime: Runtime,
   targets: readonly LogTarget[],
-  printer: LogPrinter,
+  printer: LogOutput,
   range: LogRange,
   signal?: AbortSignal,
 ): Promise<void> {
@@ -109,7 +109,7 @@ const RESUME_AFTER_POLLS = 8;
 export async function followLogs(
   runtime: Runtime,
   targets: readonly LogTarget[],
-  printer: LogPrinter,
+  printer: LogOutput,
   options: FollowOptions,
 ): Promise<void> {
   await new Follower(runtime, printer, options).run(targets);
@@ -134,7 +134,7 @@ class Follower {
 
   constructor(
     private readonly runtime: Runtime,
-    private readonly printer: LogPrinter,
+    private readonly printer: LogOutput,
     private readonly options: FollowOptions,
   ) {
     this.signal = AbortSignal.any([options.signal, this.idle.signal]);

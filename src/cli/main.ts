@@ -130,6 +130,7 @@ export function buildProgram(): Command {
     .option("--no-color", "produce monochrome output")
     .option("--timestamps", "show timestamps")
     .option("--dry-run", "print the plan and do nothing")
+    .option("--no-dashboard", "on a terminal, print plain prefixed logs instead of the dashboard")
     .action(async (services: string[], flags: Record<string, unknown>, command: Command) => {
       const { runUp } = await import("./commands/up.js");
       exitWith(await runUp(globals(command), services, flags));
@@ -220,6 +221,17 @@ export function buildProgram(): Command {
     .action(async (services: string[], flags: Record<string, unknown>, command: Command) => {
       const { runRestart } = await import("./commands/restart.js");
       exitWith(await runRestart(globals(command), services, flags));
+    });
+
+  program
+    .command("dashboard")
+    .description("the interactive dashboard for the running stack (needs a terminal)")
+    .addOption(timeoutOption())
+    .option("--no-color", "no colours")
+    .option("--timestamps", "show timestamps in the logs pane")
+    .action(async (flags: Record<string, unknown>, command: Command) => {
+      const { runDashboard } = await import("./commands/dashboard.js");
+      exitWith(await runDashboard(globals(command), flags));
     });
 
   return program;

@@ -19,6 +19,7 @@ import { ConflictError, NotFoundError } from "../../runtime/errors.js";
 import type { Runtime } from "../../runtime/runtime.js";
 import type { LogPrinter } from "../../ui/plain/log-printer.js";
 import { quietProgress } from "../../ui/progress.js";
+import { wantsDashboard } from "../../ui/dashboard/when.js";
 import { progressKind } from "../../ui/select.js";
 import { parseScale, parseTimeout } from "../flags.js";
 import type { GlobalOptions } from "../global-options.js";
@@ -54,6 +55,8 @@ export interface UpFlags {
   color?: unknown;
   dryRun?: unknown;
   timestamps?: unknown;
+  /** `--no-dashboard`: false. */
+  dashboard?: unknown;
 }
 
 /** How long the output of stopped containers may keep coming after a stop, before following ends. */
@@ -68,6 +71,26 @@ export async function runUp(globals: GlobalOptions, services: string[], flags: U
       const text = result.plan.toString();
       process.stdout.write(text.endsWith("\n") || text === "" ? text : `${text}\n`);
       return 0;
+    });
+  }
+  const dashboard = {
+    stdinTTY: process.stdin.isTTY === true,
+    stdoutTTY: process.stdout.isTTY === true,
+    flag: flags.dashboard,
+    detach: plan.detach,
+    abortOnExit: plan.abortOnExit,
+    progress: globals.progress,
+  };
+  if (wantsDashboard(dashboard)) {
+    // On a terminal the dashboard takes over the whole session (src/cli/commands/dashboard.ts).
+    const { runUpDashboard } = await import("./dashboard.js");
+    const { options, stopServices, timeoutS } = plan;
+    return runUpDashboard(globals, loaded, {
+      options,
+      context: upContext(globals),
+      stopServices,
+      timeoutS,
+      flags,
     });
   }
 

@@ -141,11 +141,66 @@ function act(action: ActionName): Command {
   return { kind: "act", action };
 }
 
-export function commandsFor(
-  input: string,
-  key: KeyFlags,
-  state: Pick<ViewState, "overlay" | "search">,
-): Command[] {
+type Mode = Pick<ViewState, "overlay" | "search">;
+
+export function commandsFor(input: string, key: KeyFlags, state: Mode): Command[] {
+  if (key.ctrl && input === "c") return [{ kind: "interrupt" }];
+  if ([...input].length <= 1 || specialKey(key) !== undefined) return single(input, key, state);
+  // Text pasted into the search prompt is the query, whole.
+  // eslint-disable-next-line no-control-regex
+  if (state.search.editing && !/[\x00-\x1f\x7f]/.test(input)) return single(input, key, state);
+  // Several characters at once (typed fast, pasted, or sent together by a terminal multiplexer):
+  // one key each, in order, each seeing the mode the keys before it left (`/` opens the prompt
+  // the rest types into; `D` asks and `y` answers).
+  const out: Command[] = [];
+  let mode = state;
+  for (const char of input) {
+    for (const command of single(...asKey(char), mode)) {
+      out.push(command);
+      mode = modeAfter(mode, command);
+    }
+  }
+  return out;
+}
+
+/** A character of a multi-character input as the key Ink would have reported alone. */
+function asKey(char: string): [string, KeyFlags] {
+  switch (char) {
+    case "\r":
+    case "\n":
+      return ["", { return: true }];
+    case "\t":
+      return ["", { tab: true }];
+    case "\x7f":
+    case "\b":
+      return ["", { backspace: true }];
+    case "\x03":
+      return ["c", { ctrl: true }];
+    default:
+      return [char, {}];
+  }
+}
+
+function modeAfter(mode: Mode, command: Command): Mode {
+  if (command.kind !== "view") return mode;
+  const action = command.action;
+  switch (action.type) {
+    case "search-start":
+      return { ...mode, search: { ...mode.search, editing: true } };
+    case "search-submit":
+    case "search-cancel":
+      return { ...mode, search: { ...mode.search, editing: false } };
+    case "overlay":
+      return { ...mode, overlay: mode.overlay === action.overlay ? "none" : action.overlay };
+    case "close":
+    case "back":
+      return { ...mode, overlay: "none" };
+    default:
+      return mode;
+  }
+}
+
+function single(input: string, key: KeyFlags, state: Mode): Command[] {
   if (key.ctrl && input === "c") return [{ kind: "interrupt" }];
   if (state.overlay === "confirm-down") {
     if (input === "y" || input === "Y") return [view({ type: "close" }), act("down")];
@@ -164,12 +219,8 @@ export function commandsFor(
   const special = specialKey(key);
   if (special) return [special];
   if (key.ctrl) return [];
-  const out: Command[] = [];
-  for (const char of input) {
-    const command = LETTERS[char];
-    if (command) out.push(command);
-  }
-  return out;
+  const command = LETTERS[input];
+  return command ? [command] : [];
 }
 
 function specialKey(key: KeyFlags): Command | undefined {

@@ -59,6 +59,9 @@ export function formatTimestamp(time: Date): string {
   return time.toISOString().replace(/\.(\d{3})Z$/, ".$1000000Z");
 }
 
+/** What the log follower writes to: this printer, or the dashboard's log store. */
+export type LogOutput = Pick<LogPrinter, "register" | "print" | "status">;
+
 export class LogPrinter {
   private readonly out: TextOut;
   private readonly err: TextOut;

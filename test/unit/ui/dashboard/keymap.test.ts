@@ -82,9 +82,17 @@ describe("key map", () => {
     ]);
   });
 
-  it("treats a pasted run as one key per character and ignores keys it does not know", () => {
+  it("treats a run of characters as one key each, carrying the mode along", () => {
     expect(commandsFor("jjz", {}, normal)).toHaveLength(2);
     expect(commandsFor("x", { ctrl: true }, normal)).toEqual([]);
+    const kinds = (input: string) =>
+      commandsFor(input, {}, normal).map((c) =>
+        c.kind === "view" ? c.action.type : c.kind === "act" ? c.action : c.kind,
+      );
+    // After `/` the letters are the query, not actions; enter submits it.
+    expect(kinds("/rx\r")).toEqual(["search-start", "search-input", "search-input", "search-submit"]);
+    expect(kinds("Dy")).toEqual(["overlay", "close", "down"]);
+    expect(kinds("j\x03")).toEqual(["move", "interrupt"]);
   });
 
   it("lists every key in the help table, and the footer from it", () => {

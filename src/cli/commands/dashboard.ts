@@ -1,0 +1,202 @@
+/**
+ * `berth dashboard`: the interactive dashboard for a stack that is already up; and the dashboard
+ * side of `berth up` on a terminal (up.ts hands over when `wantsDashboard` says so). Both wire the
+ * same parts: the store, the runtime feeds (events, the log follower `logs -f` uses, stats), the
+ * controller that runs engine actions for keys, and the Ink screen (loaded here, by `import()`, and
+ * nowhere else). After the dashboard closes, one line on stderr says what was left behind.
+ */
+import type { UpContext, UpOptions } from "../../engine/index.js";
+import { UsageError } from "../../errors.js";
+import type { LoadedProject } from "../../project/load.js";
+import { desiredReplicas, imageReference } from "../../engine/reconcile.js";
+import { Controller, type Exit } from "../../ui/dashboard/controller.js";
+import { Feeds, type Follow } from "../../ui/dashboard/feeds.js";
+import { DEFAULT_SCROLLBACK } from "../../ui/dashboard/log-store.js";
+import type { ServiceDef } from "../../ui/dashboard/model.js";
+import { runShell } from "../../ui/dashboard/shell.js";
+import { DashboardStore } from "../../ui/dashboard/store.js";
+// Types only (erased): the module itself, which loads Ink, is imported with import() below.
+import type * as ScreenModuleTypes from "../../ui/dashboard/run.js";
+import { useColor } from "../../ui/select.js";
+import { parseTimeout } from "../flags.js";
+import type { GlobalOptions } from "../global-options.js";
+import { onInterrupt } from "../interrupts.js";
+import { loadFromFlags } from "../load-for-cli.js";
+import { followLogs } from "../log-stream.js";
+import { withRuntime } from "../runtime-for-cli.js";
+
+export interface DashboardFlags {
+  timeout?: unknown;
+  /** `--no-color`: false. */
+  color?: unknown;
+  timestamps?: unknown;
+}
+
+/** History shown per container when the dashboard opens on a running stack. */
+const HISTORY_LINES = 200;
+
+export async function runDashboard(globals: GlobalOptions, flags: DashboardFlags): Promise<number> {
+  if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) {
+    throw new UsageError("berth dashboard needs a terminal on stdin and stdout", {
+      hint: "use `berth ps` and `berth logs -f` instead",
+    });
+  }
+  const screen = loadScreen();
+  const loaded = await loadFromFlags(globals);
+  return open(globals, loaded, screen, {
+    flags,
+    timeoutS: parseTimeout(flags.timeout),
+    stopServices: [],
+    history: HISTORY_LINES,
+  });
+}
+
+export interface UpHandover {
+  readonly options: UpOptions;
+  readonly context: UpContext;
+  readonly stopServices: readonly string[];
+  readonly timeoutS: number | undefined;
+  readonly flags: DashboardFlags;
+}
+
+/** `berth up` on a terminal: the dashboard opens at once, then the `up` runs inside it. */
+export function runUpDashboard(
+  globals: GlobalOptions,
+  loaded: LoadedProject,
+  up: UpHandover,
+): Promise<number> {
+  return open(globals, loaded, loadScreen(), {
+    flags: up.flags,
+    timeoutS: up.timeoutS,
+    stopServices: up.stopServices,
+    history: undefined,
+    up,
+  });
+}
+
+interface Session {
+  readonly flags: DashboardFlags;
+  readonly timeoutS: number | undefined;
+  readonly stopServices: readonly string[];
+  /** History lines per container at start; undefined: only the current run (as `up` shows). */
+  readonly history: number | undefined;
+  readonly up?: UpHandover | undefined;
+}
+
+type ScreenModule = typeof ScreenModuleTypes;
+
+/**
+ * Loads the Ink screen. Ink decides once, when it loads, whether it runs under CI (`CI` or
+ * `CONTINUOUS_INTEGRATION` set) and then draws only the final frame; the dashboard only opens on a
+ * terminal someone is looking at, so those variables are hidden from it while it loads.
+ */
+function loadScreen(): Promise<ScreenModule> {
+  const names = ["CI", "CONTINUOUS_INTEGRATION"] as const;
+  const saved = names.map((name) => [name, process.env[name]] as const);
+  for (const [name, value] of saved) if (value !== undefined) process.env[name] = "false";
+  const loading = import("../../ui/dashboard/run.js");
+  return loading.finally(() => {
+    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
+  });
+}
+
+async function open(
+  globals: GlobalOptions,
+  loaded: LoadedProject,
+  screenModule: Promise<ScreenModule>,
+  session: Session,
+): Promise<number> {
+  const stdout = process.stdout;
+  return withRuntime(globals, async (runtime) => {
+    const store = new DashboardStore({
+      project: loaded.project.name,
+      services: serviceDefs(loaded),
+      colour: session.flags.color !== false && useColor(globals.ansi, true, process.env),
+      scrollback: scrollback(process.env["BERTH_DASHBOARD_SCROLLBACK"]),
+      size: { columns: stdout.columns || 80, rows: stdout.rows || 24 },
+      timestamps: session.flags.timestamps === true,
+    });
+    const controller = new Controller({
+      runtime,
+      loaded,
+      store,
+      stopServices: session.stopServices,
+      timeoutS: session.timeoutS,
+      shell: (id) => runShell(runtime, id, { stdin: process.stdin, stdout }),
+    });
+    const follow: Follow = (target, output, request) =>
+      followLogs(runtime, [target], output, {
+        signal: request.signal,
+        currentRun: request.currentRun,
+        tail: request.tail,
+      });
+    const feeds = new Feeds({ runtime, store, follow, tail: session.history });
+    const { mount } = await screenModule;
+    const mounted = mount({
+      store,
+      actions: controller,
+      stdin: process.stdin,
+      stdout,
+      metricsFile: process.env["BERTH_DASHBOARD_METRICS"],
+    });
+    controller.screen = mounted.screen;
+    // Ctrl-C arrives as a key while the dashboard reads the terminal; SIGINT and SIGTERM from
+    // elsewhere (kill, a closing terminal) act the same.
+    const removeInterrupt = onInterrupt(() => controller.interrupt());
+    let exit: Exit;
+    try {
+      feeds.start();
+      if (session.up) void controller.up(session.up.options, session.up.context);
+      exit = await controller.exited;
+    } finally {
+      mounted.unmount();
+      removeInterrupt();
+      await feeds.stop();
+      store.close();
+    }
+    if (exit.error !== undefined) throw exit.error;
+    if (controller.failure !== undefined) throw controller.failure;
+    process.stderr.write(`${farewell(exit, loaded.project.name)}\n`);
+    return exit.code;
+  });
+}
+
+function farewell(exit: Exit, project: string): string {
+  switch (exit.reason) {
+    case "detach":
+      return `Detached: ${project} keeps running (\`berth down\` removes it, \`berth dashboard\` shows it again)`;
+    case "down":
+      return `Removed ${project}`;
+    case "quit":
+    case "interrupt":
+      return `Stopped ${project}`;
+  }
+}
+
+/** The services as the dashboard lists them: start order, with their images, builds, checks and edges. */
+export function serviceDefs(loaded: LoadedProject): ServiceDef[] {
+  const { project, graph } = loaded;
+  return graph.startOrder().flatMap((name) => {
+    const service = project.services[name];
+    if (!service) return [];
+    const check = service.healthcheck;
+    return [
+      {
+        name,
+        image: imageReference(project, name),
+        build: service.build !== undefined,
+        healthcheck: check !== undefined && check.disable !== true && check.test?.[0] !== "NONE",
+        replicas: desiredReplicas(name, service, undefined),
+        dependsOn: [...graph.dependenciesOf(name)].map(([dep, edge]) => ({
+          service: dep,
+          condition: edge.condition,
+        })),
+      },
+    ];
+  });
+}
+
+function scrollback(value: string | undefined): number {
+  const n = value === undefined ? Number.NaN : Number(value);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_SCROLLBACK;
+}

@@ -1,0 +1,377 @@
+/**
+ * The dashboard's hands: every key that changes the stack becomes a call of the engine's own
+ * functions (`restart`, `stop`, `start`, `scale`, `up`, `down`) — the code paths of the commands
+ * of the same names, never a shell — reporting to an EventSink that folds the engine's events into
+ * the model. Actions run one at a time in the order pressed (the initial `up` first): the project
+ * lock is re-entrant within a process, so it would not keep two of them apart.
+ *
+ * Leaving: `d` detaches (the stack keeps running); `q` and the first Ctrl-C stop the services of
+ * this `up` (all for `berth dashboard`) as `up` does, while the dashboard shows it happen; a second
+ * Ctrl-C kills their containers; a third leaves at once. `D` (confirmed) downs the stack.
+ */
+import * as engineCalls from "../../engine/index.js";
+import type { EngineEvent, EventSink, UpContext, UpOptions } from "../../engine/index.js";
+import type { LoadedProject } from "../../project/load.js";
+import { ConflictError, NotFoundError } from "../../runtime/errors.js";
+import type { Runtime } from "../../runtime/runtime.js";
+import type { Actions, Target } from "./components/Dashboard.js";
+import type { ActionName } from "./keymap.js";
+import {
+  applyEngineEvent,
+  desiredReplicas,
+  pushEvent,
+  setActivity,
+  setDesired,
+  setNotice,
+  upFinished,
+  upStarted,
+  withProbe,
+} from "./model.js";
+import { containersOf } from "./rows.js";
+import type { DashboardStore } from "./store.js";
+
+export const INTERRUPTED = 130;
+
+export type ExitReason = "detach" | "quit" | "interrupt" | "down";
+
+export interface Exit {
+  readonly reason: ExitReason;
+  readonly code: number;
+  /** What went wrong on the way out (a stop or down that failed). */
+  readonly error?: unknown;
+}
+
+/** Hands the terminal to something else and back (a shell from `e`). */
+export interface Screen {
+  /** Stops drawing and reading keys; resolves once the screen is free. */
+  suspend(): Promise<void>;
+  resume(): void;
+}
+
+/** Runs a shell in a container on the terminal; resolves with its exit code. */
+export type ShellRunner = (containerId: string) => Promise<number>;
+
+/** The engine's functions the controller calls (the real ones, or recorders in tests). */
+export type Engine = Pick<typeof engineCalls, "up" | "down" | "stop" | "start" | "restart" | "scale" | "ps">;
+
+export interface ControllerOptions {
+  readonly runtime: Runtime;
+  readonly loaded: LoadedProject;
+  readonly store: DashboardStore;
+  /** What `q` and Ctrl-C stop: the services named on `up`, else all (empty = all). */
+  readonly stopServices: readonly string[];
+  readonly timeoutS: number | undefined;
+  readonly shell?: ShellRunner | undefined;
+  readonly screen?: Screen | undefined;
+  readonly engine?: Engine | undefined;
+}
+
+export class Controller implements Actions {
+  readonly sink: EventSink;
+  /** Resolves once the dashboard should close, with how and the exit status. */
+  readonly exited: Promise<Exit>;
+  private resolveExit: (exit: Exit) => void = () => undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly upAbort = new AbortController();
+  private upRun: Promise<void> = Promise.resolve();
+  private upError: unknown;
+  private leaving: ExitReason | undefined;
+  private killing = false;
+  private shellOpen = false;
+  screen: Screen | undefined;
+  shell: ShellRunner | undefined;
+  private readonly engine: Engine;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.engine = options.engine ?? engineCalls;
+    this.sink = { on: (event: EngineEvent) => options.store.update((m) => applyEngineEvent(m, event)) };
+    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+    this.screen = options.screen;
+    this.shell = options.shell;
+  }
+
+  /** The error of the dashboard's `up`, if it failed (reported once the dashboard closes). */
+  get failure(): unknown {
+    return this.upError;
+  }
+
+  /** Runs `up` first in the queue; its failure is shown and kept, and the dashboard stays open. */
+  up(options: UpOptions, context: UpContext): Promise<void> {
+    const { runtime, loaded, store } = this.options;
+    this.upRun = this.enqueue(async () => {
+      store.update((m) => upStarted(m, Date.now()));
+      try {
+        await this.engine.up(runtime, loaded, options, this.sink, this.upAbort.signal, context);
+        store.update((m) => upFinished(m, Date.now()));
+      } catch (error) {
+        this.upError = error;
+        const message = errorText(error);
+        store.update((m) =>
+          pushEvent(upFinished(m, Date.now(), message), {
+            at: Date.now(),
+            subject: "up",
+            text: this.upAbort.signal.aborted ? "interrupted" : message,
+            level: "error",
+          }),
+        );
+      }
+    });
+    return this.upRun;
+  }
+
+  act(action: ActionName, target: Target | undefined): void {
+    if (this.leaving !== undefined) return;
+    switch (action) {
+      case "detach":
+        return this.leave({ reason: "detach", code: 0 });
+      case "quit":
+        return this.stopAndLeave("quit");
+      case "down":
+        return this.downAndLeave();
+      case "exec":
+        return void this.exec(target);
+      default:
+        if (!target) return this.note("nothing selected");
+        return this.serviceAction(action, target.service);
+    }
+  }
+
+  /** First: stop gracefully (as `q`); during a stop or down: kill; after that: leave at once. */
+  interrupt(): void {
+    if (this.leaving === undefined) return this.stopAndLeave("interrupt");
+    if (!this.killing) {
+      this.killing = true;
+      this.options.store.update((m) => setNotice(m, "Killing... (Ctrl+C again leaves at once)"));
+      this.kill().catch((error: unknown) => this.note(`kill failed: ${errorText(error)}`, "error"));
+      return;
+    }
+    this.leave({ reason: "interrupt", code: INTERRUPTED });
+  }
+
+  inspect(target: Target): void {
+    const { runtime, store } = this.options;
+    const ids =
+      target.replica && target.container
+        ? [target.container.id]
+        : containersOf(store.model, target.service).map((c) => c.id);
+    for (const id of ids) {
+      runtime.containers
+        .inspect(id)
+        .then((state) => {
+          if (state) store.update((m) => withProbe(m, id, state.health, state.healthProbe));
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  // --- actions on a service ---------------------------------------------------------------------
+
+  private serviceAction(
+    action: Exclude<ActionName, "detach" | "quit" | "down" | "exec">,
+    service: string,
+  ): void {
+    const { runtime, loaded, store, timeoutS } = this.options;
+    const def = store.model.services.find((s) => s.name === service);
+    const replicas = desiredReplicas(store.model, service);
+    switch (action) {
+      case "restart":
+        return this.run(service, "restarting", () =>
+          this.engine.restart(runtime, loaded, [service], timeoutS, this.sink),
+        );
+      case "toggle": {
+        const containers = containersOf(store.model, service);
+        if (containers.some((c) => c.status === "running" || c.status === "restarting")) {
+          return this.run(service, "stopping", () =>
+            this.engine.stop(runtime, loaded, [service], timeoutS, this.sink),
+          );
+        }
+        if (containers.length > 0) {
+          return this.run(service, "starting", () =>
+            this.engine.start(runtime, loaded, [service], timeoutS, this.sink),
+          );
+        }
+        // Nothing to start (never created, or scaled to 0): bring the service up alone.
+        return this.run(service, "starting", () =>
+          this.engine.up(
+            runtime,
+            loaded,
+            { services: [service], noDeps: true, scale: { [service]: Math.max(1, replicas) } },
+            this.sink,
+          ),
+        );
+      }
+      case "scale-up":
+      case "scale-down": {
+        const target = replicas + (action === "scale-up" ? 1 : -1);
+        if (target < 0) return this.note(`${service} has no replica to remove`);
+        store.update((m) => setDesired(m, service, target));
+        return this.run(
+          service,
+          `scaling to ${target}`,
+          () => this.engine.scale(runtime, loaded, { [service]: target }, this.sink),
+          () => store.update((m) => setDesired(m, service, undefined)),
+        );
+      }
+      case "recreate":
+        return this.run(service, "recreating", () =>
+          this.engine.up(
+            runtime,
+            loaded,
+            {
+              services: [service],
+              noDeps: true,
+              forceRecreate: true,
+              scale: { [service]: replicas },
+              ...timeout(timeoutS),
+            },
+            this.sink,
+          ),
+        );
+      case "rebuild":
+        if (!def?.build)
+          return this.note(`${service} has no build: section; R rebuilds built images only`, "warn");
+        return this.run(service, "rebuilding", () =>
+          this.engine.up(
+            runtime,
+            loaded,
+            {
+              services: [service],
+              noDeps: true,
+              build: true,
+              forceRecreate: true,
+              scale: { [service]: replicas },
+              ...timeout(timeoutS),
+            },
+            this.sink,
+          ),
+        );
+    }
+  }
+
+  /** Queues `work` for `service`, showing `label` on its row until it is done; failures go to the strip. */
+  private run(service: string, label: string, work: () => Promise<unknown>, after?: () => void): void {
+    const { store } = this.options;
+    store.update((m) => setActivity(m, service, label));
+    void this.enqueue(async () => {
+      try {
+        await work();
+      } catch (error) {
+        this.note(`${label.split(" ")[0] ?? label} ${service}: ${errorText(error)}`, "error", service);
+      } finally {
+        store.update((m) => setActivity(m, service, undefined));
+        after?.();
+      }
+    });
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  // --- the shell ----------------------------------------------------------------------------------
+
+  private async exec(target: Target | undefined): Promise<void> {
+    if (!target) return this.note("nothing selected");
+    const { store } = this.options;
+    const container =
+      target.replica && target.container
+        ? target.container
+        : containersOf(store.model, target.service).find((c) => c.status === "running");
+    if (!container || container.status !== "running") {
+      return this.note(`${target.service} has no running container to open a shell in`, "warn");
+    }
+    if (!this.shell || !this.screen || this.shellOpen) return;
+    this.shellOpen = true;
+    const screen = this.screen;
+    await screen.suspend();
+    try {
+      const code = await this.shell(container.id);
+      this.note(`shell in ${container.name} exited with code ${code}`);
+    } catch (error) {
+      this.note(`shell in ${container.name}: ${errorText(error)}`, "error");
+    } finally {
+      this.shellOpen = false;
+      screen.resume();
+    }
+  }
+
+  // --- leaving ------------------------------------------------------------------------------------
+
+  private leave(exit: Exit): void {
+    this.leaving ??= exit.reason;
+    this.resolveExit(exit);
+  }
+
+  /** `q` or Ctrl-C: stop what this `up` brought up (after aborting the `up` if it still runs), then leave. */
+  private stopAndLeave(reason: "quit" | "interrupt"): void {
+    const { runtime, loaded, store, stopServices, timeoutS } = this.options;
+    this.leaving = reason;
+    store.update((m) => setNotice(m, "Gracefully stopping... (press Ctrl+C again to force)"));
+    this.upAbort.abort();
+    const code = reason === "interrupt" ? INTERRUPTED : 0;
+    void (async () => {
+      try {
+        await this.upRun;
+        await this.enqueue(async () => {
+          await this.engine.stop(runtime, loaded, stopServices, timeoutS, this.sink);
+        });
+        this.resolveExit({ reason, code });
+      } catch (error) {
+        this.resolveExit({ reason, code: code || 1, error });
+      }
+    })();
+  }
+
+  private downAndLeave(): void {
+    const { runtime, loaded, store, timeoutS } = this.options;
+    this.leaving = "down";
+    store.update((m) => setNotice(m, "Removing the stack..."));
+    this.upAbort.abort();
+    void (async () => {
+      try {
+        await this.upRun;
+        await this.enqueue(async () => {
+          await this.engine.down(runtime, loaded.project.name, loaded, timeout(timeoutS), this.sink);
+        });
+        this.resolveExit({ reason: "down", code: 0 });
+      } catch (error) {
+        this.resolveExit({ reason: "down", code: 1, error });
+      }
+    })();
+  }
+
+  /** Second Ctrl-C: SIGKILL to every running container of the services being stopped. */
+  private async kill(): Promise<void> {
+    const { runtime, loaded, stopServices } = this.options;
+    const containers = await this.engine.ps(
+      runtime,
+      loaded.project.name,
+      stopServices.length > 0 ? { services: [...stopServices] } : {},
+    );
+    await Promise.all(
+      containers.map((c) =>
+        runtime.containers.kill(c.id, "SIGKILL").catch((error: unknown) => {
+          if (!(error instanceof NotFoundError || error instanceof ConflictError)) throw error;
+        }),
+      ),
+    );
+  }
+
+  private note(text: string, level: "info" | "warn" | "error" = "info", subject = "berth"): void {
+    this.options.store.update((m) => pushEvent(m, { at: Date.now(), subject, text, level }));
+  }
+}
+
+function timeout(timeoutS: number | undefined): { timeoutS?: number } {
+  return timeoutS === undefined ? {} : { timeoutS };
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const hint = (error as { hint?: unknown }).hint;
+    return typeof hint === "string" && hint !== "" ? `${error.message} (${hint})` : error.message;
+  }
+  return String(error);
+}
