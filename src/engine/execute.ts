@@ -11,7 +11,6 @@
  * no new node starts, running waits end, and `execute` rejects with the abort reason.
  */
 import { Readable } from "node:stream";
-import tar from "tar-stream";
 import { ConflictError, NotFoundError } from "../runtime/errors.js";
 import type { ContainerSpec, MountSpec, Runtime } from "../runtime/runtime.js";
 import { EngineError, ExecuteError } from "./errors.js";
@@ -425,6 +424,9 @@ function describeFailure(node: PlanNode, error: unknown): unknown {
 
 /** The files as a tar archive rooted at `/`. */
 export async function tarOf(copies: readonly FileCopy[]): Promise<Buffer> {
+  // Loaded on first use: only secrets and configs given as content need it, and compiling it
+  // (with streamx) cost every `up` and `down` a few ms.
+  const { default: tar } = await import("tar-stream");
   const pack = tar.pack();
   const mtime = new Date();
   for (const copy of copies) {
