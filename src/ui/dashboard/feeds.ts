@@ -217,7 +217,7 @@ export class Feeds {
       (async () => {
         try {
           for await (const sample of runtime.containers.stats(id, { stream: true, signal })) {
-            store.update((m) => putUsage(m, id, sample));
+            store.updateQuietly((m) => putUsage(m, id, sample));
           }
         } catch {
           // Gone or stopped: the row simply shows no usage.

@@ -63,6 +63,14 @@ export class DashboardStore {
     this.invalidate();
   }
 
+  /**
+   * Folds in an input that can wait for the next frame something else asks for, or the 1 s tick
+   * (stats samples: twenty containers would otherwise keep an idle dashboard redrawing).
+   */
+  updateQuietly(reducer: (model: Model) => Model): void {
+    this.model = reducer(this.model);
+  }
+
   dispatch(action: ViewAction): void {
     const rows = this.rows();
     const next = reduceView(this.view, action, { rows, logs: this.logs, page: this.layout().logs });

@@ -86,22 +86,28 @@ export function manualTimer(): Timer & { flush(): void; readonly pending: number
   };
 }
 
+/** The manual frame timer of each store made by testStore (Ink tests flush it after each key). */
+export const FRAME_TIMERS = new WeakMap<DashboardStore, ReturnType<typeof manualTimer>>();
+
 export function testStore(
   options: {
     columns?: number;
     rows?: number;
     colour?: boolean;
-    timer?: Timer;
+    timer?: ReturnType<typeof manualTimer>;
     services?: readonly ServiceDef[];
   } = {},
 ): DashboardStore {
-  return new DashboardStore({
+  const timer = options.timer ?? manualTimer();
+  const store = new DashboardStore({
     project: PROJECT,
     services: options.services ?? SERVICES,
     colour: options.colour ?? false,
     scrollback: 1000,
     size: { columns: options.columns ?? 100, rows: options.rows ?? 30 },
     now: () => 61_000,
-    timer: options.timer ?? { now: () => 0, after: (fn) => (setImmediate(fn), () => undefined) },
+    timer,
   });
+  FRAME_TIMERS.set(store, timer);
+  return store;
 }

@@ -7,23 +7,25 @@ import { createElement } from "react";
 import { type Actions, Dashboard, type Target } from "../../../../src/ui/dashboard/components/Dashboard.js";
 import type { ActionName } from "../../../../src/ui/dashboard/keymap.js";
 import type { DashboardStore } from "../../../../src/ui/dashboard/store.js";
+import { FRAME_TIMERS } from "./fixtures.js";
 
 export interface Mounted {
   /** The last frame, as the terminal would show it. */
   frame(): string;
   /** Lines of the last frame without trailing spaces. */
   lines(): string[];
-  /** Writes keys to the dashboard's stdin and waits for the frame they cause. */
+  /** Writes keys to the dashboard's stdin and draws the frame they cause. */
   press(keys: string): Promise<void>;
+  /** Draws a frame for changes made to the store directly. */
+  redraw(): Promise<void>;
   readonly acts: { readonly action: ActionName; readonly target: Target | undefined }[];
   readonly inspected: Target[];
   interrupts: number;
   unmount(): void;
 }
 
-/** Long enough for the frame clock (setImmediate in tests), React and Ink to draw. */
-export function settle(ms = 40): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 export const KEYS = {
@@ -42,7 +44,18 @@ export const KEYS = {
   ctrlC: "\x03",
 } as const;
 
+/**
+ * Frames are deterministic: the store's frame clock is a manual timer, flushed after each key; then
+ * the test waits (in event-loop turns, not time) until Ink has written the frame.
+ */
 export async function mountDashboard(store: DashboardStore): Promise<Mounted> {
+  const timer = FRAME_TIMERS.get(store);
+  if (!timer) throw new Error("mountDashboard needs a store made by testStore()");
+  const draw = async (): Promise<void> => {
+    const before = app.frames.length;
+    timer.flush();
+    for (let i = 0; i < 200 && app.frames.length === before; i++) await turn();
+  };
   const mounted: Mounted = {
     acts: [],
     inspected: [],
@@ -55,8 +68,12 @@ export async function mountDashboard(store: DashboardStore): Promise<Mounted> {
         .map((line) => line.trimEnd()),
     press: async (keys) => {
       app.stdin.write(keys);
-      await settle();
+      // Ink holds a lone ESC for one turn (it may start a sequence) before reporting it.
+      await turn();
+      await turn();
+      await draw();
     },
+    redraw: draw,
     unmount: () => app.unmount(),
   };
   const actions: Actions = {
@@ -65,6 +82,6 @@ export async function mountDashboard(store: DashboardStore): Promise<Mounted> {
     inspect: (target) => void mounted.inspected.push(target),
   };
   const app = render(createElement(Dashboard, { store, actions }));
-  await settle();
+  await draw();
   return mounted;
 }

@@ -202,11 +202,11 @@ describe("resize", () => {
     const app = await mount(store);
     expect(app.frame()).toContain("NAME");
     store.setSize({ columns: 50, rows: 12 });
-    await app.press("");
+    await app.redraw();
     expect(app.frame()).not.toContain("NAME");
     expect(app.lines()).toHaveLength(11);
     store.setSize({ columns: 90, rows: 24 });
-    await app.press("");
+    await app.redraw();
     expect(app.frame()).toContain("NAME");
     expect(app.lines()).toHaveLength(23);
   });
