@@ -88,9 +88,12 @@ type ScreenModule = typeof ScreenModuleTypes;
 /**
  * Loads the Ink screen. Ink decides once, when it loads, whether it runs under CI (`CI` or
  * `CONTINUOUS_INTEGRATION` set) and then draws only the final frame; the dashboard only opens on a
- * terminal someone is looking at, so those variables are hidden from it while it loads.
+ * terminal someone is looking at, so those variables are hidden from it while it loads. React
+ * picks its build by NODE_ENV when it loads: unset, it would run the development build, with its
+ * checks on every render, so it is set to production unless the user set it.
  */
 function loadScreen(): Promise<ScreenModule> {
+  process.env["NODE_ENV"] ??= "production";
   const names = ["CI", "CONTINUOUS_INTEGRATION"] as const;
   const saved = names.map((name) => [name, process.env[name]] as const);
   for (const [name, value] of saved) if (value !== undefined) process.env[name] = "false";

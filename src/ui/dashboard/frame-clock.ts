@@ -3,6 +3,10 @@
  * frames come at most every `minIntervalMs` (33 ms: 30 frames a second however fast lines arrive).
  * A change after a quiet spell is drawn at once, so a key press shows within a frame. The timer is
  * injectable so tests run frames by hand.
+ *
+ * Frames also keep to a CPU budget: told what frames cost (`reportCost`), the clock spaces them at
+ * least COST_FACTOR times that apart, so drawing takes at most about a third of a core however slow
+ * the machine or large the terminal, and the rest is left for reading the logs.
  */
 
 export interface Timer {
@@ -20,22 +24,49 @@ export const realTimer: Timer = {
 };
 
 export const FRAME_MS = 33;
+/** Frames are spaced at least this many times what they cost. */
+export const COST_FACTOR = 3;
+/** However costly, a frame at least every 250 ms: the screen must still follow. */
+export const MAX_INTERVAL_MS = 250;
 
 export class FrameClock {
   private last = Number.NEGATIVE_INFINITY;
   private cancel: (() => void) | undefined;
   private stopped = false;
+  private cost: number | undefined;
+  private spacing: number;
 
   constructor(
     private readonly draw: () => void,
     private readonly minIntervalMs: number = FRAME_MS,
     private readonly timer: Timer = realTimer,
-  ) {}
+  ) {
+    this.spacing = minIntervalMs;
+  }
 
-  /** Something changed: draw at the next frame (one frame however many changes come before it). */
-  request(): void {
-    if (this.cancel || this.stopped) return;
-    const wait = Math.max(0, this.last + this.minIntervalMs - this.timer.now());
+  /** The least time between two frames now. */
+  get interval(): number {
+    return this.spacing;
+  }
+
+  /** What the last frame cost to draw, in ms (a moving average smooths single slow frames). */
+  reportCost(ms: number): void {
+    this.cost = this.cost === undefined ? ms : this.cost * 0.8 + ms * 0.2;
+    this.spacing = Math.min(MAX_INTERVAL_MS, Math.max(this.minIntervalMs, this.cost * COST_FACTOR));
+  }
+
+  /**
+   * Something changed: draw at the next frame (one frame however many changes come before it).
+   * `urgent` (a key was pressed) draws at once, whatever the budget: keys come at a person's pace.
+   */
+  request(urgent = false): void {
+    if (this.stopped) return;
+    if (urgent && this.cancel) {
+      this.cancel();
+      this.cancel = undefined;
+    }
+    if (this.cancel) return;
+    const wait = urgent ? 0 : Math.max(0, this.last + this.spacing - this.timer.now());
     this.cancel = this.timer.after(() => {
       this.cancel = undefined;
       this.last = this.timer.now();

@@ -41,6 +41,8 @@ export interface FrameMetrics {
   /** Milliseconds from process start to the first frame with content. */
   firstFrameMs: number | undefined;
   renderMs: number[];
+  /** When each frame was rendered (milliseconds from process start). */
+  frameAt: number[];
   /** Milliseconds from a key's arrival to the end of the next frame's render. */
   keyToFrameMs: number[];
   startedAt: number;
@@ -53,6 +55,7 @@ export function mount(options: MountOptions): Mounted {
     frames: 0,
     firstFrameMs: undefined,
     renderMs: [],
+    frameAt: [],
     keyToFrameMs: [],
     startedAt: performance.now(),
     endedAt: 0,
@@ -74,10 +77,14 @@ export function mount(options: MountOptions): Mounted {
     maxFps: 60,
     onRender: ({ renderTime }) => {
       if (store.suspended) return;
+      store.frameDrawn();
       metrics.frames++;
       metrics.firstFrameMs ??= performance.now();
       if (options.metricsFile) {
-        if (metrics.renderMs.length < 100_000) metrics.renderMs.push(renderTime);
+        if (metrics.renderMs.length < 100_000) {
+          metrics.renderMs.push(renderTime);
+          metrics.frameAt.push(performance.now());
+        }
         if (keyAt !== undefined) {
           metrics.keyToFrameMs.push(performance.now() - keyAt);
           keyAt = undefined;
@@ -128,6 +135,13 @@ function writeMetrics(file: string, metrics: FrameMetrics, store: DashboardStore
   }));
   writeFileSync(
     file,
-    JSON.stringify({ ...metrics, store: store.logs.stats(), storeFrames: store.frames, sources }),
+    JSON.stringify({
+      ...metrics,
+      // Epoch milliseconds of performance.now()'s zero, so a bench can place frames on its own clock.
+      timeOrigin: performance.timeOrigin,
+      store: store.logs.stats(),
+      storeFrames: store.frames,
+      sources,
+    }),
   );
 }

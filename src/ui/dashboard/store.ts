@@ -38,7 +38,17 @@ export class DashboardStore {
   readonly now: () => number;
   /** Frames handed to React so far. */
   frames = 0;
+  /** When the last frame was handed to React (performance.now()), for its cost. */
+  private tickAt: number | undefined;
   private readonly listeners = new Set<() => void>();
+  private rowsCache:
+    | {
+        readonly model: Model;
+        readonly expanded: ReadonlySet<string>;
+        readonly second: number;
+        readonly rows: Row[];
+      }
+    | undefined;
   private readonly clock: FrameClock;
 
   constructor(options: DashboardStoreOptions) {
@@ -78,8 +88,16 @@ export class DashboardStore {
     this.invalidate();
   }
 
+  /** The service rows; derived once per model, expansion and second (uptimes), however often asked. */
   rows(): Row[] {
-    return buildRows(this.model, this.view.expanded, this.now());
+    const second = Math.floor(this.now() / 1000);
+    const cached = this.rowsCache;
+    if (cached?.model === this.model && cached.expanded === this.view.expanded && cached.second === second) {
+      return cached.rows;
+    }
+    const rows = buildRows(this.model, this.view.expanded, this.now());
+    this.rowsCache = { model: this.model, expanded: this.view.expanded, second, rows };
+    return rows;
   }
 
   layout(): Layout {
@@ -101,6 +119,11 @@ export class DashboardStore {
     this.clock.request();
   }
 
+  /** A key was pressed: its frame comes at once (see FrameClock.request). */
+  keyPressed(): void {
+    this.clock.request(true);
+  }
+
   /** For useSyncExternalStore: the frame number changes once per frame. */
   readonly subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
@@ -114,8 +137,16 @@ export class DashboardStore {
     this.listeners.clear();
   }
 
+  /** The screen finished drawing: what the frame cost since it was handed over spaces the next ones. */
+  frameDrawn(at: number = performance.now()): void {
+    if (this.tickAt === undefined) return;
+    this.clock.reportCost(at - this.tickAt);
+    this.tickAt = undefined;
+  }
+
   private tick(): void {
     this.frames++;
+    this.tickAt = performance.now();
     // Rows can change under the selection between frames (a replica removed): keep it valid.
     this.view = reconcileSelection(this.view, this.rows());
     for (const listener of this.listeners) listener();

@@ -68,6 +68,7 @@ export function Dashboard({ store, actions }: DashboardProps) {
             break;
         }
       }
+      store.keyPressed();
     },
     { isActive: !store.suspended },
   );

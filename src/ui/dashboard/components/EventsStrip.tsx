@@ -5,7 +5,7 @@
  *     Events
  *     14:03:27  web-1    died (exit 1)
  */
-import { fit, sanitize } from "../ansi.js";
+import { fit, sanitize, truncate } from "../ansi.js";
 import { formatClock } from "../format.js";
 import type { StripEvent } from "../model.js";
 import { shortName } from "../rows.js";
@@ -34,9 +34,12 @@ export function eventLines(input: EventLinesInput): string[] {
     const subject = fit(shortName(input.project, e.subject), subjectWidth);
     // Engine error texts can span lines; the strip shows the first.
     const text = sanitize(e.text.split("\n")[0] ?? "", false);
-    return fit(`  ${theme.dim(formatClock(e.at))}  ${subject}  ${theme.level(e.level, text)}`, input.width);
+    return truncate(
+      `  ${theme.dim(formatClock(e.at))}  ${subject}  ${theme.level(e.level, text)}`,
+      input.width,
+    );
   });
-  return [fit(title, input.width), ...lines];
+  return [truncate(title, input.width), ...lines];
 }
 
 export function EventsStrip(props: EventLinesInput) {

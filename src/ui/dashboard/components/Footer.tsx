@@ -2,7 +2,7 @@
  * The footer line: the search prompt while typing one, the down confirmation, a notice
  * (`Gracefully stopping...`), else the main keys.
  */
-import { fit } from "../ansi.js";
+import { truncate } from "../ansi.js";
 import { FOOTER_KEYS } from "../keymap.js";
 import type { Theme } from "../theme.js";
 import type { ViewState } from "../view.js";
@@ -18,15 +18,15 @@ export interface FooterInput {
 export function footerLine(input: FooterInput): string {
   const { view, theme } = input;
   if (view.search.editing)
-    return fit(` /${view.search.draft}█  ${theme.dim("enter find · esc cancel")}`, input.width);
+    return truncate(` /${view.search.draft}█  ${theme.dim("enter find · esc cancel")}`, input.width);
   if (view.overlay === "confirm-down") {
-    return fit(
+    return truncate(
       ` ${theme.tone("warn", "Down: stop and remove the stack's containers and networks?")} ${theme.bold("y")}/n`,
       input.width,
     );
   }
-  if (input.notice !== undefined) return fit(` ${theme.tone("warn", input.notice)}`, input.width);
-  return fit(` ${theme.dim(FOOTER_KEYS.join(" · "))}`, input.width);
+  if (input.notice !== undefined) return truncate(` ${theme.tone("warn", input.notice)}`, input.width);
+  return truncate(` ${theme.dim(FOOTER_KEYS.join(" · "))}`, input.width);
 }
 
 export function Footer(props: FooterInput) {

@@ -8,7 +8,7 @@
  *     ★ api    running            start 2.2s  ready 2.4s
  *       └─ db (healthy) ✔
  */
-import { fit } from "../ansi.js";
+import { truncate } from "../ansi.js";
 import { criticalPath } from "../critical-path.js";
 import { formatSeconds } from "../format.js";
 import { type Model, timelineFromContainers } from "../model.js";
@@ -31,21 +31,27 @@ export function graphLines(input: GraphInput): string[] {
   const path = criticalPath(model.services, timeline);
   const onPath = new Set(path?.steps.map((s) => s.service) ?? []);
   const lines = [
-    fit(`  ${theme.bold("Dependency graph")} ${theme.dim("(start order; esc or g closes)")}`, width),
+    truncate(`  ${theme.bold("Dependency graph")} ${theme.dim("(start order; esc or g closes)")}`, width),
   ];
   if (path && timeline) {
     const from = timeline.source === "engine" ? "the last up" : "the last up, from container start times";
+    // A service the up found running already has no start of its own, only the time it was ready.
     const steps = path.steps
-      .map(
-        (s) =>
-          `${s.service} ${s.started === undefined ? "-" : formatSeconds(s.started)}→${s.ready === undefined ? "-" : formatSeconds(s.ready)}`,
-      )
+      .map((step) => {
+        const ready = step.ready === undefined ? "-" : formatSeconds(step.ready);
+        return step.started === undefined
+          ? `${step.service} ready ${ready}`
+          : `${step.service} ${formatSeconds(step.started)}→${ready}`;
+      })
       .join(" ▸ ");
     lines.push(
-      fit(`  Critical path of ${from} (${formatSeconds(path.totalMs)}): ${theme.tone("warn", steps)}`, width),
+      truncate(
+        `  Critical path of ${from} (${formatSeconds(path.totalMs)}): ${theme.tone("warn", steps)}`,
+        width,
+      ),
     );
   } else {
-    lines.push(fit(`  ${theme.dim("No up timed yet: the critical path appears after one.")}`, width));
+    lines.push(truncate(`  ${theme.dim("No up timed yet: the critical path appears after one.")}`, width));
   }
   lines.push("");
   const nameWidth = Math.max(4, ...model.services.map((s) => s.name.length));
@@ -60,7 +66,7 @@ export function graphLines(input: GraphInput): string[] {
     const state = row ? theme.tone(row.tone, row.state.padEnd(10)) : "".padEnd(10);
     const health = row?.health ? theme.tone(row.healthTone, row.health.padEnd(10)) : "".padEnd(10);
     lines.push(
-      fit(
+      truncate(
         `  ${star} ${theme.service(def.name, def.name.padEnd(nameWidth))}  ${state} ${health} ${theme.dim(times)}`,
         width,
       ),
@@ -69,7 +75,7 @@ export function graphLines(input: GraphInput): string[] {
       const branch = i === def.dependsOn.length - 1 ? "└─" : "├─";
       const met = conditionMet(model, dep.service, dep.condition);
       const mark = met ? theme.tone("ok", "✔") : theme.tone("warn", "…");
-      lines.push(fit(`      ${branch} ${dep.service} (${conditionWord(dep.condition)}) ${mark}`, width));
+      lines.push(truncate(`      ${branch} ${dep.service} (${conditionWord(dep.condition)}) ${mark}`, width));
     });
   }
   return lines.slice(0, input.height);

@@ -4,7 +4,7 @@
  *
  *     berth · webapp · 4/4 running · up done in 2.6s
  */
-import { fit } from "../ansi.js";
+import { truncate } from "../ansi.js";
 import { formatSeconds } from "../format.js";
 import type { Model } from "../model.js";
 import type { Theme } from "../theme.js";
@@ -29,7 +29,7 @@ export function headerLine(input: HeaderInput): string {
     up = theme.tone("ok", `up done in ${formatSeconds(timeline.finishedAt - timeline.startedAt)}`);
   }
   const parts = [theme.bold("berth"), model.project, count, up].filter((p) => p !== "");
-  return fit(` ${parts.join(" · ")}`, input.width);
+  return truncate(` ${parts.join(" · ")}`, input.width);
 }
 
 export function Header(props: HeaderInput) {

@@ -1,5 +1,5 @@
 /** The `?` overlay: every key from the key map's table, grouped. */
-import { fit } from "../ansi.js";
+import { truncate } from "../ansi.js";
 import { KEY_HELP, type KeyHelp } from "../keymap.js";
 import type { Theme } from "../theme.js";
 import { Lines } from "./Lines.js";
@@ -20,11 +20,11 @@ export interface HelpInput {
 export function helpLines(input: HelpInput): string[] {
   const { theme, width } = input;
   const keyWidth = Math.max(...KEY_HELP.map((k) => k.keys.length)) + 2;
-  const lines = [fit(`  ${theme.bold("Keys")}  ${theme.dim("(esc or ? closes)")}`, width)];
+  const lines = [truncate(`  ${theme.bold("Keys")}  ${theme.dim("(esc or ? closes)")}`, width)];
   for (const { group, title } of GROUPS) {
-    lines.push(fit(`  ${theme.dim(title)}`, width));
+    lines.push(truncate(`  ${theme.dim(title)}`, width));
     for (const k of KEY_HELP.filter((h) => h.group === group)) {
-      lines.push(fit(`    ${theme.bold(k.keys.padEnd(keyWidth))}${k.what}`, width));
+      lines.push(truncate(`    ${theme.bold(k.keys.padEnd(keyWidth))}${k.what}`, width));
     }
   }
   return lines.slice(0, input.height);

@@ -125,7 +125,7 @@ export function logTitle(input: LogTitleInput): string {
     .join(" ");
   const marker = input.focus === "logs" ? "›" : " ";
   const title = `${marker} ${theme.bold("Logs")} · ${what} · ${where}${found}${flags ? theme.dim(`  [${flags}]`) : ""}`;
-  return fit(title, input.width);
+  return truncate(title, input.width);
 }
 
 export interface LogsPaneProps extends LogLinesInput {

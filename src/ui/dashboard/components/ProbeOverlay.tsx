@@ -2,7 +2,7 @@
  * The `p` overlay: the last healthcheck probe of each container of the selection — when it ran,
  * its exit code, and its output (what a failing check said).
  */
-import { fit, sanitize, wrapRows } from "../ansi.js";
+import { sanitize, truncate, wrapRows } from "../ansi.js";
 import { formatClock } from "../format.js";
 import type { Model } from "../model.js";
 import { containersOf, type Row, shortName } from "../rows.js";
@@ -19,22 +19,22 @@ export interface ProbeInput {
 
 export function probeLines(input: ProbeInput): string[] {
   const { model, row, theme, width } = input;
-  const lines = [fit(`  ${theme.bold("Last healthcheck")} ${theme.dim("(esc or p closes)")}`, width)];
+  const lines = [truncate(`  ${theme.bold("Last healthcheck")} ${theme.dim("(esc or p closes)")}`, width)];
   if (!row) return [...lines, "  Nothing selected."];
   const def = model.services.find((s) => s.name === row.service);
   const containers =
     row.kind === "replica" && row.container ? [row.container] : containersOf(model, row.service);
   if (!def?.healthcheck && containers.every((c) => c.health === undefined)) {
-    return [...lines, fit(`  ${row.service} has no healthcheck.`, width)];
+    return [...lines, truncate(`  ${row.service} has no healthcheck.`, width)];
   }
-  if (containers.length === 0) return [...lines, fit(`  ${row.service} has no containers.`, width)];
+  if (containers.length === 0) return [...lines, truncate(`  ${row.service} has no containers.`, width)];
   for (const c of containers) {
     lines.push("");
     const probe = c.probe;
     const health = c.health ?? "no status yet";
     if (!probe) {
       lines.push(
-        fit(
+        truncate(
           `  ${theme.service(c.service, shortName(model.project, c.name))}  ${health}  ${theme.dim("no probe has run yet")}`,
           width,
         ),
@@ -45,7 +45,7 @@ export function probeLines(input: ProbeInput): string[] {
     const code =
       probe.exitCode === 0 ? theme.tone("ok", "exit 0") : theme.tone("bad", `exit ${probe.exitCode}`);
     lines.push(
-      fit(
+      truncate(
         `  ${theme.service(c.service, shortName(model.project, c.name))}  ${health}  ${code}  ${theme.dim(when ? `at ${formatClock(when.getTime())}` : "")}`,
         width,
       ),

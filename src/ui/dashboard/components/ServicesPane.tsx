@@ -6,7 +6,7 @@
  *       NAME      STATE      HEALTH   REPL  RST  UPTIME  PORTS                  CPU   MEM    IMAGE
  *     › db        running    healthy  1/1   0    3m12s   127.0.0.1:5432→5432/tcp  0.4%  21.3M  postgres:16
  */
-import { fit, visibleWidth } from "../ansi.js";
+import { fit, truncate, visibleWidth } from "../ansi.js";
 import type { Row, Tone } from "../rows.js";
 import type { Theme } from "../theme.js";
 import type { Pane } from "../view.js";
@@ -93,7 +93,7 @@ export function serviceLines(input: ServiceLinesInput): string[] {
   const start = Math.max(0, Math.min(at - Math.floor(input.height / 2), rows.length - input.height));
   const visible = rows.slice(start, start + input.height);
   const more = rows.length > input.height ? ` ${start + 1}-${start + visible.length}/${rows.length}` : "";
-  const header = fit(
+  const header = truncate(
     `  ${placed.map((p) => fit(p.column.title, p.width)).join(" ".repeat(GAP))}${more}`,
     width,
   );
@@ -107,7 +107,10 @@ export function serviceLines(input: ServiceLinesInput): string[] {
       const tone = p.column.tone?.(row);
       return tone ? theme.tone(tone, text) : text;
     });
-    const line = fit(`${chosen ? "›" : " "} ${cells.join(" ".repeat(GAP))}`, width);
+    const text = `${chosen ? "›" : " "} ${cells.join(" ".repeat(GAP))}`;
+    // Only the selected row is padded to the width: its highlight is a full bar. Other lines stop
+    // at their text (Ink's screen is blank beyond it, and every character given costs it work).
+    const line = chosen ? fit(text, width) : truncate(text, width);
     if (!chosen) lines.push(line);
     else lines.push(input.focus === "services" ? theme.selected(line) : theme.bold(line));
   }

@@ -99,3 +99,44 @@ describe("format", () => {
     expect(formatSeconds(2_345)).toBe("2.3s");
   });
 });
+
+describe("frame budget", () => {
+  it("spaces frames at least three times their cost apart, between 33 and 250 ms", () => {
+    const timer = fakeTimer();
+    let frames = 0;
+    const clock = new FrameClock(() => frames++, 33, timer);
+    expect(clock.interval).toBe(33);
+    clock.reportCost(5);
+    expect(clock.interval).toBe(33);
+    for (let i = 0; i < 50; i++) clock.reportCost(40);
+    expect(clock.interval).toBeCloseTo(120, 0);
+    for (let i = 0; i < 50; i++) clock.reportCost(400);
+    expect(clock.interval).toBe(250);
+    // Requests within the interval wait for it.
+    clock.request();
+    timer.advance(0);
+    expect(frames).toBe(1);
+    clock.request();
+    timer.advance(249);
+    expect(frames).toBe(1);
+    timer.advance(1);
+    expect(frames).toBe(2);
+  });
+});
+
+describe("key frames", () => {
+  it("draws a key's frame at once, even inside a budget-stretched interval", () => {
+    const timer = fakeTimer();
+    let frames = 0;
+    const clock = new FrameClock(() => frames++, 33, timer);
+    for (let i = 0; i < 50; i++) clock.reportCost(100);
+    clock.request();
+    timer.advance(0);
+    clock.request();
+    timer.advance(10);
+    expect(frames).toBe(1);
+    clock.request(true);
+    timer.advance(0);
+    expect(frames).toBe(2);
+  });
+});

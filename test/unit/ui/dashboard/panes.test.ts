@@ -217,7 +217,7 @@ describe("overlays", () => {
     store.update((m) => {
       let next = upStarted(m, 0);
       for (const [id, status, at] of [
-        ["demo-db-1", "Started", 100],
+        // db was running already: this up only waited for it to be healthy.
         ["demo-db-1", "Healthy", 1_500],
         ["demo-api-1", "Started", 1_600],
         ["demo-web-1", "Started", 1_900],
@@ -230,9 +230,9 @@ describe("overlays", () => {
     await app.press("g");
     const frame = app.frame();
     expect(frame).toContain(
-      "Critical path of the last up (1.9s): db 0.1s→1.5s ▸ api 1.6s→1.6s ▸ web 1.9s→1.9s",
+      "Critical path of the last up (1.9s): db ready 1.5s ▸ api 1.6s→1.6s ▸ web 1.9s→1.9s",
     );
-    expect(frame).toMatch(/★ db +running +healthy +start 0\.1s +ready 1\.5s/);
+    expect(frame).toMatch(/★ db +running +healthy +start - +ready 1\.5s/);
     expect(frame).toMatch(/└─ db \(healthy\) ✔/);
     expect(frame).toMatch(/└─ api \(started\) ✔/);
     expect(frame).not.toContain("Logs ·");
