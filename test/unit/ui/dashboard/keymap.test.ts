@@ -123,3 +123,18 @@ describe("key map", () => {
     expect(FOOTER_KEYS).toContain("q quit");
   });
 });
+
+describe("README's key table", () => {
+  it("lists every key of the key map, as the help overlay does", async () => {
+    const { readFileSync } = await import("node:fs");
+    const readme = readFileSync(new URL("../../../../README.md", import.meta.url), "utf8");
+    const rows = readme.split("\n").filter((line) => line.startsWith("| `"));
+    for (const help of KEY_HELP) {
+      const keys = help.keys
+        .split(/\s{2,}/)
+        .map((k) => `\`${k}\``)
+        .join(", ");
+      expect(rows.some((row) => row.startsWith(`| ${keys} `) && row.includes(`| ${help.what} `))).toBe(true);
+    }
+  });
+});
