@@ -155,6 +155,8 @@ function record(tool, measure, ms) {
  * the network is reported (it carries this run's label).
  */
 const engineLeaks = [];
+/** The 1-minute load average at the start of each run: other work on the machine shows here. */
+const loads = [];
 
 /** One cycle of one tool on one size: up from nothing, no-op up, ps (50 only), down. */
 async function cycle(name, size, file, round) {
@@ -270,6 +272,7 @@ try {
   // tidying up, and no tool should always be the one that does.
   const rotate = (list, by) => list.map((_, i) => list[(i + by) % list.length]);
   for (let r = 0; r < runs && !interrupted; r++) {
+    loads.push(os.loadavg()[0]);
     for (const size of SIZES) {
       for (const name of rotate(size === 50 ? [...names, "engine"] : names, r)) {
         if (interrupted) break;
@@ -329,6 +332,7 @@ try {
     "",
     `Runs: ${runs} per command (after one warm-up cycle of 10 services), ${os.cpus().length} cores, ` +
       `Node ${process.version}; engine ${info.name} ${info.version} (API ${info.apiVersion}).`,
+    `Load average (1 min) at the start of each run: ${loads.map((l) => l.toFixed(1)).join(", ")}.`,
     ...(haveCompose ? [] : ["docker-compose not installed: no comparison this run."]),
     ...(engineLeaks.length > 0
       ? [`The engine kept a network after its last container (${engineLeaks.join("; ")}).`]
