@@ -11,11 +11,19 @@
  * no new node starts, running waits end, and `execute` rejects with the abort reason.
  */
 import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError, NotFoundError } from "../runtime/errors.js";
-import type { ContainerSpec, MountSpec, Runtime } from "../runtime/runtime.js";
+import type { ContainerSpec, MountSpec, NetworkSpec, Runtime } from "../runtime/runtime.js";
 import { EngineError, ExecuteError } from "./errors.js";
 import { emitter, type EngineResource, type EngineStatus, type EventSink } from "./events.js";
 import { faultPoint } from "./fault.js";
+import {
+  CONFIG_HASH_LABEL,
+  CONTAINER_NUMBER_LABEL,
+  PROJECT_LABEL,
+  REPLACE_LABEL,
+  SERVICE_LABEL,
+} from "./labels.js";
 import type { FileCopy, Operation, Plan, PlanNode } from "./plan.js";
 import { DEFAULT_WAIT_TIMEOUT_MS, ProjectWatcher, waitFor } from "./wait.js";
 
@@ -32,6 +40,10 @@ export interface ExecuteOptions {
 }
 
 type NodeState = "pending" | "running" | "done" | "failed" | "skipped";
+
+/** A network the engine refuses to remove with nothing attached is retried this often, this far apart. */
+const NETWORK_REMOVE_ATTEMPTS = 3;
+const NETWORK_REMOVE_RETRY_MS = 250;
 
 export async function execute(
   runtime: Runtime,
@@ -163,12 +175,7 @@ class NodeRunner {
     switch (op.kind) {
       case "CreateNetwork": {
         emit("network", op.name, "Creating");
-        try {
-          await runtime.networks.create(op.spec);
-        } catch (error) {
-          // Created meanwhile by a concurrent run of the same project: use it.
-          if (!(error instanceof ConflictError) || !(await runtime.networks.inspect(op.name))) throw error;
-        }
+        await this.createNetwork(op.spec);
         faultPoint("network-created");
         emit("network", op.name, "Created");
         return;
@@ -181,14 +188,8 @@ class NodeRunner {
           emit("network", op.name, "Warning", "Resource is still in use");
           return;
         }
-        try {
-          await runtime.networks.remove(network.id);
-        } catch (error) {
-          if (error instanceof NotFoundError) return void emit("network", op.name, "Removed");
-          if (error instanceof ConflictError)
-            return void emit("network", op.name, "Warning", "Resource is still in use");
-          throw error;
-        }
+        const refusal = await this.removeNetwork(network.id);
+        if (refusal !== undefined) return void emit("network", op.name, "Warning", refusal);
         faultPoint("network-removed");
         emit("network", op.name, "Removed");
         return;
@@ -250,7 +251,7 @@ class NodeRunner {
       case "CreateContainer": {
         emit("container", op.display, op.recreate ? "Recreate" : "Creating");
         const spec = op.inheritFrom ? await this.inheritVolumes(op.spec, op.inheritFrom) : op.spec;
-        const created = await runtime.containers.create(spec);
+        const created = await this.createContainer(spec);
         faultPoint("container-created");
         if (op.recreate) faultPoint("recreate-tmp-created");
         for (const warning of created.warnings) emit("container", op.display, "Warning", warning);
@@ -342,6 +343,90 @@ class NodeRunner {
         }
         return;
       }
+    }
+  }
+
+  /**
+   * Creates the network and leaves one network of its name. A run killed while its own create was
+   * in flight (the engine finishes it anyway) can land a twin just as this run creates the network;
+   * Docker 20.10 accepts both, and every later use of the name would fail as "ambiguous". Of the
+   * project's networks of that name the oldest stays; one a concurrent run made counts as created.
+   */
+  private async createNetwork(spec: NetworkSpec): Promise<void> {
+    let conflict: unknown;
+    try {
+      await this.runtime.networks.create(spec);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      conflict = error;
+    }
+    const project = spec.labels[PROJECT_LABEL];
+    const same = (await this.runtime.networks.list({ name: spec.name }))
+      .filter((n) => n.labels[PROJECT_LABEL] === project)
+      .sort((a, b) => a.created.getTime() - b.created.getTime() || (a.id < b.id ? -1 : 1));
+    if (same.length === 0 && conflict !== undefined) throw conflict; // the name is someone else's
+    for (const twin of same.slice(1)) {
+      try {
+        await this.runtime.networks.remove(twin.id);
+      } catch (error) {
+        if (error instanceof NotFoundError) continue;
+        if (!(error instanceof ConflictError)) throw error;
+        this.emit(
+          "network",
+          spec.name,
+          "Warning",
+          `a second network of this name (${twin.id.slice(0, 12)}) is in use`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Removes a network nothing was attached to a moment ago; returns why it stays, if it does. When
+   * the engine refuses ("has active endpoints") and still lists no container, it is either one that
+   * joined just now or Docker 20.10's stale endpoint count (moby/moby#42119, #43286), which
+   * sometimes settles: a few short retries, then a warning that says which.
+   */
+  private async removeNetwork(id: string): Promise<string | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.runtime.networks.remove(id);
+        return undefined;
+      } catch (error) {
+        if (error instanceof NotFoundError) return undefined;
+        if (!(error instanceof ConflictError)) throw error;
+      }
+      const now = await this.runtime.networks.inspect(id);
+      if (!now) return undefined;
+      if (Object.keys(now.containers).length > 0) return "Resource is still in use";
+      if (attempt === NETWORK_REMOVE_ATTEMPTS) {
+        return (
+          "the engine says it has active endpoints but lists no container on it (a Docker engine " +
+          "defect, moby/moby#43286); restarting dockerd clears it"
+        );
+      }
+      await sleep(NETWORK_REMOVE_RETRY_MS);
+    }
+  }
+
+  /**
+   * Creates the container. A name already taken by a never-started container of the same replica
+   * and config was made by a run killed while this very create was in flight: it may lack its
+   * networks or files, so it is replaced (its anonymous volumes with it; inherited ones are named
+   * and stay). Any other holder of the name is a real conflict.
+   */
+  private async createContainer(spec: ContainerSpec): Promise<{ id: string; warnings: readonly string[] }> {
+    try {
+      return await this.runtime.containers.create(spec);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const holder = await this.runtime.containers.inspect(spec.name);
+      const slot = [PROJECT_LABEL, SERVICE_LABEL, CONTAINER_NUMBER_LABEL, CONFIG_HASH_LABEL, REPLACE_LABEL];
+      if (!holder || holder.status !== "created" || slot.some((k) => holder.labels[k] !== spec.labels[k])) {
+        throw error;
+      }
+      await this.runtime.containers.remove(holder.id, { force: true, volumes: true });
+      return await this.runtime.containers.create(spec);
     }
   }
 

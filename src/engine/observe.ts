@@ -30,6 +30,12 @@ export interface ObservedContainer {
   readonly labels: Labels;
   readonly created: Date;
   readonly summary: ContainerSummary;
+  /**
+   * Names of the networks it joined; known only for a never-started container (observe inspects
+   * those): on engines before API 1.44 a create joins one network and later calls the rest, so a
+   * run killed in between leaves a container short of networks that nothing else shows.
+   */
+  readonly networks?: readonly string[] | undefined;
 }
 
 export interface ObservedState {
@@ -74,7 +80,10 @@ export async function observe(
   ]);
   const knownNetworks = new Set(networks.map((n) => n.name));
   const knownVolumes = new Set(volumes.map((v) => v.name));
-  const [extraNetworks, extraVolumes] = await Promise.all([
+  const unstarted = containers.filter(
+    (c) => c.status === "created" && c.labels[CONFIG_HASH_LABEL] !== undefined,
+  );
+  const [extraNetworks, extraVolumes, joined] = await Promise.all([
     Promise.all(
       unique(lookups.networks)
         .filter((n) => !knownNetworks.has(n))
@@ -85,9 +94,16 @@ export async function observe(
         .filter((v) => !knownVolumes.has(v))
         .map((v) => runtime.volumes.inspect(v)),
     ),
+    Promise.all(
+      unstarted.map(async (c) => {
+        const state = await runtime.containers.inspect(c.id);
+        return [c.id, Object.keys(state?.networks ?? {})] as const;
+      }),
+    ),
   ]);
   return observedState(projectName, {
     containers,
+    joinedNetworks: new Map(joined),
     networks: [...networks, ...extraNetworks.filter((n): n is NetworkInfo => n !== undefined)],
     volumes: [...volumes, ...extraVolumes.filter((v): v is VolumeInfo => v !== undefined)],
     images: Object.fromEntries(images),
@@ -106,11 +122,13 @@ export function observedState(
     readonly networks?: readonly NetworkInfo[];
     readonly volumes?: readonly VolumeInfo[];
     readonly images?: Readonly<Record<string, string | undefined>>;
+    /** Container ID → names of the networks it joined (never-started containers, see ObservedContainer). */
+    readonly joinedNetworks?: ReadonlyMap<string, readonly string[]>;
   },
 ): ObservedState {
   const containers = (raw.containers ?? [])
     .filter((c) => c.labels[CONFIG_HASH_LABEL] !== undefined)
-    .map(toObserved)
+    .map((c) => toObserved(c, raw.joinedNetworks?.get(c.id)))
     .sort(compareContainers);
   const networks = new Map<string, NetworkInfo>();
   const duplicateNetworks: NetworkInfo[] = [];
@@ -139,8 +157,9 @@ export function observedState(
   };
 }
 
-function toObserved(c: ContainerSummary): ObservedContainer {
+function toObserved(c: ContainerSummary, networks: readonly string[] | undefined): ObservedContainer {
   return {
+    ...(networks !== undefined ? { networks } : {}),
     id: c.id,
     name: c.name,
     service: c.labels[SERVICE_LABEL] ?? "",

@@ -578,7 +578,17 @@ class Reconciler {
     if (imageId !== undefined && container.imageId !== "" && container.imageId !== imageId)
       return "image changed";
     if (container.status === "dead") return "container is dead";
+    const missing = this.missingNetworks(name, container);
+    if (missing !== undefined) return `not connected to ${missing} (its create was cut short)`;
     return undefined;
+  }
+
+  /** The first network the container should be on and is not, when observe knows its networks. */
+  private missingNetworks(name: string, container: ObservedContainer): string | undefined {
+    if (container.networks === undefined || container.number === undefined) return undefined;
+    const joined = new Set(container.networks);
+    const wanted = Object.keys(this.spec(name, container.number).spec.networks ?? {});
+    return wanted.sort(compareText).find((network) => !joined.has(network));
   }
 
   private infraDeps(name: string): number[] {

