@@ -104,14 +104,16 @@ export class Controller implements Actions {
         await this.engine.up(runtime, loaded, options, this.sink, this.upAbort.signal, context);
         store.update((m) => upFinished(m, Date.now()));
       } catch (error) {
-        this.upError = error;
-        const message = errorText(error);
+        // Aborted by q, Ctrl-C or D: the person stopped it, as a Ctrl-C stops a plain `up`; not a failure.
+        const interrupted = this.upAbort.signal.aborted;
+        if (!interrupted) this.upError = error;
+        const message = interrupted ? "interrupted" : errorText(error);
         store.update((m) =>
           pushEvent(upFinished(m, Date.now(), message), {
             at: Date.now(),
             subject: "up",
-            text: this.upAbort.signal.aborted ? "interrupted" : message,
-            level: "error",
+            text: message,
+            level: interrupted ? "warn" : "error",
           }),
         );
       }

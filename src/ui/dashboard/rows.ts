@@ -175,7 +175,10 @@ function serviceState(model: Model, def: ServiceDef, containers: readonly Contai
   const running = containers.some((c) => c.status === "running");
   if (!running && (model.upRunning || containers.some((c) => c.status === "created"))) {
     const unmet = unmetDependencies(model, def);
-    if (unmet.length > 0) return { state: `waiting for ${unmet.join(", ")}`, tone: "busy" };
+    // While an up runs the service waits; after one (it failed, or was stopped) it is held back.
+    if (unmet.length > 0 && model.upRunning)
+      return { state: `waiting for ${unmet.join(", ")}`, tone: "busy" };
+    if (unmet.length > 0) return { state: `created, needs ${unmet.join(", ")}`, tone: "warn" };
   }
   for (const [name, progress] of model.progress) {
     // `Waiting` is reported on the container being waited for, not on the one waiting.

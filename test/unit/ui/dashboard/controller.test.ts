@@ -260,6 +260,8 @@ describe("leaving", () => {
     expect(calls.map((c) => c.name)).toEqual(["up", "stop"]);
     calls[1]?.release();
     expect((await controller.exited).code).toBe(130);
+    // Stopped by the person, not failed: nothing to report once the dashboard closes.
+    expect(controller.failure).toBeUndefined();
   });
 
   it("D (confirmed) downs the stack and leaves; a failed down is reported on exit", async () => {

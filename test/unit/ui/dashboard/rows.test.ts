@@ -6,6 +6,7 @@ import {
   putContainer,
   putUsage,
   setActivity,
+  upFinished,
   upStarted,
 } from "../../../../src/ui/dashboard/model.js";
 import { buildRows, serviceOfRowId, unmetDependencies } from "../../../../src/ui/dashboard/rows.js";
@@ -74,6 +75,11 @@ describe("service rows", () => {
     const rows = buildRows(m, new Set(), NOW);
     expect(rows[1]?.state).toBe("waiting for db (healthy)");
     expect(rows[2]?.state).toBe("waiting for api (started)");
+    const created = putContainer(m, containerInfo(state("api", 1, { status: "created", running: false }))!);
+    expect(buildRows(upFinished(created, 1), new Set(), NOW)[1]).toMatchObject({
+      state: "created, needs db (healthy)",
+      tone: "warn",
+    });
     m = putContainer(m, containerInfo(state("db", 1, { health: "healthy" }))!);
     expect(unmetDependencies(m, SERVICES[1]!)).toEqual([]);
   });
