@@ -250,7 +250,7 @@ describeEngine("the dashboard in a real terminal", () => {
     expect(await leaks(runtime, project)).toEqual([]);
   }, 180_000);
 
-  it("berth dashboard must show a running stack without colour under NO_COLOR, and D then y must remove it", async (context) => {
+  it("berth dashboard must show a running stack without colour under NO_COLOR, e must open a shell and come back, and D then y must remove it", async (context) => {
     requireOrSkip(context, tmuxFound, "tmux is not installed (apt-get install -y tmux)");
     const { dir, project } = fixture("attach", STACK);
     const up = await berth(["up", "-d", "--wait"], { cwd: dir });
@@ -266,6 +266,17 @@ describeEngine("the dashboard in a real terminal", () => {
     // No colour anywhere on the screen (tmux reports any SGR it holds with -e).
     // eslint-disable-next-line no-control-regex
     expect(await tmux.screen("attach", { escapes: true })).not.toMatch(/\x1b\[[0-9;]*m/);
+
+    // Step: e opens sh in db's container with the dashboard suspended; exiting it restores the dashboard.
+    await tmux.keys("attach", "e");
+    await eventually(async () => expect(await tmux.screen("attach")).toMatch(/^\/ #\s*$/m), 15_000);
+    await tmux.text("attach", `echo shell-$((6*7))-${RUN_ID}; exit 7`);
+    await tmux.keys("attach", "Enter");
+    await eventually(async () => {
+      const screen = await tmux.screen("attach");
+      expect(screen).toMatch(/^› +db +running +healthy /m);
+      expect(screen).toContain(`shell in ${project}-db-1 exited with code 7`);
+    }, 15_000);
 
     // Step: D asks first; n leaves everything as it was.
     await tmux.keys("attach", "D");
