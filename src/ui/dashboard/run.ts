@@ -72,9 +72,9 @@ export function mount(options: MountOptions): Mounted {
     stdin,
     exitOnCtrlC: false,
     patchConsole: false,
-    // The store's frame clock already holds frames to 30 a second; Ink's own throttle on top of it
-    // would only delay a key's frame.
-    maxFps: 60,
+    // The store's frame clock already spaces frames (30 a second at most, within a CPU budget);
+    // Ink's own throttle on top of it would only delay a key's frame, so it is left a 5 ms window.
+    maxFps: 200,
     onRender: ({ renderTime }) => {
       if (store.suspended) return;
       store.frameDrawn();
