@@ -77,6 +77,8 @@ export class Controller implements Actions {
   private upError: unknown;
   private leaving: ExitReason | undefined;
   private killing = false;
+  /** The exit is decided: nothing more is started (a late Ctrl-C must not stop a detached stack). */
+  private closed = false;
   private shellOpen = false;
   screen: Screen | undefined;
   shell: ShellRunner | undefined;
@@ -85,7 +87,12 @@ export class Controller implements Actions {
   constructor(private readonly options: ControllerOptions) {
     this.engine = options.engine ?? engineCalls;
     this.sink = { on: (event: EngineEvent) => options.store.update((m) => applyEngineEvent(m, event)) };
-    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+    this.exited = new Promise((resolve) => {
+      this.resolveExit = (exit) => {
+        this.closed = true;
+        resolve(exit);
+      };
+    });
     this.screen = options.screen;
     this.shell = options.shell;
   }
@@ -125,7 +132,7 @@ export class Controller implements Actions {
     if (this.leaving !== undefined) return;
     switch (action) {
       case "detach":
-        return this.leave({ reason: "detach", code: 0 });
+        return this.detach();
       case "quit":
         return this.stopAndLeave("quit");
       case "down":
@@ -140,7 +147,9 @@ export class Controller implements Actions {
 
   /** First: stop gracefully (as `q`); during a stop or down: kill; after that: leave at once. */
   interrupt(): void {
-    if (this.leaving === undefined) return this.stopAndLeave("interrupt");
+    if (this.closed) return;
+    // Waiting to detach until the up is done is no reason to ignore a Ctrl-C: it stops, as ever.
+    if (this.leaving === undefined || this.leaving === "detach") return this.stopAndLeave("interrupt");
     if (!this.killing) {
       this.killing = true;
       this.options.store.update((m) => setNotice(m, "Killing... (Ctrl+C again leaves at once)"));
@@ -304,6 +313,19 @@ export class Controller implements Actions {
   private leave(exit: Exit): void {
     this.leaving ??= exit.reason;
     this.resolveExit(exit);
+  }
+
+  /** `d`: leave the stack as it is — once the dashboard's `up` (if still running) has brought it up. */
+  private detach(): void {
+    this.leaving = "detach";
+    if (this.options.store.model.upRunning) {
+      this.options.store.update((m) =>
+        setNotice(m, "Detaching once the up is done... (Ctrl+C stops instead)"),
+      );
+    }
+    void this.upRun.then(() => {
+      if (this.leaving === "detach") this.resolveExit({ reason: "detach", code: 0 });
+    });
   }
 
   /** `q` or Ctrl-C: stop what this `up` brought up (after aborting the `up` if it still runs), then leave. */

@@ -217,11 +217,42 @@ describe("the up", () => {
 });
 
 describe("leaving", () => {
-  it("d detaches at once, leaving everything running", async () => {
+  it("d detaches, leaving everything running; a Ctrl-C after it changes nothing", async () => {
     const { controller, calls } = setup();
     controller.act("detach", undefined);
     expect(await controller.exited).toEqual({ reason: "detach", code: 0 });
+    controller.interrupt();
+    await tick();
     expect(calls).toEqual([]);
+  });
+
+  it("d during the up waits for the up to bring the stack up, then detaches", async () => {
+    const { controller, calls, store } = setup();
+    void controller.up({}, {});
+    await tick();
+    controller.act("detach", undefined);
+    let exited = false;
+    void controller.exited.then(() => (exited = true));
+    await tick();
+    expect(exited).toBe(false);
+    expect(store.model.notice).toMatch(/^Detaching once the up is done/);
+    expect((calls[0]?.args[4] as AbortSignal).aborted).toBe(false);
+    calls[0]?.release();
+    expect(await controller.exited).toEqual({ reason: "detach", code: 0 });
+  });
+
+  it("Ctrl-C while waiting to detach stops instead", async () => {
+    const { controller, calls } = setup();
+    void controller.up({}, {});
+    await tick();
+    controller.act("detach", undefined);
+    controller.interrupt();
+    expect((calls[0]?.args[4] as AbortSignal).aborted).toBe(true);
+    calls[0]?.release(new Error("aborted"));
+    await tick();
+    expect(calls.map((c) => c.name)).toEqual(["up", "stop"]);
+    calls[1]?.release();
+    expect(await controller.exited).toEqual({ reason: "interrupt", code: 130 });
   });
 
   it("q stops the services of this up, then leaves with status 0", async () => {
