@@ -13,6 +13,8 @@ export interface Timer {
   now(): number;
   /** Runs `fn` after `ms`; returns the function that cancels it. */
   after(fn: () => void, ms: number): () => void;
+  /** Runs `fn` as soon as the current callback returns (default: `after(fn, 0)`). */
+  soon?(fn: () => void): () => void;
 }
 
 export const realTimer: Timer = {
@@ -20,6 +22,16 @@ export const realTimer: Timer = {
   after: (fn, ms) => {
     const handle = setTimeout(fn, ms);
     return () => clearTimeout(handle);
+  },
+  // A key's frame must not queue behind the log streams' pending reads: a microtask runs first.
+  soon: (fn) => {
+    let live = true;
+    queueMicrotask(() => {
+      if (live) fn();
+    });
+    return () => {
+      live = false;
+    };
   },
 };
 
@@ -66,12 +78,16 @@ export class FrameClock {
       this.cancel = undefined;
     }
     if (this.cancel) return;
-    const wait = urgent ? 0 : Math.max(0, this.last + this.spacing - this.timer.now());
-    this.cancel = this.timer.after(() => {
+    const frame = (): void => {
       this.cancel = undefined;
       this.last = this.timer.now();
       this.draw();
-    }, wait);
+    };
+    if (urgent) {
+      this.cancel = this.timer.soon ? this.timer.soon(frame) : this.timer.after(frame, 0);
+      return;
+    }
+    this.cancel = this.timer.after(frame, Math.max(0, this.last + this.spacing - this.timer.now()));
   }
 
   stop(): void {

@@ -6,7 +6,7 @@ import {
   formatPorts,
   formatSeconds,
 } from "../../../../src/ui/dashboard/format.js";
-import { FrameClock } from "../../../../src/ui/dashboard/frame-clock.js";
+import { FrameClock, realTimer } from "../../../../src/ui/dashboard/frame-clock.js";
 import { layout } from "../../../../src/ui/dashboard/layout.js";
 
 function fakeTimer() {
@@ -138,5 +138,19 @@ describe("key frames", () => {
     clock.request(true);
     timer.advance(0);
     expect(frames).toBe(2);
+  });
+});
+
+describe("the real timer", () => {
+  it("draws a key's frame in a microtask, ahead of timers and I/O callbacks already queued", async () => {
+    const order: string[] = [];
+    const clock = new FrameClock(() => order.push("frame"), 33, realTimer);
+    setTimeout(() => order.push("timer"), 0);
+    setImmediate(() => order.push("immediate"));
+    clock.request(true);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(order[0]).toBe("frame");
+    expect(order).toHaveLength(3);
+    clock.stop();
   });
 });
