@@ -6,6 +6,7 @@ export default tseslint.config(
   {
     ignores: [
       "dist/",
+      ".bench-tmp/",
       "node_modules/",
       "src/project/schema/compose-validator.generated.js",
       "test/fixtures/",

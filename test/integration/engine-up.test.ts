@@ -14,7 +14,6 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { containerSpecFor } from "../../src/engine/container-spec.js";
 import { type EngineEvent, recordingSink } from "../../src/engine/events.js";
 import { down, ps, scale, up } from "../../src/engine/index.js";
-import { projectFilter } from "../../src/engine/labels.js";
 import { replacementName } from "../../src/engine/names.js";
 import { networkSpec } from "../../src/engine/reconcile.js";
 import { loadProject, type LoadedProject } from "../../src/project/load.js";
