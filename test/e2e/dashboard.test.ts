@@ -4,8 +4,8 @@
  * keys as a person would, and checks the engine's state (replicas, start times, what is left) as
  * well as the screen. Every wait is bounded; everything made carries `berth.test=<run id>`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { constants, tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +18,27 @@ import { berth, repoRoot } from "./cli.js";
 const BIN = path.join(repoRoot, "bin", "berth.js");
 const SOCKET = `berth-e2e-${RUN_ID}`;
 const tmuxFound = (await execa("tmux", ["-V"], { reject: false })).exitCode === 0;
+
+/**
+ * tmux's `#{pane_dead_status}` is often empty for a process that just handled a Ctrl-C, so berth
+ * runs under this wrapper, which records how it ended. The wrapper only outlives a Ctrl-C (it has
+ * a handler, not SIG_IGN, so berth still gets SIGINT as it would alone in the terminal).
+ */
+const WRAPPER = `import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+process.on("SIGINT", () => undefined);
+const [file, ...argv] = process.argv.slice(2);
+const child = spawn(process.execPath, argv, { stdio: "inherit" });
+child.on("exit", (code, signal) => {
+  writeFileSync(file, JSON.stringify({ code, signal }));
+  process.exit(0);
+});
+`;
+const scratch = mkdtempSync(path.join(tmpdir(), "berth-e2e-tmux-"));
+const wrapper = path.join(scratch, "wrap.mjs");
+writeFileSync(wrapper, WRAPPER);
+const statusFile = (session: string): string => path.join(scratch, `${session}.status.json`);
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A tmux server of this test's own, clean environment, one session per dashboard. */
 const tmux = {
@@ -44,6 +65,7 @@ const tmux = {
       ...env,
     }).map(([key, value]) => `${key}=${value}`);
     // Several arguments after the options: tmux runs them as they are, without a shell.
+    rmSync(statusFile(session), { force: true });
     await tmux.run([
       "new-session",
       "-d",
@@ -59,6 +81,8 @@ const tmux = {
       "-i",
       ...vars,
       process.execPath,
+      wrapper,
+      statusFile(session),
       BIN,
       ...args,
     ]);
@@ -82,12 +106,14 @@ const tmux = {
   text: async (session: string, text: string): Promise<void> =>
     void (await tmux.run(["send-keys", "-t", session, "-l", text])),
 
-  /** The exit status once the pane's process has ended, else undefined. */
+  /** berth's exit status once it has ended (a signal reads as 128 + its number), else undefined. */
   async exited(session: string): Promise<number | undefined> {
-    const [dead, status] = (
-      await tmux.run(["display-message", "-p", "-t", session, "#{pane_dead} #{pane_dead_status}"])
-    ).split(" ");
-    return dead === "1" ? Number(status) : undefined;
+    if (!existsSync(statusFile(session))) return undefined;
+    const { code, signal } = JSON.parse(readFileSync(statusFile(session), "utf8")) as {
+      code: number | null;
+      signal: NodeJS.Signals | null;
+    };
+    return code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
   },
 };
 
@@ -339,8 +365,7 @@ describeEngine("the dashboard in a real terminal", () => {
 
 describe("the dashboard's cost to other commands", () => {
   it("--version and config must never load Ink or React", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "berth-e2e-noink-"));
-    dirs.push(dir);
+    const dir = mkdtempSync(path.join(scratch, "noink-"));
     // A resolve hook that names every Ink or React module any import asks for.
     writeFileSync(
       path.join(dir, "hook.mjs"),
