@@ -257,6 +257,8 @@ function checkLines(sources) {
 
 async function cleanUp(runtime, dir) {
   await tmux.run(["kill-server"]).catch(() => undefined);
+  // tmux leaves its socket file behind.
+  rmSync(path.join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid()}`, SOCKET), { force: true });
   await execa(process.execPath, [BIN, "-p", PROJECT, "down", "-v", "-t", "0"], {
     reject: false,
     cwd: os.tmpdir(),

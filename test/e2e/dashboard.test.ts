@@ -184,6 +184,10 @@ describeEngine("the dashboard in a real terminal", () => {
 
   afterAll(async () => {
     if (tmuxFound) await tmux.run(["kill-server"]).catch(() => undefined);
+    // tmux leaves its socket file behind.
+    rmSync(path.join(process.env["TMUX_TMPDIR"] ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`, SOCKET), {
+      force: true,
+    });
     // Whatever a failed test left behind goes, through the CLI first and then directly.
     for (const project of projects) await berth(["-p", project, "down", "-v", "-t", "0"], { cwd: tmpdir() });
     for (const project of projects) {
