@@ -12,22 +12,17 @@
 // as seen through tmux), median of 7.
 // Needs `npm run build`, a Docker engine and tmux. Objects carry `berth.bench=<run>`; removed after.
 // Usage: node bench/dashboard.mjs [--services 20] [--rate 500] [--seconds 30] [--no-write]
-/* global AbortSignal, Buffer, clearInterval, performance, setInterval, setTimeout */
-import { createHash } from "node:crypto";
+/* global clearInterval, performance, setInterval, setTimeout */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { execa } from "execa";
-import tar from "tar-stream";
+import { benchImage, median, numberOption, percentile } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at >= 0 && args[at + 1] ? Number(args[at + 1]) : fallback;
-};
+const option = (name, fallback) => numberOption(args, name, fallback);
 const SERVICES = option("--services", 20);
 const RATE = option("--rate", 500);
 const SECONDS = option("--seconds", 30);
@@ -43,7 +38,6 @@ const LABEL = "berth.bench";
 const PROJECT = `bench-${RUN}`;
 const SOCKET = `berth-bench-${RUN}`;
 const BIN = path.join(root, "bin", "berth.js");
-const BUSYBOX = "/bin/busybox";
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 const entry = path.join(root, "dist/runtime/docker/docker-runtime.js");
@@ -59,28 +53,6 @@ const { createDockerRuntime } = await import(pathToFileURL(entry).href);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => performance.now();
-
-/** The busybox image bench/up.mjs and bench/docker-api.mjs use (same applets, same tag). */
-async function benchImage(runtime) {
-  const busybox = readFileSync(BUSYBOX);
-  const applets = ["sh", "yes", "head", "sleep"];
-  const reference = `berth-bench/busybox:${createHash("sha256").update(busybox).update(applets.join()).digest("hex").slice(0, 12)}`;
-  if (await runtime.images.inspect(reference)) return reference;
-  const pack = tar.pack();
-  pack.entry({ name: "bin", type: "directory", mode: 0o755 });
-  pack.entry({ name: "tmp", type: "directory", mode: 0o1777 });
-  pack.entry({ name: "bin/busybox", mode: 0o755, size: busybox.length }, busybox);
-  for (const applet of applets) pack.entry({ name: `bin/${applet}`, type: "symlink", linkname: "busybox" });
-  pack.finalize();
-  const chunks = [];
-  for await (const chunk of pack) chunks.push(chunk);
-  await runtime.images.importRootfs(Readable.from([Buffer.concat(chunks)]), {
-    reference,
-    changes: ["ENV PATH=/bin"],
-    signal: AbortSignal.timeout(60_000),
-  });
-  return reference;
-}
 
 const serviceName = (i) => `svc${String(i).padStart(2, "0")}`;
 
@@ -215,16 +187,6 @@ function rssBytes(pid) {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? NaN : sorted[Math.floor((sorted.length - 1) / 2)];
-};
-const percentile = (values, p) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0
-    ? NaN
-    : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-};
 const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 1 : 0)} ms` : "-");
 const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 

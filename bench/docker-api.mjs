@@ -10,21 +10,16 @@
 // Usage: node bench/docker-api.mjs [--runs N] [--cli-runs N] [--mb N] [--log-runs N] [--no-write]
 /* global AbortSignal, Buffer */
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import tar from "tar-stream";
+import { benchImage, numberOption, percentile, table } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at >= 0 && args[at + 1] ? Number(args[at + 1]) : fallback;
-};
+const option = (name, fallback) => numberOption(args, name, fallback);
 const runs = option("--runs", 200);
 const cliRuns = option("--cli-runs", 30);
 const megabytes = option("--mb", 50);
@@ -33,7 +28,6 @@ const write = !args.includes("--no-write");
 
 const RUN = `bench-${Date.now().toString(36)}`;
 const LABELS = { "berth.test": RUN };
-const BUSYBOX = "/bin/busybox";
 
 const entry = path.join(root, "dist/runtime/docker/docker-runtime.js");
 if (!existsSync(entry)) {
@@ -42,16 +36,6 @@ if (!existsSync(entry)) {
 }
 const { createDockerRuntime } = await import(pathToFileURL(entry).href);
 
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
-}
-/** A Markdown table laid out as Prettier would (padded cells), so `prettier --check` passes. */
-function table(header, rows) {
-  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-  return [line(header), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...rows.map(line)];
-}
 const ms = (n) => `${n.toFixed(n < 10 ? 2 : 1)} ms`;
 const since = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 
@@ -59,28 +43,6 @@ function cli(argv, options = {}) {
   return spawnSync("docker", argv, { encoding: "utf8", timeout: 120_000, ...options });
 }
 const haveCli = cli(["version", "--format", "{{.Client.Version}}"]).status === 0;
-
-/** The busybox image the bench runs (imported through berth when missing; kept as a cache). */
-async function benchImage(runtime) {
-  const busybox = readFileSync(BUSYBOX);
-  const applets = ["sh", "yes", "head", "sleep"];
-  const reference = `berth-bench/busybox:${createHash("sha256").update(busybox).update(applets.join()).digest("hex").slice(0, 12)}`;
-  if (await runtime.images.inspect(reference)) return reference;
-  const pack = tar.pack();
-  pack.entry({ name: "bin", type: "directory", mode: 0o755 });
-  pack.entry({ name: "tmp", type: "directory", mode: 0o1777 });
-  pack.entry({ name: "bin/busybox", mode: 0o755, size: busybox.length }, busybox);
-  for (const applet of applets) pack.entry({ name: `bin/${applet}`, type: "symlink", linkname: "busybox" });
-  pack.finalize();
-  const chunks = [];
-  for await (const chunk of pack) chunks.push(chunk);
-  await runtime.images.importRootfs(Readable.from([Buffer.concat(chunks)]), {
-    reference,
-    changes: ["ENV PATH=/bin"],
-    signal: AbortSignal.timeout(60_000),
-  });
-  return reference;
-}
 
 async function latency(runtime) {
   for (let i = 0; i < 5; i++) await runtime.containers.list(); // warm the connection

@@ -14,22 +14,17 @@
 // --baseline runs a second berth build (a copy of the tree before a change) as a third tool in the
 // same runs, so a before/after comparison meets the same engine load.
 // Usage: node bench/up.mjs [--runs N] [--no-write] [--berth path/to/berth.js] [--baseline path/to/berth.js]
-/* global AbortSignal, Buffer */
+/* global AbortSignal */
 import { spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import tar from "tar-stream";
+import { benchImage, median, numberOption, table } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at >= 0 && args[at + 1] ? Number(args[at + 1]) : fallback;
-};
+const option = (name, fallback) => numberOption(args, name, fallback);
 const runs = option("--runs", 5);
 const write = !args.includes("--no-write");
 const pathOption = (name) => {
@@ -40,7 +35,6 @@ const baselineBin = pathOption("--baseline");
 
 const RUN = `up-${Date.now().toString(36)}`;
 const LABEL = "berth.bench";
-const BUSYBOX = "/bin/busybox";
 const SIZES = [10, 50];
 // --berth runs another build (a copy of the tree before a change) against the same engine and files.
 const berthBin = pathOption("--berth") ?? path.join(root, "bin", "berth.js");
@@ -61,31 +55,6 @@ delete childEnv.COMPOSE_PROJECT_NAME;
 delete childEnv.COMPOSE_FILE;
 
 const haveCompose = spawnSync("sh", ["-c", 'command -v "$0"', "docker-compose"]).status === 0;
-
-/**
- * The same busybox image bench/docker-api.mjs uses (same applets, same tag): imported through
- * berth when missing and kept as a cache shared by both benches.
- */
-async function benchImage(runtime) {
-  const busybox = readFileSync(BUSYBOX);
-  const applets = ["sh", "yes", "head", "sleep"];
-  const reference = `berth-bench/busybox:${createHash("sha256").update(busybox).update(applets.join()).digest("hex").slice(0, 12)}`;
-  if (await runtime.images.inspect(reference)) return reference;
-  const pack = tar.pack();
-  pack.entry({ name: "bin", type: "directory", mode: 0o755 });
-  pack.entry({ name: "tmp", type: "directory", mode: 0o1777 });
-  pack.entry({ name: "bin/busybox", mode: 0o755, size: busybox.length }, busybox);
-  for (const applet of applets) pack.entry({ name: `bin/${applet}`, type: "symlink", linkname: "busybox" });
-  pack.finalize();
-  const chunks = [];
-  for await (const chunk of pack) chunks.push(chunk);
-  await runtime.images.importRootfs(Readable.from([Buffer.concat(chunks)]), {
-    reference,
-    changes: ["ENV PATH=/bin"],
-    signal: AbortSignal.timeout(60_000),
-  });
-  return reference;
-}
 
 /**
  * `count` services on one network; every fifth service depends on the one before it, so the
@@ -225,18 +194,6 @@ async function cleanUp(runtime) {
     await runtime.networks.remove(network.id).catch(() => stuck++);
   }
   return { containers: containers.length, stuck };
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-/** A Markdown table laid out as Prettier would (padded cells), so `prettier --check` passes. */
-function table(header, rows) {
-  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-  return [line(header), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...rows.map(line)];
 }
 
 const MEASURES = [
