@@ -10,7 +10,14 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, engineRuntime, requireOrSkip, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import {
+  describeEngine,
+  engineRuntime,
+  eventually,
+  requireOrSkip,
+  RUN_ID,
+  TEST_LABEL,
+} from "../integration/engine.js";
 import { ensureTestImage } from "../integration/images.js";
 import { leaks } from "../integration/leaks.js";
 import { berth, repoRoot } from "./cli.js";
@@ -116,19 +123,6 @@ const tmux = {
     return code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
   },
 };
-
-/** Polls `check` until it stops throwing, for at most `ms`. */
-async function eventually<T>(check: () => Promise<T>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
 
 let runtime: Runtime;
 let image: string;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, engineRuntime, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { describeEngine, engineRuntime, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
 import { ensureTestImage } from "../integration/images.js";
 import { berth } from "./cli.js";
 
@@ -36,19 +36,6 @@ async function projectState(project: string) {
     networks: await runtime.networks.list({ labels }),
     volumes: await runtime.volumes.list({ labels }),
   };
-}
-
-/** Polls `check` until it stops throwing, for at most `ms`. */
-async function eventually<T>(check: () => Promise<T>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
 }
 
 describeEngine("berth up / ps / logs / down", () => {

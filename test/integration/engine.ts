@@ -118,3 +118,19 @@ export const TEST_LABEL = "berth.test";
 
 /** A short id unique to this test process, for names and the `berth.test=<run id>` label. */
 export const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
+
+/**
+ * Polls `check` every 100 ms until it stops throwing, for at most `ms` and 1,000 attempts (then its
+ * last error is thrown).
+ */
+export async function eventually<T>(check: () => Promise<T>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline || attempt > 1_000) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}

@@ -19,7 +19,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { PROJECT_LABEL, projectFilter } from "../../src/engine/labels.js";
 import type { ContainerState, Runtime, RuntimeEvent } from "../../src/runtime/runtime.js";
 import { berth, type CliResult, repoRoot } from "../e2e/cli.js";
-import { describeEngine, engineRuntime, RUN_ID, TEST_LABEL } from "./engine.js";
+import { describeEngine, engineRuntime, eventually, RUN_ID, TEST_LABEL } from "./engine.js";
 import { ensureTestImage } from "./images.js";
 import { leaks } from "./leaks.js";
 
@@ -92,19 +92,6 @@ async function state(name: string): Promise<ContainerState> {
   const found = await runtime.containers.inspect(name);
   if (!found) throw new Error(`no container ${name}`);
   return found;
-}
-
-/** Polls `check` until it stops throwing, at most `ms`. */
-async function eventually<T>(check: () => Promise<T>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline || attempt > 1_000) throw error;
-      await sleep(100);
-    }
-  }
 }
 
 /** The engine's events between two instants (the stream ends at `until`), bounded to 10 s. */
