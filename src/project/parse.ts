@@ -1,15 +1,19 @@
 /**
- * Stage 2: YAML text → raw tree, fast. The tree comes from js-yaml (about five times faster than
- * the `yaml` library on a large file) with a schema that reads scalars as Compose's go-yaml v3 does.
+ * Stage 2: YAML text → raw tree, fast. Most compose files are plain block-style YAML, which the
+ * fast reader (yaml-fast.ts) reads ~4× faster than a general parser in a cold process; anything
+ * else goes to js-yaml (about five times faster than the `yaml` library on a large file), with a
+ * schema that reads scalars as Compose's go-yaml v3 does (yaml-schema.ts). Both give the same tree.
  * Locations are deferred: each document's SourceMap runs the precise reader (yaml-precise.ts) on
- * the first lookup, which only an error makes. Whenever the fast reader fails or meets something
- * the precise reader judges better (a non-string key, alias expansion past the cap, a non-mapping
+ * the first lookup, which only an error makes. Whenever js-yaml fails or meets something the
+ * precise reader judges better (a non-string key, alias expansion past the cap, a non-mapping
  * document), the precise reader runs and its error, with file:line:col, is the one reported.
  */
-import { FAILSAFE_SCHEMA, loadAll, Type, types, YAMLException } from "js-yaml";
+import { loadAll, YAMLException } from "js-yaml";
 import { LoadError, type Location } from "../errors.js";
 import { SourceMap } from "./source-map.js";
 import { copyEntries, setEntry, type Mapping, type Node, type Path } from "./tree.js";
+import { readFast } from "./yaml-fast.js";
+import { COMPOSE_SCHEMA, looksNonString, OverrideMark, RESET, ResetMark } from "./yaml-schema.js";
 import {
   MAX_DEPTH,
   MAX_FILE_BYTES,
@@ -65,7 +69,7 @@ export function parseYaml(text: string, file: string): ParsedDocument[] {
 
   let raw: unknown[];
   try {
-    raw = loadAll(text, undefined, { filename: file, schema: COMPOSE_SCHEMA });
+    raw = readFast(text) ?? loadAll(text, undefined, { filename: file, schema: COMPOSE_SCHEMA });
   } catch (error) {
     if (!(error instanceof YAMLException)) throw error;
     const at: Location = { file, line: error.mark.line + 1, col: error.mark.column + 1 };
@@ -90,100 +94,6 @@ export function parseYaml(text: string, file: string): ParsedDocument[] {
     out.push({ file, tree, sources, resetPaths });
   }
   return out;
-}
-
-/** `!reset` and `!override` as js-yaml constructs them, on any kind of node. */
-class ResetMark {}
-class OverrideMark {
-  constructor(readonly value: unknown) {}
-}
-const RESET = new ResetMark();
-
-/** Integers as go-yaml v3 reads them: `_` dropped, then Go's base prefixes (`0x`, `0o`, `0b`, and `0` for octal). */
-export function parseGoInt(text: string): number | undefined {
-  const plain = text.replaceAll("_", "");
-  const match = /^([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/.exec(plain);
-  if (!match) return undefined;
-  const sign = match[1] === "-" ? -1 : 1;
-  const digits = match[2] ?? "";
-  const prefix = digits.slice(0, 2).toLowerCase();
-  let magnitude: number;
-  if (prefix === "0x") magnitude = Number.parseInt(digits.slice(2), 16);
-  else if (prefix === "0o") magnitude = Number.parseInt(digits.slice(2), 8);
-  else if (prefix === "0b") magnitude = Number.parseInt(digits.slice(2), 2);
-  else if (digits.length > 1 && digits.startsWith("0")) magnitude = Number.parseInt(digits, 8);
-  else magnitude = Number.parseInt(digits, 10);
-  return sign * magnitude;
-}
-
-/** Whether a plain scalar can be a number: it starts with a digit, or a sign and a digit. */
-function startsLikeNumber(text: string): boolean {
-  let code = text.charCodeAt(0);
-  if (code === 0x2b || code === 0x2d) code = text.charCodeAt(1);
-  return code >= 0x30 && code <= 0x39;
-}
-
-/** js-yaml asks `resolve` and then `construct` about the same text: parse it once. */
-let lastInt: { text: string; value: number | undefined } = { text: "", value: undefined };
-function goIntOf(text: string): number | undefined {
-  if (lastInt.text !== text) lastInt = { text, value: parseGoInt(text) };
-  return lastInt.value;
-}
-
-const goInt = new Type("tag:yaml.org,2002:int", {
-  kind: "scalar",
-  resolve: (data: unknown) =>
-    typeof data === "string" && startsLikeNumber(data) && goIntOf(data) !== undefined,
-  construct: (data: string) => goIntOf(data),
-  predicate: (value: unknown) => typeof value === "number" && Number.isInteger(value),
-});
-
-const tagTypes = (["scalar", "sequence", "mapping"] as const).flatMap((kind) => [
-  new Type("!reset", { kind, construct: () => RESET }),
-  new Type("!override", { kind, construct: (data: unknown) => new OverrideMark(data) }),
-]);
-
-/** YAML 1.2 core as go-yaml v3 resolves it (no YAML 1.1 `yes`/`no`), with `<<` merge keys. */
-/** js-yaml's float, asked only about scalars that can be numbers (its pattern is tried on every plain scalar). */
-const goFloat = new Type("tag:yaml.org,2002:float", {
-  kind: "scalar",
-  resolve: (data: unknown) => typeof data === "string" && mayBeFloat(data) && types.float.resolve(data),
-  construct: (data: string): unknown => types.float.construct(data),
-});
-
-/** The first character of every YAML 1.2 float: a sign, a dot or a digit. */
-function mayBeFloat(text: string): boolean {
-  const code = text.charCodeAt(0);
-  return code === 0x2b || code === 0x2d || code === 0x2e || (code >= 0x30 && code <= 0x39);
-}
-
-const COMPOSE_SCHEMA = FAILSAFE_SCHEMA.extend({
-  implicit: [types.null, types.bool, goInt, goFloat, types.merge],
-  explicit: tagTypes,
-});
-
-/** Keys go-yaml reads as null or a boolean (js-yaml has made them strings). */
-const NON_STRING_WORDS = new Set([
-  "",
-  "~",
-  "null",
-  "Null",
-  "NULL",
-  "true",
-  "True",
-  "TRUE",
-  "false",
-  "False",
-  "FALSE",
-]);
-
-/** Keys go-yaml would read as numbers, booleans or null: Compose rejects those, and js-yaml has made them strings. */
-function looksNonString(key: string): boolean {
-  if (NON_STRING_WORDS.has(key)) return true;
-  // Only a key starting with a sign, a dot or a digit can read as a number: skip the patterns for the rest.
-  const first = key.charCodeAt(0);
-  if (first !== 0x2b && first !== 0x2d && first !== 0x2e && !(first >= 0x30 && first <= 0x39)) return false;
-  return /^[-+.]?[0-9.]/.test(key) || /^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$/.test(key);
 }
 
 /**
