@@ -1,6 +1,6 @@
 /**
  * Stage 2: YAML text → raw tree, fast. Most compose files are plain block-style YAML, which the
- * fast reader (yaml-fast.ts) reads ~4× faster than a general parser in a cold process; anything
+ * fast reader (yaml-fast.ts) reads ~1.6× faster than js-yaml in a cold process; anything
  * else goes to js-yaml (about five times faster than the `yaml` library on a large file), with a
  * schema that reads scalars as Compose's go-yaml v3 does (yaml-schema.ts). Both give the same tree.
  * Locations are deferred: each document's SourceMap runs the precise reader (yaml-precise.ts) on

@@ -4,9 +4,10 @@
  * `|`/`|-` literals, comments, anchors, aliases and `<<` merge keys, one document.
  *
  * Why: berth reads the file in a fresh process each run, where js-yaml's character-by-character
- * scanner runs in V8's interpreter before the JIT warms up: ~60–100 ms for a 500-service file.
- * Here one regular expression (native code from the first line) splits every line into indent,
- * dash, key and value, and little JavaScript runs per line: ~4× faster cold.
+ * scanner runs in V8's interpreter before the JIT warms up: ~80 ms for a 500-service file. Here
+ * one regular expression (native code from the first line) splits every line into indent, dash,
+ * key and value, and little JavaScript runs per line: ~50 ms for the same file, cold. (Hence also
+ * no pairs returned and no for-of in the hot paths: both cost an iterator each in cold code.)
  *
  * It returns exactly what js-yaml's `loadAll` with COMPOSE_SCHEMA returns (same values, same key
  * order, aliases as shared objects), or `undefined` the moment the text uses anything outside that
@@ -62,7 +63,15 @@ class FastReader {
   private depth = 0;
 
   constructor(text: string) {
-    this.rows = [...text.matchAll(LINE)];
+    const rows: RegExpExecArray[] = [];
+    LINE.lastIndex = 0;
+    for (let row = LINE.exec(text); row !== null; row = LINE.exec(text)) {
+      rows.push(row);
+      // An empty line matches empty: step over its newline, as matchAll would.
+      if (row[0] === "") LINE.lastIndex++;
+      if (LINE.lastIndex > text.length) break;
+    }
+    this.rows = rows;
   }
 
   document(): unknown[] | undefined {
@@ -122,9 +131,13 @@ class FastReader {
       if (row[3] === "<<") {
         const source = this.value(row, indent, true);
         overridable ??= new Set();
-        for (const item of Array.isArray(source) ? source : [source]) {
+        const sources = Array.isArray(source) ? source : [source];
+        for (let s = 0; s < sources.length; s++) {
+          const item: unknown = sources[s];
           if (!isPlainMapping(item)) giveUp();
-          for (const key of Object.keys(item as PlainMapping)) {
+          const keys = Object.keys(item as PlainMapping);
+          for (let k = 0; k < keys.length; k++) {
+            const key = keys[k] as string;
             if (!Object.hasOwn(result, key)) {
               result[key] = (item as PlainMapping)[key];
               overridable.add(key);
@@ -180,21 +193,20 @@ class FastReader {
     } else if (first === 0x7c /* | */) {
       value = this.literal(rest, owner);
     } else {
-      let end: number;
       if (first === 0x2a /* * */) {
         if (anchor !== undefined) giveUp();
-        end = nameEnd(rest, 1);
-        value = this.alias(rest.slice(1, end));
+        scanEnd = nameEnd(rest, 1);
+        value = this.alias(rest.slice(1, scanEnd));
       } else if (first === 0x22 /* " */) {
-        [value, end] = doubleQuoted(rest, 0);
+        value = doubleQuoted(rest, 0);
       } else if (first === 0x27 /* ' */) {
-        [value, end] = singleQuoted(rest, 0);
+        value = singleQuoted(rest, 0);
       } else if (first === 0x5b /* [ */ || first === 0x7b /* { */) {
-        [value, end] = new FlowReader(rest, this.anchors, this.depth).collection(0);
+        value = new FlowReader(rest, this.anchors, this.depth).collection(0);
       } else {
-        [value, end] = blockPlain(rest);
+        value = blockPlain(rest);
       }
-      if (!isBlankOrComment(rest, end)) giveUp();
+      if (!isBlankOrComment(rest, scanEnd)) giveUp();
       this.at++;
       // A more-indented row after a one-line value would continue it (a multi-line scalar).
       const next = this.nextContent();
@@ -278,8 +290,14 @@ function keyOf(row: RegExpExecArray): string {
   return name;
 }
 
+/**
+ * Where the scalar or flow collection read last ended. The readers return the value and leave the
+ * end here: returning a pair costs an array and an iterator per scalar in cold code.
+ */
+let scanEnd = 0;
+
 /** A plain scalar in block context: `text` up to a comment, trailing spaces dropped. */
-function blockPlain(text: string): [unknown, number] {
+function blockPlain(text: string): unknown {
   const first = text.charCodeAt(0);
   if (
     PLAIN_REFUSED_START.has(first) ||
@@ -293,23 +311,30 @@ function blockPlain(text: string): [unknown, number] {
   const plain = last === text.length ? text : text.slice(0, last);
   // `a: b` in a value is an error, `a:` a mapping: the full reader says which.
   if (plain.includes(": ") || plain.charCodeAt(plain.length - 1) === COLON || plain === "<<") giveUp();
-  return [resolvePlain(plain), last];
+  scanEnd = last;
+  return resolvePlain(plain);
 }
 
 /** First characters that make a scalar something other than a plain one (or one this reader leaves alone). */
 const PLAIN_REFUSED_START = new Set([..."[]{},#&*!|>'\"%@`?:"].map((c) => c.charCodeAt(0)));
 
 /** `"…"` closed on the same line; escapes beyond the common ones are left to the full reader. */
-function doubleQuoted(line: string, position: number): [string, number] {
+function doubleQuoted(line: string, position: number): string {
   const close = line.indexOf('"', position + 1);
   if (close < 0) giveUp(); // closes on a later line
   const escape = line.indexOf("\\", position + 1);
-  if (escape < 0 || escape > close) return [line.slice(position + 1, close), close + 1];
+  if (escape < 0 || escape > close) {
+    scanEnd = close + 1;
+    return line.slice(position + 1, close);
+  }
   let out = "";
   let from = position + 1;
   for (let i = from; i < line.length; i++) {
     const code = line.charCodeAt(i);
-    if (code === 0x22) return [out + line.slice(from, i), i + 1];
+    if (code === 0x22) {
+      scanEnd = i + 1;
+      return out + line.slice(from, i);
+    }
     if (code !== 0x5c /* \ */) continue;
     const escaped = ESCAPES.get(line.charAt(i + 1));
     if (escaped === undefined) giveUp();
@@ -331,10 +356,13 @@ const ESCAPES = new Map([
 ]);
 
 /** `'…'` closed on the same line, `''` standing for one quote. */
-function singleQuoted(line: string, position: number): [string, number] {
+function singleQuoted(line: string, position: number): string {
   const close = line.indexOf("'", position + 1);
   if (close < 0) giveUp();
-  if (line.charCodeAt(close + 1) !== 0x27) return [line.slice(position + 1, close), close + 1];
+  if (line.charCodeAt(close + 1) !== 0x27) {
+    scanEnd = close + 1;
+    return line.slice(position + 1, close);
+  }
   let out = "";
   let from = position + 1;
   for (let i = from; i < line.length; i++) {
@@ -345,12 +373,13 @@ function singleQuoted(line: string, position: number): [string, number] {
       from = i + 1;
       continue;
     }
-    return [out + line.slice(from, i), i + 1];
+    scanEnd = i + 1;
+    return out + line.slice(from, i);
   }
   return giveUp();
 }
 
-/** One-line flow collections: `[a, "b", *c]`, `{k: v}`, nested. */
+/** One-line flow collections: `[a, "b", *c]`, `{k: v}`, nested. Each read leaves its end in `scanEnd`. */
 class FlowReader {
   constructor(
     private readonly line: string,
@@ -358,49 +387,61 @@ class FlowReader {
     private depth: number,
   ) {}
 
-  collection(position: number): [unknown, number] {
+  collection(position: number): unknown {
     if (++this.depth > MAX_FAST_DEPTH) giveUp();
     const read = this.line.charCodeAt(position) === 0x5b ? this.sequence(position) : this.mapping(position);
     this.depth--;
     return read;
   }
 
-  private sequence(position: number): [unknown[], number] {
+  private sequence(position: number): unknown[] {
+    const line = this.line;
     const items: unknown[] = [];
-    let at = skipSpaces(this.line, position + 1);
-    if (this.line.charCodeAt(at) === 0x5d /* ] */) return [items, at + 1];
+    let at = skipSpaces(line, position + 1);
+    if (line.charCodeAt(at) === 0x5d /* ] */) {
+      scanEnd = at + 1;
+      return items;
+    }
     for (;;) {
-      const [item, end] = this.item(at, false);
-      items.push(item);
-      at = skipSpaces(this.line, end);
-      const code = this.line.charCodeAt(at);
-      if (code === 0x5d) return [items, at + 1];
+      items.push(this.item(at, false));
+      at = skipSpaces(line, scanEnd);
+      const code = line.charCodeAt(at);
+      if (code === 0x5d) {
+        scanEnd = at + 1;
+        return items;
+      }
       if (code !== 0x2c /* , */) giveUp();
-      at = skipSpaces(this.line, at + 1);
-      if (this.line.charCodeAt(at) === 0x5d) giveUp(); // a trailing comma
+      at = skipSpaces(line, at + 1);
+      if (line.charCodeAt(at) === 0x5d) giveUp(); // a trailing comma
     }
   }
 
-  private mapping(position: number): [PlainMapping, number] {
+  private mapping(position: number): PlainMapping {
+    const line = this.line;
     const result: PlainMapping = {};
-    let at = skipSpaces(this.line, position + 1);
-    if (this.line.charCodeAt(at) === 0x7d /* } */) return [result, at + 1];
+    let at = skipSpaces(line, position + 1);
+    if (line.charCodeAt(at) === 0x7d /* } */) {
+      scanEnd = at + 1;
+      return result;
+    }
     for (;;) {
-      const [key, keyEnd] = this.item(at, true);
+      const key = this.item(at, true);
       if (typeof key !== "string" || key === "__proto__" || Object.hasOwn(result, key)) giveUp();
-      if (this.line.charCodeAt(keyEnd) !== COLON || this.line.charCodeAt(keyEnd + 1) !== SPACE) giveUp();
-      const [value, end] = this.item(skipSpaces(this.line, keyEnd + 1), false);
-      result[key as string] = value;
-      at = skipSpaces(this.line, end);
-      const code = this.line.charCodeAt(at);
-      if (code === 0x7d) return [result, at + 1];
+      if (line.charCodeAt(scanEnd) !== COLON || line.charCodeAt(scanEnd + 1) !== SPACE) giveUp();
+      result[key as string] = this.item(skipSpaces(line, scanEnd + 1), false);
+      at = skipSpaces(line, scanEnd);
+      const code = line.charCodeAt(at);
+      if (code === 0x7d) {
+        scanEnd = at + 1;
+        return result;
+      }
       if (code !== 0x2c) giveUp();
-      at = skipSpaces(this.line, at + 1);
-      if (this.line.charCodeAt(at) === 0x7d) giveUp();
+      at = skipSpaces(line, at + 1);
+      if (line.charCodeAt(at) === 0x7d) giveUp();
     }
   }
 
-  private item(position: number, isKey: boolean): [unknown, number] {
+  private item(position: number, isKey: boolean): unknown {
     const line = this.line;
     const code = line.charCodeAt(position);
     if (code === 0x22) return doubleQuoted(line, position);
@@ -413,7 +454,8 @@ class FlowReader {
       const end = flowNameEnd(line, position + 1);
       const name = line.slice(position + 1, end);
       if (!this.anchors.has(name)) giveUp();
-      return [this.anchors.get(name), end];
+      scanEnd = end;
+      return this.anchors.get(name);
     }
     if (
       position >= line.length ||
@@ -436,11 +478,12 @@ class FlowReader {
     while (last > position && line.charCodeAt(last - 1) === SPACE) last--;
     const text = line.slice(position, last);
     if (text === "<<") giveUp();
+    scanEnd = end;
     if (isKey) {
       if (looksNonString(text) || resolvePlain(text) !== text) giveUp();
-      return [text, end];
+      return text;
     }
-    return [resolvePlain(text), end];
+    return resolvePlain(text);
   }
 }
 

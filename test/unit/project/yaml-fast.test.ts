@@ -95,6 +95,8 @@ const READ_FAST: Record<string, string> = {
   "merge keys: several sources, explicit keys win":
     "a: &a {x: 1, y: 2}\nb: &b {y: 3, z: 4}\nc:\n  w: 0\n  <<: [*a, *b]\n  x: 9\n",
   "merge key after explicit keys": "a: &a {x: 1, y: 2}\nc:\n  x: 0\n  <<: *a\n",
+  "keys named like Object.prototype's":
+    "a: &a {constructor: 1, toString: 2}\nb:\n  <<: *a\n  hasOwnProperty: 3\n  valueOf: 4\n",
   "merge of an inline block": "c:\n  <<:\n    x: 1\n  y: 2\n",
   "anchored sequence item and empty anchor":
     "a:\n  - &i item\n  - *i\n  - &m\n    k: v\n  - *m\nb: &e\nc: *e\n",
