@@ -67,9 +67,17 @@ export function parseYaml(text: string, file: string): ParsedDocument[] {
     throw fallback;
   };
 
+  // The fast reader's tree is final: it keeps the bounds and key checks of `toTree` itself.
+  const fast = readFast(text);
+  if (fast) {
+    const tree = fast[0] as Mapping;
+    const sources = new SourceMap({ tree, load: () => parsePrecisely()[0]?.sources ?? new SourceMap() });
+    return [{ file, tree, sources, resetPaths: [] }];
+  }
+
   let raw: unknown[];
   try {
-    raw = readFast(text) ?? loadAll(text, undefined, { filename: file, schema: COMPOSE_SCHEMA });
+    raw = loadAll(text, undefined, { filename: file, schema: COMPOSE_SCHEMA });
   } catch (error) {
     if (!(error instanceof YAMLException)) throw error;
     const at: Location = { file, line: error.mark.line + 1, col: error.mark.column + 1 };

@@ -15,6 +15,7 @@
  * in error), and then js-yaml reads the file as before. It never reports an error itself: the full
  * readers do, with file:line:col. Plain scalars resolve through the schema's own code.
  */
+import { MAX_DEPTH, MAX_NODE_VISITS } from "./yaml-precise.js";
 import { looksNonString, resolvePlain } from "./yaml-schema.js";
 
 /** Thrown to give up; caught at the top, where the full reader takes over. */
@@ -27,6 +28,15 @@ type PlainMapping = Record<string, unknown>;
 
 /** Deeper nesting is left to js-yaml, which has its own limit (100) and its own error. */
 const MAX_FAST_DEPTH = 40;
+/**
+ * The tree a fast read returns is used as it is (no second walk), so the reader keeps the bounds
+ * that walk enforces: nodes counted with every alias expanded, and depth through aliases. Files
+ * near them go to js-yaml and that walk, which decides and reports.
+ */
+const MAX_FAST_NODES = MAX_NODE_VISITS / 2;
+
+/** A scalar's weight (counted as one level, to err on the side of the bound). */
+const LEAF = { nodes: 1, height: 1 } as const;
 
 const SPACE = 0x20;
 const HASH = 0x23;
@@ -61,6 +71,10 @@ class FastReader {
   private at = 0;
   private readonly anchors = new Map<string, unknown>();
   private depth = 0;
+  /** Nodes read so far, an alias counting as the whole tree it stands for. */
+  private nodes = 0;
+  /** Node count and height of each anchored container, as its aliases expand it. */
+  private readonly weights = new Map<object, { readonly nodes: number; readonly height: number }>();
 
   constructor(text: string) {
     const rows: RegExpExecArray[] = [];
@@ -88,6 +102,7 @@ class FastReader {
     if ((row[1] as string).length !== 0) giveUp();
     const root = this.mapping(0, false);
     if (this.nextContent() >= 0) giveUp(); // a second document, `...`, or a line the mapping refused
+    if (this.nodes > MAX_FAST_NODES) giveUp();
     return [root];
   }
 
@@ -110,6 +125,7 @@ class FastReader {
    */
   private mapping(indent: number, compact: boolean): PlainMapping {
     if (++this.depth > MAX_FAST_DEPTH) giveUp();
+    this.nodes++;
     const result: PlainMapping = {};
     let overridable: Set<string> | undefined;
     let first = compact;
@@ -139,8 +155,10 @@ class FastReader {
           for (let k = 0; k < keys.length; k++) {
             const key = keys[k] as string;
             if (!Object.hasOwn(result, key)) {
-              result[key] = (item as PlainMapping)[key];
+              const merged = (item as PlainMapping)[key];
+              result[key] = merged;
               overridable.add(key);
+              this.countShared(merged);
             }
           }
         }
@@ -157,6 +175,7 @@ class FastReader {
   /** A block sequence whose dashes stand at column `indent`. */
   private sequence(indent: number): unknown[] {
     if (++this.depth > MAX_FAST_DEPTH) giveUp();
+    this.nodes++;
     const result: unknown[] = [];
     for (;;) {
       const index = this.nextContent();
@@ -191,21 +210,23 @@ class FastReader {
       this.at++;
       value = this.nested(owner, inMapping);
     } else if (first === 0x7c /* | */) {
+      this.nodes++;
       value = this.literal(rest, owner);
     } else {
       if (first === 0x2a /* * */) {
         if (anchor !== undefined) giveUp();
         scanEnd = nameEnd(rest, 1);
-        value = this.alias(rest.slice(1, scanEnd));
+        value = this.aliasAt(rest.slice(1, scanEnd), this.depth);
       } else if (first === 0x22 /* " */) {
         value = doubleQuoted(rest, 0);
       } else if (first === 0x27 /* ' */) {
         value = singleQuoted(rest, 0);
       } else if (first === 0x5b /* [ */ || first === 0x7b /* { */) {
-        value = new FlowReader(rest, this.anchors, this.depth).collection(0);
+        value = new FlowReader(rest, this).collection(0);
       } else {
         value = blockPlain(rest);
       }
+      this.nodes++;
       if (!isBlankOrComment(rest, scanEnd)) giveUp();
       this.at++;
       // A more-indented row after a one-line value would continue it (a multi-line scalar).
@@ -216,20 +237,59 @@ class FastReader {
     return value;
   }
 
-  private alias(name: string): unknown {
+  get depthNow(): number {
+    return this.depth;
+  }
+
+  /** Nodes a flow collection read (it counts its own). */
+  addNodes(count: number): void {
+    this.nodes += count;
+  }
+
+  /** The anchored value `name` (at nesting `depth`), counted as the tree it expands to. */
+  aliasAt(name: string, depth: number): unknown {
     if (!this.anchors.has(name)) giveUp();
-    return this.anchors.get(name);
+    const value = this.anchors.get(name);
+    this.countShared(value, depth);
+    return value;
+  }
+
+  /** Count a value that appears again (an alias, a merged entry) as the tree it expands to. */
+  private countShared(value: unknown, depth = this.depth): void {
+    const weight = this.weigh(value);
+    this.nodes += weight.nodes;
+    if (this.nodes > MAX_FAST_NODES || depth + weight.height > MAX_DEPTH) giveUp();
+  }
+
+  private weigh(value: unknown): { readonly nodes: number; readonly height: number } {
+    if (typeof value !== "object" || value === null) return LEAF;
+    const known = this.weights.get(value);
+    if (known) return known;
+    let nodes = 1;
+    let height = 0;
+    const items = Array.isArray(value) ? (value as unknown[]) : Object.values(value);
+    for (let i = 0; i < items.length; i++) {
+      const weight = this.weigh(items[i]);
+      nodes += weight.nodes;
+      if (weight.height > height) height = weight.height;
+      if (nodes > MAX_FAST_NODES) giveUp();
+    }
+    const weight = { nodes, height: height + 1 };
+    this.weights.set(value, weight);
+    return weight;
   }
 
   /** The block on the rows after an empty value: deeper than its owner, or a same-column sequence under a key. */
   private nested(owner: number, inMapping: boolean): unknown {
     const index = this.nextContent();
-    if (index < 0) return null;
-    const row = this.rows[index] as RegExpExecArray;
-    const indent = (row[1] as string).length;
-    const dash = row[2] !== undefined;
-    if (indent > owner) return dash ? this.sequence(indent) : this.mapping(indent, false);
-    if (indent === owner && inMapping && dash) return this.sequence(indent);
+    if (index >= 0) {
+      const row = this.rows[index] as RegExpExecArray;
+      const indent = (row[1] as string).length;
+      const dash = row[2] !== undefined;
+      if (indent > owner) return dash ? this.sequence(indent) : this.mapping(indent, false);
+      if (indent === owner && inMapping && dash) return this.sequence(indent);
+    }
+    this.nodes++;
     return null;
   }
 
@@ -286,6 +346,9 @@ function keyOf(row: RegExpExecArray): string {
   } else {
     return giveUp();
   }
+  // The loader refuses keys that read as numbers, booleans or null; only the precise reader tells
+  // a quoted one (fine) from a plain one, so such keys go that way.
+  if (row[3] === undefined && looksNonString(name)) giveUp();
   if (name === "__proto__") giveUp();
   return name;
 }
@@ -381,14 +444,18 @@ function singleQuoted(line: string, position: number): string {
 
 /** One-line flow collections: `[a, "b", *c]`, `{k: v}`, nested. Each read leaves its end in `scanEnd`. */
 class FlowReader {
+  private depth: number;
+
   constructor(
     private readonly line: string,
-    private readonly anchors: ReadonlyMap<string, unknown>,
-    private depth: number,
-  ) {}
+    private readonly reader: FastReader,
+  ) {
+    this.depth = reader.depthNow;
+  }
 
   collection(position: number): unknown {
     if (++this.depth > MAX_FAST_DEPTH) giveUp();
+    this.reader.addNodes(1);
     const read = this.line.charCodeAt(position) === 0x5b ? this.sequence(position) : this.mapping(position);
     this.depth--;
     return read;
@@ -444,18 +511,19 @@ class FlowReader {
   private item(position: number, isKey: boolean): unknown {
     const line = this.line;
     const code = line.charCodeAt(position);
-    if (code === 0x22) return doubleQuoted(line, position);
-    if (code === 0x27) return singleQuoted(line, position);
+    if (code === 0x22 || code === 0x27) {
+      this.reader.addNodes(1);
+      return code === 0x22 ? doubleQuoted(line, position) : singleQuoted(line, position);
+    }
     if (code === 0x5b || code === 0x7b) {
       if (isKey) giveUp();
       return this.collection(position);
     }
     if (code === 0x2a && !isKey) {
       const end = flowNameEnd(line, position + 1);
-      const name = line.slice(position + 1, end);
-      if (!this.anchors.has(name)) giveUp();
+      const value = this.reader.aliasAt(line.slice(position + 1, end), this.depth);
       scanEnd = end;
-      return this.anchors.get(name);
+      return value;
     }
     if (
       position >= line.length ||
@@ -479,6 +547,7 @@ class FlowReader {
     const text = line.slice(position, last);
     if (text === "<<") giveUp();
     scanEnd = end;
+    this.reader.addNodes(1);
     if (isKey) {
       if (looksNonString(text) || resolvePlain(text) !== text) giveUp();
       return text;

@@ -100,7 +100,6 @@ const READ_FAST: Record<string, string> = {
   "merge of an inline block": "c:\n  <<:\n    x: 1\n  y: 2\n",
   "anchored sequence item and empty anchor":
     "a:\n  - &i item\n  - *i\n  - &m\n    k: v\n  - *m\nb: &e\nc: *e\n",
-  "integer-like and quoted number keys stay strings only when quoted": "'1': a\n\"2\": b\n",
   "many services": Array.from(
     { length: 50 },
     (_, i) =>
@@ -127,6 +126,12 @@ const LEFT_TO_JS_YAML: Record<string, string> = {
   "duplicate key after a merge override": "x: &x {a: 1}\ny:\n  <<: *x\n  a: 2\n  a: 3\n",
   "undefined alias": "a: *nope\n",
   "numeric key": "1: a\n",
+  "quoted numeric keys (the precise reader tells them from plain ones)": "'1': a\n\"2\": b\n",
+  "alias expansion past the node bound": ["x0: &x0 [a, b, c, d, e, f, g, h, i, j]"]
+    .concat(
+      Array.from({ length: 7 }, (_, i) => `x${i + 1}: &x${i + 1} [${Array(10).fill(`*x${i}`).join(", ")}]`),
+    )
+    .join("\n"),
   "boolean key": "true: a\n",
   "null key": "~: a\n",
   "float key": ".inf: a\n",
