@@ -40,6 +40,9 @@ await build({
     entryFileNames: "[name].js",
     chunkFileNames: "[name]-[hash].js",
     sourcemap: true,
+    // Smaller files compile faster: V8 pre-parses every function of a chunk it loads. (~8 ms of the
+    // config chunk's load, more of the dashboard's.) `--debug` maps stack traces back to the source.
+    minify: true,
   },
 });
 // Each file is renamed into place (atomic per file), then files of older builds are removed.
