@@ -1,13 +1,16 @@
 /**
  * The process entry: answers `--version` from package.json without loading the command line
- * machinery, then hands everything else to main.ts.
+ * machinery, then hands everything else to main.ts, with V8's optimizing compiler paused until the
+ * project is loaded (optimizer.ts).
  */
 import { readFileSync } from "node:fs";
+import { pauseOptimizer } from "./optimizer.js";
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
   const raw = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
   process.stdout.write(`${(JSON.parse(raw) as { version: string }).version}\n`);
 } else {
+  pauseOptimizer();
   await import("./main.js");
 }

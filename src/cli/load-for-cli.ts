@@ -1,8 +1,10 @@
 /** Turns the global flags into LoadOptions: the one place the CLI meets the loader. */
 import { LoadError } from "../errors.js";
 import { checkProjectName } from "../project/discover.js";
-import { loadProject, type LoadedProject, type LoadOptions } from "../project/load.js";
+import type { Mapping } from "../project/tree.js";
+import { loadModel, loadProject, type LoadedProject, type LoadOptions } from "../project/load.js";
 import type { GlobalOptions } from "./global-options.js";
+import { resumeOptimizer } from "./optimizer.js";
 
 export async function readStdin(): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
@@ -26,12 +28,25 @@ type LoadExtras = Partial<
   >
 >;
 
-export function loadFromFlags(globals: GlobalOptions, extra: LoadExtras = {}): Promise<LoadedProject> {
-  return loadProject(loadOptions(globals, extra));
+export async function loadFromFlags(globals: GlobalOptions, extra: LoadExtras = {}): Promise<LoadedProject> {
+  try {
+    return await loadProject(loadOptions(globals, extra));
+  } finally {
+    resumeOptimizer(); // paused by the entry for the load (optimizer.ts)
+  }
+}
+
+/** The model `config --no-interpolate` prints (load.ts `loadModel`). */
+export async function loadModelFromFlags(globals: GlobalOptions, extra: LoadExtras = {}): Promise<Mapping> {
+  try {
+    return await loadModel(loadOptions(globals, extra));
+  } finally {
+    resumeOptimizer();
+  }
 }
 
 /** The global flags (and a command's extras) as the loader's options. */
-export function loadOptions(globals: GlobalOptions, extra: LoadExtras = {}): LoadOptions {
+function loadOptions(globals: GlobalOptions, extra: LoadExtras = {}): LoadOptions {
   return {
     cwd: process.cwd(),
     files: globals.files,

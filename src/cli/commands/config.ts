@@ -4,8 +4,7 @@ import { UsageError } from "../../errors.js";
 import { allProfiles } from "../../project/profiles.js";
 import { renderProject } from "../../project/normalize.js";
 import type { GlobalOptions } from "../global-options.js";
-import { loadFromFlags, loadOptions, warnToStderr } from "../load-for-cli.js";
-import { loadModel } from "../../project/load.js";
+import { loadFromFlags, loadModelFromFlags, warnToStderr } from "../load-for-cli.js";
 import { compareBytes, compareYamlKeys } from "../../project/key-order.js";
 import { isMapping, type Mapping, type Node } from "../../project/tree.js";
 
@@ -44,13 +43,11 @@ export async function runConfig(
         "service filtering is not applied when --no-interpolate is set, the full model will be rendered",
       );
     }
-    const model = await loadModel(
-      loadOptions(globals, {
-        skipInterpolation: true,
-        skipPathResolution: flags.pathResolution === false,
-        skipConsistency: flags.consistency === false,
-      }),
-    );
+    const model = await loadModelFromFlags(globals, {
+      skipInterpolation: true,
+      skipPathResolution: flags.pathResolution === false,
+      skipConsistency: flags.consistency === false,
+    });
     if (flags.quiet === true) return;
     const text =
       flags.format === "json"
