@@ -264,9 +264,11 @@ async function main() {
     const sampler = setInterval(() => rss.push(rssBytes(pid)), 500);
     // Key-to-screen: PgUp must show the logs paused; End follows again.
     const keyMs = [];
+    let keysSent = 0; // each draws a frame at once, on top of the clock's
     await sleep(3_000);
     while (now() - t0 < windowMs - 2_000) {
       await tmux.keys("load", "PPage");
+      keysSent++;
       const sent = now();
       await until(
         async () => /Logs · all services · paused/.test(await tmux.screen("load")),
@@ -275,6 +277,7 @@ async function main() {
       );
       keyMs.push(now() - sent);
       await tmux.keys("load", "End");
+      keysSent++;
       await until(
         async () => /Logs · all services · following/.test(await tmux.screen("load")),
         3_000,
@@ -315,6 +318,7 @@ async function main() {
       return at >= windowStart && at <= windowEnd;
     }).length;
     const fps = inWindow / ((windowEnd - windowStart) / 1000);
+    const clockFps = (inWindow - keysSent) / ((windowEnd - windowStart) / 1000);
     const upFirstFrame = metrics.firstFrameMs;
 
     // --- start to first frame of `berth dashboard` on the 20-service stack -------------------------
@@ -369,6 +373,8 @@ async function main() {
       rssPeak: Math.max(...rss),
       rssEnd: rss.at(-1) ?? 0,
       fps,
+      clockFps,
+      keysSent,
       render: { median: median(metrics.renderMs), p95: percentile(metrics.renderMs, 95) },
       keyExternal: { median: median(keyMs), p95: percentile(keyMs, 95), n: keyMs.length },
       keyInternal: { median: median(metrics.keyToFrameMs), p95: percentile(metrics.keyToFrameMs, 95) },
@@ -402,7 +408,12 @@ function report(r) {
       ok(r.cpu < TARGETS.cpu),
     ],
     ["dashboard memory (VmRSS)", `peak ${mib(r.rssPeak)}, end ${mib(r.rssEnd)}`, "-", ""],
-    ["frames per second during the load", r.fps.toFixed(1), "≤ 30", ok(r.fps <= 31)],
+    [
+      "frames per second during the load (the clock's; with the keys' frames)",
+      `${r.clockFps.toFixed(1)}; ${r.fps.toFixed(1)} with ${r.keysSent} keys`,
+      "≤ 30",
+      ok(r.clockFps <= 30.5),
+    ],
     ["render time per frame (median / p95)", `${ms(r.render.median)} / ${ms(r.render.p95)}`, "-", ""],
     [
       "lines lost from the store",

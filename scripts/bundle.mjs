@@ -22,6 +22,23 @@ const outDir = join(root, "dist", "bin");
 const buildDir = join(root, "dist", `bin.building-${process.pid}`);
 
 rmSync(buildDir, { recursive: true, force: true });
+
+/**
+ * Ink composes each frame through ink/build/output.js; berth's dashboard bundles its own version
+ * of that module (src/ui/dashboard/ink-output.ts: rows that do not overlap are joined as text
+ * rather than rebuilt cell by cell), which is put in its place here.
+ */
+const inkOutput = join(root, "dist", "ui", "dashboard", "ink-output.js");
+const swapInkOutput = {
+  name: "berth-ink-output",
+  resolveId(source, importer) {
+    if (source === "./output.js" && importer && /[\\/]node_modules[\\/]ink[\\/]build[\\/]/.test(importer)) {
+      return inkOutput;
+    }
+    return null;
+  },
+};
+
 await build({
   input: join(root, "dist", "cli", "entry.js"),
   platform: "node",
@@ -32,6 +49,7 @@ await build({
   // react-devtools-core: Ink imports it only when DEV=true; it is not installed.
   external: [/^node:/, /^react(\/|$)/, /^yaml(\/|$)/, "react-devtools-core"],
   logLevel: "warn",
+  plugins: [swapInkOutput],
   output: {
     dir: buildDir,
     format: "esm",

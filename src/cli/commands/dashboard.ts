@@ -22,6 +22,7 @@ import { parseTimeout } from "../flags.js";
 import type { GlobalOptions } from "../global-options.js";
 import { onInterrupt } from "../interrupts.js";
 import { loadFromFlags } from "../load-for-cli.js";
+import { pauseOptimizer, resumeOptimizer } from "../optimizer.js";
 import { followLogs } from "../log-stream.js";
 import { withRuntime } from "../runtime-for-cli.js";
 
@@ -97,10 +98,25 @@ function loadScreen(): Promise<ScreenModule> {
   const names = ["CI", "CONTINUOUS_INTEGRATION"] as const;
   const saved = names.map((name) => [name, process.env[name]] as const);
   for (const [name, value] of saved) if (value !== undefined) process.env[name] = "false";
+  const restoreFetch = hideFetch();
   const loading = import("../../ui/dashboard/run.js");
   return loading.finally(() => {
     for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
+    restoreFetch();
   });
+}
+
+/**
+ * Ink's layout engine (Yoga) instantiates its WebAssembly, embedded as a data: URL, with `fetch`
+ * when `fetch` is a function, and from the decoded bytes otherwise. Node's `fetch` is a lazy
+ * global: the first look at it loads Node's whole HTTP client (undici), ~40 ms of the dashboard's
+ * first frame, for nothing berth uses. So it is hidden (not touched) while the screen loads.
+ */
+function hideFetch(): () => void {
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, "fetch");
+  if (!descriptor?.configurable) return () => undefined;
+  Object.defineProperty(globalThis, "fetch", { value: undefined, configurable: true, writable: true });
+  return () => Object.defineProperty(globalThis, "fetch", descriptor);
 }
 
 async function open(
@@ -110,6 +126,9 @@ async function open(
   session: Session,
 ): Promise<number> {
   const stdout = process.stdout;
+  // Like the load, opening the screen (loading Ink, the first render) is one cold pass: the
+  // optimizing compiler waits until the first frame is drawn (optimizer.ts).
+  pauseOptimizer();
   return withRuntime(globals, async (runtime) => {
     const store = new DashboardStore({
       project: loaded.project.name,
@@ -141,6 +160,7 @@ async function open(
       stdin: process.stdin,
       stdout,
       metricsFile: process.env["BERTH_DASHBOARD_METRICS"],
+      onFirstFrame: resumeOptimizer,
     });
     controller.screen = mounted.screen;
     // Ctrl-C arrives as a key while the dashboard reads the terminal; SIGINT and SIGTERM from

@@ -28,6 +28,8 @@ export interface MountOptions {
   readonly stdin: NodeJS.ReadStream;
   readonly stdout: NodeJS.WriteStream;
   readonly metricsFile?: string | undefined;
+  /** Called once, after the first frame is drawn. */
+  readonly onFirstFrame?: (() => void) | undefined;
 }
 
 export interface Mounted {
@@ -40,6 +42,8 @@ export interface FrameMetrics {
   frames: number;
   /** Milliseconds from process start to the first frame with content. */
   firstFrameMs: number | undefined;
+  /** CPU time (user + system) the process had used by the first frame: steadier than the wall time. */
+  firstFrameCpuMs: number | undefined;
   renderMs: number[];
   /** When each frame was rendered (milliseconds from process start). */
   frameAt: number[];
@@ -54,6 +58,7 @@ export function mount(options: MountOptions): Mounted {
   const metrics: FrameMetrics = {
     frames: 0,
     firstFrameMs: undefined,
+    firstFrameCpuMs: undefined,
     renderMs: [],
     frameAt: [],
     keyToFrameMs: [],
@@ -79,7 +84,12 @@ export function mount(options: MountOptions): Mounted {
       if (store.suspended) return;
       store.frameDrawn();
       metrics.frames++;
-      metrics.firstFrameMs ??= performance.now();
+      if (metrics.firstFrameMs === undefined) {
+        metrics.firstFrameMs = performance.now();
+        const cpu = process.cpuUsage();
+        metrics.firstFrameCpuMs = (cpu.user + cpu.system) / 1000;
+        options.onFirstFrame?.();
+      }
       if (options.metricsFile) {
         if (metrics.renderMs.length < 100_000) {
           metrics.renderMs.push(renderTime);
