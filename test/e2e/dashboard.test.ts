@@ -330,6 +330,105 @@ describeEngine("the dashboard in a real terminal", () => {
     expect(await leaks(runtime, project)).toEqual([]);
   }, 120_000);
 
+  it("q in berth up's dashboard must stop the stack as up does on Ctrl-C (containers stopped, kept) and exit 0", async (context) => {
+    requireOrSkip(context, tmuxFound, "tmux is not installed (apt-get install -y tmux)");
+    const { dir, project } = fixture("quit", STACK);
+    await tmux.start("quit", dir, ["up"]);
+    await eventually(async () => {
+      const screen = await tmux.screen("quit");
+      expect(screen).toMatch(/^ +web +running +healthy +1\/1 /m);
+      expect(screen).toContain("up done in");
+    }, 60_000);
+
+    await tmux.keys("quit", "q");
+    expect(
+      await eventually(async () => {
+        const status = await tmux.exited("quit");
+        expect(status).toBeDefined();
+        return status;
+      }, 30_000),
+    ).toBe(0);
+    expect(await tmux.screen("quit", { history: true })).toContain(`Stopped ${project}`);
+    // Stopped, not removed: the containers are there, none of them running.
+    const all = await runtime.containers.list({
+      labels: [`com.docker.compose.project=${project}`],
+      all: true,
+    });
+    expect(all.map((c) => c.name).sort()).toEqual([`${project}-db-1`, `${project}-web-1`]);
+    expect(all.filter((c) => c.status === "running")).toEqual([]);
+
+    const down = await berth(["-p", project, "down", "-v", "-t", "1"], { cwd: tmpdir() });
+    expect(down.exitCode).toBe(0);
+    expect(await leaks(runtime, project)).toEqual([]);
+  }, 120_000);
+
+  it("R on a service with build: must rebuild its image from the changed context and recreate its container", async (context) => {
+    requireOrSkip(context, tmuxFound, "tmux is not installed (apt-get install -y tmux)");
+    const tag = `berth-e2e-rebuild-${RUN_ID}:1`;
+    const { dir, project } = fixture(
+      "rebuild",
+      (name) => `
+name: ${name}
+services:
+  app:
+    build: { context: ., labels: { ${TEST_LABEL}: "${RUN_ID}" } }
+    image: ${tag}
+    command: ["sh", "-c", "echo version-$$(cat /version.txt); exec sleep 3600"]
+    stop_grace_period: 1s
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+networks:
+  default:
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+`,
+    );
+    writeFileSync(path.join(dir, "Dockerfile"), `FROM ${image}\nCOPY version.txt /version.txt\n`);
+    writeFileSync(path.join(dir, "version.txt"), "one\n");
+    try {
+      await tmux.start("rebuild", dir, ["up"]);
+      await eventually(async () => {
+        const screen = await tmux.screen("rebuild");
+        expect(screen).toMatch(/^› +app +running /m);
+        expect(screen).toMatch(/app-1 +\| version-one$/m);
+      }, 90_000);
+      const before = (await runtime.containers.inspect(`${project}-app-1`))?.id;
+      expect(before).toBeDefined();
+
+      // Step: the context changes; R rebuilds from it and recreates the container.
+      writeFileSync(path.join(dir, "version.txt"), "two\n");
+      await tmux.keys("rebuild", "R");
+      await eventually(async () => {
+        const after = await runtime.containers.inspect(`${project}-app-1`);
+        expect(after?.id).toBeDefined();
+        expect(after?.id).not.toBe(before);
+        expect(after?.status).toBe("running");
+      }, 90_000);
+      await eventually(
+        async () => expect(await tmux.screen("rebuild")).toMatch(/app-1 +\| version-two$/m),
+        30_000,
+      );
+
+      await tmux.keys("rebuild", "d");
+      expect(
+        await eventually(async () => {
+          const status = await tmux.exited("rebuild");
+          expect(status).toBeDefined();
+          return status;
+        }, 15_000),
+      ).toBe(0);
+      const down = await berth(["-p", project, "down", "-v", "-t", "1"], { cwd: tmpdir() });
+      expect(down.exitCode).toBe(0);
+      expect(await leaks(runtime, project)).toEqual([]);
+    } finally {
+      // Both builds (the first one is untagged by the second), found by the label the build set.
+      await runtime.images.remove(tag, { force: true }).catch(() => undefined);
+      for (const built of await runtime.images.list({ labels: [`${TEST_LABEL}=${RUN_ID}`] })) {
+        if (built.repoTags.every((t) => t === "<none>:<none>")) {
+          await runtime.images.remove(built.id, { force: true }).catch(() => undefined);
+        }
+      }
+    }
+  }, 240_000);
+
   it("up -d and up --no-dashboard in a terminal must keep the plain output", async (context) => {
     requireOrSkip(context, tmuxFound, "tmux is not installed (apt-get install -y tmux)");
     const { dir, project } = fixture("plain", STACK);
