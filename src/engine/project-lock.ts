@@ -55,6 +55,15 @@ export class ProjectLockError extends EngineError {
   override readonly code: string = "PROJECT_LOCKED";
 }
 
+/**
+ * The wait for the lock was aborted (Ctrl-C): this run changed nothing, so there is nothing for it
+ * to undo (an interrupted `up` stops what it started; one that never started must not then wait
+ * for the lock again to stop nothing).
+ */
+export class LockWaitAborted extends EngineError {
+  override readonly code: string = "LOCK_WAIT_ABORTED";
+}
+
 // --- pure parts ---------------------------------------------------------------------------------
 
 /** The owner written in a lock file, or undefined when the text is not a lock (stale by definition). */
@@ -254,8 +263,10 @@ export async function acquireProjectLock(project: string, options: LockOptions =
   const deadline = Date.now() + timeoutMs;
   let waitingOn: LockOwner | undefined;
   let quick = 0;
+  const aborted = (): LockWaitAborted =>
+    new LockWaitAborted(`stopped waiting for another berth on project ${project}; nothing was changed`);
   for (let attempt = 0; ; attempt++) {
-    options.signal?.throwIfAborted();
+    if (options.signal?.aborted) throw aborted();
     if (createExclusive(file, text)) break;
     const current = readText(file);
     const owner = current === undefined ? undefined : parseOwner(current);
@@ -274,7 +285,12 @@ export async function acquireProjectLock(project: string, options: LockOptions =
       );
     }
     // Short polls first: the other run may be a no-op `up` that ends in milliseconds.
-    await sleep(Math.min(20 * 2 ** Math.min(attempt, 3), 200), undefined, { signal: options.signal });
+    try {
+      await sleep(Math.min(20 * 2 ** Math.min(attempt, 3), 200), undefined, { signal: options.signal });
+    } catch (error) {
+      if (options.signal?.aborted) throw aborted();
+      throw error;
+    }
   }
   const lock = { file, text };
   held.set(file, lock);

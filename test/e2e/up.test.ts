@@ -3,14 +3,16 @@
  * hold, runs berth as a user would, and checks the engine's state (containers, networks, volumes by
  * label) rather than only the text printed. Every object carries `berth.test=<run id>` for the CI sweep.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { formatOwner, lockDirectories, lockFileName, parseProcStat } from "../../src/engine/project-lock.js";
 import type { Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, engineRuntime, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
 import { ensureTestImage } from "../integration/images.js";
-import { berth } from "./cli.js";
+import { berth, repoRoot } from "./cli.js";
 
 const PROJECT_LABEL = "com.docker.compose.project";
 
@@ -129,6 +131,54 @@ volumes:
     const down = await berth(["-p", project, "down", "-v"], { cwd: tmpdir() });
     expect(down.exitCode).toBe(0);
     expect(await projectState(project)).toEqual({ containers: [], networks: [], volumes: [] });
+  }, 60_000);
+
+  it("Ctrl-C while another berth holds the project must end the wait at once, exit 130 and change nothing", async () => {
+    const { dir, project } = fixture(
+      "lockwait",
+      (name) => `
+name: ${name}
+services:
+  web:
+    image: ${image}
+    command: ["sleep", "3600"]
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+`,
+    );
+    // Another berth holds the project: its lock names a live process (this sleep).
+    const holder = execa("sleep", ["60"], { reject: false });
+    const start = parseProcStat(readFileSync(`/proc/${holder.pid}/stat`, "utf8"))?.start;
+    const lockDir = lockDirectories(process.env, process.getuid?.() ?? 0, tmpdir())[0] as string;
+    mkdirSync(lockDir, { recursive: true });
+    const lockFile = path.join(lockDir, lockFileName(project));
+    writeFileSync(lockFile, formatOwner({ pid: holder.pid ?? 0, start }));
+    try {
+      const up = execa(process.execPath, [path.join(repoRoot, "bin", "berth.js"), "up", "--no-dashboard"], {
+        cwd: dir,
+        reject: false,
+        timeout: 30_000,
+      });
+      let stderr = "";
+      up.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      await eventually(
+        async () => expect(stderr).toContain(`waiting for another berth on project ${project}`),
+        15_000,
+      );
+
+      const interrupted = Date.now();
+      up.kill("SIGINT");
+      const result = await up;
+      expect(result.exitCode).toBe(130);
+      expect(Date.now() - interrupted).toBeLessThan(5_000);
+      const state = await projectState(project);
+      expect(state.containers).toEqual([]);
+      expect(state.networks).toEqual([]);
+      // The other berth's lock is untouched.
+      expect(readFileSync(lockFile, "utf8")).toBe(formatOwner({ pid: holder.pid ?? 0, start }));
+    } finally {
+      holder.kill();
+      rmSync(lockFile, { force: true });
+    }
   }, 60_000);
 
   it("up --dry-run must print the plan and change nothing", async () => {

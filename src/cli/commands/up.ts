@@ -11,7 +11,7 @@
  */
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ps, stop, up, type UpContext, type UpOptions } from "../../engine/index.js";
+import { LockWaitAborted, ps, stop, up, type UpContext, type UpOptions } from "../../engine/index.js";
 import { containersFilter, isOneOff, SERVICE_LABEL } from "../../engine/labels.js";
 import { UsageError } from "../../errors.js";
 import type { LoadedProject } from "../../project/load.js";
@@ -245,6 +245,8 @@ class UpSession {
       );
     } catch (error) {
       if (!this.interrupted) throw error;
+      // Interrupted while another berth held the project: nothing was started, nothing to stop.
+      if (error instanceof LockWaitAborted) return INTERRUPTED_EXIT_CODE;
     }
     if (plan.detach) return this.interrupted ? INTERRUPTED_EXIT_CODE : 0;
     this.phase = "attached";

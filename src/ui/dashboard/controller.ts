@@ -74,6 +74,8 @@ export class Controller implements Actions {
   private queue: Promise<void> = Promise.resolve();
   private readonly upAbort = new AbortController();
   private upRun: Promise<void> = Promise.resolve();
+  /** The `up` was aborted before it had the project's lock: quitting has nothing to stop. */
+  private upChangedNothing = false;
   private upError: unknown;
   private leaving: ExitReason | undefined;
   private killing = false;
@@ -113,6 +115,8 @@ export class Controller implements Actions {
       } catch (error) {
         // Aborted by q, Ctrl-C or D: the person stopped it, as a Ctrl-C stops a plain `up`; not a failure.
         const interrupted = this.upAbort.signal.aborted;
+        // Aborted while another berth held the project: this `up` changed nothing.
+        this.upChangedNothing = interrupted && error instanceof engineCalls.LockWaitAborted;
         if (!interrupted) this.upError = error;
         const message = interrupted ? "interrupted" : errorText(error);
         store.update((m) =>
@@ -338,9 +342,11 @@ export class Controller implements Actions {
     void (async () => {
       try {
         await this.upRun;
-        await this.enqueue(async () => {
-          await this.engine.stop(runtime, loaded, stopServices, timeoutS, this.sink);
-        });
+        if (!this.upChangedNothing) {
+          await this.enqueue(async () => {
+            await this.engine.stop(runtime, loaded, stopServices, timeoutS, this.sink);
+          });
+        }
         this.resolveExit({ reason, code });
       } catch (error) {
         this.resolveExit({ reason, code: code || 1, error });

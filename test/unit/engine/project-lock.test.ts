@@ -13,6 +13,7 @@ import {
   isStale,
   lockDirectories,
   lockFileName,
+  LockWaitAborted,
   type LockOwner,
   parseOwner,
   parseProcStat,
@@ -163,11 +164,29 @@ describe("project lock: acquire and release", () => {
     expect(readFileSync(file(), "utf8")).toBe(other);
   });
 
-  it("ends at once when aborted", async () => {
+  it("ends at once when aborted, saying nothing was changed", async () => {
     const controller = new AbortController();
     controller.abort(new Error("stop"));
-    await expect(acquireProjectLock("demo", { dir, signal: controller.signal })).rejects.toThrow("stop");
+    const attempt = acquireProjectLock("demo", { dir, signal: controller.signal });
+    await expect(attempt).rejects.toThrow(LockWaitAborted);
+    await expect(attempt).rejects.toThrow(
+      "stopped waiting for another berth on project demo; nothing was changed",
+    );
     expect(existsSync(file())).toBe(false);
+  });
+
+  it("ends a wait on a live owner when aborted, leaving the owner's lock alone", async () => {
+    const other = JSON.stringify({ pid: 4242, start: "7" });
+    writeFileSync(file(), other);
+    const controller = new AbortController();
+    const attempt = acquireProjectLock("demo", {
+      dir,
+      signal: controller.signal,
+      probe: probe({ 4242: "7" }),
+      onWait: () => setTimeout(() => controller.abort(), 30),
+    });
+    await expect(attempt).rejects.toThrow(LockWaitAborted);
+    expect(readFileSync(file(), "utf8")).toBe(other);
   });
 
   it("withProjectLock releases when the work fails", async () => {
