@@ -284,8 +284,16 @@ export function scale(
   counts: Readonly<Record<string, number>>,
   sink: EventSink,
   signal?: AbortSignal,
+  extra: UpContext = {},
 ): Promise<UpResult> {
-  return up(runtime, loaded, { services: Object.keys(counts), noDeps: true, scale: counts }, sink, signal);
+  return up(
+    runtime,
+    loaded,
+    { services: Object.keys(counts), noDeps: true, scale: counts },
+    sink,
+    signal,
+    extra,
+  );
 }
 
 /** Observes a project as `up` would (for `ps`-like views that want the parsed state). */

@@ -5,8 +5,10 @@
  * the engine failing on replica 2 after replica 1 already runs (docker/compose#4950, #7188).
  *
  * Only meaningful when the engine shares this host's network stack (a local unix socket): the
- * caller decides that. Ports that this project's own running containers publish are skipped, since
- * a recreate frees them on its own. A range (`8000-8004:80`) passes when it has at least as many
+ * caller decides that. Ports that this project's own running containers publish are skipped when the
+ * plan stops or removes those containers first (a recreate frees them); a container the plan keeps
+ * keeps its ports, and a new replica asking for the same one (`scale web=2` with a fixed host
+ * port) fails naming that container. A range (`8000-8004:80`) passes when it has at least as many
  * usable ports (free, or already the project's) as new containers publish it; the engine picks
  * which. Every loop is bounded by the ports asked for (at most 65535 per range).
  */
@@ -40,8 +42,17 @@ export interface PortHolder {
 export async function checkHostPorts(runtime: Runtime, project: string, plan: Plan): Promise<void> {
   const claims = claimsOf(plan);
   if (claims.length === 0) return;
-  const owned = await projectPorts(runtime, project);
-  for (const claim of claims) await checkClaim(claim, owned);
+  const ports = await projectPorts(runtime, project, containersFreedBy(plan));
+  for (const claim of claims) await checkClaim(claim, ports);
+}
+
+/** The containers (by ID or name, as the plan names them) that the plan stops or removes. */
+function containersFreedBy(plan: Plan): Set<string> {
+  const freed = new Set<string>();
+  for (const node of plan.nodes) {
+    if (node.op.kind === "StopContainer" || node.op.kind === "RemoveContainer") freed.add(node.op.container);
+  }
+  return freed;
 }
 
 function claimsOf(plan: Plan): Claim[] {
@@ -76,35 +87,86 @@ function parseRange(text: string): { low: number; high: number } | undefined {
   return { low, high };
 }
 
-/** `tcp/8080` for every host port this project's running containers publish. */
-async function projectPorts(runtime: Runtime, project: string): Promise<Set<string>> {
-  const running = await runtime.containers.list({ labels: projectFilter(project) });
-  const owned = new Set<string>();
-  for (const container of running) {
-    for (const port of container.ports) {
-      if (port.hostPort) owned.add(`${port.protocol}/${port.hostPort}`);
-    }
-  }
-  return owned;
+/** The host ports (`tcp/8080`) this project's running containers publish: freed by the plan, or kept (by whom, on which address). */
+interface ProjectPorts {
+  readonly freed: ReadonlySet<string>;
+  readonly kept: ReadonlyMap<string, readonly { readonly container: string; readonly hostIp: string }[]>;
 }
 
-async function checkClaim(claim: Claim, owned: ReadonlySet<string>): Promise<void> {
+async function projectPorts(
+  runtime: Runtime,
+  project: string,
+  freedContainers: ReadonlySet<string>,
+): Promise<ProjectPorts> {
+  const running = await runtime.containers.list({ labels: projectFilter(project) });
+  const freed = new Set<string>();
+  const kept = new Map<string, { container: string; hostIp: string }[]>();
+  for (const container of running) {
+    const goes = freedContainers.has(container.id) || freedContainers.has(container.name);
+    for (const port of container.ports) {
+      if (!port.hostPort) continue;
+      const key = `${port.protocol}/${port.hostPort}`;
+      if (goes) freed.add(key);
+      else
+        kept.set(key, [...(kept.get(key) ?? []), { container: container.name, hostIp: port.hostIp ?? "" }]);
+    }
+  }
+  return { freed, kept };
+}
+
+/** Whether two bindings of one port clash: the same address, or either one every address. */
+function sameAddress(a: string, b: string): boolean {
+  const wildcard = (ip: string): boolean => ip === "" || ip === "0.0.0.0" || ip === "::";
+  return a === b || wildcard(a) || wildcard(b);
+}
+
+async function checkClaim(claim: Claim, ports: ProjectPorts): Promise<void> {
   let usable = 0;
   let busy: number | undefined;
+  let keeper: string | undefined;
   for (let port = claim.low; port <= claim.high && usable < claim.count; port++) {
-    if (owned.has(`${claim.protocol}/${port}`) || (await canBind(claim.protocol, claim.hostIp, port)))
+    const key = `${claim.protocol}/${port}`;
+    // A container this project keeps holds its port even where no process shows it bound
+    // (the engine without its userland proxy): ask it first.
+    const keptBy = ports.kept.get(key)?.find((k) => sameAddress(k.hostIp, claim.hostIp))?.container;
+    if (
+      keptBy === undefined &&
+      (ports.freed.has(key) || (await canBind(claim.protocol, claim.hostIp, port)))
+    ) {
       usable++;
-    else busy ??= port;
+    } else if (busy === undefined) {
+      busy = port;
+      keeper = keptBy;
+    }
   }
-  if (usable >= claim.count || busy === undefined) return;
-
-  const holder = await findHolder(claim.protocol, busy);
-  const by = holder ? `${holder.command} (pid ${holder.pid})` : "another process";
+  if (usable >= claim.count) return;
   const services = [...claim.services].sort();
   const subject =
     services.length === 1
       ? `service "${services[0]}"`
       : `services ${services.map((s) => `"${s}"`).join(", ")}`;
+  if (busy === undefined) {
+    // Every port is free, but fewer than the new containers asking for them (`scale web=2` of a
+    // service publishing one fixed host port): the engine would fail the second one.
+    const what =
+      claim.low === claim.high
+        ? `host port ${claim.hostIp ? `${formatIp(claim.hostIp)}:` : ""}${claim.low}/${claim.protocol}`
+        : `the ${usable} ports of host port range ${claim.low}-${claim.high}/${claim.protocol}`;
+    throw new PortInUseError(`${subject}: ${claim.count} new containers would publish ${what}`, {
+      service: services[0],
+      port: claim.low,
+      holder: undefined,
+      hint: 'a host port takes one container: publish a range, or let the engine pick (`- "80"`)',
+    });
+  }
+
+  const holder = keeper === undefined ? await findHolder(claim.protocol, busy) : undefined;
+  const by =
+    keeper !== undefined
+      ? `this project's container ${keeper}`
+      : holder
+        ? `${holder.command} (pid ${holder.pid})`
+        : "another process";
   const where = `${claim.hostIp ? `${formatIp(claim.hostIp)}:` : ""}${busy}/${claim.protocol}`;
   const message =
     claim.low === claim.high

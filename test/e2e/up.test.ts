@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { canBind } from "../../src/engine/port-check.js";
 import { formatOwner, lockDirectories, lockFileName, parseProcStat } from "../../src/engine/project-lock.js";
 import type { Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, engineRuntime, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
@@ -179,6 +180,46 @@ services:
       holder.kill();
       rmSync(lockFile, { force: true });
     }
+  }, 60_000);
+
+  it("up adding a service on a host port that a kept container of the project publishes must fail before creating it, naming that container", async () => {
+    let port = 0;
+    for (let attempt = 0; attempt < 100 && port === 0; attempt++) {
+      const candidate = 30_000 + Math.floor(Math.random() * 20_000);
+      if (await canBind("tcp", "127.0.0.1", candidate)) port = candidate;
+    }
+    expect(port).not.toBe(0);
+    const service = (name: string): string => `
+  ${name}:
+    image: ${image}
+    command: ["sleep", "3600"]
+    ports: ["127.0.0.1:${port}:80"]
+    stop_grace_period: 1s
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }`;
+    const { dir, project } = fixture(
+      "keptport",
+      (name) => `
+name: ${name}
+services:${service("web")}
+networks:
+  default:
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+`,
+    );
+    expect((await berth(["up", "-d"], { cwd: dir })).exitCode).toBe(0);
+
+    // api joins on web's port: web is kept as it is, so the port stays taken.
+    const compose = path.join(dir, "compose.yaml");
+    writeFileSync(compose, readFileSync(compose, "utf8").replace("services:", `services:${service("api")}`));
+    const again = await berth(["up", "-d"], { cwd: dir });
+    expect(again.exitCode).not.toBe(0);
+    expect(again.stderr).toContain(
+      `service "api": host port 127.0.0.1:${port}/tcp is already in use by this project's container ${project}-web-1`,
+    );
+    const state = await projectState(project);
+    expect(state.containers.map((c) => [c.name, c.status])).toEqual([[`${project}-web-1`, "running"]]);
+
+    expect((await berth(["down", "-v", "-t", "0"], { cwd: dir })).exitCode).toBe(0);
   }, 60_000);
 
   it("up --dry-run must print the plan and change nothing", async () => {

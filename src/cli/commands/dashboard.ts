@@ -25,6 +25,7 @@ import { loadFromFlags } from "../load-for-cli.js";
 import { pauseOptimizer, resumeOptimizer } from "../optimizer.js";
 import { followLogs } from "../log-stream.js";
 import { withRuntime } from "../runtime-for-cli.js";
+import { upContext } from "../up-context.js";
 
 export interface DashboardFlags {
   timeout?: unknown;
@@ -145,6 +146,7 @@ async function open(
       stopServices: session.stopServices,
       timeoutS: session.timeoutS,
       shell: (id) => runShell(runtime, id, { stdin: process.stdin, stdout }),
+      upContext: session.up?.context ?? upContext(globals),
     });
     const follow: Follow = (target, output, request) =>
       followLogs(runtime, [target], output, {

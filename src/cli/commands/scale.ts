@@ -9,6 +9,7 @@ import { parseScale } from "../flags.js";
 import { loadFromFlags } from "../load-for-cli.js";
 import { withRuntime } from "../runtime-for-cli.js";
 import { withProgress } from "../ui-for-cli.js";
+import { upContext } from "../up-context.js";
 
 export async function runScale(globals: GlobalOptions, pairs: string[]): Promise<number> {
   if (pairs.length === 0) throw new UsageError("scale needs at least one SERVICE=REPLICAS");
@@ -16,7 +17,9 @@ export async function runScale(globals: GlobalOptions, pairs: string[]): Promise
   const loaded = await loadFromFlags(globals, { services: services.filter((s) => s !== "") });
   const counts = parseScale(pairs, new Set(Object.keys(loaded.project.services)), "scale");
   await withRuntime(globals, (runtime) =>
-    withProgress(globals, "Running", (progress) => scale(runtime, loaded, counts, progress)),
+    withProgress(globals, "Running", (progress) =>
+      scale(runtime, loaded, counts, progress, undefined, upContext(globals)),
+    ),
   );
   return 0;
 }

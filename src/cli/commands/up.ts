@@ -9,9 +9,8 @@
  *   code of `--exit-code-from`'s container (which implies the abort), else of the first one to exit.
  * - `--dry-run`: the plan is printed (stdout) and nothing is done.
  */
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { LockWaitAborted, ps, stop, up, type UpContext, type UpOptions } from "../../engine/index.js";
+import { LockWaitAborted, ps, stop, up, type UpOptions } from "../../engine/index.js";
 import { containersFilter, isOneOff, SERVICE_LABEL } from "../../engine/labels.js";
 import { UsageError } from "../../errors.js";
 import type { LoadedProject } from "../../project/load.js";
@@ -26,7 +25,8 @@ import type { GlobalOptions } from "../global-options.js";
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from "../interrupts.js";
 import { loadFromFlags } from "../load-for-cli.js";
 import { followLogs, logTarget, type LogTarget } from "../log-stream.js";
-import { engineIsLocal, withRuntime } from "../runtime-for-cli.js";
+import { withRuntime } from "../runtime-for-cli.js";
+import { upContext } from "../up-context.js";
 import { logPrinterFor, withProgress } from "../ui-for-cli.js";
 
 export interface UpFlags {
@@ -104,19 +104,6 @@ export async function runUp(globals: GlobalOptions, services: string[], flags: U
       removeHandler();
     }
   });
-}
-
-/**
- * `--env-file` paths (absolute), which `up` records in the `project.environment_file` label, and the
- * host-port pre-check when the engine is on this host.
- */
-function upContext(globals: GlobalOptions): UpContext {
-  return {
-    ...(globals.envFiles.length > 0
-      ? { environmentFiles: globals.envFiles.map((file) => path.resolve(process.cwd(), file)) }
-      : {}),
-    ...(engineIsLocal(globals) ? { checkHostPorts: true } : {}),
-  };
 }
 
 interface UpPlan {

@@ -64,6 +64,8 @@ export interface ControllerOptions {
   readonly shell?: ShellRunner | undefined;
   readonly screen?: Screen | undefined;
   readonly engine?: Engine | undefined;
+  /** What the engine's `up` and `scale` get besides flags (env files, the host-port pre-check). */
+  readonly upContext?: UpContext | undefined;
 }
 
 export class Controller implements Actions {
@@ -212,6 +214,8 @@ export class Controller implements Actions {
             loaded,
             { services: [service], noDeps: true, scale: { [service]: Math.max(1, replicas) } },
             this.sink,
+            undefined,
+            this.options.upContext,
           ),
         );
       }
@@ -223,7 +227,15 @@ export class Controller implements Actions {
         return this.run(
           service,
           `scaling to ${target}`,
-          () => this.engine.scale(runtime, loaded, { [service]: target }, this.sink),
+          () =>
+            this.engine.scale(
+              runtime,
+              loaded,
+              { [service]: target },
+              this.sink,
+              undefined,
+              this.options.upContext,
+            ),
           () => store.update((m) => setDesired(m, service, undefined)),
         );
       }
@@ -240,6 +252,8 @@ export class Controller implements Actions {
               ...timeout(timeoutS),
             },
             this.sink,
+            undefined,
+            this.options.upContext,
           ),
         );
       case "rebuild":
@@ -258,6 +272,8 @@ export class Controller implements Actions {
               ...timeout(timeoutS),
             },
             this.sink,
+            undefined,
+            this.options.upContext,
           ),
         );
     }

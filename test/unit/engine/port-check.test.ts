@@ -53,6 +53,16 @@ function create(service: string, number: number, ports: PortBinding[]): PlanNode
   };
 }
 
+function stop(container: string): PlanNode {
+  return {
+    id: 100,
+    deps: [],
+    resource: `container:${container}`,
+    reason: "recreate",
+    op: { kind: "StopContainer", container, display: container, recreate: true },
+  };
+}
+
 /** A runtime whose running containers publish `owned` (host port strings); nothing else is called. */
 function runtimeOwning(owned: PortBinding[] = []): Runtime {
   const summary = { id: "c1", name: "demo-web-1", labels: {}, ports: owned } as unknown as ContainerSummary;
@@ -90,10 +100,34 @@ describe("host-port pre-check", () => {
     ).rejects.toThrow(`service "web": host port ${port}/tcp is already in use by node (pid ${process.pid})`);
   });
 
-  it("skips ports the project's own running containers publish (a recreate frees them)", async () => {
+  it("skips ports the project's own running containers publish when the plan stops them (a recreate frees them)", async () => {
     const port = await listen();
-    const plan = new Plan([create("web", 1, [tcp(String(port))])]);
+    const plan = new Plan([stop("c1"), create("web", 1, [tcp(String(port))])]);
     await expect(checkHostPorts(runtimeOwning([tcp(String(port))]), "demo", plan)).resolves.toBeUndefined();
+  });
+
+  it("a container the plan keeps keeps its port: a new replica asking for it fails naming that container", async () => {
+    // No process holds the port (as with the engine's userland proxy off): the kept container does.
+    const port = await freeRange(1);
+    const plan = new Plan([create("web", 2, [tcp(String(port))])]);
+    await expect(checkHostPorts(runtimeOwning([tcp(String(port))]), "demo", plan)).rejects.toThrow(
+      `service "web": host port 127.0.0.1:${port}/tcp is already in use by this project's container demo-web-1`,
+    );
+    // On another address of the host the same port is free.
+    const elsewhere = new Plan([create("web", 2, [tcp(String(port), "127.0.0.2")])]);
+    await expect(
+      checkHostPorts(runtimeOwning([tcp(String(port))]), "demo", elsewhere),
+    ).resolves.toBeUndefined();
+  });
+
+  it("fails before anything is made when more new containers publish a fixed port than it can take", async () => {
+    const port = await freeRange(1);
+    const two = new Plan([create("web", 1, [tcp(String(port))]), create("web", 2, [tcp(String(port))])]);
+    const error = await checkHostPorts(runtimeOwning(), "demo", two).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PortInUseError);
+    expect((error as PortInUseError).message).toBe(
+      `service "web": 2 new containers would publish host port 127.0.0.1:${port}/tcp`,
+    );
   });
 
   it("passes a range while it has a usable port per new container, and fails naming a taken one", async () => {
