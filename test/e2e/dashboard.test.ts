@@ -124,6 +124,22 @@ const tmux = {
   },
 };
 
+/** berth's exit status in `session`, once it has ended (bounded wait). */
+async function exitStatus(session: string, timeoutMs: number): Promise<number | undefined> {
+  return eventually(async () => {
+    const status = await tmux.exited(session);
+    expect(status).toBeDefined();
+    return status;
+  }, timeoutMs);
+}
+
+/** `down -v` of `project` succeeds and leaves nothing of it on the engine. */
+async function downLeavesNothing(project: string): Promise<void> {
+  const down = await berth(["-p", project, "down", "-v", "-t", "1"], { cwd: tmpdir() });
+  expect(down.exitCode).toBe(0);
+  expect(await leaks(runtime, project)).toEqual([]);
+}
+
 let runtime: Runtime;
 let image: string;
 const dirs: string[] = [];
@@ -253,13 +269,7 @@ describeEngine("the dashboard in a real terminal", () => {
 
     // Step: d detaches: berth exits 0 and says so, and the stack keeps running.
     await tmux.keys("up", "d");
-    expect(
-      await eventually(async () => {
-        const status = await tmux.exited("up");
-        expect(status).toBeDefined();
-        return status;
-      }, 15_000),
-    ).toBe(0);
+    expect(await exitStatus("up", 15_000)).toBe(0);
     expect(await tmux.screen("up", { history: true })).toContain(`Detached: ${project} keeps running`);
     const running = await runtime.containers.list({ labels: [`com.docker.compose.project=${project}`] });
     expect(running.map((c) => [c.name, c.status]).sort()).toEqual([
@@ -269,9 +279,7 @@ describeEngine("the dashboard in a real terminal", () => {
     ]);
 
     // Step: down leaves nothing of the project.
-    const down = await berth(["-p", project, "down", "-v", "-t", "1"], { cwd: tmpdir() });
-    expect(down.exitCode).toBe(0);
-    expect(await leaks(runtime, project)).toEqual([]);
+    await downLeavesNothing(project);
   }, 180_000);
 
   it("berth dashboard must show a running stack without colour under NO_COLOR, e must open a shell and come back, and D then y must remove it", async (context) => {
@@ -319,13 +327,7 @@ describeEngine("the dashboard in a real terminal", () => {
     await tmux.keys("attach", "D");
     await eventually(async () => expect(await tmux.screen("attach")).toContain("y/n"), 10_000);
     await tmux.keys("attach", "y");
-    expect(
-      await eventually(async () => {
-        const status = await tmux.exited("attach");
-        expect(status).toBeDefined();
-        return status;
-      }, 30_000),
-    ).toBe(0);
+    expect(await exitStatus("attach", 30_000)).toBe(0);
     expect(await tmux.screen("attach", { history: true })).toContain(`Removed ${project}`);
     expect(await leaks(runtime, project)).toEqual([]);
   }, 120_000);
@@ -341,13 +343,7 @@ describeEngine("the dashboard in a real terminal", () => {
     }, 60_000);
 
     await tmux.keys("quit", "q");
-    expect(
-      await eventually(async () => {
-        const status = await tmux.exited("quit");
-        expect(status).toBeDefined();
-        return status;
-      }, 30_000),
-    ).toBe(0);
+    expect(await exitStatus("quit", 30_000)).toBe(0);
     expect(await tmux.screen("quit", { history: true })).toContain(`Stopped ${project}`);
     // Stopped, not removed: the containers are there, none of them running.
     const all = await runtime.containers.list({
@@ -357,9 +353,7 @@ describeEngine("the dashboard in a real terminal", () => {
     expect(all.map((c) => c.name).sort()).toEqual([`${project}-db-1`, `${project}-web-1`]);
     expect(all.filter((c) => c.status === "running")).toEqual([]);
 
-    const down = await berth(["-p", project, "down", "-v", "-t", "1"], { cwd: tmpdir() });
-    expect(down.exitCode).toBe(0);
-    expect(await leaks(runtime, project)).toEqual([]);
+    await downLeavesNothing(project);
   }, 120_000);
 
   it("R on a service with build: must rebuild its image from the changed context and recreate its container", async (context) => {
@@ -408,16 +402,8 @@ networks:
       );
 
       await tmux.keys("rebuild", "d");
-      expect(
-        await eventually(async () => {
-          const status = await tmux.exited("rebuild");
-          expect(status).toBeDefined();
-          return status;
-        }, 15_000),
-      ).toBe(0);
-      const down = await berth(["-p", project, "down", "-v", "-t", "1"], { cwd: tmpdir() });
-      expect(down.exitCode).toBe(0);
-      expect(await leaks(runtime, project)).toEqual([]);
+      expect(await exitStatus("rebuild", 15_000)).toBe(0);
+      await downLeavesNothing(project);
     } finally {
       // Both builds (the first one is untagged by the second), found by the label the build set.
       await runtime.images.remove(tag, { force: true }).catch(() => undefined);
@@ -445,18 +431,10 @@ networks:
       expect(screen).not.toContain("NAME");
     }, 30_000);
     await tmux.keys("attached", "C-c");
-    expect(
-      await eventually(async () => {
-        const status = await tmux.exited("attached");
-        expect(status).toBeDefined();
-        return status;
-      }, 30_000),
-    ).toBe(130);
+    expect(await exitStatus("attached", 30_000)).toBe(130);
     expect(await tmux.screen("attached", { history: true })).toContain("Gracefully stopping...");
 
-    const down = await berth(["-p", project, "down", "-v", "-t", "1"], { cwd: tmpdir() });
-    expect(down.exitCode).toBe(0);
-    expect(await leaks(runtime, project)).toEqual([]);
+    await downLeavesNothing(project);
   }, 120_000);
 });
 

@@ -41,6 +41,16 @@ async function projectState(project: string) {
   };
 }
 
+/** One service, `web`, that sleeps: for tests about what happens around the containers. */
+const sleeper = (project: string): string => `
+name: ${project}
+services:
+  web:
+    image: ${image}
+    command: ["sleep", "3600"]
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+`;
+
 describeEngine("berth up / ps / logs / down", () => {
   beforeAll(async () => {
     runtime = engineRuntime();
@@ -135,17 +145,7 @@ volumes:
   }, 60_000);
 
   it("Ctrl-C while another berth holds the project must end the wait at once, exit 130 and change nothing", async () => {
-    const { dir, project } = fixture(
-      "lockwait",
-      (name) => `
-name: ${name}
-services:
-  web:
-    image: ${image}
-    command: ["sleep", "3600"]
-    labels: { ${TEST_LABEL}: "${RUN_ID}" }
-`,
-    );
+    const { dir, project } = fixture("lockwait", sleeper);
     // Another berth holds the project: its lock names a live process (this sleep).
     const holder = execa("sleep", ["60"], { reject: false });
     const start = parseProcStat(readFileSync(`/proc/${holder.pid}/stat`, "utf8"))?.start;
@@ -223,17 +223,7 @@ networks:
   }, 60_000);
 
   it("up --dry-run must print the plan and change nothing", async () => {
-    const { dir, project } = fixture(
-      "dry",
-      (name) => `
-name: ${name}
-services:
-  web:
-    image: ${image}
-    command: ["sleep", "3600"]
-    labels: { ${TEST_LABEL}: "${RUN_ID}" }
-`,
-    );
+    const { dir, project } = fixture("dry", sleeper);
     const result = await berth(["up", "--dry-run"], { cwd: dir });
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(`CreateContainer ${project}-web-1`);
