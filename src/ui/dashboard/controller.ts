@@ -208,16 +208,7 @@ export class Controller implements Actions {
           );
         }
         // Nothing to start (never created, or scaled to 0): bring the service up alone.
-        return this.run(service, "starting", () =>
-          this.engine.up(
-            runtime,
-            loaded,
-            { services: [service], noDeps: true, scale: { [service]: Math.max(1, replicas) } },
-            this.sink,
-            undefined,
-            this.options.upContext,
-          ),
-        );
+        return this.run(service, "starting", () => this.upAlone(service, Math.max(1, replicas)));
       }
       case "scale-up":
       case "scale-down": {
@@ -241,42 +232,22 @@ export class Controller implements Actions {
       }
       case "recreate":
         return this.run(service, "recreating", () =>
-          this.engine.up(
-            runtime,
-            loaded,
-            {
-              services: [service],
-              noDeps: true,
-              forceRecreate: true,
-              scale: { [service]: replicas },
-              ...timeout(timeoutS),
-            },
-            this.sink,
-            undefined,
-            this.options.upContext,
-          ),
+          this.upAlone(service, replicas, { forceRecreate: true, ...timeout(timeoutS) }),
         );
       case "rebuild":
         if (!def?.build)
           return this.note(`${service} has no build: section; R rebuilds built images only`, "warn");
         return this.run(service, "rebuilding", () =>
-          this.engine.up(
-            runtime,
-            loaded,
-            {
-              services: [service],
-              noDeps: true,
-              build: true,
-              forceRecreate: true,
-              scale: { [service]: replicas },
-              ...timeout(timeoutS),
-            },
-            this.sink,
-            undefined,
-            this.options.upContext,
-          ),
+          this.upAlone(service, replicas, { build: true, forceRecreate: true, ...timeout(timeoutS) }),
         );
     }
+  }
+
+  /** `up` of one service alone (no dependencies) at `replicas`, as `berth up --no-deps` runs it. */
+  private upAlone(service: string, replicas: number, more: Partial<UpOptions> = {}): Promise<unknown> {
+    const { runtime, loaded, upContext } = this.options;
+    const options: UpOptions = { services: [service], noDeps: true, scale: { [service]: replicas }, ...more };
+    return this.engine.up(runtime, loaded, options, this.sink, undefined, upContext);
   }
 
   /** Queues `work` for `service`, showing `label` on its row until it is done; failures go to the strip. */
