@@ -14,7 +14,7 @@ export class OverrideMark {
 export const RESET = new ResetMark();
 
 /** Integers as go-yaml v3 reads them: `_` dropped, then Go's base prefixes (`0x`, `0o`, `0b`, and `0` for octal). */
-export function parseGoInt(text: string): number | undefined {
+function parseGoInt(text: string): number | undefined {
   const plain = text.replaceAll("_", "");
   const match = /^([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/.exec(plain);
   if (!match) return undefined;
