@@ -23,6 +23,7 @@ import { endpointConfig, planCreate } from "./container-spec.js";
 import { toContainerState, toContainerSummary } from "./convert.js";
 import { type EngineApi, filtersParam } from "./engine-api.js";
 import { endOnAbort, openSession } from "./sessions.js";
+import { DEFAULT_ANSWER_TIMEOUT_MS } from "./transport.js";
 import { demux, raw, statsFrom, toLines } from "./streams.js";
 import type { WireContainerInspect, WireContainerSummary, WireExecInspect } from "./wire.js";
 
@@ -80,6 +81,7 @@ export class DockerContainers implements Containers {
     }
     await this.api.empty("POST", `/containers/${seg(id)}/stop`, {
       query: { t: options.timeoutS, signal: options.signal },
+      answerTimeoutMs: answerAfterGrace(options.timeoutS),
     });
   }
 
@@ -110,7 +112,10 @@ export class DockerContainers implements Containers {
   }
 
   async restart(id: string, options: { readonly timeoutS?: number } = {}): Promise<void> {
-    await this.api.empty("POST", `/containers/${seg(id)}/restart`, { query: { t: options.timeoutS } });
+    await this.api.empty("POST", `/containers/${seg(id)}/restart`, {
+      query: { t: options.timeoutS },
+      answerTimeoutMs: answerAfterGrace(options.timeoutS),
+    });
   }
 
   async pause(id: string): Promise<void> {
@@ -335,4 +340,13 @@ export class DockerContainers implements Containers {
 /** The engine's `since`/`until`: Unix seconds with a fraction. */
 function unixTime(date: Date): string {
   return (date.getTime() / 1000).toFixed(3);
+}
+
+/**
+ * The engine answers stop and restart only once the container is down: the grace period plus the
+ * usual answer time. Without a grace period the container's own StopTimeout (unknown here) applies,
+ * and t=-1 waits for ever, so neither is bounded.
+ */
+function answerAfterGrace(timeoutS: number | undefined): number {
+  return timeoutS === undefined || timeoutS < 0 ? 0 : timeoutS * 1000 + DEFAULT_ANSWER_TIMEOUT_MS;
 }

@@ -13,6 +13,7 @@ import {
   type RuntimeError,
 } from "../errors.js";
 import {
+  answerTimeoutFromEnv,
   type Body,
   type Env,
   type HijackedStream,
@@ -42,6 +43,8 @@ export interface CallOptions {
    * conflicts in berth's terms; only network calls ask for this.
    */
   readonly forbiddenIsConflict?: boolean | undefined;
+  /** Milliseconds the engine gets to start answering (0: no limit); default COMPOSE_HTTP_TIMEOUT's. */
+  readonly answerTimeoutMs?: number | undefined;
 }
 
 export interface PingResult {
@@ -66,7 +69,9 @@ export class EngineApi {
 
   /** The connection, set up on first use (a bad DOCKER_HOST fails that call, and every one after). */
   get transport(): Transport {
-    this.connection ??= new Transport(resolveEndpoint(this.env, this.host));
+    this.connection ??= new Transport(resolveEndpoint(this.env, this.host), {
+      answerTimeoutMs: answerTimeoutFromEnv(this.env),
+    });
     return this.connection;
   }
 
@@ -183,6 +188,7 @@ export class EngineApi {
       headers,
       body,
       signal: options.signal,
+      answerTimeoutMs: options.answerTimeoutMs,
     };
   }
 

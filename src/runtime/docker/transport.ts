@@ -35,6 +35,21 @@ export const DEFAULT_SOCKET = "/var/run/docker.sock";
 /** TCP connects that hang (a firewalled host) fail after this long; unix sockets fail at once. */
 const CONNECT_TIMEOUT_MS = 15_000;
 
+/**
+ * How long a sent request may wait for the first byte of its answer (the reply's headers), unless
+ * the call says otherwise. docker-compose's COMPOSE_HTTP_TIMEOUT (seconds) sets it, with the same
+ * default of 60 s: an engine that accepts connections but never answers must not hang a command.
+ * Once the headers are in, a streamed body (logs -f, events, pulls) has no timeout.
+ */
+export const DEFAULT_ANSWER_TIMEOUT_MS = 60_000;
+
+/** COMPOSE_HTTP_TIMEOUT in milliseconds, or the default when unset or not a positive number. */
+export function answerTimeoutFromEnv(env: Env): number {
+  const raw = env["COMPOSE_HTTP_TIMEOUT"]?.trim();
+  const seconds = raw ? Number(raw) : Number.NaN;
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_ANSWER_TIMEOUT_MS;
+}
+
 const HINT = "is dockerd running? set DOCKER_HOST to the engine's address";
 
 /**
@@ -118,6 +133,12 @@ export interface TransportRequest {
   readonly headers?: Readonly<Record<string, string>> | undefined;
   readonly body?: Body | undefined;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Milliseconds from the request being sent to the reply's headers; 0 waits for ever. Default:
+   * the transport's own. Calls the engine answers only when done (stop with a grace period) ask
+   * for longer.
+   */
+  readonly answerTimeoutMs?: number | undefined;
 }
 
 export interface TransportResponse {
@@ -144,9 +165,11 @@ export class Transport {
   readonly endpoint: Endpoint;
   readonly description: string;
   private readonly agent: http.Agent;
+  private readonly answerTimeoutMs: number;
 
-  constructor(endpoint: Endpoint) {
+  constructor(endpoint: Endpoint, options: { readonly answerTimeoutMs?: number } = {}) {
     this.endpoint = endpoint;
+    this.answerTimeoutMs = options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
     this.description = describeEndpoint(endpoint);
     this.agent =
       endpoint.kind === "tcp" && endpoint.tls
@@ -297,7 +320,29 @@ export class Transport {
       socket.once("connect", clear);
       socket.once("close", clear);
     });
+    this.boundAnswer(r, req);
     return r;
+  }
+
+  /**
+   * From the moment the request is fully sent (an uploaded build context does not count) until
+   * the reply's headers arrive: an engine that takes the connection and never answers fails the
+   * call with a message that says so, instead of hanging the command.
+   */
+  private boundAnswer(r: http.ClientRequest, req: TransportRequest): void {
+    const limit = req.answerTimeoutMs ?? this.answerTimeoutMs;
+    if (limit <= 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const clear = (): void => clearTimeout(timer);
+    r.once("finish", () => {
+      timer = setTimeout(() => {
+        r.destroy(new NoAnswerError(`${req.method} ${stripQuery(req.path)}`, limit));
+      }, limit);
+      timer.unref();
+    });
+    r.once("response", clear);
+    r.once("upgrade", clear);
+    r.once("close", clear);
   }
 
   private classify(err: Error, signal: AbortSignal | undefined): Error {
@@ -317,6 +362,22 @@ export class Transport {
                 : err.message;
       return unavailable(this.description, reason, err);
     }
+    if (err instanceof NoAnswerError) {
+      return new EngineUnavailableError(
+        `the Docker engine at ${this.description} did not answer ${err.message} in ${seconds(err.limitMs)}`,
+        {
+          hint: "is the engine overloaded or hung? COMPOSE_HTTP_TIMEOUT sets the limit in seconds",
+          cause: err,
+        },
+      );
+    }
+    // Node's HTTP parser failed on the reply: whatever listens there does not speak HTTP.
+    if (code.startsWith("HPE_")) {
+      return new EngineUnavailableError(
+        `${this.description} is not a Docker engine: what it answered is not HTTP`,
+        { hint: HINT, cause: err },
+      );
+    }
     if (code === "ECONNRESET" || code === "EPIPE") {
       return new EngineUnavailableError(
         `lost the connection to the Docker engine at ${this.description}: ${err.message}`,
@@ -328,6 +389,26 @@ export class Transport {
     }
     return err;
   }
+}
+
+/** A request the engine took but did not start answering in time; the message names the call. */
+class NoAnswerError extends Error {
+  readonly code = "BERTH_NO_ANSWER";
+  readonly limitMs: number;
+  constructor(call: string, limitMs: number) {
+    super(call);
+    this.limitMs = limitMs;
+  }
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+/** `/v1.41/containers/json?all=1` → `/v1.41/containers/json`: a query may hold long filters. */
+function stripQuery(path: string): string {
+  const at = path.indexOf("?");
+  return at === -1 ? path : path.slice(0, at);
 }
 
 /** Methods HTTP defines as idempotent: the only ones resent after a reset on a kept-alive socket. */

@@ -1,0 +1,59 @@
+/**
+ * `berth ps` against things that are not a working engine, as a user meets them: a socket that
+ * takes the connection and never answers, and one that answers something other than HTTP. Each
+ * must end with one clear sentence and status 1, not hang or print "internal error".
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { berth } from "./cli.js";
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+async function serve(onConnection: (socket: net.Socket) => void): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), "berth-engine-answer-"));
+  const socketPath = path.join(dir, "engine.sock");
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  cleanups.push(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return socketPath;
+}
+
+describe("an engine that does not answer", () => {
+  it("fails `ps` after COMPOSE_HTTP_TIMEOUT seconds, saying the engine did not answer", async () => {
+    const socketPath = await serve(() => undefined);
+    const started = Date.now();
+    const result = await berth(["-p", "quiet", "ps"], {
+      env: { DOCKER_HOST: `unix://${socketPath}`, COMPOSE_HTTP_TIMEOUT: "1" },
+    });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`the Docker engine at unix://${socketPath} did not answer`);
+    expect(result.stderr).toContain("in 1 s");
+    expect(result.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
+  });
+
+  it("says a socket that answers something other than HTTP is not a Docker engine", async () => {
+    const socketPath = await serve((socket) => {
+      socket.once("data", () => socket.end("220 mail.example ESMTP ready\r\n"));
+    });
+    const result = await berth(["-p", "quiet", "ps"], { env: { DOCKER_HOST: `unix://${socketPath}` } });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`unix://${socketPath} is not a Docker engine`);
+    expect(result.stderr).not.toMatch(/internal error|Parse Error:/);
+  });
+});
