@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The Docker engine and local registry the integration tests run against (CI and by hand, as root).
 #
-#   scripts/ci/dockerd.sh start   # start dockerd unless one answers on the socket; start a registry
-#                                 # on 127.0.0.1:5000 unless one answers there
-#   scripts/ci/dockerd.sh stop    # remove what the tests left (label berth.test), then stop only the
-#                                 # dockerd and registry this script started (pid files)
+#   scripts/ci/dockerd.sh start          # start dockerd unless one answers on the socket; start a
+#                                        # registry on 127.0.0.1:5000 unless one answers there
+#   scripts/ci/dockerd.sh stop           # remove what the tests left (label berth.test), then stop
+#                                        # only the dockerd and registry this script started (pid files)
+#   scripts/ci/dockerd.sh start-engine   # dockerd alone (the demo: needs no registry, and a newcomer's
+#                                        # machine has only docker.io)
+#   scripts/ci/dockerd.sh stop-engine    # stop only the dockerd this script started (pid file)
 #
 # Everything this script starts writes its log and pid file under $BERTH_CI_DIR (/tmp/berth-ci).
 # Every wait is bounded; on a start that never answers the log tail is printed and the script fails.
@@ -164,21 +167,30 @@ clean_leftovers() {
   done
 }
 
+# dockerd stops its containers and its managed containerd before exiting.
+stop_dockerd() { stop_pid "$DOCKERD_PID" dockerd 60; }
+
 case "${1:-}" in
   start)
     mkdir -p "$DIR"
     start_dockerd
     start_registry
     ;;
+  start-engine)
+    mkdir -p "$DIR"
+    start_dockerd
+    ;;
   stop)
     clean_leftovers
     stop_pid "$REGISTRY_PID" docker-registry 20
     rm -rf "$REGISTRY_DIR"
-    # dockerd stops its containers (none should be left) and its managed containerd before exiting.
-    stop_pid "$DOCKERD_PID" dockerd 60
+    stop_dockerd
+    ;;
+  stop-engine)
+    stop_dockerd
     ;;
   *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|stop|start-engine|stop-engine" >&2
     exit 2
     ;;
 esac
