@@ -12,7 +12,13 @@ import path from "node:path";
 import { LoadError } from "../errors.js";
 import { buildGraph, type ServiceGraph } from "../graph/graph.js";
 import { checkConsistency } from "./consistency.js";
-import { discoverFiles, resolveProjectName, STDIN, type ComposeFileRef } from "./discover.js";
+import {
+  discoverFiles,
+  normalizeProjectName,
+  resolveProjectName,
+  STDIN,
+  type ComposeFileRef,
+} from "./discover.js";
 import { makeLookup, readEnvFiles } from "./env.js";
 import { interpolate } from "./interpolate.js";
 import { mergeDocuments } from "./merge.js";
@@ -153,33 +159,42 @@ async function loadMerged(options: LoadOptions) {
   const projectDirectory = discovered.projectDirectory;
   const dotenv =
     projectDirectory === earlyDir ? earlyEnv : await readProjectEnv(options, projectDirectory, shellLookup);
-  const lookup = makeLookup(shell, dotenv);
+  const fileLookup = makeLookup(shell, dotenv);
+  const reading: ReadContext = { readStdin: options.readStdin };
+  const documents: ParsedDocument[][] = [];
+  for (const file of discovered.files) documents.push(await readDocuments(file, reading));
+
+  // The name is known before any file is interpolated: files see it as COMPOSE_PROJECT_NAME.
+  const projectName = resolveProjectName({
+    flag: options.projectName,
+    env: fileLookup,
+    fromFile: nameFromFiles(documents, fileLookup, options.skipInterpolation === true),
+    projectDirectory,
+  });
+  const lookup = withProjectName(fileLookup, projectName);
   // The variables the project sees (shell over .env): secrets and configs with `environment:` read them.
   const environment: Record<string, string> = Object.fromEntries(dotenv);
   for (const [name, value] of Object.entries(shell)) if (value !== undefined) environment[name] = value;
+  environment[PROJECT_NAME_VARIABLE] = projectName;
 
   const context: PipelineContext = {
     options,
     display: displayPath(options.cwd),
     lookup,
+    projectName,
     onWarning: options.onWarning ?? (() => undefined),
   };
-  const merged = await loadFiles(discovered.files, projectDirectory, context, []);
-
-  if (Object.keys(merged.tree).length === 0) {
+  const loaded = await loadFiles(discovered.files, projectDirectory, context, [], documents);
+  if (Object.keys(loaded.tree).length === 0) {
     throw new LoadError("empty compose file", undefined, "", {
       hint: `add a services: section to ${discovered.files[0]?.display ?? "compose.yaml"}`,
     });
   }
-  validate(merged.tree, merged.sources, { variablesLeft: options.skipInterpolation === true });
-
-  const fileName = typeof merged.tree["name"] === "string" ? merged.tree["name"] : undefined;
-  const projectName = resolveProjectName({
-    flag: options.projectName,
-    env: lookup,
-    fromFile: fileName,
-    projectDirectory,
-  });
+  validate(loaded.tree, loaded.sources, { variablesLeft: options.skipInterpolation === true });
+  // `name:` as written only suggests the name: the tree carries the one decided above.
+  const merged: TreeWithSources = Object.hasOwn(loaded.tree, "name")
+    ? { tree: { ...loaded.tree, name: projectName }, sources: loaded.sources }
+    : loaded;
 
   const resolved = options.skipPathResolution
     ? merged.tree
@@ -187,8 +202,47 @@ async function loadMerged(options: LoadOptions) {
   return { context, merged, projectName, projectDirectory, environment, discovered, resolved };
 }
 
+const PROJECT_NAME_VARIABLE = "COMPOSE_PROJECT_NAME";
+
+/** Variables as the files see them: COMPOSE_PROJECT_NAME is the project's name, as compose-go sets it. */
+function withProjectName(lookup: Lookup, projectName: string): Lookup {
+  return (name) => (name === PROJECT_NAME_VARIABLE ? projectName : lookup(name));
+}
+
+/**
+ * The top-level `name` of the files given (the last one set wins), interpolated and normalized the
+ * way Compose normalizes a directory name (compose-go `projectName`); undefined when that leaves
+ * nothing, so the directory names the project.
+ */
+function nameFromFiles(
+  documents: readonly (readonly ParsedDocument[])[],
+  lookup: Lookup,
+  skipInterpolation: boolean,
+): string | undefined {
+  let found: ParsedDocument | undefined;
+  for (const docs of documents) {
+    for (const doc of docs) {
+      const name = doc.tree["name"];
+      if (typeof name === "string" && name !== "") found = doc;
+    }
+  }
+  if (!found) return undefined;
+  const raw = found.tree["name"] as string;
+  // Warnings about unset variables come from the main pass over the same value.
+  const text = skipInterpolation
+    ? raw
+    : interpolate({ name: raw }, found.sources, lookup, () => undefined)["name"];
+  const normalized = normalizeProjectName(typeof text === "string" ? text : raw);
+  return normalized === "" ? undefined : normalized;
+}
+
+interface ReadContext {
+  readonly readStdin?: (() => Promise<Uint8Array>) | undefined;
+}
+
 interface PipelineContext {
   readonly options: LoadOptions;
+  readonly projectName: string;
   /** A path as messages show it: relative to the working directory when inside it. */
   readonly display: (absPath: string) => string;
   readonly lookup: Lookup;
@@ -224,10 +278,13 @@ async function loadFiles(
   workingDir: string,
   context: PipelineContext,
   chain: readonly string[],
+  /** The files' documents when already read, in the order of `files`. */
+  documents?: readonly (readonly ParsedDocument[])[],
 ): Promise<TreeWithSources> {
   let accumulated: TreeWithSources = { tree: {}, sources: new SourceMap() };
-  for (const file of files) {
-    for (const doc of await readDocuments(file, context)) {
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i] as ComposeFileRef;
+    for (const doc of documents?.[i] ?? (await readDocuments(file, context.options))) {
       const processed = await processDocument(doc, file, workingDir, context, chain);
       accumulated = mergeDocuments(accumulated, { ...processed, resetPaths: doc.resetPaths });
     }
@@ -235,12 +292,11 @@ async function loadFiles(
   return accumulated;
 }
 
-async function readDocuments(file: ComposeFileRef, context: PipelineContext): Promise<ParsedDocument[]> {
+async function readDocuments(file: ComposeFileRef, context: ReadContext): Promise<ParsedDocument[]> {
   let bytes: Uint8Array;
   if (file.path === STDIN) {
-    if (!context.options.readStdin)
-      throw new LoadError("reading a compose file from stdin is not possible here");
-    bytes = await context.options.readStdin();
+    if (!context.readStdin) throw new LoadError("reading a compose file from stdin is not possible here");
+    bytes = await context.readStdin();
   } else {
     try {
       bytes = await readFile(file.path);
@@ -298,7 +354,10 @@ async function includeFiles(
           : existsSync(defaultEnv)
             ? await readEnvFiles([defaultEnv], shell, context.onWarning, context.display)
             : new Map<string, string>();
-      const sub: PipelineContext = { ...context, lookup: makeLookup(context.options.env, env) };
+      const sub: PipelineContext = {
+        ...context,
+        lookup: withProjectName(makeLookup(context.options.env, env), context.projectName),
+      };
       const loaded = await loadFiles(paths.map(fileRef(context)), projectDirectory, sub, nextChain);
       return { tree: resolveRelativePaths(loaded.tree, projectDirectory), sources: loaded.sources };
     },
@@ -314,7 +373,7 @@ async function extendServices(
   return applyExtends(doc, {
     workingDir,
     loadFile: async (absPath) => {
-      const [first] = await readDocuments(fileRef(context)(absPath), context);
+      const [first] = await readDocuments(fileRef(context)(absPath), context.options);
       if (!first) throw new LoadError(`${fileRef(context)(absPath).display} is empty`);
       const tree = context.options.skipInterpolation
         ? first.tree

@@ -298,8 +298,6 @@ const NAME_KINDS: Readonly<Record<PathPattern, string>> = {
 };
 
 const PATTERN_MESSAGES: Readonly<Record<PathPattern, (shown: string) => string>> = {
-  name: (shown) =>
-    `${shown} is not a valid project name: use only lowercase letters, digits, "-" and "_", starting with a letter or digit`,
   "services.*.container_name": (shown) =>
     `${shown} is not a valid container name: use at least two of letters, digits, "_", "." and "-", starting with a letter or digit`,
   "services.*.pull_policy": (shown) =>

@@ -134,3 +134,69 @@ describe("the project's environment", () => {
     expect(p.environment?.["ONLY_DOTENV"]).toBe("1");
   });
 });
+
+describe("the project name", () => {
+  const uses = "services:\n  web:\n    image: busybox\n    container_name: ${COMPOSE_PROJECT_NAME}-web\n";
+
+  it("is what the files see as COMPOSE_PROJECT_NAME: -p, else the variable, else name:, else the directory", async () => {
+    const dir = project({ "Stack One/compose.yaml": `name: fromfile\n${uses}` });
+    const cwd = path.join(dir, "Stack One");
+    const name = async (options: Partial<LoadOptions>) => {
+      const { project: p } = await load(cwd, options);
+      return [p.name, p.services["web"]?.container_name, p.environment?.["COMPOSE_PROJECT_NAME"]];
+    };
+    expect(await name({ projectName: "fromflag", env: { COMPOSE_PROJECT_NAME: "fromenv" } })).toEqual([
+      "fromflag",
+      "fromflag-web",
+      "fromflag",
+    ]);
+    expect(await name({ env: { COMPOSE_PROJECT_NAME: "fromenv" } })).toEqual([
+      "fromenv",
+      "fromenv-web",
+      "fromenv",
+    ]);
+    expect(await name({})).toEqual(["fromfile", "fromfile-web", "fromfile"]);
+    const bare = project({ "Stack One/compose.yaml": uses });
+    const { project: p } = await load(path.join(bare, "Stack One"));
+    expect([p.name, p.services["web"]?.container_name]).toEqual(["stackone", "stackone-web"]);
+  });
+
+  it("takes the last file's name: for every file, the first ones included", async () => {
+    const dir = project({
+      "a.yaml": `name: first\n${uses}`,
+      "b.yaml":
+        "name: second\nservices:\n  db:\n    image: busybox\n    container_name: ${COMPOSE_PROJECT_NAME}-db\n",
+    });
+    const { project: p } = await load(dir, { files: ["a.yaml", "b.yaml"] });
+    expect(p.name).toBe("second");
+    expect(p.services["web"]?.container_name).toBe("second-web");
+    expect(p.services["db"]?.container_name).toBe("second-db");
+  });
+
+  it("normalizes name: as Compose normalizes a directory name, after interpolating it", async () => {
+    const dir = project({
+      "compose.yaml": `name: "_-My \${STAGE}.App!"\n${uses}`,
+      ".env": "STAGE=Prod\n",
+    });
+    const { project: p, merged } = await load(dir);
+    expect(p.name).toBe("myprodapp");
+    expect(p.services["web"]?.container_name).toBe("myprodapp-web");
+    expect(merged["name"]).toBe("myprodapp");
+  });
+
+  it("falls back to the directory when name: normalizes to nothing, as compose-go does", async () => {
+    const dir = project({ "app/compose.yaml": `name: "!!!"\n${uses}` });
+    const { project: p } = await load(path.join(dir, "app"));
+    expect(p.name).toBe("app");
+  });
+
+  it("is the included files' COMPOSE_PROJECT_NAME too", async () => {
+    const dir = project({
+      "compose.yaml": "name: outer\ninclude:\n  - sub/compose.yaml\nservices:\n  web:\n    image: busybox\n",
+      "sub/compose.yaml":
+        "services:\n  db:\n    image: busybox\n    container_name: ${COMPOSE_PROJECT_NAME}-db\n",
+    });
+    const { project: p } = await load(dir);
+    expect(p.services["db"]?.container_name).toBe("outer-db");
+  });
+});
