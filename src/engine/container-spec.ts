@@ -54,7 +54,7 @@ import {
   VERSION_LABEL,
   WORKING_DIR_LABEL,
 } from "./labels.js";
-import { containerName, oneOffName, replacementName, SEPARATOR } from "./names.js";
+import { containerName, defaultImageName, oneOffName, replacementName, SEPARATOR } from "./names.js";
 
 /** A file to copy into the container after create and before start (a secret or config value). */
 export interface FileCopy {
@@ -180,7 +180,7 @@ export function containerSpecFor(
 
   const spec: ContainerSpec = strip({
     name: context.replaces !== undefined ? replacementName(context.replaces, name) : name,
-    image: service.image ?? [project.name, serviceName].join(SEPARATOR),
+    image: service.image ?? defaultImageName(project.name, serviceName),
     labels: labelsFor(project, serviceName, service, number, context, oneOff),
     command: service.command !== undefined ? [...service.command] : undefined,
     entrypoint: service.entrypoint !== undefined ? [...service.entrypoint] : undefined,

@@ -14,6 +14,7 @@ import type { Project } from "../project/model.js";
 import { containerSpecFor, type FileCopy } from "./container-spec.js";
 import { PlanError } from "./errors.js";
 import { DEPENDS_ON_LABEL } from "./labels.js";
+import { defaultImageName } from "./names.js";
 import { compareText, type ObservedContainer, type ObservedState } from "./observe.js";
 import { type Plan, PlanBuilder, type WaitCondition } from "./plan.js";
 import { imageReference } from "./reconcile.js";
@@ -174,7 +175,7 @@ export function planDown(
     } else {
       for (const c of observed.containers) {
         if (options.rmi === "all") references.add(c.image);
-        else if (c.image === `${projectName}-${c.service}`) references.add(c.image);
+        else if (c.image === defaultImageName(projectName, c.service)) references.add(c.image);
       }
     }
     for (const reference of [...references].sort(compareText)) {

@@ -28,6 +28,17 @@ export function containerName(project: Project, service: string, number: number)
   return custom !== undefined && custom !== "" ? custom : defaultContainerName(project.name, service, number);
 }
 
+/**
+ * The image a service without `image:` is built as: `<project>-<service>`, lowercased. Compose uses
+ * the service name as written (`GetImageNameOrDefault`), so a service named `Web` makes a reference
+ * the engine refuses ("repository name must be lowercase"); berth builds `demo-web` and creates
+ * the container from that same name. The one place this name is made: build, create, `--rmi` and
+ * `config --images` must all agree on it.
+ */
+export function defaultImageName(project: string, service: string): string {
+  return [project, service].join(SEPARATOR).toLowerCase();
+}
+
 /** The name of a one-off container of `compose run` with the given slug (a random hex ID). */
 export function oneOffName(project: string, service: string, slug: string): string {
   return [project, service, "run", slug.slice(0, 12)].join(SEPARATOR);

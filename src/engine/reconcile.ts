@@ -40,7 +40,7 @@ import {
   VERSION_LABEL,
   VOLUME_LABEL,
 } from "./labels.js";
-import { replacementName } from "./names.js";
+import { defaultImageName, replacementName } from "./names.js";
 import { compareText, type ObservedContainer, type ObservedState, serviceContainers } from "./observe.js";
 import { type FileCopy, type Plan, PlanBuilder, type WaitCondition } from "./plan.js";
 
@@ -108,7 +108,7 @@ export function desiredReplicas(
 
 /** The image a service runs: `image:`, else the name Compose gives a built image. */
 export function imageReference(project: Project, name: string): string {
-  return project.services[name]?.image ?? `${project.name}-${name}`.toLowerCase();
+  return project.services[name]?.image ?? defaultImageName(project.name, name);
 }
 
 /** The keys of the networks a service joins (none with `network_mode`). */

@@ -1,5 +1,6 @@
 /** `berth config`: load, validate and print the canonical project, as `docker compose config` does. */
 import { writeFile } from "node:fs/promises";
+import { defaultImageName } from "../../engine/names.js";
 import { UsageError } from "../../errors.js";
 import { allProfiles } from "../../project/profiles.js";
 import { renderProject } from "../../project/normalize.js";
@@ -135,11 +136,6 @@ const YAML_OUTPUT = {
   minContentWidth: 0,
   aliasDuplicateObjects: false,
 } as const;
-
-/** The image Compose builds for a service without `image:`: `<project>-<service>`. */
-export function defaultImageName(project: string, service: string): string {
-  return `${project}-${service}`;
-}
 
 function lines(items: readonly string[]): string {
   return items.length === 0 ? "" : `${items.join("\n")}\n`;

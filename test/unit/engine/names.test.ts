@@ -5,6 +5,7 @@ import {
   containerName,
   containerNumber,
   defaultContainerName,
+  defaultImageName,
   nextContainerNumber,
   oneOffName,
   replacedName,
@@ -88,5 +89,12 @@ describe("label filters", () => {
     expect(isOneOff({ "com.docker.compose.oneoff": "True" })).toBe(true);
     expect(isOneOff({ "com.docker.compose.oneoff": "False" })).toBe(false);
     expect(isOneOff({})).toBe(false);
+  });
+});
+
+describe("defaultImageName", () => {
+  it("is <project>-<service> in lowercase, since the engine refuses capitals in a repository name", () => {
+    expect(defaultImageName("shop", "web")).toBe("shop-web");
+    expect(defaultImageName("shop", "Web_API")).toBe("shop-web_api");
   });
 });

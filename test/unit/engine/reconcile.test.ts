@@ -226,6 +226,14 @@ services:
       "container:cache:1 StartContainer",
     ]);
   });
+
+  it("a build service named with capitals is built and run under one lowercase image name", async () => {
+    const loaded = await load("services:\n  Web:\n    build: .\n");
+    const result = plan(loaded, { images: {} });
+    const built = result.nodes.flatMap((n) => (n.op.kind === "BuildImage" ? [n.op.reference] : []));
+    const created = result.nodes.flatMap((n) => (n.op.kind === "CreateContainer" ? [n.op.spec.image] : []));
+    expect({ built, created }).toEqual({ built: ["demo-web"], created: ["demo-web"] });
+  });
 });
 
 describe("reconcile: scale", () => {
