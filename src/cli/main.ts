@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
+import { UsageError } from "../errors.js";
 import { reportError } from "./exit.js";
 import type { GlobalOptions, RuntimeChoice } from "./global-options.js";
 import type { AnsiMode, ProgressMode } from "../ui/select.js";
@@ -30,6 +31,20 @@ function listOption(flags: string, description: string): Option {
   const option = new Option(flags, description).argParser(gather);
   option.negate = false;
   return option;
+}
+
+/**
+ * Commander folds `--NAME` and `--no-NAME` into one value, the last given winning; Compose treats
+ * them as two flags and refuses both at once, as berth does (`--build and --no-build are incompatible`).
+ */
+function refuseBoth(command: Command, name: string): Command {
+  const given = new Set<string>();
+  return command
+    .on(`option:${name}`, () => given.add(name))
+    .on(`option:no-${name}`, () => given.add(`no-${name}`))
+    .hook("preAction", () => {
+      if (given.size === 2) throw new UsageError(`--${name} and --no-${name} are incompatible`);
+    });
 }
 
 /** Runs a command and turns its result into the process's exit status. */
@@ -97,7 +112,7 @@ export function buildProgram(): Command {
       await runConfig(globals(command), services, flags);
     });
 
-  program
+  const up = program
     .command("up")
     .description("create and start containers, then print their output (unless detached)")
     .argument("[services...]", "only these services (and what they depend on)")
@@ -135,6 +150,7 @@ export function buildProgram(): Command {
       const { runUp } = await import("./commands/up.js");
       exitWith(await runUp(globals(command), services, flags));
     });
+  refuseBoth(up, "build");
 
   program
     .command("down")
