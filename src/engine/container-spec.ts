@@ -163,7 +163,7 @@ export function containerSpecFor(
   const volumes = volumeMounts(project, serviceName, service, ignore);
   const files = fileMounts(project, serviceName, service, ignore);
   const taken = new Set(volumes.map((m) => m.target));
-  const mounts: MountSpec[] = [...volumes, ...tmpfsMounts(service, ignore)];
+  const mounts: MountSpec[] = [...volumes];
   for (const m of files.mounts) {
     if (taken.has(m.target)) continue;
     taken.add(m.target);
@@ -198,6 +198,7 @@ export function containerSpecFor(
     healthcheck: healthcheck(serviceName, service),
     ports: nonEmpty(service.ports?.map((p, i) => portBinding(at(`ports[${i}]`), p))),
     mounts: nonEmpty(mounts),
+    tmpfs: tmpfsOptions(service),
     restart: restartPolicy(serviceName, service),
     networkMode,
     networks,
@@ -503,39 +504,21 @@ function volumeMount(
   }
 }
 
-/** `tmpfs: ["/run:size=64m,mode=1770"]` → tmpfs mounts; options other than size, mode, ro, rw are ignored. */
-function tmpfsMounts(service: Service, ignore: (field: string) => void): MountSpec[] {
-  return (service.tmpfs ?? []).map((entry, i) => {
+/**
+ * `tmpfs: ["/run:size=64m,mode=1770,noexec"]` → `{ "/run": "size=64m,mode=1770,noexec" }`: the
+ * options go to the runtime as written (Docker's HostConfig.Tmpfs, as Compose sends them), so
+ * every mount option the kernel knows works and the engine judges the rest. Volumes of
+ * `type: tmpfs` stay mounts.
+ */
+function tmpfsOptions(service: Service): Record<string, string> | undefined {
+  if (service.tmpfs === undefined || service.tmpfs.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const entry of service.tmpfs) {
     const colon = entry.indexOf(":");
-    const target = colon < 0 ? entry : entry.slice(0, colon);
-    const options = colon < 0 ? [] : entry.slice(colon + 1).split(",");
-    let sizeBytes: number | undefined;
-    let mode: number | undefined;
-    let readOnly: boolean | undefined;
-    for (const option of options) {
-      const [key = "", value] = option.split("=", 2);
-      if (key === "size" && value !== undefined && parseRamBytes(value) !== undefined) {
-        sizeBytes = parseRamBytes(value);
-      } else if (key === "mode" && value !== undefined && /^[0-7]+$/.test(value)) {
-        mode = parseInt(value, 8);
-      } else if (key === "ro" && value === undefined) {
-        readOnly = true;
-      } else if (key === "rw" && value === undefined) {
-        readOnly = undefined;
-      } else if (key !== "") {
-        ignore(`tmpfs[${i}].${key}`);
-      }
-    }
-    return strip({ type: "tmpfs" as const, target, sizeBytes, mode, readOnly });
-  });
-}
-
-/** go-units RAMInBytes: `64m`, `1.5g`, `512kb`, `10MiB`, binary multiples; a bare number is bytes. */
-function parseRamBytes(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$/i.exec(text.trim());
-  if (match === null) return undefined;
-  const power = match[2] === undefined ? 0 : "kmgtp".indexOf(match[2].toLowerCase()) + 1;
-  return Math.floor(Number(match[1]) * 1024 ** power);
+    if (colon < 0) out[entry] = "";
+    else out[entry.slice(0, colon)] = entry.slice(colon + 1);
+  }
+  return out;
 }
 
 interface FileMounts {

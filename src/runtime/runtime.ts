@@ -299,6 +299,8 @@ export interface ContainerSpec {
   readonly healthcheck?: HealthcheckSpec | undefined;
   readonly ports?: readonly PortBinding[] | undefined;
   readonly mounts?: readonly MountSpec[] | undefined;
+  /** tmpfs mounts by target, their options as mount(8) takes them (`size=64m,mode=1770,noexec`). */
+  readonly tmpfs?: Readonly<Record<string, string>> | undefined;
   readonly restart?: RestartPolicy | undefined;
   /** `bridge`, `host`, `none`, `container:<id>`, or a network name. */
   readonly networkMode?: string | undefined;
@@ -403,6 +405,8 @@ export interface LogLine {
   readonly line: string;
   /** Present when timestamps were asked for. */
   readonly time?: Date | undefined;
+  /** `time` as the engine wrote it (RFC 3339, nanoseconds): what `logs -t` prints. */
+  readonly timestamp?: string | undefined;
 }
 
 export interface LogOptions {

@@ -103,6 +103,7 @@ function hostConfig(
   return {
     Binds: binds.length > 0 ? binds : undefined,
     Mounts: mounts.length > 0 ? mounts : undefined,
+    Tmpfs: spec.tmpfs,
     PortBindings: Object.keys(portBindings).length > 0 ? portBindings : undefined,
     RestartPolicy: spec.restart
       ? { Name: spec.restart.name, MaximumRetryCount: spec.restart.maximumRetryCount ?? 0 }

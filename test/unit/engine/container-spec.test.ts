@@ -400,16 +400,13 @@ describe("volumes and tmpfs", () => {
     ]);
   });
 
-  it("turns `tmpfs:` entries into tmpfs mounts, size and octal mode parsed", async () => {
+  it("passes `tmpfs:` entries on with their options as written, as Compose sends HostConfig.Tmpfs", async () => {
     const { spec, ignored } = await specOf(
       "services:\n  web:\n    image: nginx\n    tmpfs: ['/run:size=64m,mode=1770,noexec', '/tmp', '/ro:ro']\n",
     );
-    expect(spec.mounts).toEqual([
-      { type: "tmpfs", target: "/run", sizeBytes: 64 * 1024 * 1024, mode: 0o1770 },
-      { type: "tmpfs", target: "/tmp" },
-      { type: "tmpfs", target: "/ro", readOnly: true },
-    ]);
-    expect(ignored).toEqual(["services.web.tmpfs[0].noexec"]);
+    expect(spec.mounts).toBeUndefined();
+    expect(spec.tmpfs).toEqual({ "/run": "size=64m,mode=1770,noexec", "/tmp": "", "/ro": "ro" });
+    expect(ignored).toEqual([]);
   });
 
   it("lets a later volume for the same target replace an earlier one", async () => {
