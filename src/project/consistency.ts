@@ -5,43 +5,54 @@
  */
 import { LoadError } from "../errors.js";
 import type { Project, Service } from "./model.js";
+import { locateReference, referenceAt } from "./references.js";
 import type { SourceMap } from "./source-map.js";
-import type { Path } from "./tree.js";
+import type { Mapping } from "./tree.js";
 
-export function checkConsistency(project: Project, sources: SourceMap): void {
+/** The merged tree (as the files wrote it) and where each of its values was written. */
+export interface Written {
+  readonly tree: Mapping;
+  readonly sources: SourceMap;
+}
+
+export function checkConsistency(project: Project, written: Written): void {
   for (const name of Object.keys(project.services).sort()) {
     const service = project.services[name];
-    if (service) checkService(project, name, service, sources);
+    if (service) checkService(project, name, service, written);
   }
 }
 
-function checkService(project: Project, name: string, service: Service, sources: SourceMap): void {
-  const fail = (message: string, path: Path): never => {
-    throw new LoadError(message, sources.keyAt(path) ?? sources.valueAt(path));
-  };
-  const at = (...rest: (string | number)[]): Path => ["services", name, ...rest];
+type Kind = "networks" | "volumes" | "secrets" | "configs";
 
+function checkService(project: Project, name: string, service: Service, written: Written): void {
   if (service.image === undefined && service.build === undefined) {
-    fail(`service "${name}" has neither an image nor a build context specified`, at());
+    throw new LoadError(
+      `service "${name}" has neither an image nor a build context specified`,
+      written.sources.keyAt(["services", name]),
+    );
   }
+  /** An undefined reference: the error points at where the service names it. */
+  const undefinedRef = (kind: Kind, what: string, ref: string): never => {
+    const reference = referenceAt(written.tree, name, kind, ref);
+    const location = reference
+      ? locateReference(written.sources, reference)
+      : written.sources.keyAt(["services", name, kind]);
+    throw new LoadError(`service "${name}" refers to undefined ${what} "${ref}"`, location);
+  };
   for (const network of Object.keys(service.networks ?? {})) {
-    if (!Object.hasOwn(project.networks ?? {}, network)) {
-      fail(`service "${name}" refers to undefined network "${network}"`, at("networks", network));
+    if (!Object.hasOwn(project.networks ?? {}, network)) undefinedRef("networks", "network", network);
+  }
+  for (const volume of service.volumes ?? []) {
+    if (volume.type === "volume" && volume.source && !Object.hasOwn(project.volumes ?? {}, volume.source)) {
+      undefinedRef("volumes", "volume", volume.source);
     }
   }
-  (service.volumes ?? []).forEach((volume, index) => {
-    if (volume.type === "volume" && volume.source && !Object.hasOwn(project.volumes ?? {}, volume.source)) {
-      fail(`service "${name}" refers to undefined volume "${volume.source}"`, at("volumes", index));
-    }
-  });
-  (service.secrets ?? []).forEach((secret, index) => {
-    if (!Object.hasOwn(project.secrets ?? {}, secret.source)) {
-      fail(`service "${name}" refers to undefined secret "${secret.source}"`, at("secrets", index));
-    }
-  });
-  (service.configs ?? []).forEach((config, index) => {
-    if (!Object.hasOwn(project.configs ?? {}, config.source)) {
-      fail(`service "${name}" refers to undefined config "${config.source}"`, at("configs", index));
-    }
-  });
+  for (const secret of service.secrets ?? []) {
+    if (!Object.hasOwn(project.secrets ?? {}, secret.source))
+      undefinedRef("secrets", "secret", secret.source);
+  }
+  for (const config of service.configs ?? []) {
+    if (!Object.hasOwn(project.configs ?? {}, config.source))
+      undefinedRef("configs", "config", config.source);
+  }
 }

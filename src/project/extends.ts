@@ -271,6 +271,10 @@ function circular(chain: readonly ChainLink[]): LoadError {
   const names = chain.map((link) => `${link.service} in ${link.file.display}`).join(" -> ");
   const first = chain[0];
   const at = first ? ["services", first.service, "extends"] : [];
-  const location: Location | undefined = first?.file.sources.keyAt(at);
+  // Point at the name of the loop's first step: `extends: b`, or `service: b` under it.
+  const written = first?.file.services[first.service];
+  const form = isMapping(written ?? null) ? (written as Mapping)["extends"] : undefined;
+  const where = form !== undefined && isMapping(form) ? [...at, "service"] : at;
+  const location: Location | undefined = first?.file.sources.valueAt(where);
   return new LoadError(`circular reference: ${names}`, location, formatPath(at));
 }

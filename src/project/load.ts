@@ -26,6 +26,7 @@ import type { Project } from "./model.js";
 import { canonicalize, normalize } from "./normalize.js";
 import { decodeSource, parseYaml, type ParsedDocument } from "./parse.js";
 import { resolveRelativePaths } from "./paths.js";
+import { dependencyAt, locateReference } from "./references.js";
 import { activeServices, requestedProfiles } from "./profiles.js";
 import { SourceMap } from "./source-map.js";
 import { isMapping, type Mapping, type Path } from "./tree.js";
@@ -99,13 +100,16 @@ export async function loadProject(options: LoadOptions): Promise<LoadedProject> 
     (active.has(name) ? services : disabledServices)[name] = service;
   }
   const project: Project = { ...full, services };
-  if (!options.skipConsistency) checkConsistency(project, merged.sources);
+  if (!options.skipConsistency) checkConsistency(project, merged);
 
   const graph = buildGraph(options.skipConsistency ? {} : services, {
     disabled: new Set(Object.keys(disabledServices)),
-    locate: (service, dependency) =>
-      merged.sources.keyAt(["services", service, "depends_on", dependency]) ??
-      merged.sources.keyAt(["services", service]),
+    locate: (service, dependency) => {
+      const reference = dependencyAt(merged.tree, service)(dependency);
+      return reference
+        ? locateReference(merged.sources, reference)
+        : merged.sources.keyAt(["services", service]);
+    },
     onWarning: context.onWarning,
   });
 

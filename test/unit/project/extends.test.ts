@@ -213,13 +213,13 @@ describe("applyExtends: other files", () => {
     });
   });
 
-  it("names a cycle across files, at the first extends", async () => {
+  it("names a cycle across files, at the first extends.service", async () => {
     const error = await extendError({
       "compose.yaml": "services:\n  a:\n    extends:\n      file: base.yaml\n      service: b\n",
       "base.yaml": "services:\n  b:\n    extends:\n      file: compose.yaml\n      service: a\n",
     });
     expect(error.describe()).toBe(
-      "compose.yaml:3:5: services.a.extends: circular reference: a in compose.yaml -> b in base.yaml -> a in compose.yaml",
+      "compose.yaml:5:16: services.a.extends: circular reference: a in compose.yaml -> b in base.yaml -> a in compose.yaml",
     );
   });
 
@@ -254,13 +254,13 @@ describe("applyExtends: other files", () => {
 });
 
 describe("applyExtends: errors in the same file", () => {
-  it("names a cycle with the location of the first extends", async () => {
+  it("names a cycle at the first extends' value", async () => {
     const error = await extendError({
       "compose.yaml":
         "services:\n  a:\n    image: x\n    extends: b\n  b:\n    extends: c\n  c:\n    extends: a\n",
     });
     expect(error.describe()).toBe(
-      "compose.yaml:4:5: services.a.extends: circular reference: a in compose.yaml -> b in compose.yaml -> c in compose.yaml -> a in compose.yaml",
+      "compose.yaml:4:14: services.a.extends: circular reference: a in compose.yaml -> b in compose.yaml -> c in compose.yaml -> a in compose.yaml",
     );
   });
 
