@@ -6,7 +6,11 @@
  * Compose's progress events do (`pkg/api/event.go`); `Error` and `Warning` may follow any of them.
  */
 
-export type EngineResource = "network" | "volume" | "container" | "image";
+/**
+ * What an event is about. `project` is the stack as a whole (waiting for its lock, orphans, nothing
+ * to remove): the things Compose prints as plain warnings, never as a container's line.
+ */
+export type EngineResource = "network" | "volume" | "container" | "image" | "project";
 
 export type EngineStatus =
   | "Creating"
@@ -21,6 +25,7 @@ export type EngineStatus =
   | "Removed"
   | "Recreate"
   | "Recreated"
+  | "Restarting"
   | "Running"
   | "Exited"
   | "Pulling"

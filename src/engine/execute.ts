@@ -305,12 +305,13 @@ class NodeRunner {
         if (op.recreate) emit("container", op.to, "Recreated");
         return;
       case "RestartContainer":
-        emit("container", op.display, "Starting", "restarting");
+        // Compose's two events for a restart (`restart.go`): Restarting, then Started.
+        emit("container", op.display, "Restarting");
         await runtime.containers.restart(
           op.container,
           op.timeoutS !== undefined ? { timeoutS: op.timeoutS } : {},
         );
-        emit("container", op.display, "Started", "restarted");
+        emit("container", op.display, "Started");
         return;
       case "WaitCondition": {
         const timeoutMs =

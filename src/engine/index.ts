@@ -148,7 +148,7 @@ function locked<T>(
     signal,
     onWait: (owner) =>
       emit(
-        "container",
+        "project",
         project,
         "Warning",
         `waiting for another berth on project ${project} (pid ${owner.pid})`,

@@ -17,7 +17,7 @@ import { DEPENDS_ON_LABEL } from "./labels.js";
 import { defaultImageName } from "./names.js";
 import { compareText, type ObservedContainer, type ObservedState } from "./observe.js";
 import { type Plan, PlanBuilder, type WaitCondition } from "./plan.js";
-import { imageReference } from "./reconcile.js";
+import { findOrphans, imageReference, orphanWarning } from "./reconcile.js";
 
 const RUNNING_STATES: ReadonlySet<string> = new Set(["running", "restarting", "paused"]);
 
@@ -93,6 +93,10 @@ export function planDown(
   const orphans = options.removeOrphans
     ? observed.containers.filter((c) => c.oneOff || (known !== undefined && !known.has(c.service)))
     : [];
+  // Left in place (they keep the project's networks in use): said once, as `up` says it.
+  const kept =
+    model && !options.removeOrphans ? findOrphans(model.project, model.disabledServices ?? [], observed) : [];
+  if (kept.length > 0) plan.warnings.push(orphanWarning(projectName, kept));
 
   const removals = new Map<string, number[]>();
   const stopAndRemove = (c: ObservedContainer, after: readonly number[], reason: string): number => {
@@ -185,7 +189,7 @@ export function planDown(
 
   if (plan.node(1) === undefined) {
     plan.warnings.push({
-      resource: "container",
+      resource: "project",
       id: projectName,
       text: `No resource found to remove for project "${projectName}".`,
     });

@@ -42,7 +42,7 @@ import {
 } from "./labels.js";
 import { defaultImageName, replacementName } from "./names.js";
 import { compareText, type ObservedContainer, type ObservedState, serviceContainers } from "./observe.js";
-import { type FileCopy, type Plan, PlanBuilder, type WaitCondition } from "./plan.js";
+import { type FileCopy, type Plan, PlanBuilder, type PlanWarning, type WaitCondition } from "./plan.js";
 
 export interface UpOptions {
   /** Services named on the command line; empty or absent means all. */
@@ -183,6 +183,33 @@ export function volumeSpec(project: Project, key: string): VolumeSpec {
       [PROJECT_LABEL]: project.name,
       [VERSION_LABEL]: COMPOSE_VERSION,
     },
+  };
+}
+
+/**
+ * Compose's orphans (`isOrphaned`): containers of services the file no longer has (services disabled
+ * by a profile are still the project's), and one-off containers that have exited.
+ */
+export function findOrphans(
+  project: Project,
+  disabledServices: readonly string[],
+  observed: ObservedState,
+): ObservedContainer[] {
+  const known = new Set([...Object.keys(project.services), ...disabledServices]);
+  return observed.containers.filter((c) =>
+    c.oneOff ? c.status === "exited" || c.status === "dead" : !known.has(c.service),
+  );
+}
+
+/** The warning `up` and `down` give about orphans they leave in place, in Compose's words. */
+export function orphanWarning(projectName: string, orphans: readonly ObservedContainer[]): PlanWarning {
+  return {
+    resource: "project",
+    id: projectName,
+    text:
+      `Found orphan containers (${orphans.map((c) => c.name).join(", ")}) for this project. ` +
+      "If you removed or renamed this service in your compose file, you can run this command with " +
+      "the --remove-orphans flag to clean it up.",
   };
 }
 
@@ -327,20 +354,10 @@ class Reconciler {
   // --- orphans ------------------------------------------------------------------------------
 
   private planOrphans(): void {
-    const known = new Set([...Object.keys(this.project.services), ...(this.context.disabledServices ?? [])]);
-    const orphans = this.observed.containers.filter((c) =>
-      c.oneOff ? c.status === "exited" || c.status === "dead" : !known.has(c.service),
-    );
+    const orphans = findOrphans(this.project, this.context.disabledServices ?? [], this.observed);
     if (orphans.length === 0) return;
     if (!this.options.removeOrphans) {
-      this.plan.warnings.push({
-        resource: "container",
-        id: this.project.name,
-        text:
-          `Found orphan containers (${orphans.map((c) => c.name).join(", ")}) for this project. ` +
-          "If you removed or renamed this service in your compose file, you can run this command with " +
-          "the --remove-orphans flag to clean it up.",
-      });
+      this.plan.warnings.push(orphanWarning(this.project.name, orphans));
       return;
     }
     for (const c of orphans) {

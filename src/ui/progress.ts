@@ -39,6 +39,7 @@ const PHASES: Readonly<Record<EngineStatus, Phase>> = {
   Removed: "done",
   Recreate: "working",
   Recreated: "done",
+  Restarting: "working",
   Running: "done",
   Exited: "done",
   Pulling: "working",

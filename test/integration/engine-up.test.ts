@@ -13,12 +13,13 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { containerSpecFor } from "../../src/engine/container-spec.js";
 import { type EngineEvent, recordingSink } from "../../src/engine/events.js";
-import { down, ps, scale, up } from "../../src/engine/index.js";
+import { down, ps, restart, scale, up } from "../../src/engine/index.js";
+import { withProjectLock } from "../../src/engine/project-lock.js";
 import { replacementName } from "../../src/engine/names.js";
 import { networkSpec } from "../../src/engine/reconcile.js";
 import { loadProject, type LoadedProject } from "../../src/project/load.js";
 import type { ContainerSummary, Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, engineRuntime, RUN_ID, TEST_LABEL } from "./engine.js";
+import { describeEngine, engineRuntime, eventually, RUN_ID, TEST_LABEL } from "./engine.js";
 import { ensureTestImage } from "./images.js";
 import { leaks as leaksOf } from "./leaks.js";
 
@@ -274,6 +275,14 @@ networks:
     ]);
     expect(Object.keys(await idsByName(name)).sort()).toEqual([`${name}-gone-1`, `${name}-keep-1`]);
 
+    // `down` with that file leaves the orphan (and so the network it is on) and says why, as `up` does.
+    const downWarned = recordingSink();
+    await down(runtime, name, onlyKeep, { timeoutS: 1 }, downWarned);
+    expect(downWarned.events.filter((e) => e.resource === "project").map((e) => e.text)).toEqual([
+      expect.stringContaining(`Found orphan containers (${name}-gone-1)`),
+    ]);
+    expect(Object.keys(await idsByName(name))).toEqual([`${name}-gone-1`]);
+
     await up(runtime, onlyKeep, { removeOrphans: true }, recordingSink());
     expect(Object.keys(await idsByName(name))).toEqual([`${name}-keep-1`]);
   }, 60_000);
@@ -393,4 +402,46 @@ networks:
     expect(result.plan.toString()).not.toMatch(/container:app:1/);
     expect(await runtime.containers.inspect(staleId)).toBeUndefined();
   }, 60_000);
+
+  it("restart reports each container once as Restarting, then Started, as Compose does", async () => {
+    const name = newProject();
+    const loaded = await load(
+      name,
+      `
+services:
+  db: { image: IMAGE, command: ${SERVE}, labels: { LABEL } }
+  app: { image: IMAGE, command: ${SERVE}, labels: { LABEL }, depends_on: [db] }
+networks:
+  default: { labels: { LABEL } }
+`,
+    );
+    await up(runtime, loaded, {}, recordingSink());
+    const sink = recordingSink();
+    await restart(runtime, loaded, [], 1, sink);
+    const seen = sink.events.map((e) => `${e.resource} ${e.id} ${e.status}${e.text ? ` ${e.text}` : ""}`);
+    expect(seen.sort()).toEqual([
+      `container ${name}-app-1 Restarting`,
+      `container ${name}-app-1 Started`,
+      `container ${name}-db-1 Restarting`,
+      `container ${name}-db-1 Started`,
+    ]);
+  }, 60_000);
+
+  it("reports the wait for another berth's lock on the project as the project's, not a container's", async () => {
+    const name = newProject();
+    const sink = recordingSink();
+    let waiting: Promise<unknown> | undefined;
+    await withProjectLock(name, {}, async () => {
+      waiting = down(runtime, name, undefined, {}, sink);
+      // The waiter says so at once; then the holder lets go.
+      await eventually(async () => expect(sink.events.length).toBeGreaterThan(0), 5_000);
+    });
+    await waiting;
+    expect(sink.events[0]).toMatchObject({
+      resource: "project",
+      id: name,
+      status: "Warning",
+      text: expect.stringContaining(`waiting for another berth on project ${name}`),
+    });
+  }, 30_000);
 });

@@ -101,7 +101,18 @@ describe("planDown", () => {
     });
     const kept = planDown("demo", model(loaded), observed);
     expect(kept.nodes.map((n) => n.resource)).not.toContain("container:old:1");
+    // Left in place, they are named in the project's warning, in the words `up` uses (Compose's).
+    expect(kept.warnings).toEqual([
+      {
+        resource: "project",
+        id: "demo",
+        text:
+          "Found orphan containers (demo-old-1) for this project. If you removed or renamed this service " +
+          "in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+      },
+    ]);
     const removed = planDown("demo", model(loaded), observed, { removeOrphans: true });
+    expect(removed.warnings).toEqual([]);
     expect(removed.nodes.filter((n) => n.resource === "container:old:1").map((n) => n.reason)).toEqual([
       "orphaned container",
       "orphaned container",
@@ -122,11 +133,13 @@ describe("planDown", () => {
     );
   });
 
-  it("says so when there is nothing to remove", async () => {
+  it("says so when there is nothing to remove, about the project, not a container", async () => {
     const loaded = await load(YAML);
     const plan = planDown("demo", undefined, state(loaded));
     expect(plan.isEmpty()).toBe(true);
-    expect(plan.warnings.map((w) => w.text)).toEqual(['No resource found to remove for project "demo".']);
+    expect(plan.warnings.map((w) => `${w.resource} ${w.text}`)).toEqual([
+      'project No resource found to remove for project "demo".',
+    ]);
   });
 
   it("--rmi local removes only images the project builds", async () => {

@@ -520,7 +520,7 @@ networks:
     expect(warned.containerOperations()).toEqual([]);
     expect(warned.warnings).toEqual([
       {
-        resource: "container",
+        resource: "project",
         id: "demo",
         text:
           "Found orphan containers (demo-old-1, demo-old-2) for this project. If you removed or renamed this " +

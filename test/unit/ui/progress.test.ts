@@ -41,6 +41,23 @@ describe("plain progress", () => {
     expect(out.writes).toHaveLength(5);
     expect(out.text()).not.toContain("\x1b");
   });
+
+  it("labels what concerns the whole project as the project's, never as a container's", () => {
+    const out = recorder();
+    const progress = plainProgress(out);
+    progress.on(ev("project", "webapp", "Warning", "waiting for another berth on project webapp (pid 7)"));
+    progress.on(ev("container", "webapp-web-1", "Restarting"));
+    progress.on(ev("container", "webapp-web-1", "Started"));
+    expect(out.text()).toBe(
+      [
+        " Project webapp  Warning  waiting for another berth on project webapp (pid 7)",
+        " Container webapp-web-1  Restarting",
+        " Container webapp-web-1  Started",
+        "",
+      ].join("\n"),
+    );
+    expect(phaseOf("Restarting")).toBe("working");
+  });
 });
 
 describe("json progress", () => {
