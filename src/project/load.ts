@@ -190,7 +190,8 @@ async function loadMerged(options: LoadOptions) {
   };
   const loaded = await loadFiles(discovered.files, projectDirectory, context, [], documents);
   if (Object.keys(loaded.tree).length === 0) {
-    throw new LoadError("empty compose file", undefined, "", {
+    const first = discovered.files[0];
+    throw new LoadError("empty compose file", first && { file: first.display, line: 1, col: 1 }, "", {
       hint: `add a services: section to ${discovered.files[0]?.display ?? "compose.yaml"}`,
     });
   }

@@ -79,30 +79,48 @@ export function parseYaml(text: string, file: string): ParsedDocument[] {
   try {
     raw = loadAll(text, undefined, { filename: file, schema: COMPOSE_SCHEMA });
   } catch (error) {
-    if (!(error instanceof YAMLException)) throw error;
-    const at: Location = { file, line: error.mark.line + 1, col: error.mark.column + 1 };
-    return failPrecisely(new LoadError(`invalid YAML: ${error.reason}`, at));
+    if (error instanceof YAMLException) {
+      const at: Location = { file, line: error.mark.line + 1, col: error.mark.column + 1 };
+      return failPrecisely(new LoadError(`invalid YAML: ${error.reason}`, at));
+    }
+    // js-yaml recurses per level: nesting a few thousand deep overflows the stack. The precise
+    // reader bounds nesting as it parses and says where.
+    if (error instanceof RangeError) {
+      return failPrecisely(
+        new LoadError(`nesting is deeper than ${MAX_DEPTH} levels`, { file, line: 1, col: 1 }),
+      );
+    }
+    throw error;
   }
 
   const out: ParsedDocument[] = [];
-  for (const value of raw) {
-    if (value === null || value === undefined) continue; // empty document, as the precise reader skips it
-    const index = out.length;
-    const resetPaths: Path[] = [];
-    const tree = toTree(value, resetPaths, (why) =>
-      failPrecisely(new LoadError(why, { file, line: 1, col: 1 })),
-    );
-    if (tree === null || typeof tree !== "object" || Array.isArray(tree)) {
-      return failPrecisely(new LoadError("top-level object must be a mapping", { file, line: 1, col: 1 }));
+  try {
+    for (const value of raw) {
+      if (value === null || value === undefined) continue; // empty document, as the precise reader skips it
+      const index = out.length;
+      const resetPaths: Path[] = [];
+      const tree = toTree(value, resetPaths);
+      if (tree === null || typeof tree !== "object" || Array.isArray(tree)) throw new Doubt();
+      const sources = new SourceMap({
+        tree,
+        load: () => parsePrecisely()[index]?.sources ?? new SourceMap(),
+      });
+      out.push({ file, tree, sources, resetPaths });
     }
-    const sources = new SourceMap({
-      tree,
-      load: () => parsePrecisely()[index]?.sources ?? new SourceMap(),
-    });
-    out.push({ file, tree, sources, resetPaths });
+  } catch (error) {
+    // The precise reader decides, and says where: an error of its own, or its tree when the doubt
+    // was unfounded (a quoted key such as "123" is a string; js-yaml no longer tells it from 123).
+    if (error instanceof Doubt) return parsePrecisely();
+    throw error;
   }
   return out;
 }
+
+/** Something js-yaml's tree cannot settle (a key that may not be a string, a bound, a top-level value). */
+class Doubt extends Error {}
+const doubt = (): never => {
+  throw new Doubt();
+};
 
 /**
  * js-yaml's value → our tree, bounded in nodes and depth, with `!reset` values dropped and
@@ -110,12 +128,11 @@ export function parseYaml(text: string, file: string): ParsedDocument[] {
  * changes (aliases stay shared objects, which is safe: no stage mutates a tree), but every alias is
  * walked, so the node bound still stops "billion laughs" files.
  */
-function toTree(root: unknown, resetPaths: Path[], fail: (why: string) => never): Node {
+function toTree(root: unknown, resetPaths: Path[]): Node {
   let visits = 0;
   const path: (string | number)[] = [];
   const walk = (value: unknown, depth: number): Node | ResetMark => {
-    if (++visits > MAX_NODE_VISITS) fail(`excessive aliasing: more than ${MAX_NODE_VISITS} nodes`);
-    if (depth > MAX_DEPTH) fail(`nesting is deeper than ${MAX_DEPTH} levels`);
+    if (++visits > MAX_NODE_VISITS || depth > MAX_DEPTH) doubt();
     if (value === null || value === undefined) return null;
     if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
     if (value === RESET) {
@@ -130,7 +147,7 @@ function toTree(root: unknown, resetPaths: Path[], fail: (why: string) => never)
     if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
       return walkMapping(value as Record<string, unknown>, depth);
     }
-    return fail("unsupported YAML value");
+    return doubt();
   };
   /** The sequence itself, or a copy from the first item that changed. */
   const walkSequence = (value: unknown[], depth: number): Node[] => {
@@ -151,7 +168,7 @@ function toTree(root: unknown, resetPaths: Path[], fail: (why: string) => never)
     const keys = Object.keys(value);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
-      if (looksNonString(key)) fail(`non-string key: ${key}`); // the precise reader tells quoted from plain
+      if (looksNonString(key)) doubt(); // the precise reader tells quoted from plain
       const item = value[key];
       path.push(key);
       const converted = walk(item, depth + 1);

@@ -7,10 +7,11 @@
  */
 import { createRequire } from "node:module";
 import type * as Yaml from "yaml";
-import type { Document, Scalar, Node as YamlNode } from "yaml";
+import type { CST, Document, Scalar, Node as YamlNode, YAMLError } from "yaml";
 import { LoadError, type Location } from "../errors.js";
 import { SourceMap } from "./source-map.js";
 import { formatPath, type Mapping, type Node, type Path } from "./tree.js";
+import { resolvePlain } from "./yaml-schema.js";
 
 /**
  * The `yaml` library costs ~40 ms to load, and a valid project never needs it: required on first
@@ -44,29 +45,53 @@ export interface ParsedDocument {
   readonly resetPaths: readonly Path[];
 }
 
+/**
+ * Collections the parser may hold open at once (about one per nesting level). The composer and the
+ * walk below recurse per level and overflow the stack near 900 levels, so the parse stops here, a
+ * little past MAX_DEPTH (which the walk reports exactly), with a located error.
+ */
+const MAX_OPEN_COLLECTIONS = MAX_DEPTH + 10;
+
 /** Parse every YAML document of a file. An empty file (or one of only comments) yields none. */
 export function parseYamlPrecise(text: string, file: string): ParsedDocument[] {
-  const lineCounter = new (yamlLib().LineCounter)();
-  const docs = yamlLib().parseAllDocuments(text, {
-    version: "1.2",
-    merge: true,
-    uniqueKeys: false, // checked in the walk, where the message can name the key and both lines
-    lineCounter,
-    prettyErrors: false,
-    keepSourceTokens: false,
-  });
-  const list = Array.isArray(docs) ? docs : [];
+  const yaml = yamlLib();
+  const lineCounter = new yaml.LineCounter();
   const at = (offset: number): Location => {
     const pos = lineCounter.linePos(offset);
     return { file, line: pos.line, col: pos.col };
   };
+  const tokens: CST.Token[] = [];
+  const parser = new yaml.Parser(lineCounter.addNewLine);
+  /** `parser.parse(text)`, one lexeme at a time, so that nesting is bounded while it is read. */
+  function* parse(): Generator<CST.Token> {
+    lineCounter.addNewLine(0);
+    for (const lexeme of new yaml.Lexer().lex(text)) {
+      for (const token of parser.next(lexeme)) yield keep(token);
+      const open = parser.stack;
+      if (open.length > MAX_OPEN_COLLECTIONS) {
+        // The collection at about MAX_DEPTH + 1 levels, where the walk would have stopped.
+        const deep = open[MAX_DEPTH + 2] ?? open[open.length - 1];
+        throw new LoadError(`nesting is deeper than ${MAX_DEPTH} levels`, at(deep?.offset ?? parser.offset));
+      }
+    }
+    for (const token of parser.end()) yield keep(token);
+  }
+  const keep = (token: CST.Token): CST.Token => {
+    tokens.push(token);
+    return token;
+  };
+  const composer = new yaml.Composer({
+    version: "1.2",
+    merge: true,
+    uniqueKeys: false, // checked in the walk, where the message can name the key and both lines
+  });
+  const docs = Array.from(composer.compose(parse()));
   const out: ParsedDocument[] = [];
-  for (const doc of list) {
-    // An unclosed quote or bracket sets off later errors too; the unclosed one is the cause to name.
-    const first = doc.errors.find((e) => e.code === "MISSING_CHAR") ?? doc.errors[0];
-    if (first) throw new LoadError(syntaxMessage(first.code, first.message), at(first.pos[0]));
+  for (const doc of docs) {
+    const error = syntaxError(doc.errors, tokens, text, at);
+    if (error) throw error;
     // An empty document, or one that is only `~`: skipped, as the fast reader skips it.
-    if (doc.contents === null || (yamlLib().isScalar(doc.contents) && doc.contents.value === null)) continue;
+    if (doc.contents === null || (yaml.isScalar(doc.contents) && doc.contents.value === null)) continue;
     out.push(buildDocument(doc, file, at));
   }
   return out;
@@ -227,27 +252,180 @@ function scalarValue(node: Scalar, path: Path, location: Location): Node {
   throw new LoadError(`unsupported YAML value`, location, formatPath(path));
 }
 
-/** Compose keys are strings; a number or boolean as a key is an error, as go-yaml's decoder reports. */
+/**
+ * Compose keys are strings; a number, boolean or null as a key is an error, as go-yaml's decoder
+ * reports. A plain key resolves as every plain scalar does (yaml-schema.ts), so this reader and
+ * js-yaml's path agree on which keys those are (`..` is a string, `1_0` a number).
+ */
 function mappingKey(keyNode: YamlNode | null, path: Path, location: Location): string {
-  if (keyNode && yamlLib().isScalar(keyNode) && typeof keyNode.value === "string") return keyNode.value;
-  const shown = keyNode && yamlLib().isScalar(keyNode) ? String(keyNode.value) : "a collection";
+  if (keyNode && yamlLib().isScalar(keyNode)) {
+    const plain = keyNode.type === "PLAIN" && keyNode.tag === undefined && typeof keyNode.source === "string";
+    // An empty plain key (`: x`) is null, as go-yaml reads it.
+    const value: unknown = plain
+      ? keyNode.source === ""
+        ? null
+        : resolvePlain(keyNode.source as string)
+      : keyNode.value;
+    if (typeof value === "string") return value;
+  }
+  const shown =
+    keyNode && yamlLib().isScalar(keyNode) ? String(keyNode.source ?? keyNode.value) : "a collection";
   const where = path.length === 0 ? "at top level" : `in ${formatPath(path)}`;
   throw new LoadError(`non-string key ${where}: ${shown}`, location);
 }
 
-const SYNTAX_MESSAGES: Record<string, string> = {
-  TAB_AS_INDENT: "found a tab character where indentation is expected (YAML allows only spaces)",
-  MISSING_CHAR: "a quote or bracket is not closed",
-  BLOCK_IN_FLOW: "block collection cannot be used inside a flow collection",
-  MULTIPLE_DOCS: "more than one document in a stream where one was expected",
-  BAD_ALIAS: "an alias names no anchor defined before it",
-  DUPLICATE_KEY: "duplicate mapping key",
-  UNEXPECTED_TOKEN: "unexpected token",
-};
+/**
+ * How a syntax error of the `yaml` library is told, in order of preference when a document has
+ * several: an unclosed quote or bracket sets off later errors, so it is the cause to name, and at
+ * the opening character (go-yaml names that line too: "while scanning a quoted scalar"), not at
+ * the end of the file where the library notices it.
+ */
+interface SyntaxRule {
+  readonly match: RegExp;
+  /** The sentence (after "invalid YAML: "); `$1`… are the match's groups. */
+  readonly say: string;
+  /** Report at the quote or bracket that opened what the error is about, not where it was noticed. */
+  readonly atOpener?: true;
+  /** The sentence when the error is at a `- item` (one that lines up with nothing above it). */
+  readonly atListItem?: string;
+}
 
-function syntaxMessage(code: string, message: string): string {
-  const known = SYNTAX_MESSAGES[code];
-  if (known) return `invalid YAML: ${known}`;
-  const own = (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "");
-  return `invalid YAML: ${own.charAt(0).toLowerCase()}${own.slice(1)}`;
+const SYNTAX_RULES: readonly SyntaxRule[] = [
+  {
+    match: /^Missing closing (["'])quote/,
+    say: "unclosed quote: the string starting here has no closing $1",
+    atOpener: true,
+  },
+  {
+    match: /^Flow (?:sequence|map) must end with a ([\]}])/,
+    say: "unclosed bracket: the collection starting here has no closing $1",
+    atOpener: true,
+  },
+  {
+    match: /^Flow (?:sequence|map) in block collection must be sufficiently indented and end with a ([\]}])/,
+    say: "unclosed bracket: the collection starting here has no closing $1 (or a line in it is indented less than its key)",
+    atOpener: true,
+  },
+  {
+    match: /^Tabs are not allowed as indentation/,
+    say: "found a tab character where indentation is expected (YAML allows only spaces)",
+  },
+  {
+    match: /^All mapping items must start at the same column/,
+    say: "bad indentation: all keys of a mapping must start at the same column",
+  },
+  {
+    match: /^All sequence items must start at the same column/,
+    say: "bad indentation: all items of a list must start at the same column",
+  },
+  {
+    match: /^Sequence item without - indicator/,
+    say: "bad indentation: this line is inside a list but is not a - item",
+  },
+  {
+    match: /^Implicit map keys need to be followed by map values/,
+    say: "could not find the expected ':' after this key (or the line is indented wrongly)",
+    // A `- item` indented less than the list or mapping it is meant for reads as a key without `:`.
+    atListItem: "bad indentation: this list item lines up with no mapping or list above it",
+  },
+  {
+    match: /^A block sequence may not be used as an implicit map key/,
+    say: "bad indentation: this list lines up with no mapping or list above it",
+  },
+];
+
+/** The document's error to report, if any, as a LoadError at its place. */
+function syntaxError(
+  errors: readonly YAMLError[],
+  tokens: readonly CST.Token[],
+  text: string,
+  at: (offset: number) => Location,
+): LoadError | undefined {
+  let chosen: { error: YAMLError; rule: number; match: RegExpExecArray | null } | undefined;
+  for (const error of errors) {
+    let rule = SYNTAX_RULES.length;
+    let match: RegExpExecArray | null = null;
+    for (let i = 0; i < SYNTAX_RULES.length && match === null; i++) {
+      match = (SYNTAX_RULES[i] as SyntaxRule).match.exec(error.message);
+      if (match) rule = i;
+    }
+    if (chosen === undefined || rule < chosen.rule) chosen = { error, rule, match };
+  }
+  if (chosen === undefined) return undefined;
+  const { error, match } = chosen;
+  const rule = SYNTAX_RULES[chosen.rule];
+  let offset = error.pos[0];
+  let sentence: string;
+  if (rule && match) {
+    sentence = rule.say.replace(/\$(\d)/g, (_all, n: string) => match[Number(n)] ?? "");
+    if (rule.atOpener) offset = openerBefore(tokens, offset) ?? offset;
+    if (rule.atListItem !== undefined && isListItem(text, offset)) sentence = rule.atListItem;
+  } else {
+    const own = (error.message.split("\n")[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, "");
+    sentence = `${own.charAt(0).toLowerCase()}${own.slice(1)}`;
+  }
+  return new LoadError(`invalid YAML: ${sentence}`, at(offset));
+}
+
+function isListItem(text: string, offset: number): boolean {
+  return text.charCodeAt(offset) === 0x2d && /^-(?:[ \n]|$)/.test(text.slice(offset, offset + 2));
+}
+
+/**
+ * The start of the innermost quoted scalar or flow collection that opens before `offset` and never
+ * closes: what an "unclosed" error is about. The tokens form a tree as deep as the document (which
+ * the parse bounds), walked with a stack.
+ */
+function openerBefore(tokens: readonly CST.Token[], offset: number): number | undefined {
+  let found: number | undefined;
+  const stack: unknown[] = [...tokens];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (item === null || typeof item !== "object") continue;
+    if (Array.isArray(item)) {
+      for (const child of item) stack.push(child);
+      continue;
+    }
+    const token = item as LooseToken;
+    if (
+      typeof token.offset === "number" &&
+      token.offset <= offset &&
+      (found === undefined || token.offset > found)
+    ) {
+      if (isUnclosed(token)) found = token.offset;
+    }
+    for (const key of ["value", "items", "key", "sep", "start", "end", "props"]) {
+      const child = token[key];
+      if (child !== undefined) stack.push(child);
+    }
+  }
+  return found;
+}
+
+/** Any CST token, seen through the fields an "unclosed" check reads. */
+interface LooseToken {
+  readonly [field: string]: unknown;
+  readonly type?: string;
+  readonly offset?: number;
+  readonly source?: string;
+  readonly start?: { readonly source?: string };
+  readonly end?: readonly { readonly source?: string }[];
+}
+
+function isUnclosed(token: LooseToken): boolean {
+  if (token.type === "double-quoted-scalar" || token.type === "single-quoted-scalar") {
+    const source = token.source ?? "";
+    const quote = source.charAt(0);
+    // `"a\"` ends with an escaped quote: count the backslashes before the last character.
+    if (source.length < 2 || !source.endsWith(quote)) return true;
+    if (quote === "'") return false;
+    let slashes = 0;
+    for (let i = source.length - 2; i > 0 && source.charCodeAt(i) === 0x5c; i--) slashes++;
+    return slashes % 2 === 1;
+  }
+  if (token.type === "flow-collection" && token.start !== undefined && Array.isArray(token.end)) {
+    const close = token.start.source === "[" ? "]" : "}";
+    return token.end[0]?.source !== close;
+  }
+  return false;
 }

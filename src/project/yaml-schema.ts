@@ -76,28 +76,13 @@ export const COMPOSE_SCHEMA = FAILSAFE_SCHEMA.extend({
   explicit: tagTypes,
 });
 
-/** Keys go-yaml reads as null or a boolean (js-yaml has made them strings). */
-const NON_STRING_WORDS = new Set([
-  "",
-  "~",
-  "null",
-  "Null",
-  "NULL",
-  "true",
-  "True",
-  "TRUE",
-  "false",
-  "False",
-  "FALSE",
-]);
-
-/** Keys go-yaml would read as numbers, booleans or null: Compose rejects those, and js-yaml has made them strings. */
+/**
+ * Keys go-yaml would read as numbers, booleans or null, had they been plain: Compose rejects those,
+ * and js-yaml has made them strings (quoted or not). Exactly the plain scalars that resolve to
+ * something else than a string, so `..` or `1.2.3` stay keys.
+ */
 export function looksNonString(key: string): boolean {
-  if (NON_STRING_WORDS.has(key)) return true;
-  // Only a key starting with a sign, a dot or a digit can read as a number: skip the patterns for the rest.
-  const first = key.charCodeAt(0);
-  if (first !== 0x2b && first !== 0x2d && first !== 0x2e && !(first >= 0x30 && first <= 0x39)) return false;
-  return /^[-+.]?[0-9.]/.test(key) || /^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$/.test(key);
+  return key === "" || typeof resolvePlain(key) !== "string"; // an empty plain key is null
 }
 
 /** The implicit types in the schema's order, without `<<` (a merge key is only ever a key). */

@@ -143,11 +143,50 @@ describe("parse: encodings", () => {
 
 describe("parse: bad input", () => {
   const cases: [string, string, string][] = [
+    // At the quote, as go-yaml ("while scanning a quoted scalar"), not at the end of the file.
     [
       "unclosed quote",
       'services:\n  web:\n    image: "busybox\n',
-      "compose.yaml:4:1: invalid YAML: a quote or bracket is not closed",
+      'compose.yaml:3:12: invalid YAML: unclosed quote: the string starting here has no closing "',
     ],
+    [
+      "unclosed single quote before more lines",
+      "services:\n  web:\n    image: 'busybox\n    ports: []\n",
+      "compose.yaml:3:12: invalid YAML: unclosed quote: the string starting here has no closing '",
+    ],
+    [
+      "unclosed bracket",
+      "services:\n  web:\n    image: busybox\n    ports: [80, 81\n  db:\n    image: x\n",
+      "compose.yaml:4:12: invalid YAML: unclosed bracket: the collection starting here has no closing ]",
+    ],
+    // An indentation mistake is told as one, never as an unclosed quote or bracket.
+    [
+      "list item indented less than its key",
+      "services:\n  web:\n    image: nginx\n    ports:\n   - 80\n",
+      "compose.yaml:5:4: invalid YAML: bad indentation: this list item lines up with no mapping or list above it",
+    ],
+    [
+      "list item indented less than the items above",
+      "services:\n  web:\n    environment:\n      - A=1\n     - B=2\n",
+      "compose.yaml:5:6: invalid YAML: bad indentation: this list item lines up with no mapping or list above it",
+    ],
+    [
+      "key indented less than its siblings",
+      "services:\n  web:\n    image: nginx\n   ports: []\n",
+      "compose.yaml:4:1: invalid YAML: bad indentation: all keys of a mapping must start at the same column",
+    ],
+    [
+      "a line without a colon",
+      "services:\n  web:\n    image: nginx\n  x\n",
+      "compose.yaml:4:3: invalid YAML: could not find the expected ':' after this key",
+    ],
+    // `..` is a string to go-yaml (it is no float): a key, checked by the schema like any other.
+    [
+      "a key of dots",
+      "services:\n  ..:\n    image: [a\n",
+      "compose.yaml:3:12: invalid YAML: unclosed bracket",
+    ],
+    ["a float key", "services:\n  .5:\n    image: a\n", "compose.yaml:2:3: non-string key in services: .5"],
     ["tab indentation", "services:\n\tweb:\n", "compose.yaml:2:1: invalid YAML"],
     ["top level is a list", "- a\n- b\n", "compose.yaml:1:1: top-level object must be a mapping"],
     ["top level is a scalar", "---\n42\n", "compose.yaml:2:1: top-level object must be a mapping"],
@@ -188,6 +227,41 @@ describe("parse: bad input", () => {
     expect(message).toMatch(/^bomb\.yaml:\d+:\d+: excessive aliasing/);
     expect(Date.now() - started).toBeLessThan(5000);
   });
+
+  it("reads a quoted key that looks like a number as a string, in block and in flow style", () => {
+    for (const text of ['labels:\n  "123": a\n', 'labels: {"123": a}\n', "'1.5': [x]\n"]) {
+      const [doc] = parseYaml(text, "compose.yaml");
+      expect(Object.keys((doc?.tree["labels"] ?? doc?.tree) as object)).toEqual([
+        text.includes("1.5") ? "1.5" : "123",
+      ]);
+    }
+  });
+
+  it("reads keys of dots as strings", () => {
+    expect(parseYaml("..: 1\n.a: [2]\n", "compose.yaml")[0]?.tree).toEqual({ "..": 1, ".a": [2] });
+  });
+
+  // Every reader recursed once per level: 100000 brackets overflowed the stack ("maximum call
+  // stack size exceeded"), and the time grew with the depth.
+  const deepCases: [string, string, string][] = [
+    ["flow sequences", `a: ${"[".repeat(100_000)}\n`, "deep.yaml:1:504:"],
+    ["flow mappings", `a: ${"{a: ".repeat(100_000)}\n`, "deep.yaml:1:2004:"],
+    ["block sequences on one line", `a:\n${"- ".repeat(100_000)}x\n`, "deep.yaml:2:1001:"],
+    [
+      "block mappings",
+      Array.from({ length: 2000 }, (_, i) => `${" ".repeat(i)}k:\n`).join(""),
+      "deep.yaml:502:502:",
+    ],
+  ];
+  for (const [name, text, place] of deepCases) {
+    it(`stops deep nesting of ${name} at the level past the cap, quickly`, () => {
+      const started = Date.now();
+      expect(loadError(() => parseYaml(text, "deep.yaml"))).toBe(
+        `${place} nesting is deeper than 500 levels`,
+      );
+      expect(Date.now() - started).toBeLessThan(2000);
+    });
+  }
 
   it("refuses nesting deeper than the cap", () => {
     const deep = `${"[".repeat(600)}${"]".repeat(600)}`;
