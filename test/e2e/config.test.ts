@@ -73,6 +73,21 @@ describe("berth config flags", () => {
     );
   });
 
+  it("leaves out networks, volumes, secrets and configs no active service uses", async () => {
+    const file = ["-f", "test/fixtures/unused-resources/compose.yaml"];
+    const model = parse((await berth([...file, "config"])).stdout) as Record<string, object>;
+    expect(Object.keys(model["networks"] ?? {})).toEqual(["front"]);
+    expect(Object.keys(model["volumes"] ?? {})).toEqual(["data"]);
+    expect(Object.keys(model["secrets"] ?? {})).toEqual(["token"]);
+    expect(Object.keys(model["configs"] ?? {})).toEqual(["settings"]);
+    expect((await berth([...file, "config", "--networks"])).stdout).toBe("front\n");
+    expect((await berth([...file, "config", "--volumes"])).stdout).toBe("data\n");
+    // A profile's services count once it is active.
+    const debug = ["--profile", "debug", ...file, "config"];
+    expect((await berth([...debug, "--networks"])).stdout).toBe("back\nfront\n");
+    expect((await berth([...debug, "--volumes"])).stdout).toBe("cache\ndata\n");
+  });
+
   it("--hash is stable across runs and changes with the service", async () => {
     const first = await berth(["-f", "examples/webapp/compose.yaml", "config", "--hash", "*"]);
     const second = await berth(["-f", "examples/webapp/compose.yaml", "config", "--hash", "*"]);

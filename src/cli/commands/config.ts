@@ -4,6 +4,7 @@ import { defaultImageName } from "../../engine/names.js";
 import { UsageError } from "../../errors.js";
 import { allProfiles } from "../../project/profiles.js";
 import { renderProject } from "../../project/normalize.js";
+import { withoutUnusedResources } from "../../project/resources.js";
 import type { GlobalOptions } from "../global-options.js";
 import { loadFromFlags, loadModelFromFlags, warnToStderr } from "../load-for-cli.js";
 import { compareBytes, compareYamlKeys } from "../../project/key-order.js";
@@ -65,7 +66,8 @@ export async function runConfig(
     skipConsistency: flags.consistency === false,
   });
   if (flags.quiet === true) return;
-  const { project } = loaded;
+  // What Compose shows: the resources no active service uses are left out.
+  const project = withoutUnusedResources(loaded.project);
   // Names print sorted, as Compose prints them.
   const selected = services.length > 0 ? services : Object.keys(project.services).sort();
 
