@@ -53,11 +53,15 @@ export async function printMergedLogs(
   await Promise.all(heads.map(advance));
   for (;;) {
     let first: Head | undefined;
+    let firstAt = 0n;
     for (const head of heads) {
       const line = head.next?.done === false ? head.next.value : undefined;
       if (line === undefined) continue;
-      const best = first?.next?.done === false ? first.next.value : undefined;
-      if (best === undefined || time(line) < time(best)) first = head;
+      const at = lineNanos(line) ?? NO_TIME;
+      if (first === undefined || at < firstAt) {
+        first = head;
+        firstAt = at;
+      }
     }
     if (first?.next?.done !== false) return;
     printer.print(first.target, first.next.value);
@@ -75,8 +79,29 @@ async function advance(head: Head): Promise<void> {
   }
 }
 
-function time(line: LogLine): number {
-  return line.time?.getTime() ?? Number.NEGATIVE_INFINITY;
+/** Sorts before every real time. */
+const NO_TIME = -(1n << 80n);
+
+/**
+ * A line's time in nanoseconds since the epoch: `time` (milliseconds, offset applied) plus the
+ * digits past the milliseconds of the engine's `timestamp`. Undefined without a time.
+ */
+export function lineNanos(line: Pick<LogLine, "time" | "timestamp">): bigint | undefined {
+  if (line.time === undefined) return undefined;
+  const fraction = line.timestamp === undefined ? undefined : FRACTION.exec(line.timestamp)?.[1];
+  const subMilli = fraction === undefined ? 0n : BigInt(fraction.slice(3, 9).padEnd(6, "0"));
+  return BigInt(line.time.getTime()) * 1_000_000n + subMilli;
+}
+
+const FRACTION = /:\d{2}\.(\d+)/;
+
+/**
+ * Where to begin reading a container's log: after the line stamped `after` (nanoseconds, exclusive),
+ * else at `since` (inclusive); neither: at its first line.
+ */
+export interface LogPosition {
+  readonly since?: Date | undefined;
+  readonly after?: bigint | undefined;
 }
 
 export interface FollowOptions extends LogRange {
@@ -84,8 +109,13 @@ export interface FollowOptions extends LogRange {
   /** Also follow containers that start later and carry these labels (and pass `accept`). */
   readonly watch?: { readonly labels: LabelTerms; readonly accept: (labels: Labels) => boolean } | undefined;
   /**
-   * Start each container's output at its current run (what `up` shows: not the output of a run before
-   * a restart); otherwise `since`/`tail` apply.
+   * Where each container's output begins (what `up` shows: see `upLogStarts`), for the targets and
+   * for containers found later; `since`/`tail` then do not apply.
+   */
+  readonly startOf?: ((id: string) => LogPosition) | undefined;
+  /**
+   * Without `startOf`: start each container's output at its current run (not the output of a run
+   * before a restart); otherwise `since`/`tail` apply.
    */
   readonly currentRun?: boolean | undefined;
   /** A followed container exited for good (not restarting): after its "exited with code" line. */
@@ -98,6 +128,40 @@ export interface FollowOptions extends LogRange {
  */
 function runBoundary(previousFinish: Date | undefined): Date {
   return new Date((previousFinish?.getTime() ?? 0) + 1);
+}
+
+/**
+ * Where the output of an `up` begins for each container of the project, taken before it changes
+ * anything. A running container's current run is shown from its start (just after the run before it
+ * finished); a stopped one's output begins after the last line of its log (not after its FinishedAt:
+ * a run's unterminated last line is stamped a moment after it). A container not there yet is made by
+ * this `up` (created, recreated, a new replica), and all of its output is new.
+ */
+export async function upLogStarts(
+  runtime: Runtime,
+  labels: LabelTerms,
+): Promise<(id: string) => LogPosition> {
+  const starts = new Map<string, LogPosition>();
+  const containers = await runtime.containers.list({ labels, all: true });
+  await Promise.all(
+    containers.map(async (c) => {
+      const state = await runtime.containers.inspect(c.id);
+      if (state?.status === "running" || state?.status === "paused") {
+        starts.set(c.id, state.finishedAt ? { since: runBoundary(state.finishedAt) } : {});
+        return;
+      }
+      let after: bigint | undefined;
+      try {
+        for await (const line of runtime.containers.logs(c.id, { tail: 1, timestamps: true })) {
+          after = lineNanos(line) ?? after;
+        }
+      } catch {
+        // Removed in the meantime, or a log driver that cannot be read: no output to skip.
+      }
+      starts.set(c.id, { after });
+    }),
+  );
+  return (id) => starts.get(id) ?? {};
 }
 
 /** How often a container whose stream ended is inspected until its state settles. */
@@ -126,6 +190,8 @@ class Follower {
   private readonly live = new Set<string>();
   /** The start time of the run last followed, per container (to tell a restart from a replayed event). */
   private readonly runs = new Map<string, number>();
+  /** The time of the last line printed, per container: reading again resumes after it. */
+  private readonly printed = new Map<string, bigint>();
   private readonly tasks = new Set<Promise<void>>();
   private readonly idle = new AbortController();
   private readonly signal: AbortSignal;
@@ -147,7 +213,7 @@ class Follower {
     const watching = this.options.watch
       ? this.watch(this.options.watch, new Date()).catch(() => undefined)
       : Promise.resolve();
-    for (const target of targets) this.follow(target, undefined);
+    for (const target of targets) this.follow(target, this.options.startOf?.(target.id));
     if (this.live.size === 0 || this.options.signal.aborted) this.wake();
     await finished;
     this.options.signal.removeEventListener("abort", onAbort);
@@ -156,11 +222,12 @@ class Follower {
     if (this.failure) throw this.failure.error;
   }
 
-  private follow(target: LogTarget, since: Date | undefined): void {
+  /** `start` undefined: the options' range (`since`, `tail`, `currentRun`) applies. */
+  private follow(target: LogTarget, start: LogPosition | undefined): void {
     if (this.live.has(target.id) || this.signal.aborted) return;
     this.live.add(target.id);
     this.printer.register(target);
-    const task = this.track(target, since)
+    const task = this.track(target, start)
       .catch((error: unknown) => {
         if (!this.signal.aborted) this.failure ??= { error };
       })
@@ -172,56 +239,87 @@ class Follower {
     this.tasks.add(task);
   }
 
-  private async track(target: LogTarget, since: Date | undefined): Promise<void> {
-    let from = since ?? this.options.since;
-    let tail = since === undefined ? this.options.tail : undefined;
-    for (;;) {
+  private async track(target: LogTarget, start: LogPosition | undefined): Promise<void> {
+    let position: LogPosition = start ?? { since: this.options.since };
+    let tail = start === undefined ? this.options.tail : undefined;
+    for (let first = true; ; first = false) {
       const state = await this.runtime.containers.inspect(target.id);
       if (!state) return;
       const started = state.startedAt?.getTime();
       if (started !== undefined) this.runs.set(target.id, started);
-      if (from === undefined && this.options.currentRun === true && state.finishedAt) {
-        from = runBoundary(state.finishedAt);
+      if (first && start === undefined && this.options.currentRun === true && state.finishedAt) {
+        position = { since: runBoundary(state.finishedAt) };
         tail = undefined;
       }
-      let last: Date | undefined;
-      try {
-        for await (const line of this.runtime.containers.logs(target.id, {
-          follow: true,
-          timestamps: true,
-          tail,
-          since: from,
-          until: this.options.until,
-          signal: this.signal,
-        })) {
-          if (this.signal.aborted) return;
-          this.printer.print(target, line);
-          last = line.time ?? last;
-        }
-      } catch (error) {
-        if (error instanceof NotFoundError) return;
-        throw error;
-      }
-      if (this.signal.aborted) return;
+      const read = await this.read(target, position, tail);
+      if (read === "gone" || this.signal.aborted) return;
       if (this.options.until && Date.now() >= this.options.until.getTime()) return;
+      const last = this.printed.get(target.id);
       const next = await this.settle(target.id, started);
       switch (next.kind) {
         case "gone":
           return;
         case "exited":
+          // The engine can end a follow before the run's last output is in the log (an unterminated
+          // last line is written once the process is gone): read what came after the last line.
+          if (
+            (await this.read(target, last !== undefined ? { after: last } : position, tail, false)) === "gone"
+          )
+            return;
           this.printer.status(target, `exited with code ${next.exitCode}`);
           this.options.onExit?.(target, next.exitCode);
           return;
         case "restarted":
-          from = next.since;
           tail = undefined;
+          // After the last line printed: the new run's lines all come later in the log.
+          position = last !== undefined ? { after: last } : { since: next.since };
           continue;
         case "resume":
-          from = new Date((last ?? new Date()).getTime() + 1);
           tail = undefined;
+          position = last !== undefined ? { after: last } : { since: new Date() };
           continue;
       }
     }
+  }
+
+  /**
+   * Prints the container's log from `position` until the stream ends (following: until the container
+   * stops). A read that begins after a
+   * line printed before skips the lines up to it: the engine's `since` has only milliseconds.
+   */
+  private async read(
+    target: LogTarget,
+    position: LogPosition,
+    tail: number | undefined,
+    follow = true,
+  ): Promise<"gone" | "ended"> {
+    let skipping = position.after;
+    const since =
+      position.after !== undefined ? new Date(Number(position.after / 1_000_000n)) : position.since;
+    try {
+      for await (const line of this.runtime.containers.logs(target.id, {
+        follow,
+        timestamps: true,
+        tail,
+        since,
+        until: this.options.until,
+        signal: this.signal,
+      })) {
+        if (this.signal.aborted) return "ended";
+        const at = lineNanos(line);
+        if (skipping !== undefined) {
+          if (at !== undefined && at <= skipping) continue;
+          // Only the replayed lines at the start: past them, a line is printed whatever its time.
+          skipping = undefined;
+        }
+        this.printer.print(target, line);
+        if (at !== undefined) this.printed.set(target.id, at);
+      }
+    } catch (error) {
+      if (error instanceof NotFoundError) return "gone";
+      throw error;
+    }
+    return "ended";
   }
 
   /** Inspects a container whose stream ended until it is clearly gone, exited, restarted or still up. */
@@ -239,6 +337,8 @@ class Follower {
           break;
         case "exited":
         case "dead":
+          // A run that began and ended since the stream did (a quick restart) is read first.
+          if (newRun) return { kind: "restarted", since: new Date((started ?? 0) + 1) };
           return { kind: "exited", exitCode: state.exitCode ?? 0 };
         case "created":
           return { kind: "gone" };
@@ -260,9 +360,15 @@ class Follower {
       const started = state?.startedAt?.getTime();
       // A replayed start of a run already followed (the events since `since` include it) adds nothing.
       if (!state || started === undefined || started === this.runs.get(event.id)) continue;
+      const last = this.printed.get(state.id);
+      const start =
+        last !== undefined
+          ? { after: last }
+          : (this.options.startOf?.(state.id) ??
+            (state.finishedAt ? { since: runBoundary(state.finishedAt) } : {}));
       this.follow(
         { id: state.id, name: state.name, service: state.labels[SERVICE_LABEL] ?? state.name },
-        state.finishedAt ? runBoundary(state.finishedAt) : new Date(0),
+        start,
       );
     }
   }

@@ -24,7 +24,7 @@ import { parseScale, parseTimeout } from "../flags.js";
 import type { GlobalOptions } from "../global-options.js";
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from "../interrupts.js";
 import { loadFromFlags } from "../load-for-cli.js";
-import { followLogs, logTarget, type LogTarget } from "../log-stream.js";
+import { followLogs, logTarget, type LogTarget, upLogStarts } from "../log-stream.js";
 import { withRuntime } from "../runtime-for-cli.js";
 import { upContext } from "../up-context.js";
 import { logPrinterFor, withProgress } from "../ui-for-cli.js";
@@ -226,6 +226,11 @@ class UpSession {
 
   async run(): Promise<number> {
     const { runtime, loaded, plan } = this;
+    // Taken before anything changes: what this `up` prints of each container begins there, so the
+    // output of a container that exits before following begins is printed too.
+    const starts = plan.detach
+      ? undefined
+      : await upLogStarts(runtime, containersFilter(loaded.project.name));
     try {
       await withProgress(this.globals, "Running", (progress) =>
         up(runtime, loaded, plan.options, progress, this.creating.signal, upContext(this.globals)),
@@ -258,7 +263,7 @@ class UpSession {
     const attach = new Set(plan.attach);
     this.followed = followLogs(runtime, targets, this.printer, {
       signal: this.following.signal,
-      currentRun: true,
+      startOf: starts,
       watch: {
         labels: containersFilter(loaded.project.name),
         accept: (labels) => !isOneOff(labels) && attach.has(labels[SERVICE_LABEL] ?? ""),

@@ -24,7 +24,7 @@ import { toContainerState, toContainerSummary } from "./convert.js";
 import { type EngineApi, filtersParam } from "./engine-api.js";
 import { endOnAbort, openSession } from "./sessions.js";
 import { DEFAULT_ANSWER_TIMEOUT_MS } from "./transport.js";
-import { demux, raw, statsFrom, toLines } from "./streams.js";
+import { logLines, statsFrom } from "./streams.js";
 import type { WireContainerInspect, WireContainerSummary, WireExecInspect } from "./wire.js";
 
 const seg = encodeURIComponent;
@@ -201,12 +201,16 @@ export class DockerContainers implements Containers {
           stderr: both || options.stderr === true,
           since: options.since && unixTime(options.since),
           until: options.until && unixTime(options.until),
-          timestamps: options.timestamps,
+          // Always: the timestamps are what tells where a line cut into 16 KiB messages, or a run's
+          // last output without a newline, ends (see logLines).
+          timestamps: true,
           tail: options.tail === undefined ? "all" : String(options.tail),
         },
         signal: options.signal,
       });
-      yield* toLines(isTty ? raw(res.body) : demux(res.body), { timestamps: options.timestamps });
+      for await (const line of logLines(res.body, { tty: isTty })) {
+        yield options.timestamps === true ? line : { stream: line.stream, line: line.line };
+      }
     }
     return endOnAbort(lines(), options.signal);
   }

@@ -159,65 +159,196 @@ class LineBuffer {
   }
 }
 
-/** One output stream's decoding state in toLines. */
-class StreamLines {
-  // ignoreBOM: a byte-order mark in program output is content, not an encoding hint.
-  readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-  readonly buffer = new LineBuffer();
-  /** The input chunk where the pending partial line began (orders the final flush). */
-  since = Number.POSITIVE_INFINITY;
+// --- log messages ---------------------------------------------------------------------------
 
-  push(text: string, tick: number): string[] {
-    const lines = this.buffer.push(text);
-    if (!this.buffer.pending) this.since = Number.POSITIVE_INFINITY;
-    else if (lines.length > 0 || this.since === Number.POSITIVE_INFINITY) this.since = tick;
-    return lines;
-  }
+/** Docker's log copier cuts a line into messages of this many bytes (moby daemon/logger/copier.go). */
+export const LOG_MESSAGE_BYTES = 16 * 1024;
+/** `2006-01-02T15:04:05.000000000Z07:00` and its space: the longest timestamp prefix there is. */
+const MAX_STAMP_BYTES = 36;
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+
+/** One message of the logs endpoint: its time as the engine wrote it ("" without one) and its bytes. */
+interface LogMessage {
+  readonly stream: "stdout" | "stderr";
+  readonly timestamp: string;
+  readonly data: Uint8Array;
 }
 
 /**
- * Output chunks into lines, stdout and stderr buffered apart (partial lines of one never mix with
- * the other), each decoded as streaming UTF-8. A final unterminated line is delivered at the end.
- * With `timestamps`, the leading RFC3339Nano timestamp and its space become `time`.
+ * The logs endpoint's stream, asked for with `timestamps=1`, as whole lines, byte for byte.
+ *
+ * Each message the engine sends is `<RFC3339Nano time> <bytes>`: a line with its LF, or a piece of
+ * one without. The log copier cuts a line longer than 16 KiB into 16 KiB messages that all carry the
+ * time of the first, and a run's last output without an LF is one message without it. So a piece is
+ * joined to the next message of its stream when that one has the same time, and is a line of its own
+ * when the next has another time (the run ended there; the next run begins) or the stream ends.
+ *
+ * Messages are the frames of a multiplexed stream; a TTY's raw stream has no frames, so there a
+ * message ends at its LF or after 16 KiB. (A TTY run's last output without an LF cannot be told from
+ * the next message, so it runs into the next run's first line: nothing marks where it ends.)
+ * A CR before the LF is dropped, as is the LF; `timestamp` keeps the engine's text (nanoseconds).
  */
-export async function* toLines(
-  chunks: AsyncIterable<OutputChunk>,
-  options: { readonly timestamps?: boolean | undefined } = {},
+export async function* logLines(
+  source: AsyncIterable<Uint8Array>,
+  options: { readonly tty: boolean },
 ): AsyncIterable<LogLine> {
-  const timestamps = options.timestamps === true;
-  const stdout = new StreamLines();
-  const stderr = new StreamLines();
+  const messages = options.tty ? rawMessages(source) : framedMessages(source);
+  const pending = { stdout: new PendingLine("stdout"), stderr: new PendingLine("stderr") };
   let tick = 0;
-  for await (const { stream, data } of chunks) {
-    const state = stream === "stderr" ? stderr : stdout;
-    const text = state.decoder.decode(data, { stream: true });
-    for (const line of state.push(text, tick)) yield logLine(stream, line, timestamps);
-    tick++;
+  for await (const message of messages) {
+    const line = pending[message.stream];
+    if (line.parts.length > 0 && line.timestamp !== message.timestamp) yield line.take(false);
+    line.add(message, tick++);
+    if (message.data[message.data.length - 1] === LF) yield line.take(true);
   }
-  const tails: { since: number; line: LogLine }[] = [];
-  for (const [stream, state] of [
-    ["stdout", stdout],
-    ["stderr", stderr],
-  ] as const) {
-    for (const line of state.push(state.decoder.decode(), tick)) yield logLine(stream, line, timestamps);
-    const since = state.since;
-    const tail = state.buffer.flush();
-    if (tail !== undefined) tails.push({ since, line: logLine(stream, tail, timestamps) });
-  }
+  // Unterminated lines left at the end, in the order they began.
+  const tails = [pending.stdout, pending.stderr].filter((l) => l.parts.length > 0);
   tails.sort((a, b) => a.since - b.since);
-  for (const tail of tails) yield tail.line;
+  for (const tail of tails) yield tail.take(false);
 }
 
-function logLine(stream: "stdout" | "stderr", line: string, timestamps: boolean): LogLine {
-  if (!timestamps) return { stream, line };
-  const match = TIMESTAMP_PREFIX.exec(line);
-  const time = match ? parseTime(match[1] ?? "") : undefined;
-  if (match === null || time === undefined) return { stream, line };
-  return { stream, line: line.slice(match[0].length), time };
+/** The pieces of one stream's line so far. */
+class PendingLine {
+  parts: Uint8Array[] = [];
+  timestamp = "";
+  /** The message that began the line (orders the unterminated tails at the end). */
+  since = 0;
+
+  constructor(private readonly stream: "stdout" | "stderr") {}
+
+  add(message: LogMessage, tick: number): void {
+    if (this.parts.length === 0) {
+      this.timestamp = message.timestamp;
+      this.since = tick;
+    }
+    this.parts.push(message.data);
+  }
+
+  take(terminated: boolean): LogLine {
+    let bytes = this.parts.length === 1 && this.parts[0] ? this.parts[0] : concat(this.parts);
+    this.parts = [];
+    if (terminated) {
+      let end = bytes.length - 1;
+      if (end > 0 && bytes[end - 1] === CR) end--;
+      bytes = bytes.subarray(0, end);
+    }
+    // Whole lines decode on their own; ignoreBOM: a byte-order mark in output is content.
+    const line = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
+    const time = this.timestamp === "" ? undefined : parseTime(this.timestamp);
+    if (time === undefined) return { stream: this.stream, line };
+    return { stream: this.stream, line, time, timestamp: this.timestamp };
+  }
+}
+
+/** Messages of a multiplexed logs stream: one frame each. */
+async function* framedMessages(source: AsyncIterable<Uint8Array>): AsyncIterable<LogMessage> {
+  for await (const { stream, data } of demux(source)) {
+    const stamp = stampLength(data, data.length);
+    if (stamp > 0) {
+      yield { stream, timestamp: ascii(data, stamp - 1), data: data.subarray(stamp) };
+      continue;
+    }
+    // No timestamp (not asked for): a frame may then hold several lines.
+    for (let at = 0; at < data.length;) {
+      const lf = data.indexOf(LF, at);
+      const end = lf < 0 ? data.length : lf + 1;
+      yield { stream, timestamp: "", data: data.subarray(at, end) };
+      at = end;
+    }
+  }
+}
+
+/** Messages of a TTY's logs stream: a timestamp, then bytes up to an LF or 16 KiB. */
+async function* rawMessages(source: AsyncIterable<Uint8Array>): AsyncIterable<LogMessage> {
+  const splitter = new RawSplitter();
+  for await (const chunk of source) yield* splitter.push(chunk);
+  yield* splitter.end();
+}
+
+class RawSplitter {
+  private readonly head = new Uint8Array(MAX_STAMP_BYTES);
+  private headFill = 0;
+  private inBody = false;
+  private timestamp = "";
+  private parts: Uint8Array[] = [];
+  private size = 0;
+
+  push(chunk: Uint8Array): LogMessage[] {
+    const out: LogMessage[] = [];
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.inBody) {
+        at = this.body(chunk, at, out);
+        continue;
+      }
+      // The timestamp runs up to its space, which a valid one has within MAX_STAMP_BYTES.
+      const space = chunk.indexOf(SPACE, at);
+      const end = Math.min(space < 0 ? chunk.length : space + 1, at + MAX_STAMP_BYTES - this.headFill);
+      this.head.set(chunk.subarray(at, end), this.headFill);
+      this.headFill += end - at;
+      at = end;
+      const complete = this.head[this.headFill - 1] === SPACE;
+      if (!complete && this.headFill < MAX_STAMP_BYTES) continue;
+      const stamp = complete ? stampLength(this.head, this.headFill) : 0;
+      const read = this.head.slice(0, this.headFill);
+      this.headFill = 0;
+      this.inBody = true;
+      this.timestamp = stamp === 0 ? "" : ascii(read, stamp - 1);
+      // Not a timestamp after all: what was read is the message's first bytes.
+      for (let from = stamp; from < read.length;) {
+        if (!this.inBody) this.inBody = true;
+        from = this.body(read, from, out);
+      }
+    }
+    return out;
+  }
+
+  end(): LogMessage[] {
+    if (this.headFill > 0) this.parts.push(this.head.slice(0, this.headFill));
+    this.headFill = 0;
+    return this.parts.length > 0 ? [this.message(new Uint8Array(0))] : [];
+  }
+
+  /** Takes body bytes from `chunk` at `at`; returns where it stopped. */
+  private body(chunk: Uint8Array, at: number, out: LogMessage[]): number {
+    const lf = chunk.indexOf(LF, at);
+    const end = Math.min(chunk.length, at + LOG_MESSAGE_BYTES - this.size, lf < 0 ? chunk.length : lf + 1);
+    const piece = chunk.subarray(at, end);
+    if ((lf >= 0 && end === lf + 1) || this.size + piece.length >= LOG_MESSAGE_BYTES)
+      out.push(this.message(piece));
+    else {
+      this.parts.push(piece);
+      this.size += piece.length;
+    }
+    return end;
+  }
+
+  private message(last: Uint8Array): LogMessage {
+    this.parts.push(last);
+    const data = this.parts.length === 1 ? last : concat(this.parts);
+    this.parts = [];
+    this.size = 0;
+    this.inBody = false;
+    return { stream: "stdout", timestamp: this.timestamp, data };
+  }
+}
+
+const STAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** The length of the timestamp and its space at the start of `data` (up to `end`), or 0 when none. */
+function stampLength(data: Uint8Array, end: number): number {
+  const space = data.subarray(0, Math.min(end, MAX_STAMP_BYTES)).indexOf(SPACE);
+  if (space < 20) return 0;
+  return STAMP.test(ascii(data, space)) ? space + 1 : 0;
+}
+
+function ascii(data: Uint8Array, length: number): string {
+  return String.fromCharCode(...data.subarray(0, length));
 }
 
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/;
-const TIMESTAMP_PREFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))(?: |$)/;
 
 /** An RFC3339 (nano) timestamp as a Date, truncated to milliseconds; undefined when invalid. */
 function parseTime(text: string): Date | undefined {

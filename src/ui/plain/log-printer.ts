@@ -30,7 +30,7 @@ export interface LogPrinterOptions {
   readonly color: boolean;
   /** false: `--no-log-prefix`. */
   readonly prefix: boolean;
-  /** Print each line's time (`-t`): RFC 3339 with nanoseconds, UTC. */
+  /** Print each line's time (`-t`): the engine's RFC 3339 with nanoseconds. */
   readonly timestamps: boolean;
   /** The project's services in order: colours are assigned in this order. */
   readonly services: readonly string[];
@@ -98,13 +98,17 @@ export class LogPrinter {
     this.muted = true;
   }
 
-  /** One container line; `line.time` is printed only with timestamps on. */
-  print(source: LogSource, line: Pick<LogLine, "line" | "stream" | "time">): void {
+  /**
+   * One container line; its time is printed only with timestamps on, as the engine wrote it (as
+   * `docker compose logs -t` does), else formatted from `time`.
+   */
+  print(source: LogSource, line: Pick<LogLine, "line" | "stream" | "time" | "timestamp">): void {
     this.register(source);
     if (this.muted) return;
     const target = line.stream === "stderr" ? this.err : this.out;
     const prefix = this.prefixOf(source);
-    const stamp = this.timestamps && line.time ? `${formatTimestamp(line.time)} ` : "";
+    const time = line.timestamp ?? (line.time && formatTimestamp(line.time));
+    const stamp = this.timestamps && time !== undefined ? `${time} ` : "";
     // A LogLine is one line; should one carry newlines anyway, each piece becomes its own whole line.
     const text = line.line
       .split("\n")

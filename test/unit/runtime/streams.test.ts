@@ -4,11 +4,11 @@ import type { LogLine, OutputChunk, ProgressEvent } from "../../../src/runtime/r
 import {
   demux,
   events,
+  logLines,
   ndjson,
   raw,
   readProgress,
   statsFrom,
-  toLines,
 } from "../../../src/runtime/docker/streams.js";
 
 // --- helpers ----------------------------------------------------------------------------------
@@ -18,10 +18,6 @@ const utf8 = new TextEncoder();
 /** An array of chunks as an async iterable, the way a socket delivers them. */
 async function* from(chunks: readonly Uint8Array[]): AsyncIterable<Uint8Array> {
   for (const chunk of chunks) yield chunk;
-}
-
-async function* chunksOf(items: readonly OutputChunk[]): AsyncIterable<OutputChunk> {
-  for (const item of items) yield item;
 }
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -276,128 +272,159 @@ describe("raw", () => {
   });
 });
 
-// --- toLines ----------------------------------------------------------------------------------
+// --- logLines ---------------------------------------------------------------------------------
 
-const o = (text: string | Uint8Array): OutputChunk => ({ stream: "stdout", data: bytes(text) });
-const e = (text: string | Uint8Array): OutputChunk => ({ stream: "stderr", data: bytes(text) });
-const lines = async (chunks: readonly OutputChunk[], timestamps = false): Promise<LogLine[]> =>
-  collect(toLines(chunksOf(chunks), { timestamps }));
+const T1 = "2024-01-02T03:04:05.123456789Z";
+const T2 = "2024-01-02T03:04:06.000000001Z";
+const T3 = "2024-01-02T03:04:07.500000000Z";
+const KIB16 = 16 * 1024;
 
-describe("toLines", () => {
-  it("splits on LF and keeps empty lines", async () => {
-    expect(await lines([o("a\n\nb\n")])).toEqual([
-      { stream: "stdout", line: "a" },
-      { stream: "stdout", line: "" },
-      { stream: "stdout", line: "b" },
+/** One message of a multiplexed logs stream (timestamps=1): a frame holding `<time> <bytes>`. */
+const o = (time: string, text: string | Uint8Array): Uint8Array => frame(1, cat(`${time} `, bytes(text)));
+const e = (time: string, text: string | Uint8Array): Uint8Array => frame(2, cat(`${time} `, bytes(text)));
+/** One message of a TTY's logs stream: no frame. */
+const t = (time: string, text: string | Uint8Array): Uint8Array => cat(`${time} `, bytes(text));
+
+/** A line as the docker json-file driver logs it: messages of 16 KiB sharing the first one's time. */
+function pieces(time: string, line: Uint8Array, wrap: (time: string, text: Uint8Array) => Uint8Array) {
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < line.length || at === 0; at += KIB16)
+    out.push(wrap(time, line.slice(at, at + KIB16)));
+  return out;
+}
+
+const lines = async (messages: readonly Uint8Array[], tty = false, chunking = (d: Uint8Array) => [d]) =>
+  collect(logLines(from(chunking(cat(...messages))), { tty }));
+const texts = (result: readonly LogLine[]): [string, string][] => result.map((l) => [l.stream, l.line]);
+
+describe("logLines", () => {
+  it("gives each message's line, its time and the engine's timestamp text, streams kept apart", async () => {
+    expect(await lines([o(T1, "a\n"), e(T2, "err\n"), o(T3, "\n")])).toEqual([
+      { stream: "stdout", line: "a", time: new Date("2024-01-02T03:04:05.123Z"), timestamp: T1 },
+      { stream: "stderr", line: "err", time: new Date("2024-01-02T03:04:06.000Z"), timestamp: T2 },
+      { stream: "stdout", line: "", time: new Date("2024-01-02T03:04:07.500Z"), timestamp: T3 },
     ]);
   });
 
-  it("keeps interleaved stdout and stderr partial lines apart", async () => {
+  it("joins a 100 KiB line cut into 16 KiB messages, byte for byte, whatever the chunking", async () => {
+    const line = utf8.encode("x".repeat(100 * 1024 - 3) + "\u00e9!"); // é straddles no boundary here
+    const messages = pieces(T1, cat(line, "\n"), o);
+    expect(messages.length).toBe(7);
+    for (const chunking of [(d: Uint8Array) => [d], (d: Uint8Array) => everySize(d, 4093)]) {
+      const result = await lines([...messages, o(T2, "next\n")], false, chunking);
+      expect(result.map((l) => l.line)).toEqual([new TextDecoder().decode(line), "next"]);
+      expect(result[0]?.timestamp).toBe(T1);
+    }
+  });
+
+  it("joins a line of exactly 16 KiB: a full message, then its newline alone", async () => {
+    const line = "y".repeat(KIB16);
+    const result = await lines([o(T1, line), o(T1, "\n"), o(T2, "after\n")]);
+    expect(texts(result)).toEqual([
+      ["stdout", line],
+      ["stdout", "after"],
+    ]);
+  });
+
+  it("decodes a UTF-8 character cut by a 16 KiB boundary and by chunk boundaries", async () => {
+    const line = utf8.encode("a".repeat(KIB16 - 1) + "\u{1f600}" + "b".repeat(10));
+    const messages = pieces(T1, cat(line, "\n"), o);
+    const result = await lines(messages, false, bytewiseLarge);
+    expect(result.map((l) => l.line)).toEqual([new TextDecoder().decode(line)]);
+  });
+
+  it("ends an unterminated piece when the next message has another time (a restart), not gluing them", async () => {
+    const result = await lines([o(T1, "no newline"), e(T2, "err\n"), o(T3, "next run\n")]);
+    expect(texts(result)).toEqual([
+      ["stderr", "err"],
+      ["stdout", "no newline"],
+      ["stdout", "next run"],
+    ]);
+  });
+
+  it("delivers unterminated lines at the end, in the order they began", async () => {
+    const result = await lines([e(T1, "err tail"), o(T2, "out\n"), o(T3, "out tail")]);
+    expect(texts(result)).toEqual([
+      ["stdout", "out"],
+      ["stderr", "err tail"],
+      ["stdout", "out tail"],
+    ]);
+  });
+
+  it("keeps pieces of stdout and stderr apart while they interleave", async () => {
+    const out = "o".repeat(KIB16 + 5);
+    const err = "e".repeat(KIB16 + 7);
     const result = await lines([
-      o("out-1 "),
-      e("err-1 "),
-      o("still out\nout-2"),
-      e("still err\n"),
-      o(" end\n"),
+      o(T1, out.slice(0, KIB16)),
+      e(T2, err.slice(0, KIB16)),
+      o(T1, `${out.slice(KIB16)}\n`),
+      e(T2, `${err.slice(KIB16)}\n`),
     ]);
+    expect(texts(result)).toEqual([
+      ["stdout", out],
+      ["stderr", err],
+    ]);
+  });
+
+  it("drops the CR of CRLF and keeps other CRs", async () => {
+    const result = await lines([o(T1, "one\r\n"), o(T2, "50%\r100%\n")]);
+    expect(result.map((l) => l.line)).toEqual(["one", "50%\r100%"]);
+  });
+
+  it("keeps a leading byte-order mark and ends invalid UTF-8 with a replacement character", async () => {
+    const result = await lines([
+      o(T1, Uint8Array.of(0xef, 0xbb, 0xbf, 0x61, 0x0a)),
+      o(T2, Uint8Array.of(0x61, 0xc3)),
+    ]);
+    expect(result.map((l) => l.line)).toEqual(["\ufeffa", "a\ufffd"]);
+  });
+
+  it("passes a line that merely looks like a timestamp as content", async () => {
+    const result = await lines([o(T1, `${T2} inside\n`)]);
+    expect(result.map((l) => [l.line, l.timestamp])).toEqual([[`${T2} inside`, T1]]);
+  });
+
+  it("honours short fractions and offsets in time", async () => {
+    const result = await lines([o("2024-01-02T05:04:05.5+02:00", "c\n"), o("2024-01-02T03:04:05Z", "b\n")]);
+    expect(result.map((l) => l.time?.toISOString())).toEqual([
+      "2024-01-02T03:04:05.500Z",
+      "2024-01-02T03:04:05.000Z",
+    ]);
+  });
+
+  it("reads a TTY's raw stream: messages end at their LF or after 16 KiB", async () => {
+    const long = "z".repeat(KIB16 * 2 + 100);
+    const messages = [t(T1, "hi\r\n"), ...pieces(T2, utf8.encode(`${long}\r\n`), t), t(T3, "bye\r\n")];
+    for (const chunking of [(d: Uint8Array) => [d], bytewiseLarge, (d: Uint8Array) => everySize(d, 1000)]) {
+      const result = await lines(messages, true, chunking);
+      expect(result.map((l) => [l.stream, l.line, l.timestamp])).toEqual([
+        ["stdout", "hi", T1],
+        ["stdout", long, T2],
+        ["stdout", "bye", T3],
+      ]);
+    }
+  });
+
+  it("reads a TTY line of exactly 16 KiB and a final line without a newline", async () => {
+    const line = "q".repeat(KIB16);
+    const result = await lines([t(T1, line), t(T1, "\r\n"), t(T2, "tail")], true);
+    expect(result.map((l) => l.line)).toEqual([line, "tail"]);
+  });
+
+  it("reads frames without timestamps line by line, joining what has no newline", async () => {
+    const result = await lines([frame(1, "plain\nli"), frame(1, "ne\ntail")]);
     expect(result).toEqual([
-      { stream: "stdout", line: "out-1 still out" },
-      { stream: "stderr", line: "err-1 still err" },
-      { stream: "stdout", line: "out-2 end" },
-    ]);
-  });
-
-  it("decodes a UTF-8 character split across two frames", async () => {
-    const text = bytes("caf\u00e9 \u{1f600}\n"); // é is 2 bytes, the emoji 4
-    const split = [o(text.slice(0, 4)), o(text.slice(4, 8)), o(text.slice(8))];
-    expect(await lines(split)).toEqual([{ stream: "stdout", line: "caf\u00e9 \u{1f600}" }]);
-  });
-
-  it("decodes a character split across frames with the other stream in between", async () => {
-    const text = bytes("\u00e9\n");
-    expect(await lines([o(text.slice(0, 1)), e("x\n"), o(text.slice(1))])).toEqual([
-      { stream: "stderr", line: "x" },
-      { stream: "stdout", line: "\u00e9" },
-    ]);
-  });
-
-  it("decodes demultiplexed frames byte by byte", async () => {
-    const data = cat(frame(1, "h\u00e9llo\r\nw"), frame(2, "\u00fcrld\n"), frame(1, "orld\n"));
-    const result = await collect(toLines(demux(from(bytewise(data)))));
-    expect(result).toEqual([
-      { stream: "stdout", line: "h\u00e9llo" },
-      { stream: "stderr", line: "\u00fcrld" },
-      { stream: "stdout", line: "world" },
-    ]);
-  });
-
-  it("drops the CR of CRLF, also when CR and LF arrive in different chunks", async () => {
-    expect(await lines([o("one\r\ntwo\r"), o("\nthree\r\n")])).toEqual([
-      { stream: "stdout", line: "one" },
-      { stream: "stdout", line: "two" },
-      { stream: "stdout", line: "three" },
-    ]);
-  });
-
-  it("keeps a CR that is not before an LF", async () => {
-    expect(await lines([o("50%\r100%\n")])).toEqual([{ stream: "stdout", line: "50%\r100%" }]);
-  });
-
-  it("delivers the final partial lines at the end, in the order they began", async () => {
-    expect(await lines([e("err tail"), o("out\nout tail")])).toEqual([
-      { stream: "stdout", line: "out" },
-      { stream: "stderr", line: "err tail" },
-      { stream: "stdout", line: "out tail" },
-    ]);
-  });
-
-  it("ends a truncated UTF-8 sequence with a replacement character", async () => {
-    expect(await lines([o(Uint8Array.of(0x61, 0xc3))])).toEqual([{ stream: "stdout", line: "a\ufffd" }]);
-  });
-
-  it("keeps a leading byte-order mark as content", async () => {
-    expect(await lines([o(Uint8Array.of(0xef, 0xbb, 0xbf, 0x61, 0x0a))])).toEqual([
-      { stream: "stdout", line: "\ufeffa" },
-    ]);
-  });
-
-  it("parses RFC3339Nano timestamps into time and strips them", async () => {
-    const result = await lines(
-      [o("2024-01-02T03:04:05.123456789Z hello\n"), e("2024-01-02T03:04:06.000000001Z "), e("err\n")],
-      true,
-    );
-    expect(result).toEqual([
-      { stream: "stdout", line: "hello", time: new Date("2024-01-02T03:04:05.123Z") },
-      { stream: "stderr", line: "err", time: new Date("2024-01-02T03:04:06.000Z") },
-    ]);
-  });
-
-  it("truncates the timestamp to milliseconds and honours short fractions and offsets", async () => {
-    const result = await lines(
-      [o("2024-01-02T03:04:05.9999Z a\n2024-01-02T03:04:05Z b\n2024-01-02T05:04:05.5+02:00 c\n")],
-      true,
-    );
-    expect(result.map((l) => [l.line, l.time?.toISOString()])).toEqual([
-      ["a", "2024-01-02T03:04:05.999Z"],
-      ["b", "2024-01-02T03:04:05.000Z"],
-      ["c", "2024-01-02T03:04:05.500Z"],
-    ]);
-  });
-
-  it("keeps an empty timestamped line and a line without a timestamp", async () => {
-    const result = await lines([o("2024-01-02T03:04:05.000000000Z \nno stamp here\n")], true);
-    expect(result).toEqual([
-      { stream: "stdout", line: "", time: new Date("2024-01-02T03:04:05.000Z") },
-      { stream: "stdout", line: "no stamp here" },
-    ]);
-  });
-
-  it("leaves timestamps alone unless asked", async () => {
-    expect(await lines([o("2024-01-02T03:04:05.123456789Z hello\n")])).toEqual([
-      { stream: "stdout", line: "2024-01-02T03:04:05.123456789Z hello" },
+      { stream: "stdout", line: "plain" },
+      { stream: "stdout", line: "line" },
+      { stream: "stdout", line: "tail" },
     ]);
   });
 });
+
+/** Every byte its own chunk is slow on 100 KiB; 7-byte chunks cut every boundary as well. */
+function bytewiseLarge(data: Uint8Array): Uint8Array[] {
+  return everySize(data, 7);
+}
 
 // --- ndjson -----------------------------------------------------------------------------------
 
