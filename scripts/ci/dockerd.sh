@@ -155,6 +155,7 @@ clean_leftovers() {
   command -v docker >/dev/null || return 0
   local label ids
   local docker=(docker -H "unix://$SOCKET")
+  # shellcheck disable=SC2086 # $ids is a list of ids, one a word
   for label in $CLEAN_LABELS; do
     ids="$("${docker[@]}" ps -aq --filter "label=$label" 2>/dev/null || true)"
     if [ -n "$ids" ]; then say "removing containers left with label $label"; "${docker[@]}" rm -fv $ids >/dev/null || true; fi
