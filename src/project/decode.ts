@@ -907,8 +907,22 @@ function intValue(v: Node, path: Path, cx: Cx): number | undefined {
   if (v === null) return undefined;
   const n = toInteger(v);
   if (n === undefined) fail(cx, path, "an integer", v);
+  return int64(n, v, path, cx);
+}
+
+/**
+ * Compose's integers are Go int64s: a larger number (YAML reads `1e32` as one) would wrap around
+ * there and be refused by the engine at create time, so it is refused here.
+ */
+function int64(n: number, v: Node, path: Path, cx: Cx): number {
+  const big = typeof v === "string" ? BigInt(v.trim()) : undefined;
+  const outside = big !== undefined ? big < INT64_MIN || big > INT64_MAX : n >= 2 ** 63 || n < -(2 ** 63);
+  if (outside) fail(cx, path, "a 64-bit integer", v);
   return n;
 }
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 function floatValue(v: Node, path: Path, cx: Cx): number | undefined {
   if (v === null) return undefined;
@@ -940,7 +954,7 @@ function durationValue(v: Node, path: Path, cx: Cx): number | undefined {
 /** UnitBytes: an integer as is, a string through RAMInBytes (a fractional number is ignored, as in Compose). */
 function bytesValue(v: Node, path: Path, cx: Cx): number | undefined {
   if (v === null) return undefined;
-  if (typeof v === "number") return Number.isInteger(v) ? v : undefined;
+  if (typeof v === "number") return Number.isInteger(v) ? int64(v, v, path, cx) : undefined;
   if (typeof v !== "string") fail(cx, path, "a byte size", v);
   try {
     return parseBytes(v);

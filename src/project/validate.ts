@@ -48,7 +48,7 @@ export function validate(tree: Mapping, sources: SourceMap, options: ValidateOpt
   const problems: Problem[] = [];
   for (const [pattern, rule] of Object.entries(RULES)) {
     for (const { path, value } of expand(tree, pattern)) {
-      const found = rule(value, path);
+      const found = rule(value, path, tree);
       if (found) problems.push(found);
     }
   }
@@ -516,7 +516,7 @@ function toPath(tree: Mapping, pointer: string): Path {
 // ---------------------------------------------------------------------------------------------
 // Checks Compose makes next to its schema (compose-go `validation`), keyed by path pattern.
 
-type Rule = (value: Node, path: Path) => Problem | undefined;
+type Rule = (value: Node, path: Path, tree: Mapping) => Problem | undefined;
 
 const RULES: Readonly<Record<PathPattern, Rule>> = {
   "volumes.*": externalOnly,
@@ -526,6 +526,16 @@ const RULES: Readonly<Record<PathPattern, Rule>> = {
   "services.*": networkModeAndNetworks,
   "services.*.healthcheck.test": healthcheckTest,
   "services.*.develop.watch.[].path": notBlank,
+  // Values Compose hands to the engine unchecked, which then refuses the container: said here, at load.
+  "services.*.restart": restartPolicy,
+  "services.*.container_name": uniqueContainerName,
+  "services.*.scale": atLeastZero,
+  "services.*.deploy.replicas": atLeastZero,
+  "services.*.cpus": atLeastZero,
+  "services.*.deploy.resources.limits.cpus": atLeastZero,
+  "services.*.deploy.resources.reservations.cpus": atLeastZero,
+  "services.*.ports.[].published": publishedPort,
+  "services.*.environment": environmentNames,
 };
 
 /** `external: true` leaves nothing to configure but the name. */
@@ -607,6 +617,99 @@ function healthcheckTest(value: Node, path: Path): Problem | undefined {
 function notBlank(value: Node, path: Path): Problem | undefined {
   if (value !== "") return undefined;
   return { path, at: path, atKey: false, message: "must not be empty", depth: path.length };
+}
+
+/** What the engine takes (moby `ParseRestartPolicy`), with Compose's `none` and `any` for `no` and `always`. */
+const RESTART_NAMES = new Set(["no", "none", "always", "any", "on-failure", "unless-stopped"]);
+
+function restartPolicy(value: Node, path: Path): Problem | undefined {
+  if (typeof value !== "string" || value === "") return undefined;
+  const colon = value.indexOf(":");
+  const name = colon < 0 ? value : value.slice(0, colon);
+  const count = colon < 0 ? undefined : value.slice(colon + 1);
+  // A retry count only for on-failure (the engine refuses one elsewhere), and only a number.
+  const countOk =
+    count === undefined || (/^\d+$/.test(count) && (name === "on-failure" || Number(count) === 0));
+  if (RESTART_NAMES.has(name) && countOk) return undefined;
+  return atValue(
+    path,
+    `${describeValue(value)} is not a valid restart policy: use no, always, on-failure[:N] or unless-stopped`,
+  );
+}
+
+/** compose-go: a container name is one container's, so not with scale or deploy.replicas above 1. */
+function uniqueContainerName(value: Node, path: Path, tree: Mapping): Problem | undefined {
+  if (typeof value !== "string" || value === "") return undefined;
+  const service = getAt(tree, path.slice(0, -1));
+  if (!isMapping(service)) return undefined;
+  const deploy = service["deploy"];
+  const scale = wholeNumber(service["scale"]);
+  const replicas = isMapping(deploy) ? wholeNumber(deploy["replicas"]) : undefined;
+  const [key, count] = scale !== undefined ? ["scale", scale] : ["deploy.replicas", replicas];
+  if (count === undefined || count <= 1) return undefined;
+  return atValue(
+    path,
+    `${describeValue(value)} cannot be used with ${key} ${count}: a container name must be unique`,
+  );
+}
+
+function atLeastZero(value: Node, path: Path): Problem | undefined {
+  const n =
+    typeof value === "number"
+      ? value
+      : typeof value === "string" && /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(value)
+        ? Number(value)
+        : undefined;
+  if (n === undefined || n >= 0) return undefined;
+  return atValue(path, `must be greater than or equal to 0, not ${describeValue(value)}`);
+}
+
+/** A published port in the long syntax: 0 to 65535 (0: any free port), or a range of them. */
+function publishedPort(value: Node, path: Path): Problem | undefined {
+  if (value === null || value === "") return undefined;
+  const text = String(value);
+  if (typeof value === "string" && text.includes("$")) return undefined; // left by --no-interpolate
+  const range = /^(\d+)(?:-(\d+))?$/.exec(text);
+  const start = range ? Number(range[1]) : NaN;
+  const end = range?.[2] !== undefined ? Number(range[2]) : start;
+  if (start <= end && end <= 65535) return undefined;
+  return atValue(
+    path,
+    `${describeValue(value)} is not a valid published port: use a port from 0 to 65535, or a range such as 8000-8010`,
+  );
+}
+
+/** Variable names the engine can set: not empty, no `=` (which would end the name early). */
+function environmentNames(value: Node, path: Path): Problem | undefined {
+  if (isSequence(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      if (typeof item === "string" && (item === "" || item.startsWith("="))) {
+        return atValue([...path, i], `${describeValue(item)} has no variable name`);
+      }
+    }
+  } else if (isMapping(value)) {
+    for (const key of Object.keys(value)) {
+      if (!key.includes("=")) continue;
+      return {
+        path,
+        at: [...path, key],
+        atKey: true,
+        message: `${JSON.stringify(key)} is not a valid variable name: it must not contain "="`,
+        depth: path.length + 1,
+      };
+    }
+  }
+  return undefined;
+}
+
+function wholeNumber(value: Node | undefined): number | undefined {
+  if (typeof value === "number") return Number.isInteger(value) ? value : undefined;
+  return typeof value === "string" && /^\s*[+-]?\d+\s*$/.test(value) ? Number(value) : undefined;
+}
+
+function atValue(path: Path, message: string): Problem {
+  return { path, at: path, atKey: false, message, depth: path.length };
 }
 
 function joinAnd(items: readonly string[]): string {

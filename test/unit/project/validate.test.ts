@@ -123,7 +123,7 @@ describe("valid files", () => {
             deploy:
               mode: replicated
               endpoint_mode: vip
-              replicas: 2
+              replicas: 1
               labels: { com.example.tier: front }
               resources:
                 limits: { cpus: "0.5", memory: 512M, pids: 100 }
@@ -223,7 +223,7 @@ describe("valid files", () => {
             pull_refresh_after: 1h
             read_only: true
             runtime: runc
-            scale: 2
+            scale: 1
             secrets: [server-certificate]
             security_opt: [label=user:USER]
             shm_size: 64m
@@ -701,8 +701,8 @@ describe("names, enums and patterns", () => {
     );
   });
 
-  it("restart is a free string, as in Compose", () => {
-    expect(check(service("restart: sometimes"))).toBeUndefined();
+  it("restart is checked here, though Compose leaves it to the engine (see below)", () => {
+    expect(check(service("restart: sometimes"))).toContain("is not a valid restart policy");
   });
 
   it("gpus given another word", () => {
@@ -814,5 +814,49 @@ describe("error shape", () => {
     expect(error.message).toBe("must be a string");
     const format = errorOf(service('healthcheck:\n  interval: "10"'));
     expect(format.hint).toContain("10s");
+  });
+});
+
+describe("values Compose leaves for the engine to refuse", () => {
+  it("a restart policy: no, always, on-failure[:N], unless-stopped (and Compose's none, any)", () => {
+    for (const ok of ["no", "none", "always", "any", "on-failure", "on-failure:5", "unless-stopped", '""']) {
+      expect(check(service(`image: x\nrestart: ${ok}`))).toBeUndefined();
+    }
+    expect(check(service("restart: on-failure:many"))).toBe(
+      'compose.yaml:3:14: services.web.restart: "on-failure:many" is not a valid restart policy: use no, always, on-failure[:N] or unless-stopped',
+    );
+  });
+
+  it("container_name with one replica, not with more", () => {
+    expect(check(service("container_name: app\nscale: 1\ndeploy: {replicas: 1}"))).toBeUndefined();
+    expect(check(service('container_name: app\nscale: "4"'))).toBe(
+      'compose.yaml:3:21: services.web.container_name: "app" cannot be used with scale 4: a container name must be unique',
+    );
+  });
+
+  it("scale, deploy.replicas and cpus are not negative", () => {
+    expect(check(service("scale: 0\ncpus: 0.5"))).toBeUndefined();
+    expect(check(service("deploy:\n  replicas: -2"))).toBe(
+      "compose.yaml:4:17: services.web.deploy.replicas: must be greater than or equal to 0, not -2",
+    );
+    expect(check(service("deploy:\n  resources:\n    limits:\n      cpus: -1"))).toBe(
+      "compose.yaml:6:17: services.web.deploy.resources.limits.cpus: must be greater than or equal to 0, not -1",
+    );
+  });
+
+  it("a published port in the long syntax is a port or a range of them", () => {
+    for (const ok of ["0", "8080", '"8080"', '"8000-8010"', "65535"]) {
+      expect(check(service(`ports:\n  - {target: 80, published: ${ok}}`))).toBeUndefined();
+    }
+    expect(check(service('ports:\n  - {target: 80, published: "9000-8000"}'))).toBe(
+      'compose.yaml:4:33: services.web.ports[0].published: "9000-8000" is not a valid published port: use a port from 0 to 65535, or a range such as 8000-8010',
+    );
+  });
+
+  it("environment names are not empty and hold no =", () => {
+    expect(check(service("environment: [A=1, B, C=]"))).toBeUndefined();
+    expect(check(service('environment: ["=1"]'))).toBe(
+      'compose.yaml:3:19: services.web.environment[0]: "=1" has no variable name',
+    );
   });
 });
