@@ -8,7 +8,6 @@ import dockerignore from "@balena/dockerignore";
 import { createReadStream } from "node:fs";
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { once } from "node:events";
 import { pack as tarPack, type Header, type Pack } from "tar-stream";
 import { InvalidRequestError } from "../errors.js";
 
@@ -122,11 +121,34 @@ async function fileEntry(pack: Pack, header: HeaderArg, abs: string): Promise<vo
     // corrupt the archive (one that shrinks fails the entry, and so the build).
     for await (const chunk of createReadStream(abs, { start: 0, end: size - 1 })) {
       if (sink.destroyed) break;
-      if (!sink.write(chunk as Buffer)) await Promise.race([once(sink, "drain"), once(sink, "close")]);
+      if (!sink.write(chunk as Buffer)) await drainedOrClosed(sink);
     }
   }
   if (!sink.destroyed) sink.end(undefined);
   await done;
+}
+
+/** What both Node's and tar-stream's (streamx) writables offer. */
+interface Listenable {
+  on(event: "drain" | "close", listener: () => void): unknown;
+  off(event: "drain" | "close", listener: () => void): unknown;
+}
+
+/**
+ * Resolves on the first of `drain` and `close`, and takes both listeners off: racing two
+ * `events.once` left the loser's listeners behind at every pause of a large file, until Node
+ * warned of a listener leak.
+ */
+function drainedOrClosed(stream: Listenable): Promise<void> {
+  return new Promise((resolveWait) => {
+    const done = (): void => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolveWait();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
 }
 
 function isMissing(err: unknown): boolean {
