@@ -161,8 +161,6 @@ class LineBuffer {
 
 // --- log messages ---------------------------------------------------------------------------
 
-/** Docker's log copier cuts a line into messages of this many bytes (moby daemon/logger/copier.go). */
-export const LOG_MESSAGE_BYTES = 16 * 1024;
 /** `2006-01-02T15:04:05.000000000Z07:00` and its space: the longest timestamp prefix there is. */
 const MAX_STAMP_BYTES = 36;
 const LF = 0x0a;
@@ -180,14 +178,16 @@ interface LogMessage {
  * The logs endpoint's stream, asked for with `timestamps=1`, as whole lines, byte for byte.
  *
  * Each message the engine sends is `<RFC3339Nano time> <bytes>`: a line with its LF, or a piece of
- * one without. The log copier cuts a line longer than 16 KiB into 16 KiB messages that all carry the
- * time of the first, and a run's last output without an LF is one message without it. So a piece is
- * joined to the next message of its stream when that one has the same time, and is a line of its own
- * when the next has another time (the run ended there; the next run begins) or the stream ends.
+ * one without. The log copier cuts a long line into messages (of 16 KiB for json-file) that all
+ * carry the time of the first, and a run's last output without an LF is one message without it. So
+ * a piece is joined to the next message of its stream when that one has the same time, and is a line
+ * of its own when the next has another time (the run ended there; the next run begins) or the stream
+ * ends.
  *
- * Messages are the frames of a multiplexed stream; a TTY's raw stream has no frames, so there a
- * message ends at its LF or after 16 KiB. (A TTY run's last output without an LF cannot be told from
- * the next message, so it runs into the next run's first line: nothing marks where it ends.)
+ * Messages are the frames of a multiplexed stream. A TTY's raw stream has no frames: there a line
+ * runs to its LF, and the `<time> ` before each later piece (the time of the first) is taken out.
+ * (A TTY run's last output without an LF cannot be told from the next run's first message, as
+ * nothing marks where it ends: the two come out as one line.)
  * A CR before the LF is dropped, as is the LF; `timestamp` keeps the engine's text (nanoseconds).
  */
 export async function* logLines(
@@ -273,7 +273,6 @@ class RawSplitter {
   private inBody = false;
   private timestamp = "";
   private parts: Uint8Array[] = [];
-  private size = 0;
 
   push(chunk: Uint8Array): LogMessage[] {
     const out: LogMessage[] = [];
@@ -298,7 +297,7 @@ class RawSplitter {
       this.timestamp = stamp === 0 ? "" : ascii(read, stamp - 1);
       // Not a timestamp after all: what was read is the message's first bytes.
       for (let from = stamp; from < read.length;) {
-        if (!this.inBody) this.inBody = true;
+        this.inBody = true;
         from = this.body(read, from, out);
       }
     }
@@ -311,28 +310,45 @@ class RawSplitter {
     return this.parts.length > 0 ? [this.message(new Uint8Array(0))] : [];
   }
 
-  /** Takes body bytes from `chunk` at `at`; returns where it stopped. */
+  /** Takes body bytes from `chunk` at `at`, up to an LF; returns where it stopped. */
   private body(chunk: Uint8Array, at: number, out: LogMessage[]): number {
     const lf = chunk.indexOf(LF, at);
-    const end = Math.min(chunk.length, at + LOG_MESSAGE_BYTES - this.size, lf < 0 ? chunk.length : lf + 1);
-    const piece = chunk.subarray(at, end);
-    if ((lf >= 0 && end === lf + 1) || this.size + piece.length >= LOG_MESSAGE_BYTES)
-      out.push(this.message(piece));
-    else {
-      this.parts.push(piece);
-      this.size += piece.length;
+    if (lf < 0) {
+      this.parts.push(chunk.subarray(at));
+      return chunk.length;
     }
-    return end;
+    out.push(this.message(chunk.subarray(at, lf + 1)));
+    return lf + 1;
   }
 
+  /**
+   * The line up to here. The later pieces of a long line each begin with the same `<time> ` as the
+   * first: those are taken out, so the line comes out whole.
+   */
   private message(last: Uint8Array): LogMessage {
     this.parts.push(last);
-    const data = this.parts.length === 1 ? last : concat(this.parts);
+    let data = this.parts.length === 1 ? last : concat(this.parts);
     this.parts = [];
-    this.size = 0;
     this.inBody = false;
+    if (this.timestamp !== "") data = without(data, Buffer.from(`${this.timestamp} `, "latin1"));
     return { stream: "stdout", timestamp: this.timestamp, data };
   }
+}
+
+/** `data` with every occurrence of `needle` taken out. */
+function without(data: Uint8Array, needle: Uint8Array): Uint8Array {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let found = bytes.indexOf(needle);
+  if (found < 0) return data;
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  while (found >= 0) {
+    parts.push(data.subarray(at, found));
+    at = found + needle.length;
+    found = bytes.indexOf(needle, at);
+  }
+  parts.push(data.subarray(at));
+  return concat(parts);
 }
 
 const STAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
