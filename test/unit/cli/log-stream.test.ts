@@ -75,4 +75,25 @@ describe("merged logs", () => {
     );
     expect(seen.every((o) => o.timestamps === true && o.tail === 10 && o.follow !== true)).toBe(true);
   });
+
+  it("orders lines of the same millisecond by their nanoseconds", async () => {
+    const at = (nanos: string): LogLine => ({
+      stream: "stdout",
+      line: nanos,
+      time: new Date("2024-05-01T10:00:00.123Z"),
+      timestamp: `2024-05-01T10:00:00.${nanos}Z`,
+    });
+    const runtime = fakeRuntime(
+      { a: [at("123000900"), at("123900000")], b: [at("123000100"), at("123500000")] },
+      [],
+    );
+    const out = recorder();
+    const printer = new LogPrinter({ out, color: false, prefix: false, timestamps: false, services: [] });
+    const targets = [
+      { id: "a", name: "p-a-1", service: "a" },
+      { id: "b", name: "p-b-1", service: "b" },
+    ];
+    await printMergedLogs(runtime, targets, printer, {});
+    expect(out.text()).toBe("123000100\n123000900\n123500000\n123900000\n");
+  });
 });

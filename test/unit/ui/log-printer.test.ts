@@ -61,6 +61,16 @@ describe("log printer prefixes", () => {
     expect(formatTimestamp(new Date("2024-05-01T10:00:00Z"))).toBe("2024-05-01T10:00:00.000000000Z");
   });
 
+  it("-t prints the engine's timestamp text as it came, nanoseconds and all (docker compose logs -t)", () => {
+    const { p, out } = printer({ timestamps: true });
+    const time = new Date("2024-05-01T10:00:00.123Z");
+    p.print(web1, { line: "hello", stream: "stdout", time, timestamp: "2024-05-01T10:00:00.123456789Z" });
+    p.print(web1, { line: "", stream: "stdout", time, timestamp: "2024-05-01T10:00:00.123456780Z" });
+    expect(out.text()).toBe(
+      "webapp-web-1  | 2024-05-01T10:00:00.123456789Z hello\nwebapp-web-1  | 2024-05-01T10:00:00.123456780Z \n",
+    );
+  });
+
   it("sends container stderr to err and stdout to out", () => {
     const { p, out, err } = printer();
     p.print(web1, line("to out"));
