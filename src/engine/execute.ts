@@ -14,6 +14,7 @@ import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError, NotFoundError } from "../runtime/errors.js";
 import type { ContainerSpec, MountSpec, NetworkSpec, Runtime } from "../runtime/runtime.js";
+import { BerthError } from "../errors.js";
 import { EngineError, ExecuteError } from "./errors.js";
 import { emitter, type EngineResource, type EngineStatus, type EventSink } from "./events.js";
 import { faultPoint } from "./fault.js";
@@ -35,6 +36,13 @@ export interface ExecuteOptions {
   readonly concurrency?: number | undefined;
   /** Wait nodes without their own timeout use this; default 10 minutes. */
   readonly waitTimeoutMs?: number | undefined;
+  /**
+   * `up --wait --wait-timeout`: every wait of the plan ends by `at` (on the `now` clock), the
+   * depends_on waits that gate the starts as well as the final one, so a dependency that never
+   * becomes healthy cannot hold the run past it. A wait the deadline ends fails with Compose's
+   * `--wait` message ("application not healthy after <seconds>s") and names its service.
+   */
+  readonly waitDeadline?: { readonly at: number; readonly seconds: number } | undefined;
   readonly pollMs?: number | undefined;
   readonly now?: (() => number) | undefined;
 }
@@ -135,14 +143,19 @@ export async function walk(
   if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
   if (failures.length > 0) {
     const first = failures[0] as (typeof failures)[number];
-    const message = first.error instanceof Error ? first.error.message : String(first.error);
-    const more =
-      failures.length > 1
-        ? ` (and ${failures.length - 1} more failed step${failures.length > 2 ? "s" : ""})`
-        : "";
+    const text = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+    const message = text(first.error);
+    // Steps that failed in the same words (every wait the `--wait-timeout` deadline ended) say
+    // nothing more; the count is of the other failures.
+    const others = failures.filter((f) => text(f.error) !== message).length;
+    const more = others > 0 ? ` (and ${others} more failed step${others > 1 ? "s" : ""})` : "";
     const service = /^(?:container|service):([^:]+)/.exec(first.resource)?.[1];
     throw new ExecuteError(`${message}${more}`, failures, {
       cause: first.error,
+      // The step's own hint (which service `--wait` still waited for, say) must reach the user.
+      ...(first.error instanceof BerthError && first.error.hint !== undefined
+        ? { hint: first.error.hint }
+        : {}),
       ...(service !== undefined && service !== "?" ? { service } : {}),
     });
   }
@@ -314,10 +327,14 @@ class NodeRunner {
         emit("container", op.display, "Started");
         return;
       case "WaitCondition": {
-        const timeoutMs =
+        const own =
           op.timeoutS !== undefined
             ? op.timeoutS * 1000
             : (this.options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
+        const deadline = this.options.waitDeadline;
+        const left =
+          deadline === undefined ? own : Math.max(0, deadline.at - (this.options.now ?? Date.now)());
+        const bounded = deadline !== undefined && left <= own ? deadline : undefined;
         try {
           await waitFor(
             {
@@ -332,9 +349,10 @@ class NodeRunner {
             {
               service: op.service,
               condition: op.condition,
-              timeoutMs,
+              timeoutMs: bounded ? left : own,
               dependents: op.dependents,
               forUpWait: op.dependents.length === 0,
+              ...(bounded ? { upWaitS: bounded.seconds } : {}),
             },
           );
         } catch (error) {

@@ -121,7 +121,13 @@ async function converge(
   }
   const work = plan.filter((node) => !isImage(node.op.kind));
   for (const c of work.unchanged) emit("container", c.name, "Running");
-  await execute(runtime, work, sink, executeOptions);
+  // `--wait-timeout` bounds the run from its first container step (pulls and builds are not
+  // waits): every wait ends by then, the depends_on ones that gate the starts included.
+  const waitDeadline =
+    options.wait && options.waitTimeoutS !== undefined
+      ? { at: Date.now() + options.waitTimeoutS * 1000, seconds: options.waitTimeoutS }
+      : undefined;
+  await execute(runtime, work, sink, { ...executeOptions, waitDeadline });
   // No container was touched: what observe listed is still the answer (a no-op `up` lists once).
   const containers =
     work.nodes.length === 0

@@ -92,6 +92,11 @@ export interface WaitRequest {
   readonly dependents: readonly string[];
   /** `--wait` phrases its timeout as Compose does: "application not healthy after Ns". */
   readonly forUpWait: boolean;
+  /**
+   * Set when `up --wait --wait-timeout` (these seconds) is what bounds this wait, a depends_on one
+   * included: its timeout then reads as `--wait`'s, naming the service that was not ready.
+   */
+  readonly upWaitS?: number | undefined;
 }
 
 export interface WaitEnvironment {
@@ -142,10 +147,11 @@ export async function waitFor(env: WaitEnvironment, request: WaitRequest): Promi
     if (left <= 0) {
       const seconds = Math.round(request.timeoutMs / 1000);
       // Compose's words for `--wait` exactly; what was still awaited goes in the hint.
-      if (request.forUpWait) {
-        throw new DependencyError(`application not healthy after ${goDuration(seconds)}`, {
+      if (request.forUpWait || request.upWaitS !== undefined) {
+        const needed = request.dependents.length > 0 ? ` (needed by ${request.dependents.join(", ")})` : "";
+        throw new DependencyError(`application not healthy after ${goDuration(request.upWaitS ?? seconds)}`, {
           service: request.service,
-          hint: `service "${request.service}": ${verdict.why}`,
+          hint: `service "${request.service}": ${verdict.why}${needed}`,
         });
       }
       throw new DependencyError(

@@ -273,4 +273,39 @@ services:
       [server, "exited"],
     ]);
   }, 30_000);
+
+  it("up --wait --wait-timeout must end in time when a dependency never becomes healthy, naming it", async () => {
+    const { dir, project } = fixture(
+      "waitdep",
+      (name) => `
+name: ${name}
+services:
+  db:
+    image: ${image}
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"]
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+    # Fails every second but never runs out of retries: "starting" for ever.
+    healthcheck: { test: ["CMD", "false"], interval: 1s, retries: 100000 }
+  app:
+    image: ${image}
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"]
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+    depends_on: { db: { condition: service_healthy } }
+`,
+    );
+    const started = Date.now();
+    // (berth() gives up after 20 s: without the bound the wait would run for 10 minutes.)
+    const result = await berth(["--progress", "quiet", "up", "--wait", "--wait-timeout", "5"], { cwd: dir });
+    const took = Date.now() - started;
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("application not healthy after 5s");
+    expect(result.stderr).toContain(`hint: service "db": container ${project}-db-1 is starting`);
+    expect(took).toBeLessThan(15_000);
+    // The dependent was never started.
+    const state = await projectState(project);
+    expect(state.containers.map((c) => [c.name, c.status]).sort()).toEqual([
+      [`${project}-app-1`, "created"],
+      [`${project}-db-1`, "running"],
+    ]);
+  }, 90_000);
 });

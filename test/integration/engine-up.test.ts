@@ -13,7 +13,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { containerSpecFor } from "../../src/engine/container-spec.js";
 import { type EngineEvent, recordingSink } from "../../src/engine/events.js";
-import { down, ps, restart, scale, up } from "../../src/engine/index.js";
+import { down, EngineError, ps, restart, scale, up } from "../../src/engine/index.js";
 import { withProjectLock } from "../../src/engine/project-lock.js";
 import { replacementName } from "../../src/engine/names.js";
 import { networkSpec } from "../../src/engine/reconcile.js";
@@ -332,6 +332,42 @@ networks:
     );
     const app = await runtime.containers.inspect(`${name}-app-1`);
     expect(app?.status).toBe("created");
+  }, 60_000);
+
+  it("--wait-timeout bounds the depends_on waits too: a dependency never healthy ends the up in time, named", async () => {
+    const name = newProject();
+    const loaded = await load(
+      name,
+      `
+services:
+  db:
+    image: IMAGE
+    command: ${SERVE}
+    labels: { LABEL }
+    # Fails every second but never runs out of retries: "starting" for ever.
+    healthcheck: { test: ["CMD", "false"], interval: 1s, timeout: 2s, retries: 100000 }
+  app:
+    image: IMAGE
+    command: ${SERVE}
+    labels: { LABEL }
+    depends_on: { db: { condition: service_healthy } }
+networks:
+  default: { labels: { LABEL } }
+`,
+    );
+    const started = Date.now();
+    const failure: unknown = await up(runtime, loaded, { wait: true, waitTimeoutS: 3 }, recordingSink()).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(failure).toBeInstanceOf(EngineError);
+    // Compose's words; the db wait for app and `--wait`'s own wait on db end together, either first.
+    expect((failure as EngineError).message).toMatch(/^application not healthy after 3s\b/);
+    expect((failure as EngineError).hint).toMatch(
+      new RegExp(`^service "db": container ${name}-db-1 is starting\\b`),
+    );
+    expect((await runtime.containers.inspect(`${name}-app-1`))?.status).toBe("created");
   }, 60_000);
 
   it("copies configs given as content into the container before it starts", async () => {

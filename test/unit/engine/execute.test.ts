@@ -4,7 +4,7 @@
  * node's work is a promise the test settles.
  */
 import { describe, expect, it } from "vitest";
-import { ExecuteError } from "../../../src/engine/errors.js";
+import { DependencyError, ExecuteError } from "../../../src/engine/errors.js";
 import { tarOf, walk } from "../../../src/engine/execute.js";
 import { PlanBuilder, type Plan, type PlanNode } from "../../../src/engine/plan.js";
 import { judgeOne } from "../../../src/engine/wait.js";
@@ -81,6 +81,31 @@ describe("walk", () => {
     expect((error as ExecuteError).message).toBe('service "a": cannot start a: boom');
     expect((error as ExecuteError).service).toBe("a");
     expect(g.started).toEqual(["a", "b"]); // c and d never ran
+  });
+
+  it("the error keeps the failed step's hint and counts only failures that say something else", async () => {
+    const plan = new PlanBuilder();
+    const wait = (service: string) => ({
+      kind: "WaitCondition" as const,
+      service,
+      condition: "running_or_healthy" as const,
+      required: true,
+      dependents: [],
+    });
+    for (const service of ["db", "db", "cache"]) plan.add(`service:${service}`, wait(service), "--wait");
+    const hinted = (message: string, hint: string) => new DependencyError(message, { hint });
+    const errors = [
+      hinted("application not healthy after 3s", 'service "db": container demo-db-1 is starting'),
+      hinted("application not healthy after 3s", 'service "db": container demo-db-1 is starting'),
+      new Error("container demo-cache-1 exited (1)"),
+    ];
+    let next = 0;
+    const error = await walk(plan.build(), {}, () => Promise.reject(errors[next++] as Error)).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ExecuteError);
+    expect((error as ExecuteError).message).toBe("application not healthy after 3s (and 1 more failed step)");
+    expect((error as ExecuteError).hint).toBe('service "db": container demo-db-1 is starting');
   });
 
   it("an abort starts nothing new and rejects with the reason once running work ends", async () => {
