@@ -3,34 +3,20 @@
  * takes the connection and never answers, and one that answers something other than HTTP. Each
  * must end with one clear sentence and status 1, not hang or print "internal error".
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import type net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { serveUnixSocket, type UnixServer } from "../unix-server.js";
 import { berth } from "./cli.js";
 
-const cleanups: (() => void)[] = [];
+const servers: UnixServer[] = [];
 afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
+  for (const server of servers.splice(0)) server.close();
 });
 
 async function serve(onConnection: (socket: net.Socket) => void): Promise<string> {
-  const dir = mkdtempSync(path.join(tmpdir(), "berth-engine-answer-"));
-  const socketPath = path.join(dir, "engine.sock");
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => undefined);
-    onConnection(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  cleanups.push(() => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return socketPath;
+  const server = await serveUnixSocket(onConnection);
+  servers.push(server);
+  return server.socketPath;
 }
 
 describe("an engine that does not answer", () => {

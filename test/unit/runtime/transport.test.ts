@@ -2,11 +2,9 @@
  * The transport against real unix-socket servers in this process: one that never answers, one that
  * does not speak HTTP, one that answers late but in time, and one that reads an upload slowly.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import type net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { serveUnixSocket, type UnixServer } from "../../unix-server.js";
 import { EngineUnavailableError } from "../../../src/runtime/errors.js";
 import {
   answerTimeoutFromEnv,
@@ -14,28 +12,23 @@ import {
   Transport,
 } from "../../../src/runtime/docker/transport.js";
 
-const cleanups: (() => void)[] = [];
+const servers: UnixServer[] = [];
 afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
+  for (const server of servers.splice(0)) server.close();
 });
 
-/** A unix-socket server whose connections `onConnection` handles; removed after the test. */
 async function serve(onConnection: (socket: net.Socket) => void): Promise<string> {
-  const dir = mkdtempSync(path.join(tmpdir(), "berth-transport-"));
-  const socketPath = path.join(dir, "engine.sock");
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => undefined);
-    onConnection(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  cleanups.push(() => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return socketPath;
+  const server = await serveUnixSocket(onConnection);
+  servers.push(server);
+  return server.socketPath;
+}
+
+/** What `promise` rejects with (undefined when it resolves), to check the error's kind and text. */
+function failure(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
 }
 
 const OK = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK";
@@ -45,10 +38,7 @@ describe("time to the first byte of an answer", () => {
     const socketPath = await serve(() => undefined);
     const transport = new Transport({ kind: "unix", socketPath }, { answerTimeoutMs: 300 });
     const started = Date.now();
-    const error = await transport.request({ method: "GET", path: "/v1.41/containers/json?all=1" }).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
+    const error = await failure(transport.request({ method: "GET", path: "/v1.41/containers/json?all=1" }));
     transport.close();
     expect(error).toBeInstanceOf(EngineUnavailableError);
     expect((error as Error).message).toBe(
@@ -110,10 +100,7 @@ describe("an answer that is not HTTP", () => {
       socket.once("data", () => socket.end("SSH-2.0-OpenSSH_9.2\r\n"));
     });
     const transport = new Transport({ kind: "unix", socketPath });
-    const error = await transport.request({ method: "GET", path: "/_ping" }).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
+    const error = await failure(transport.request({ method: "GET", path: "/_ping" }));
     transport.close();
     expect(error).toBeInstanceOf(EngineUnavailableError);
     expect((error as Error).message).toMatch(
