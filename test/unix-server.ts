@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { afterEach } from "vitest";
 
 export interface UnixServer {
   readonly socketPath: string;
@@ -30,5 +31,18 @@ export async function serveUnixSocket(onConnection: (socket: net.Socket) => void
       server.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** `serve(onConnection)` → a socket path; every server it starts is closed after each test. */
+export function unixServersPerTest(): (onConnection: (socket: net.Socket) => void) => Promise<string> {
+  const servers: UnixServer[] = [];
+  afterEach(() => {
+    for (const server of servers.splice(0)) server.close();
+  });
+  return async (onConnection) => {
+    const server = await serveUnixSocket(onConnection);
+    servers.push(server);
+    return server.socketPath;
   };
 }

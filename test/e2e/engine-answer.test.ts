@@ -3,21 +3,11 @@
  * takes the connection and never answers, and one that answers something other than HTTP. Each
  * must end with one clear sentence and status 1, not hang or print "internal error".
  */
-import type net from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { serveUnixSocket, type UnixServer } from "../unix-server.js";
+import { describe, expect, it } from "vitest";
+import { unixServersPerTest } from "../unix-server.js";
 import { berth } from "./cli.js";
 
-const servers: UnixServer[] = [];
-afterEach(() => {
-  for (const server of servers.splice(0)) server.close();
-});
-
-async function serve(onConnection: (socket: net.Socket) => void): Promise<string> {
-  const server = await serveUnixSocket(onConnection);
-  servers.push(server);
-  return server.socketPath;
-}
+const serve = unixServersPerTest();
 
 describe("an engine that does not answer", () => {
   it("fails `ps` after COMPOSE_HTTP_TIMEOUT seconds, saying the engine did not answer", async () => {

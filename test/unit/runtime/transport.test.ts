@@ -2,9 +2,8 @@
  * The transport against real unix-socket servers in this process: one that never answers, one that
  * does not speak HTTP, one that answers late but in time, and one that reads an upload slowly.
  */
-import type net from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { serveUnixSocket, type UnixServer } from "../../unix-server.js";
+import { describe, expect, it } from "vitest";
+import { unixServersPerTest } from "../../unix-server.js";
 import { EngineUnavailableError } from "../../../src/runtime/errors.js";
 import {
   answerTimeoutFromEnv,
@@ -12,16 +11,7 @@ import {
   Transport,
 } from "../../../src/runtime/docker/transport.js";
 
-const servers: UnixServer[] = [];
-afterEach(() => {
-  for (const server of servers.splice(0)) server.close();
-});
-
-async function serve(onConnection: (socket: net.Socket) => void): Promise<string> {
-  const server = await serveUnixSocket(onConnection);
-  servers.push(server);
-  return server.socketPath;
-}
+const serve = unixServersPerTest();
 
 /** What `promise` rejects with (undefined when it resolves), to check the error's kind and text. */
 function failure(promise: Promise<unknown>): Promise<unknown> {
