@@ -9,11 +9,22 @@
  *   or it is still running (the stream broke, e.g. at a log rotation; reading resumes after the last
  *   line). Containers of the project that start later (scale, another `up`) are followed too, found
  *   through the runtime's events. Following ends when no container is left to follow, or on abort.
+ * - Reading again (a restart, a broken stream, the last look after an exit) starts after the last line
+ *   printed, by its nanosecond time, so no line prints twice. A container whose log driver keeps
+ *   nothing to read (`none`) is attached to instead: what it prints from then on.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { SERVICE_LABEL } from "../engine/labels.js";
-import { NotFoundError } from "../runtime/errors.js";
-import type { ContainerSummary, LabelTerms, Labels, LogLine, Runtime } from "../runtime/runtime.js";
+import { ConflictError, NotFoundError, RuntimeError } from "../runtime/errors.js";
+import type {
+  ContainerSummary,
+  LabelTerms,
+  Labels,
+  LogLine,
+  OutputChunk,
+  Runtime,
+  StreamSession,
+} from "../runtime/runtime.js";
 import type { LogOutput, LogSource } from "../ui/plain/log-printer.js";
 
 export interface LogTarget extends LogSource {
@@ -317,7 +328,30 @@ class Follower {
       }
     } catch (error) {
       if (error instanceof NotFoundError) return "gone";
+      if (!unreadable(error)) throw error;
+      // A log driver the engine cannot read back (`none`): what the container prints from now on.
+      return follow ? this.attached(target) : "ended";
+    }
+    return "ended";
+  }
+
+  /** Prints what the container prints while attached to it, until it stops. */
+  private async attached(target: LogTarget): Promise<"gone" | "ended"> {
+    let session: StreamSession;
+    try {
+      session = await this.runtime.containers.attach(target.id, { signal: this.signal });
+    } catch (error) {
+      if (error instanceof NotFoundError) return "gone";
+      if (error instanceof ConflictError) return "ended"; // stopped in the meantime
       throw error;
+    }
+    try {
+      for await (const line of outputLines(session.output)) {
+        if (this.signal.aborted) break;
+        this.printer.print(target, line);
+      }
+    } finally {
+      session.close();
     }
     return "ended";
   }
@@ -371,5 +405,28 @@ class Follower {
         start,
       );
     }
+  }
+}
+
+/** The engine cannot give this container's log: its driver does not keep one to read (501). */
+function unreadable(error: unknown): boolean {
+  return error instanceof RuntimeError && error.status === 501;
+}
+
+/** Attached output as lines: each stream split at LF apart (a CR before it dropped), as UTF-8. */
+export async function* outputLines(chunks: AsyncIterable<OutputChunk>): AsyncIterable<LogLine> {
+  const rest = { stdout: "", stderr: "" };
+  const decoders = {
+    stdout: new TextDecoder("utf-8", { ignoreBOM: true }),
+    stderr: new TextDecoder("utf-8", { ignoreBOM: true }),
+  };
+  for await (const { stream, data } of chunks) {
+    const parts = (rest[stream] + decoders[stream].decode(data, { stream: true })).split("\n");
+    rest[stream] = parts.pop() ?? "";
+    for (const part of parts) yield { stream, line: part.endsWith("\r") ? part.slice(0, -1) : part };
+  }
+  for (const stream of ["stdout", "stderr"] as const) {
+    const tail = rest[stream] + decoders[stream].decode();
+    if (tail !== "") yield { stream, line: tail };
   }
 }

@@ -57,7 +57,7 @@ async function tarOf(name: string, content: Buffer): Promise<Buffer> {
 
 /** A container that prints the payload `delayS` seconds after it starts, then exits 0. */
 async function printer(
-  options: { tty?: boolean; delayS?: number; driver?: "json-file" | "local" } = {},
+  options: { tty?: boolean; delayS?: number; driver?: "json-file" | "local" | "none" } = {},
 ): Promise<string> {
   const driver = options.driver ?? "json-file";
   const { id } = await runtime.containers.create({
@@ -152,4 +152,17 @@ describeEngine("log lines, byte for byte", () => {
     // Not milliseconds padded with zeros: the engine's nanoseconds.
     expect(engine.some((l) => !(l.timestamp ?? "").endsWith("000000Z"))).toBe(true);
   }, 40_000);
+
+  it("following shows what a container prints when its log driver keeps nothing to read (none)", async () => {
+    const id = await printer({ delayS: 1, driver: "none" });
+    await runtime.containers.start(id);
+    const out = recorder();
+    const print = new LogPrinter({ out, color: false, prefix: false, timestamps: false, services: ["p"] });
+    await followLogs(runtime, [{ id, name: "p-1", service: "p" }], print, {
+      signal: AbortSignal.timeout(20_000),
+    });
+    expect(digest(out.text().split("\n"))).toEqual(
+      digest([...payload().lines, "p-1 exited with code 0", ""]),
+    );
+  }, 30_000);
 });
