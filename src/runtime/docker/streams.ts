@@ -209,6 +209,9 @@ export async function* logLines(
   for (const tail of tails) yield tail.take(false);
 }
 
+/** Whole lines decode on their own; ignoreBOM: a byte-order mark in output is content. */
+const LINE_DECODER = new TextDecoder("utf-8", { ignoreBOM: true });
+
 /** The pieces of one stream's line so far. */
 class PendingLine {
   parts: Uint8Array[] = [];
@@ -234,8 +237,7 @@ class PendingLine {
       if (end > 0 && bytes[end - 1] === CR) end--;
       bytes = bytes.subarray(0, end);
     }
-    // Whole lines decode on their own; ignoreBOM: a byte-order mark in output is content.
-    const line = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
+    const line = LINE_DECODER.decode(bytes);
     const time = this.timestamp === "" ? undefined : parseTime(this.timestamp);
     if (time === undefined) return { stream: this.stream, line };
     return { stream: this.stream, line, time, timestamp: this.timestamp };

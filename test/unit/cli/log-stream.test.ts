@@ -3,9 +3,9 @@
  * reading each stream in order (a k-way merge), and skip a container removed in the meantime.
  */
 import { describe, expect, it } from "vitest";
-import { printMergedLogs } from "../../../src/cli/log-stream.js";
+import { outputLines, printMergedLogs } from "../../../src/cli/log-stream.js";
 import { NotFoundError } from "../../../src/runtime/errors.js";
-import type { LogLine, LogOptions, Runtime } from "../../../src/runtime/runtime.js";
+import type { LogLine, LogOptions, OutputChunk, Runtime } from "../../../src/runtime/runtime.js";
 import { LogPrinter } from "../../../src/ui/plain/log-printer.js";
 import { recorder } from "../ui/recorder.js";
 
@@ -95,5 +95,33 @@ describe("merged logs", () => {
     ];
     await printMergedLogs(runtime, targets, printer, {});
     expect(out.text()).toBe("123000100\n123000900\n123500000\n123900000\n");
+  });
+});
+
+describe("attached output as lines", () => {
+  it("splits each stream apart at LF, decodes UTF-8 cut across chunks, drops CR before LF, keeps the tail", async () => {
+    const bytes = Buffer.from("h\u00e9llo\r\nw\u{1f600}rld\n");
+    const chunks: OutputChunk[] = [
+      { stream: "stdout", data: bytes.subarray(0, 2) },
+      { stream: "stderr", data: Buffer.from("err ") },
+      { stream: "stdout", data: bytes.subarray(2, 10) },
+      { stream: "stderr", data: Buffer.from("line\nerr tail") },
+      { stream: "stdout", data: bytes.subarray(10) },
+      { stream: "stdout", data: Buffer.from("out tail") },
+    ];
+    const lines: LogLine[] = [];
+    for await (const line of outputLines(
+      (async function* () {
+        yield* chunks;
+      })(),
+    ))
+      lines.push(line);
+    expect(lines).toEqual([
+      { stream: "stdout", line: "h\u00e9llo" },
+      { stream: "stderr", line: "err line" },
+      { stream: "stdout", line: "w\u{1f600}rld" },
+      { stream: "stdout", line: "out tail" },
+      { stream: "stderr", line: "err tail" },
+    ]);
   });
 });
