@@ -291,6 +291,7 @@ class NodeRunner {
         return;
       case "StopContainer":
         if (!op.recreate) emit("container", op.display, "Stopping");
+        faultPoint("container-stopping");
         try {
           await runtime.containers.stop(
             op.container,

@@ -13,7 +13,8 @@
  * - a recreate is four steps so the old container serves until the new one exists: create under
  *   `<old id[:12]>_<name>`, stop the old one, remove it, rename the new one. A run killed between
  *   them leaves a temporary-named container, which the next run adopts (when it is up to date) or
- *   removes;
+ *   removes; a kept container it was to replace is stopped and started again, since the dead run
+ *   may have asked for its stop, which the engine finishes after the run is gone;
  * - a service sharing a recreated service's namespaces (`network_mode`/`ipc`/`pid`: `service:x`) or
  *   volumes (`volumes_from: x`) is recreated too; dependents with `depends_on.restart: true` are
  *   stopped before the recreate and started again after;
@@ -234,6 +235,12 @@ interface Slot {
   /** A leftover to rename into place, with the canonical container it replaces (if any). */
   readonly adopt?: { readonly replacing: ObservedContainer | undefined };
   readonly obsolete: string | undefined;
+  /**
+   * A leftover replacement of this very container exists: a run died in the middle of recreating
+   * it, perhaps after asking the engine to stop it. The engine finishes that stop on its own, so
+   * a container seen running now may be stopped a moment later by a run that is gone.
+   */
+  readonly recreateCutShort?: boolean;
 }
 
 interface PendingStart {
@@ -711,10 +718,12 @@ class Reconciler {
       if (adopted) {
         slots.push({ number, container: adopted, adopt: { replacing: canonical }, obsolete: undefined });
       } else if (canonical) {
+        const prefix = replacementName(canonical.id, "");
         slots.push({
           number,
           container: canonical,
           obsolete: this.mustRecreate(name, policy, canonical, hash, parentRecreated),
+          recreateCutShort: leftovers.some((c) => c.name.startsWith(prefix)),
         });
       }
     }
@@ -783,6 +792,14 @@ class Reconciler {
       const stopped = this.stoppedByPlan.get(c.id);
       if (stopped !== undefined) {
         starts.set(slot.number, { container: c.id, after: [stopped], reason: "dependency recreated" });
+      } else if (slot.recreateCutShort && RUNNING_STATES.has(c.status)) {
+        // Our own stop waits out one the dead run may have left in flight; then it starts for good.
+        const stop = this.plan.add(resource, this.stopOp(c.id, final), "its recreate was cut short");
+        starts.set(slot.number, {
+          container: c.id,
+          after: [stop],
+          reason: "stopped by a cut-short recreate",
+        });
       } else if (RUNNING_STATES.has(c.status)) {
         this.plan.unchanged.push({ service: name, number: slot.number, name: c.name, status: c.status });
       } else {

@@ -431,8 +431,13 @@ describeEngine("reliability: SIGKILL and concurrent runs of the CLI", () => {
       { kill: "recreate-tmp-created", next: "three" },
       // Killed after the old container was removed, before the rename.
       { kill: "container-removed:1", next: "two" },
+      // Killed with the old container stopped and its replacement made; the next run has the old
+      // config again, so the stopped container is kept: it must be started.
+      { kill: "container-stopped:1", next: "one" },
+      // Killed after the rename, before the replacement's first start.
+      { kill: "container-renamed:1", next: "two" },
     ];
-    const deadline = Date.now() + 170_000;
+    const deadline = Date.now() + 230_000;
     await eachCase(cases, 2, async ({ kill, next }) => {
       withinBudget(deadline, `${kill} then ${next}`);
       const fx = fixture(STACK());
@@ -441,12 +446,59 @@ describeEngine("reliability: SIGKILL and concurrent runs of the CLI", () => {
       const leftovers = (await runtime.containers.list({ labels: projectFilter(fx.project), all: true }))
         .map((c) => c.name)
         .filter((name) => /^[0-9a-f]{12}_/.test(name));
-      expect(leftovers.length, `temporary containers after the kill at ${kill}`).toBeGreaterThan(0);
+      // After a rename the replacement has its final name (the other replica's may be done too).
+      if (!kill.startsWith("container-renamed")) {
+        expect(leftovers.length, `temporary containers after the kill at ${kill}`).toBeGreaterThan(0);
+      }
       await berthOk(fx, ["up", "-d"], { MODE: next });
       await expectConverged(fx, { MODE: next });
       await downAndCheck(fx);
     });
-  }, 200_000);
+  }, 260_000);
+
+  it("a recreate killed while the engine stops the old container: the next up -d leaves it running", async () => {
+    // `sleep` as PID 1 ignores SIGTERM, so each stop takes the whole grace period: the kill lands
+    // while the engine is stopping web-1, and the engine finishes that stop after berth is gone.
+    const GRACE_S = 3;
+    const slow = () => `
+services:
+  web:
+    image: ${image}
+    command: ["sleep", "300"]
+    stop_grace_period: ${GRACE_S}s
+    environment: { MODE: "\${MODE:-one}" }
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+networks:
+  default: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
+`;
+    const cases = [
+      // --force-recreate, then the same file: web-1 is kept, and must not end stopped.
+      { killed: ["up", "-d", "--force-recreate"], mode: "one", next: "one" },
+      // A config change, then the same new file: the replacement is adopted.
+      { killed: ["up", "-d"], mode: "two", next: "two" },
+      // A config change, then the old file again: web-1 is kept, and must not end stopped.
+      { killed: ["up", "-d"], mode: "two", next: "one" },
+    ];
+    const deadline = Date.now() + 150_000;
+    await eachCase(cases, 2, async ({ killed, mode, next }) => {
+      withinBudget(deadline, `${killed.join(" ")} with MODE=${mode}, then MODE=${next}`);
+      const fx = fixture(slow());
+      await berthOk(fx, ["up", "-d"]);
+      await killedAt(fx, killed, "container-stopping@500", { MODE: mode });
+      const killedAtMs = Date.now();
+      // Inside the window: the old container still running (its stop in flight), its replacement made.
+      const now = await runtime.containers.list({ labels: projectFilter(fx.project), all: true });
+      expect(
+        now.map((c) => `${c.name.replace(/^[0-9a-f]{12}_/, "<tmp>_")} ${c.status}`).sort(),
+        "after the kill",
+      ).toEqual([`<tmp>_${fx.project}-web-1 created`, `${fx.project}-web-1 running`]);
+      await berthOk(fx, ["up", "-d"], { MODE: next });
+      // Past the moment the dead run's stop ends (grace period after the kill), nothing may have changed.
+      await sleep(Math.max(0, killedAtMs + GRACE_S * 1000 + 1500 - Date.now()));
+      await expectConverged(fx, { MODE: next });
+      await downAndCheck(fx);
+    });
+  }, 180_000);
 
   it("a container created without its other networks (a create killed before its connects) is made whole by up -d", async () => {
     // Engines before API 1.44 join one network at create and the rest by later calls; a berth killed

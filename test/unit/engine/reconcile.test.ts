@@ -388,7 +388,9 @@ describe("reconcile: leftovers, orphans, resources", () => {
     `);
   });
 
-  it("a stale temporary container next to an up-to-date one is removed", async () => {
+  it("a stale temporary container next to an up-to-date one is removed, and the one it was to replace stopped and started", async () => {
+    // The dead run may have asked the engine to stop web-1, which the engine finishes on its own:
+    // running now, it may be stopped a moment later. Our own stop waits that out, then it starts.
     const loaded = await load(BASE);
     const leftover = container(loaded, {
       service: "web",
@@ -400,7 +402,9 @@ describe("reconcile: leftovers, orphans, resources", () => {
     });
     expect(text(plan(loaded, upToDate(loaded, [leftover])))).toMatchInlineSnapshot(`
       "[1] container:web:1 RemoveContainer 776562310000_demo-web-1 (leftover of an interrupted recreate of demo-web-1)
-      [2] service:db WaitCondition service_healthy (depends_on service_healthy)
+      [2] container:web:1 StopContainer demo-web-1 (its recreate was cut short)
+      [3] service:db WaitCondition service_healthy (depends_on service_healthy)
+      [4] <- #2,#3 container:web:1 StartContainer demo-web-1 (stopped by a cut-short recreate)
       "
     `);
   });
