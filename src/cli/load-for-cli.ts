@@ -2,14 +2,14 @@
 import { LoadError } from "../errors.js";
 import { checkProjectName } from "../project/discover.js";
 import type { Mapping } from "../project/tree.js";
+import { readStreamBounded } from "../project/read-bounded.js";
 import { loadModel, loadProject, type LoadedProject, type LoadOptions } from "../project/load.js";
 import type { GlobalOptions } from "./global-options.js";
 import { resumeOptimizer } from "./optimizer.js";
 
-export async function readStdin(): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+/** `-f -`: standard input, bounded as every file the loader reads (read-bounded.ts). */
+export function readStdin(): Promise<Uint8Array> {
+  return readStreamBounded(process.stdin, "-");
 }
 
 const warned = new Set<string>();

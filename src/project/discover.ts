@@ -3,7 +3,7 @@
  * Mirrors Compose: `-f` flags, else COMPOSE_FILE, else the default names searched upward from
  * the working directory plus the matching override file.
  */
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import path from "node:path";
 import { LoadError } from "../errors.js";
 
@@ -66,10 +66,11 @@ export function discoverFiles(options: DiscoverOptions): Discovered {
     const files = named.map((display) => {
       if (display === STDIN) return { display, path: STDIN };
       const absolute = path.resolve(base, display);
-      if (!existsSync(absolute)) {
-        throw new LoadError(`open ${display}: no such file or directory`);
-      }
-      if (isDirectory(absolute)) throw new LoadError(`${display} is a directory, not a compose file`);
+      const kind = entryKind(absolute);
+      if (kind === "missing") throw new LoadError(`open ${display}: no such file or directory`);
+      if (kind === "loop") throw new LoadError(`${display} is a symlink loop`);
+      if (kind === "directory") throw new LoadError(`${display} is a directory, not a compose file`);
+      // Anything else is read, as Compose reads it (a pipe from `<(...)`, /dev/stdin), up to a bound.
       return { display, path: absolute };
     });
     const first = files[0];
@@ -81,7 +82,7 @@ export function discoverFiles(options: DiscoverOptions): Discovered {
   // No file named: search the default names upward from the project directory (or cwd).
   let dir = explicitDir ?? path.resolve(cwd);
   for (;;) {
-    const candidates = DEFAULT_FILE_NAMES.filter((name) => existsSync(path.join(dir, name)));
+    const candidates = DEFAULT_FILE_NAMES.filter((name) => isPresent(path.join(dir, name)));
     const winner = candidates[0];
     if (winner) {
       if (candidates.length > 1) {
@@ -93,7 +94,7 @@ export function discoverFiles(options: DiscoverOptions): Discovered {
       const files: ComposeFileRef[] = [
         { display: displayName(cwd, path.join(dir, winner)), path: path.join(dir, winner) },
       ];
-      const overrides = DEFAULT_OVERRIDE_NAMES.filter((name) => existsSync(path.join(dir, name)));
+      const overrides = DEFAULT_OVERRIDE_NAMES.filter((name) => isPresent(path.join(dir, name)));
       const override = overrides[0];
       if (override) {
         if (overrides.length > 1) {
@@ -123,11 +124,24 @@ function displayName(cwd: string, absolute: string): string {
 }
 
 function isDirectory(p: string): boolean {
+  return entryKind(p) === "directory";
+}
+
+/** What a path names, following symlinks; "loop" for a symlink that leads back to itself. */
+function entryKind(p: string): "missing" | "loop" | "directory" | "other" {
   try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
+    const stat = statSync(p, { throwIfNoEntry: false });
+    if (stat === undefined) return "missing";
+    return stat.isDirectory() ? "directory" : "other";
+  } catch (error) {
+    // Not ENOENT or ENOTDIR (those return undefined): ELOOP, or EACCES and the like, which the read reports.
+    return (error as NodeJS.ErrnoException).code === "ELOOP" ? "loop" : "other";
   }
+}
+
+/** A default file name that is there: a symlink loop counts, so that it is reported, not skipped. */
+function isPresent(p: string): boolean {
+  return entryKind(p) !== "missing";
 }
 
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/;

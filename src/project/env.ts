@@ -15,7 +15,6 @@
  *   that spans lines, as in Compose).
  * Error messages never quote a value: values are often secrets.
  */
-import { readFile } from "node:fs/promises";
 import { LoadError, type Location } from "../errors.js";
 import {
   missingVariableMessage,
@@ -25,6 +24,7 @@ import {
   type WarningSink,
 } from "./interpolate.js";
 import { decodeSource } from "./parse.js";
+import { readBounded } from "./read-bounded.js";
 
 export type { Lookup, LoadWarning, WarningSink } from "./interpolate.js";
 
@@ -239,17 +239,7 @@ export async function readEnvFiles(
   const merged = new Map<string, string>();
   for (const absolute of paths) {
     const path = display(absolute);
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(absolute);
-    } catch (error) {
-      const code = errorCode(error);
-      if (code === "ENOENT" || code === "ENOTDIR") throw new LoadError(`env file ${path} not found`);
-      if (code === "EISDIR") throw new LoadError(`env file ${path} is a directory`);
-      throw new LoadError(`cannot read env file ${path}${code ? ` (${code})` : ""}`, undefined, "", {
-        cause: error,
-      });
-    }
+    const bytes = await readBounded(absolute, path, `env file ${path}`);
     const parsed = parseDotEnv(
       decodeSource(bytes, path),
       path,
@@ -259,11 +249,6 @@ export async function readEnvFiles(
     for (const [key, value] of parsed) merged.set(key, value);
   }
   return merged;
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null || !("code" in error)) return undefined;
-  return typeof error.code === "string" ? error.code : undefined;
 }
 
 /**

@@ -6,7 +6,6 @@
  *
  * Pure apart from reading files: no engine is contacted here.
  */
-import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { LoadError } from "../errors.js";
@@ -25,6 +24,7 @@ import { mergeDocuments } from "./merge.js";
 import type { Project } from "./model.js";
 import { canonicalize, normalize } from "./normalize.js";
 import { decodeSource, parseYaml, type ParsedDocument } from "./parse.js";
+import { readBounded } from "./read-bounded.js";
 import { resolveRelativePaths } from "./paths.js";
 import { dependencyAt, locateReference } from "./references.js";
 import { activeServices, requestedProfiles } from "./profiles.js";
@@ -303,11 +303,7 @@ async function readDocuments(file: ComposeFileRef, context: ReadContext): Promis
     if (!context.readStdin) throw new LoadError("reading a compose file from stdin is not possible here");
     bytes = await context.readStdin();
   } else {
-    try {
-      bytes = await readFile(file.path);
-    } catch (error) {
-      throw new LoadError(`cannot read ${file.display}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
-    }
+    bytes = await readBounded(file.path, file.display, file.display);
   }
   return parseYaml(decodeSource(bytes, file.display), file.display);
 }

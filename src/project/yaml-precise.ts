@@ -23,8 +23,8 @@ function yamlLib(): YamlModule {
   return (yamlModule ??= createRequire(import.meta.url)("yaml") as YamlModule);
 }
 
-/** A compose file larger than this is refused before parsing: real files are a few hundred KiB. */
-export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+/** The bound on any file the loader reads (read-bounded.ts), checked again on the text. */
+export { MAX_FILE_BYTES } from "./read-bounded.js";
 /**
  * Nodes visited while building the tree, aliases expanded. A 500-service file visits ~50k; a
  * "billion laughs" file would visit billions, so it stops here with a clear error instead.

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -82,6 +82,32 @@ describe("finding compose files", () => {
     expect(() => discoverFiles({ cwd: root, files: [], projectDirectory: "nope", env: noEnv })).toThrow(
       LoadError,
     );
+  });
+});
+
+describe("files that are not plain files", () => {
+  // Before: existsSync() was false for a symlink loop, which read as "no such file" (or, for a
+  // default name, as no file at all).
+  it("says a symlink loop named with -f is one", () => {
+    const root = tree({});
+    symlinkSync("b.yaml", path.join(root, "a.yaml"));
+    symlinkSync("a.yaml", path.join(root, "b.yaml"));
+    expect(() => discoverFiles({ cwd: root, files: ["a.yaml"], env: noEnv })).toThrow(
+      new LoadError("a.yaml is a symlink loop"),
+    );
+  });
+
+  it("finds a default name that is a symlink loop, so that reading it says so", () => {
+    const root = tree({});
+    symlinkSync("compose.yaml", path.join(root, "compose.yaml"));
+    expect(discoverFiles({ cwd: root, files: [], env: noEnv }).files.map((f) => f.display)).toEqual([
+      "compose.yaml",
+    ]);
+  });
+
+  it("takes a device or a pipe as Compose does (reading bounds it)", () => {
+    const found = discoverFiles({ cwd: "/", files: ["/dev/zero", "/dev/stdin"], env: noEnv });
+    expect(found.files.map((f) => f.path)).toEqual(["/dev/zero", "/dev/stdin"]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -280,6 +280,24 @@ describe("readEnvFiles", () => {
 
   it("reports a directory", async () => {
     await expect(readEnvFiles([path.join(dir, "folder.env")], none)).rejects.toThrow(/is a directory$/);
+  });
+
+  // Before: read with readFile, /dev/zero grew until memory ran out (`--env-file /dev/zero`,
+  // `env_file: /dev/zero`), and a symlink loop was "cannot read env file … (ELOOP)".
+  it("stops at the size bound on a file that never ends", async () => {
+    const started = Date.now();
+    const error = await readEnvFiles(["/dev/zero"], none).catch((e: unknown) => e);
+    expect((error as LoadError).describe()).toBe("/dev/zero:1:1: file is larger than 8 MiB");
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("says a symlink loop is one", async () => {
+    await symlink("loop-2.env", path.join(dir, "loop-1.env"));
+    await symlink("loop-1.env", path.join(dir, "loop-2.env"));
+    const loop = path.join(dir, "loop-1.env");
+    await expect(readEnvFiles([loop], none)).rejects.toThrow(
+      new LoadError(`env file ${loop} is a symlink loop`),
+    );
   });
 
   it("reports errors with the file they are in", async () => {
