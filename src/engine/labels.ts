@@ -45,15 +45,18 @@ export const ONEOFF_TRUE = "True";
 export const ONEOFF_FALSE = "False";
 
 /**
- * The value berth writes in `com.docker.compose.version`.
+ * The value berth writes in `com.docker.compose.version`: a Compose v2 release, on purpose, not
+ * berth's own version.
  *
- * Compose writes its own version there (`api.ComposeVersion`, the core `X.Y.Z` of its build) and
- * never reads it back: no code path of `ps`, `ls`, `up`, `down` or convergence compares it (the
- * filters above use project, service, oneoff, container-number and the presence of config-hash;
- * Compose 2.32.3 even shipped writing an empty version without effect). So any value lets Compose
- * treat berth's containers as its own. berth writes the version of the last Compose v2 release whose
- * container layout it reproduces, a plain `X.Y.Z` like Compose's own, so tools that parse the label
- * as a version keep working.
+ * - Compose v2 writes its version there (`api.ComposeVersion`, the `X.Y.Z` core of its build) and
+ *   never reads it: no filter, convergence rule or warning of `up`, `ps`, `ls` or `down` looks at it.
+ * - docker-compose v1 (1.29) parses it as a version: `has_legacy_proj_name` asks whether it is
+ *   below 1.21.0. `berth-0.1` makes that comparison raise (str against int) and `0.1.0` makes v1
+ *   take the containers of a project named like its own without `-`/`_` as its own legacy ones and
+ *   recreate them; a Compose version ≥ 1.21.0 is the only kind of value that is safe.
+ * - IDEs group containers into Compose projects only when the label is set (an empty one is not).
+ *
+ * So a plain `X.Y.Z` of the last Compose v2 release whose container layout berth reproduces.
  */
 export const COMPOSE_VERSION = "2.40.3";
 

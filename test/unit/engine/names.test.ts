@@ -1,6 +1,12 @@
 /** Container names and numbers as Docker Compose v2 gives them, and the label filters it lists by. */
 import { describe, expect, it } from "vitest";
-import { containersFilter, isOneOff, projectFilter, serviceFilter } from "../../../src/engine/labels.js";
+import {
+  COMPOSE_VERSION,
+  containersFilter,
+  isOneOff,
+  projectFilter,
+  serviceFilter,
+} from "../../../src/engine/labels.js";
 import {
   containerName,
   containerNumber,
@@ -96,5 +102,15 @@ describe("defaultImageName", () => {
   it("is <project>-<service> in lowercase, since the engine refuses capitals in a repository name", () => {
     expect(defaultImageName("shop", "web")).toBe("shop-web");
     expect(defaultImageName("shop", "Web_API")).toBe("shop-web_api");
+  });
+});
+
+describe("com.docker.compose.version", () => {
+  it("is a Compose release number, which docker-compose v1 compares with 1.21.0 as a version", () => {
+    const parts = /^(\d+)\.(\d+)\.(\d+)$/.exec(COMPOSE_VERSION)?.slice(1).map(Number);
+    expect(parts, COMPOSE_VERSION).toBeDefined();
+    const [major = 0, minor = 0] = parts ?? [];
+    // Below 1.21.0, v1 would treat berth's containers as its own legacy ones.
+    expect(major > 1 || (major === 1 && minor >= 21)).toBe(true);
   });
 });
