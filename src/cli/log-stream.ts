@@ -295,8 +295,8 @@ class Follower {
 
   /**
    * Prints the container's log from `position` until the stream ends (following: until the container
-   * stops). A read that begins after a
-   * line printed before skips the lines up to it: the engine's `since` has only milliseconds.
+   * stops). A read that begins after a line printed before skips the lines up to it: the engine's
+   * `since` has only milliseconds.
    */
   private async read(
     target: LogTarget,
