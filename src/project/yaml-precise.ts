@@ -288,6 +288,11 @@ interface SyntaxRule {
   readonly atOpener?: true;
   /** The sentence when the error is at a `- item` (one that lines up with nothing above it). */
   readonly atListItem?: string;
+  /**
+   * Report at the `: ` inside the value the error is at (where go-yaml says "mapping values are
+   * not allowed in this context"), with this sentence when that `: ` is on a later line.
+   */
+  readonly atColonOnLaterLine?: string;
 }
 
 const SYNTAX_RULES: readonly SyntaxRule[] = [
@@ -329,6 +334,12 @@ const SYNTAX_RULES: readonly SyntaxRule[] = [
     atListItem: "bad indentation: this list item lines up with no mapping or list above it",
   },
   {
+    match: /^Nested mappings are not allowed in compact mappings/,
+    say: "mapping values are not allowed here: quote a value that holds ': '",
+    atColonOnLaterLine:
+      "bad indentation: this line is indented deeper than the key above it, so it continues that key's value, which cannot hold a mapping",
+  },
+  {
     match: /^A block sequence may not be used as an implicit map key/,
     say: "bad indentation: this list lines up with no mapping or list above it",
   },
@@ -360,6 +371,15 @@ function syntaxError(
     sentence = rule.say.replace(/\$(\d)/g, (_all, n: string) => match[Number(n)] ?? "");
     if (rule.atOpener) offset = openerBefore(tokens, offset) ?? offset;
     if (rule.atListItem !== undefined && isListItem(text, offset)) sentence = rule.atListItem;
+    if (rule.atColonOnLaterLine !== undefined) {
+      const colon = /:(?=[ \n]|$)/g;
+      colon.lastIndex = offset;
+      const found = colon.exec(text);
+      if (found) {
+        if (text.lastIndexOf("\n", found.index) >= offset) sentence = rule.atColonOnLaterLine;
+        offset = found.index;
+      }
+    }
   } else {
     const own = (error.message.split("\n")[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, "");
     sentence = `${own.charAt(0).toLowerCase()}${own.slice(1)}`;

@@ -175,6 +175,17 @@ describe("parse: bad input", () => {
       "services:\n  web:\n    image: nginx\n   ports: []\n",
       "compose.yaml:4:1: invalid YAML: bad indentation: all keys of a mapping must start at the same column",
     ],
+    // go-yaml: "mapping values are not allowed in this context", at the `:`.
+    [
+      "a value holding ': '",
+      "services:\n  web:\n    image: busybox: latest\n",
+      "compose.yaml:3:19: invalid YAML: mapping values are not allowed here: quote a value that holds ': '",
+    ],
+    [
+      "a key indented deeper than the one above",
+      "services:\n  web:\n    image: nginx\n      ports: []\n",
+      "compose.yaml:4:12: invalid YAML: bad indentation: this line is indented deeper than the key above it",
+    ],
     [
       "a line without a colon",
       "services:\n  web:\n    image: nginx\n  x\n",
