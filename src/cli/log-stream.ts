@@ -17,6 +17,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { SERVICE_LABEL } from "../engine/labels.js";
 import { ConflictError, NotFoundError, RuntimeError } from "../runtime/errors.js";
 import type {
+  ContainerState,
   ContainerSummary,
   LabelTerms,
   Labels,
@@ -141,6 +142,20 @@ function runBoundary(previousFinish: Date | undefined): Date {
   return new Date((previousFinish?.getTime() ?? 0) + 1);
 }
 
+/** How long before its StartedAt a run's first lines may be stamped (a millisecond or two, measured). */
+const RUN_LEAD_MS = 100;
+
+/**
+ * Where a container's current run begins in its log. Running: just after the previous run finished.
+ * Stopped: its FinishedAt is the current run's own, so the run is found from its StartedAt.
+ */
+function currentRun(state: ContainerState): LogPosition {
+  if (state.status === "running" || state.status === "paused" || state.status === "restarting") {
+    return state.finishedAt ? { since: runBoundary(state.finishedAt) } : {};
+  }
+  return state.startedAt ? { since: new Date(state.startedAt.getTime() - RUN_LEAD_MS) } : {};
+}
+
 /**
  * Where the output of an `up` begins for each container of the project, taken before it changes
  * anything. A running container's current run is shown from its start (just after the run before it
@@ -258,8 +273,8 @@ class Follower {
       if (!state) return;
       const started = state.startedAt?.getTime();
       if (started !== undefined) this.runs.set(target.id, started);
-      if (first && start === undefined && this.options.currentRun === true && state.finishedAt) {
-        position = { since: runBoundary(state.finishedAt) };
+      if (first && start === undefined && this.options.currentRun === true) {
+        position = currentRun(state);
         tail = undefined;
       }
       const read = await this.read(target, position, tail);
@@ -394,12 +409,12 @@ class Follower {
       const started = state?.startedAt?.getTime();
       // A replayed start of a run already followed (the events since `since` include it) adds nothing.
       if (!state || started === undefined || started === this.runs.get(event.id)) continue;
+      // Seen before: after its last line. Made since following began: all of it. Else its current run.
       const last = this.printed.get(state.id);
       const start =
         last !== undefined
           ? { after: last }
-          : (this.options.startOf?.(state.id) ??
-            (state.finishedAt ? { since: runBoundary(state.finishedAt) } : {}));
+          : (this.options.startOf?.(state.id) ?? (state.created >= since ? {} : currentRun(state)));
       this.follow(
         { id: state.id, name: state.name, service: state.labels[SERVICE_LABEL] ?? state.name },
         start,

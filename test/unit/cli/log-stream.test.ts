@@ -3,9 +3,15 @@
  * reading each stream in order (a k-way merge), and skip a container removed in the meantime.
  */
 import { describe, expect, it } from "vitest";
-import { outputLines, printMergedLogs } from "../../../src/cli/log-stream.js";
+import { followLogs, outputLines, printMergedLogs } from "../../../src/cli/log-stream.js";
 import { NotFoundError } from "../../../src/runtime/errors.js";
-import type { LogLine, LogOptions, OutputChunk, Runtime } from "../../../src/runtime/runtime.js";
+import type {
+  ContainerState,
+  LogLine,
+  LogOptions,
+  OutputChunk,
+  Runtime,
+} from "../../../src/runtime/runtime.js";
 import { LogPrinter } from "../../../src/ui/plain/log-printer.js";
 import { recorder } from "../ui/recorder.js";
 
@@ -123,5 +129,45 @@ describe("attached output as lines", () => {
       { stream: "stdout", line: "out tail" },
       { stream: "stderr", line: "err tail" },
     ]);
+  });
+});
+
+describe("following the current run", () => {
+  it("finds the run of a container that has already exited from its start, not its finish", async () => {
+    const started = new Date("2024-05-01T10:00:00.500Z");
+    const ms = (offset: number): Date => new Date(started.getTime() + offset);
+    const log: LogLine[] = [
+      { stream: "stdout", line: "previous run", time: ms(-900) },
+      { stream: "stdout", line: "first", time: ms(-2) }, // stamped a moment before StartedAt
+      { stream: "stdout", line: "second", time: ms(1) },
+    ];
+    const state = {
+      id: "c",
+      name: "p-c-1",
+      labels: {},
+      status: "exited",
+      exitCode: 0,
+      startedAt: started,
+      finishedAt: ms(5),
+    } as unknown as ContainerState;
+    const runtime = {
+      containers: {
+        inspect: () => Promise.resolve(state),
+        logs: (_id: string, options: LogOptions = {}) =>
+          (async function* () {
+            // The engine's since: lines at or after it.
+            yield* log.filter(
+              (l) => options.since === undefined || (l.time?.getTime() ?? 0) >= options.since.getTime(),
+            );
+          })(),
+      },
+    } as unknown as Runtime;
+    const out = recorder();
+    const printer = new LogPrinter({ out, color: false, prefix: false, timestamps: false, services: [] });
+    await followLogs(runtime, [{ id: "c", name: "p-c-1", service: "c" }], printer, {
+      signal: AbortSignal.timeout(5_000),
+      currentRun: true,
+    });
+    expect(out.text()).toBe("first\nsecond\np-c-1 exited with code 0\n");
   });
 });
