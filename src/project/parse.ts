@@ -84,12 +84,8 @@ export function parseYaml(text: string, file: string): ParsedDocument[] {
       return failPrecisely(new LoadError(`invalid YAML: ${error.reason}`, at));
     }
     // js-yaml recurses per level: nesting a few thousand deep overflows the stack. The precise
-    // reader bounds nesting as it parses and says where.
-    if (error instanceof RangeError) {
-      return failPrecisely(
-        new LoadError(`nesting is deeper than ${MAX_DEPTH} levels`, { file, line: 1, col: 1 }),
-      );
-    }
+    // reader bounds nesting as it parses: its located error, or its tree.
+    if (error instanceof RangeError) return parsePrecisely();
     throw error;
   }
 
