@@ -27,15 +27,21 @@ const OPEN_FAILURES: Readonly<Record<string, string>> = {
   ENXIO: "cannot be opened (a socket, or a device with nothing behind it)",
 };
 
-export function tooLarge(display: string, limit: number, regular: boolean): LoadError {
+/** 8 MiB, 64 KiB, 100 bytes. */
+function sizeText(bytes: number): string {
+  if (bytes % MIB === 0) return `${bytes / MIB} MiB`;
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
+}
+
+function tooLarge(display: string, limit: number, regular: boolean): LoadError {
   return new LoadError(
-    `file is larger than ${limit / MIB} MiB`,
+    `file is larger than ${sizeText(limit)}`,
     { file: display, line: 1, col: 1 },
     "",
     regular
       ? {}
       : {
-          hint: `${display === "-" ? "standard input" : display} is not a regular file; berth reads at most ${limit / MIB} MiB from it`,
+          hint: `${display === "-" ? "standard input" : display} is not a regular file; berth reads at most ${sizeText(limit)} from it`,
         },
   );
 }
