@@ -17,7 +17,8 @@
  *   may have asked for its stop, which the engine finishes after the run is gone;
  * - a service sharing a recreated service's namespaces (`network_mode`/`ipc`/`pid`: `service:x`) or
  *   volumes (`volumes_from: x`) is recreated too; dependents with `depends_on.restart: true` are
- *   stopped before the recreate and started again after;
+ *   stopped once the replacement exists (before the old container stops) and started again after,
+ *   and after a cut-short recreate they are stopped and started like the container it replaced;
  * - start order follows `depends_on`: `service_started` is an edge, `service_healthy` and
  *   `service_completed_successfully` a shared wait node; conditions are checked even when nothing
  *   has to start, as Compose does;
@@ -273,6 +274,12 @@ class Reconciler {
   private readonly waitNodes = new Map<string, number>();
   /** Containers stopped by the plan without being recreated (restart: true dependents). */
   private readonly stoppedByPlan = new Map<string, number>();
+  /**
+   * Services with a leftover of a cut-short recreate: the dead run may have been stopping their
+   * `restart: true` dependents (it stops them once the replacement exists), so those are stopped
+   * and started again like the container it was replacing.
+   */
+  private readonly recreatesCutShort = new Set<string>();
   private readonly orphanRemovals: number[] = [];
   /** Start nodes to add once every service's create phase is planned, by service and number. */
   private readonly pendingStarts = new Map<string, Map<number, PendingStart>>();
@@ -702,6 +709,7 @@ class Reconciler {
         .sort(
           (a, b) => Number(upToDate(b)) - Number(upToDate(a)) || b.created.getTime() - a.created.getTime(),
         );
+      if (leftovers.length > 0) this.recreatesCutShort.add(name);
       const best = leftovers[0];
       let adopted: ObservedContainer | undefined;
       if (best && upToDate(best) && policy !== "force") {
@@ -746,6 +754,9 @@ class Reconciler {
     }
 
     // 3. Keep, adopt, recreate; then create the missing numbers.
+    const cutShortDependency = [...this.graph.dependenciesOf(name)].find(
+      ([dep, config]) => config.restart && this.recreatesCutShort.has(dep),
+    )?.[0];
     const kept = slots.filter((slot) => !removed.has(slot));
     const used = new Set(kept.map((slot) => slot.number));
     const starts = new Map<number, PendingStart>();
@@ -792,9 +803,12 @@ class Reconciler {
       const stopped = this.stoppedByPlan.get(c.id);
       if (stopped !== undefined) {
         starts.set(slot.number, { container: c.id, after: [stopped], reason: "dependency recreated" });
-      } else if (slot.recreateCutShort && RUNNING_STATES.has(c.status)) {
+      } else if ((slot.recreateCutShort || cutShortDependency) && RUNNING_STATES.has(c.status)) {
         // Our own stop waits out one the dead run may have left in flight; then it starts for good.
-        const stop = this.plan.add(resource, this.stopOp(c.id, final), "its recreate was cut short");
+        const why = slot.recreateCutShort
+          ? "its recreate was cut short"
+          : `the recreate of ${cutShortDependency} was cut short`;
+        const stop = this.plan.add(resource, this.stopOp(c.id, final), why);
         starts.set(slot.number, {
           container: c.id,
           after: [stop],
@@ -882,12 +896,18 @@ class Reconciler {
         recreate: true,
       },
       reason,
-      [...this.infraDeps(name), ...this.stopRestartDependents(name), ...after],
+      [...this.infraDeps(name), ...after],
     );
+    // Dependents stop once the replacement exists: a run killed while stopping them leaves that
+    // replacement behind, which tells the next run to start them again (recreatesCutShort).
+    const dependentStops = this.stopRestartDependents(name, create);
     const stoppedAlready = this.stoppedByPlan.get(old.id);
     const stop =
       stoppedAlready ??
-      this.plan.add(resource, this.stopOp(old.id, final, true), `replaced by #${create}`, [create]);
+      this.plan.add(resource, this.stopOp(old.id, final, true), `replaced by #${create}`, [
+        create,
+        ...dependentStops,
+      ]);
     const remove = this.plan.add(
       resource,
       { kind: "RemoveContainer", container: old.id, display: final, volumes: false, recreate: true },
@@ -902,8 +922,12 @@ class Reconciler {
     );
   }
 
-  /** Stops containers of services that depend on `name` with `restart: true` (once each). */
-  private stopRestartDependents(name: string): number[] {
+  /**
+   * Stops containers of services that depend on `name` with `restart: true` (once each), the first
+   * time after `after` (a replacement's create). One stopped already for an earlier recreate keeps
+   * its edges: that replacement exists by then, and another edge could close a loop.
+   */
+  private stopRestartDependents(name: string, after: number): number[] {
     const stops: number[] = [];
     for (const dependent of this.graph.dependentsOf(name)) {
       if (!this.scope.has(dependent)) continue;
@@ -916,6 +940,7 @@ class Reconciler {
             containerResource(dependent, c.number),
             this.stopOp(c.id, c.name),
             `dependency ${name} being recreated`,
+            [after],
           );
           this.stoppedByPlan.set(c.id, stop);
         }

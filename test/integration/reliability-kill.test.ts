@@ -456,49 +456,65 @@ describeEngine("reliability: SIGKILL and concurrent runs of the CLI", () => {
     });
   }, 260_000);
 
-  it("a recreate killed while the engine stops the old container: the next up -d leaves it running", async () => {
+  it("a recreate killed while the engine stops a container: the next up -d leaves everything running", async () => {
     // `sleep` as PID 1 ignores SIGTERM, so each stop takes the whole grace period: the kill lands
-    // while the engine is stopping web-1, and the engine finishes that stop after berth is gone.
+    // while the engine is stopping a container, and the engine finishes that stop after berth is gone.
     const GRACE_S = 3;
-    const slow = () => `
-services:
-  web:
+    const slowService = (name: string, extra = "") => `
+  ${name}:
     image: ${image}
     command: ["sleep", "300"]
     stop_grace_period: ${GRACE_S}s
     environment: { MODE: "\${MODE:-one}" }
-    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }${extra}`;
+    const network = `
 networks:
   default: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
 `;
+    const single = `services:${slowService("web")}${network}`;
+    // web restarts with db: a recreate of db stops web first (once db's replacement exists).
+    const pair = `services:${slowService("db")}${slowService(
+      "web",
+      "\n    depends_on: { db: { condition: service_started, restart: true } }",
+    )}${network}`;
     const cases = [
       // --force-recreate, then the same file: web-1 is kept, and must not end stopped.
-      { killed: ["up", "-d", "--force-recreate"], mode: "one", next: "one" },
+      { compose: single, killed: ["up", "-d", "--force-recreate"], mode: "one", next: "one" },
       // A config change, then the same new file: the replacement is adopted.
-      { killed: ["up", "-d"], mode: "two", next: "two" },
+      { compose: single, killed: ["up", "-d"], mode: "two", next: "two" },
       // A config change, then the old file again: web-1 is kept, and must not end stopped.
-      { killed: ["up", "-d"], mode: "two", next: "one" },
+      { compose: single, killed: ["up", "-d"], mode: "two", next: "one" },
+      // Killed while stopping db's dependent web: db and web are kept, and neither may end stopped.
+      { compose: pair, killed: ["up", "-d", "--force-recreate"], mode: "one", next: "one" },
     ];
-    const deadline = Date.now() + 150_000;
-    await eachCase(cases, 2, async ({ killed, mode, next }) => {
+    const deadline = Date.now() + 170_000;
+    await eachCase(cases, 2, async ({ compose, killed, mode, next }) => {
       withinBudget(deadline, `${killed.join(" ")} with MODE=${mode}, then MODE=${next}`);
-      const fx = fixture(slow());
+      const fx = fixture(compose);
       await berthOk(fx, ["up", "-d"]);
       await killedAt(fx, killed, "container-stopping@500", { MODE: mode });
       const killedAtMs = Date.now();
-      // Inside the window: the old container still running (its stop in flight), its replacement made.
+      // Inside the window: the first replacement made, every old container still running (the
+      // stop of the first one in flight).
       const now = await runtime.containers.list({ labels: projectFilter(fx.project), all: true });
+      const first = compose === pair ? "db" : "web";
       expect(
         now.map((c) => `${c.name.replace(/^[0-9a-f]{12}_/, "<tmp>_")} ${c.status}`).sort(),
         "after the kill",
-      ).toEqual([`<tmp>_${fx.project}-web-1 created`, `${fx.project}-web-1 running`]);
+      ).toEqual(
+        [
+          `<tmp>_${fx.project}-${first}-1 created`,
+          ...(compose === pair ? [`${fx.project}-db-1 running`] : []),
+          `${fx.project}-web-1 running`,
+        ].sort(),
+      );
       await berthOk(fx, ["up", "-d"], { MODE: next });
       // Past the moment the dead run's stop ends (grace period after the kill), nothing may have changed.
       await sleep(Math.max(0, killedAtMs + GRACE_S * 1000 + 1500 - Date.now()));
       await expectConverged(fx, { MODE: next });
       await downAndCheck(fx);
     });
-  }, 180_000);
+  }, 200_000);
 
   it("a container created without its other networks (a create killed before its connects) is made whole by up -d", async () => {
     // Engines before API 1.44 join one network at create and the rest by later calls; a berth killed

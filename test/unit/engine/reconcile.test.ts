@@ -131,17 +131,17 @@ services:
       container(before, { service, number: 1 }),
     );
     expect(text(plan(after, { containers, networks: [network("demo_default")] }))).toMatchInlineSnapshot(`
-      "[1] container:sidecar:1 StopContainer demo-sidecar-1 (dependency db being recreated)
-      [2] <- #1 container:db:1 CreateContainer 646231000000_demo-db-1 (config changed)
-      [3] <- #2 container:db:1 StopContainer demo-db-1 (replaced by #2)
-      [4] <- #2,#3 container:db:1 RemoveContainer demo-db-1 (replaced by #2)
+      "[1] container:db:1 CreateContainer 646231000000_demo-db-1 (config changed)
+      [2] <- #1 container:sidecar:1 StopContainer demo-sidecar-1 (dependency db being recreated)
+      [3] <- #1,#2 container:db:1 StopContainer demo-db-1 (replaced by #1)
+      [4] <- #1,#3 container:db:1 RemoveContainer demo-db-1 (replaced by #1)
       [5] <- #4 container:db:1 RenameContainer 646231000000_demo-db-1 -> demo-db-1 (finalize recreate)
       [6] <- #5 container:backup:1 CreateContainer 6261636b7570_demo-backup-1 (db recreated)
       [7] <- #6 container:backup:1 StopContainer demo-backup-1 (replaced by #6)
       [8] <- #6,#7 container:backup:1 RemoveContainer demo-backup-1 (replaced by #6)
       [9] <- #8 container:backup:1 RenameContainer 6261636b7570_demo-backup-1 -> demo-backup-1 (finalize recreate)
       [10] <- #5 container:sidecar:1 CreateContainer 736964656361_demo-sidecar-1 (db recreated)
-      [11] <- #1,#10 container:sidecar:1 RemoveContainer demo-sidecar-1 (replaced by #10)
+      [11] <- #2,#10 container:sidecar:1 RemoveContainer demo-sidecar-1 (replaced by #10)
       [12] <- #11 container:sidecar:1 RenameContainer 736964656361_demo-sidecar-1 -> demo-sidecar-1 (finalize recreate)
       [13] <- #5 container:db:1 StartContainer demo-db-1 (recreated)
       [14] <- #9,#13 container:backup:1 StartContainer demo-backup-1 (recreated)
@@ -150,7 +150,7 @@ services:
     `);
   });
 
-  it("a dependent with depends_on.restart is stopped before its dependency is recreated and started after", async () => {
+  it("a dependent with depends_on.restart is stopped once its dependency's replacement exists, before the old one stops, and started after", async () => {
     const yaml = (mode: string) => `
 services:
   db:
@@ -164,15 +164,40 @@ services:
     const after = await load(yaml("two"));
     const containers = ["db", "web"].map((service) => container(before, { service, number: 1 }));
     expect(text(plan(after, { containers, networks: [network("demo_default")] }))).toMatchInlineSnapshot(`
-      "[1] container:web:1 StopContainer demo-web-1 (dependency db being recreated)
-      [2] <- #1 container:db:1 CreateContainer 646231000000_demo-db-1 (config changed)
-      [3] <- #2 container:db:1 StopContainer demo-db-1 (replaced by #2)
-      [4] <- #2,#3 container:db:1 RemoveContainer demo-db-1 (replaced by #2)
+      "[1] container:db:1 CreateContainer 646231000000_demo-db-1 (config changed)
+      [2] <- #1 container:web:1 StopContainer demo-web-1 (dependency db being recreated)
+      [3] <- #1,#2 container:db:1 StopContainer demo-db-1 (replaced by #1)
+      [4] <- #1,#3 container:db:1 RemoveContainer demo-db-1 (replaced by #1)
       [5] <- #4 container:db:1 RenameContainer 646231000000_demo-db-1 -> demo-db-1 (finalize recreate)
       [6] <- #5 container:db:1 StartContainer demo-db-1 (recreated)
-      [7] <- #1,#6 container:web:1 StartContainer demo-web-1 (dependency recreated)
+      [7] <- #2,#6 container:web:1 StartContainer demo-web-1 (dependency recreated)
       "
     `);
+  });
+
+  it("a dependent restarting with two recreated services, one of them scaled, is stopped once, after the first replacement", async () => {
+    const yaml = (mode: string) => `
+services:
+  z: { image: busybox, environment: { MODE: ${mode} } }
+  x: { image: busybox, scale: 2, environment: { MODE: ${mode} }, depends_on: [z] }
+  d:
+    image: busybox
+    depends_on: { z: { condition: service_started, restart: true }, x: { condition: service_started, restart: true } }
+`;
+    const before = await load(yaml("one"));
+    const after = await load(yaml("two"));
+    const containers = [
+      container(before, { service: "z", number: 1 }),
+      container(before, { service: "x", number: 1 }),
+      container(before, { service: "x", number: 2 }),
+      container(before, { service: "d", number: 1 }),
+    ];
+    const result = plan(after, { containers, networks: [network("demo_default")] });
+    const lines = text(result).split("\n");
+    expect(lines.filter((l) => l.includes("StopContainer demo-d-1"))).toEqual([
+      "[2] <- #1 container:d:1 StopContainer demo-d-1 (dependency z being recreated)",
+    ]);
+    expect(lines[0]).toBe("[1] container:z:1 CreateContainer 7a3100000000_demo-z-1 (config changed)");
   });
 
   it("a stopped up-to-date container is started, not recreated", async () => {
@@ -405,6 +430,34 @@ describe("reconcile: leftovers, orphans, resources", () => {
       [2] container:web:1 StopContainer demo-web-1 (its recreate was cut short)
       [3] service:db WaitCondition service_healthy (depends_on service_healthy)
       [4] <- #2,#3 container:web:1 StartContainer demo-web-1 (stopped by a cut-short recreate)
+      "
+    `);
+  });
+
+  it("after a cut-short recreate, the dependents with depends_on.restart it may have been stopping are stopped and started too", async () => {
+    const loaded = await load(`
+services:
+  db:
+    image: busybox
+  web:
+    image: busybox
+    depends_on: { db: { condition: service_started, restart: true } }
+`);
+    const db = container(loaded, { service: "db", number: 1 });
+    const leftover = container(loaded, {
+      service: "db",
+      number: 1,
+      status: "created",
+      id: fakeId("db1-new"),
+      name: `${db.id.slice(0, 12)}_demo-db-1`,
+    });
+    const containers = [db, leftover, container(loaded, { service: "web", number: 1 })];
+    expect(text(plan(loaded, { containers, networks: [network("demo_default")] }))).toMatchInlineSnapshot(`
+      "[1] container:db:1 RemoveContainer 646231000000_demo-db-1 (leftover of an interrupted recreate of demo-db-1)
+      [2] container:db:1 StopContainer demo-db-1 (its recreate was cut short)
+      [3] container:web:1 StopContainer demo-web-1 (the recreate of db was cut short)
+      [4] <- #2 container:db:1 StartContainer demo-db-1 (stopped by a cut-short recreate)
+      [5] <- #3,#4 container:web:1 StartContainer demo-web-1 (stopped by a cut-short recreate)
       "
     `);
   });
