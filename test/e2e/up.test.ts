@@ -182,7 +182,7 @@ volumes:
     }
   }, 60_000);
 
-  it("up adding a service on a host port that a kept container of the project publishes must fail before creating it, naming that container", async () => {
+  it("up adding a service on a host port that a kept (orphaned) container of the project publishes must fail before creating it, naming that container", async () => {
     let port = 0;
     for (let attempt = 0; attempt < 100 && port === 0; attempt++) {
       const candidate = 30_000 + Math.floor(Math.random() * 20_000);
@@ -208,9 +208,10 @@ networks:
     );
     expect((await berth(["up", "-d"], { cwd: dir })).exitCode).toBe(0);
 
-    // api joins on web's port: web is kept as it is, so the port stays taken.
+    // web is renamed api: without --remove-orphans web's container is kept, so its port stays taken.
+    // (Two services of one file on the same port are refused when the file loads.)
     const compose = path.join(dir, "compose.yaml");
-    writeFileSync(compose, readFileSync(compose, "utf8").replace("services:", `services:${service("api")}`));
+    writeFileSync(compose, readFileSync(compose, "utf8").replace(service("web"), service("api")));
     const again = await berth(["up", "-d"], { cwd: dir });
     expect(again.exitCode).not.toBe(0);
     expect(again.stderr).toContain(
