@@ -54,7 +54,14 @@ import {
   VERSION_LABEL,
   WORKING_DIR_LABEL,
 } from "./labels.js";
-import { containerName, defaultImageName, oneOffName, replacementName, SEPARATOR } from "./names.js";
+import {
+  containerName,
+  defaultImageName,
+  oneOffName,
+  replacedSlot,
+  replacementName,
+  SEPARATOR,
+} from "./names.js";
 
 /** A file to copy into the container after create and before start (a secret or config value). */
 export interface FileCopy {
@@ -82,7 +89,8 @@ export interface ContainerSpecContext {
   readonly name?: string | undefined;
   /**
    * ID of the container this one replaces (recreate): the spec gets the temporary name
-   * `<id12>_<name>` and the `com.docker.compose.replace` label; aliases keep the final name.
+   * `<id12>_<name>` and the `com.docker.compose.replace` label naming the replaced slot; aliases
+   * keep the final name.
    */
   readonly replaces?: string | undefined;
   /** Service name and `aliases:` as network aliases; default true, false for a one-off (`run --use-aliases`). */
@@ -266,7 +274,7 @@ function labelsFor(
   labels[ONEOFF_LABEL] = oneOff ? ONEOFF_TRUE : ONEOFF_FALSE;
   if (oneOff && context.slug !== undefined) labels[SLUG_LABEL] = context.slug;
   if (context.imageId !== undefined) labels[IMAGE_LABEL] = context.imageId;
-  if (context.replaces !== undefined) labels[REPLACE_LABEL] = context.replaces;
+  if (context.replaces !== undefined) labels[REPLACE_LABEL] = replacedSlot(project, serviceName, number);
   labels[CONFIG_HASH_LABEL] = serviceConfigHash(service);
   labels[CONTAINER_NUMBER_LABEL] = String(number);
   labels[DEPENDS_ON_LABEL] = Object.entries(service.depends_on ?? {})

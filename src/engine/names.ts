@@ -29,6 +29,17 @@ export function containerName(project: Project, service: string, number: number)
 }
 
 /**
+ * What a replacement's `com.docker.compose.replace` label holds: the slot it takes over, as
+ * Compose 2.x writes it (`recreateContainer`): the service's `container_name`, else
+ * `<service>-<n>` (no project prefix). Older releases wrote the replaced container's ID;
+ * nothing reads the label back, so it only has to match what Compose writes today.
+ */
+export function replacedSlot(project: Project, service: string, number: number): string {
+  const custom = project.services[service]?.container_name;
+  return custom !== undefined && custom !== "" ? custom : [service, String(number)].join(SEPARATOR);
+}
+
+/**
  * The image a service without `image:` is built as: `<project>-<service>`, lowercased. Compose uses
  * the service name as written (`GetImageNameOrDefault`), so a service named `Web` makes a reference
  * the engine refuses ("repository name must be lowercase"); berth builds `demo-web` and creates

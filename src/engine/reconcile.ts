@@ -42,7 +42,7 @@ import {
   VERSION_LABEL,
   VOLUME_LABEL,
 } from "./labels.js";
-import { defaultImageName, replacementName } from "./names.js";
+import { defaultImageName, replacedSlot, replacementName } from "./names.js";
 import { compareText, type ObservedContainer, type ObservedState, serviceContainers } from "./observe.js";
 import { type FileCopy, type Plan, PlanBuilder, type PlanWarning, type WaitCondition } from "./plan.js";
 
@@ -882,7 +882,7 @@ class Reconciler {
     const spec: ContainerSpec = {
       ...made.spec,
       name: temporary,
-      labels: { ...made.spec.labels, [REPLACE_LABEL]: old.id },
+      labels: { ...made.spec.labels, [REPLACE_LABEL]: replacedSlot(this.project, name, number) },
     };
     const create = this.plan.add(
       resource,

@@ -185,6 +185,8 @@ networks:
     expect(sink.events.some((e) => e.id === `${name}-b-1` && e.status === "Recreated")).toBe(true);
     const b = await runtime.containers.inspect(`${name}-b-1`);
     expect(b?.running).toBe(true);
+    // The slot it took over, as Compose 2.x labels a replacement (not the old container's ID).
+    expect(b?.labels["com.docker.compose.replace"]).toBe("b-1");
   }, 60_000);
 
   it("scales to 3 replicas and back to 1, keeping replica 1", async () => {

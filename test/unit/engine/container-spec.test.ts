@@ -176,11 +176,11 @@ describe("names, one-offs and replacements", () => {
     );
   });
 
-  it("creates a replacement under a temporary name, labelled with the replaced ID", async () => {
+  it("creates a replacement under a temporary name, labelled with the slot it replaces", async () => {
     const id = "2c457ba8998f0000111122223333444455556666777788889999aaaabbbbcccc";
     const { spec } = await specOf("services:\n  web: {image: nginx}\n", "web", { context: { replaces: id } });
     expect(spec.name).toBe("2c457ba8998f_app-web-1");
-    expect(spec.labels["com.docker.compose.replace"]).toBe(id);
+    expect(spec.labels["com.docker.compose.replace"]).toBe("web-1");
     expect(spec.networks?.["app_default"]?.aliases).toEqual(["app-web-1", "web"]);
   });
 

@@ -15,6 +15,7 @@ import {
   nextContainerNumber,
   oneOffName,
   replacedName,
+  replacedSlot,
   replacementName,
 } from "../../../src/engine/names.js";
 import type { Project } from "../../../src/project/model.js";
@@ -39,6 +40,11 @@ describe("names", () => {
   it("honours container_name, and names services outside the project by default", () => {
     expect(containerName(project, "db", 1)).toBe("shop-db");
     expect(containerName(project, "gone", 1)).toBe("shop-gone-1");
+  });
+
+  it("labels a replacement with the slot it takes, as Compose 2.x does: container_name, else service-n", () => {
+    expect(replacedSlot(project, "web", 2)).toBe("web-2");
+    expect(replacedSlot(project, "db", 1)).toBe("shop-db");
   });
 
   it("names one-offs and replacements", () => {
