@@ -133,7 +133,7 @@ function serviceRow(
 
 function replicaRow(model: Model, def: ServiceDef, c: ContainerInfo, now: number): Row {
   const progress = model.progress.get(c.name);
-  const own = progress?.working ? progressState(progress.status, progress.text) : undefined;
+  const own = progress?.working ? progressState(progress.status) : undefined;
   const { state, tone } = own ?? containerState([c]);
   const health = worstHealth(c.status === "running" ? [c] : [], def.healthcheck);
   const usage = model.usage.get(c.id);
@@ -183,7 +183,7 @@ function serviceState(model: Model, def: ServiceDef, containers: readonly Contai
   for (const [name, progress] of model.progress) {
     // `Waiting` is reported on the container being waited for, not on the one waiting.
     if (!progress.working || progress.status === "Waiting") continue;
-    if (serviceOfName(model, name) === def.name) return progressState(progress.status, progress.text);
+    if (serviceOfName(model, name) === def.name) return progressState(progress.status);
   }
   if (containers.length === 0) return { state: model.upRunning ? "pending" : "not created", tone: "idle" };
   const aggregate = containerState(containers);
@@ -193,10 +193,8 @@ function serviceState(model: Model, def: ServiceDef, containers: readonly Contai
   return aggregate;
 }
 
-function progressState(status: string, text: string | undefined): StateText {
-  // `Starting` with text `restarting` is the engine's restart step.
-  const word = text === "restarting" ? "restarting" : status.toLowerCase();
-  return { state: word, tone: "busy" };
+function progressState(status: string): StateText {
+  return { state: status.toLowerCase(), tone: "busy" };
 }
 
 /** The state the containers share, or the most telling one when they differ. */
