@@ -21,6 +21,8 @@ export type EngineStatus =
   | "Healthy"
   | "Stopping"
   | "Stopped"
+  | "Killing"
+  | "Killed"
   | "Removing"
   | "Removed"
   | "Recreate"
@@ -56,6 +58,7 @@ export const DONE_STATUSES: ReadonlySet<EngineStatus> = new Set<EngineStatus>([
   "Started",
   "Healthy",
   "Stopped",
+  "Killed",
   "Removed",
   "Recreated",
   "Running",

@@ -40,6 +40,7 @@ export { Plan, type Operation, type PlanNode, type PlanWarning } from "./plan.js
 export { reconcile, type ReconcileContext, type UpOptions } from "./reconcile.js";
 export { execute, type ExecuteOptions } from "./execute.js";
 export { ps, type PsOptions } from "./ps.js";
+export { DEFAULT_KILL_SIGNAL, kill, type KillOptions } from "./kill.js";
 export { LockWaitAborted, ProjectLockError } from "./project-lock.js";
 
 /** Extra inputs of `up` that are not flags of the command. */

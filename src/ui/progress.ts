@@ -35,6 +35,8 @@ const PHASES: Readonly<Record<EngineStatus, Phase>> = {
   Healthy: "done",
   Stopping: "working",
   Stopped: "done",
+  Killing: "working",
+  Killed: "done",
   Removing: "working",
   Removed: "done",
   Recreate: "working",

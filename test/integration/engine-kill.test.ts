@@ -1,0 +1,137 @@
+/**
+ * The engine's `kill` against a real Docker engine: it must signal the running containers of the
+ * named services (all by default) with SIGKILL unless told another signal, leave stopped containers
+ * alone, and report each container as Killing then Killed, as `docker compose kill` does. Each test
+ * brings up its own project, labelled `berth.test=<run id>`, removed (and leak-checked) afterwards.
+ *
+ * Without an engine the suite is skipped (and fails under CI=true): see ./engine.ts.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { recordingSink } from "../../src/engine/events.js";
+import { down, kill, ps, stop, up } from "../../src/engine/index.js";
+import { loadProject, type LoadedProject } from "../../src/project/load.js";
+import type { Runtime } from "../../src/runtime/runtime.js";
+import { describeEngine, engineRuntime, eventually, RUN_ID, TEST_LABEL } from "./engine.js";
+import { ensureTestImage } from "./images.js";
+import { leaks } from "./leaks.js";
+
+let runtime: Runtime;
+let image: string;
+let counter = 0;
+const dirs: string[] = [];
+const projects = new Set<string>();
+
+/** Exits 3 on SIGHUP and 0 on SIGTERM, so the exit code tells which signal arrived (SIGKILL: 137). */
+const SERVE = `["sh", "-c", "trap 'exit 3' HUP; trap 'exit 0' TERM; sleep 300 & wait"]`;
+
+async function load(yaml: string): Promise<LoadedProject> {
+  const name = `berth-kill-${RUN_ID}-${++counter}`;
+  projects.add(name);
+  const dir = mkdtempSync(path.join(os.tmpdir(), "berth-kill-it-"));
+  dirs.push(dir);
+  const text = yaml
+    .replaceAll("IMAGE", image)
+    .replaceAll("SERVE", SERVE)
+    .replaceAll("LABEL", `${TEST_LABEL}: "${RUN_ID}"`);
+  writeFileSync(path.join(dir, "compose.yaml"), text);
+  return loadProject({ cwd: dir, env: {}, projectName: name });
+}
+
+const STACK = `
+x-service: &service
+  image: IMAGE
+  command: SERVE
+  labels: { LABEL }
+services:
+  web: { <<: *service }
+  worker: { <<: *service }
+  idle: { <<: *service }
+networks:
+  default: { labels: { LABEL } }
+`;
+
+/** Container name → exit code once every container of the project has exited (bounded). */
+async function exitCodes(project: string): Promise<Record<string, number | undefined>> {
+  return eventually(async () => {
+    const all = await ps(runtime, project, { all: true });
+    if (all.some((c) => c.status === "running")) throw new Error("still running");
+    const states = await Promise.all(all.map((c) => runtime.containers.inspect(c.id)));
+    return Object.fromEntries(all.map((c, i) => [c.name, states[i]?.exitCode]));
+  }, 20_000);
+}
+
+describeEngine("engine: kill on the Docker engine", () => {
+  beforeAll(async () => {
+    runtime = engineRuntime();
+    image = await ensureTestImage(runtime);
+  }, 60_000);
+
+  afterEach(async () => {
+    const problems: string[] = [];
+    for (const project of projects) {
+      await down(runtime, project, undefined, { volumes: true, timeoutS: 1 }, recordingSink());
+      problems.push(...(await leaks(runtime, project)));
+    }
+    projects.clear();
+    expect(problems, "objects left with the project label after down -v").toEqual([]);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await runtime?.close();
+  });
+
+  it("sends SIGKILL to every running container and leaves a stopped one alone", async () => {
+    const loaded = await load(STACK);
+    const project = loaded.project.name;
+    await up(runtime, loaded, {}, recordingSink());
+    await stop(runtime, loaded, ["idle"], 5, recordingSink());
+
+    const sink = recordingSink();
+    const result = await kill(runtime, project, {}, sink);
+
+    expect(result.containers.map((c) => c.name)).toEqual([`${project}-web-1`, `${project}-worker-1`]);
+    expect(await exitCodes(project)).toEqual({
+      [`${project}-idle-1`]: 0,
+      [`${project}-web-1`]: 137,
+      [`${project}-worker-1`]: 137,
+    });
+    const lines = sink.events.map((e) => `${e.id} ${e.status}`).sort();
+    expect(lines).toEqual([
+      `${project}-web-1 Killed`,
+      `${project}-web-1 Killing`,
+      `${project}-worker-1 Killed`,
+      `${project}-worker-1 Killing`,
+    ]);
+  }, 90_000);
+
+  it("sends the given signal to the named services only", async () => {
+    const loaded = await load(STACK);
+    const project = loaded.project.name;
+    await up(runtime, loaded, {}, recordingSink());
+
+    await kill(runtime, project, { services: ["web"], signal: "SIGHUP" }, recordingSink());
+
+    const web = await eventually(async () => {
+      const [state] = await ps(runtime, project, { all: true, services: ["web"] });
+      if (state?.status !== "exited") throw new Error("web still running");
+      return runtime.containers.inspect(state.id);
+    }, 20_000);
+    expect(web?.exitCode).toBe(3);
+    const running = await ps(runtime, project, {});
+    expect(running.map((c) => c.name)).toEqual([`${project}-idle-1`, `${project}-worker-1`]);
+  }, 90_000);
+
+  it("with nothing running, signals nothing and says so", async () => {
+    const loaded = await load(STACK);
+    const sink = recordingSink();
+    const result = await kill(runtime, loaded.project.name, {}, sink);
+    expect(result.containers).toEqual([]);
+    expect(sink.events.map((e) => `${e.resource} ${e.status} ${e.text ?? ""}`)).toEqual([
+      "project Warning no container to kill",
+    ]);
+  }, 30_000);
+});
