@@ -6,6 +6,7 @@
  */
 import type { LoadedProject } from "../project/load.js";
 import type { ContainerSummary, Runtime } from "../runtime/runtime.js";
+import { imageReference, serviceNetworkKeys, servicesInScope, serviceVolumeKeys } from "./desired.js";
 import { emitter, type EventSink } from "./events.js";
 import { execute } from "./execute.js";
 import {
@@ -21,15 +22,7 @@ import { observe, type ObserveLookups, type ObservedState } from "./observe.js";
 import { Plan } from "./plan.js";
 import { ps, psOrder } from "./ps.js";
 import { type LockOptions, withProjectLock } from "./project-lock.js";
-import {
-  imageReference,
-  reconcile,
-  type ReconcileContext,
-  serviceNetworkKeys,
-  servicesInScope,
-  serviceVolumeKeys,
-  type UpOptions,
-} from "./reconcile.js";
+import { reconcile, type ReconcileContext, type UpOptions } from "./reconcile.js";
 
 export type { EngineEvent, EngineResource, EngineStatus, EventSink } from "./events.js";
 export { DONE_STATUSES, recordingSink, silentSink } from "./events.js";

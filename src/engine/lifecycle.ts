@@ -12,12 +12,12 @@
 import type { ServiceGraph } from "../graph/graph.js";
 import type { Project } from "../project/model.js";
 import { containerSpecFor, type FileCopy } from "./container-spec.js";
+import { findOrphans, imageReference, orphanWarning } from "./desired.js";
 import { PlanError } from "./errors.js";
 import { DEPENDS_ON_LABEL } from "./labels.js";
 import { defaultImageName } from "./names.js";
 import { compareText, type ObservedContainer, type ObservedState } from "./observe.js";
 import { type Plan, PlanBuilder, type WaitCondition } from "./plan.js";
-import { findOrphans, imageReference, orphanWarning } from "./reconcile.js";
 
 const RUNNING_STATES: ReadonlySet<string> = new Set(["running", "restarting", "paused"]);
 

@@ -16,7 +16,7 @@ import { type EngineEvent, recordingSink } from "../../src/engine/events.js";
 import { down, EngineError, ps, restart, scale, up } from "../../src/engine/index.js";
 import { withProjectLock } from "../../src/engine/project-lock.js";
 import { replacementName } from "../../src/engine/names.js";
-import { networkSpec } from "../../src/engine/reconcile.js";
+import { networkSpec } from "../../src/engine/desired.js";
 import { loadProject, type LoadedProject } from "../../src/project/load.js";
 import type { ContainerSummary, Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, engineRuntime, eventually, RUN_ID, TEST_LABEL } from "./engine.js";

@@ -25,7 +25,7 @@ import {
   projectFilter,
   SERVICE_LABEL,
 } from "../../src/engine/labels.js";
-import { desiredReplicas, serviceNetworkKeys, serviceVolumeKeys } from "../../src/engine/reconcile.js";
+import { desiredReplicas, serviceNetworkKeys, serviceVolumeKeys } from "../../src/engine/desired.js";
 import { loadProject } from "../../src/project/load.js";
 import { ConflictError } from "../../src/runtime/errors.js";
 import type { Runtime } from "../../src/runtime/runtime.js";

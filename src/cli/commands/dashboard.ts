@@ -8,7 +8,7 @@
 import type { UpContext, UpOptions } from "../../engine/index.js";
 import { UsageError } from "../../errors.js";
 import type { LoadedProject } from "../../project/load.js";
-import { desiredReplicas, imageReference } from "../../engine/reconcile.js";
+import { desiredReplicas, imageReference } from "../../engine/desired.js";
 import { Controller, type Exit } from "../../ui/dashboard/controller.js";
 import { Feeds, type Follow } from "../../ui/dashboard/feeds.js";
 import { DEFAULT_SCROLLBACK } from "../../ui/dashboard/log-store.js";
