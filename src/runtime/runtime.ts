@@ -511,20 +511,72 @@ export interface Containers {
 
 // --- events -----------------------------------------------------------------------------------
 
-export interface RuntimeEvent {
-  readonly type: "container" | "network" | "volume" | "image" | "daemon" | string;
-  /** e.g. `create`, `start`, `die`, `health_status: healthy`, `destroy`. */
-  readonly action: string;
+/** What an event is about. Kinds of object berth does not use (plugins, swarm objects) are `other`. */
+export type RuntimeObjectType = "container" | "image" | "network" | "volume" | "daemon" | "other";
+
+/**
+ * Actions that carry nothing beyond the common fields, named as Docker's events name them (they are
+ * the names Compose users meet). Containers: create … destroy; networks: create, connect,
+ * disconnect, destroy; volumes: create, mount, unmount, destroy; images: pull … save.
+ */
+export type PlainEventAction =
+  | "create"
+  | "start"
+  | "restart"
+  | "stop"
+  | "pause"
+  | "unpause"
+  | "update"
+  | "oom"
+  | "destroy"
+  | "connect"
+  | "disconnect"
+  | "mount"
+  | "unmount"
+  | "pull"
+  | "push"
+  | "tag"
+  | "untag"
+  | "delete"
+  | "import"
+  | "load"
+  | "save";
+
+interface RuntimeEventBase {
+  readonly type: RuntimeObjectType;
+  /** The object's ID (an image's reference or ID, as the runtime names it). */
   readonly id: string;
+  /** The object's labels and the runtime's details about it (`name`, `image`, …), all strings. */
   readonly attributes: Labels;
   readonly time: Date;
-  /** For `die`. */
-  readonly exitCode?: number | undefined;
 }
+
+/**
+ * One thing that happened to an object. The set of actions is closed: a backend maps its own event
+ * names onto these, so no one above the runtime reads an engine's wording (Docker's
+ * `health_status: healthy` is `{action: "health", health: "healthy"}`). What berth has no name for
+ * (exec and attach chatter, plugins…) is `other`, the backend's own word kept in `detail` for people
+ * to read, not for code to match.
+ */
+export type RuntimeEvent = RuntimeEventBase &
+  (
+    | { readonly action: PlainEventAction }
+    /** The main process exited; `exitCode` is undefined when the runtime did not say. */
+    | { readonly action: "die"; readonly exitCode: number | undefined }
+    /** The healthcheck's verdict changed. */
+    | { readonly action: "health"; readonly health: HealthStatus }
+    /** A signal was sent (`SIGKILL`, or a number as text), when the runtime says which. */
+    | { readonly action: "kill"; readonly signal: string | undefined }
+    /** The container's name changed; `attributes.name` is the new one. */
+    | { readonly action: "rename"; readonly oldName: string | undefined }
+    | { readonly action: "other"; readonly detail: string }
+  );
+
+export type RuntimeEventAction = RuntimeEvent["action"];
 
 export interface EventFilter {
   readonly labels?: LabelTerms | undefined;
-  readonly types?: readonly string[] | undefined;
+  readonly types?: readonly Exclude<RuntimeObjectType, "other">[] | undefined;
   readonly since?: Date | undefined;
   readonly until?: Date | undefined;
 }

@@ -322,7 +322,7 @@ volumes:
     expect(second.exitCode, show(second)).toBe(0);
     expect(await snapshot()).toEqual(before);
 
-    // Lifecycle events only: the healthcheck's exec_* and health_status events go on regardless.
+    // Lifecycle events only: the healthcheck's exec chatter and health events go on regardless.
     const lifecycle =
       /^(create|start|restart|stop|die|kill|destroy|rename|update|pause|unpause|connect|disconnect|mount|unmount|remove)$/;
     const names = new Set([`${f.project}_front`, `${f.project}_back`, `${f.project}_data`]);
@@ -596,16 +596,15 @@ services:
     const up = await run(f, ["up", "-d"]);
     expect(up.exitCode, show(up)).toBe(0);
     const events = ofProject(await eventsBetween(since, new Date()), f.project, new Set());
-    const when = (name: string, action: string): number => {
-      const found = events.find(
-        (e) => e.attributes["name"] === `${f.project}-${name}` && e.action === action,
-      );
-      if (!found) throw new Error(`no ${action} event for ${name}`);
+    const when = (name: string, happened: (e: RuntimeEvent) => boolean, what: string): number => {
+      const found = events.find((e) => e.attributes["name"] === `${f.project}-${name}` && happened(e));
+      if (!found) throw new Error(`no ${what} event for ${name}`);
       return found.time.getTime();
     };
-    const dbStart = when("db-1", "start");
-    const healthy = when("db-1", "health_status: healthy");
-    const appStart = when("app-1", "start");
+    const started = (e: RuntimeEvent) => e.action === "start";
+    const dbStart = when("db-1", started, "start");
+    const healthy = when("db-1", (e) => e.action === "health" && e.health === "healthy", "healthy");
+    const appStart = when("app-1", started, "start");
     expect(healthy - dbStart).toBeGreaterThanOrEqual(1_800);
     expect(appStart).toBeGreaterThanOrEqual(healthy);
     expect((await state(`${f.project}-app-1`)).status).toBe("running");

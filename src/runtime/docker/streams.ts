@@ -8,7 +8,17 @@
  * streams never do.
  */
 import { ApiError } from "../errors.js";
-import type { LogLine, OnProgress, OutputChunk, ProgressEvent, RuntimeEvent, Stats } from "../runtime.js";
+import type {
+  HealthStatus,
+  LogLine,
+  OnProgress,
+  OutputChunk,
+  PlainEventAction,
+  ProgressEvent,
+  RuntimeEvent,
+  RuntimeObjectType,
+  Stats,
+} from "../runtime.js";
 
 // --- multiplexed frames -----------------------------------------------------------------------
 
@@ -486,11 +496,45 @@ function streamError(m: Readonly<Record<string, unknown>>): string | undefined {
 /** Image actions of the legacy event shape (no Type), which otherwise describes containers. */
 const LEGACY_IMAGE_ACTIONS = new Set(["pull", "push", "tag", "untag", "delete", "import", "load", "save"]);
 
+/** Docker's actions that are berth's under the same name and carry nothing more. */
+const PLAIN_ACTIONS: ReadonlySet<string> = new Set<PlainEventAction>([
+  "create",
+  "start",
+  "restart",
+  "stop",
+  "pause",
+  "unpause",
+  "update",
+  "oom",
+  "destroy",
+  "connect",
+  "disconnect",
+  "mount",
+  "unmount",
+  "pull",
+  "push",
+  "tag",
+  "untag",
+  "delete",
+  "import",
+  "load",
+  "save",
+]);
+
+const OBJECT_TYPES: ReadonlySet<string> = new Set<RuntimeObjectType>([
+  "container",
+  "image",
+  "network",
+  "volume",
+  "daemon",
+]);
+
+const HEALTH_STATUSES: ReadonlySet<string> = new Set<HealthStatus>(["starting", "healthy", "unhealthy"]);
+
 /**
  * Docker's event stream as RuntimeEvents: `{Type, Action, Actor{ID, Attributes}, time, timeNano}`,
  * or the legacy `{status, id, from, time}` of older daemons (a container event unless its action
- * is an image one; `from` becomes the `image` attribute). `exitCode` comes from the `exitCode`
- * attribute (`die`, `exec_die`).
+ * is an image one; `from` becomes the `image` attribute).
  */
 export async function* events(source: AsyncIterable<Uint8Array>): AsyncIterable<RuntimeEvent> {
   for await (const { line, value } of jsonLines(source)) {
@@ -516,16 +560,42 @@ function runtimeEvent(m: Readonly<Record<string, unknown>>, line: string): Runti
   const type =
     nonEmpty(string(m.Type)) ??
     (from === undefined && LEGACY_IMAGE_ACTIONS.has(action) ? "image" : "container");
-  const id = nonEmpty(string(actor?.ID)) ?? string(m.id) ?? "";
-  const exitCode = /^-?\d+$/.test(attributes.exitCode ?? "") ? Number(attributes.exitCode) : undefined;
-  return {
-    type,
+  return withAction(
+    {
+      type: OBJECT_TYPES.has(type) ? (type as RuntimeObjectType) : "other",
+      id: nonEmpty(string(actor?.ID)) ?? string(m.id) ?? "",
+      attributes,
+      time: eventTime(m, line),
+    },
     action,
-    id,
-    attributes,
-    time: eventTime(m, line),
-    ...(exitCode !== undefined ? { exitCode } : {}),
-  };
+  );
+}
+
+type EventCommon = Pick<RuntimeEvent, "type" | "id" | "attributes" | "time">;
+
+/**
+ * Docker's action text as one of berth's: `die` with the `exitCode` attribute, `kill` with
+ * `signal`, `rename` with `oldName`, `health_status: healthy` as `health`; exec and attach chatter
+ * (`exec_start: sh -c …`) and anything else as `other`.
+ */
+function withAction(common: EventCommon, action: string): RuntimeEvent {
+  const attributes = common.attributes;
+  if (PLAIN_ACTIONS.has(action)) return { ...common, action: action as PlainEventAction };
+  switch (action) {
+    case "die": {
+      const code = attributes.exitCode ?? "";
+      return { ...common, action: "die", exitCode: /^-?\d+$/.test(code) ? Number(code) : undefined };
+    }
+    case "kill":
+      return { ...common, action: "kill", signal: nonEmpty(attributes.signal) };
+    case "rename":
+      return { ...common, action: "rename", oldName: nonEmpty(attributes.oldName) };
+  }
+  const health = /^health_status:(.*)$/.exec(action)?.[1]?.trim();
+  if (health !== undefined && HEALTH_STATUSES.has(health)) {
+    return { ...common, action: "health", health: health as HealthStatus };
+  }
+  return { ...common, action: "other", detail: action };
 }
 
 /** `"timeNano": 1704164645123456789` at the top level (Attributes values are all strings). */

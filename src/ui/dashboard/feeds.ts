@@ -14,7 +14,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { containersFilter, isOneOff, projectFilter, SERVICE_LABEL } from "../../engine/labels.js";
-import type { Runtime } from "../../runtime/runtime.js";
+import type { Runtime, RuntimeEventAction } from "../../runtime/runtime.js";
 import type { LogOutput } from "../plain/log-printer.js";
 import {
   applyRuntimeEvent,
@@ -55,7 +55,19 @@ export interface FeedsOptions {
 const RESYNC_MS = 5_000;
 const EVENTS_RETRY_MS = 1_000;
 /** Events after which a container's state may have changed. */
-const INSPECT_ON = /^(create|start|restart|die|stop|kill|pause|unpause|oom|rename|health_status)/;
+const INSPECT_ON: ReadonlySet<RuntimeEventAction> = new Set<RuntimeEventAction>([
+  "create",
+  "start",
+  "restart",
+  "die",
+  "stop",
+  "kill",
+  "pause",
+  "unpause",
+  "oom",
+  "rename",
+  "health",
+]);
 
 export class Feeds {
   private readonly abort = new AbortController();
@@ -158,7 +170,7 @@ export class Feeds {
             this.stats.get(event.id)?.abort();
             continue;
           }
-          if (INSPECT_ON.test(event.action)) this.refresh(event.id);
+          if (INSPECT_ON.has(event.action)) this.refresh(event.id);
         }
       } catch {
         // The engine went away or the stream broke: try again shortly (the resync covers the gap).

@@ -218,24 +218,20 @@ export function pushEvent(model: Model, event: StripEvent): Model {
 
 /**
  * A runtime event: health changes update the container at once (before its re-inspection lands),
- * and the events a person cares about go to the strip. Healthcheck execs (`exec_start: …`) and
- * attach/resize chatter are left out.
+ * and the events a person cares about go to the strip. Healthcheck execs and attach/resize chatter
+ * (`other`) are left out.
  */
 export function applyRuntimeEvent(model: Model, event: RuntimeEvent): Model {
   const name = event.attributes["name"] ?? event.id.slice(0, 12);
   const at = event.time.getTime();
-  const action = event.action;
   let next = model;
-  if (action.startsWith("health_status")) {
-    const health = action.slice(action.indexOf(":") + 1).trim();
-    const container = model.containers.get(event.id);
-    if (container && (health === "healthy" || health === "unhealthy" || health === "starting")) {
-      next = putContainer(next, { ...container, health });
+  switch (event.action) {
+    case "health": {
+      const container = model.containers.get(event.id);
+      if (container) next = putContainer(next, { ...container, health: event.health });
+      const level: EventLevel = event.health === "unhealthy" ? "warn" : "info";
+      return pushEvent(next, { at, subject: name, text: event.health, level });
     }
-    const level: EventLevel = health === "unhealthy" ? "warn" : "info";
-    return pushEvent(next, { at, subject: name, text: health, level });
-  }
-  switch (action) {
     case "create":
       return pushEvent(next, { at, subject: name, text: "created", level: "info" });
     case "start":
@@ -243,8 +239,8 @@ export function applyRuntimeEvent(model: Model, event: RuntimeEvent): Model {
     case "restart":
       return pushEvent(next, { at, subject: name, text: "restarted", level: "info" });
     case "die": {
-      const code = event.exitCode ?? Number(event.attributes["exitCode"] ?? Number.NaN);
-      const text = Number.isFinite(code) ? `died (exit ${code})` : "died";
+      const code = event.exitCode;
+      const text = code !== undefined ? `died (exit ${code})` : "died";
       return pushEvent(next, { at, subject: name, text, level: code === 0 ? "info" : "warn" });
     }
     case "oom":
@@ -254,7 +250,7 @@ export function applyRuntimeEvent(model: Model, event: RuntimeEvent): Model {
       return pushEvent(next, { at, subject: name, text: "removed", level: "info" });
     case "pause":
     case "unpause":
-      return pushEvent(next, { at, subject: name, text: `${action}d`, level: "info" });
+      return pushEvent(next, { at, subject: name, text: `${event.action}d`, level: "info" });
     default:
       return next;
   }

@@ -82,7 +82,7 @@ function fakeRuntime(initial: ContainerState["health"]) {
       health = next;
       push?.({
         type: "container",
-        action: `health_status: ${next ?? ""}`,
+        ...(next === undefined ? { action: "update" as const } : { action: "health" as const, health: next }),
         id: "c1",
         attributes: { "com.docker.compose.service": "db" },
         time: new Date(),

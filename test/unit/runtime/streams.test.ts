@@ -593,15 +593,38 @@ describe("events", () => {
     ]);
   });
 
-  it("keeps health_status actions whole and has no exit code without the attribute", async () => {
+  it("reads health_status as a health event, and kill, rename and exec chatter into berth's fields", async () => {
     // Written as wire text: the nanoseconds are past 2^53 and JSON.parse rounds them to …06.000.
     const wire =
       '{"Type":"container","Action":"health_status: healthy","Actor":{"ID":"c1","Attributes":{"name":"x"}},' +
       '"time":1704164645,"timeNano":1704164645999999999}\n';
     const [event] = await collect(events(from([bytes(wire)])));
-    expect(event?.action).toBe("health_status: healthy");
-    expect(event?.exitCode).toBeUndefined();
+    expect(event).toMatchObject({ type: "container", action: "health", health: "healthy", id: "c1" });
     expect(event?.time.toISOString()).toBe("2024-01-02T03:04:05.999Z");
+
+    const actor = (attributes: Record<string, string>) => ({ ID: "c1", Attributes: attributes });
+    const more = await collect(
+      events(
+        from([
+          json(
+            { Type: "container", Action: "kill", Actor: actor({ signal: "15" }), time: 1 },
+            { Type: "container", Action: "rename", Actor: actor({ oldName: "/old", name: "new" }), time: 1 },
+            { Type: "container", Action: "exec_start: sh -c true", Actor: actor({}), time: 1 },
+            { Type: "container", Action: "die", Actor: actor({}), time: 1 },
+            { Type: "container", Action: "health_status: sideways", Actor: actor({}), time: 1 },
+            { Type: "plugin", Action: "enable", Actor: actor({}), time: 1 },
+          ),
+        ]),
+      ),
+    );
+    expect(more.map(({ time: _time, attributes: _attributes, id: _id, ...rest }) => rest)).toEqual([
+      { type: "container", action: "kill", signal: "15" },
+      { type: "container", action: "rename", oldName: "/old" },
+      { type: "container", action: "other", detail: "exec_start: sh -c true" },
+      { type: "container", action: "die", exitCode: undefined },
+      { type: "container", action: "other", detail: "health_status: sideways" },
+      { type: "other", action: "other", detail: "enable" },
+    ]);
   });
 
   it("takes the time from timeNano alone, exact to the millisecond", async () => {

@@ -84,8 +84,8 @@ function scripted(initial: ContainerState[]) {
     runtime,
     states,
     open,
-    emit(event: Omit<RuntimeEvent, "attributes" | "time"> & { name: string }) {
-      queue.push({ ...event, attributes: { name: event.name }, time: new Date(9_000) });
+    emit(event: { readonly action: "start" | "destroy"; readonly id: string; readonly name: string }) {
+      queue.push({ type: "container", ...event, attributes: { name: event.name }, time: new Date(9_000) });
       wake();
     },
   };
@@ -146,7 +146,7 @@ describe("feeds", () => {
     await tick(20);
     const api = state("api", 1);
     world.states.set(api.id, api);
-    world.emit({ type: "container", action: "start", id: api.id, name: api.name });
+    world.emit({ action: "start", id: api.id, name: api.name });
     await tick(30);
     expect(store.model.containers.get(api.id)?.status).toBe("running");
     expect(store.model.events.at(-1)).toMatchObject({ subject: "demo-api-1", text: "started" });
@@ -154,7 +154,7 @@ describe("feeds", () => {
     expect(world.open.stats).toBe(1);
 
     world.states.delete(api.id);
-    world.emit({ type: "container", action: "destroy", id: api.id, name: api.name });
+    world.emit({ action: "destroy", id: api.id, name: api.name });
     await tick(30);
     expect(store.model.containers.has(api.id)).toBe(false);
     expect(world.open.stats).toBe(0);

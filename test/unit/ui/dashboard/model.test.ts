@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EngineEvent } from "../../../../src/engine/events.js";
+import type { RuntimeEvent } from "../../../../src/runtime/runtime.js";
 import {
   applyEngineEvent,
   applyRuntimeEvent,
@@ -41,14 +42,17 @@ const stats = {
   pids: 1,
 };
 
-function event(action: string, id: string, extra: Partial<{ exitCode: number; name: string }> = {}) {
+/** An action with its own fields: `{action: "die", exitCode: 1}`. */
+type Happening<E = RuntimeEvent> = E extends unknown ? Omit<E, "type" | "id" | "attributes" | "time"> : never;
+
+/** An event about container `id` (named as its id without `-id`). */
+function event(what: Happening, id: string): RuntimeEvent {
   return {
     type: "container",
-    action,
     id,
-    attributes: { name: extra.name ?? id.replace(/-id$/, "") },
+    attributes: { name: id.replace(/-id$/, "") },
     time: new Date(5_000),
-    exitCode: extra.exitCode,
+    ...what,
   };
 }
 
@@ -98,10 +102,13 @@ describe("containers", () => {
 describe("runtime events", () => {
   it("puts what a person cares about on the strip: died with exit code, health, OOM", () => {
     let model = withContainers(["db", 1]);
-    model = applyRuntimeEvent(model, event("die", "demo-db-1-id", { exitCode: 137 }));
-    model = applyRuntimeEvent(model, event("health_status: unhealthy", "demo-db-1-id"));
-    model = applyRuntimeEvent(model, event("oom", "demo-db-1-id"));
-    model = applyRuntimeEvent(model, event("exec_start: /bin/sh -c check", "demo-db-1-id"));
+    model = applyRuntimeEvent(model, event({ action: "die", exitCode: 137 }, "demo-db-1-id"));
+    model = applyRuntimeEvent(model, event({ action: "health", health: "unhealthy" }, "demo-db-1-id"));
+    model = applyRuntimeEvent(model, event({ action: "oom" }, "demo-db-1-id"));
+    model = applyRuntimeEvent(
+      model,
+      event({ action: "other", detail: "exec_start: /bin/sh -c check" }, "demo-db-1-id"),
+    );
     expect(model.events.map((e) => [e.subject, e.text, e.level])).toEqual([
       ["demo-db-1", "died (exit 137)", "warn"],
       ["demo-db-1", "unhealthy", "warn"],
@@ -111,7 +118,10 @@ describe("runtime events", () => {
   });
 
   it("removes a destroyed container", () => {
-    const model = applyRuntimeEvent(withContainers(["web", 1]), event("destroy", "demo-web-1-id"));
+    const model = applyRuntimeEvent(
+      withContainers(["web", 1]),
+      event({ action: "destroy" }, "demo-web-1-id"),
+    );
     expect(model.containers.size).toBe(0);
     expect(model.events.at(-1)?.text).toBe("removed");
   });
