@@ -391,8 +391,15 @@ export interface ContainerSummary {
   readonly imageId: string;
   readonly labels: Labels;
   readonly status: ContainerStatus;
-  /** The engine's human text, e.g. "Up 3 minutes (healthy)". */
+  /**
+   * The state in one line, as `ps` prints it and the engine's `State.String()` words it:
+   * "Up 3 minutes (healthy)", "Exited (0) 2 seconds ago", "Created", "Restarting (1) 5 seconds ago".
+   */
   readonly statusText: string;
+  /** The healthcheck's verdict of a running container; undefined without one, or when not running. */
+  readonly health?: HealthStatus | undefined;
+  /** The exit code of an exited container; undefined for one that has not exited. */
+  readonly exitCode?: number | undefined;
   readonly created: Date;
   readonly ports: readonly PortBinding[];
   /** The command line the container runs (entrypoint and command, joined), as `ps` shows it. */

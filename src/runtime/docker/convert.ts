@@ -128,6 +128,7 @@ export function toContainerSummary(c: WireContainerSummary): ContainerSummary {
     labels: c.Labels ?? {},
     status: STATUSES.has(state) ? (state as ContainerStatus) : "created",
     statusText: c.Status ?? "",
+    ...statusFields(c.Status ?? ""),
     created: new Date((c.Created ?? 0) * 1000),
     command: c.Command ?? undefined,
     ports: (c.Ports ?? [])
@@ -138,6 +139,25 @@ export function toContainerSummary(c: WireContainerSummary): ContainerSummary {
         hostIp: p.IP || undefined,
         hostPort: p.PublicPort ? String(p.PublicPort) : undefined,
       })),
+  };
+}
+
+/**
+ * Health and exit code from a listed container's status text, the only place the engine's list
+ * puts them (`State.String()`): `Up 3 minutes (healthy)`, `Up 2 seconds (health: starting)`,
+ * `Exited (3) 5 seconds ago`. A paused or restarting container shows no health, as in Compose.
+ */
+function statusFields(text: string): Pick<ContainerSummary, "health" | "exitCode"> {
+  const health = /^Up .*\((healthy|unhealthy|health: starting)\)$/.exec(text)?.[1];
+  const exitCode = /^Exited \((-?\d+)\)/.exec(text)?.[1];
+  return {
+    health:
+      health === undefined
+        ? undefined
+        : health === "health: starting"
+          ? "starting"
+          : (health as HealthStatus),
+    exitCode: exitCode === undefined ? undefined : Number(exitCode),
   };
 }
 

@@ -31,19 +31,6 @@ export interface PsJson {
   readonly Labels: Readonly<Record<string, string>>;
 }
 
-/** Health as the engine's status text tells it: `Up 3 minutes (healthy)` → `healthy`; none → "". */
-export function healthOf(statusText: string): string {
-  const match = /\((healthy|unhealthy|health: starting)\)/.exec(statusText);
-  if (!match?.[1]) return "";
-  return match[1] === "health: starting" ? "starting" : match[1];
-}
-
-/** The exit code in `Exited (3) 5 seconds ago`; 0 for a container that has not exited. */
-export function exitCodeOf(statusText: string): number {
-  const match = /^Exited \((-?\d+)\)/.exec(statusText);
-  return match?.[1] === undefined ? 0 : Number(match[1]);
-}
-
 export function publishersOf(ports: readonly PortBinding[]): Publisher[] {
   return ports.map((p) => ({
     URL: p.hostPort ? (p.hostIp ?? "") : "",
@@ -64,8 +51,8 @@ export function psJson(c: ContainerSummary): PsJson {
     Created: Math.floor(c.created.getTime() / 1000),
     State: c.status,
     Status: c.statusText,
-    Health: healthOf(c.statusText),
-    ExitCode: exitCodeOf(c.statusText),
+    Health: c.health ?? "",
+    ExitCode: c.exitCode ?? 0,
     Publishers: publishersOf(c.ports),
     Labels: c.labels,
   };

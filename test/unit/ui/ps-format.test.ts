@@ -1,15 +1,7 @@
 /** `ps` must print what `docker compose ps` prints: the same columns, alignment, port text and JSON fields. */
 import { describe, expect, it } from "vitest";
 import type { ContainerSummary } from "../../../src/runtime/runtime.js";
-import {
-  displayPorts,
-  ellipsis,
-  exitCodeOf,
-  healthOf,
-  humanDuration,
-  psJson,
-  psTable,
-} from "../../../src/ui/plain/ps-format.js";
+import { displayPorts, ellipsis, humanDuration, psJson, psTable } from "../../../src/ui/plain/ps-format.js";
 
 const now = new Date("2024-05-01T10:00:00Z");
 const container = (over: Partial<ContainerSummary> = {}): ContainerSummary => ({
@@ -20,6 +12,7 @@ const container = (over: Partial<ContainerSummary> = {}): ContainerSummary => ({
   labels: { "com.docker.compose.project": "webapp", "com.docker.compose.service": "web" },
   status: "running",
   statusText: "Up 5 minutes (healthy)",
+  health: "healthy",
   created: new Date(now.getTime() - 5 * 60_000),
   ports: [
     { containerPort: 80, protocol: "tcp", hostIp: "0.0.0.0", hostPort: "8080" },
@@ -86,7 +79,7 @@ describe("ps table", () => {
 });
 
 describe("ps json", () => {
-  it("uses Compose's field names, with health and exit code read from the status", () => {
+  it("uses Compose's field names, with the runtime's health and exit code", () => {
     expect(psJson(container())).toEqual({
       ID: "0123456789abcdef",
       Name: "webapp-web-1",
@@ -105,8 +98,14 @@ describe("ps json", () => {
       ],
       Labels: { "com.docker.compose.project": "webapp", "com.docker.compose.service": "web" },
     });
-    expect(healthOf("Up 2 seconds (health: starting)")).toBe("starting");
-    expect(healthOf("Up 2 seconds")).toBe("");
-    expect(exitCodeOf("Exited (137) 3 seconds ago")).toBe(137);
+    const exited = psJson(
+      container({
+        status: "exited",
+        statusText: "Exited (137) 3 seconds ago",
+        health: undefined,
+        exitCode: 137,
+      }),
+    );
+    expect([exited.State, exited.Health, exited.ExitCode]).toEqual(["exited", "", 137]);
   });
 });
