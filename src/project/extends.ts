@@ -17,17 +17,16 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { LoadError, type Location } from "../errors.js";
+import { mergeTracked, withoutResetPaths } from "./merge.js";
 import {
   childProvenance,
-  mergeTracked,
   nodeProvenance,
   sourcesOf,
   tracked,
-  uniqueTracked,
-  withoutResetPaths,
   type Provenance,
   type Tracked,
-} from "./merge.js";
+} from "./provenance.js";
+import { uniqueTracked } from "./unicity.js";
 import { resolveRelativePaths } from "./paths.js";
 import type { SourceMap } from "./source-map.js";
 import { cloneNode, formatPath, isMapping, type Mapping, type Node, type Path } from "./tree.js";

@@ -17,7 +17,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { LoadError } from "../errors.js";
-import { nodeProvenance, sourcesOf, tracked, type Provenance, type Tracked } from "./merge.js";
+import { nodeProvenance, sourcesOf, tracked, type Provenance, type Tracked } from "./provenance.js";
 import { resolveRelativePaths } from "./paths.js";
 import type { SourceMap } from "./source-map.js";
 import { cloneNode, formatPath, isMapping, isSequence, type Mapping, type Node, type Path } from "./tree.js";

@@ -18,7 +18,9 @@
  * parsed as YAML.
  */
 import { LoadError, type Location } from "../errors.js";
-import { compilePatterns, step, type PathPattern, type PatternState } from "./path-pattern.js";
+import type { CastKind } from "./decoders.js";
+import { INTERPOLATION_CASTS } from "./fields.js";
+import { compilePatterns, step, type PatternState } from "./path-pattern.js";
 import type { SourceMap } from "./source-map.js";
 import {
   copyEntries,
@@ -251,57 +253,7 @@ function applyOperator(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Type casts
-
-type CastKind = "int" | "int64" | "float" | "float32" | "boolean";
-
-/**
- * compose-go's `interpolateTypeCastMapping` (loader/interpolate.go, v2): string values at these
- * paths are converted after interpolation. Values that are not strings are left alone.
- */
-export const INTERPOLATION_CASTS: Readonly<Record<PathPattern, CastKind>> = {
-  "services.*.configs.[].mode": "int",
-  "services.*.cpu_count": "int64",
-  "services.*.cpu_percent": "float",
-  "services.*.cpu_period": "int64",
-  "services.*.cpu_quota": "int64",
-  "services.*.cpu_rt_period": "int64",
-  "services.*.cpu_rt_runtime": "int64",
-  "services.*.cpus": "float32",
-  "services.*.cpu_shares": "int64",
-  "services.*.init": "boolean",
-  "services.*.deploy.replicas": "int",
-  "services.*.deploy.update_config.parallelism": "int",
-  "services.*.deploy.update_config.max_failure_ratio": "float",
-  "services.*.deploy.rollback_config.parallelism": "int",
-  "services.*.deploy.rollback_config.max_failure_ratio": "float",
-  "services.*.deploy.restart_policy.max_attempts": "int",
-  "services.*.deploy.placement.max_replicas_per_node": "int",
-  "services.*.healthcheck.retries": "int",
-  "services.*.healthcheck.disable": "boolean",
-  "services.*.oom_kill_disable": "boolean",
-  "services.*.oom_score_adj": "int64",
-  "services.*.pids_limit": "int64",
-  "services.*.ports.[].target": "int",
-  "services.*.privileged": "boolean",
-  "services.*.read_only": "boolean",
-  "services.*.scale": "int",
-  "services.*.secrets.[].mode": "int",
-  "services.*.stdin_open": "boolean",
-  "services.*.tty": "boolean",
-  "services.*.ulimits.*": "int",
-  "services.*.ulimits.*.hard": "int",
-  "services.*.ulimits.*.soft": "int",
-  "services.*.volumes.[].read_only": "boolean",
-  "services.*.volumes.[].volume.nocopy": "boolean",
-  "networks.*.external": "boolean",
-  "networks.*.internal": "boolean",
-  "networks.*.attachable": "boolean",
-  "networks.*.enable_ipv6": "boolean",
-  "volumes.*.external": "boolean",
-  "secrets.*.external": "boolean",
-  "configs.*.external": "boolean",
-};
+// Type casts: which paths get one is the field table's `INTERPOLATION_CASTS` (fields.ts)
 
 class CastFailure extends Error {}
 

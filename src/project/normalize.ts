@@ -27,15 +27,19 @@
  * `mem_limit: 12q`, a bad port) are a LoadError at the value's location.
  */
 import { stat } from "node:fs/promises";
-import { Cx, decodeProject, describe, scalarText, toInteger } from "./decode.js";
+import { decodeProject } from "./decode.js";
+import { DecodeContext } from "./decode-context.js";
+import { describe, scalarText } from "./decoders.js";
 import { readEnvFiles } from "./env.js";
 import type { Lookup } from "./interpolate.js";
+import { SERVICE_FIELD_ORDER } from "./fields.js";
 import { sortedRecord } from "./key-order.js";
 import type { Project } from "./model.js";
 import { compilePatterns, walkPatterns, type PathPattern, type PatternState } from "./path-pattern.js";
 import { goClean, parseVolumeSpec, type VolumeSpec } from "./paths.js";
 import { parsePortSpec, type ParsedPort } from "./ports.js";
 import type { SourceMap } from "./source-map.js";
+import { uniqueTree } from "./unicity.js";
 import {
   formatPath,
   isMapping,
@@ -51,7 +55,7 @@ import {
 // The value parsers and the renderer moved out of this file; they stay importable from here.
 export { compareYamlKeys } from "./key-order.js";
 export { parsePortSpec, type ParsedPort } from "./ports.js";
-export { OUTPUT_FORMATS, renderProject } from "./render.js";
+export { renderProject } from "./render.js";
 export { shellSplit } from "./shellwords.js";
 export { formatDuration, parseBytes, parseDuration } from "./units.js";
 
@@ -79,7 +83,7 @@ export interface NormalizeContext {
 
 export async function normalize(tree: Mapping, ctx: NormalizeContext): Promise<Project> {
   const canonical = canonicalize(tree, ctx);
-  const cx = new Cx(ctx.sources);
+  const cx = new DecodeContext(ctx.sources);
   const project = decodeProject(canonical, ctx, cx);
   await resolveServiceFiles(project, ctx, cx);
   return project;
@@ -97,9 +101,9 @@ export function canonicalize(
     readonly keepUnparsed?: boolean;
   },
 ): Mapping {
-  const cx = new Cx(ctx.sources, ctx.onWarning, ctx.keepUnparsed === true);
+  const cx = new DecodeContext(ctx.sources, ctx.onWarning, ctx.keepUnparsed === true);
   let result = walkTable(tree, TABLES.canonical, cx) as Mapping;
-  result = walkTable(result, TABLES.omitEmptyAndUnique, cx) as Mapping;
+  result = uniqueTree(walkTable(result, TABLES.omitEmpty, cx) as Mapping, ctx.sources);
   result = walkTable(result, TABLES.defaults, cx) as Mapping;
   return normalizeModel(result, ctx);
 }
@@ -108,11 +112,11 @@ export function canonicalize(
  * Apply the first matching rule of `table` at each node (then look inside what it returned). A
  * rule never changes the value it is given: it returns a new one, or the value itself.
  */
-function walkTable(node: Node, table: PatternState<Transform>, cx: Cx): Node {
+function walkTable(node: Node, table: PatternState<Transform>, cx: DecodeContext): Node {
   return walkPatterns(node, table, (value, rule, path) => rule(value, [...path], cx), true);
 }
 
-type Transform = (value: Node, path: Path, cx: Cx) => Node;
+type Transform = (value: Node, path: Path, cx: DecodeContext) => Node;
 
 // =====================================================================================================
 // Step 1: canonical syntax (compose-go transform/*.go)
@@ -172,7 +176,7 @@ function fileMount(v: Node): Node {
   return typeof v === "string" ? { source: v } : v;
 }
 
-function keyValue(v: Node, path: Path, cx: Cx): Node {
+function keyValue(v: Node, path: Path, cx: DecodeContext): Node {
   if (!isSequence(v)) return v;
   const out: Mapping = {};
   v.forEach((item, i) => {
@@ -184,7 +188,7 @@ function keyValue(v: Node, path: Path, cx: Cx): Node {
   return out;
 }
 
-function ssh(v: Node, path: Path, cx: Cx): Node {
+function ssh(v: Node, path: Path, cx: DecodeContext): Node {
   if (!isSequence(v)) return v;
   const out: Mapping = {};
   v.forEach((item, i) => {
@@ -200,7 +204,7 @@ function ssh(v: Node, path: Path, cx: Cx): Node {
   return out;
 }
 
-function dependsOn(v: Node, path: Path, cx: Cx): Node {
+function dependsOn(v: Node, path: Path, cx: DecodeContext): Node {
   if (isSequence(v)) {
     const out: Mapping = {};
     for (const item of v) out[scalarText(item)] = { condition: "service_started", required: true };
@@ -232,7 +236,7 @@ function envFile(v: Node): Node {
   return isSequence(v) ? v.map(entry) : v;
 }
 
-function volumeMount(v: Node, path: Path, cx: Cx): Node {
+function volumeMount(v: Node, path: Path, cx: DecodeContext): Node {
   if (typeof v !== "string") return v;
   let spec: VolumeSpec;
   try {
@@ -263,7 +267,7 @@ function watch(v: Node): Node {
   return [...kept, ...expanded];
 }
 
-function deviceMapping(v: Node, path: Path, cx: Cx): Node {
+function deviceMapping(v: Node, path: Path, cx: DecodeContext): Node {
   if (typeof v !== "string") return v;
   const parts = v.split(":");
   if (parts.length > 3) throw cx.error(path, `confusing device mapping, please use long syntax: ${v}`);
@@ -272,7 +276,7 @@ function deviceMapping(v: Node, path: Path, cx: Cx): Node {
   return { source, target: target === "" ? source : target, permissions: parts[2] ?? "rwm" };
 }
 
-function ports(v: Node, path: Path, cx: Cx): Node {
+function ports(v: Node, path: Path, cx: DecodeContext): Node {
   if (!isSequence(v)) throw cx.error(path, `invalid type ${typeName(v)} for port`);
   const out: Node[] = [];
   for (const [i, entry] of v.entries()) {
@@ -304,7 +308,7 @@ function ports(v: Node, path: Path, cx: Cx): Node {
   return out;
 }
 
-function maybeExternal(v: Node, path: Path, cx: Cx): Node {
+function maybeExternal(v: Node, path: Path, cx: DecodeContext): Node {
   if (!isMapping(v)) return v;
   const ext = v.external;
   if (!isMapping(ext)) return v;
@@ -320,7 +324,8 @@ function maybeExternal(v: Node, path: Path, cx: Cx): Node {
 }
 
 // =====================================================================================================
-// Step 2: empty dns entries, unicity (loader/omitEmpty.go, override/uncity.go)
+// Step 2: empty dns entries (loader/omitEmpty.go), then unicity (override/uncity.go) with the table
+// merge uses (unicity.ts)
 // =====================================================================================================
 
 const OMIT_EMPTY: Readonly<Record<PathPattern, Transform>> = {
@@ -330,60 +335,6 @@ const OMIT_EMPTY: Readonly<Record<PathPattern, Transform>> = {
     return kept.length === v.length ? v : kept;
   },
 };
-
-function uniqueBy(key: (entry: Node, path: Path, cx: Cx) => string): Transform {
-  return (v, path, cx) => {
-    if (!isSequence(v)) return v;
-    const out: Node[] = [];
-    const seen = new Map<string, number>();
-    v.forEach((entry, i) => {
-      const k = key(entry, [...path, i], cx);
-      const at = seen.get(k);
-      if (at === undefined) {
-        seen.set(k, out.length);
-        out.push(entry);
-      } else {
-        out[at] = entry;
-      }
-    });
-    return out.length === v.length ? v : out; // no duplicate: nothing changed
-  };
-}
-
-const UNIQUE: Readonly<Record<PathPattern, Transform>> = {
-  "services.*.environment": uniqueBy((e) => {
-    const text = scalarText(e);
-    const eq = text.indexOf("=");
-    return eq < 0 ? text : text.slice(0, eq);
-  }),
-  "services.*.volumes": uniqueBy((e, path, cx) => {
-    if (isMapping(e)) {
-      if (typeof e.target !== "string") throw cx.error(path, "service volume is missing a mount target");
-      return e.target;
-    }
-    return "";
-  }),
-  "services.*.expose": uniqueBy((e) => scalarText(e)),
-  "services.*.secrets": uniqueBy((e) => mountKey(e, "/run/secrets")),
-  "services.*.configs": uniqueBy((e) => mountKey(e, "")),
-  "services.*.ports": uniqueBy((e, path, cx) => {
-    if (!isMapping(e)) return scalarText(e);
-    const target = toInteger(e.target ?? null);
-    if (target === undefined) throw cx.error(path, "service port is missing a target port");
-    const published = e.published === undefined || e.published === null ? "" : scalarText(e.published);
-    const host = typeof e.host_ip === "string" ? e.host_ip : "0.0.0.0";
-    const protocol = typeof e.protocol === "string" ? e.protocol : "tcp";
-    return `${host}:${published}:${target}/${protocol}`;
-  }),
-};
-
-function mountKey(e: Node, defaultDir: string): string {
-  if (isMapping(e)) {
-    if (typeof e.target === "string") return e.target;
-    return `${defaultDir}/${scalarText(e.source ?? "")}`;
-  }
-  return `${defaultDir}/${scalarText(e)}`;
-}
 
 // =====================================================================================================
 // Step 3: default values (transform/defaults.go)
@@ -422,8 +373,7 @@ function deviceRequestDefaults(v: Node): Node {
 
 const TABLES = {
   canonical: compilePatterns(CANONICAL),
-  // One walk for step 2: the two tables touch different paths, and only UNIQUE has errors to report.
-  omitEmptyAndUnique: compilePatterns({ ...OMIT_EMPTY, ...UNIQUE }),
+  omitEmpty: compilePatterns(OMIT_EMPTY),
   defaults: compilePatterns(DEFAULTS),
 };
 
@@ -571,7 +521,11 @@ function isTrue(v: Node | undefined): boolean {
 // Step 6: env_file and label_file (types/project.go WithServicesEnvironmentResolved / LabelsResolved)
 // =====================================================================================================
 
-async function resolveServiceFiles(project: Project, ctx: NormalizeContext, cx: Cx): Promise<void> {
+async function resolveServiceFiles(
+  project: Project,
+  ctx: NormalizeContext,
+  cx: DecodeContext,
+): Promise<void> {
   const read = ctx.readEnvFiles ?? ((paths, lookup) => readEnvFiles(paths, lookup, ctx.onWarning));
   const services = project.services as Record<string, Record<string, unknown>>;
   for (const [name, service] of Object.entries(services)) {
@@ -630,13 +584,12 @@ function setField(
   value: unknown,
 ): void {
   const service = services[name] ?? {};
-  const order = SERVICE_FIELD_ORDER;
-  const rank = order.indexOf(key);
+  const rank = SERVICE_FIELD_ORDER.indexOf(key);
   const out: Record<string, unknown> = {};
   let placed = false;
   for (const [k, v] of Object.entries(service)) {
     if (k === key) continue;
-    const r = order.indexOf(k);
+    const r = SERVICE_FIELD_ORDER.indexOf(k);
     if (!placed && (r > rank || r < 0)) {
       if (value !== undefined) out[key] = value;
       placed = true;
@@ -646,105 +599,6 @@ function setField(
   if (!placed && value !== undefined) out[key] = value;
   services[name] = out;
 }
-
-const SERVICE_FIELD_ORDER = [
-  "profiles",
-  "annotations",
-  "attach",
-  "build",
-  "develop",
-  "blkio_config",
-  "cap_add",
-  "cap_drop",
-  "cgroup_parent",
-  "cgroup",
-  "cpu_count",
-  "cpu_percent",
-  "cpu_period",
-  "cpu_quota",
-  "cpu_rt_period",
-  "cpu_rt_runtime",
-  "cpus",
-  "cpuset",
-  "cpu_shares",
-  "command",
-  "configs",
-  "container_name",
-  "credential_spec",
-  "depends_on",
-  "deploy",
-  "device_cgroup_rules",
-  "devices",
-  "dns",
-  "dns_opt",
-  "dns_search",
-  "dockerfile",
-  "domainname",
-  "entrypoint",
-  "provider",
-  "environment",
-  "env_file",
-  "expose",
-  "extends",
-  "external_links",
-  "extra_hosts",
-  "group_add",
-  "gpus",
-  "hostname",
-  "healthcheck",
-  "image",
-  "init",
-  "ipc",
-  "isolation",
-  "labels",
-  "label_file",
-  "links",
-  "logging",
-  "log_driver",
-  "log_opt",
-  "mem_limit",
-  "mem_reservation",
-  "memswap_limit",
-  "mem_swappiness",
-  "mac_address",
-  "models",
-  "net",
-  "network_mode",
-  "networks",
-  "oom_kill_disable",
-  "oom_score_adj",
-  "pid",
-  "pids_limit",
-  "platform",
-  "ports",
-  "privileged",
-  "pull_policy",
-  "read_only",
-  "restart",
-  "runtime",
-  "scale",
-  "secrets",
-  "security_opt",
-  "shm_size",
-  "stdin_open",
-  "stop_grace_period",
-  "stop_signal",
-  "storage_opt",
-  "sysctls",
-  "tmpfs",
-  "tty",
-  "ulimits",
-  "use_api_socket",
-  "user",
-  "userns_mode",
-  "uts",
-  "volume_driver",
-  "volumes",
-  "volumes_from",
-  "working_dir",
-  "post_start",
-  "pre_stop",
-];
 
 async function exists(path: string): Promise<boolean> {
   try {

@@ -288,16 +288,26 @@ export interface VolumeSpec {
   readonly volume?: { readonly nocopy?: true };
 }
 
+/** A short volume spec that cannot be read: Compose's message, and its `reason` alone (`too many colons`). */
+export class VolumeSpecError extends Error {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
 const PROPAGATIONS = new Set(["rprivate", "private", "rshared", "shared", "rslave", "slave"]);
 
 /**
  * `[source:]target[:options]` → its parts, as `format.ParseVolume` reads it: a source starting with
  * `.`, `/`, `~`, `\\` or a drive letter is a bind mount, anything else a named volume; options are
  * `ro`, `rw`, `nocopy`, `z`, `Z` and the propagation modes (others are ignored, as Compose does).
- * Throws an Error with Compose's wording for an empty spec, an empty section or too many colons.
+ * Throws a VolumeSpecError with Compose's wording for an empty spec, an empty section or too many colons.
  */
 export function parseVolumeSpec(spec: string): VolumeSpec {
-  if (spec.length === 0) throw new Error("invalid empty volume spec");
+  if (spec.length === 0) throw new VolumeSpecError("invalid empty volume spec", "invalid empty volume spec");
   // Two characters at most (four UTF-16 units at most): spread only then.
   if (spec.length <= 4 && [...spec].length <= 2) return { type: "volume", target: spec, read_only: false };
 
@@ -307,10 +317,12 @@ export function parseVolumeSpec(spec: string): VolumeSpec {
   let bind: { propagation?: string; selinux?: string } | undefined;
   let volume: { nocopy?: true } | undefined;
 
+  const invalid = (reason: string): VolumeSpecError =>
+    new VolumeSpecError(`invalid spec: ${spec}: ${reason}`, reason);
   let inSubstitution = 0;
   /** A section between colons is complete: it is the source, the target or the options. */
   const flush = (section: string, atEnd: boolean): void => {
-    if (section.length === 0) throw new Error(`invalid spec: ${spec}: empty section between colons`);
+    if (section.length === 0) throw invalid("empty section between colons");
     if (source === undefined && atEnd) {
       target = section;
     } else if (source === undefined) {
@@ -318,7 +330,7 @@ export function parseVolumeSpec(spec: string): VolumeSpec {
     } else if (target === undefined) {
       target = section;
     } else if (!atEnd) {
-      throw new Error(`invalid spec: ${spec}: too many colons`);
+      throw invalid("too many colons");
     } else {
       for (const option of section.split(",")) {
         if (option === "ro") readOnly = true;

@@ -1,51 +1,14 @@
-/** Rendering: the model as `docker compose config` prints it. */
+/**
+ * Rendering: the model as `docker compose config` prints it. Which values print in another form than
+ * the model keeps them is the field table's `OUTPUT_FORMATS` (fields.ts).
+ */
+import type { OutputFormat } from "./decoders.js";
+import { OUTPUT_FORMATS } from "./fields.js";
 import { compareBytes } from "./key-order.js";
 import type { Project } from "./model.js";
-import { findRule, type PathPattern } from "./path-pattern.js";
+import { findRule } from "./path-pattern.js";
 import type { Mapping, Node, Path, Scalar } from "./tree.js";
 import { formatDuration } from "./units.js";
-
-type OutputFormat = "duration" | "bytes" | "filemode" | "hosts" | "ssh" | "env_file";
-
-/**
- * Values the model keeps as numbers or structures but Compose prints differently: durations as Go
- * durations (`1m30s`), byte sizes as decimal strings (`"536870912"`), modes as octal strings
- * (`"0440"`), extra_hosts as a sorted `host=ip` list, ssh keys as `id` / `id: path` strings,
- * env_file entries as a path (or `{path, required: false}`).
- */
-export const OUTPUT_FORMATS: Readonly<Record<PathPattern, OutputFormat>> = {
-  "services.*.healthcheck.timeout": "duration",
-  "services.*.healthcheck.interval": "duration",
-  "services.*.healthcheck.start_period": "duration",
-  "services.*.healthcheck.start_interval": "duration",
-  "services.*.stop_grace_period": "duration",
-  "services.*.deploy.update_config.delay": "duration",
-  "services.*.deploy.update_config.monitor": "duration",
-  "services.*.deploy.rollback_config.delay": "duration",
-  "services.*.deploy.rollback_config.monitor": "duration",
-  "services.*.deploy.restart_policy.delay": "duration",
-  "services.*.deploy.restart_policy.window": "duration",
-  "services.*.mem_limit": "bytes",
-  "services.*.mem_reservation": "bytes",
-  "services.*.memswap_limit": "bytes",
-  "services.*.mem_swappiness": "bytes",
-  "services.*.shm_size": "bytes",
-  "services.*.build.shm_size": "bytes",
-  "services.*.deploy.resources.limits.memory": "bytes",
-  "services.*.deploy.resources.reservations.memory": "bytes",
-  "services.*.volumes.[].tmpfs.size": "bytes",
-  "services.*.blkio_config.device_read_bps.[].rate": "bytes",
-  "services.*.blkio_config.device_read_iops.[].rate": "bytes",
-  "services.*.blkio_config.device_write_bps.[].rate": "bytes",
-  "services.*.blkio_config.device_write_iops.[].rate": "bytes",
-  "services.*.secrets.[].mode": "filemode",
-  "services.*.configs.[].mode": "filemode",
-  "services.*.build.secrets.[].mode": "filemode",
-  "services.*.extra_hosts": "hosts",
-  "services.*.build.extra_hosts": "hosts",
-  "services.*.build.ssh": "ssh",
-  "services.*.env_file": "env_file",
-};
 
 /**
  * The Project as the plain tree `docker compose config` prints: `name`, `services`, `networks`,

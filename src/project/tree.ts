@@ -104,3 +104,25 @@ export function typeName(value: unknown): string {
   if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
   return typeof value;
 }
+
+/**
+ * A value as Go's `%v` prints it. Floats use the shortest `%g` form, which switches to an exponent
+ * from 1e6 (`1.2345675e+06`). Integral numbers print as integers: the tree does not keep whether
+ * YAML wrote `1e6` or `1000000`.
+ */
+export function goString(value: Node): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (value === null) return "<nil>";
+  if (typeof value === "number") {
+    if (Number.isInteger(value) || !Number.isFinite(value)) return String(value);
+    const [mantissa = "", exp = "0"] = value.toExponential().split("e");
+    const exponent = Number(exp);
+    if (exponent < -4 || exponent >= 6) {
+      const digits = String(Math.abs(exponent)).padStart(2, "0");
+      return `${mantissa}e${exponent < 0 ? "-" : "+"}${digits}`;
+    }
+    return String(value);
+  }
+  return JSON.stringify(value);
+}
