@@ -1,9 +1,9 @@
 /**
  * Ctrl-C and SIGTERM while a command works: counted, so the first can stop gracefully and the second
- * force. The exit status after an interrupt is 130 (128 + SIGINT), what Docker Compose's own e2e tests
- * expect and what a shell reports for a process ended by Ctrl-C.
+ * force. The exit status after an interrupt is INTERRUPTED_EXIT_CODE (130), defined with the
+ * interactive `up`'s steps.
  */
-export const INTERRUPTED_EXIT_CODE = 130;
+export { INTERRUPTED_EXIT_CODE } from "../ui/up-session.js";
 
 /** Calls `handler` with 1, 2, … on each SIGINT or SIGTERM; returns the function that removes it. */
 export function onInterrupt(handler: (count: number) => void): () => void {

@@ -10,16 +10,16 @@
  * - `--dry-run`: the plan is printed (stdout) and nothing is done.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { LockWaitAborted, ps, stop, up, type UpOptions } from "../../engine/index.js";
+import { kill, ps, silentSink, stop, up, type UpOptions } from "../../engine/index.js";
 import { containersFilter, isOneOff, SERVICE_LABEL } from "../../engine/labels.js";
 import { UsageError } from "../../errors.js";
 import type { LoadedProject } from "../../project/load.js";
-import { ConflictError, NotFoundError } from "../../runtime/errors.js";
 import type { Runtime } from "../../runtime/runtime.js";
 import type { LogPrinter } from "../../ui/plain/log-printer.js";
 import { quietProgress } from "../../ui/progress.js";
 import { wantsDashboard } from "../../ui/dashboard/when.js";
 import { progressKind } from "../../ui/select.js";
+import { UpSession } from "../../ui/up-session.js";
 import { parseScale, parseTimeout } from "../flags.js";
 import type { GlobalOptions } from "../global-options.js";
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from "../interrupts.js";
@@ -96,8 +96,8 @@ export async function runUp(globals: GlobalOptions, services: string[], flags: U
 
   return withRuntime(globals, async (runtime) => {
     const printer = logPrinterFor(globals, flags, Object.keys(loaded.project.services).sort());
-    const session = new UpSession(runtime, loaded, globals, printer, plan);
-    const removeHandler = onInterrupt((count) => session.interrupt(count));
+    const session = new PlainUp(runtime, loaded, globals, printer, plan);
+    const removeHandler = onInterrupt(() => session.interrupt());
     try {
       return await session.run();
     } finally {
@@ -199,12 +199,14 @@ function isPull(value: unknown): value is NonNullable<UpOptions["pull"]> {
 }
 
 /**
- * One `up` from start to end: creating (Ctrl-C aborts the engine's work, then what it started is
- * stopped), then attached (output until the attached containers have exited; Ctrl-C or a container's
- * exit with `--abort-on-container-exit` stops the services of this `up`; a second Ctrl-C kills them).
+ * One `up` from start to end, printed plainly: creating (Ctrl-C aborts the engine's work, then what
+ * it started is stopped), then attached (output until the attached containers have exited; Ctrl-C
+ * or a container's exit with `--abort-on-container-exit` stops the services of this `up`; a second
+ * Ctrl-C kills them). The `up`, stop, kill and Ctrl-C steps are the session's (src/ui/up-session.ts),
+ * shared with the dashboard.
  */
-class UpSession {
-  private readonly creating = new AbortController();
+class PlainUp {
+  private readonly session: UpSession;
   private readonly following = new AbortController();
   private phase: "creating" | "attached" = "creating";
   private followed: Promise<void> = Promise.resolve();
@@ -222,6 +224,8 @@ class UpSession {
     private readonly plan: UpPlan,
   ) {
     this.exitCodeFrom = plan.exitCodeFrom;
+    const { stopServices, timeoutS } = plan;
+    this.session = new UpSession({ runtime, loaded, stopServices, timeoutS, engine: { up, stop, kill } });
   }
 
   async run(): Promise<number> {
@@ -231,15 +235,11 @@ class UpSession {
     const starts = plan.detach
       ? undefined
       : await upLogStarts(runtime, containersFilter(loaded.project.name));
-    try {
-      await withProgress(this.globals, "Running", (progress) =>
-        up(runtime, loaded, plan.options, progress, this.creating.signal, upContext(this.globals)),
-      );
-    } catch (error) {
-      if (!this.interrupted) throw error;
-      // Interrupted while another berth held the project: nothing was started, nothing to stop.
-      if (error instanceof LockWaitAborted) return INTERRUPTED_EXIT_CODE;
-    }
+    await withProgress(this.globals, "Running", (progress) =>
+      this.session.up(plan.options, progress, upContext(this.globals)),
+    );
+    // Interrupted while another berth held the project: nothing was started, nothing to stop.
+    if (this.session.changedNothing) return INTERRUPTED_EXIT_CODE;
     if (plan.detach) return this.interrupted ? INTERRUPTED_EXIT_CODE : 0;
     this.phase = "attached";
     if (this.interrupted) {
@@ -275,17 +275,24 @@ class UpSession {
     return this.interrupted ? INTERRUPTED_EXIT_CODE : this.exitCode;
   }
 
-  interrupt(count: number): void {
+  interrupt(): void {
     this.interrupted = true;
-    if (count === 1) {
-      this.announce("Gracefully stopping... (press Ctrl+C again to force)");
-      this.creating.abort();
-      if (this.phase === "attached") this.stop();
-    } else if (count === 2 && !this.plan.detach) {
-      process.stderr.write("Killing...\n");
-      this.kill().catch((error: unknown) => {
-        process.stderr.write(`kill failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      });
+    switch (this.session.interrupt()) {
+      case "stop":
+        this.announce("Gracefully stopping... (press Ctrl+C again to force)");
+        this.session.abortUp();
+        if (this.phase === "attached") this.stop();
+        return;
+      case "kill":
+        if (this.plan.detach) return;
+        process.stderr.write("Killing...\n");
+        // Like Compose's, this kill prints no progress of its own: the line above says it.
+        this.session.kill(silentSink).catch((error: unknown) => {
+          process.stderr.write(`kill failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        });
+        return;
+      case "leave":
+        return; // the output ends once the containers have exited
     }
   }
 
@@ -311,9 +318,7 @@ class UpSession {
     if (live) this.printer.mute();
     this.stopping = (async () => {
       try {
-        await withProgress(this.globals, "Stopping", (progress) =>
-          stop(this.runtime, this.loaded, this.plan.stopServices, this.plan.timeoutS, progress),
-        );
+        await withProgress(this.globals, "Stopping", (progress) => this.session.stop(progress));
       } finally {
         // What was stopped has exited; let its last lines through, then stop following what still runs
         // (dependencies that were attached but not stopped).
@@ -326,20 +331,5 @@ class UpSession {
     })();
     // Awaited by run(); marked handled now so a failed stop is reported there, not as an unhandled rejection.
     this.stopping.catch(() => undefined);
-  }
-
-  /** Second Ctrl-C: SIGKILL to every running container of the services being stopped. */
-  private async kill(): Promise<void> {
-    const services = this.plan.stopServices;
-    const containers = await ps(this.runtime, this.loaded.project.name, {
-      ...(services.length > 0 ? { services: [...services] } : {}),
-    });
-    await Promise.all(
-      containers.map((c) =>
-        this.runtime.containers.kill(c.id, "SIGKILL").catch((error: unknown) => {
-          if (!(error instanceof NotFoundError || error instanceof ConflictError)) throw error;
-        }),
-      ),
-    );
   }
 }

@@ -7,13 +7,14 @@
  *
  * Leaving: `d` detaches (the stack keeps running); `q` and the first Ctrl-C stop the services of
  * this `up` (all for `berth dashboard`) as `up` does, while the dashboard shows it happen; a second
- * Ctrl-C kills their containers; a third leaves at once. `D` (confirmed) downs the stack.
+ * Ctrl-C kills their containers; a third leaves at once. `D` (confirmed) downs the stack. The `up`,
+ * the stop, the kill and the Ctrl-C steps are those of the plain `up` (src/ui/up-session.ts).
  */
 import * as engineCalls from "../../engine/index.js";
 import type { EngineEvent, EventSink, UpContext, UpOptions } from "../../engine/index.js";
 import type { LoadedProject } from "../../project/load.js";
-import { ConflictError, NotFoundError } from "../../runtime/errors.js";
 import type { Runtime } from "../../runtime/runtime.js";
+import { INTERRUPTED_EXIT_CODE, UpSession } from "../up-session.js";
 import type { Actions, Target } from "./components/Dashboard.js";
 import type { ActionName } from "./keymap.js";
 import {
@@ -29,8 +30,6 @@ import {
 } from "./model.js";
 import { containersOf } from "./rows.js";
 import type { DashboardStore } from "./store.js";
-
-export const INTERRUPTED = 130;
 
 export type ExitReason = "detach" | "quit" | "interrupt" | "down";
 
@@ -52,7 +51,10 @@ export interface Screen {
 export type ShellRunner = (containerId: string) => Promise<number>;
 
 /** The engine's functions the controller calls (the real ones, or recorders in tests). */
-export type Engine = Pick<typeof engineCalls, "up" | "down" | "stop" | "start" | "restart" | "scale" | "ps">;
+export type Engine = Pick<
+  typeof engineCalls,
+  "up" | "down" | "stop" | "start" | "restart" | "scale" | "kill"
+>;
 
 export interface ControllerOptions {
   readonly runtime: Runtime;
@@ -74,13 +76,12 @@ export class Controller implements Actions {
   readonly exited: Promise<Exit>;
   private resolveExit: (exit: Exit) => void = () => undefined;
   private queue: Promise<void> = Promise.resolve();
-  private readonly upAbort = new AbortController();
+  /** The `up`, the stop and kill of its services, and the Ctrl-C steps: shared with the plain `up`. */
+  private readonly session: UpSession;
+  /** The dashboard's `up` as queued, with the model's updates around it. */
   private upRun: Promise<void> = Promise.resolve();
-  /** The `up` was aborted before it had the project's lock: quitting has nothing to stop. */
-  private upChangedNothing = false;
   private upError: unknown;
   private leaving: ExitReason | undefined;
-  private killing = false;
   /** The exit is decided: nothing more is started (a late Ctrl-C must not stop a detached stack). */
   private closed = false;
   private shellOpen = false;
@@ -90,6 +91,13 @@ export class Controller implements Actions {
 
   constructor(private readonly options: ControllerOptions) {
     this.engine = options.engine ?? engineCalls;
+    this.session = new UpSession({
+      runtime: options.runtime,
+      loaded: options.loaded,
+      stopServices: options.stopServices,
+      timeoutS: options.timeoutS,
+      engine: this.engine,
+    });
     this.sink = { on: (event: EngineEvent) => options.store.update((m) => applyEngineEvent(m, event)) };
     this.exited = new Promise((resolve) => {
       this.resolveExit = (exit) => {
@@ -108,28 +116,27 @@ export class Controller implements Actions {
 
   /** Runs `up` first in the queue; its failure is shown and kept, and the dashboard stays open. */
   up(options: UpOptions, context: UpContext): Promise<void> {
-    const { runtime, loaded, store } = this.options;
+    const { store } = this.options;
     this.upRun = this.enqueue(async () => {
       store.update((m) => upStarted(m, Date.now()));
+      let message: string | undefined;
       try {
-        await this.engine.up(runtime, loaded, options, this.sink, this.upAbort.signal, context);
-        store.update((m) => upFinished(m, Date.now()));
-      } catch (error) {
         // Aborted by q, Ctrl-C or D: the person stopped it, as a Ctrl-C stops a plain `up`; not a failure.
-        const interrupted = this.upAbort.signal.aborted;
-        // Aborted while another berth held the project: this `up` changed nothing.
-        this.upChangedNothing = interrupted && error instanceof engineCalls.LockWaitAborted;
-        if (!interrupted) this.upError = error;
-        const message = interrupted ? "interrupted" : errorText(error);
-        store.update((m) =>
-          pushEvent(upFinished(m, Date.now(), message), {
-            at: Date.now(),
-            subject: "up",
-            text: message,
-            level: interrupted ? "warn" : "error",
-          }),
-        );
+        if ((await this.session.up(options, this.sink, context)) === "aborted") message = "interrupted";
+      } catch (error) {
+        this.upError = error;
+        message = errorText(error);
       }
+      if (message === undefined) return store.update((m) => upFinished(m, Date.now()));
+      const level = this.upError === undefined ? "warn" : "error";
+      store.update((m) =>
+        pushEvent(upFinished(m, Date.now(), message), {
+          at: Date.now(),
+          subject: "up",
+          text: message,
+          level,
+        }),
+      );
     });
     return this.upRun;
   }
@@ -151,18 +158,25 @@ export class Controller implements Actions {
     }
   }
 
-  /** First: stop gracefully (as `q`); during a stop or down: kill; after that: leave at once. */
+  /**
+   * First: stop gracefully (as `q`); during a stop or down: kill; after that: leave at once.
+   * Waiting to detach until the up is done is no reason to ignore a Ctrl-C: it stops, as ever.
+   */
   interrupt(): void {
     if (this.closed) return;
-    // Waiting to detach until the up is done is no reason to ignore a Ctrl-C: it stops, as ever.
-    if (this.leaving === undefined || this.leaving === "detach") return this.stopAndLeave("interrupt");
-    if (!this.killing) {
-      this.killing = true;
-      this.options.store.update((m) => setNotice(m, "Killing... (Ctrl+C again leaves at once)"));
-      this.kill().catch((error: unknown) => this.note(`kill failed: ${errorText(error)}`, "error"));
-      return;
+    switch (this.session.interrupt()) {
+      case "stop":
+        return this.stopAndLeave("interrupt");
+      case "kill":
+        this.options.store.update((m) => setNotice(m, "Killing... (Ctrl+C again leaves at once)"));
+        // Shown by the notice; the rows follow the containers' own events.
+        this.session
+          .kill(engineCalls.silentSink)
+          .catch((error: unknown) => this.note(`kill failed: ${errorText(error)}`, "error"));
+        return;
+      case "leave":
+        return this.leave({ reason: "interrupt", code: INTERRUPTED_EXIT_CODE });
     }
-    this.leave({ reason: "interrupt", code: INTERRUPTED });
   }
 
   inspect(target: Target): void {
@@ -321,31 +335,24 @@ export class Controller implements Actions {
 
   /** `q` or Ctrl-C: stop what this `up` brought up (after aborting the `up` if it still runs), then leave. */
   private stopAndLeave(reason: "quit" | "interrupt"): void {
-    const { runtime, loaded, store, stopServices, timeoutS } = this.options;
     this.leaving = reason;
-    store.update((m) => setNotice(m, "Gracefully stopping... (press Ctrl+C again to force)"));
-    this.upAbort.abort();
-    const code = reason === "interrupt" ? INTERRUPTED : 0;
-    void (async () => {
-      try {
-        await this.upRun;
-        if (!this.upChangedNothing) {
-          await this.enqueue(async () => {
-            await this.engine.stop(runtime, loaded, stopServices, timeoutS, this.sink);
-          });
-        }
-        this.resolveExit({ reason, code });
-      } catch (error) {
-        this.resolveExit({ reason, code: code || 1, error });
-      }
-    })();
+    this.session.stopRequested();
+    this.options.store.update((m) => setNotice(m, "Gracefully stopping... (press Ctrl+C again to force)"));
+    const code = reason === "interrupt" ? INTERRUPTED_EXIT_CODE : 0;
+    this.session
+      .stop(this.sink, (work) => this.enqueue(work))
+      .then(
+        () => this.resolveExit({ reason, code }),
+        (error: unknown) => this.resolveExit({ reason, code: code || 1, error }),
+      );
   }
 
   private downAndLeave(): void {
     const { runtime, loaded, store, timeoutS } = this.options;
     this.leaving = "down";
+    this.session.stopRequested();
     store.update((m) => setNotice(m, "Removing the stack..."));
-    this.upAbort.abort();
+    this.session.abortUp();
     void (async () => {
       try {
         await this.upRun;
@@ -357,23 +364,6 @@ export class Controller implements Actions {
         this.resolveExit({ reason: "down", code: 1, error });
       }
     })();
-  }
-
-  /** Second Ctrl-C: SIGKILL to every running container of the services being stopped. */
-  private async kill(): Promise<void> {
-    const { runtime, loaded, stopServices } = this.options;
-    const containers = await this.engine.ps(
-      runtime,
-      loaded.project.name,
-      stopServices.length > 0 ? { services: [...stopServices] } : {},
-    );
-    await Promise.all(
-      containers.map((c) =>
-        runtime.containers.kill(c.id, "SIGKILL").catch((error: unknown) => {
-          if (!(error instanceof NotFoundError || error instanceof ConflictError)) throw error;
-        }),
-      ),
-    );
   }
 
   private note(text: string, level: "info" | "warn" | "error" = "info", subject = "berth"): void {

@@ -1,7 +1,7 @@
 /**
  * The controller turns keys into the engine's own functions, one at a time, and leaves the way
- * `up` does. The engine is a recorder here (each call waits until the test releases it), the
- * runtime a stub that answers kill and inspect.
+ * `up` does. The engine is a recorder here (each call waits until the test releases it; `kill`
+ * answers at once), the runtime a stub that answers inspect.
  */
 import { describe, expect, it } from "vitest";
 import type { LoadedProject } from "../../../../src/project/load.js";
@@ -22,6 +22,7 @@ interface Call {
 function recordingEngine() {
   const calls: Call[] = [];
   const settled: string[] = [];
+  const killed: unknown[] = [];
   const record =
     (name: string) =>
     (...args: unknown[]): Promise<never> =>
@@ -43,9 +44,12 @@ function recordingEngine() {
     start: record("start"),
     restart: record("restart"),
     scale: record("scale"),
-    ps: async () => [{ id: "demo-web-1-id" }],
+    kill: async (_runtime: unknown, project: string, options: unknown) => {
+      killed.push([project, options]);
+      return { containers: [] };
+    },
   } as unknown as Engine;
-  return { engine, calls, settled };
+  return { engine, calls, settled, killed };
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
@@ -60,15 +64,11 @@ function setup(options: { containers?: Parameters<typeof state>[]; stopServices?
     }
     return next;
   });
-  const killed: string[] = [];
   const runtime = {
-    containers: {
-      kill: async (id: string) => void killed.push(id),
-      inspect: async () => undefined,
-    },
+    containers: { inspect: async () => undefined },
   } as unknown as Runtime;
   const loaded = { project: { name: "demo", services: {} } } as unknown as LoadedProject;
-  const { engine, calls, settled } = recordingEngine();
+  const { engine, calls, settled, killed } = recordingEngine();
   const controller = new Controller({
     runtime,
     loaded,
@@ -274,7 +274,8 @@ describe("leaving", () => {
     expect(calls.map((c) => c.name)).toEqual(["stop"]);
     controller.interrupt();
     await tick();
-    expect(killed).toEqual(["demo-web-1-id"]);
+    // The engine's kill, on the services this up stops (all), with its default signal (SIGKILL).
+    expect(killed).toEqual([["demo", { services: [] }]]);
     controller.interrupt();
     expect(await controller.exited).toEqual({ reason: "interrupt", code: 130 });
   });
