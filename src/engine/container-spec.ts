@@ -35,6 +35,7 @@ import type {
   ResourceLimits,
   RestartPolicy,
 } from "../runtime/runtime.js";
+import { desiredReplicas, imageReference } from "./desired.js";
 import { serviceConfigHash } from "./hash.js";
 import {
   COMPOSE_VERSION,
@@ -54,25 +55,8 @@ import {
   VERSION_LABEL,
   WORKING_DIR_LABEL,
 } from "./labels.js";
-import {
-  containerName,
-  defaultImageName,
-  oneOffName,
-  replacedSlot,
-  replacementName,
-  SEPARATOR,
-} from "./names.js";
-
-/** A file to copy into the container after create and before start (a secret or config value). */
-export interface FileCopy {
-  /** Absolute path inside the container. */
-  readonly target: string;
-  readonly content: string;
-  /** Permission bits; Compose's default is 0o444. */
-  readonly mode: number;
-  readonly uid?: number;
-  readonly gid?: number;
-}
+import { containerName, oneOffName, replacedSlot, replacementName, SEPARATOR } from "./names.js";
+import type { FileCopy } from "./plan.js";
 
 export interface ContainerSpecContext {
   /** Absolute paths of the compose files (`com.docker.compose.project.config_files`). */
@@ -95,6 +79,8 @@ export interface ContainerSpecContext {
   readonly replaces?: string | undefined;
   /** Service name and `aliases:` as network aliases; default true, false for a one-off (`run --use-aliases`). */
   readonly useAliases?: boolean | undefined;
+  /** `--scale` counts: `links:` name every replica of the linked service, as many as `up` makes. */
+  readonly scale?: Readonly<Record<string, number>> | undefined;
 }
 
 export interface ContainerSpecResult {
@@ -163,7 +149,7 @@ export function containerSpecFor(
   for (const field of UNSUPPORTED_FIELDS) if (isSet(service[field])) ignore(field);
 
   const { networkMode, networks } = networking(project, serviceName, service, name, useAliases, ignore);
-  const links = linksFor(project, service, number);
+  const links = linksFor(project, service, number, context.scale);
   if (networks !== undefined && links.length > 0) {
     for (const [key, endpoint] of Object.entries(networks)) networks[key] = { ...endpoint, links };
   }
@@ -188,7 +174,7 @@ export function containerSpecFor(
 
   const spec: ContainerSpec = strip({
     name: context.replaces !== undefined ? replacementName(context.replaces, name) : name,
-    image: service.image ?? defaultImageName(project.name, serviceName),
+    image: imageReference(project, serviceName),
     labels: labelsFor(project, serviceName, service, number, context, oneOff),
     command: service.command !== undefined ? [...service.command] : undefined,
     entrypoint: service.entrypoint !== undefined ? [...service.entrypoint] : undefined,
@@ -406,22 +392,23 @@ function namespaceMode(project: Project, mode: string | undefined): string | und
   return `container:${containerName(project, mode.slice("service:".length), 1)}`;
 }
 
-function scaleOf(service: Service): number {
-  return service.deploy?.replicas ?? service.scale ?? 1;
-}
-
 /**
  * Compose's getLinks: for `svc[:alias]`, each replica of svc as `<name>:<alias>`,
  * `<name>:<svc>-<n>` and `<name>:<project>-<svc>-<n>` (n being this container's number);
  * `external_links` as `<container>:<alias>`.
  */
-function linksFor(project: Project, service: Service, number: number): string[] {
+function linksFor(
+  project: Project,
+  service: Service,
+  number: number,
+  scale: Readonly<Record<string, number>> | undefined,
+): string[] {
   const links: string[] = [];
   for (const raw of service.links ?? []) {
     const [target = "", alias] = raw.split(":");
     const linked = project.services[target];
     if (linked === undefined) continue;
-    for (let replica = 1; replica <= scaleOf(linked); replica++) {
+    for (let replica = 1; replica <= desiredReplicas(target, linked, scale); replica++) {
       const name = containerName(project, target, replica);
       links.push(
         `${name}:${alias ?? target}`,

@@ -11,15 +11,13 @@
  */
 import type { ServiceGraph } from "../graph/graph.js";
 import type { Project } from "../project/model.js";
-import { containerSpecFor, type FileCopy } from "./container-spec.js";
-import { findOrphans, imageReference, orphanWarning } from "./desired.js";
+import { containerSpecFor } from "./container-spec.js";
+import { findOrphans, imageReference, orphanWarning, servicesInScope } from "./desired.js";
 import { PlanError } from "./errors.js";
 import { DEPENDS_ON_LABEL } from "./labels.js";
 import { defaultImageName } from "./names.js";
-import { compareText, type ObservedContainer, type ObservedState } from "./observe.js";
-import { type Plan, PlanBuilder, type WaitCondition } from "./plan.js";
-
-const RUNNING_STATES: ReadonlySet<string> = new Set(["running", "restarting", "paused"]);
+import { compareText, isRunning, type ObservedContainer, type ObservedState } from "./observe.js";
+import { containerResource, type FileCopy, type Plan, PlanBuilder, stopOperation } from "./plan.js";
 
 /** The parts of a loaded project the lifecycle plans read. */
 export interface ProjectModel {
@@ -37,7 +35,7 @@ export interface DownOptions {
 }
 
 function resourceOf(c: ObservedContainer): string {
-  return `container:${c.service || "?"}:${c.number ?? "?"}`;
+  return containerResource(c.service, c.number);
 }
 
 /** service → the services it depends on, from the model or, without one, from the labels. */
@@ -78,6 +76,25 @@ function stopOrder(services: Iterable<string>, deps: ReadonlyMap<string, Readonl
   return start.reverse();
 }
 
+/**
+ * Plans one step per container of each service, dependents first: a service's steps wait for the
+ * steps of every service that depends on it (or, when those have none, for what they waited for).
+ */
+function inStopOrder(
+  services: Iterable<string>,
+  deps: ReadonlyMap<string, ReadonlySet<string>>,
+  steps: (service: string, after: readonly number[]) => number[],
+): number[] {
+  const done = new Map<string, number[]>();
+  for (const service of stopOrder(services, deps)) {
+    const after: number[] = [];
+    for (const [other, set] of deps) if (set.has(service)) after.push(...(done.get(other) ?? []));
+    const ids = steps(service, after);
+    done.set(service, ids.length > 0 ? ids : after);
+  }
+  return [...done.values()].flat();
+}
+
 export function planDown(
   projectName: string,
   model: ProjectModel | undefined,
@@ -85,108 +102,10 @@ export function planDown(
   options: DownOptions = {},
 ): Plan {
   const plan = new PlanBuilder();
-  const known = model
-    ? new Set([...Object.keys(model.project.services), ...(model.disabledServices ?? [])])
-    : undefined;
-  const deps = dependencyMap(model, observed);
-  const ours = observed.containers.filter((c) => !c.oneOff && (!known || known.has(c.service)));
-  const orphans = options.removeOrphans
-    ? observed.containers.filter((c) => c.oneOff || (known !== undefined && !known.has(c.service)))
-    : [];
-  // Left in place (they keep the project's networks in use): said once, as `up` says it.
-  const kept =
-    model && !options.removeOrphans ? findOrphans(model.project, model.disabledServices ?? [], observed) : [];
-  if (kept.length > 0) plan.warnings.push(orphanWarning(projectName, kept));
-
-  const removals = new Map<string, number[]>();
-  const stopAndRemove = (c: ObservedContainer, after: readonly number[], reason: string): number => {
-    const stop = RUNNING_STATES.has(c.status)
-      ? [
-          plan.add(
-            resourceOf(c),
-            {
-              kind: "StopContainer",
-              container: c.id,
-              display: c.name,
-              ...(options.timeoutS !== undefined ? { timeoutS: options.timeoutS } : {}),
-            },
-            reason,
-            after,
-          ),
-        ]
-      : [...after];
-    return plan.add(
-      resourceOf(c),
-      { kind: "RemoveContainer", container: c.id, display: c.name, volumes: options.volumes ?? false },
-      reason,
-      stop,
-    );
-  };
-
-  const services = new Set(ours.map((c) => c.service));
-  for (const service of stopOrder(services, deps)) {
-    // Wait for every service that depends on this one to be gone.
-    const after: number[] = [];
-    for (const [other, set] of deps) if (set.has(service)) after.push(...(removals.get(other) ?? []));
-    const ids = ours.filter((c) => c.service === service).map((c) => stopAndRemove(c, after, "down"));
-    removals.set(service, ids);
-  }
-  const orphanIds = orphans.map((c) =>
-    stopAndRemove(c, [], c.oneOff ? "one-off container" : "orphaned container"),
-  );
-  const allRemovals = [...[...removals.values()].flat(), ...orphanIds];
-
-  // Networks: the file's (not external) or, without a file, every one with the project label.
-  const networkNames = model
-    ? Object.values(model.project.networks)
-        .filter((n) => !n.external)
-        .map((n) => n.name)
-    : [...observed.networks.keys()];
-  for (const [key, name] of networkKeys(model, networkNames)) {
-    const found = observed.networks.get(name);
-    if (!found) continue;
-    // By ID, and every duplicate too: with two networks of one name, the name alone is ambiguous.
-    plan.add(`network:${key}`, { kind: "RemoveNetwork", name, id: found.id }, "down", allRemovals);
-    for (const twin of observed.duplicateNetworks.filter((n) => n.name === name)) {
-      plan.add(
-        `network:${key}`,
-        { kind: "RemoveNetwork", name, id: twin.id },
-        "down (duplicate)",
-        allRemovals,
-      );
-    }
-  }
-
-  if (options.volumes) {
-    const volumeEntries = model
-      ? Object.entries(model.project.volumes)
-          .filter(([, v]) => !v.external)
-          .map(([key, v]) => [key, v.name] as const)
-      : [...observed.volumes.keys()].map((name) => [name, name] as const);
-    for (const [key, name] of [...volumeEntries].sort((a, b) => compareText(a[0], b[0]))) {
-      if (!observed.volumes.has(name)) continue;
-      plan.add(`volume:${key}`, { kind: "RemoveVolume", name }, "down -v", allRemovals);
-    }
-  }
-
-  if (options.rmi) {
-    const references = new Set<string>();
-    if (model) {
-      for (const [name, service] of Object.entries(model.project.services)) {
-        if (options.rmi === "all" || service.image === undefined)
-          references.add(imageReference(model.project, name));
-      }
-    } else {
-      for (const c of observed.containers) {
-        if (options.rmi === "all") references.add(c.image);
-        else if (c.image === defaultImageName(projectName, c.service)) references.add(c.image);
-      }
-    }
-    for (const reference of [...references].sort(compareText)) {
-      plan.add(`image:${reference}`, { kind: "RemoveImage", reference }, `--rmi ${options.rmi}`, allRemovals);
-    }
-  }
-
+  const removals = planDownContainers(plan, projectName, model, observed, options);
+  planDownNetworks(plan, model, observed, removals);
+  if (options.volumes) planDownVolumes(plan, model, observed, removals);
+  if (options.rmi) planDownImages(plan, projectName, model, observed, options.rmi, removals);
   if (plan.node(1) === undefined) {
     plan.warnings.push({
       resource: "project",
@@ -195,6 +114,76 @@ export function planDown(
     });
   }
   return plan.build();
+}
+
+/**
+ * Stops and removes the project's containers, dependents first, then (with removeOrphans) the
+ * orphans; returns every removal. Orphans left in place are said once, as `up` says it.
+ */
+function planDownContainers(
+  plan: PlanBuilder,
+  projectName: string,
+  model: ProjectModel | undefined,
+  observed: ObservedState,
+  options: DownOptions,
+): number[] {
+  const known = model
+    ? new Set([...Object.keys(model.project.services), ...(model.disabledServices ?? [])])
+    : undefined;
+  const ours = observed.containers.filter((c) => !c.oneOff && (!known || known.has(c.service)));
+  const orphans = options.removeOrphans
+    ? observed.containers.filter((c) => c.oneOff || (known !== undefined && !known.has(c.service)))
+    : [];
+  // Left in place (they keep the project's networks in use).
+  const kept =
+    model && !options.removeOrphans ? findOrphans(model.project, model.disabledServices ?? [], observed) : [];
+  if (kept.length > 0) plan.warnings.push(orphanWarning(projectName, kept));
+
+  const stopAndRemove = (c: ObservedContainer, after: readonly number[], reason: string): number => {
+    const stop = isRunning(c.status)
+      ? [plan.add(resourceOf(c), stopOperation(c.id, c.name, options.timeoutS), reason, after)]
+      : after;
+    return plan.add(
+      resourceOf(c),
+      { kind: "RemoveContainer", container: c.id, display: c.name, volumes: options.volumes ?? false },
+      reason,
+      stop,
+    );
+  };
+  const removals: number[] = [];
+  const services = ours.map((c) => c.service);
+  inStopOrder(services, dependencyMap(model, observed), (service, after) => {
+    const ids = ours.filter((c) => c.service === service).map((c) => stopAndRemove(c, after, "down"));
+    removals.push(...ids);
+    return ids;
+  });
+  for (const c of orphans) {
+    removals.push(stopAndRemove(c, [], c.oneOff ? "one-off container" : "orphaned container"));
+  }
+  return removals;
+}
+
+/** The file's networks (not external) or, without a file, every one with the project label. */
+function planDownNetworks(
+  plan: PlanBuilder,
+  model: ProjectModel | undefined,
+  observed: ObservedState,
+  after: readonly number[],
+): void {
+  const names = model
+    ? Object.values(model.project.networks)
+        .filter((n) => !n.external)
+        .map((n) => n.name)
+    : [...observed.networks.keys()];
+  for (const [key, name] of networkKeys(model, names)) {
+    const found = observed.networks.get(name);
+    if (!found) continue;
+    // By ID, and every duplicate too: with two networks of one name, the name alone is ambiguous.
+    plan.add(`network:${key}`, { kind: "RemoveNetwork", name, id: found.id }, "down", after);
+    for (const twin of observed.duplicateNetworks.filter((n) => n.name === name)) {
+      plan.add(`network:${key}`, { kind: "RemoveNetwork", name, id: twin.id }, "down (duplicate)", after);
+    }
+  }
 }
 
 function networkKeys(model: ProjectModel | undefined, names: readonly string[]): [string, string][] {
@@ -206,19 +195,57 @@ function networkKeys(model: ProjectModel | undefined, names: readonly string[]):
   return entries.sort((a, b) => compareText(a[0], b[0]));
 }
 
-function selected(model: ProjectModel, services: readonly string[]): string[] {
-  for (const name of services) {
-    if (!Object.hasOwn(model.project.services, name)) throw new PlanError(`no such service: ${name}`);
+/** `down -v`: the file's named volumes (never external ones) or, without a file, the labelled ones. */
+function planDownVolumes(
+  plan: PlanBuilder,
+  model: ProjectModel | undefined,
+  observed: ObservedState,
+  after: readonly number[],
+): void {
+  const entries = model
+    ? Object.entries(model.project.volumes)
+        .filter(([, v]) => !v.external)
+        .map(([key, v]) => [key, v.name] as const)
+    : [...observed.volumes.keys()].map((name) => [name, name] as const);
+  for (const [key, name] of [...entries].sort((a, b) => compareText(a[0], b[0]))) {
+    if (!observed.volumes.has(name)) continue;
+    plan.add(`volume:${key}`, { kind: "RemoveVolume", name }, "down -v", after);
   }
-  return services.length > 0 ? [...services] : Object.keys(model.project.services);
 }
 
-function depsOf(model: ProjectModel): Map<string, Set<string>> {
-  const deps = new Map<string, Set<string>>();
-  for (const name of Object.keys(model.project.services)) {
-    deps.set(name, new Set(model.graph.dependenciesOf(name).keys()));
+/** `--rmi local`: the images the project builds; `--rmi all`: every image its services use. */
+function planDownImages(
+  plan: PlanBuilder,
+  projectName: string,
+  model: ProjectModel | undefined,
+  observed: ObservedState,
+  rmi: "local" | "all",
+  after: readonly number[],
+): void {
+  const references = new Set<string>();
+  if (model) {
+    for (const [name, service] of Object.entries(model.project.services)) {
+      if (rmi === "all" || service.image === undefined) references.add(imageReference(model.project, name));
+    }
+  } else {
+    for (const c of observed.containers) {
+      if (rmi === "all") references.add(c.image);
+      else if (c.image === defaultImageName(projectName, c.service)) references.add(c.image);
+    }
   }
-  return deps;
+  for (const reference of [...references].sort(compareText)) {
+    plan.add(`image:${reference}`, { kind: "RemoveImage", reference }, `--rmi ${rmi}`, after);
+  }
+}
+
+/** The named services (all when none are), checked to exist. */
+function selected(model: ProjectModel, services: readonly string[]): Set<string> {
+  return servicesInScope(model.project, model.graph, services, true);
+}
+
+/** The services' containers (one-offs aside) in the service's order. */
+function containersOf(observed: ObservedState, service: string): ObservedContainer[] {
+  return observed.containers.filter((c) => c.service === service && !c.oneOff);
 }
 
 /** Stops the services' running containers, dependents first. */
@@ -229,32 +256,30 @@ export function planStop(
   timeoutS?: number,
 ): Plan {
   const plan = new PlanBuilder();
-  const names = selected(model, services);
-  const deps = depsOf(model);
-  const stops = new Map<string, number[]>();
-  for (const service of stopOrder(names, deps)) {
-    const after: number[] = [];
-    for (const [other, set] of deps) if (set.has(service)) after.push(...(stops.get(other) ?? []));
-    const ids: number[] = [];
-    for (const c of observed.containers.filter((x) => x.service === service && !x.oneOff)) {
-      if (!RUNNING_STATES.has(c.status)) continue;
-      ids.push(
-        plan.add(
-          resourceOf(c),
-          {
-            kind: "StopContainer",
-            container: c.id,
-            display: c.name,
-            ...(timeoutS !== undefined ? { timeoutS } : {}),
-          },
-          "stop",
-          after,
-        ),
-      );
-    }
-    stops.set(service, ids.length > 0 ? ids : after);
-  }
+  inStopOrder(selected(model, services), dependencyMap(model, observed), (service, after) =>
+    containersOf(observed, service)
+      .filter((c) => isRunning(c.status))
+      .map((c) => plan.add(resourceOf(c), stopOperation(c.id, c.name, timeoutS), "stop", after)),
+  );
   return plan.build();
+}
+
+/**
+ * Plans steps per service in start order: a service's steps wait for what `gate` says its
+ * dependencies' steps (or, when those have none, what they waited for) end with.
+ */
+function inStartOrder(
+  model: ProjectModel,
+  services: ReadonlySet<string>,
+  gate: (service: string, endsOf: (dep: string) => readonly number[]) => number[],
+  steps: (service: string, after: readonly number[]) => number[],
+): void {
+  const ends = new Map<string, number[]>();
+  for (const service of model.graph.startOrder().filter((s) => services.has(s))) {
+    const after = gate(service, (dep) => ends.get(dep) ?? []);
+    const ids = steps(service, after);
+    ends.set(service, ids.length > 0 ? ids : after);
+  }
 }
 
 /** Starts the services' stopped containers in dependency order, waiting on depends_on conditions. */
@@ -264,63 +289,36 @@ export function planStart(
   services: readonly string[] = [],
 ): Plan {
   const plan = new PlanBuilder();
-  const names = new Set(selected(model, services));
-  const ends = new Map<string, number[]>();
-  const waits = new Map<string, number>();
-  for (const service of model.graph.startOrder().filter((s) => names.has(s))) {
-    const containers = observed.containers.filter((c) => c.service === service && !c.oneOff);
-    if (containers.length === 0) {
-      throw new PlanError(`service "${service}" has no container to start`, {
-        service,
-        hint: "run `up` to create it",
-      });
-    }
-    const after: number[] = [];
-    for (const [dep, config] of model.graph.dependenciesOf(service)) {
-      const targets = ends.get(dep) ?? [];
-      if (config.condition === "service_started") {
-        after.push(...targets);
-        continue;
+  inStartOrder(
+    model,
+    selected(model, services),
+    (service, endsOf) => {
+      if (containersOf(observed, service).length === 0) {
+        throw new PlanError(`service "${service}" has no container to start`, {
+          service,
+          hint: "run `up` to create it",
+        });
       }
-      const key = `${dep}:${config.condition}`;
-      let wait = waits.get(key);
-      if (wait === undefined) {
-        wait = plan.add(
-          `service:${dep}`,
-          {
-            kind: "WaitCondition",
-            service: dep,
-            condition: config.condition as WaitCondition,
-            required: config.required,
-            dependents: [service],
-          },
-          `depends_on ${config.condition}`,
-          targets,
-        );
-        waits.set(key, wait);
-      }
-      after.push(wait);
-    }
-    const ids: number[] = [];
-    for (const c of containers) {
-      if (RUNNING_STATES.has(c.status)) continue;
-      const copies = c.status === "created" ? firstStartCopies(model.project, service, c.number) : [];
-      ids.push(
-        plan.add(
-          resourceOf(c),
-          {
-            kind: "StartContainer",
-            container: c.id,
-            display: c.name,
-            ...(copies.length > 0 ? { copies } : {}),
-          },
-          "start",
-          after,
-        ),
-      );
-    }
-    ends.set(service, ids.length > 0 ? ids : after);
-  }
+      return plan.startGate(service, model.graph.dependenciesOf(service), endsOf);
+    },
+    (service, after) =>
+      containersOf(observed, service)
+        .filter((c) => !isRunning(c.status))
+        .map((c) => {
+          const copies = c.status === "created" ? firstStartCopies(model.project, service, c.number) : [];
+          return plan.add(
+            resourceOf(c),
+            {
+              kind: "StartContainer",
+              container: c.id,
+              display: c.name,
+              ...(copies.length > 0 ? { copies } : {}),
+            },
+            "start",
+            after,
+          );
+        }),
+  );
   return plan.build();
 }
 
@@ -349,13 +347,12 @@ export function planRestart(
   timeoutS?: number,
 ): Plan {
   const plan = new PlanBuilder();
-  const names = new Set(selected(model, services));
-  const ends = new Map<string, number[]>();
-  for (const service of model.graph.startOrder().filter((s) => names.has(s))) {
-    const after = [...model.graph.dependenciesOf(service).keys()].flatMap((dep) => ends.get(dep) ?? []);
-    const ids = observed.containers
-      .filter((c) => c.service === service && !c.oneOff)
-      .map((c) =>
+  inStartOrder(
+    model,
+    selected(model, services),
+    (service, endsOf) => [...model.graph.dependenciesOf(service).keys()].flatMap(endsOf),
+    (service, after) =>
+      containersOf(observed, service).map((c) =>
         plan.add(
           resourceOf(c),
           {
@@ -367,8 +364,7 @@ export function planRestart(
           "restart",
           after,
         ),
-      );
-    ends.set(service, ids.length > 0 ? ids : after);
-  }
+      ),
+  );
   return plan.build();
 }

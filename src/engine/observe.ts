@@ -185,6 +185,17 @@ export function compareContainers(a: ObservedContainer, b: ObservedContainer): n
   );
 }
 
+/** Running, restarting or paused: a container `up` leaves alone and `stop` or `down` must stop first. */
+const RUNNING_STATES: ReadonlySet<ContainerStatus> = new Set<ContainerStatus>([
+  "running",
+  "restarting",
+  "paused",
+]);
+
+export function isRunning(status: ContainerStatus): boolean {
+  return RUNNING_STATES.has(status);
+}
+
 /** The containers of one service (one-off containers excluded). */
 export function serviceContainers(state: ObservedState, service: string): ObservedContainer[] {
   return state.containers.filter((c) => c.service === service && !c.oneOff);

@@ -14,11 +14,20 @@
  * operation, its subject and, in brackets, why it is needed. (Docker Compose's `plan.go` prints the
  * same facts as `[1,3] -> #4 service:web:1, CreateContainer, no existing container`.)
  */
+import type { Dependency } from "../graph/graph.js";
 import type { BuildSpec, ContainerSpec, NetworkSpec, VolumeSpec } from "../runtime/runtime.js";
-import type { FileCopy } from "./container-spec.js";
 import type { EngineResource } from "./events.js";
 
-export type { FileCopy } from "./container-spec.js";
+/** A file to copy into the container after create and before start (a secret or config value). */
+export interface FileCopy {
+  /** Absolute path inside the container. */
+  readonly target: string;
+  readonly content: string;
+  /** Permission bits; Compose's default is 0o444. */
+  readonly mode: number;
+  readonly uid?: number;
+  readonly gid?: number;
+}
 
 /**
  * What a wait node waits for: the three `depends_on` conditions, plus `running_or_healthy`, what
@@ -195,6 +204,27 @@ export class Plan {
   }
 }
 
+/** Stops a container, within `timeoutS` when given (else the container's own stop timeout). */
+export function stopOperation(
+  container: string,
+  display: string,
+  timeoutS: number | undefined,
+  recreate = false,
+): Extract<Operation, { kind: "StopContainer" }> {
+  return {
+    kind: "StopContainer",
+    container,
+    display,
+    ...(timeoutS !== undefined ? { timeoutS } : {}),
+    ...(recreate ? { recreate: true } : {}),
+  };
+}
+
+/** The resource of a container step: `container:<service>:<number>` (`?` for a missing label). */
+export function containerResource(service: string, number: number | undefined): string {
+  return `container:${service || "?"}:${number ?? "?"}`;
+}
+
 export function formatNode(node: PlanNode): string {
   const deps = node.deps.length > 0 ? ` <- ${node.deps.map((d) => `#${d}`).join(",")}` : "";
   return `[${node.id}]${deps} ${node.resource} ${node.op.kind} ${subject(node.op)} (${node.reason})`;
@@ -227,6 +257,8 @@ function subject(op: Operation): string {
 /** Builds a plan node by node; `add` returns the new node's id for later edges. */
 export class PlanBuilder {
   private readonly nodes: PlanNode[] = [];
+  /** Shared wait nodes by `<service>:<condition>`. */
+  private readonly waits = new Map<string, number>();
   readonly warnings: PlanWarning[] = [];
   readonly unchanged: UnchangedContainer[] = [];
 
@@ -240,8 +272,62 @@ export class PlanBuilder {
     return id;
   }
 
+  /**
+   * What the starts of `dependent` wait for: a `service_started` dependency's start steps (from
+   * `startsOf`), a wait node for the other conditions. `depends_on` order as the graph gives it.
+   */
+  startGate(
+    dependent: string,
+    dependencies: Iterable<readonly [string, Dependency]>,
+    startsOf: (service: string) => readonly number[],
+  ): number[] {
+    const gate: number[] = [];
+    for (const [service, dependency] of dependencies) {
+      const starts = startsOf(service);
+      if (dependency.condition === "service_started") gate.push(...starts);
+      else gate.push(this.dependencyWait(service, dependency, dependent, starts));
+    }
+    return gate;
+  }
+
+  /**
+   * The node that waits for `service` to meet a `depends_on` condition, after `starts` (its start
+   * steps). One per service and condition, shared by every dependent: it names them all, waits
+   * for every start any of them named, and is required when any of them requires it.
+   */
+  private dependencyWait(
+    service: string,
+    dependency: Dependency,
+    dependent: string,
+    starts: readonly number[],
+  ): number {
+    const { condition, required } = dependency;
+    const key = `${service}:${condition}`;
+    const existing = this.waits.get(key);
+    if (existing === undefined) {
+      const id = this.add(
+        `service:${service}`,
+        { kind: "WaitCondition", service, condition, required, dependents: [dependent] },
+        `depends_on ${condition}`,
+        starts,
+      );
+      this.waits.set(key, id);
+      return id;
+    }
+    const node = this.node(existing);
+    if (node?.op.kind === "WaitCondition") {
+      this.replaceOp(existing, {
+        ...node.op,
+        required: node.op.required || required,
+        dependents: [...node.op.dependents, dependent],
+      });
+    }
+    this.addDeps(existing, starts);
+    return existing;
+  }
+
   /** Adds prerequisites to an existing node (a shared wait node gaining dependents' inputs). */
-  addDeps(id: number, deps: Iterable<number>): void {
+  private addDeps(id: number, deps: Iterable<number>): void {
     const node = this.nodes[id - 1];
     if (!node) throw new Error(`no plan node #${id}`);
     const merged = [...new Set([...node.deps, ...deps])].sort((a, b) => a - b);
@@ -252,7 +338,7 @@ export class PlanBuilder {
   }
 
   /** Replaces an existing node's operation (a shared wait node gaining a dependent's name). */
-  replaceOp(id: number, op: Operation): void {
+  private replaceOp(id: number, op: Operation): void {
     const node = this.nodes[id - 1];
     if (!node) throw new Error(`no plan node #${id}`);
     this.nodes[id - 1] = { ...node, op };

@@ -47,8 +47,14 @@ import { PlanError } from "./errors.js";
 import { serviceConfigHash } from "./hash.js";
 import { CONFIG_HASH_LABEL, PROJECT_LABEL, REPLACE_LABEL } from "./labels.js";
 import { replacedSlot, replacementName } from "./names.js";
-import { compareText, type ObservedContainer, type ObservedState, serviceContainers } from "./observe.js";
-import { type FileCopy, type Plan, PlanBuilder, type WaitCondition } from "./plan.js";
+import {
+  compareText,
+  isRunning,
+  type ObservedContainer,
+  type ObservedState,
+  serviceContainers,
+} from "./observe.js";
+import { containerResource, type FileCopy, type Plan, PlanBuilder, stopOperation } from "./plan.js";
 
 export interface UpOptions {
   /** Services named on the command line; empty or absent means all. */
@@ -90,8 +96,6 @@ export interface ReconcileContext {
 }
 
 type RecreatePolicy = "diverged" | "force" | "never";
-
-const RUNNING_STATES: ReadonlySet<string> = new Set(["running", "restarting", "paused"]);
 
 export function reconcile(
   project: Project,
@@ -157,7 +161,6 @@ class Reconciler {
   private readonly volumeNodes = new Map<string, number>();
   private readonly imageNodes = new Map<string, number>();
   private readonly services = new Map<string, ServiceNodes>();
-  private readonly waitNodes = new Map<string, number>();
   /** Containers stopped by the plan without being recreated (restart: true dependents). */
   private readonly stoppedByPlan = new Map<string, number>();
   /**
@@ -262,7 +265,7 @@ class Reconciler {
     }
     for (const c of orphans) {
       const resource = containerResource(c.service, c.number);
-      const stop = RUNNING_STATES.has(c.status)
+      const stop = isRunning(c.status)
         ? [this.plan.add(resource, this.stopOp(c.id, c.name), "orphaned container")]
         : [];
       this.orphanRemovals.push(
@@ -466,6 +469,7 @@ class Reconciler {
       configFiles: this.context.configFiles ?? [],
       environmentFiles: this.context.environmentFiles,
       imageId: this.observed.images.get(imageReference(this.project, name)),
+      scale: this.options.scale,
     });
     if (number === 1 && made.ignored.length > 0) {
       this.plan.warnings.push({
@@ -528,13 +532,7 @@ class Reconciler {
   }
 
   private stopOp(container: string, display: string, recreate = false) {
-    return {
-      kind: "StopContainer" as const,
-      container,
-      display,
-      ...(this.options.timeoutS !== undefined ? { timeoutS: this.options.timeoutS } : {}),
-      ...(recreate ? { recreate: true } : {}),
-    };
+    return stopOperation(container, display, this.options.timeoutS, recreate);
   }
 
   private removeContainer(
@@ -544,7 +542,7 @@ class Reconciler {
     deps: number[] = [],
   ): number {
     const resource = containerResource(c.service, c.number);
-    const stop = RUNNING_STATES.has(c.status)
+    const stop = isRunning(c.status)
       ? [this.stoppedByPlan.get(c.id) ?? this.plan.add(resource, this.stopOp(c.id, display), reason, deps)]
       : deps;
     return this.plan.add(
@@ -663,7 +661,7 @@ class Reconciler {
         );
         nodes.materialize.push(rename);
         nodes.recreated = true;
-        if (!RUNNING_STATES.has(c.status)) {
+        if (!isRunning(c.status)) {
           starts.set(slot.number, {
             container: final,
             after: [rename],
@@ -689,7 +687,7 @@ class Reconciler {
       const stopped = this.stoppedByPlan.get(c.id);
       if (stopped !== undefined) {
         starts.set(slot.number, { container: c.id, after: [stopped], reason: "dependency recreated" });
-      } else if ((slot.recreateCutShort || cutShortDependency) && RUNNING_STATES.has(c.status)) {
+      } else if ((slot.recreateCutShort || cutShortDependency) && isRunning(c.status)) {
         // Our own stop waits out one the dead run may have left in flight; then it starts for good.
         const why = slot.recreateCutShort
           ? "its recreate was cut short"
@@ -700,7 +698,7 @@ class Reconciler {
           after: [stop],
           reason: "stopped by a cut-short recreate",
         });
-      } else if (RUNNING_STATES.has(c.status)) {
+      } else if (isRunning(c.status)) {
         this.plan.unchanged.push({ service: name, number: slot.number, name: c.name, status: c.status });
       } else {
         starts.set(slot.number, {
@@ -819,7 +817,7 @@ class Reconciler {
       if (!this.scope.has(dependent)) continue;
       if (!this.graph.dependenciesOf(dependent).get(name)?.restart) continue;
       for (const c of serviceContainers(this.observed, dependent)) {
-        if (!RUNNING_STATES.has(c.status)) continue;
+        if (!isRunning(c.status)) continue;
         let stop = this.stoppedByPlan.get(c.id);
         if (stop === undefined) {
           stop = this.plan.add(
@@ -865,48 +863,10 @@ class Reconciler {
   }
 
   private startDependencies(name: string): number[] {
-    const deps: number[] = [];
-    for (const [dep, config] of this.graph.dependenciesOf(name)) {
-      if (!this.scope.has(dep) || !this.project.services[dep] || this.replicas(dep) === 0) continue;
-      const targets = this.services.get(dep)?.startEnds ?? [];
-      if (config.condition === "service_started") {
-        deps.push(...targets);
-        continue;
-      }
-      deps.push(this.waitNode(dep, config.condition, config.required, name, targets));
-    }
-    return deps;
-  }
-
-  private waitNode(
-    service: string,
-    condition: WaitCondition,
-    required: boolean,
-    dependent: string,
-    targets: readonly number[],
-  ): number {
-    const key = `${service}:${condition}`;
-    const existing = this.waitNodes.get(key);
-    if (existing === undefined) {
-      const id = this.plan.add(
-        `service:${service}`,
-        { kind: "WaitCondition", service, condition, required, dependents: [dependent] },
-        `depends_on ${condition}`,
-        targets,
-      );
-      this.waitNodes.set(key, id);
-      return id;
-    }
-    const node = this.plan.node(existing);
-    if (node?.op.kind === "WaitCondition") {
-      this.plan.replaceOp(existing, {
-        ...node.op,
-        required: node.op.required || required,
-        dependents: [...node.op.dependents, dependent],
-      });
-    }
-    this.plan.addDeps(existing, targets);
-    return existing;
+    const dependencies = [...this.graph.dependenciesOf(name)].filter(
+      ([dep]) => this.scope.has(dep) && this.project.services[dep] && this.replicas(dep) !== 0,
+    );
+    return this.plan.startGate(name, dependencies, (dep) => this.services.get(dep)?.startEnds ?? []);
   }
 
   private planWait(name: string): void {
@@ -930,10 +890,6 @@ class Reconciler {
       nodes.startEnds,
     );
   }
-}
-
-function containerResource(service: string, number: number | undefined): string {
-  return `container:${service || "?"}:${number ?? "?"}`;
 }
 
 /** `pull_policy` → what `up` does: `if_not_present` is `missing`; daily/weekly/every_* count as missing. */

@@ -1,6 +1,6 @@
 /** `berth config`: load, validate and print the canonical project, as `docker compose config` does. */
 import { writeFile } from "node:fs/promises";
-import { defaultImageName } from "../../engine/names.js";
+import { imageReference } from "../../engine/desired.js";
 import { UsageError } from "../../errors.js";
 import { allProfiles } from "../../project/profiles.js";
 import { renderProject } from "../../project/normalize.js";
@@ -78,9 +78,7 @@ export async function runConfig(
   else if (flags.profiles === true)
     text = lines(allProfiles({ ...project.services, ...loaded.disabledServices }));
   else if (flags.images === true) {
-    text = lines(
-      selected.map((name) => project.services[name]?.image ?? defaultImageName(project.name, name)),
-    );
+    text = lines(selected.map((name) => imageReference(project, name)));
   } else if (typeof flags.hash === "string") {
     const { serviceConfigHash } = await import("../../engine/hash.js"); // node:crypto only when asked
     const wanted =

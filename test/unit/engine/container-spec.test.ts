@@ -586,6 +586,22 @@ describe("networks", () => {
     ]);
     expect(spec.networks?.["app_default"]?.links).toEqual(spec.links);
   });
+
+  it("links to as many replicas of the linked service as `--scale` makes", async () => {
+    const { spec } = await specOf(
+      ["services:", "  web:", "    image: nginx", "    links: [db]", "  db: {image: postgres}"].join("\n"),
+      "web",
+      { context: { scale: { db: 2 } } },
+    );
+    expect(spec.links).toEqual([
+      "app-db-1:db",
+      "app-db-1:db-1",
+      "app-db-1:app-db-1",
+      "app-db-2:db",
+      "app-db-2:db-1",
+      "app-db-2:app-db-1",
+    ]);
+  });
 });
 
 describe("healthcheck and restart", () => {

@@ -184,6 +184,32 @@ describe("planStop / planStart / planRestart", () => {
     );
   });
 
+  it("start shares one wait per dependency and condition, naming every dependent, required when any requires it", async () => {
+    const loaded = await load(`
+services:
+  db: { image: busybox }
+  api: { image: busybox, depends_on: { db: { condition: service_healthy, required: false } } }
+  web: { image: busybox, depends_on: { db: { condition: service_healthy } } }
+`);
+    const observed = state(loaded, {
+      containers: ["api", "db", "web"].map((service) =>
+        container(loaded, { service, number: 1, status: "exited" }),
+      ),
+    });
+    const waits = planStart(model(loaded), observed)
+      .nodes.filter((n) => n.op.kind === "WaitCondition")
+      .map((n) => n.op);
+    expect(waits).toEqual([
+      {
+        kind: "WaitCondition",
+        service: "db",
+        condition: "service_healthy",
+        required: true,
+        dependents: ["api", "web"],
+      },
+    ]);
+  });
+
   it("start of a service without containers fails, naming it", async () => {
     const loaded = await load(YAML);
     expect(() => planStart(model(loaded), state(loaded), ["cache"])).toThrow(PlanError);

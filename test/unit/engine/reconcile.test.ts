@@ -354,6 +354,19 @@ services:
     `);
   });
 
+  it("a service linking to a scaled one links to every replica `--scale` makes", async () => {
+    const loaded = await load(`
+services:
+  web: { image: busybox, links: [db] }
+  db: { image: busybox }
+`);
+    const create = plan(loaded, {}, { scale: { db: 2 } }).nodes.find(
+      (node) => node.op.kind === "CreateContainer" && node.op.name === "demo-web-1",
+    );
+    const links = create?.op.kind === "CreateContainer" ? create.op.spec.links : undefined;
+    expect(links?.filter((link) => link.endsWith(":db"))).toEqual(["demo-db-1:db", "demo-db-2:db"]);
+  });
+
   it("a fixed host port on a service with several replicas fails before any change, naming service and port", async () => {
     const loaded = await load(BASE);
     expect(() => plan(loaded, {}, { scale: { web: 2 } })).toThrow(PlanError);
