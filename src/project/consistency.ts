@@ -1,5 +1,5 @@
 /**
- * Cross-references the schema cannot see: every network, volume, secret and config a service names
+ * Stage 11: cross-references the schema cannot see: every network, volume, secret and config a service names
  * must be declared at the top level, and every service needs an image or a build. Runs on the
  * normalized model, over the active services only (a disabled service may name things nobody declares).
  */

@@ -28,9 +28,6 @@ import { readBounded } from "./read-bounded.js";
 
 export type { Lookup, LoadWarning, WarningSink } from "./interpolate.js";
 
-/** Where variables come from when a compose file is interpolated. */
-export type Environment = Lookup;
-
 /** Go's `unicode.IsSpace`. */
 const UNICODE_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 const TRAILING_UNICODE_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/;

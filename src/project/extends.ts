@@ -1,5 +1,5 @@
 /**
- * Stage 5a: `extends`. A service that names a base (`extends: base` or `{service, file}`) gets the
+ * Stage 5: `extends`. A service that names a base (`extends: base` or `{service, file}`) gets the
  * base's definition merged under its own, with the merge rules of `merge.ts` — as compose-go's
  * `loader/extends.go` (applyServiceExtends) and `override.ExtendService` do:
  *

@@ -1,5 +1,5 @@
 /**
- * Stage 5b: `include`. Each entry names one compose application (one file, or several merged) that
+ * Stage 4: `include`. Each entry names one compose application (one file, or several merged) that
  * is loaded on its own — own project directory, own `.env` / `env_file` for interpolation — and
  * whose services, networks, volumes, secrets, configs and models are copied into this document,
  * as compose-go's `loader/include.go` (ApplyInclude, importResources) does in Docker Compose v2:

@@ -1,8 +1,8 @@
 /**
  * The loader: runs the stages in a fixed order and hands on one typed Project.
  *
- *   discover → read + parse → interpolate → extends → include → merge   (per file, in -f order)
- *   → validate → resolve paths → normalize → profiles → graph
+ *   discover → read + parse → interpolate → include → extends → merge   (per document, in -f order)
+ *   → validate → resolve paths → normalize → profiles → consistency → graph
  *
  * Pure apart from reading files: no engine is contacted here.
  */

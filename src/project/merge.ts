@@ -1,5 +1,5 @@
 /**
- * Stage 4: merge one document over the accumulated tree, as Compose (compose-go v2) does:
+ * Stage 6: merge one document over the accumulated tree, as Compose (compose-go v2) does:
  * drop what `!reset` / `!override` name, merge with the per-path rules of `override/merge.go`,
  * then remove redefinitions from sequences with the per-path keys of `override/uncity.go`
  * (EnforceUnicity, unicity.ts). Extends reuses the same rules to put a base service under the

@@ -7,12 +7,16 @@
  * go-yaml's order, so walking the model prints in Compose's order. Fields Compose omits when empty
  * (`omitempty`) are absent rather than empty.
  *
- * Three kinds of values are kept as plain numbers and printed differently (see `toComposeDocument`
- * in normalize.ts, which renders the model as `docker compose config` does):
+ * Three kinds of values are kept as plain numbers and printed differently (see `renderProject` in
+ * render.ts, which renders the model as `docker compose config` does, and the field table's print
+ * formats in fields.ts):
  * - `Nanoseconds` (healthcheck intervals, stop_grace_period, …) print as Go durations: `1m30s`
  * - `Bytes` (mem_limit, shm_size, tmpfs size, …) print as a decimal string: `"536870912"`
  * - `FileMode` (secrets/configs `mode`) prints as an octal string: `"0440"`
  * `x-*` extension keys stay on the object they were written on, after the known keys.
+ *
+ * Every key here has its entry in the field table (fields.ts: how it decodes, prints and casts);
+ * `SERVICE_FIELDS` there does not compile while a key of `Service` is missing from it.
  */
 
 /** A duration in nanoseconds (Go's time.Duration). */

@@ -1,5 +1,5 @@
 /**
- * Stage 8: the validated tree (short syntax still allowed) → the typed Project (`model.ts`), in the
+ * Stage 9: the validated tree (short syntax still allowed) → the typed Project (`model.ts`), in the
  * canonical form `docker compose config` prints. It follows compose-go v2 step by step:
  *
  * 1. canonical syntax (`transform/canonical.go` and the per-key transforms next to it): short forms of
@@ -19,8 +19,9 @@
  * 6. `env_file` and `label_file` read into `environment` and `labels` (`types/project.go`); `scale`
  *    copied to `deploy.replicas` (`loader/validate.go`)
  *
- * Step 5 is decode.ts; the value parsers it shares with other stages are units.ts, shellwords.ts and
- * ports.ts, and render.ts prints the result.
+ * Step 2's unicity is unicity.ts (the table merge uses too). Step 5 is decode.ts, which decodes
+ * each field as the field table says (fields.ts, with the types of decoders.ts); the value parsers
+ * it shares with other stages are units.ts, shellwords.ts and ports.ts, and render.ts prints the result.
  *
  * Relative paths are not resolved here: the loader runs `resolveRelativePaths` (paths.ts) first, so
  * that `--no-path-resolution` can skip it. Values that cannot be read (`interval: 1x`,
@@ -54,7 +55,7 @@ import {
 
 // The value parsers and the renderer moved out of this file; they stay importable from here.
 export { compareYamlKeys } from "./key-order.js";
-export { parsePortSpec, type ParsedPort } from "./ports.js";
+export { parsePortSpec } from "./ports.js";
 export { renderProject } from "./render.js";
 export { shellSplit } from "./shellwords.js";
 export { formatDuration, parseBytes, parseDuration } from "./units.js";

@@ -1,8 +1,9 @@
 /**
- * Relative paths in a compose tree become absolute, against the directory of the file they were
- * written in. This mirrors compose-go's `paths` package (`paths/resolve.go`, `context.go`, `unix.go`,
- * `home.go`), which runs on the canonical tree; here it also accepts the raw tree (short syntax
- * still present), because include and extends resolve trees from other directories before merge.
+ * Stage 8 (and, for include and extends, before merge): relative paths in a compose tree become
+ * absolute, against the directory of the file they were written in. This mirrors compose-go's
+ * `paths` package (`paths/resolve.go`, `context.go`, `unix.go`, `home.go`), which runs on the
+ * canonical tree; here it also accepts the raw tree (short syntax still present), because include
+ * and extends resolve trees from other directories before merge.
  * The shape of the tree is kept: a short volume string stays a short string, with its source resolved.
  *
  * What is resolved, as Compose does:

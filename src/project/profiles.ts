@@ -1,5 +1,5 @@
 /**
- * Stage 6: which services are active. A service without `profiles` is always active; one with
+ * Stage 10: which services are active. A service without `profiles` is always active; one with
  * profiles is active when one of them is enabled (`--profile`, COMPOSE_PROFILES, `*` for all), or
  * when it is named on the command line — naming a service enables all of its profiles, as Compose does.
  */
