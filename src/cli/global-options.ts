@@ -1,7 +1,9 @@
 /** Flags that come before the command: which project, which runtime, and how output looks. */
+import type { RuntimeName } from "../runtime/backends.js";
 import type { AnsiMode, ProgressMode } from "../ui/select.js";
 
-export type RuntimeChoice = "docker" | "native";
+/** A name from the registry of backends (src/runtime/backends.ts). */
+export type RuntimeChoice = RuntimeName;
 
 export interface GlobalOptions {
   readonly files: readonly string[];
@@ -10,7 +12,7 @@ export interface GlobalOptions {
   readonly profiles: readonly string[];
   readonly envFiles: readonly string[];
   readonly debug: boolean;
-  /** `--runtime`: the Docker Engine (default) or the native runtime. */
+  /** `--runtime`: which backend runs the containers (`BERTH_RUNTIME`; default docker). */
   readonly runtime: RuntimeChoice;
   /** `--ansi`: colour control for every stream. */
   readonly ansi: AnsiMode;

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { UsageError } from "../errors.js";
 import { reportError } from "./exit.js";
+import { DEFAULT_RUNTIME, RUNTIME_NAMES } from "../runtime/backends.js";
 import type { GlobalOptions, RuntimeChoice } from "./global-options.js";
 import type { AnsiMode, ProgressMode } from "../ui/select.js";
 
@@ -69,8 +70,8 @@ export function buildProgram(): Command {
     .option("--debug", "print stack traces with errors")
     .addOption(
       new Option("--runtime <runtime>", "container runtime")
-        .choices(["docker", "native"])
-        .default("docker")
+        .choices(RUNTIME_NAMES)
+        .default(DEFAULT_RUNTIME)
         .env("BERTH_RUNTIME"),
     )
     .addOption(

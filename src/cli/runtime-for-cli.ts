@@ -1,38 +1,25 @@
 /**
- * The runtime a command talks to, from `--runtime`, and the promise that it is closed whatever
- * happens (its keep-alive sockets would otherwise hold the process open).
+ * The runtime a command talks to, from `--runtime` (the registry in src/runtime/backends.ts), and
+ * the promise that it is closed whatever happens (its keep-alive sockets would otherwise hold the
+ * process open).
  */
-import { BerthError } from "../errors.js";
-import { createDockerRuntime } from "../runtime/docker/docker-runtime.js";
-import { resolveEndpoint } from "../runtime/docker/transport.js";
+import { type Env, runtimeBackend } from "../runtime/backends.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { GlobalOptions } from "./global-options.js";
 
-export function createRuntimeFromFlags(globals: Pick<GlobalOptions, "runtime">): Runtime {
-  switch (globals.runtime) {
-    case "docker":
-      return createDockerRuntime();
-    case "native":
-      throw new BerthError("the native runtime is not available yet", {
-        hint: "use --runtime docker (the default), which talks to the Docker Engine",
-      });
-  }
+export function createRuntimeFromFlags(
+  globals: Pick<GlobalOptions, "runtime">,
+  env: Env = process.env,
+): Promise<Runtime> {
+  return runtimeBackend(globals.runtime).create(env);
 }
 
 /**
- * Whether the engine shares this host's network stack, so that berth binding a port tells what the
- * engine would meet: a unix socket is on this host; a TCP address may be a tunnel to anywhere.
+ * Whether the runtime shares this host's network stack, so that berth binding a port tells what the
+ * runtime would meet.
  */
-export function engineIsLocal(
-  globals: Pick<GlobalOptions, "runtime">,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): boolean {
-  if (globals.runtime === "native") return true;
-  try {
-    return resolveEndpoint(env).kind === "unix";
-  } catch {
-    return false; // an address berth cannot use: the runtime reports that itself
-  }
+export function engineIsLocal(globals: Pick<GlobalOptions, "runtime">, env: Env = process.env): boolean {
+  return runtimeBackend(globals.runtime).sharesHostNetwork(env);
 }
 
 /** Runs `work` with a runtime from the flags and closes the runtime afterwards, even on error. */
@@ -40,7 +27,7 @@ export async function withRuntime<T>(
   globals: Pick<GlobalOptions, "runtime">,
   work: (runtime: Runtime) => Promise<T>,
 ): Promise<T> {
-  const runtime = createRuntimeFromFlags(globals);
+  const runtime = await createRuntimeFromFlags(globals);
   try {
     return await work(runtime);
   } finally {

@@ -11,7 +11,7 @@ import { DockerNetworks } from "./networks.js";
 import { RegistryAuthStore } from "./registry-auth.js";
 import { endOnAbort } from "./sessions.js";
 import { events as eventStream } from "./streams.js";
-import type { Env } from "./transport.js";
+import type { Env } from "./endpoint.js";
 import { DockerVolumes } from "./volumes.js";
 import type { WireVersion } from "./wire.js";
 
@@ -19,7 +19,7 @@ export interface DockerRuntimeOptions {
   /** `unix:///path` or `tcp://host:port`; default DOCKER_HOST, then `/var/run/docker.sock`. */
   readonly host?: string;
   /** Where DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION, DOCKER_CONFIG and HOME are read; default `process.env`. */
-  readonly env?: Record<string, string | undefined>;
+  readonly env?: Env;
 }
 
 export function createDockerRuntime(options: DockerRuntimeOptions = {}): Runtime {

@@ -12,12 +12,11 @@ import {
   NotFoundError,
   type RuntimeError,
 } from "../errors.js";
+import { type Env, resolveEndpoint } from "./endpoint.js";
 import {
   answerTimeoutFromEnv,
   type Body,
-  type Env,
   type HijackedStream,
-  resolveEndpoint,
   Transport,
   type TransportResponse,
 } from "./transport.js";

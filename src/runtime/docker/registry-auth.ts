@@ -8,7 +8,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { RegistryAuth } from "../runtime.js";
 import { HUB_REGISTRY } from "./reference.js";
-import type { Env } from "./transport.js";
+import type { Env } from "./endpoint.js";
 
 interface ConfigAuthEntry {
   readonly auth?: string;

@@ -3,34 +3,14 @@
  * specific above the wire: where the engine is, keep-alive connections, streamed bodies, the
  * connection upgrade that attach and exec use, and turning "cannot reach it" into one error kind.
  */
-import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { BerthError } from "../../errors.js";
 import { EngineUnavailableError } from "../errors.js";
-
-export type Env = Readonly<Record<string, string | undefined>>;
-
-export type Endpoint =
-  | { readonly kind: "unix"; readonly socketPath: string }
-  | {
-      readonly kind: "tcp";
-      readonly host: string;
-      readonly port: number;
-      readonly tls?: {
-        readonly ca: Buffer;
-        readonly cert: Buffer;
-        readonly key: Buffer;
-        readonly verify: boolean;
-      };
-    };
-
-export const DEFAULT_SOCKET = "/var/run/docker.sock";
+import { describeEndpoint, type Endpoint, ENGINE_HINT, engineUnavailable, type Env } from "./endpoint.js";
 
 /** TCP connects that hang (a firewalled host) fail after this long; unix sockets fail at once. */
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -48,80 +28,6 @@ export function answerTimeoutFromEnv(env: Env): number {
   const raw = env["COMPOSE_HTTP_TIMEOUT"]?.trim();
   const seconds = raw ? Number(raw) : Number.NaN;
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_ANSWER_TIMEOUT_MS;
-}
-
-const HINT = "is dockerd running? set DOCKER_HOST to the engine's address";
-
-/**
- * Where the engine is: an explicit host, else DOCKER_HOST, else the default socket. TLS follows
- * the Go client: DOCKER_CERT_PATH or DOCKER_TLS_VERIFY (or DOCKER_TLS) turn it on, and only
- * DOCKER_TLS_VERIFY checks the server's certificate.
- */
-export function resolveEndpoint(env: Env, host?: string): Endpoint {
-  const raw = host ?? (env["DOCKER_HOST"] || undefined) ?? `unix://${DEFAULT_SOCKET}`;
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]?.toLowerCase();
-  if (scheme === "unix") {
-    const socketPath = raw.slice("unix://".length);
-    if (socketPath === "") throw unavailable(raw, "the unix socket path is empty");
-    return { kind: "unix", socketPath };
-  }
-  if (scheme === "tcp" || scheme === "http" || scheme === "https") {
-    let url: URL;
-    try {
-      url = new URL(raw.replace(/^[a-z]+:/i, "http:"));
-    } catch {
-      throw unavailable(describeRaw(raw), "the address is not a valid tcp://host:port");
-    }
-    const verify = Boolean(env["DOCKER_TLS_VERIFY"]);
-    const wantTls =
-      verify || Boolean(env["DOCKER_CERT_PATH"]) || Boolean(env["DOCKER_TLS"]) || scheme === "https";
-    const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
-    const port = url.port === "" ? (wantTls ? 2376 : 2375) : Number(url.port);
-    if (!wantTls) return { kind: "tcp", host: hostname, port };
-    const certDir = env["DOCKER_CERT_PATH"] || join(env["HOME"] || homedir(), ".docker");
-    const read = (file: string): Buffer => {
-      try {
-        return readFileSync(join(certDir, file));
-      } catch (err) {
-        throw unavailable(
-          `tcp://${hostname}:${port}`,
-          `cannot read the TLS file ${join(certDir, file)}`,
-          err,
-        );
-      }
-    };
-    return {
-      kind: "tcp",
-      host: hostname,
-      port,
-      tls: { ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem"), verify },
-    };
-  }
-  if (scheme === "ssh") {
-    throw unavailable(
-      describeRaw(raw),
-      "ssh:// engine addresses are not supported; forward the socket instead",
-    );
-  }
-  throw unavailable(describeRaw(raw), "the address must be unix:///path or tcp://host:port");
-}
-
-/** The address for messages: never any user:password part of a URL. */
-export function describeEndpoint(endpoint: Endpoint): string {
-  if (endpoint.kind === "unix") return `unix://${endpoint.socketPath}`;
-  const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
-  return `tcp://${host}:${endpoint.port}`;
-}
-
-function describeRaw(raw: string): string {
-  return raw.replace(/\/\/[^@/]*@/, "//");
-}
-
-function unavailable(where: string, reason: string, cause?: unknown): EngineUnavailableError {
-  return new EngineUnavailableError(`cannot connect to the Docker engine at ${where}: ${reason}`, {
-    hint: HINT,
-    cause,
-  });
 }
 
 export type Body = Uint8Array | AsyncIterable<Uint8Array>;
@@ -360,7 +266,7 @@ export class Transport {
               : code === "ETIMEDOUT"
                 ? "timed out"
                 : err.message;
-      return unavailable(this.description, reason, err);
+      return engineUnavailable(this.description, reason, err);
     }
     if (err instanceof NoAnswerError) {
       return new EngineUnavailableError(
@@ -375,14 +281,14 @@ export class Transport {
     if (code.startsWith("HPE_")) {
       return new EngineUnavailableError(
         `${this.description} is not a Docker engine: what it answered is not HTTP`,
-        { hint: HINT, cause: err },
+        { hint: ENGINE_HINT, cause: err },
       );
     }
     if (code === "ECONNRESET" || code === "EPIPE") {
       return new EngineUnavailableError(
         `lost the connection to the Docker engine at ${this.description}: ${err.message}`,
         {
-          hint: HINT,
+          hint: ENGINE_HINT,
           cause: err,
         },
       );
