@@ -18,7 +18,8 @@ export type Labels = Readonly<Record<string, string>>;
 export type LabelTerms = readonly string[];
 
 export interface RuntimeInfo {
-  readonly kind: "docker" | "native";
+  /** The backend's name in the registry (src/runtime/backends.ts), e.g. `docker`. */
+  readonly kind: string;
   /** e.g. "Docker Engine", "Podman Engine", "berth native". */
   readonly name: string;
   readonly version: string;
@@ -589,7 +590,8 @@ export interface EventFilter {
 }
 
 export interface Runtime {
-  readonly kind: "docker" | "native";
+  /** The backend's name in the registry (src/runtime/backends.ts), e.g. `docker`. */
+  readonly kind: string;
   ping(signal?: AbortSignal): Promise<RuntimeInfo>;
   readonly images: Images;
   readonly networks: Networks;
