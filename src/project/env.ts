@@ -89,18 +89,7 @@ export function parseDotEnv(
   };
 
   for (;;) {
-    // The start of the next statement: skip blank space and comment lines.
-    while (position < length) {
-      const char = source[position] ?? "";
-      if (UNICODE_SPACE.test(char)) {
-        position++;
-      } else if (char === "#") {
-        const newline = source.indexOf("\n", position);
-        position = newline === -1 ? length : newline;
-      } else {
-        break;
-      }
-    }
+    position = nextStatement(source, position);
     if (position >= length) break;
 
     if (source.startsWith("export", position) && EXPORT_SEPARATOR.test(source[position + 6] ?? "")) {
@@ -108,25 +97,8 @@ export function parseDotEnv(
       while (position < length && BLANK.test(source[position] ?? "")) position++;
     }
 
-    // The key runs to `=`, `:` or the end of the line (a key alone: inherited from the lookup).
-    const keyStart = position;
-    let cursor = position;
-    let separator = "";
-    while (cursor < length) {
-      const char = String.fromCodePoint(source.codePointAt(cursor) ?? 0);
-      if (char === "=" || char === ":" || char === "\n") {
-        separator = char;
-        break;
-      }
-      if (!BLANK.test(char) && !KEY_CHAR.test(char)) {
-        throw new LoadError(`unexpected character ${JSON.stringify(char)} in variable name`, at(cursor));
-      }
-      cursor += char.length;
-    }
-    const key = source.slice(keyStart, cursor).replace(TRAILING_UNICODE_SPACE, "");
-    const space = key.search(BLANK);
-    if (space !== -1) throw new LoadError("key cannot contain a space", at(keyStart + space));
-
+    // A key alone (no `=` or `:` after it) is inherited from the lookup.
+    const { key, end: cursor, separator } = readKey(source, position, at);
     if (separator === "\n" || separator === "") {
       position = cursor;
       if (key === "") continue;
@@ -158,6 +130,48 @@ export function parseDotEnv(
     position = lineEnd;
   }
   return out;
+}
+
+/** The start of the next statement from `position`: blank space and comment lines skipped. */
+function nextStatement(source: string, position: number): number {
+  const length = source.length;
+  while (position < length) {
+    const char = source[position] ?? "";
+    if (UNICODE_SPACE.test(char)) {
+      position++;
+    } else if (char === "#") {
+      const newline = source.indexOf("\n", position);
+      position = newline === -1 ? length : newline;
+    } else {
+      break;
+    }
+  }
+  return position;
+}
+
+/** The key starting at `start`: it runs to `=`, `:` or the end of the line (`separator`, at `end`). */
+function readKey(
+  source: string,
+  start: number,
+  at: (offset: number) => Location,
+): { key: string; end: number; separator: string } {
+  let cursor = start;
+  let separator = "";
+  while (cursor < source.length) {
+    const char = String.fromCodePoint(source.codePointAt(cursor) ?? 0);
+    if (char === "=" || char === ":" || char === "\n") {
+      separator = char;
+      break;
+    }
+    if (!BLANK.test(char) && !KEY_CHAR.test(char)) {
+      throw new LoadError(`unexpected character ${JSON.stringify(char)} in variable name`, at(cursor));
+    }
+    cursor += char.length;
+  }
+  const key = source.slice(start, cursor).replace(TRAILING_UNICODE_SPACE, "");
+  const space = key.search(BLANK);
+  if (space !== -1) throw new LoadError("key cannot contain a space", at(start + space));
+  return { key, end: cursor, separator };
 }
 
 /**

@@ -110,7 +110,7 @@ export function compilePatterns<T>(table: Readonly<Record<PathPattern, T>>): Pat
 const compiled = new WeakMap<object, PatternState<unknown>>();
 
 /** The compiled form of a table, made on first use. */
-export function compiledTable<T>(table: Readonly<Record<PathPattern, T>>): PatternState<T> {
+function compiledTable<T>(table: Readonly<Record<PathPattern, T>>): PatternState<T> {
   let state = compiled.get(table) as PatternState<T> | undefined;
   if (!state) {
     state = compilePatterns(table);

@@ -249,7 +249,7 @@ export function isWindowsAbs(p: string): boolean {
  * `utils.ResolveSymbolicLink`: walk the path from the root; at the first component that is a
  * symbolic link, replace that prefix with where the link leads. Paths that do not exist are kept.
  */
-export function resolveSymbolicLink(p: string): string {
+function resolveSymbolicLink(p: string): string {
   if (!posix.isAbsolute(p)) return p;
   let current = "/";
   for (const part of p.split("/")) {

@@ -98,110 +98,156 @@ export function parseYamlPrecise(text: string, file: string): ParsedDocument[] {
 }
 
 function buildDocument(doc: Document, file: string, at: (offset: number) => Location): ParsedDocument {
-  const sources = new SourceMap();
-  const resetPaths: Path[] = [];
-  let visits = 0;
-  let sawAlias = false;
-
-  const startOf = (node: YamlNode): Location => at(node.range?.[0] ?? 0);
-  const resolveAlias = anchorResolver(doc);
-
-  const walk = (node: YamlNode | null, path: Path, depth: number, viaAlias: boolean): Node | typeof RESET => {
-    if (++visits > MAX_NODE_VISITS) {
-      throw new LoadError(
-        sawAlias
-          ? `excessive aliasing: expanding anchors and aliases needs more than ${MAX_NODE_VISITS} nodes`
-          : `document is too large: more than ${MAX_NODE_VISITS} nodes`,
-        node ? startOf(node) : { file, line: 1, col: 1 },
-      );
-    }
-    if (depth > MAX_DEPTH) {
-      throw new LoadError(`nesting is deeper than ${MAX_DEPTH} levels`, node ? startOf(node) : undefined);
-    }
-    if (node === null) return null;
-    if (yamlLib().isAlias(node)) {
-      sawAlias = true;
-      const target = resolveAlias(node.source, node.range?.[0] ?? 0);
-      if (!target) throw new LoadError(`unknown alias *${node.source}`, startOf(node));
-      return walk(target, path, depth + 1, true);
-    }
-    // Inside an alias's copy, locations fall back to the alias itself (its nearest recorded ancestor).
-    if (!viaAlias) sources.set(path, startOf(node), undefined);
-
-    const tag = node.tag;
-    if (tag === "!reset" && !viaAlias) {
-      resetPaths.push(path);
-      return RESET;
-    }
-    if (tag === "!override" && !viaAlias) resetPaths.push(path);
-    else if (tag !== undefined && tag.startsWith("!") && !tag.startsWith("tag:yaml.org,2002:")) {
-      if (tag !== "!reset" && tag !== "!override") {
-        throw new LoadError(`unknown YAML tag ${tag}`, startOf(node), formatPath(path));
-      }
-    }
-
-    if (yamlLib().isScalar(node)) return scalarValue(node, path, startOf(node));
-    if (yamlLib().isSeq(node)) {
-      const items: Node[] = [];
-      node.items.forEach((item, index) => {
-        const value = walk(item as YamlNode | null, [...path, index], depth + 1, viaAlias);
-        if (value !== RESET) items.push(value);
-      });
-      return items;
-    }
-    if (yamlLib().isMap(node)) {
-      const result: Mapping = {};
-      const explicitLines = new Map<string, number>();
-      const merged: Mapping[] = [];
-      for (const pair of node.items) {
-        const keyNode = pair.key as YamlNode | null;
-        if (keyNode && yamlLib().isScalar(keyNode) && typeof keyNode.value === "symbol") {
-          // `<<: *anchor` or `<<: [*a, *b]`: keys already present win; earlier sources win over later.
-          const source = walk(pair.value as YamlNode | null, path, depth + 1, true);
-          const sourcesList = Array.isArray(source) ? source : [source];
-          for (const item of sourcesList) {
-            if (item === null || typeof item !== "object" || Array.isArray(item)) {
-              throw new LoadError("a merge key (<<) needs a mapping or a list of mappings", startOf(keyNode));
-            }
-            merged.push(item);
-          }
-          continue;
-        }
-        const key = mappingKey(keyNode, path, keyNode ? startOf(keyNode) : startOf(node));
-        const keyLocation = keyNode ? startOf(keyNode) : startOf(node);
-        const firstLine = explicitLines.get(key);
-        if (firstLine !== undefined) {
-          throw new LoadError(
-            `mapping key "${key}" already defined at line ${firstLine}`,
-            keyLocation,
-            formatPath(path),
-          );
-        }
-        explicitLines.set(key, keyLocation.line);
-        const childPath = [...path, key];
-        const valueNode = pair.value as YamlNode | null;
-        const value = walk(valueNode, childPath, depth + 1, viaAlias);
-        if (!viaAlias) sources.set(childPath, valueNode ? startOf(valueNode) : keyLocation, keyLocation);
-        if (value !== RESET) result[key] = value;
-      }
-      for (const source of merged) {
-        for (const [key, value] of Object.entries(source)) {
-          if (!Object.hasOwn(result, key) && !explicitLines.has(key)) result[key] = value;
-        }
-      }
-      return result;
-    }
-    throw new LoadError("unsupported YAML node", startOf(node));
-  };
-
-  const root = walk(doc.contents as YamlNode, [], 0, false);
+  const builder = new DocumentBuilder(doc, file, at);
+  const root = builder.walk(doc.contents as YamlNode, [], 0, false);
   if (root === null || root === RESET || typeof root !== "object" || Array.isArray(root)) {
     throw new LoadError(
       "top-level object must be a mapping",
-      doc.contents ? startOf(doc.contents as YamlNode) : { file, line: 1, col: 1 },
+      doc.contents ? builder.startOf(doc.contents as YamlNode) : { file, line: 1, col: 1 },
     );
   }
-  return { file, tree: root, sources, resetPaths };
+  return { file, tree: root, sources: builder.sources, resetPaths: builder.resetPaths };
+}
+
+type YamlSeq = Yaml.YAMLSeq<unknown>;
+type YamlMap = Yaml.YAMLMap<unknown, unknown>;
+
+/**
+ * One document's tree, with the location of every key and value (`sources`) and the paths tagged
+ * `!reset` / `!override`. The walk goes down the document's nodes, `viaAlias` inside an alias's
+ * copy (whose locations are the alias's own, and whose tags were recorded where it was anchored).
+ */
+class DocumentBuilder {
+  readonly sources = new SourceMap();
+  readonly resetPaths: Path[] = [];
+  private visits = 0;
+  private sawAlias = false;
+  private readonly resolveAlias: ReturnType<typeof anchorResolver>;
+
+  constructor(
+    doc: Document,
+    private readonly file: string,
+    private readonly at: (offset: number) => Location,
+  ) {
+    this.resolveAlias = anchorResolver(doc);
+  }
+
+  startOf(node: YamlNode): Location {
+    return this.at(node.range?.[0] ?? 0);
+  }
+
+  walk(node: YamlNode | null, path: Path, depth: number, viaAlias: boolean): Node | typeof RESET {
+    this.bound(node, depth);
+    if (node === null) return null;
+    if (yamlLib().isAlias(node)) {
+      this.sawAlias = true;
+      const target = this.resolveAlias(node.source, node.range?.[0] ?? 0);
+      if (!target) throw new LoadError(`unknown alias *${node.source}`, this.startOf(node));
+      return this.walk(target, path, depth + 1, true);
+    }
+    // Inside an alias's copy, locations fall back to the alias itself (its nearest recorded ancestor).
+    if (!viaAlias) this.sources.set(path, this.startOf(node), undefined);
+    if (this.isReset(node, path, viaAlias)) return RESET;
+
+    if (yamlLib().isScalar(node)) return scalarValue(node, path, this.startOf(node));
+    if (yamlLib().isSeq(node)) return this.sequence(node, path, depth, viaAlias);
+    if (yamlLib().isMap(node)) return this.mapping(node, path, depth, viaAlias);
+    throw new LoadError("unsupported YAML node", this.startOf(node));
+  }
+
+  /** Stops a walk that visits too many nodes (aliases expanded) or goes too deep. */
+  private bound(node: YamlNode | null, depth: number): void {
+    if (++this.visits > MAX_NODE_VISITS) {
+      throw new LoadError(
+        this.sawAlias
+          ? `excessive aliasing: expanding anchors and aliases needs more than ${MAX_NODE_VISITS} nodes`
+          : `document is too large: more than ${MAX_NODE_VISITS} nodes`,
+        node ? this.startOf(node) : { file: this.file, line: 1, col: 1 },
+      );
+    }
+    if (depth > MAX_DEPTH) {
+      throw new LoadError(
+        `nesting is deeper than ${MAX_DEPTH} levels`,
+        node ? this.startOf(node) : undefined,
+      );
+    }
+  }
+
+  /** Records `!reset` / `!override` (outside an alias's copy); true for `!reset`, whose node is dropped. */
+  private isReset(node: YamlNode, path: Path, viaAlias: boolean): boolean {
+    const tag = node.tag;
+    if (tag === "!reset" && !viaAlias) {
+      this.resetPaths.push(path);
+      return true;
+    }
+    if (tag === "!override" && !viaAlias) this.resetPaths.push(path);
+    else if (tag !== undefined && tag.startsWith("!") && !tag.startsWith("tag:yaml.org,2002:")) {
+      if (tag !== "!reset" && tag !== "!override") {
+        throw new LoadError(`unknown YAML tag ${tag}`, this.startOf(node), formatPath(path));
+      }
+    }
+    return false;
+  }
+
+  private sequence(node: YamlSeq, path: Path, depth: number, viaAlias: boolean): Node[] {
+    const items: Node[] = [];
+    node.items.forEach((item, index) => {
+      const value = this.walk(item as YamlNode | null, [...path, index], depth + 1, viaAlias);
+      if (value !== RESET) items.push(value);
+    });
+    return items;
+  }
+
+  private mapping(node: YamlMap, path: Path, depth: number, viaAlias: boolean): Mapping {
+    const result: Mapping = {};
+    const explicitLines = new Map<string, number>();
+    const merged: Mapping[] = [];
+    for (const pair of node.items) {
+      const keyNode = pair.key as YamlNode | null;
+      if (keyNode && yamlLib().isScalar(keyNode) && typeof keyNode.value === "symbol") {
+        // `<<: *anchor` or `<<: [*a, *b]`: keys already present win; earlier sources win over later.
+        merged.push(...this.mergeSources(pair.value as YamlNode | null, keyNode, path, depth));
+        continue;
+      }
+      const key = mappingKey(keyNode, path, keyNode ? this.startOf(keyNode) : this.startOf(node));
+      const keyLocation = keyNode ? this.startOf(keyNode) : this.startOf(node);
+      const firstLine = explicitLines.get(key);
+      if (firstLine !== undefined) {
+        throw new LoadError(
+          `mapping key "${key}" already defined at line ${firstLine}`,
+          keyLocation,
+          formatPath(path),
+        );
+      }
+      explicitLines.set(key, keyLocation.line);
+      const childPath = [...path, key];
+      const valueNode = pair.value as YamlNode | null;
+      const value = this.walk(valueNode, childPath, depth + 1, viaAlias);
+      if (!viaAlias)
+        this.sources.set(childPath, valueNode ? this.startOf(valueNode) : keyLocation, keyLocation);
+      if (value !== RESET) result[key] = value;
+    }
+    for (const source of merged) {
+      for (const [key, value] of Object.entries(source)) {
+        if (!Object.hasOwn(result, key) && !explicitLines.has(key)) result[key] = value;
+      }
+    }
+    return result;
+  }
+
+  /** The mappings a `<<` merge key names: one, or a list of them. */
+  private mergeSources(value: YamlNode | null, keyNode: YamlNode, path: Path, depth: number): Mapping[] {
+    const source = this.walk(value, path, depth + 1, true);
+    const sourcesList = Array.isArray(source) ? source : [source];
+    const out: Mapping[] = [];
+    for (const item of sourcesList) {
+      if (item === null || typeof item !== "object" || Array.isArray(item)) {
+        throw new LoadError("a merge key (<<) needs a mapping or a list of mappings", this.startOf(keyNode));
+      }
+      out.push(item);
+    }
+    return out;
+  }
 }
 
 const RESET = Symbol("reset");
