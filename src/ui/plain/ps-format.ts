@@ -5,6 +5,7 @@
  */
 import { PROJECT_LABEL, SERVICE_LABEL } from "../../engine/labels.js";
 import type { ContainerSummary, PortBinding } from "../../runtime/runtime.js";
+import { humanDuration } from "../../runtime/status-text.js";
 
 export interface Publisher {
   readonly URL: string;
@@ -56,24 +57,6 @@ export function psJson(c: ContainerSummary): PsJson {
     Publishers: publishersOf(c.ports),
     Labels: c.labels,
   };
-}
-
-/** Go-units' HumanDuration: `Less than a second`, `5 seconds`, `About a minute`, `3 hours`, … */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return "Less than a second";
-  if (seconds === 1) return "1 second";
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return "About a minute";
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(ms / 3_600_000);
-  if (hours === 1) return "About an hour";
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
 }
 
 /** Cuts to `max` characters, the last one `…` when cut. */

@@ -1,7 +1,7 @@
 /** `ps` must print what `docker compose ps` prints: the same columns, alignment, port text and JSON fields. */
 import { describe, expect, it } from "vitest";
 import type { ContainerSummary } from "../../../src/runtime/runtime.js";
-import { displayPorts, ellipsis, humanDuration, psJson, psTable } from "../../../src/ui/plain/ps-format.js";
+import { displayPorts, ellipsis, psJson, psTable } from "../../../src/ui/plain/ps-format.js";
 
 const now = new Date("2024-05-01T10:00:00Z");
 const container = (over: Partial<ContainerSummary> = {}): ContainerSummary => ({
@@ -59,17 +59,6 @@ describe("ps table", () => {
       ]),
     ).toBe("53/udp, 0.0.0.0:8000-8002->8000-8002/tcp, [::]:8080->80/tcp");
     expect(displayPorts([])).toBe("");
-  });
-
-  it("says how long ago as Docker does", () => {
-    expect(humanDuration(500)).toBe("Less than a second");
-    expect(humanDuration(1_000)).toBe("1 second");
-    expect(humanDuration(42_000)).toBe("42 seconds");
-    expect(humanDuration(90_000)).toBe("About a minute");
-    expect(humanDuration(59 * 60_000)).toBe("59 minutes");
-    expect(humanDuration(60 * 60_000)).toBe("About an hour");
-    expect(humanDuration(5 * 3_600_000)).toBe("5 hours");
-    expect(humanDuration(3 * 86_400_000)).toBe("3 days");
   });
 
   it("cuts long commands with an ellipsis", () => {
