@@ -154,23 +154,7 @@ export function containerSpecFor(
     for (const [key, endpoint] of Object.entries(networks)) networks[key] = { ...endpoint, links };
   }
 
-  const volumes = volumeMounts(project, serviceName, service, ignore);
-  const files = fileMounts(project, serviceName, service, ignore);
-  const taken = new Set(volumes.map((m) => m.target));
-  const mounts: MountSpec[] = [...volumes];
-  for (const m of files.mounts) {
-    if (taken.has(m.target)) continue;
-    taken.add(m.target);
-    mounts.push(m);
-  }
-  // Copies are written over whatever is mounted at their target, as Compose's injectSecrets does.
-  const copies = files.copies;
-  if (copies.length > 0 && service.read_only === true) {
-    throw new ContainerSpecError(
-      `cannot create secrets or configs from environment or content in read-only service ${serviceName}: ` +
-        "`file` is the sole supported option",
-    );
-  }
+  const { mounts, copies } = mountsAndCopies(project, serviceName, service, ignore);
 
   const spec: ContainerSpec = strip({
     name: context.replaces !== undefined ? replacementName(context.replaces, name) : name,
@@ -433,6 +417,35 @@ function volumesFrom(project: Project, entry: string): string {
 }
 
 // --- mounts ---------------------------------------------------------------------------------------
+
+/**
+ * The service's volumes, then its secret and config files where no volume is mounted; files given
+ * as content come back as copies, written over whatever is mounted at their target (as Compose's
+ * injectSecrets does).
+ */
+function mountsAndCopies(
+  project: Project,
+  serviceName: string,
+  service: Service,
+  ignore: (field: string) => void,
+): { mounts: MountSpec[]; copies: FileCopy[] } {
+  const volumes = volumeMounts(project, serviceName, service, ignore);
+  const files = fileMounts(project, serviceName, service, ignore);
+  const taken = new Set(volumes.map((m) => m.target));
+  const mounts: MountSpec[] = [...volumes];
+  for (const m of files.mounts) {
+    if (taken.has(m.target)) continue;
+    taken.add(m.target);
+    mounts.push(m);
+  }
+  if (files.copies.length > 0 && service.read_only === true) {
+    throw new ContainerSpecError(
+      `cannot create secrets or configs from environment or content in read-only service ${serviceName}: ` +
+        "`file` is the sole supported option",
+    );
+  }
+  return { mounts, copies: files.copies };
+}
 
 function volumeMounts(
   project: Project,

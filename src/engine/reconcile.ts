@@ -151,6 +151,22 @@ interface ServiceNodes {
   recreated: boolean;
 }
 
+/** What the planning of one service's containers shares. */
+interface ServicePass {
+  readonly name: string;
+  readonly policy: RecreatePolicy;
+  readonly desired: number;
+  readonly nodes: ServiceNodes;
+  /** Starts to plan after every service's containers, by number. */
+  readonly starts: Map<number, PendingStart>;
+  /** The name replica `number` has once the plan is done. */
+  finalName(number: number): string;
+  /** Why the container must be recreated under the service's policy; undefined when it stays. */
+  recreateReason(c: ObservedContainer): string | undefined;
+  /** Up to date, `--force-recreate` aside (how leftovers are ranked and chosen for adoption). */
+  upToDate(c: ObservedContainer): boolean;
+}
+
 class Reconciler {
   private readonly plan = new PlanBuilder();
   private readonly scope: Set<string>;
@@ -553,20 +569,109 @@ class Reconciler {
     );
   }
 
+  /**
+   * The containers of one service: settle what earlier runs left per number, scale down, then
+   * keep, adopt or recreate each remaining slot and create the missing numbers. Starts are only
+   * collected here (pendingStarts): they are planned once every service's containers are.
+   */
   private planService(name: string): void {
+    const pass = this.servicePass(name);
+    const { slots, leftoverRemovals } = this.settleSlots(pass);
+    const kept = this.scaleDown(pass, slots);
+    const cutShortDependency = [...this.graph.dependenciesOf(name)].find(
+      ([dep, config]) => config.restart && this.recreatesCutShort.has(dep),
+    )?.[0];
+    for (const slot of kept) {
+      if (slot.adopt) this.adoptLeftover(pass, slot, slot.adopt.replacing);
+      else if (slot.obsolete !== undefined) {
+        const removals = leftoverRemovals.get(slot.number) ?? [];
+        const rename = this.planRecreate(name, slot.number, slot.container, slot.obsolete, removals);
+        pass.nodes.materialize.push(rename);
+        pass.nodes.recreated = true;
+        pass.starts.set(slot.number, {
+          container: pass.finalName(slot.number),
+          after: [rename],
+          reason: "recreated",
+        });
+      } else this.keepSlot(pass, slot, cutShortDependency);
+    }
+    this.createMissing(pass, new Set(kept.map((slot) => slot.number)));
+    this.pendingStarts.set(name, pass.starts);
+  }
+
+  private servicePass(name: string): ServicePass {
     const service = this.service(name);
     const policy = this.policy(name);
-    const desired = this.replicas(name);
     const nodes: ServiceNodes = { materialize: [], startEnds: [], recreated: false };
     this.services.set(name, nodes);
     const hash = this.spec(name, 1).spec.labels[CONFIG_HASH_LABEL] ?? serviceConfigHash(service);
     const parentRecreated = namespaceParents(service).find((p) => this.services.get(p)?.recreated);
-    const canonicalName = (number: number): string => this.spec(name, number).spec.name;
-    const upToDate = (c: ObservedContainer): boolean =>
-      this.mustRecreate(name, policy === "force" ? "diverged" : policy, c, hash, parentRecreated) ===
-      undefined;
+    const recreateReason = (c: ObservedContainer, as: RecreatePolicy): string | undefined =>
+      this.mustRecreate(name, as, c, hash, parentRecreated);
+    return {
+      name,
+      policy,
+      desired: this.replicas(name),
+      nodes,
+      starts: new Map(),
+      finalName: (number) => this.spec(name, number).spec.name,
+      recreateReason: (c) => recreateReason(c, policy),
+      upToDate: (c) => recreateReason(c, policy === "force" ? "diverged" : policy) === undefined,
+    };
+  }
 
-    // 1. Group by number; settle leftovers of interrupted recreates.
+  /**
+   * One slot per container number: the canonical container, or the up-to-date leftover of an
+   * interrupted recreate that takes its place; other leftovers are removed (by number, since a
+   * recreate of that number may reuse a leftover's temporary name).
+   */
+  private settleSlots(pass: ServicePass): { slots: Slot[]; leftoverRemovals: Map<number, number[]> } {
+    const byNumber = this.byNumber(pass.name);
+    const slots: Slot[] = [];
+    const leftoverRemovals = new Map<number, number[]>();
+    for (const number of [...byNumber.keys()].sort((a, b) => a - b)) {
+      const group = byNumber.get(number) ?? [];
+      const expected = pass.finalName(number);
+      const canonical = group.find((c) => c.name === expected);
+      const leftovers = group
+        .filter((c) => c !== canonical)
+        .sort(
+          (a, b) =>
+            Number(pass.upToDate(b)) - Number(pass.upToDate(a)) || b.created.getTime() - a.created.getTime(),
+        );
+      if (leftovers.length > 0) this.recreatesCutShort.add(pass.name);
+      const best = leftovers[0];
+      // The best leftover takes the number when it is up to date and the canonical one is not.
+      const adopted =
+        best &&
+        pass.upToDate(best) &&
+        pass.policy !== "force" &&
+        (!canonical || pass.recreateReason(canonical) !== undefined)
+          ? best
+          : undefined;
+      for (const c of leftovers) {
+        if (c === adopted) continue;
+        const removal = this.removeContainer(c, c.name, `leftover of an interrupted recreate of ${expected}`);
+        pass.nodes.materialize.push(removal);
+        leftoverRemovals.set(number, [...(leftoverRemovals.get(number) ?? []), removal]);
+      }
+      if (adopted) {
+        slots.push({ number, container: adopted, adopt: { replacing: canonical }, obsolete: undefined });
+      } else if (canonical) {
+        const prefix = replacementName(canonical.id, "");
+        slots.push({
+          number,
+          container: canonical,
+          obsolete: pass.recreateReason(canonical),
+          recreateCutShort: leftovers.some((c) => c.name.startsWith(prefix)),
+        });
+      }
+    }
+    return { slots, leftoverRemovals };
+  }
+
+  /** The service's containers by number; one without a number is left alone, with a warning. */
+  private byNumber(name: string): Map<number, ObservedContainer[]> {
     const byNumber = new Map<number, ObservedContainer[]>();
     for (const c of serviceContainers(this.observed, name)) {
       if (c.number === undefined || c.number < 1) {
@@ -581,141 +686,99 @@ class Reconciler {
       if (list) list.push(c);
       else byNumber.set(c.number, [c]);
     }
-    const slots: Slot[] = [];
-    /** Removals of leftovers by number: a recreate of that number may reuse a leftover's name. */
-    const leftoverRemovals = new Map<number, number[]>();
-    for (const number of [...byNumber.keys()].sort((a, b) => a - b)) {
-      const group = byNumber.get(number) ?? [];
-      const expected = canonicalName(number);
-      const canonical = group.find((c) => c.name === expected);
-      const leftovers = group
-        .filter((c) => c !== canonical)
-        .sort(
-          (a, b) => Number(upToDate(b)) - Number(upToDate(a)) || b.created.getTime() - a.created.getTime(),
-        );
-      if (leftovers.length > 0) this.recreatesCutShort.add(name);
-      const best = leftovers[0];
-      let adopted: ObservedContainer | undefined;
-      if (best && upToDate(best) && policy !== "force") {
-        if (!canonical || this.mustRecreate(name, policy, canonical, hash, parentRecreated) !== undefined) {
-          adopted = best;
-        }
-      }
-      for (const c of leftovers) {
-        if (c === adopted) continue;
-        const removal = this.removeContainer(c, c.name, `leftover of an interrupted recreate of ${expected}`);
-        nodes.materialize.push(removal);
-        leftoverRemovals.set(number, [...(leftoverRemovals.get(number) ?? []), removal]);
-      }
-      if (adopted) {
-        slots.push({ number, container: adopted, adopt: { replacing: canonical }, obsolete: undefined });
-      } else if (canonical) {
-        const prefix = replacementName(canonical.id, "");
-        slots.push({
-          number,
-          container: canonical,
-          obsolete: this.mustRecreate(name, policy, canonical, hash, parentRecreated),
-          recreateCutShort: leftovers.some((c) => c.name.startsWith(prefix)),
-        });
-      }
-    }
+    return byNumber;
+  }
 
-    // 2. Scale down: obsolete containers first, then the highest numbers.
+  /** Removes the slots past the replica count, obsolete ones first, then the highest numbers; returns the rest. */
+  private scaleDown(pass: ServicePass, slots: readonly Slot[]): Slot[] {
     const ranked = [...slots].sort(
       (a, b) =>
         Number(b.obsolete !== undefined) - Number(a.obsolete !== undefined) ||
         b.number - a.number ||
         a.container.created.getTime() - b.container.created.getTime(),
     );
-    const removed = new Set(ranked.slice(0, Math.max(0, slots.length - desired)));
+    const removed = new Set(ranked.slice(0, Math.max(0, slots.length - pass.desired)));
     for (const slot of slots) {
       if (!removed.has(slot)) continue;
-      const display = canonicalName(slot.number);
+      const display = pass.finalName(slot.number);
       if (slot.adopt?.replacing) {
-        nodes.materialize.push(this.removeContainer(slot.adopt.replacing, display, "scale down"));
+        pass.nodes.materialize.push(this.removeContainer(slot.adopt.replacing, display, "scale down"));
       }
-      nodes.materialize.push(this.removeContainer(slot.container, display, "scale down"));
+      pass.nodes.materialize.push(this.removeContainer(slot.container, display, "scale down"));
     }
+    return slots.filter((slot) => !removed.has(slot));
+  }
 
-    // 3. Keep, adopt, recreate; then create the missing numbers.
-    const cutShortDependency = [...this.graph.dependenciesOf(name)].find(
-      ([dep, config]) => config.restart && this.recreatesCutShort.has(dep),
-    )?.[0];
-    const kept = slots.filter((slot) => !removed.has(slot));
-    const used = new Set(kept.map((slot) => slot.number));
-    const starts = new Map<number, PendingStart>();
-    for (const slot of kept) {
-      const final = canonicalName(slot.number);
-      const resource = containerResource(name, slot.number);
-      const c = slot.container;
-      if (slot.adopt) {
-        const deps = slot.adopt.replacing
-          ? [this.removeContainer(slot.adopt.replacing, final, "replaced by an adopted leftover")]
-          : [];
-        // By name: the temporary name is unique, and it is what the plan prints.
-        const rename = this.plan.add(
-          resource,
-          { kind: "RenameContainer", container: c.name, to: final, recreate: true },
-          "adopt leftover of an interrupted recreate",
-          deps,
-        );
-        nodes.materialize.push(rename);
-        nodes.recreated = true;
-        if (!isRunning(c.status)) {
-          starts.set(slot.number, {
-            container: final,
-            after: [rename],
-            reason: "adopted leftover",
-            copies: this.firstStartCopies(name, slot.number, c),
-          });
-        }
-        continue;
-      }
-      if (slot.obsolete !== undefined) {
-        const rename = this.planRecreate(
-          name,
-          slot.number,
-          c,
-          slot.obsolete,
-          leftoverRemovals.get(slot.number) ?? [],
-        );
-        nodes.materialize.push(rename);
-        nodes.recreated = true;
-        starts.set(slot.number, { container: final, after: [rename], reason: "recreated" });
-        continue;
-      }
-      const stopped = this.stoppedByPlan.get(c.id);
-      if (stopped !== undefined) {
-        starts.set(slot.number, { container: c.id, after: [stopped], reason: "dependency recreated" });
-      } else if ((slot.recreateCutShort || cutShortDependency) && isRunning(c.status)) {
-        // Our own stop waits out one the dead run may have left in flight; then it starts for good.
-        const why = slot.recreateCutShort
-          ? "its recreate was cut short"
-          : `the recreate of ${cutShortDependency} was cut short`;
-        const stop = this.plan.add(resource, this.stopOp(c.id, final), why);
-        starts.set(slot.number, {
-          container: c.id,
-          after: [stop],
-          reason: "stopped by a cut-short recreate",
-        });
-      } else if (isRunning(c.status)) {
-        this.plan.unchanged.push({ service: name, number: slot.number, name: c.name, status: c.status });
-      } else {
-        starts.set(slot.number, {
-          container: c.id,
-          after: [],
-          reason: `container is ${c.status}`,
-          copies: this.firstStartCopies(name, slot.number, c),
-        });
-      }
+  /** Renames an up-to-date leftover into place, once the container it replaces (if any) is gone. */
+  private adoptLeftover(pass: ServicePass, slot: Slot, replacing: ObservedContainer | undefined): void {
+    const final = pass.finalName(slot.number);
+    const c = slot.container;
+    const deps = replacing ? [this.removeContainer(replacing, final, "replaced by an adopted leftover")] : [];
+    // By name: the temporary name is unique, and it is what the plan prints.
+    const rename = this.plan.add(
+      containerResource(pass.name, slot.number),
+      { kind: "RenameContainer", container: c.name, to: final, recreate: true },
+      "adopt leftover of an interrupted recreate",
+      deps,
+    );
+    pass.nodes.materialize.push(rename);
+    pass.nodes.recreated = true;
+    if (!isRunning(c.status)) {
+      pass.starts.set(slot.number, {
+        container: final,
+        after: [rename],
+        reason: "adopted leftover",
+        copies: this.firstStartCopies(pass.name, slot.number, c),
+      });
     }
+  }
+
+  /**
+   * An up-to-date container stays: started when stopped (after its stop for a recreated
+   * dependency, if the plan stops it), stopped and started again when a cut-short recreate may
+   * have left a stop in flight, else left running.
+   */
+  private keepSlot(pass: ServicePass, slot: Slot, cutShortDependency: string | undefined): void {
+    const c = slot.container;
+    const stopped = this.stoppedByPlan.get(c.id);
+    if (stopped !== undefined) {
+      pass.starts.set(slot.number, { container: c.id, after: [stopped], reason: "dependency recreated" });
+    } else if ((slot.recreateCutShort || cutShortDependency) && isRunning(c.status)) {
+      // Our own stop waits out one the dead run may have left in flight; then it starts for good.
+      const why = slot.recreateCutShort
+        ? "its recreate was cut short"
+        : `the recreate of ${cutShortDependency} was cut short`;
+      const stop = this.plan.add(
+        containerResource(pass.name, slot.number),
+        this.stopOp(c.id, pass.finalName(slot.number)),
+        why,
+      );
+      pass.starts.set(slot.number, {
+        container: c.id,
+        after: [stop],
+        reason: "stopped by a cut-short recreate",
+      });
+    } else if (isRunning(c.status)) {
+      this.plan.unchanged.push({ service: pass.name, number: slot.number, name: c.name, status: c.status });
+    } else {
+      pass.starts.set(slot.number, {
+        container: c.id,
+        after: [],
+        reason: `container is ${c.status}`,
+        copies: this.firstStartCopies(pass.name, slot.number, c),
+      });
+    }
+  }
+
+  /** Creates the numbers still missing, lowest free number first. */
+  private createMissing(pass: ServicePass, used: Set<number>): void {
     let next = 1;
-    for (let missing = desired - kept.length; missing > 0; missing--) {
+    for (let missing = pass.desired - used.size; missing > 0; missing--) {
       while (used.has(next)) next++;
       used.add(next);
-      const made = this.spec(name, next);
+      const made = this.spec(pass.name, next);
       const create = this.plan.add(
-        containerResource(name, next),
+        containerResource(pass.name, next),
         {
           kind: "CreateContainer",
           name: made.spec.name,
@@ -724,12 +787,11 @@ class Reconciler {
           copies: made.copies,
         },
         "no existing container",
-        this.infraDeps(name),
+        this.infraDeps(pass.name),
       );
-      nodes.materialize.push(create);
-      starts.set(next, { container: made.spec.name, after: [create], reason: "new container" });
+      pass.nodes.materialize.push(create);
+      pass.starts.set(next, { container: made.spec.name, after: [create], reason: "new container" });
     }
-    this.pendingStarts.set(name, starts);
   }
 
   /**

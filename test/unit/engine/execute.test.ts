@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { DependencyError, ExecuteError } from "../../../src/engine/errors.js";
-import { tarOf, walk } from "../../../src/engine/execute.js";
+import { walk } from "../../../src/engine/execute.js";
+import { tarOf } from "../../../src/engine/operations.js";
 import { PlanBuilder, type Plan, type PlanNode } from "../../../src/engine/plan.js";
 import { judgeOne } from "../../../src/engine/wait.js";
 import type { ContainerState } from "../../../src/runtime/runtime.js";
