@@ -8,7 +8,9 @@
  * cases (lifecycle and states, labels and list filters, networks and volumes, copy, events, waits,
  * typed errors), so the fake the engine's unit tests lean on behaves as a real backend does.
  */
+import { describe } from "vitest";
 import { createDockerRuntime } from "../../src/runtime/docker/docker-runtime.js";
+import { FakeRuntime } from "../fake-runtime.js";
 import { conformanceSuite, type RuntimeBackend } from "./conformance/suite.js";
 import { registryAnswers, REGISTRY } from "./conformance/images.js";
 import { describeEngine } from "./engine.js";
@@ -24,3 +26,12 @@ const docker: RuntimeBackend = {
 };
 
 describeEngine("runtime conformance: docker", () => conformanceSuite(docker));
+
+const fake: RuntimeBackend = {
+  name: "fake",
+  create: () => new FakeRuntime(),
+  // Its registry is in memory: push and pull round-trip within one FakeRuntime.
+  features: new Set(["registry"]),
+};
+
+describe("runtime conformance: fake", () => conformanceSuite(fake));

@@ -67,7 +67,7 @@ export function logCases(h: Harness): void {
     });
   });
 
-  describe("attach", () => {
+  describe("attach and exec", () => {
     h.case("sends stdin and receives stdout and stderr apart", ["processes"], async () => {
       const { runtime } = h;
       const id = await h.createContainer({
@@ -109,9 +109,6 @@ export function logCases(h: Harness): void {
       expect(output.stdout).toMatch(/\b40 120\r?\n/);
       expect(await h.waitExit(id)).toBe(0);
     });
-  });
-
-  describe("exec", () => {
     h.case("ends when stdin is half-closed (echo hi | cat)", ["processes"], async () => {
       const id = await h.sleeper();
       const session = await h.runtime.containers.exec(id, { command: ["cat"], stdin: true });

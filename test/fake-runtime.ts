@@ -1,0 +1,1669 @@
+/**
+ * An in-memory Runtime for unit tests of everything above the runtime: containers with their states,
+ * names, labels, mounts and endpoints; networks, volumes and images; an event stream fed by every
+ * change; waits that resolve on exit or removal; logs, stats and files (tar in and out). It answers
+ * as the Docker backend does (the same errors, no-ops and defaults), and the bookkeeping cases of the
+ * runtime conformance suite hold it to that (test/integration/runtime-conformance.test.ts).
+ *
+ * No process runs. A started container's PID 1 sleeps until told otherwise through `process(id)`
+ * (print a line, exit, report health, use resources, trap a signal), and, like `sleep` as PID 1,
+ * ignores every signal but SIGKILL unless it traps it. Exec runs what `onExec` answers.
+ *
+ * For tests: `calls` records every call (`containers.create` …) with its arguments, `before(op, hook)`
+ * runs a hook first (to fail a call or change the world under it, as a concurrent run would), `seed`
+ * adds objects without the checks a create makes (what another client left behind), and
+ * `withoutEvents` keeps changes from live event streams (a stream that missed them).
+ */
+import { createHash } from "node:crypto";
+import { Readable, Writable } from "node:stream";
+import tar from "tar-stream";
+import { ConflictError, InvalidRequestError, NotFoundError } from "../src/runtime/errors.js";
+import type {
+  BuildSpec,
+  ContainerSpec,
+  Containers,
+  ContainerState,
+  ContainerStatus,
+  ContainerSummary,
+  EndpointSpec,
+  EventFilter,
+  ExecSession,
+  ExecSpec,
+  HealthStatus,
+  ImageImportOptions,
+  ImageInfo,
+  Images,
+  LabelTerms,
+  LogLine,
+  LogOptions,
+  NetworkInfo,
+  Networks,
+  NetworkSpec,
+  OnProgress,
+  OutputChunk,
+  PortBinding,
+  Runtime,
+  RuntimeEvent,
+  RuntimeInfo,
+  Stats,
+  StreamSession,
+  VolumeInfo,
+  Volumes,
+  VolumeSpec,
+} from "../src/runtime/runtime.js";
+
+export interface FakeRuntimeOptions {
+  /** The clock of every time the fake records (created, started, log lines, events). */
+  readonly now?: (() => Date) | undefined;
+  /** How a stop waits its timeout before SIGKILL; tests that do not want to wait pass one that returns at once. */
+  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
+}
+
+export interface FakeCall {
+  readonly op: string;
+  readonly args: readonly unknown[];
+}
+
+/** What an exec prints and how it exits (the fake runs nothing itself). */
+export interface ExecResult {
+  readonly stdout?: string | undefined;
+  readonly stderr?: string | undefined;
+  readonly exitCode: number;
+}
+
+/** The side of a container's main process: what it prints and when it ends. */
+export interface FakeProcess {
+  print(line: string, options?: Partial<Omit<LogLine, "line">>): void;
+  /** The process ends on its own (the restart policy applies, as it does to a real exit). */
+  exit(code: number): void;
+  /** The healthcheck's verdict changes (the container must have a healthcheck). */
+  health(status: HealthStatus, output?: string): void;
+  /** Resource use as stats report it from now on. */
+  usage(sample: Partial<Omit<Stats, "time">>): void;
+  /** The process exits with `code` on `signal` instead of ignoring it. */
+  trap(signal: string, code: number): void;
+}
+
+type Tree = Map<string, Entry>;
+interface Entry {
+  readonly type: "file" | "directory" | "symlink";
+  readonly data: Buffer;
+  readonly mode: number;
+  readonly linkname?: string | undefined;
+}
+
+interface ImageRecord {
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  readonly created: Date;
+  readonly size: number;
+  readonly labels: Record<string, string>;
+  readonly config: ImageInfo["config"];
+  readonly files: Tree;
+}
+
+interface NetworkRecord {
+  readonly id: string;
+  readonly spec: NetworkSpec;
+  readonly driver: string;
+  readonly pools: NetworkInfo["ipam"]["pools"];
+  readonly created: Date;
+  nextHost: number;
+  readonly builtIn: boolean;
+}
+
+interface VolumeRecord {
+  readonly name: string;
+  readonly driver: string;
+  readonly labels: Record<string, string>;
+  readonly options: Record<string, string>;
+  readonly created: Date;
+  readonly files: Tree;
+  /** The container that made it as an anonymous volume (removed with it when asked). */
+  readonly anonymousOf?: string | undefined;
+}
+
+interface MountRecord {
+  readonly type: "bind" | "volume" | "tmpfs";
+  readonly source: string;
+  readonly target: string;
+  readonly name?: string | undefined;
+  readonly readOnly: boolean;
+  readonly files: Tree;
+}
+
+interface Endpoint {
+  readonly aliases: readonly string[];
+  readonly ip: string;
+}
+
+interface ContainerRecord {
+  readonly id: string;
+  name: string;
+  readonly spec: ContainerSpec;
+  readonly imageId: string;
+  readonly created: Date;
+  status: ContainerStatus;
+  pid: number | undefined;
+  exitCode: number | undefined;
+  startedAt: Date | undefined;
+  finishedAt: Date | undefined;
+  health: HealthStatus | undefined;
+  healthProbe: ContainerState["healthProbe"];
+  restartCount: number;
+  readonly endpoints: Map<string, Endpoint>;
+  readonly mounts: readonly MountRecord[];
+  readonly layer: Tree;
+  readonly log: LogLine[];
+  readonly traps: Map<string, number>;
+  usage: Partial<Omit<Stats, "time">>;
+  /** Set while a stop or kill by a client is ending the process (no restart policy then). */
+  stopping: boolean;
+  /** How many times the process has ended (a wait for the next exit waits for this to grow). */
+  exits: number;
+}
+
+const SIGNALS: Readonly<Record<string, number>> = {
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  KILL: 9,
+  USR1: 10,
+  USR2: 12,
+  TERM: 15,
+};
+const NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+const BUILT_IN_NETWORKS = ["bridge", "host", "none"];
+
+const notFound = (message: string): NotFoundError => new NotFoundError(message, { status: 404 });
+const conflict = (message: string): ConflictError => new ConflictError(message, { status: 409 });
+
+/** `SIGKILL`, `KILL`, `9` → `KILL`. */
+function signalName(signal: string): string {
+  const bare = signal.toUpperCase().replace(/^SIG/, "");
+  const byNumber = Object.entries(SIGNALS).find(([, n]) => String(n) === bare);
+  return byNumber ? byNumber[0] : bare;
+}
+
+function matchesLabels(labels: Readonly<Record<string, string>>, terms: LabelTerms | undefined): boolean {
+  return (terms ?? []).every((term) => {
+    const at = term.indexOf("=");
+    return at < 0 ? term in labels : labels[term.slice(0, at)] === term.slice(at + 1);
+  });
+}
+
+/** `repo` → `repo:latest`; a digest or an explicit tag stays. */
+function normalizeReference(reference: string): string {
+  if (reference.includes("@")) return reference;
+  const lastSlash = reference.lastIndexOf("/");
+  return reference.slice(lastSlash + 1).includes(":") ? reference : `${reference}:latest`;
+}
+
+const repositoryOf = (reference: string): string => {
+  const normalized = normalizeReference(reference);
+  return normalized.slice(0, normalized.lastIndexOf(normalized.includes("@") ? "@" : ":"));
+};
+
+/** Go's `units.HumanDuration`, as Docker words how long ago something happened. */
+function humanDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 1) return "Less than a second";
+  if (seconds === 1) return "1 second";
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes === 1) return "About a minute";
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.round(minutes / 60);
+  if (hours === 1) return "About an hour";
+  if (hours < 48) return `${hours} hours`;
+  return `${Math.round(hours / 24)} days`;
+}
+
+function splitPath(path: string): string {
+  return path.replace(/^\/+|\/+$/g, "").replace(/\/+/g, "/");
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream)
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks);
+}
+
+/** The entries of a tar archive, by their path (no leading `./` or `/`). */
+async function readTar(bytes: Buffer): Promise<Map<string, Entry>> {
+  const extract = tar.extract();
+  const entries = new Map<string, Entry>();
+  Readable.from([bytes]).pipe(extract);
+  for await (const entry of extract) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry) chunks.push(Buffer.from(chunk as Uint8Array));
+    const name = splitPath(entry.header.name.replace(/^\.\//, ""));
+    if (name === "") continue;
+    const type =
+      entry.header.type === "directory" ? "directory" : entry.header.type === "symlink" ? "symlink" : "file";
+    entries.set(name, {
+      type,
+      data: Buffer.concat(chunks),
+      mode: entry.header.mode ?? 0o644,
+      linkname: entry.header.linkname ?? undefined,
+    });
+  }
+  return entries;
+}
+
+async function writeTar(entries: readonly (readonly [string, Entry])[]): Promise<Readable> {
+  const pack = tar.pack();
+  for (const [name, entry] of entries) {
+    if (entry.type === "file") pack.entry({ name, mode: entry.mode, type: "file" }, entry.data);
+    else if (entry.type === "symlink")
+      pack.entry({ name, mode: entry.mode, type: "symlink", linkname: entry.linkname ?? "" });
+    else pack.entry({ name, mode: entry.mode, type: "directory" });
+  }
+  pack.finalize();
+  return Readable.from([await readAll(Readable.from(pack))]);
+}
+
+/** `CMD ["a","b"]` or `CMD a b` (the shell form) as an argument list. */
+function commandForm(text: string): string[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("[")) return JSON.parse(trimmed) as string[];
+  return ["/bin/sh", "-c", trimmed];
+}
+
+/** `k=v k2="v 2"` → pairs; `ENV k v` (the old form) is one pair. */
+function keyValues(text: string): [string, string][] {
+  const pairs: [string, string][] = [];
+  const pattern = /([^\s=]+)=("([^"]*)"|(\S*))/g;
+  for (const match of text.matchAll(pattern)) pairs.push([match[1] ?? "", match[3] ?? match[4] ?? ""]);
+  if (pairs.length > 0) return pairs;
+  const [key = "", ...rest] = text.trim().split(/\s+/);
+  return [[key, rest.join(" ")]];
+}
+
+/** Dockerfile instructions applied to an image config (what `import --change` takes). */
+function applyChanges(
+  changes: readonly string[],
+  config: ImageInfo["config"],
+  labels: Record<string, string>,
+): ImageInfo["config"] {
+  let next = { ...config };
+  for (const change of changes) {
+    const [, instruction = "", rest = ""] = /^\s*(\S+)\s*(.*)$/s.exec(change) ?? [];
+    switch (instruction.toUpperCase()) {
+      case "LABEL":
+        for (const [k, v] of keyValues(rest)) labels[k] = v;
+        break;
+      case "ENV": {
+        const env = [...next.env];
+        for (const [k, v] of keyValues(rest)) {
+          const at = env.findIndex((e) => e.startsWith(`${k}=`));
+          if (at >= 0) env.splice(at, 1);
+          env.push(`${k}=${v}`);
+        }
+        next = { ...next, env };
+        break;
+      }
+      case "CMD":
+        next = { ...next, cmd: commandForm(rest) };
+        break;
+      case "ENTRYPOINT":
+        next = { ...next, entrypoint: commandForm(rest) };
+        break;
+      case "WORKDIR":
+        next = { ...next, workingDir: rest.trim() };
+        break;
+      case "USER":
+        next = { ...next, user: rest.trim() };
+        break;
+      case "STOPSIGNAL":
+        next = { ...next, stopSignal: rest.trim() };
+        break;
+      case "EXPOSE":
+        next = {
+          ...next,
+          exposedPorts: [
+            ...next.exposedPorts,
+            ...rest
+              .trim()
+              .split(/\s+/)
+              .map((p) => (p.includes("/") ? p : `${p}/tcp`)),
+          ],
+        };
+        break;
+      case "VOLUME":
+        next = {
+          ...next,
+          volumes: [
+            ...next.volumes,
+            ...(rest.trim().startsWith("[") ? (JSON.parse(rest) as string[]) : rest.trim().split(/\s+/)),
+          ],
+        };
+        break;
+      default:
+        throw new InvalidRequestError(`${instruction} is not a valid change command`, { status: 400 });
+    }
+  }
+  return next;
+}
+
+/** Waits until `check` holds, woken by `onChange`; ends with the signal's reason when it aborts. */
+function until<T>(
+  subscribe: (wake: () => void) => () => void,
+  check: () => T | undefined,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const done = check();
+    if (done !== undefined) return resolve(done);
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      unsubscribe();
+      reject(signal?.reason);
+    };
+    const unsubscribe = subscribe(() => {
+      const value = check();
+      if (value === undefined) return;
+      unsubscribe();
+      signal?.removeEventListener("abort", onAbort);
+      resolve(value);
+    });
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Resolves on abort (never rejects); for streams that end cleanly when their reader goes away. */
+const aborted = (signal: AbortSignal | undefined): Promise<void> =>
+  new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+
+export class FakeRuntime implements Runtime {
+  readonly kind: Runtime["kind"] = "native";
+  readonly calls: FakeCall[] = [];
+  /** What an exec runs: by default nothing can, as no process runs (exit 126, as for a command that cannot execute). */
+  onExec: (container: ContainerState, spec: ExecSpec) => ExecResult = () => ({
+    stderr: "the fake runtime runs no commands\n",
+    exitCode: 126,
+  });
+
+  private readonly now: () => Date;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly imageRecords = new Map<string, ImageRecord>();
+  private readonly registry = new Map<string, { readonly image: ImageRecord; readonly digest: string }>();
+  private readonly networkRecords = new Map<string, NetworkRecord>();
+  private readonly volumeRecords = new Map<string, VolumeRecord>();
+  private readonly containerRecords = new Map<string, ContainerRecord>();
+  private readonly binds = new Map<string, Tree>();
+  private readonly eventLog: RuntimeEvent[] = [];
+  private readonly listeners = new Set<(event: RuntimeEvent) => void>();
+  /** Woken on every change of a container (state, log, usage): waits, follows and stats re-check. */
+  private readonly watchers = new Set<() => void>();
+  private readonly hooks = new Map<string, ((args: readonly unknown[]) => Promise<void> | void)[]>();
+  private readonly streams = { events: 0, logs: 0, stats: 0 };
+  private counter = 0;
+  private lastNanos = 0n;
+  private muted = 0;
+  private pids = 100;
+
+  readonly images: Images;
+  readonly networks: Networks;
+  readonly volumes: Volumes;
+  readonly containers: Containers;
+
+  constructor(options: FakeRuntimeOptions = {}) {
+    this.now = options.now ?? (() => new Date());
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    for (const name of BUILT_IN_NETWORKS) {
+      const id = this.newId(`network ${name}`);
+      this.networkRecords.set(id, {
+        id,
+        spec: { name, labels: {} },
+        driver: name === "bridge" ? "bridge" : name === "host" ? "host" : "null",
+        pools: name === "bridge" ? [{ subnet: "172.17.0.0/16", gateway: "172.17.0.1" }] : [],
+        created: this.now(),
+        nextHost: 2,
+        builtIn: true,
+      });
+    }
+    this.images = this.imageApi();
+    this.networks = this.networkApi();
+    this.volumes = this.volumeApi();
+    this.containers = this.containerApi();
+  }
+
+  // --- for tests ------------------------------------------------------------------------------
+
+  /** Runs `hook` before each call of `op` (e.g. `containers.create`); a hook that throws fails the call. */
+  before(op: string, hook: (args: readonly unknown[]) => Promise<void> | void): void {
+    this.hooks.set(op, [...(this.hooks.get(op) ?? []), hook]);
+  }
+
+  /** The calls of `op` so far, with their arguments. */
+  callsOf(op: string): (readonly unknown[])[] {
+    return this.calls.filter((c) => c.op === op).map((c) => c.args);
+  }
+
+  /** Streams open now (each ends when its reader stops or its signal aborts). */
+  get openStreams(): { readonly events: number; readonly logs: number; readonly stats: number } {
+    return { ...this.streams };
+  }
+
+  /** Runs `work` with live event streams hearing nothing of it (the log keeps it for `since`). */
+  async withoutEvents<T>(work: () => Promise<T>): Promise<T> {
+    this.muted++;
+    try {
+      return await work();
+    } finally {
+      this.muted--;
+    }
+  }
+
+  /** Adds a network as another client left it: no name check, and its own ID and creation time. */
+  seedNetwork(spec: NetworkSpec, options: { readonly created?: Date } = {}): string {
+    const id = this.newId(`network ${spec.name}`);
+    this.networkRecords.set(id, this.networkRecord(id, spec, options.created ?? this.now()));
+    return id;
+  }
+
+  process(id: string): FakeProcess {
+    const record = (): ContainerRecord => this.container(id);
+    return {
+      print: (line, options = {}) => {
+        const c = record();
+        const time = options.time ?? this.now();
+        c.log.push({
+          stream: options.stream ?? "stdout",
+          line,
+          time,
+          timestamp: options.timestamp ?? this.stamp(time),
+        });
+        this.changed();
+      },
+      exit: (code) => {
+        const c = record();
+        if (!this.isRunning(c)) throw new Error(`container ${c.name} is not running`);
+        this.ended(c, code, false);
+      },
+      health: (status, output = "") => {
+        const c = record();
+        if (!this.hasHealthcheck(c.spec)) throw new Error(`container ${c.name} has no healthcheck`);
+        c.healthProbe = {
+          exitCode: status === "healthy" ? 0 : 1,
+          output,
+          start: this.now(),
+          end: this.now(),
+        };
+        if (c.health === status) return;
+        c.health = status;
+        this.emit({ type: "container", action: "health", health: status, ...this.actor(c) });
+      },
+      usage: (sample) => {
+        const c = record();
+        c.usage = { ...c.usage, ...sample };
+        this.changed();
+      },
+      trap: (signal, code) => void record().traps.set(signalName(signal), code),
+    };
+  }
+
+  // --- the Runtime ----------------------------------------------------------------------------
+
+  ping(): Promise<RuntimeInfo> {
+    return this.call("ping", [], () => ({
+      kind: this.kind,
+      name: "berth fake",
+      version: "0",
+      apiVersion: undefined,
+      os: "linux",
+      arch: process.arch === "x64" ? "amd64" : process.arch,
+    }));
+  }
+
+  events(filter: EventFilter = {}, signal?: AbortSignal): AsyncIterable<RuntimeEvent> {
+    this.record("events", [filter]);
+    return this.eventStream(filter, signal);
+  }
+
+  private async *eventStream(
+    filter: EventFilter,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<RuntimeEvent> {
+    const matches = (e: RuntimeEvent): boolean =>
+      (filter.types === undefined || (filter.types as readonly string[]).includes(e.type)) &&
+      matchesLabels(e.attributes, filter.labels) &&
+      (filter.since === undefined || e.time >= filter.since) &&
+      (filter.until === undefined || e.time <= filter.until);
+    const queue = this.eventLog.filter((e) => filter.since !== undefined && matches(e));
+    let wake: () => void = () => undefined;
+    const listener = (e: RuntimeEvent): void => {
+      if (!matches(e)) return;
+      queue.push(e);
+      wake();
+    };
+    this.listeners.add(listener);
+    this.streams.events++;
+    try {
+      while (!signal?.aborted) {
+        const next = queue.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        if (filter.until !== undefined && this.now() > filter.until) return;
+        await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted(signal)]);
+      }
+    } finally {
+      this.listeners.delete(listener);
+      this.streams.events--;
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  // --- images ---------------------------------------------------------------------------------
+
+  private imageApi(): Images {
+    return {
+      inspect: (reference) => this.call("images.inspect", [reference], () => this.findImage(reference)?.info),
+      list: (filter = {}) =>
+        this.call("images.list", [filter], () =>
+          [...this.imageRecords.values()]
+            .filter((i) => matchesLabels(i.labels, filter.labels))
+            .filter((i) => filter.reference === undefined || this.referenceMatches(i, filter.reference))
+            .map((i) => ({
+              id: i.id,
+              repoTags: [...i.repoTags],
+              size: i.size,
+              labels: { ...i.labels },
+              created: i.created,
+            })),
+        ),
+      pull: (reference, _options, onProgress) =>
+        this.call("images.pull", [reference], () => {
+          const normalized = normalizeReference(reference);
+          const stored = this.registry.get(normalized);
+          if (!stored) throw notFound(`manifest for ${normalized} not found: manifest unknown`);
+          onProgress?.({
+            status: `Pulling from ${repositoryOf(reference)}`,
+            id: normalized.slice(normalized.lastIndexOf(":") + 1),
+          });
+          onProgress?.({ status: `Digest: ${stored.digest}` });
+          const local =
+            this.imageRecords.get(stored.image.id) ??
+            this.addImage({ ...stored.image, repoTags: [], repoDigests: [] });
+          this.setTag(local, normalized);
+          const digest = `${repositoryOf(reference)}@${stored.digest}`;
+          if (!local.repoDigests.includes(digest)) local.repoDigests.push(digest);
+          onProgress?.({ status: `Status: Downloaded newer image for ${normalized}` });
+          this.emit({
+            type: "image",
+            action: "pull",
+            id: normalized,
+            attributes: { name: normalized },
+            time: this.now(),
+          });
+        }),
+      push: (reference, _options, onProgress) =>
+        this.call("images.push", [reference], () => {
+          const image = this.findImage(reference)?.record;
+          if (!image) throw notFound(`An image does not exist locally with the tag: ${reference}`);
+          const normalized = normalizeReference(reference);
+          const digest = `sha256:${createHash("sha256").update(`${image.id}\0${normalized}`).digest("hex")}`;
+          onProgress?.({ status: `The push refers to repository [${repositoryOf(reference)}]` });
+          this.registry.set(normalized, { image, digest });
+          const repoDigest = `${repositoryOf(reference)}@${digest}`;
+          if (!image.repoDigests.includes(repoDigest)) image.repoDigests.push(repoDigest);
+          onProgress?.({
+            status: `${normalized.slice(normalized.lastIndexOf(":") + 1)}: digest: ${digest} size: ${image.size}`,
+          });
+          this.emit({
+            type: "image",
+            action: "push",
+            id: normalized,
+            attributes: { name: normalized },
+            time: this.now(),
+          });
+        }),
+      build: (spec, onProgress) => this.call("images.build", [spec], () => this.build(spec, onProgress)),
+      tag: (source, target) =>
+        this.call("images.tag", [source, target], () => {
+          const image = this.findImage(source)?.record;
+          if (!image) throw notFound(`No such image: ${source}`);
+          this.setTag(image, normalizeReference(target));
+        }),
+      remove: (reference, options = {}) =>
+        this.call("images.remove", [reference, options], () =>
+          this.removeImage(reference, options.force === true),
+        ),
+      importRootfs: (tarStream, options, onProgress) =>
+        this.call("images.importRootfs", [options], () => this.importRootfs(tarStream, options, onProgress)),
+    };
+  }
+
+  private async importRootfs(
+    tarStream: Readable,
+    options: ImageImportOptions,
+    onProgress?: OnProgress,
+  ): Promise<{ id: string }> {
+    const bytes = await readAll(tarStream);
+    const files = await readTar(bytes);
+    const labels: Record<string, string> = {};
+    const config = applyChanges(options.changes ?? [], { env: [], exposedPorts: [], volumes: [] }, labels);
+    const id = `sha256:${createHash("sha256")
+      .update(bytes)
+      .update(JSON.stringify([config, labels]))
+      .digest("hex")}`;
+    const image = this.imageOf(id, { size: bytes.length, labels, config, files });
+    this.setTag(image, normalizeReference(options.reference));
+    onProgress?.({ status: id });
+    this.emit({ type: "image", action: "import", id, attributes: { name: id }, time: this.now() });
+    return { id };
+  }
+
+  /** No Dockerfile is run: the image has the spec's tags and labels, an empty filesystem and `sh` to run. */
+  private build(spec: BuildSpec, onProgress?: OnProgress): { id: string } {
+    onProgress?.({ status: `Building ${spec.context}` });
+    const labels = { ...spec.labels };
+    const id = `sha256:${createHash("sha256")
+      .update(JSON.stringify([spec.context, spec.dockerfile, spec.args, spec.target, labels]))
+      .digest("hex")}`;
+    const image = this.imageOf(id, {
+      size: 0,
+      labels,
+      config: { env: [], exposedPorts: [], volumes: [], cmd: ["/bin/sh"] },
+      files: new Map(),
+    });
+    for (const tag of spec.tags) this.setTag(image, normalizeReference(tag));
+    return { id };
+  }
+
+  /** The image of `id`, made from `fields` when there is none yet (the same content is one image). */
+  private imageOf(
+    id: string,
+    fields: Pick<ImageRecord, "size" | "labels" | "config" | "files">,
+  ): ImageRecord {
+    return (
+      this.imageRecords.get(id) ??
+      this.addImage({ id, repoTags: [], repoDigests: [], created: this.now(), ...fields })
+    );
+  }
+
+  private addImage(image: ImageRecord): ImageRecord {
+    const record = { ...image, repoTags: [...image.repoTags], repoDigests: [...image.repoDigests] };
+    this.imageRecords.set(record.id, record);
+    return record;
+  }
+
+  /** Moves `reference` onto `image` (a tag names one image). */
+  private setTag(image: ImageRecord, reference: string): void {
+    for (const other of this.imageRecords.values()) {
+      if (other !== image) other.repoTags = other.repoTags.filter((t) => t !== reference);
+    }
+    if (!image.repoTags.includes(reference)) image.repoTags.push(reference);
+    this.emit({
+      type: "image",
+      action: "tag",
+      id: image.id,
+      attributes: { name: reference },
+      time: this.now(),
+    });
+  }
+
+  private referenceMatches(image: ImageRecord, reference: string): boolean {
+    const tagged = reference.slice(reference.lastIndexOf("/") + 1).includes(":");
+    return image.repoTags.some((t) => (tagged ? t === reference : repositoryOf(t) === reference));
+  }
+
+  private findImage(reference: string): { record: ImageRecord; info: ImageInfo } | undefined {
+    const normalized = normalizeReference(reference);
+    const bare = reference.replace(/^sha256:/, "");
+    const record = [...this.imageRecords.values()].find(
+      (i) =>
+        i.repoTags.includes(normalized) ||
+        i.repoDigests.includes(reference) ||
+        i.id === reference ||
+        (/^[0-9a-f]{12,64}$/.test(bare) && i.id.startsWith(`sha256:${bare}`)),
+    );
+    if (!record) return undefined;
+    return {
+      record,
+      info: {
+        id: record.id,
+        repoTags: [...record.repoTags],
+        repoDigests: [...record.repoDigests],
+        created: record.created,
+        size: record.size,
+        labels: { ...record.labels },
+        config: record.config,
+      },
+    };
+  }
+
+  private removeImage(reference: string, force: boolean): void {
+    const image = this.findImage(reference)?.record;
+    if (!image) throw notFound(`No such image: ${reference}`);
+    const users = [...this.containerRecords.values()].filter((c) => c.imageId === image.id);
+    const byTag = image.repoTags.includes(normalizeReference(reference));
+    if (byTag && image.repoTags.length > 1) {
+      image.repoTags = image.repoTags.filter((t) => t !== normalizeReference(reference));
+      this.emit({
+        type: "image",
+        action: "untag",
+        id: image.id,
+        attributes: { name: reference },
+        time: this.now(),
+      });
+      return;
+    }
+    if (!force && image.repoTags.length > 1) {
+      throw conflict(
+        `conflict: unable to delete ${image.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`,
+      );
+    }
+    if (!force && users[0]) {
+      throw conflict(
+        `conflict: unable to remove repository reference "${reference}" (must force) - container ${users[0].id.slice(0, 12)} is using its referenced image ${image.id.slice(7, 19)}`,
+      );
+    }
+    this.imageRecords.delete(image.id);
+    this.emit({
+      type: "image",
+      action: "delete",
+      id: image.id,
+      attributes: { name: reference },
+      time: this.now(),
+    });
+  }
+
+  // --- networks -------------------------------------------------------------------------------
+
+  private networkApi(): Networks {
+    return {
+      create: (spec) =>
+        this.call("networks.create", [spec], () => {
+          if (spec.name === "")
+            throw new InvalidRequestError("network name must not be empty", { status: 400 });
+          if (this.findNetwork(spec.name)) throw conflict(`network with name ${spec.name} already exists`);
+          return { id: this.seedNetwork(spec) };
+        }),
+      inspect: (nameOrId) =>
+        this.call("networks.inspect", [nameOrId], () => this.networkInfo(this.findNetwork(nameOrId))),
+      list: (filter = {}) =>
+        this.call("networks.list", [filter], () =>
+          [...this.networkRecords.values()]
+            .filter((n) => matchesLabels(n.spec.labels, filter.labels))
+            .filter((n) => filter.name === undefined || n.spec.name === filter.name)
+            .map((n) => this.networkInfo(n))
+            .filter((n): n is NetworkInfo => n !== undefined),
+        ),
+      remove: (nameOrId) =>
+        this.call("networks.remove", [nameOrId], () => {
+          const network = this.requireNetwork(nameOrId);
+          if (network.builtIn)
+            throw conflict(`${network.spec.name} is a pre-defined network and cannot be removed`);
+          if (this.attached(network).length > 0) {
+            throw conflict(
+              `error while removing network: network ${network.spec.name} id ${network.id} has active endpoints`,
+            );
+          }
+          this.networkRecords.delete(network.id);
+          this.emit({ type: "network", action: "destroy", ...this.networkActor(network) });
+        }),
+      connect: (networkName, containerId, endpoint = {}) =>
+        this.call("networks.connect", [networkName, containerId, endpoint], () => {
+          const network = this.requireNetwork(networkName);
+          this.join(this.container(containerId), network, endpoint);
+        }),
+      disconnect: (networkName, containerId, options = {}) =>
+        this.call("networks.disconnect", [networkName, containerId, options], () => {
+          const network = this.requireNetwork(networkName);
+          const c = this.container(containerId);
+          if (!c.endpoints.delete(network.id)) {
+            throw conflict(`container ${c.id} is not connected to network ${network.spec.name}`);
+          }
+          this.emit({
+            type: "network",
+            action: "disconnect",
+            ...this.networkActor(network),
+            attributes: { ...network.spec.labels, name: network.spec.name, container: c.id },
+          });
+        }),
+    };
+  }
+
+  private networkRecord(id: string, spec: NetworkSpec, created: Date): NetworkRecord {
+    const index = this.networkRecords.size + 1;
+    const pools = spec.ipam?.pools.length
+      ? spec.ipam.pools
+      : [{ subnet: `172.${17 + index}.0.0/16`, gateway: `172.${17 + index}.0.1` }];
+    this.emit({
+      type: "network",
+      action: "create",
+      id,
+      attributes: { ...spec.labels, name: spec.name, type: spec.driver ?? "bridge" },
+      time: created,
+    });
+    return { id, spec, driver: spec.driver ?? "bridge", pools, created, nextHost: 2, builtIn: false };
+  }
+
+  private findNetwork(nameOrId: string): NetworkRecord | undefined {
+    const all = [...this.networkRecords.values()];
+    return (
+      all.find((n) => n.id === nameOrId) ??
+      all.find((n) => n.spec.name === nameOrId) ??
+      (nameOrId.length >= 1 ? all.find((n) => n.id.startsWith(nameOrId)) : undefined)
+    );
+  }
+
+  private requireNetwork(nameOrId: string): NetworkRecord {
+    const network = this.findNetwork(nameOrId);
+    if (!network) throw notFound(`network ${nameOrId} not found`);
+    return network;
+  }
+
+  private attached(network: NetworkRecord): ContainerRecord[] {
+    return [...this.containerRecords.values()].filter((c) => c.endpoints.has(network.id));
+  }
+
+  private networkInfo(network: NetworkRecord | undefined): NetworkInfo | undefined {
+    if (!network) return undefined;
+    const prefix = network.pools[0]?.subnet?.split("/")[1] ?? "16";
+    return {
+      id: network.id,
+      name: network.spec.name,
+      driver: network.driver,
+      internal: network.spec.internal ?? false,
+      attachable: network.spec.attachable ?? false,
+      enableIPv6: network.spec.enableIPv6 ?? false,
+      labels: { ...network.spec.labels },
+      ipam: { driver: network.spec.ipam?.driver ?? "default", pools: network.pools },
+      containers: Object.fromEntries(
+        this.attached(network).map((c) => [
+          c.id,
+          { name: c.name, ipv4Address: `${c.endpoints.get(network.id)?.ip}/${prefix}` },
+        ]),
+      ),
+      created: network.created,
+    };
+  }
+
+  private networkActor(network: NetworkRecord) {
+    return {
+      id: network.id,
+      attributes: { ...network.spec.labels, name: network.spec.name },
+      time: this.now(),
+    };
+  }
+
+  private join(c: ContainerRecord, network: NetworkRecord, endpoint: EndpointSpec): void {
+    if (c.endpoints.has(network.id)) {
+      throw conflict(`endpoint with name ${c.name} already exists in network ${network.spec.name}`);
+    }
+    const base = (network.pools[0]?.subnet ?? "172.30.0.0/16").split("/")[0]?.split(".") ?? [];
+    const host = network.nextHost++;
+    const ip = endpoint.ipv4Address ?? `${base[0]}.${base[1]}.${Math.floor(host / 256)}.${host % 256}`;
+    c.endpoints.set(network.id, { aliases: [...(endpoint.aliases ?? [])], ip });
+    this.emit({
+      type: "network",
+      action: "connect",
+      ...this.networkActor(network),
+      attributes: { ...network.spec.labels, name: network.spec.name, container: c.id },
+    });
+  }
+
+  // --- volumes --------------------------------------------------------------------------------
+
+  private volumeApi(): Volumes {
+    return {
+      create: (spec) => this.call("volumes.create", [spec], () => this.volumeInfo(this.createVolume(spec))),
+      inspect: (name) =>
+        this.call("volumes.inspect", [name], () => {
+          const volume = this.volumeRecords.get(name);
+          return volume ? this.volumeInfo(volume) : undefined;
+        }),
+      list: (filter = {}) =>
+        this.call("volumes.list", [filter], () =>
+          [...this.volumeRecords.values()]
+            .filter((v) => matchesLabels(v.labels, filter.labels))
+            .filter((v) => filter.name === undefined || v.name === filter.name)
+            .map((v) => this.volumeInfo(v)),
+        ),
+      remove: (name, options = {}) =>
+        this.call("volumes.remove", [name, options], () => {
+          const volume = this.volumeRecords.get(name);
+          if (!volume) throw notFound(`get ${name}: no such volume`);
+          const users = [...this.containerRecords.values()].filter((c) =>
+            c.mounts.some((m) => m.name === name),
+          );
+          if (users.length > 0) {
+            throw conflict(`remove ${name}: volume is in use - [${users.map((c) => c.id).join(", ")}]`);
+          }
+          this.volumeRecords.delete(name);
+          this.emit({
+            type: "volume",
+            action: "destroy",
+            id: name,
+            attributes: { ...volume.labels },
+            time: this.now(),
+          });
+        }),
+    };
+  }
+
+  /** An existing volume of the name is the answer, as the engine gives it. */
+  private createVolume(spec: VolumeSpec, anonymousOf?: string): VolumeRecord {
+    const existing = this.volumeRecords.get(spec.name);
+    if (existing) return existing;
+    const volume: VolumeRecord = {
+      name: spec.name,
+      driver: spec.driver ?? "local",
+      labels: { ...spec.labels },
+      options: { ...spec.driverOpts },
+      created: this.now(),
+      files: new Map(),
+      anonymousOf,
+    };
+    this.volumeRecords.set(spec.name, volume);
+    this.emit({
+      type: "volume",
+      action: "create",
+      id: spec.name,
+      attributes: { ...volume.labels, driver: volume.driver },
+      time: this.now(),
+    });
+    return volume;
+  }
+
+  private volumeInfo(volume: VolumeRecord): VolumeInfo {
+    return {
+      name: volume.name,
+      driver: volume.driver,
+      mountpoint: `/var/lib/berth-fake/volumes/${volume.name}/_data`,
+      labels: { ...volume.labels },
+      options: { ...volume.options },
+      created: volume.created,
+    };
+  }
+
+  // --- containers -----------------------------------------------------------------------------
+
+  private containerApi(): Containers {
+    return {
+      create: (spec) => this.call("containers.create", [spec], () => this.create(spec)),
+      start: (id) => this.call("containers.start", [id], () => this.start(this.container(id))),
+      stop: (id, options = {}) =>
+        this.call("containers.stop", [id, options], () => this.stop(this.container(id), options)),
+      kill: (id, signal = "SIGKILL") =>
+        this.call("containers.kill", [id, signal], () => this.signal(this.container(id), signal)),
+      restart: (id, options = {}) =>
+        this.call("containers.restart", [id, options], async () => {
+          const c = this.container(id);
+          await this.stop(c, options);
+          this.start(c);
+          this.emit({ type: "container", action: "restart", ...this.actor(c) });
+        }),
+      pause: (id) =>
+        this.call("containers.pause", [id], () => {
+          const c = this.container(id);
+          if (c.status === "paused") return;
+          if (c.status !== "running") throw conflict(`Container ${c.id} is not running`);
+          this.setStatus(c, "paused", "pause");
+        }),
+      unpause: (id) =>
+        this.call("containers.unpause", [id], () => {
+          const c = this.container(id);
+          if (c.status === "paused") this.setStatus(c, "running", "unpause");
+        }),
+      remove: (id, options = {}) =>
+        this.call("containers.remove", [id, options], () => this.remove(this.container(id), options)),
+      rename: (id, name) =>
+        this.call("containers.rename", [id, name], () => {
+          const c = this.container(id);
+          this.checkName(name, c.id);
+          const oldName = c.name;
+          c.name = name.replace(/^\//, "");
+          this.emit({ type: "container", action: "rename", oldName, ...this.actor(c) });
+        }),
+      inspect: (id) =>
+        this.call("containers.inspect", [id], () => {
+          const c = this.findContainer(id);
+          return c ? this.state(c) : undefined;
+        }),
+      list: (filter = {}) =>
+        this.call("containers.list", [filter], () =>
+          [...this.containerRecords.values()]
+            .filter((c) => filter.all === true || this.isRunning(c))
+            .filter((c) => matchesLabels(c.spec.labels, filter.labels))
+            .filter((c) => filter.name === undefined || c.name === filter.name)
+            .sort((a, b) => b.created.getTime() - a.created.getTime())
+            .map((c) => this.summary(c)),
+        ),
+      wait: (id, options = {}) =>
+        this.call("containers.wait", [id, options], () => {
+          const c = this.container(id);
+          const condition = options.condition ?? "not-running";
+          const exits = c.exits;
+          const exitOf = (): { exitCode: number } => ({ exitCode: c.exitCode ?? 0 });
+          return until(
+            (wake) => this.watch(wake),
+            () => {
+              if (condition === "removed") return this.containerRecords.has(c.id) ? undefined : exitOf();
+              if (condition === "next-exit") return c.exits > exits ? exitOf() : undefined;
+              return this.isRunning(c) ? undefined : exitOf();
+            },
+            options.signal,
+          );
+        }),
+      logs: (id, options = {}) => this.logs(id, options),
+      attach: (id, options = {}) =>
+        this.call("containers.attach", [id, options], () => this.attach(this.container(id), options.signal)),
+      exec: (id, spec) => this.call("containers.exec", [id, spec], () => this.exec(this.container(id), spec)),
+      resize: (id, size) => this.call("containers.resize", [id, size], () => void this.container(id)),
+      top: (id) =>
+        this.call("containers.top", [id], () => {
+          const c = this.container(id);
+          if (!this.isRunning(c)) throw conflict(`Container ${c.id} is not running`);
+          return { titles: ["PID", "CMD"], processes: [[String(c.pid), this.commandLine(c)]] };
+        }),
+      stats: (id, options = {}) => this.stats(id, options),
+      copyTo: (id, path, archive) =>
+        this.call("containers.copyTo", [id, path], () => this.copyTo(this.container(id), path, archive)),
+      copyFrom: (id, path) =>
+        this.call("containers.copyFrom", [id, path], () => this.copyFrom(this.container(id), path)),
+    };
+  }
+
+  private checkName(name: string, self?: string): void {
+    if (!NAME.test(name)) {
+      throw new InvalidRequestError(
+        `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+        {
+          status: 400,
+        },
+      );
+    }
+    const holder = [...this.containerRecords.values()].find((c) => c.name === name.replace(/^\//, ""));
+    if (holder && holder.id !== self) {
+      throw conflict(
+        `Conflict. The container name "/${holder.name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+  }
+
+  private create(spec: ContainerSpec): { id: string; warnings: readonly string[] } {
+    const name = spec.name === "" ? `fake_${this.counter + 1}` : spec.name;
+    this.checkName(name);
+    const image = this.findImage(spec.image)?.record;
+    if (!image) throw notFound(`No such image: ${spec.image}`);
+    const networks = this.networksAtCreate(spec);
+    const id = this.newId(`container ${name}`);
+    const mounts: MountRecord[] = [];
+    for (const mount of spec.mounts ?? []) {
+      if (mount.type === "volume") {
+        const volumeName = mount.source ?? this.newId("volume");
+        const volume = this.createVolume(
+          { name: volumeName, labels: { ...mount.labels } },
+          mount.source ? undefined : id,
+        );
+        const source = this.volumeInfo(volume).mountpoint;
+        mounts.push({
+          type: "volume",
+          source,
+          target: mount.target,
+          name: volumeName,
+          readOnly: mount.readOnly ?? false,
+          files: volume.files,
+        });
+      } else if (mount.type === "bind") {
+        const files = this.binds.get(mount.source) ?? new Map<string, Entry>();
+        this.binds.set(mount.source, files);
+        mounts.push({
+          type: "bind",
+          source: mount.source,
+          target: mount.target,
+          readOnly: mount.readOnly ?? false,
+          files,
+        });
+      } else {
+        mounts.push({
+          type: "tmpfs",
+          source: "",
+          target: mount.target,
+          readOnly: mount.readOnly ?? false,
+          files: new Map(),
+        });
+      }
+    }
+    for (const target of [...image.config.volumes, ...Object.keys(spec.tmpfs ?? {})]) {
+      if (mounts.some((m) => m.target === target)) continue;
+      if (spec.tmpfs?.[target] !== undefined) {
+        mounts.push({ type: "tmpfs", source: "", target, readOnly: false, files: new Map() });
+        continue;
+      }
+      const volume = this.createVolume({ name: this.newId("volume"), labels: {} }, id);
+      mounts.push({
+        type: "volume",
+        source: this.volumeInfo(volume).mountpoint,
+        target,
+        name: volume.name,
+        readOnly: false,
+        files: volume.files,
+      });
+    }
+    const record: ContainerRecord = {
+      id,
+      name: name.replace(/^\//, ""),
+      spec,
+      imageId: image.id,
+      created: this.now(),
+      status: "created",
+      pid: undefined,
+      exitCode: undefined,
+      startedAt: undefined,
+      finishedAt: undefined,
+      health: undefined,
+      healthProbe: undefined,
+      restartCount: 0,
+      endpoints: new Map(),
+      mounts,
+      layer: new Map(),
+      log: [],
+      traps: new Map(),
+      usage: {},
+      stopping: false,
+      exits: 0,
+    };
+    this.containerRecords.set(id, record);
+    this.emit({ type: "container", action: "create", ...this.actor(record) });
+    for (const [network, endpoint] of networks) this.join(record, network, endpoint);
+    return { id, warnings: [] };
+  }
+
+  /** Every network of `networks`, or the one `networkMode` names (`bridge` by default); none for host, none, container:. */
+  private networksAtCreate(spec: ContainerSpec): [NetworkRecord, EndpointSpec][] {
+    const wanted = Object.entries(spec.networks ?? {});
+    const mode = spec.networkMode ?? "bridge";
+    if (wanted.length === 0 && !["host", "none"].includes(mode) && !mode.startsWith("container:"))
+      wanted.push([mode, {}]);
+    return wanted.map(([name, endpoint]) => [this.requireNetwork(name), endpoint]);
+  }
+
+  private findContainer(id: string): ContainerRecord | undefined {
+    const all = [...this.containerRecords.values()];
+    const name = id.replace(/^\//, "");
+    return (
+      all.find((c) => c.id === id) ??
+      all.find((c) => c.name === name) ??
+      all.find((c) => id.length >= 1 && c.id.startsWith(id))
+    );
+  }
+
+  private container(id: string): ContainerRecord {
+    const c = this.findContainer(id);
+    if (!c) throw notFound(`No such container: ${id}`);
+    return c;
+  }
+
+  private isRunning(c: ContainerRecord): boolean {
+    return c.status === "running" || c.status === "paused" || c.status === "restarting";
+  }
+
+  private hasHealthcheck(spec: ContainerSpec): boolean {
+    const test = spec.healthcheck?.test;
+    return test !== undefined && test.length > 0 && test[0] !== "NONE";
+  }
+
+  private start(c: ContainerRecord): void {
+    if (c.status === "running") return;
+    if (c.status === "paused") throw conflict("cannot start a paused container, try unpause instead");
+    c.status = "running";
+    c.pid = ++this.pids;
+    c.startedAt = this.now();
+    c.health = this.hasHealthcheck(c.spec) ? "starting" : undefined;
+    c.stopping = false;
+    this.emit({ type: "container", action: "start", ...this.actor(c) });
+  }
+
+  /** Sends `signal`: SIGKILL, or one the process traps, ends it; PID 1 ignores the others. */
+  private signal(c: ContainerRecord, signal: string): void {
+    if (!this.isRunning(c)) return;
+    const name = signalName(signal);
+    this.emit({ type: "container", action: "kill", signal: `SIG${name}`, ...this.actor(c) });
+    const trapped = c.traps.get(name);
+    if (name === "KILL") this.ended(c, 137, true);
+    else if (trapped !== undefined) this.ended(c, trapped, true);
+  }
+
+  private async stop(
+    c: ContainerRecord,
+    options: { readonly timeoutS?: number; readonly signal?: string },
+  ): Promise<void> {
+    if (!this.isRunning(c)) return;
+    const image = this.imageRecords.get(c.imageId);
+    const signal = options.signal ?? c.spec.stopSignal ?? image?.config.stopSignal ?? "SIGTERM";
+    c.stopping = true;
+    this.signal(c, signal);
+    if (this.isRunning(c)) {
+      const timeoutS = options.timeoutS ?? c.spec.stopTimeoutS ?? 10;
+      await Promise.race([
+        this.sleep(timeoutS * 1000),
+        until(
+          (wake) => this.watch(wake),
+          () => (this.isRunning(c) ? undefined : true),
+          undefined,
+        ),
+      ]);
+      if (this.isRunning(c)) this.signal(c, "SIGKILL");
+    }
+    this.emit({ type: "container", action: "stop", ...this.actor(c) });
+  }
+
+  /** The process is gone: by a client's stop or kill (`byClient`), or on its own (the restart policy applies). */
+  private ended(c: ContainerRecord, code: number, byClient: boolean): void {
+    c.status = "exited";
+    c.exitCode = code;
+    c.pid = undefined;
+    c.finishedAt = this.now();
+    c.exits++;
+    this.emit({ type: "container", action: "die", exitCode: code, ...this.actor(c) });
+    const policy = c.spec.restart;
+    if (byClient || c.stopping || !policy) return;
+    const again =
+      policy.name === "always" ||
+      policy.name === "unless-stopped" ||
+      (policy.name === "on-failure" &&
+        code !== 0 &&
+        (policy.maximumRetryCount === undefined ||
+          policy.maximumRetryCount === 0 ||
+          c.restartCount < policy.maximumRetryCount));
+    if (!again) return;
+    c.restartCount++;
+    this.start(c);
+  }
+
+  private setStatus(c: ContainerRecord, status: ContainerStatus, action: "pause" | "unpause"): void {
+    c.status = status;
+    this.emit({ type: "container", action, ...this.actor(c) });
+  }
+
+  private async remove(
+    c: ContainerRecord,
+    options: { readonly force?: boolean; readonly volumes?: boolean },
+  ): Promise<void> {
+    if (this.isRunning(c)) {
+      if (options.force !== true) {
+        throw conflict(
+          `You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`,
+        );
+      }
+      this.signal(c, "SIGKILL");
+    }
+    for (const networkId of [...c.endpoints.keys()]) {
+      const network = this.networkRecords.get(networkId);
+      c.endpoints.delete(networkId);
+      if (network) {
+        this.emit({
+          type: "network",
+          action: "disconnect",
+          ...this.networkActor(network),
+          attributes: { ...network.spec.labels, name: network.spec.name, container: c.id },
+        });
+      }
+    }
+    this.containerRecords.delete(c.id);
+    this.emit({ type: "container", action: "destroy", ...this.actor(c) });
+    if (options.volumes !== true) return;
+    for (const mount of c.mounts) {
+      const volume = mount.name === undefined ? undefined : this.volumeRecords.get(mount.name);
+      if (volume?.anonymousOf !== c.id) continue;
+      this.volumeRecords.delete(volume.name);
+      this.emit({
+        type: "volume",
+        action: "destroy",
+        id: volume.name,
+        attributes: { ...volume.labels },
+        time: this.now(),
+      });
+    }
+  }
+
+  private commandLine(c: ContainerRecord): string {
+    const image = this.imageRecords.get(c.imageId);
+    const entrypoint = c.spec.entrypoint ?? image?.config.entrypoint ?? [];
+    const command = c.spec.command ?? (c.spec.entrypoint ? [] : (image?.config.cmd ?? []));
+    return [...entrypoint, ...command].join(" ");
+  }
+
+  private ports(c: ContainerRecord): PortBinding[] {
+    if (!this.isRunning(c)) return [];
+    return (c.spec.ports ?? []).map((p, i) => ({
+      ...p,
+      hostIp: p.hostIp === undefined || p.hostIp === "" ? "0.0.0.0" : p.hostIp,
+      hostPort: p.hostPort ? (p.hostPort.split("-")[0] ?? p.hostPort) : String(32768 + i),
+    }));
+  }
+
+  /** `State.String()` of the engine: "Up 3 minutes (healthy)", "Exited (0) 2 seconds ago", "Created". */
+  private statusText(c: ContainerRecord): string {
+    const now = this.now().getTime();
+    switch (c.status) {
+      case "created":
+        return "Created";
+      case "paused":
+        return `Up ${humanDuration(now - (c.startedAt?.getTime() ?? now))} (Paused)`;
+      case "running": {
+        const health =
+          c.health === undefined ? "" : c.health === "starting" ? " (health: starting)" : ` (${c.health})`;
+        return `Up ${humanDuration(now - (c.startedAt?.getTime() ?? now))}${health}`;
+      }
+      case "restarting":
+        return `Restarting (${c.exitCode ?? 0}) ${humanDuration(now - (c.finishedAt?.getTime() ?? now))} ago`;
+      case "removing":
+        return "Removal In Progress";
+      case "dead":
+        return "Dead";
+      case "exited":
+        return `Exited (${c.exitCode ?? 0}) ${humanDuration(now - (c.finishedAt?.getTime() ?? now))} ago`;
+    }
+  }
+
+  /** What inspect and list both say about a container. */
+  private common(c: ContainerRecord) {
+    const { id, name, imageId, created, status } = c;
+    return {
+      id,
+      name,
+      image: c.spec.image,
+      imageId,
+      labels: { ...c.spec.labels },
+      created,
+      status,
+      ports: this.ports(c),
+    };
+  }
+
+  private summary(c: ContainerRecord): ContainerSummary {
+    return {
+      ...this.common(c),
+      statusText: this.statusText(c),
+      health: c.status === "running" ? c.health : undefined,
+      exitCode: c.status === "exited" || c.status === "dead" ? c.exitCode : undefined,
+      command: this.commandLine(c),
+    };
+  }
+
+  private state(c: ContainerRecord): ContainerState {
+    return {
+      ...this.common(c),
+      running: this.isRunning(c),
+      // As the Docker backend reports it: only a container that ran and stopped has an exit code.
+      exitCode:
+        c.status === "exited" || c.status === "dead" || c.status === "restarting" ? c.exitCode : undefined,
+      pid: c.pid,
+      startedAt: c.startedAt,
+      finishedAt: c.finishedAt,
+      health: c.health,
+      healthProbe: c.healthProbe,
+      restartCount: c.restartCount,
+      oomKilled: false,
+      error: undefined,
+      tty: c.spec.tty ?? false,
+      networks: Object.fromEntries(
+        [...c.endpoints].map(([networkId, e]) => [
+          this.networkRecords.get(networkId)?.spec.name ?? networkId,
+          { networkId, ipAddress: e.ip, aliases: [...e.aliases] },
+        ]),
+      ),
+      mounts: c.mounts.map((m) => ({
+        type: m.type,
+        source: m.source,
+        target: m.target,
+        name: m.name,
+        readOnly: m.readOnly,
+      })),
+    };
+  }
+
+  private actor(c: ContainerRecord): Pick<RuntimeEvent, "id" | "attributes" | "time"> {
+    return {
+      id: c.id,
+      attributes: { ...c.spec.labels, name: c.name, image: c.spec.image },
+      time: this.now(),
+    };
+  }
+
+  // --- logs, attach, exec, stats ----------------------------------------------------------------
+
+  private logs(id: string, options: LogOptions): AsyncIterable<LogLine> {
+    this.record("containers.logs", [id, options]);
+    return this.logStream(id, options);
+  }
+
+  private async *logStream(id: string, options: LogOptions): AsyncGenerator<LogLine> {
+    const c = this.container(id);
+    const both = options.stdout === undefined && options.stderr === undefined;
+    const wanted = (l: LogLine): boolean =>
+      (l.stream === "stdout" ? both || options.stdout === true : both || options.stderr === true) &&
+      (options.since === undefined || (l.time ?? new Date(0)) >= options.since) &&
+      (options.until === undefined || (l.time ?? new Date(0)) <= options.until);
+    const shown = (l: LogLine): LogLine =>
+      options.timestamps === true ? { ...l } : { stream: l.stream, line: l.line };
+    let at = options.tail === undefined ? 0 : Math.max(0, c.log.length - options.tail);
+    this.streams.logs++;
+    try {
+      for (;;) {
+        while (at < c.log.length) {
+          const line = c.log[at++];
+          if (line && wanted(line)) yield shown(line);
+        }
+        if (options.follow !== true || !this.isRunning(c) || !this.containerRecords.has(c.id)) return;
+        if (options.signal?.aborted) return;
+        const seen = c.log.length;
+        await Promise.race([
+          until(
+            (wake) => this.watch(wake),
+            () => (c.log.length > seen || !this.isRunning(c) ? true : undefined),
+            undefined,
+          ),
+          aborted(options.signal),
+        ]);
+        if (options.signal?.aborted) return;
+      }
+    } finally {
+      this.streams.logs--;
+    }
+  }
+
+  /** What the container prints from now on, until it stops. */
+  private attach(c: ContainerRecord, signal: AbortSignal | undefined): StreamSession {
+    const controller = new AbortController();
+    signal?.addEventListener("abort", () => controller.abort(), { once: true });
+    const lines = this.logs(c.id, { follow: true, since: this.now(), signal: controller.signal });
+    const output = (async function* (): AsyncGenerator<OutputChunk> {
+      for await (const line of lines) yield { stream: line.stream, data: Buffer.from(`${line.line}\n`) };
+    })();
+    return { output, stdin: undefined, resize: () => Promise.resolve(), close: () => controller.abort() };
+  }
+
+  private exec(c: ContainerRecord, spec: ExecSpec): ExecSession {
+    if (c.status === "paused")
+      throw conflict(`Container ${c.id} is paused, unpause the container before exec`);
+    if (!this.isRunning(c)) throw conflict(`Container ${c.id} is not running`);
+    const result = this.onExec(this.state(c), spec);
+    const chunks: OutputChunk[] = [];
+    if (result.stdout) chunks.push({ stream: "stdout", data: Buffer.from(result.stdout) });
+    if (result.stderr)
+      chunks.push({ stream: spec.tty ? "stdout" : "stderr", data: Buffer.from(result.stderr) });
+    return {
+      output: Readable.from(chunks) as AsyncIterable<OutputChunk>,
+      stdin: spec.stdin ? new Writable({ write: (_chunk, _encoding, done) => done() }) : undefined,
+      resize: () => Promise.resolve(),
+      close: () => undefined,
+      exitCode: () => Promise.resolve(result.exitCode),
+    };
+  }
+
+  private stats(
+    id: string,
+    options: { readonly stream?: boolean; readonly signal?: AbortSignal },
+  ): AsyncIterable<Stats> {
+    this.record("containers.stats", [id, options]);
+    return this.statStream(id, options);
+  }
+
+  private async *statStream(
+    id: string,
+    options: { readonly stream?: boolean; readonly signal?: AbortSignal },
+  ): AsyncGenerator<Stats> {
+    const c = this.container(id);
+    const sample = (): Stats => {
+      const running = this.isRunning(c);
+      return {
+        time: this.now(),
+        cpuPercent: 0,
+        memoryUsageBytes: running ? 1 << 20 : 0,
+        memoryLimitBytes: c.spec.resources?.memoryBytes ?? 1 << 30,
+        networkRxBytes: 0,
+        networkTxBytes: 0,
+        blockReadBytes: 0,
+        blockWriteBytes: 0,
+        pids: running ? 1 : 0,
+        ...c.usage,
+      };
+    };
+    this.streams.stats++;
+    try {
+      let last = c.usage;
+      yield sample();
+      while (options.stream !== false && !options.signal?.aborted && this.containerRecords.has(c.id)) {
+        await Promise.race([
+          until(
+            (wake) => this.watch(wake),
+            () => (c.usage !== last || !this.containerRecords.has(c.id) ? true : undefined),
+            undefined,
+          ),
+          aborted(options.signal),
+        ]);
+        if (options.signal?.aborted || !this.containerRecords.has(c.id)) return;
+        last = c.usage;
+        yield sample();
+      }
+    } finally {
+      this.streams.stats--;
+    }
+  }
+
+  // --- files --------------------------------------------------------------------------------
+
+  /** The tree holding `path` and the path inside it (a mount's, or the container's own layer over its image). */
+  private locate(
+    c: ContainerRecord,
+    path: string,
+  ): { readonly tree: Tree; readonly rest: string; readonly image?: Tree | undefined } {
+    const wanted = splitPath(path);
+    let best: MountRecord | undefined;
+    for (const m of c.mounts) {
+      const target = splitPath(m.target);
+      if (
+        (wanted === target || wanted.startsWith(`${target}/`)) &&
+        (!best || target.length > splitPath(best.target).length)
+      )
+        best = m;
+    }
+    if (best) return { tree: best.files, rest: splitPath(wanted.slice(splitPath(best.target).length)) };
+    return { tree: c.layer, rest: wanted, image: this.imageRecords.get(c.imageId)?.files };
+  }
+
+  private entryAt(c: ContainerRecord, path: string): Entry | "directory" | undefined {
+    const { tree, rest, image } = this.locate(c, path);
+    if (rest === "") return "directory";
+    const isDir = (t: Tree | undefined): boolean =>
+      [...(t?.keys() ?? [])].some((k) => k.startsWith(`${rest}/`));
+    const entry = tree.get(rest) ?? image?.get(rest);
+    if (entry) return entry;
+    if (isDir(tree) || isDir(image)) return "directory";
+    return c.mounts.some(
+      (m) => splitPath(m.target) === splitPath(path) || splitPath(m.target).startsWith(`${splitPath(path)}/`),
+    )
+      ? "directory"
+      : undefined;
+  }
+
+  private async copyTo(c: ContainerRecord, path: string, archive: Readable): Promise<void> {
+    if (
+      this.entryAt(c, path) !== "directory" &&
+      (this.entryAt(c, path) as Entry | undefined)?.type !== "directory"
+    ) {
+      throw notFound(`Could not find the file ${path} in container ${c.name}`);
+    }
+    const entries = await readTar(await readAll(archive));
+    for (const [name, entry] of entries) {
+      const full = `/${splitPath(`${path}/${name}`)}`;
+      const { tree, rest } = this.locate(c, full);
+      tree.set(rest, entry);
+    }
+  }
+
+  private async copyFrom(c: ContainerRecord, path: string): Promise<Readable> {
+    const found = this.entryAt(c, path);
+    if (found === undefined) throw notFound(`Could not find the file ${path} in container ${c.name}`);
+    const base = splitPath(path).split("/").at(-1) || ".";
+    if (found !== "directory" && found.type !== "directory") return writeTar([[base, found]]);
+    const { tree, rest, image } = this.locate(c, path);
+    const under = (t: Tree | undefined): [string, Entry][] =>
+      [...(t ?? new Map<string, Entry>())].filter(([k]) => rest === "" || k.startsWith(`${rest}/`));
+    const merged = new Map<string, Entry>([...under(image), ...under(tree)]);
+    const entries: [string, Entry][] = [[base, { type: "directory", data: Buffer.alloc(0), mode: 0o755 }]];
+    for (const [key, entry] of [...merged].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      entries.push([`${base}/${rest === "" ? key : key.slice(rest.length + 1)}`, entry]);
+    }
+    return writeTar(entries);
+  }
+
+  // --- plumbing -------------------------------------------------------------------------------
+
+  private newId(seed: string): string {
+    return createHash("sha256").update(`${seed}\0${++this.counter}`).digest("hex");
+  }
+
+  /** RFC 3339 with nanoseconds, strictly increasing, as the engine stamps log lines. */
+  private stamp(time: Date): string {
+    let nanos = BigInt(time.getTime()) * 1_000_000n;
+    if (nanos <= this.lastNanos) nanos = this.lastNanos + 1n;
+    this.lastNanos = nanos;
+    const fraction = String(nanos % 1_000_000_000n).padStart(9, "0");
+    return `${new Date(Number(nanos / 1_000_000n)).toISOString().slice(0, 19)}.${fraction}Z`;
+  }
+
+  private emit(event: RuntimeEvent): void {
+    this.eventLog.push(event);
+    if (this.muted === 0) for (const listener of [...this.listeners]) listener(event);
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const wake of [...this.watchers]) wake();
+  }
+
+  private watch(wake: () => void): () => void {
+    this.watchers.add(wake);
+    return () => this.watchers.delete(wake);
+  }
+
+  private record(op: string, args: readonly unknown[]): void {
+    this.calls.push({ op, args });
+  }
+
+  /** Records the call, runs its hooks, then the work; every answer is a promise, as over a socket. */
+  private async call<T>(op: string, args: readonly unknown[], work: () => T | Promise<T>): Promise<T> {
+    this.record(op, args);
+    for (const hook of this.hooks.get(op) ?? []) await hook(args);
+    return await work();
+  }
+}
