@@ -22,17 +22,12 @@ export function serviceConfigHash(service: object): string {
   return sha256(canonicalJson(copy));
 }
 
-/** Hash of a network or volume definition (`com.docker.compose.config-hash` on those objects). */
-export function resourceConfigHash(resource: object): string {
-  return sha256(canonicalJson(resource));
-}
-
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
 /** JSON with keys sorted at every level and undefined dropped, so equal configs hash equally. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   const entries = Object.entries(value as Record<string, unknown>)

@@ -295,8 +295,3 @@ export function scale(
     extra,
   );
 }
-
-/** Observes a project as `up` would (for `ps`-like views that want the parsed state). */
-export function observeProject(runtime: Runtime, projectName: string): Promise<ObservedState> {
-  return observe(runtime, projectName);
-}

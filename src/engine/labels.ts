@@ -9,8 +9,8 @@
  * was given), oneoff (`False`; `True` plus a `slug` for `compose run`), container-number, config-hash,
  * depends_on (`svc:condition:restart`, comma-joined, present and empty when there are none), image
  * (the image ID the container was created from) and, for a container created to replace another,
- * replace (the replaced container's ID). The service's own `labels:` are written first and the
- * Compose labels override them.
+ * replace (the slot it takes over, `web-1`: names.ts `replacedSlot`). The service's own `labels:`
+ * are written first and the Compose labels override them.
  *
  * How Compose selects containers (`pkg/compose/containers.go` `getDefaultFilters`,
  * `pkg/compose/filters.go`): `project=<name>` AND the config-hash label present, plus `oneoff=False`
@@ -35,9 +35,7 @@ export const SLUG_LABEL = "com.docker.compose.slug";
 export const IMAGE_LABEL = "com.docker.compose.image";
 export const DEPENDS_ON_LABEL = "com.docker.compose.depends_on";
 export const VERSION_LABEL = "com.docker.compose.version";
-/** On images: `classic` or `buildkit`. */
-export const IMAGE_BUILDER_LABEL = "com.docker.compose.image.builder";
-/** On a container created to replace another (recreate): the replaced container's ID. */
+/** On a container created to replace another (recreate): the slot it takes over (`web-1`). */
 export const REPLACE_LABEL = "com.docker.compose.replace";
 
 /** The values of the oneoff label. */

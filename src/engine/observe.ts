@@ -175,7 +175,7 @@ function toObserved(c: ContainerSummary, networks: readonly string[] | undefined
   };
 }
 
-export function compareContainers(a: ObservedContainer, b: ObservedContainer): number {
+function compareContainers(a: ObservedContainer, b: ObservedContainer): number {
   return (
     compareText(a.service, b.service) ||
     (a.number ?? Number.MAX_SAFE_INTEGER) - (b.number ?? Number.MAX_SAFE_INTEGER) ||

@@ -24,7 +24,7 @@ import {
 import type { FileCopy, Operation, OperationKind } from "./plan.js";
 import { DEFAULT_WAIT_TIMEOUT_MS, type ProjectWatcher, waitFor } from "./wait.js";
 
-export type Emit = (resource: EngineResource, id: string, status: EngineStatus, text?: string) => void;
+type Emit = (resource: EngineResource, id: string, status: EngineStatus, text?: string) => void;
 
 /** What the steps of one `execute` share. */
 export interface StepOptions {

@@ -225,7 +225,7 @@ export function containerResource(service: string, number: number | undefined): 
   return `container:${service || "?"}:${number ?? "?"}`;
 }
 
-export function formatNode(node: PlanNode): string {
+function formatNode(node: PlanNode): string {
   const deps = node.deps.length > 0 ? ` <- ${node.deps.map((d) => `#${d}`).join(",")}` : "";
   return `[${node.id}]${deps} ${node.resource} ${node.op.kind} ${subject(node.op)} (${node.reason})`;
 }

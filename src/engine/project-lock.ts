@@ -48,7 +48,7 @@ export interface LockOptions {
   readonly probe?: ProcessProbe | undefined;
 }
 
-export const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60_000;
+const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60_000;
 
 /** Another berth held the project's lock for longer than the wait allowed. */
 export class ProjectLockError extends EngineError {

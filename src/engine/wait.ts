@@ -16,7 +16,7 @@ import type { EngineStatus } from "./events.js";
 import { containersFilter, projectFilter, SERVICE_LABEL } from "./labels.js";
 import type { WaitCondition } from "./plan.js";
 
-export const POLL_INTERVAL_MS = 500;
+const POLL_INTERVAL_MS = 500;
 /** Bound for a wait that names none (Compose waits forever; berth does not). */
 export const DEFAULT_WAIT_TIMEOUT_MS = 10 * 60 * 1000;
 
@@ -115,7 +115,7 @@ type Verdict =
   | { readonly kind: "pending"; readonly why: string }
   | { readonly kind: "failed"; readonly why: string; readonly container: string };
 
-export type Judgement = Verdict & { readonly states: readonly ContainerState[] };
+type Judgement = Verdict & { readonly states: readonly ContainerState[] };
 
 /** Resolves once the condition holds; rejects with a DependencyError naming the service and why. */
 export async function waitFor(env: WaitEnvironment, request: WaitRequest): Promise<void> {
@@ -229,7 +229,7 @@ async function pause(env: WaitEnvironment, service: string, ms: number): Promise
 }
 
 /** Looks at every container of the service once and says whether the condition holds. */
-export async function judge(
+async function judge(
   runtime: Runtime,
   project: string,
   service: string,

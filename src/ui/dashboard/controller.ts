@@ -3,7 +3,7 @@
  * functions (`restart`, `stop`, `start`, `scale`, `up`, `down`) — the code paths of the commands
  * of the same names, never a shell — reporting to an EventSink that folds the engine's events into
  * the model. Actions run one at a time in the order pressed (the initial `up` first): the project
- * lock is re-entrant within a process, so it would not keep two of them apart.
+ * lock is not re-entrant, so an action started beside another would wait on it as on another berth.
  *
  * Leaving: `d` detaches (the stack keeps running); `q` and the first Ctrl-C stop the services of
  * this `up` (all for `berth dashboard`) as `up` does, while the dashboard shows it happen; a second
