@@ -5,7 +5,7 @@
  * commands that never touch a runtime (`config`, `--version`) load none.
  */
 import { BerthError } from "../errors.js";
-import { engineIsLocal } from "./docker/endpoint.js";
+import { engineIsOnThisHost } from "./docker/endpoint.js";
 import type { Runtime } from "./runtime.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -23,7 +23,7 @@ export interface RuntimeBackend {
 const BACKENDS = {
   docker: {
     create: async (env) => (await import("./docker/docker-runtime.js")).createDockerRuntime({ env }),
-    sharesHostNetwork: engineIsLocal,
+    sharesHostNetwork: engineIsOnThisHost,
   },
   native: {
     create: () =>

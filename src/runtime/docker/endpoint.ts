@@ -86,7 +86,7 @@ export function resolveEndpoint(env: Env, host?: string): Endpoint {
  * Whether the engine is on this host (a unix socket), so its published ports are this host's; a
  * TCP address may be a tunnel to anywhere.
  */
-export function engineIsLocal(env: Env): boolean {
+export function engineIsOnThisHost(env: Env): boolean {
   try {
     return resolveEndpoint(env).kind === "unix";
   } catch {
