@@ -125,40 +125,40 @@ export function nullable(type: FieldType): FieldType {
 }
 
 export function listOf(item: FieldType): FieldType {
-  const decode = item.decode;
-  return {
-    decode: (v, path, cx) => {
-      if (v === null) return undefined;
-      if (!isSequence(v)) fail(cx, path, "a list", v);
-      const out: unknown[] = [];
-      for (let i = 0; i < v.length; i++) {
-        path.push(i);
-        out.push(decode(v[i] as Node, path, cx) ?? null);
-        path.pop();
-      }
-      return out.length === 0 ? undefined : out;
-    },
-    children: () => ({ "[]": item }),
-  };
+  return { decode: listDecoder(item.decode), children: () => ({ "[]": item }) };
 }
 
 export function mapOf(value: FieldType): FieldType {
-  const decode = value.decode;
-  return {
-    decode: (v, path, cx) => {
-      if (v === null) return undefined;
-      if (!isMapping(v)) fail(cx, path, "a mapping", v);
-      const out: Record<string, unknown> = {};
-      const keys = sortedKeys(v);
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i] as string;
-        path.push(key);
-        out[key] = decode(v[key] as Node, path, cx) ?? null;
-        path.pop();
-      }
-      return Object.keys(out).length === 0 ? undefined : out;
-    },
-    children: () => ({ "*": value }),
+  return { decode: mapDecoder(value.decode), children: () => ({ "*": value }) };
+}
+
+function listDecoder(decode: Decoder): Decoder {
+  return (v, path, cx) => {
+    if (v === null) return undefined;
+    if (!isSequence(v)) fail(cx, path, "a list", v);
+    const out: unknown[] = [];
+    for (let i = 0; i < v.length; i++) {
+      path.push(i);
+      out.push(decode(v[i] as Node, path, cx) ?? null);
+      path.pop();
+    }
+    return out.length === 0 ? undefined : out;
+  };
+}
+
+function mapDecoder(decode: Decoder): Decoder {
+  return (v, path, cx) => {
+    if (v === null) return undefined;
+    if (!isMapping(v)) fail(cx, path, "a mapping", v);
+    const out: Record<string, unknown> = {};
+    const keys = sortedKeys(v);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      path.push(key);
+      out[key] = decode(v[key] as Node, path, cx) ?? null;
+      path.pop();
+    }
+    return Object.keys(out).length === 0 ? undefined : out;
   };
 }
 

@@ -82,29 +82,11 @@ export function discoverFiles(options: DiscoverOptions): Discovered {
   // No file named: search the default names upward from the project directory (or cwd).
   let dir = explicitDir ?? path.resolve(cwd);
   for (;;) {
-    const candidates = DEFAULT_FILE_NAMES.filter((name) => isPresent(path.join(dir, name)));
-    const winner = candidates[0];
+    const winner = firstPresent(dir, DEFAULT_FILE_NAMES, "config", options.onWarning);
     if (winner) {
-      if (candidates.length > 1) {
-        options.onWarning?.(
-          `Found multiple config files with supported names: ${candidates.map((c) => path.join(dir, c)).join(", ")}`,
-        );
-        options.onWarning?.(`Using ${path.join(dir, winner)}`);
-      }
-      const files: ComposeFileRef[] = [
-        { display: displayName(cwd, path.join(dir, winner)), path: path.join(dir, winner) },
-      ];
-      const overrides = DEFAULT_OVERRIDE_NAMES.filter((name) => isPresent(path.join(dir, name)));
-      const override = overrides[0];
-      if (override) {
-        if (overrides.length > 1) {
-          options.onWarning?.(
-            `Found multiple override files with supported names: ${overrides.map((c) => path.join(dir, c)).join(", ")}`,
-          );
-          options.onWarning?.(`Using ${path.join(dir, override)}`);
-        }
-        files.push({ display: displayName(cwd, path.join(dir, override)), path: path.join(dir, override) });
-      }
+      const files: ComposeFileRef[] = [{ display: displayName(cwd, winner), path: winner }];
+      const override = firstPresent(dir, DEFAULT_OVERRIDE_NAMES, "override", options.onWarning);
+      if (override) files.push({ display: displayName(cwd, override), path: override });
       return { files, projectDirectory: explicitDir ?? dir };
     }
     const parent = path.dirname(dir);
@@ -118,6 +100,28 @@ export function discoverFiles(options: DiscoverOptions): Discovered {
 }
 
 /** Paths in messages are shown relative to where the user stands, as they would type them. */
+/**
+ * The first of `names` present in `dir`, as a path; when several are, Compose's two warnings name
+ * them all and the one it uses.
+ */
+function firstPresent(
+  dir: string,
+  names: readonly string[],
+  kind: "config" | "override",
+  onWarning: ((message: string) => void) | undefined,
+): string | undefined {
+  const found = names.filter((name) => isPresent(path.join(dir, name)));
+  const winner = found[0];
+  if (winner === undefined) return undefined;
+  if (found.length > 1) {
+    onWarning?.(
+      `Found multiple ${kind} files with supported names: ${found.map((c) => path.join(dir, c)).join(", ")}`,
+    );
+    onWarning?.(`Using ${path.join(dir, winner)}`);
+  }
+  return path.join(dir, winner);
+}
+
 function displayName(cwd: string, absolute: string): string {
   const relative = path.relative(cwd, absolute);
   return relative === "" || relative.startsWith("..") ? absolute : relative;

@@ -135,12 +135,15 @@ function envFileKey(item: Node, at: ItemAt): string {
   return "";
 }
 
+/** A long-syntax entry's `target`, which it must have (`missingMessage` when it has none). */
+function targetOf(item: Mapping, at: ItemAt, missingMessage: string): string {
+  const target = item["target"];
+  if (typeof target !== "string") throw missing(missingMessage, at);
+  return target;
+}
+
 function volumeKey(item: Node, at: ItemAt): string {
-  if (isMapping(item)) {
-    const target = item["target"];
-    if (typeof target !== "string") throw missing("service volume is missing a mount target", at);
-    return target;
-  }
+  if (isMapping(item)) return targetOf(item, at, "service volume is missing a mount target");
   if (typeof item === "string") {
     const target = volumeTarget(item);
     if (typeof target !== "string") {
@@ -165,11 +168,7 @@ export function volumeTarget(spec: string): string | { error: string } {
 }
 
 function deviceKey(item: Node, at: ItemAt): string {
-  if (isMapping(item)) {
-    const target = item["target"];
-    if (typeof target !== "string") throw missing("service device is missing a target", at);
-    return target;
-  }
+  if (isMapping(item)) return targetOf(item, at, "service device is missing a target");
   if (typeof item === "string") {
     const parts = item.split(":");
     return parts.length === 1 ? item : (parts[1] ?? item);
