@@ -32,6 +32,7 @@ import type {
   HealthStatus,
   ImageImportOptions,
   ImageInfo,
+  Labels,
   Images,
   LabelTerms,
   LogLine,
@@ -466,6 +467,19 @@ export class FakeRuntime implements Runtime {
   seedNetwork(spec: NetworkSpec, options: { readonly created?: Date } = {}): string {
     const id = this.newId(`network ${spec.name}`);
     this.networkRecords.set(id, this.networkRecord(id, spec, options.created ?? this.now()));
+    return id;
+  }
+
+  /** Adds an image as a pull would have left it: an empty filesystem, `sh` to run unless `config` says otherwise. */
+  seedImage(reference: string, config: Partial<ImageInfo["config"]> = {}, labels: Labels = {}): string {
+    const id = `sha256:${createHash("sha256").update(`image ${reference}`).digest("hex")}`;
+    const image = this.imageOf(id, {
+      size: 0,
+      labels: { ...labels },
+      config: { env: [], exposedPorts: [], volumes: [], cmd: ["/bin/sh"], ...config },
+      files: new Map(),
+    });
+    this.setTag(image, normalizeReference(reference));
     return id;
   }
 

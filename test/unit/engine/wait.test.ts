@@ -1,105 +1,49 @@
 /**
- * waitFor with a fake runtime: the engine's events wake a wait long before its poll interval, the
- * timeout is measured on an injected clock, and an abort ends the wait.
+ * waitFor against the fake runtime: the engine's events wake a wait long before its poll interval,
+ * the timeout is measured on an injected clock, and an abort ends the wait.
  */
 import { describe, expect, it } from "vitest";
 import { DependencyError } from "../../../src/engine/errors.js";
+import {
+  CONFIG_HASH_LABEL,
+  ONEOFF_FALSE,
+  ONEOFF_LABEL,
+  PROJECT_LABEL,
+  SERVICE_LABEL,
+} from "../../../src/engine/labels.js";
 import { goDuration, ProjectWatcher, waitFor } from "../../../src/engine/wait.js";
-import type {
-  ContainerState,
-  ContainerSummary,
-  Runtime,
-  RuntimeEvent,
-} from "../../../src/runtime/runtime.js";
+import type { HealthStatus } from "../../../src/runtime/runtime.js";
+import { FakeRuntime } from "../../fake-runtime.js";
 
-const summary: ContainerSummary = {
-  id: "c1",
-  name: "demo-db-1",
-  image: "busybox",
-  imageId: "",
-  labels: { "com.docker.compose.service": "db" },
-  status: "running",
-  statusText: "",
-  created: new Date(0),
-  ports: [],
-};
-
-const stateOf = (health: ContainerState["health"]): ContainerState => ({
-  id: "c1",
-  name: "demo-db-1",
-  image: "busybox",
-  imageId: "",
-  labels: summary.labels,
-  created: new Date(0),
-  status: "running",
-  running: true,
-  exitCode: 0,
-  pid: 1,
-  startedAt: new Date(0),
-  finishedAt: undefined,
-  health,
-  restartCount: 0,
-  oomKilled: false,
-  error: undefined,
-  tty: false,
-  networks: {},
-  ports: [],
-  mounts: [],
-});
-
-/** A runtime whose db container reports `health`, and whose event stream the test feeds. */
-function fakeRuntime(initial: ContainerState["health"]) {
-  let health = initial;
-  let push: ((event: RuntimeEvent) => void) | undefined;
-  const queue: RuntimeEvent[] = [];
-  const runtime = {
-    containers: {
-      list: async () => [summary],
-      inspect: async () => stateOf(health),
+/** Project demo with its db container running: healthchecked and `health` when given, else without a healthcheck. */
+async function withDb(health?: HealthStatus) {
+  const runtime = new FakeRuntime();
+  runtime.seedImage("busybox");
+  const { id } = await runtime.containers.create({
+    name: "demo-db-1",
+    image: "busybox",
+    labels: {
+      [PROJECT_LABEL]: "demo",
+      [SERVICE_LABEL]: "db",
+      [ONEOFF_LABEL]: ONEOFF_FALSE,
+      [CONFIG_HASH_LABEL]: "abc",
     },
-    events: (_filter: unknown, signal?: AbortSignal): AsyncIterable<RuntimeEvent> => ({
-      async *[Symbol.asyncIterator]() {
-        while (!signal?.aborted) {
-          const next = queue.shift();
-          if (next) {
-            yield next;
-            continue;
-          }
-          await new Promise<void>((resolve) => {
-            push = (event) => {
-              queue.push(event);
-              resolve();
-            };
-            signal?.addEventListener("abort", () => resolve(), { once: true });
-          });
-        }
-      },
-    }),
-  } as unknown as Runtime;
-  return {
-    runtime,
-    become(next: ContainerState["health"]) {
-      health = next;
-      push?.({
-        type: "container",
-        ...(next === undefined ? { action: "update" as const } : { action: "health" as const, health: next }),
-        id: "c1",
-        attributes: { "com.docker.compose.service": "db" },
-        time: new Date(),
-      });
-    },
-  };
+    ...(health !== undefined ? { healthcheck: { test: ["CMD", "true"] } } : {}),
+  });
+  await runtime.containers.start(id);
+  const db = runtime.process(id);
+  if (health !== undefined && health !== "starting") db.health(health);
+  return { runtime, db, watcher: new ProjectWatcher(runtime, "demo") };
 }
 
 describe("waitFor", () => {
   it("an engine event wakes the wait before the poll interval", async () => {
-    const fake = fakeRuntime("starting");
-    const watcher = new ProjectWatcher(fake.runtime, "demo");
+    const { runtime, db, watcher } = await withDb("starting");
     const reports: string[] = [];
     const started = Date.now();
     const done = waitFor(
       {
-        runtime: fake.runtime,
+        runtime,
         project: "demo",
         watcher,
         pollMs: 60_000,
@@ -114,7 +58,7 @@ describe("waitFor", () => {
       },
     );
     await new Promise((resolve) => setImmediate(resolve));
-    fake.become("healthy");
+    db.health("healthy");
     await done;
     watcher.close();
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -122,12 +66,11 @@ describe("waitFor", () => {
   });
 
   it("times out on the injected clock with Compose's message, the service and its state in the hint", async () => {
-    const fake = fakeRuntime("starting");
-    const watcher = new ProjectWatcher(fake.runtime, "demo");
+    const { runtime, watcher } = await withDb("starting");
     let clock = 0;
     const now = () => (clock += 1_000);
     const error = await waitFor(
-      { runtime: fake.runtime, project: "demo", watcher, pollMs: 1, now },
+      { runtime, project: "demo", watcher, pollMs: 1, now },
       { service: "db", condition: "running_or_healthy", timeoutMs: 3_000, dependents: [], forUpWait: true },
     ).catch((e: unknown) => e);
     watcher.close();
@@ -137,10 +80,9 @@ describe("waitFor", () => {
   });
 
   it("fails at once on unhealthy with Compose's message, who needed it in the hint", async () => {
-    const fake = fakeRuntime("unhealthy");
-    const watcher = new ProjectWatcher(fake.runtime, "demo");
+    const { runtime, watcher } = await withDb("unhealthy");
     const error = await waitFor(
-      { runtime: fake.runtime, project: "demo", watcher },
+      { runtime, project: "demo", watcher },
       {
         service: "db",
         condition: "service_healthy",
@@ -156,11 +98,10 @@ describe("waitFor", () => {
   });
 
   it("ends on abort", async () => {
-    const fake = fakeRuntime("starting");
-    const watcher = new ProjectWatcher(fake.runtime, "demo");
+    const { runtime, watcher } = await withDb("starting");
     const controller = new AbortController();
     const done = waitFor(
-      { runtime: fake.runtime, project: "demo", watcher, pollMs: 60_000, signal: controller.signal },
+      { runtime, project: "demo", watcher, pollMs: 60_000, signal: controller.signal },
       { service: "db", condition: "service_healthy", timeoutMs: 120_000, dependents: [], forUpWait: false },
     );
     await new Promise((resolve) => setImmediate(resolve));
@@ -170,12 +111,8 @@ describe("waitFor", () => {
   });
 
   it("a dependency that must complete names the service and its exit code, as Compose does", async () => {
-    const exited: ContainerState = { ...stateOf(undefined), status: "exited", running: false, exitCode: 3 };
-    const runtime = {
-      containers: { list: async () => [summary], inspect: async () => exited },
-      events: (): AsyncIterable<RuntimeEvent> => ({ [Symbol.asyncIterator]: async function* () {} }),
-    } as unknown as Runtime;
-    const watcher = new ProjectWatcher(runtime, "demo");
+    const { runtime, db, watcher } = await withDb();
+    db.exit(3);
     const error = await waitFor(
       { runtime, project: "demo", watcher },
       {
