@@ -1,15 +1,16 @@
 /**
  * The host-port pre-check on its own: real loopback binds by this process (the holder it must
- * name), a hand-made plan of container creates, and a runtime that only lists containers.
+ * name), a hand-made plan of container creates, and the fake runtime holding the project's containers.
  */
 import dgram from "node:dgram";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { PortInUseError } from "../../../src/engine/errors.js";
-import { SERVICE_LABEL } from "../../../src/engine/labels.js";
+import { PROJECT_LABEL, SERVICE_LABEL } from "../../../src/engine/labels.js";
 import { Plan, type PlanNode } from "../../../src/engine/plan.js";
 import { canBind, checkHostPorts, findHolder } from "../../../src/engine/port-check.js";
-import type { ContainerSummary, PortBinding, Runtime } from "../../../src/runtime/runtime.js";
+import type { PortBinding } from "../../../src/runtime/runtime.js";
+import { FakeRuntime } from "../../fake-runtime.js";
 
 const open: (() => Promise<void>)[] = [];
 
@@ -63,12 +64,20 @@ function stop(container: string): PlanNode {
   };
 }
 
-/** A runtime whose running containers publish `owned` (host port strings); nothing else is called. */
-function runtimeOwning(owned: PortBinding[] = []): Runtime {
-  const summary = { id: "c1", name: "demo-web-1", labels: {}, ports: owned } as unknown as ContainerSummary;
-  return {
-    containers: { list: () => Promise.resolve(owned.length > 0 ? [summary] : []) },
-  } as unknown as Runtime;
+/** A runtime where the project's running demo-web-1 publishes `owned`; none runs when nothing is owned. */
+async function runtimeOwning(owned: PortBinding[] = []): Promise<FakeRuntime> {
+  const runtime = new FakeRuntime();
+  if (owned.length === 0) return runtime;
+  runtime.seedImage("busybox");
+  const labels = { [PROJECT_LABEL]: "demo", [SERVICE_LABEL]: "web" };
+  const { id } = await runtime.containers.create({
+    name: "demo-web-1",
+    image: "busybox",
+    labels,
+    ports: owned,
+  });
+  await runtime.containers.start(id);
+  return runtime;
 }
 
 const tcp = (hostPort: string, hostIp = "127.0.0.1"): PortBinding => ({
@@ -82,7 +91,7 @@ describe("host-port pre-check", () => {
   it("names the service, the port and the process holding it", async () => {
     const port = await listen();
     const error = await checkHostPorts(
-      runtimeOwning(),
+      await runtimeOwning(),
       "demo",
       new Plan([create("web", 1, [tcp(String(port))])]),
     ).catch((e: unknown) => e);
@@ -96,34 +105,36 @@ describe("host-port pre-check", () => {
   it("a wildcard host IP clashes with a holder on 127.0.0.1 (the engine would bind 0.0.0.0)", async () => {
     const port = await listen();
     await expect(
-      checkHostPorts(runtimeOwning(), "demo", new Plan([create("web", 1, [tcp(String(port), "")])])),
+      checkHostPorts(await runtimeOwning(), "demo", new Plan([create("web", 1, [tcp(String(port), "")])])),
     ).rejects.toThrow(`service "web": host port ${port}/tcp is already in use by node (pid ${process.pid})`);
   });
 
   it("skips ports the project's own running containers publish when the plan stops them (a recreate frees them)", async () => {
     const port = await listen();
-    const plan = new Plan([stop("c1"), create("web", 1, [tcp(String(port))])]);
-    await expect(checkHostPorts(runtimeOwning([tcp(String(port))]), "demo", plan)).resolves.toBeUndefined();
+    const runtime = await runtimeOwning([tcp(String(port))]);
+    const web = (await runtime.containers.inspect("demo-web-1"))?.id ?? "";
+    const plan = new Plan([stop(web), create("web", 1, [tcp(String(port))])]);
+    await expect(checkHostPorts(runtime, "demo", plan)).resolves.toBeUndefined();
   });
 
   it("a container the plan keeps keeps its port: a new replica asking for it fails naming that container", async () => {
     // No process holds the port (as with the engine's userland proxy off): the kept container does.
     const port = await freeRange(1);
     const plan = new Plan([create("web", 2, [tcp(String(port))])]);
-    await expect(checkHostPorts(runtimeOwning([tcp(String(port))]), "demo", plan)).rejects.toThrow(
+    await expect(checkHostPorts(await runtimeOwning([tcp(String(port))]), "demo", plan)).rejects.toThrow(
       `service "web": host port 127.0.0.1:${port}/tcp is already in use by this project's container demo-web-1`,
     );
     // On another address of the host the same port is free.
     const elsewhere = new Plan([create("web", 2, [tcp(String(port), "127.0.0.2")])]);
     await expect(
-      checkHostPorts(runtimeOwning([tcp(String(port))]), "demo", elsewhere),
+      checkHostPorts(await runtimeOwning([tcp(String(port))]), "demo", elsewhere),
     ).resolves.toBeUndefined();
   });
 
   it("fails before anything is made when more new containers publish a fixed port than it can take", async () => {
     const port = await freeRange(1);
     const two = new Plan([create("web", 1, [tcp(String(port))]), create("web", 2, [tcp(String(port))])]);
-    const error = await checkHostPorts(runtimeOwning(), "demo", two).catch((e: unknown) => e);
+    const error = await checkHostPorts(await runtimeOwning(), "demo", two).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PortInUseError);
     expect((error as PortInUseError).message).toBe(
       `service "web": 2 new containers would publish host port 127.0.0.1:${port}/tcp`,
@@ -137,9 +148,9 @@ describe("host-port pre-check", () => {
     open.push(() => new Promise((resolve) => squatter.close(() => resolve())));
     const range = `${low}-${low + 2}`;
     const two = new Plan([create("web", 1, [tcp(range)]), create("web", 2, [tcp(range)])]);
-    await expect(checkHostPorts(runtimeOwning(), "demo", two)).resolves.toBeUndefined();
+    await expect(checkHostPorts(await runtimeOwning(), "demo", two)).resolves.toBeUndefined();
     const three = new Plan([...two.nodes, create("web", 3, [tcp(range)])]);
-    await expect(checkHostPorts(runtimeOwning(), "demo", three)).rejects.toThrow(
+    await expect(checkHostPorts(await runtimeOwning(), "demo", three)).rejects.toThrow(
       `service "web": host port range ${range}/tcp has 2 usable ports for 3 containers; ` +
         `127.0.0.1:${low + 1}/tcp is already in use by node (pid ${process.pid})`,
     );
