@@ -5,25 +5,22 @@
 import { UsageError } from "../errors.js";
 
 /** `-t, --timeout`: whole seconds, 0 or more; undefined when the flag was not given. */
-export function parseTimeout(value: unknown, flag = "--timeout"): number | undefined {
-  if (value === undefined) return undefined;
-  const text = String(value);
+export function parseTimeout(text: string | undefined, flag = "--timeout"): number | undefined {
+  if (text === undefined) return undefined;
   if (!/^\d+$/.test(text)) throw new UsageError(`invalid ${flag} value "${text}": expected whole seconds`);
   return Number(text);
 }
 
 /** `--tail`: a line count, or `all` (undefined). */
-export function parseTail(value: unknown): number | undefined {
-  if (value === undefined || value === "all") return undefined;
-  const text = String(value);
+export function parseTail(text: string | undefined): number | undefined {
+  if (text === undefined || text === "all") return undefined;
   if (!/^\d+$/.test(text)) throw new UsageError(`invalid --tail value "${text}": expected a number or "all"`);
   return Number(text);
 }
 
 /** A positive integer (`--index`). */
-export function parsePositive(value: unknown, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const text = String(value);
+export function parsePositive(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
   if (!/^\d+$/.test(text) || Number(text) < 1) {
     throw new UsageError(`invalid ${flag} value "${text}": expected a number from 1`);
   }
@@ -78,9 +75,13 @@ export function parseGoDuration(text: string): number | undefined {
  * `--since` / `--until` as the engine reads them: a duration back from `now` (`10m`, `1h30m`), an RFC 3339
  * date or date-time (`2024-05-01`, `2024-05-01T10:00:00Z`), or Unix seconds (`1714557600.5`).
  */
-export function parseTimeArg(value: unknown, flag: string, now: Date = new Date()): Date | undefined {
+export function parseTimeArg(
+  value: string | undefined,
+  flag: string,
+  now: Date = new Date(),
+): Date | undefined {
   if (value === undefined) return undefined;
-  const text = String(value).trim();
+  const text = value.trim();
   const duration = text === "0" ? undefined : parseGoDuration(text);
   if (duration !== undefined) return new Date(now.getTime() - duration);
   if (/^\d+(?:\.\d+)?$/.test(text)) return new Date(Number(text) * 1000);
@@ -92,6 +93,3 @@ export function parseTimeArg(value: unknown, flag: string, now: Date = new Date(
     `invalid ${flag} value "${text}": expected a duration (10m, 1h30m), an RFC 3339 time (2024-05-01T10:00:00Z) or Unix seconds`,
   );
 }
-
-/** Repeatable commander option: collects every value in order. */
-export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

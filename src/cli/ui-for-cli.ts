@@ -32,12 +32,13 @@ export async function withProgress<T>(
   }
 }
 
+/** The flags `up` and `logs` both declare (src/cli/options/). */
 export interface LogFlags {
-  /** `--no-color` (commander: `color: false`). */
-  readonly color?: unknown;
-  /** `--no-log-prefix` (commander: `logPrefix: false`). */
-  readonly logPrefix?: unknown;
-  readonly timestamps?: unknown;
+  /** `--no-color`: false. */
+  readonly color: boolean;
+  /** `--no-log-prefix`: false. */
+  readonly logPrefix: boolean;
+  readonly timestamps: true | undefined;
 }
 
 /** The container log printer on stdout (container stderr on stderr), as `up` and `logs` print. */

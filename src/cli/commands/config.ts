@@ -6,25 +6,10 @@ import { allProfiles } from "../../project/profiles.js";
 import { renderProject } from "../../project/normalize.js";
 import { withoutUnusedResources } from "../../project/resources.js";
 import type { GlobalOptions } from "../global-options.js";
+import type { ConfigFlags } from "../options/config.js";
 import { loadFromFlags, loadModelFromFlags, warnToStderr } from "../load-for-cli.js";
 import { compareBytes, compareYamlKeys } from "../../project/key-order.js";
 import { isMapping, type Mapping, type Node } from "../../project/tree.js";
-
-export interface ConfigFlags {
-  format?: unknown;
-  output?: unknown;
-  quiet?: unknown;
-  services?: unknown;
-  volumes?: unknown;
-  networks?: unknown;
-  profiles?: unknown;
-  images?: unknown;
-  hash?: unknown;
-  interpolate?: unknown;
-  normalize?: unknown;
-  pathResolution?: unknown;
-  consistency?: unknown;
-}
 
 export async function runConfig(
   globals: GlobalOptions,
@@ -104,8 +89,8 @@ export async function runConfig(
   await emit(text, flags.output);
 }
 
-async function emit(text: string, output: unknown): Promise<void> {
-  if (typeof output === "string") await writeFile(output, text);
+async function emit(text: string, output: string | undefined): Promise<void> {
+  if (output !== undefined) await writeFile(output, text);
   else process.stdout.write(text);
 }
 

@@ -20,19 +20,13 @@ import type * as ScreenModuleTypes from "../../ui/dashboard/run.js";
 import { useColor } from "../../ui/select.js";
 import { parseTimeout } from "../flags.js";
 import type { GlobalOptions } from "../global-options.js";
+import type { DashboardFlags } from "../options/dashboard.js";
 import { onInterrupt } from "../interrupts.js";
 import { loadFromFlags } from "../load-for-cli.js";
 import { pauseOptimizer, resumeOptimizer } from "../optimizer.js";
 import { followLogs } from "../log-stream.js";
 import { withRuntime } from "../runtime-for-cli.js";
 import { upContext } from "../up-context.js";
-
-export interface DashboardFlags {
-  timeout?: unknown;
-  /** `--no-color`: false. */
-  color?: unknown;
-  timestamps?: unknown;
-}
 
 /** History shown per container when the dashboard opens on a running stack. */
 const HISTORY_LINES = 200;

@@ -6,21 +6,15 @@
 import { down } from "../../engine/index.js";
 import type { GlobalOptions } from "../global-options.js";
 import { parseTimeout } from "../flags.js";
+import type { DownFlags } from "../options/down.js";
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from "../interrupts.js";
 import { loadOrName } from "../load-for-cli.js";
 import { withRuntime } from "../runtime-for-cli.js";
 import { withProgress } from "../ui-for-cli.js";
 
-export interface DownFlags {
-  volumes?: unknown;
-  rmi?: unknown;
-  removeOrphans?: unknown;
-  timeout?: unknown;
-}
-
 export async function runDown(globals: GlobalOptions, flags: DownFlags): Promise<number> {
   const timeoutS = parseTimeout(flags.timeout);
-  const rmi = flags.rmi === "local" || flags.rmi === "all" ? flags.rmi : undefined;
+  const { rmi } = flags;
   const project = await loadOrName(globals);
   return withRuntime(globals, async (runtime) => {
     const controller = new AbortController();

@@ -12,15 +12,8 @@ import { INTERRUPTED_EXIT_CODE, onInterrupt } from "../interrupts.js";
 import { loadOrName } from "../load-for-cli.js";
 import { followLogs, logTarget, printMergedLogs } from "../log-stream.js";
 import { withRuntime } from "../runtime-for-cli.js";
-import { logPrinterFor, type LogFlags } from "../ui-for-cli.js";
-
-export interface LogsFlags extends LogFlags {
-  follow?: unknown;
-  tail?: unknown;
-  since?: unknown;
-  until?: unknown;
-  index?: unknown;
-}
+import type { LogsFlags } from "../options/logs.js";
+import { logPrinterFor } from "../ui-for-cli.js";
 
 export async function runLogs(globals: GlobalOptions, services: string[], flags: LogsFlags): Promise<number> {
   const now = new Date();

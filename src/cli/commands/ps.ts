@@ -8,17 +8,9 @@ import { UsageError } from "../../errors.js";
 import type { ContainerStatus } from "../../runtime/runtime.js";
 import { psJson, psTable } from "../../ui/plain/ps-format.js";
 import type { GlobalOptions } from "../global-options.js";
+import type { PsFlags } from "../options/ps.js";
 import { loadOrName } from "../load-for-cli.js";
 import { withRuntime } from "../runtime-for-cli.js";
-
-export interface PsFlags {
-  all?: unknown;
-  quiet?: unknown;
-  services?: unknown;
-  status?: unknown;
-  filter?: unknown;
-  format?: unknown;
-}
 
 export const PS_STATUSES: readonly ContainerStatus[] = [
   "paused",
@@ -67,8 +59,8 @@ function wantedStatuses(flags: PsFlags): Set<ContainerStatus> {
     if (!status) throw new UsageError(`invalid status "${value}": expected one of ${PS_STATUSES.join(", ")}`);
     wanted.add(status);
   };
-  for (const value of asList(flags.status)) add(value);
-  for (const filter of asList(flags.filter)) {
+  for (const value of flags.status ?? []) add(value);
+  for (const filter of flags.filter ?? []) {
     const match = /^([^=]+)=(.*)$/.exec(filter);
     if (!match) throw new UsageError(`invalid --filter "${filter}": expected KEY=VALUE`);
     if (match[1] !== "status")
@@ -76,9 +68,4 @@ function wantedStatuses(flags: PsFlags): Set<ContainerStatus> {
     add(match[2] ?? "");
   }
   return wanted;
-}
-
-function asList(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(String);
-  return typeof value === "string" ? [value] : [];
 }

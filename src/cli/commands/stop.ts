@@ -2,13 +2,10 @@
 import { stop } from "../../engine/index.js";
 import { parseTimeout } from "../flags.js";
 import type { GlobalOptions } from "../global-options.js";
+import type { StopFlags } from "../options/lifecycle.js";
 import { loadFromFlags } from "../load-for-cli.js";
 import { withRuntime } from "../runtime-for-cli.js";
 import { withProgress } from "../ui-for-cli.js";
-
-export interface StopFlags {
-  timeout?: unknown;
-}
 
 export async function runStop(globals: GlobalOptions, services: string[], flags: StopFlags): Promise<number> {
   const timeoutS = parseTimeout(flags.timeout);

@@ -22,42 +22,13 @@ import { progressKind } from "../../ui/select.js";
 import { UpSession } from "../../ui/up-session.js";
 import { parseScale, parseTimeout } from "../flags.js";
 import type { GlobalOptions } from "../global-options.js";
+import type { UpFlags } from "../options/up.js";
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from "../interrupts.js";
 import { loadFromFlags } from "../load-for-cli.js";
 import { followLogs, logTarget, type LogTarget, upLogStarts } from "../log-stream.js";
 import { withRuntime } from "../runtime-for-cli.js";
 import { upContext } from "../up-context.js";
 import { logPrinterFor, withProgress } from "../ui-for-cli.js";
-
-export interface UpFlags {
-  detach?: unknown;
-  /** `--build` true, `--no-build` false. */
-  build?: unknown;
-  pull?: unknown;
-  forceRecreate?: unknown;
-  /** `--no-recreate`: false. */
-  recreate?: unknown;
-  /** `--no-deps`: false. */
-  deps?: unknown;
-  removeOrphans?: unknown;
-  scale?: unknown;
-  wait?: unknown;
-  waitTimeout?: unknown;
-  /** `--no-start`: false. */
-  start?: unknown;
-  abortOnContainerExit?: unknown;
-  exitCodeFrom?: unknown;
-  timeout?: unknown;
-  attach?: unknown;
-  noAttach?: unknown;
-  attachDependencies?: unknown;
-  logPrefix?: unknown;
-  color?: unknown;
-  dryRun?: unknown;
-  timestamps?: unknown;
-  /** `--no-dashboard`: false. */
-  dashboard?: unknown;
-}
 
 /** How long the output of stopped containers may keep coming after a stop, before following ends. */
 const DRAIN_MS = 1_000;
@@ -122,13 +93,12 @@ interface UpPlan {
 /** Checks the flags against each other and the project (Compose's messages) and shapes the options. */
 function planFlags(loaded: LoadedProject, services: readonly string[], flags: UpFlags): UpPlan {
   const known = new Set(Object.keys(loaded.project.services));
-  const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
-  const attachFlag = list(flags.attach);
-  const noAttach = new Set(list(flags.noAttach));
+  const attachFlag = flags.attach ?? [];
+  const noAttach = new Set(flags.noAttach);
   for (const name of [...attachFlag, ...noAttach]) {
     if (!known.has(name)) throw new UsageError(`no such service: ${name}`);
   }
-  const exitCodeFrom = typeof flags.exitCodeFrom === "string" ? flags.exitCodeFrom : undefined;
+  const { exitCodeFrom } = flags;
   if (exitCodeFrom !== undefined && !known.has(exitCodeFrom)) {
     throw new UsageError(`no such service: ${exitCodeFrom}`);
   }
@@ -156,7 +126,7 @@ function planFlags(loaded: LoadedProject, services: readonly string[], flags: Up
   }
 
   const selected = services.length > 0 ? services : [...known];
-  let attach: string[];
+  let attach: readonly string[];
   if (attachFlag.length > 0) attach = attachFlag;
   else {
     const base = flags.attachDependencies === true ? [...loaded.graph.withDependencies(selected)] : selected;
@@ -166,7 +136,7 @@ function planFlags(loaded: LoadedProject, services: readonly string[], flags: Up
 
   const timeoutS = parseTimeout(flags.timeout);
   const waitTimeoutS = parseTimeout(flags.waitTimeout, "--wait-timeout");
-  const scale = parseScale(list(flags.scale), known);
+  const scale = parseScale(flags.scale ?? [], known);
   const options: UpOptions = {
     ...(services.length > 0 ? { services } : {}),
     ...(flags.deps === false ? { noDeps: true } : {}),
@@ -178,7 +148,7 @@ function planFlags(loaded: LoadedProject, services: readonly string[], flags: Up
     ...(wait ? { wait: true } : {}),
     ...(waitTimeoutS !== undefined ? { waitTimeoutS } : {}),
     ...(timeoutS !== undefined ? { timeoutS } : {}),
-    ...(isPull(flags.pull) ? { pull: flags.pull } : {}),
+    ...(flags.pull !== undefined ? { pull: flags.pull } : {}),
     ...(flags.build === true ? { build: true } : {}),
     ...(flags.build === false ? { noBuild: true } : {}),
   };
@@ -192,10 +162,6 @@ function planFlags(loaded: LoadedProject, services: readonly string[], flags: Up
     abortOnExit,
     exitCodeFrom,
   };
-}
-
-function isPull(value: unknown): value is NonNullable<UpOptions["pull"]> {
-  return value === "always" || value === "missing" || value === "never" || value === "policy";
 }
 
 /**
