@@ -161,6 +161,8 @@ interface ContainerRecord {
   usage: Partial<Omit<Stats, "time">>;
   /** Set while a stop or kill by a client is ending the process (no restart policy then). */
   stopping: boolean;
+  /** The newest log stamp, in nanoseconds: one container's lines are stamped in order. */
+  lastNanos: bigint;
   /** How many times the process has ended (a wait for the next exit waits for this to grow). */
   exits: number;
 }
@@ -406,7 +408,6 @@ export class FakeRuntime implements Runtime {
   private readonly hooks = new Map<string, ((args: readonly unknown[]) => Promise<void> | void)[]>();
   private readonly streams = { events: 0, logs: 0, stats: 0 };
   private counter = 0;
-  private lastNanos = 0n;
   private muted = 0;
   private pids = 100;
 
@@ -493,7 +494,7 @@ export class FakeRuntime implements Runtime {
           stream: options.stream ?? "stdout",
           line,
           time,
-          timestamp: options.timestamp ?? this.stamp(time),
+          timestamp: options.timestamp ?? this.stamp(c, time),
         });
         this.changed();
       },
@@ -1192,6 +1193,7 @@ export class FakeRuntime implements Runtime {
       usage: {},
       stopping: false,
       exits: 0,
+      lastNanos: 0n,
     };
     this.containerRecords.set(id, record);
     this.emit({ type: "container", action: "create", ...this.actor(record) });
@@ -1646,11 +1648,11 @@ export class FakeRuntime implements Runtime {
     return createHash("sha256").update(`${seed}\0${++this.counter}`).digest("hex");
   }
 
-  /** RFC 3339 with nanoseconds, strictly increasing, as the engine stamps log lines. */
-  private stamp(time: Date): string {
+  /** RFC 3339 with nanoseconds, increasing within one container's log, as the engine stamps lines. */
+  private stamp(c: ContainerRecord, time: Date): string {
     let nanos = BigInt(time.getTime()) * 1_000_000n;
-    if (nanos <= this.lastNanos) nanos = this.lastNanos + 1n;
-    this.lastNanos = nanos;
+    if (nanos <= c.lastNanos) nanos = c.lastNanos + 1n;
+    c.lastNanos = nanos;
     const fraction = String(nanos % 1_000_000_000n).padStart(9, "0");
     return `${new Date(Number(nanos / 1_000_000n)).toISOString().slice(0, 19)}.${fraction}Z`;
   }

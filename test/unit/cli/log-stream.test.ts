@@ -4,52 +4,52 @@
  */
 import { describe, expect, it } from "vitest";
 import { followLogs, outputLines, printMergedLogs } from "../../../src/cli/log-stream.js";
-import { NotFoundError } from "../../../src/runtime/errors.js";
-import type {
-  ContainerState,
-  LogLine,
-  LogOptions,
-  OutputChunk,
-  Runtime,
-} from "../../../src/runtime/runtime.js";
+import type { LogLine, LogOptions, OutputChunk } from "../../../src/runtime/runtime.js";
 import { LogPrinter } from "../../../src/ui/plain/log-printer.js";
+import { FakeRuntime } from "../../fake-runtime.js";
 import { recorder } from "../ui/recorder.js";
 
 const t = (s: number): Date => new Date(Date.UTC(2024, 4, 1, 10, 0, s));
 
-/** A runtime whose only working call is `containers.logs`, serving fixed lines per container. */
-function fakeRuntime(logs: Record<string, LogLine[] | "removed">, seen: LogOptions[]): Runtime {
-  const containers = {
-    logs(id: string, options: LogOptions = {}): AsyncIterable<LogLine> {
-      seen.push(options);
-      const lines = logs[id];
-      return (async function* () {
-        if (lines === "removed" || lines === undefined) throw new NotFoundError(`no such container: ${id}`);
-        yield* lines;
-      })();
-    },
-  };
-  return { containers } as unknown as Runtime;
+/**
+ * A fake runtime holding one stopped container per entry, named as given, that printed the lines
+ * given (`removed`: made and removed since). Returns the runtime and each container's ID by name.
+ */
+async function ranAndPrinted(logs: Record<string, Omit<LogLine, "stream">[] | "removed">) {
+  const runtime = new FakeRuntime();
+  runtime.seedImage("busybox");
+  const ids: Record<string, string> = {};
+  for (const [name, lines] of Object.entries(logs)) {
+    const { id } = await runtime.containers.create({ name, image: "busybox", labels: {} });
+    ids[name] = id;
+    if (lines === "removed") {
+      await runtime.containers.remove(id);
+      continue;
+    }
+    await runtime.containers.start(id);
+    for (const { line, ...at } of lines) runtime.process(id).print(line, at);
+    runtime.process(id).exit(0);
+  }
+  const id = (name: string): string => ids[name] ?? "";
+  const logOptions = (): LogOptions[] =>
+    runtime.callsOf("containers.logs").map((args) => args[1] as LogOptions);
+  return { runtime, id, logOptions };
 }
 
 describe("merged logs", () => {
   it("interleaves lines by time across containers, asking the runtime for timestamps", async () => {
-    const seen: LogOptions[] = [];
-    const runtime = fakeRuntime(
-      {
-        w1: [
-          { stream: "stdout", line: "web-1 a", time: t(1) },
-          { stream: "stdout", line: "web-1 b", time: t(4) },
-        ],
-        w2: [
-          { stream: "stdout", line: "web-2 a", time: t(2) },
-          { stream: "stdout", line: "web-2 b", time: t(4) },
-        ],
-        d1: [{ stream: "stdout", line: "db-1 a", time: t(3) }],
-        gone: "removed",
-      },
-      seen,
-    );
+    const { runtime, id, logOptions } = await ranAndPrinted({
+      "app-web-1": [
+        { line: "web-1 a", time: t(1) },
+        { line: "web-1 b", time: t(4) },
+      ],
+      "app-web-2": [
+        { line: "web-2 a", time: t(2) },
+        { line: "web-2 b", time: t(4) },
+      ],
+      "app-db-1": [{ line: "db-1 a", time: t(3) }],
+      "app-old-1": "removed",
+    });
     const out = recorder();
     const printer = new LogPrinter({
       out,
@@ -61,10 +61,10 @@ describe("merged logs", () => {
     await printMergedLogs(
       runtime,
       [
-        { id: "d1", name: "app-db-1", service: "db" },
-        { id: "gone", name: "app-old-1", service: "old" },
-        { id: "w1", name: "app-web-1", service: "web" },
-        { id: "w2", name: "app-web-2", service: "web" },
+        { id: id("app-db-1"), name: "app-db-1", service: "db" },
+        { id: id("app-old-1"), name: "app-old-1", service: "old" },
+        { id: id("app-web-1"), name: "app-web-1", service: "web" },
+        { id: id("app-web-2"), name: "app-web-2", service: "web" },
       ],
       printer,
       { tail: 10 },
@@ -79,25 +79,26 @@ describe("merged logs", () => {
         "",
       ].join("\n"),
     );
+    const seen = logOptions();
+    expect(seen).toHaveLength(4);
     expect(seen.every((o) => o.timestamps === true && o.tail === 10 && o.follow !== true)).toBe(true);
   });
 
   it("orders lines of the same millisecond by their nanoseconds", async () => {
-    const at = (nanos: string): LogLine => ({
-      stream: "stdout",
+    const at = (nanos: string) => ({
       line: nanos,
       time: new Date("2024-05-01T10:00:00.123Z"),
       timestamp: `2024-05-01T10:00:00.${nanos}Z`,
     });
-    const runtime = fakeRuntime(
-      { a: [at("123000900"), at("123900000")], b: [at("123000100"), at("123500000")] },
-      [],
-    );
+    const { runtime, id } = await ranAndPrinted({
+      "p-a-1": [at("123000900"), at("123900000")],
+      "p-b-1": [at("123000100"), at("123500000")],
+    });
     const out = recorder();
     const printer = new LogPrinter({ out, color: false, prefix: false, timestamps: false, services: [] });
     const targets = [
-      { id: "a", name: "p-a-1", service: "a" },
-      { id: "b", name: "p-b-1", service: "b" },
+      { id: id("p-a-1"), name: "p-a-1", service: "a" },
+      { id: id("p-b-1"), name: "p-b-1", service: "b" },
     ];
     await printMergedLogs(runtime, targets, printer, {});
     expect(out.text()).toBe("123000100\n123000900\n123500000\n123900000\n");
@@ -136,35 +137,24 @@ describe("following the current run", () => {
   it("finds the run of a container that has already exited from its start, not its finish", async () => {
     const started = new Date("2024-05-01T10:00:00.500Z");
     const ms = (offset: number): Date => new Date(started.getTime() + offset);
-    const log: LogLine[] = [
-      { stream: "stdout", line: "previous run", time: ms(-900) },
-      { stream: "stdout", line: "first", time: ms(-2) }, // stamped a moment before StartedAt
-      { stream: "stdout", line: "second", time: ms(1) },
-    ];
-    const state = {
-      id: "c",
-      name: "p-c-1",
-      labels: {},
-      status: "exited",
-      exitCode: 0,
-      startedAt: started,
-      finishedAt: ms(5),
-    } as unknown as ContainerState;
-    const runtime = {
-      containers: {
-        inspect: () => Promise.resolve(state),
-        logs: (_id: string, options: LogOptions = {}) =>
-          (async function* () {
-            // The engine's since: lines at or after it.
-            yield* log.filter(
-              (l) => options.since === undefined || (l.time?.getTime() ?? 0) >= options.since.getTime(),
-            );
-          })(),
-      },
-    } as unknown as Runtime;
+    let clock = ms(-1_000);
+    const runtime = new FakeRuntime({ now: () => clock });
+    runtime.seedImage("busybox");
+    const { id } = await runtime.containers.create({ name: "p-c-1", image: "busybox", labels: {} });
+    const c = runtime.process(id);
+    await runtime.containers.start(id);
+    c.print("previous run", { time: ms(-900) });
+    clock = ms(-800);
+    c.exit(0);
+    clock = started;
+    await runtime.containers.start(id);
+    c.print("first", { time: ms(-2) }); // stamped a moment before StartedAt
+    c.print("second", { time: ms(1) });
+    clock = ms(5);
+    c.exit(0);
     const out = recorder();
     const printer = new LogPrinter({ out, color: false, prefix: false, timestamps: false, services: [] });
-    await followLogs(runtime, [{ id: "c", name: "p-c-1", service: "c" }], printer, {
+    await followLogs(runtime, [{ id, name: "p-c-1", service: "c" }], printer, {
       signal: AbortSignal.timeout(5_000),
       currentRun: true,
     });
