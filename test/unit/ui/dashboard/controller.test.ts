@@ -1,15 +1,15 @@
 /**
  * The controller turns keys into the engine's own functions, one at a time, and leaves the way
  * `up` does. The engine is a recorder here (each call waits until the test releases it; `kill`
- * answers at once), the runtime a stub that answers inspect.
+ * answers at once); the runtime is the fake, holding nothing (every action goes through the engine).
  */
 import { describe, expect, it } from "vitest";
 import type { LoadedProject } from "../../../../src/project/load.js";
-import type { Runtime } from "../../../../src/runtime/runtime.js";
 import type { Target } from "../../../../src/ui/dashboard/components/Dashboard.js";
 import { Controller, type Engine } from "../../../../src/ui/dashboard/controller.js";
 import { containerInfo, putContainer } from "../../../../src/ui/dashboard/model.js";
 import type { DashboardStore } from "../../../../src/ui/dashboard/store.js";
+import { FakeRuntime } from "../../../fake-runtime.js";
 import { state, testStore } from "./fixtures.js";
 
 interface Call {
@@ -64,9 +64,7 @@ function setup(options: { containers?: Parameters<typeof state>[]; stopServices?
     }
     return next;
   });
-  const runtime = {
-    containers: { inspect: async () => undefined },
-  } as unknown as Runtime;
+  const runtime = new FakeRuntime();
   const loaded = { project: { name: "demo", services: {} } } as unknown as LoadedProject;
   const { engine, calls, settled, killed } = recordingEngine();
   const controller = new Controller({
