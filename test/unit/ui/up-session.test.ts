@@ -8,8 +8,8 @@ import { describe, expect, it } from "vitest";
 import { silentSink } from "../../../src/engine/events.js";
 import { LockWaitAborted } from "../../../src/engine/project-lock.js";
 import type { LoadedProject } from "../../../src/project/load.js";
-import type { Runtime } from "../../../src/runtime/runtime.js";
 import { type SessionEngine, UpSession } from "../../../src/ui/up-session.js";
+import { FakeRuntime } from "../../fake-runtime.js";
 
 interface Call {
   readonly name: string;
@@ -34,7 +34,7 @@ function setup(stopServices: string[] = []) {
     },
   } as unknown as SessionEngine;
   const session = new UpSession({
-    runtime: {} as Runtime,
+    runtime: new FakeRuntime(),
     loaded: { project: { name: "demo" } } as unknown as LoadedProject,
     stopServices,
     timeoutS: 4,
