@@ -5,15 +5,19 @@
  */
 import { Command } from "commander";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { CONFIG_OPTIONS } from "../../../src/cli/options/config.js";
-import { DASHBOARD_OPTIONS } from "../../../src/cli/options/dashboard.js";
+import {
+  CONFIG_OPTIONS,
+  DASHBOARD_OPTIONS,
+  DOWN_OPTIONS,
+  LOGS_OPTIONS,
+  PS_OPTIONS,
+  RESTART_OPTIONS,
+  STOP_OPTIONS,
+  UP_OPTIONS,
+  type UpFlags,
+} from "../../../src/cli/options/commands.js";
 import { addOptions, type OptionSpec } from "../../../src/cli/options/define.js";
-import { DOWN_OPTIONS } from "../../../src/cli/options/down.js";
 import { GLOBAL_OPTIONS, globalsOf } from "../../../src/cli/options/global.js";
-import { RESTART_OPTIONS, STOP_OPTIONS } from "../../../src/cli/options/lifecycle.js";
-import { LOGS_OPTIONS } from "../../../src/cli/options/logs.js";
-import { PS_OPTIONS } from "../../../src/cli/options/ps.js";
-import { UP_OPTIONS, type UpFlags } from "../../../src/cli/options/up.js";
 import { ANSI_MODES, PROGRESS_MODES } from "../../../src/ui/select.js";
 
 const LISTS: Record<string, readonly OptionSpec[]> = {
