@@ -66,6 +66,15 @@ export interface ProgressEvent {
   readonly status: string;
   readonly current?: number | undefined;
   readonly total?: number | undefined;
+  /** On the report that begins a build step: which step of how many, and its instruction. */
+  readonly step?: BuildStep | undefined;
+}
+
+/** A build step as it begins: `{ step: 2, total: 5, text: "RUN make" }`. */
+export interface BuildStep {
+  readonly step: number;
+  readonly total: number;
+  readonly text: string;
 }
 export type OnProgress = (event: ProgressEvent) => void;
 
@@ -175,10 +184,17 @@ export interface EndpointSpec {
 }
 
 export interface Networks {
+  /**
+   * True when two creates of one name that race can both succeed, leaving two networks of that
+   * name (Docker 20.10 does, CheckDuplicate notwithstanding), after which the name is ambiguous.
+   * The engine then keeps the oldest of a project's networks of the name right after creating one.
+   */
+  readonly createMayDuplicate?: boolean | undefined;
   create(spec: NetworkSpec): Promise<{ readonly id: string }>;
   inspect(nameOrId: string): Promise<NetworkInfo | undefined>;
   /** Exact name match when `name` is given (engines match substrings; this does not). */
   list(filter?: { readonly labels?: LabelTerms; readonly name?: string }): Promise<NetworkInfo[]>;
+  /** A network still in use rejects with ConflictError, whose message says why when no container is attached. */
   remove(nameOrId: string): Promise<void>;
   connect(network: string, container: string, endpoint?: EndpointSpec): Promise<void>;
   disconnect(network: string, container: string, options?: { readonly force?: boolean }): Promise<void>;
@@ -480,6 +496,10 @@ export interface Stats {
 }
 
 export interface Containers {
+  /**
+   * The container may join the networks of `spec.networks` after the first once it exists (Docker
+   * before API 1.44 does), so a caller killed during the create can leave it short of networks.
+   */
   create(spec: ContainerSpec): Promise<{ readonly id: string; readonly warnings: readonly string[] }>;
   start(id: string): Promise<void>;
   stop(id: string, options?: { readonly timeoutS?: number; readonly signal?: string }): Promise<void>;
@@ -598,6 +618,11 @@ export interface Runtime {
   readonly volumes: Volumes;
   readonly containers: Containers;
   events(filter?: EventFilter, signal?: AbortSignal): AsyncIterable<RuntimeEvent>;
+  /**
+   * The command a person runs to make a network or volume outside berth (`docker network create
+   * x`), which hints name when an external one is missing; absent when the backend has none.
+   */
+  manualCreateCommand?(kind: "network" | "volume", name: string): string;
   /** Release connections (keep-alive sockets) so the process can exit. */
   close(): Promise<void>;
 }

@@ -50,6 +50,8 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Runtime
       };
     },
 
+    manualCreateCommand: (kind, name) => `docker ${kind} create ${name}`,
+
     events(filter: EventFilter = {}, signal?: AbortSignal): AsyncIterable<RuntimeEvent> {
       async function* read(): AsyncIterable<RuntimeEvent> {
         const res = await api.call("GET", "/events", {

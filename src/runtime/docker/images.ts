@@ -6,6 +6,7 @@ import type { Readable } from "node:stream";
 import { ApiError } from "../errors.js";
 import type {
   BuildSpec,
+  BuildStep,
   ImageImportOptions,
   ImageInfo,
   ImageSummary,
@@ -34,6 +35,16 @@ const ANSI_ESCAPES = /\x1b\[[0-9;]*m/g;
 
 /** How many lines of a failing build step's output go into the error's hint. */
 const FAILED_STEP_LINES = 10;
+
+/** The classic builder's line that begins a step: `Step 2/5 : RUN make`. */
+const STEP_LINE = /^Step (\d+)\/(\d+) : (.*)$/s;
+
+/** The step a build output line begins, when it begins one. */
+export function buildStepOf(status: string): BuildStep | undefined {
+  const match = STEP_LINE.exec(status);
+  if (!match) return undefined;
+  return { step: Number(match[1]), total: Number(match[2]), text: match[3] ?? "" };
+}
 
 export class DockerImages implements Images {
   private readonly api: EngineApi;
@@ -168,11 +179,12 @@ export class DockerImages implements Images {
     let aux: unknown[];
     try {
       ({ aux } = await readProgress(res.body, (event) => {
-        if (/^Step \d+\/\d+ :/.test(event.status)) stepOutput = [];
+        const step = buildStepOf(event.status);
+        if (step) stepOutput = [];
         else if (!BUILDER_CHATTER.test(event.status)) stepOutput.push(event.status.replace(ANSI_ESCAPES, ""));
         const built = /^Successfully built ([0-9a-f]{12,64})$/.exec(event.status);
         if (built) builtId = built[1];
-        onProgress?.(event);
+        onProgress?.(step ? { ...event, step } : event);
       }));
     } catch (err) {
       if (!(err instanceof ApiError) || spec.signal?.aborted) throw abortReason(spec.signal, err);

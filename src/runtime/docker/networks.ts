@@ -3,6 +3,8 @@
  * filter matches substrings, and 20.10's 403 answers for duplicates and busy networks are
  * conflicts in berth's terms.
  */
+import { setTimeout as sleep } from "node:timers/promises";
+import { ConflictError } from "../errors.js";
 import type { EndpointSpec, LabelTerms, NetworkInfo, NetworkSpec, Networks } from "../runtime.js";
 import { endpointConfig } from "./container-spec.js";
 import { toNetworkInfo } from "./convert.js";
@@ -11,7 +13,13 @@ import type { WireNetwork } from "./wire.js";
 
 const seg = encodeURIComponent;
 
+/** A refusal to remove a network nothing is attached to is retried this often, this far apart. */
+const STALE_ENDPOINT_ATTEMPTS = 3;
+const STALE_ENDPOINT_RETRY_MS = 250;
+
 export class DockerNetworks implements Networks {
+  /** 20.10 lets two racing creates of one name both succeed, CheckDuplicate notwithstanding. */
+  readonly createMayDuplicate = true;
   private readonly api: EngineApi;
 
   constructor(api: EngineApi) {
@@ -65,8 +73,31 @@ export class DockerNetworks implements Networks {
     return filter.name === undefined ? networks : networks.filter((n) => n.name === filter.name);
   }
 
+  /**
+   * When the engine refuses ("has active endpoints") and still lists no container, it is either one
+   * that joined just now or 20.10's stale endpoint count (moby/moby#42119, #43286), which sometimes
+   * settles: a few short retries, then a ConflictError that says which.
+   */
   async remove(nameOrId: string): Promise<void> {
-    await this.api.empty("DELETE", `/networks/${seg(nameOrId)}`, { forbiddenIsConflict: true });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.api.empty("DELETE", `/networks/${seg(nameOrId)}`, { forbiddenIsConflict: true });
+        return;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        const now = await this.inspect(nameOrId);
+        if (!now) return;
+        if (Object.keys(now.containers).length > 0) throw error;
+        if (attempt === STALE_ENDPOINT_ATTEMPTS) {
+          throw new ConflictError(
+            "the engine says it has active endpoints but lists no container on it (a Docker engine " +
+              "defect, moby/moby#43286); restarting dockerd clears it",
+            { cause: error },
+          );
+        }
+      }
+      await sleep(STALE_ENDPOINT_RETRY_MS);
+    }
   }
 
   async connect(network: string, container: string, endpoint: EndpointSpec = {}): Promise<void> {
