@@ -514,7 +514,7 @@ function volumeMount(
 
 /**
  * `tmpfs: ["/run:size=64m,mode=1770,noexec"]` → `{ "/run": "size=64m,mode=1770,noexec" }`: the
- * options go to the runtime as written (Docker's HostConfig.Tmpfs, as Compose sends them), so
+ * options go to the runtime as written (as Compose sends them), so
  * every mount option the kernel knows works and the engine judges the rest. Volumes of
  * `type: tmpfs` stay mounts.
  */

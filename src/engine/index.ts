@@ -87,6 +87,7 @@ async function converge(
     configFiles: loaded.files.map((f) => f.path).filter((p) => p !== "-"),
     disabledServices: Object.keys(loaded.disabledServices),
     ...(extra.environmentFiles ? { environmentFiles: extra.environmentFiles } : {}),
+    manualCreateCommand: runtime.manualCreateCommand?.bind(runtime),
   };
   const scope = servicesInScope(project, graph, options.services, options.noDeps);
   const lookups = upLookups(loaded, scope);

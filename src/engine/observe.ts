@@ -32,8 +32,9 @@ export interface ObservedContainer {
   readonly summary: ContainerSummary;
   /**
    * Names of the networks it joined; known only for a never-started container (observe inspects
-   * those): on engines before API 1.44 a create joins one network and later calls the rest, so a
-   * run killed in between leaves a container short of networks that nothing else shows.
+   * those): a runtime may join the networks after the first once the container exists
+   * (Containers.create), so a run killed in between leaves a container short of networks that
+   * nothing else shows.
    */
   readonly networks?: readonly string[] | undefined;
 }
@@ -45,9 +46,9 @@ export interface ObservedState {
   /** Networks by name: the project's (by label) and any looked up by name. */
   readonly networks: ReadonlyMap<string, NetworkInfo>;
   /**
-   * The project's networks whose name an entry of `networks` already has, oldest first. Docker
-   * (20.10 even with CheckDuplicate) creates a second network of one name when two creates race;
-   * from then on every use of the name fails as "ambiguous" until one is removed.
+   * The project's networks whose name an entry of `networks` already has, oldest first. A runtime
+   * whose racing creates can both land (Networks.createMayDuplicate) leaves a second network of
+   * one name; from then on every use of the name fails as "ambiguous" until one is removed.
    */
   readonly duplicateNetworks: readonly NetworkInfo[];
   /** Volumes by name: the project's (by label) and any looked up by name. */

@@ -9,7 +9,6 @@
  * a no-op unless a test asks for a crash there.
  */
 import { Readable } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError, NotFoundError } from "../runtime/errors.js";
 import type { ContainerSpec, MountSpec, NetworkSpec, Runtime } from "../runtime/runtime.js";
 import type { EngineResource, EngineStatus } from "./events.js";
@@ -54,9 +53,6 @@ export interface StepContext {
 type OperationOf<K extends OperationKind> = Extract<Operation, { readonly kind: K }>;
 type Step<K extends OperationKind> = (cx: StepContext, op: OperationOf<K>) => Promise<void>;
 
-/** A network the engine refuses to remove with nothing attached is retried this often, this far apart. */
-const NETWORK_REMOVE_ATTEMPTS = 3;
-const NETWORK_REMOVE_RETRY_MS = 250;
 /** Progress is for eyes: a few pull reports a second are plenty. */
 const PULL_REPORT_MS = 250;
 
@@ -94,27 +90,31 @@ async function createNetwork(cx: StepContext, op: OperationOf<"CreateNetwork">):
 }
 
 /**
- * Creates the network and leaves one network of its name. A run killed while its own create was
- * in flight (the engine finishes it anyway) can land a twin just as this run creates the network;
- * Docker 20.10 accepts both, and every later use of the name would fail as "ambiguous". Of the
- * project's networks of that name the oldest stays; one a concurrent run made counts as created.
+ * Creates the network. A create refused because the project's network of that name exists was a
+ * concurrent run's (one killed while its create was in flight, which the runtime finishes): it
+ * counts as created. On a runtime whose racing creates can both land (`createMayDuplicate`), the
+ * oldest of the project's networks of the name stays and the others go, before any container joins
+ * the name (which would then be ambiguous).
  */
 async function createLeavingOne(cx: StepContext, spec: NetworkSpec): Promise<void> {
+  const networks = cx.runtime.networks;
   let conflict: unknown;
   try {
-    await cx.runtime.networks.create(spec);
+    await networks.create(spec);
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
     conflict = error;
   }
+  if (conflict === undefined && networks.createMayDuplicate !== true) return;
   const project = spec.labels[PROJECT_LABEL];
-  const same = (await cx.runtime.networks.list({ name: spec.name }))
+  const same = (await networks.list({ name: spec.name }))
     .filter((n) => n.labels[PROJECT_LABEL] === project)
     .sort((a, b) => a.created.getTime() - b.created.getTime() || (a.id < b.id ? -1 : 1));
   if (same.length === 0 && conflict !== undefined) throw conflict; // the name is someone else's
+  if (networks.createMayDuplicate !== true) return;
   for (const twin of same.slice(1)) {
     try {
-      await cx.runtime.networks.remove(twin.id);
+      await networks.remove(twin.id);
     } catch (error) {
       if (error instanceof NotFoundError) continue;
       if (!(error instanceof ConflictError)) throw error;
@@ -143,30 +143,19 @@ async function removeNetwork(cx: StepContext, op: OperationOf<"RemoveNetwork">):
 }
 
 /**
- * Removes a network nothing was attached to a moment ago; returns why it stays, if it does. When
- * the engine refuses ("has active endpoints") and still lists no container, it is either one that
- * joined just now or Docker 20.10's stale endpoint count (moby/moby#42119, #43286), which
- * sometimes settles: a few short retries, then a warning that says which.
+ * Removes a network nothing was attached to a moment ago; returns why it stays, if it does: a
+ * container joined since (in use), or the runtime's own reason for refusing.
  */
 async function removeUnused(cx: StepContext, id: string): Promise<string | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await cx.runtime.networks.remove(id);
-      return undefined;
-    } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
-      if (!(error instanceof ConflictError)) throw error;
-    }
+  try {
+    await cx.runtime.networks.remove(id);
+    return undefined;
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    if (!(error instanceof ConflictError)) throw error;
     const now = await cx.runtime.networks.inspect(id);
     if (!now) return undefined;
-    if (Object.keys(now.containers).length > 0) return "Resource is still in use";
-    if (attempt === NETWORK_REMOVE_ATTEMPTS) {
-      return (
-        "the engine says it has active endpoints but lists no container on it (a Docker engine " +
-        "defect, moby/moby#43286); restarting dockerd clears it"
-      );
-    }
-    await sleep(NETWORK_REMOVE_RETRY_MS);
+    return Object.keys(now.containers).length > 0 ? "Resource is still in use" : error.message;
   }
 }
 
@@ -211,8 +200,9 @@ async function pullImage(cx: StepContext, op: OperationOf<"PullImage">): Promise
 
 async function buildImage(cx: StepContext, op: OperationOf<"BuildImage">): Promise<void> {
   cx.emit("image", op.reference, "Building");
-  await cx.runtime.images.build({ ...op.spec, signal: cx.options.signal }, (progress) => {
-    if (/^Step \d+\/\d+/.test(progress.status)) cx.emit("image", op.reference, "Building", progress.status);
+  // Only the steps: the rest of a build's output is for its log, not the progress view.
+  await cx.runtime.images.build({ ...op.spec, signal: cx.options.signal }, ({ step }) => {
+    if (step) cx.emit("image", op.reference, "Building", `Step ${step.step}/${step.total} : ${step.text}`);
   });
   cx.emit("image", op.reference, "Built");
 }

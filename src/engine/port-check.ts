@@ -186,8 +186,9 @@ function formatIp(ip: string): string {
 }
 
 /**
- * Whether berth can bind the port now. Docker binds 0.0.0.0 for an empty host IP, and on Linux a
- * wildcard bind fails when any address holds the port, so that one bind covers every holder. An
+ * Whether berth can bind the port now. An empty host IP publishes on every address (0.0.0.0), and
+ * on Linux a wildcard bind fails when any address holds the port, so that one bind covers every
+ * holder. An
  * address this host does not have is the engine's error to report, not a clash.
  */
 export function canBind(protocol: Protocol, hostIp: string, port: number): Promise<boolean> {

@@ -1,8 +1,8 @@
 /**
  * One berth at a time changes a project. Two `up`s of one project that both observe "no network"
- * both create it (Docker 20.10 creates duplicate names under concurrency even with CheckDuplicate)
- * and both create `web-1` (one fails on the name); so every command that changes state holds this
- * lock from its observe to its last step.
+ * both create it (a runtime may even land both: Networks.createMayDuplicate) and both create
+ * `web-1` (one fails on the name); so every command that changes state holds this lock from its
+ * observe to its last step.
  *
  * The lock is a file `<dir>/<project>.lock` holding `{"pid":…,"start":…}` (`start` is the owner's
  * start time from /proc, so a reused PID is not mistaken for the owner). It is made with link(2)

@@ -93,6 +93,8 @@ export interface ReconcileContext {
   readonly disabledServices?: readonly string[];
   /** Images were pulled and built already in this run: plan no image operations. */
   readonly imagesReady?: boolean;
+  /** How a person makes a missing external network or volume (Runtime.manualCreateCommand), for hints. */
+  readonly manualCreateCommand?: ((kind: "network" | "volume", name: string) => string) | undefined;
 }
 
 type RecreatePolicy = "diverged" | "force" | "never";
@@ -310,7 +312,7 @@ class Reconciler {
       if (network.external) {
         if (!found) {
           throw new PlanError(`network ${network.name} declared as external, but could not be found`, {
-            hint: `create it first (docker network create ${network.name})`,
+            hint: this.createFirst("network", network.name),
           });
         }
         continue;
@@ -375,7 +377,7 @@ class Reconciler {
       if (volume.external) {
         if (!found) {
           throw new PlanError(`external volume "${volume.name}" not found`, {
-            hint: `create it first (docker volume create ${volume.name})`,
+            hint: this.createFirst("volume", volume.name),
           });
         }
         continue;
@@ -399,6 +401,11 @@ class Reconciler {
         ),
       );
     }
+  }
+
+  private createFirst(kind: "network" | "volume", name: string): string {
+    const command = this.context.manualCreateCommand?.(kind, name);
+    return command === undefined ? "create it first" : `create it first (${command})`;
   }
 
   private planImages(): void {

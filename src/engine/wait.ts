@@ -1,9 +1,9 @@
 /**
  * Waiting for `depends_on` conditions and `up --wait`. Each wait re-inspects the service's
- * containers, wakes early on the engine's events for the project (one label-filtered
- * subscription shared by every wait of a run) and otherwise polls every 500 ms, since the engine
- * drops events under load (moby `daemon/events`: 100 ms per subscriber) and a missed one must not
- * stall a wait. Every wait is bounded by its timeout and by the caller's AbortSignal.
+ * containers, wakes early on the runtime's events for the project (one label-filtered
+ * subscription shared by every wait of a run) and otherwise polls every 500 ms, since a runtime
+ * may drop events under load (a subscriber that falls behind loses them) and a missed one must
+ * not stall a wait. Every wait is bounded by its timeout and by the caller's AbortSignal.
  *
  * Verdicts follow Docker Compose (`pkg/compose/convergence.go`): `service_healthy` fails at once on
  * an `unhealthy` container, an exited one, or one without a healthcheck; `service_completed_successfully`

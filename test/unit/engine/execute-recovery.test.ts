@@ -19,6 +19,13 @@ function createNetworkPlan() {
   return plan.build();
 }
 
+/** The fake, told that racing creates of one name can both land (Networks.createMayDuplicate, as on Docker 20.10). */
+function landingTwins(): FakeRuntime {
+  const runtime = new FakeRuntime();
+  Object.assign(runtime.networks, { createMayDuplicate: true });
+  return runtime;
+}
+
 /** The IDs of the networks named demo_default, oldest first. */
 async function networksNamed(runtime: FakeRuntime): Promise<string[]> {
   const listed = await runtime.networks.list({ name: "demo_default" });
@@ -27,7 +34,7 @@ async function networksNamed(runtime: FakeRuntime): Promise<string[]> {
 
 describe("execute: a create a killed run left in flight", () => {
   it("two networks of one name after the create: the project's oldest stays, the others go", async () => {
-    const runtime = new FakeRuntime();
+    const runtime = landingTwins();
     const twins: string[] = [];
     // The killed run's create lands while this run's is answered: seen by the listing that follows.
     runtime.before("networks.list", () => {
@@ -52,6 +59,13 @@ describe("execute: a create a killed run left in flight", () => {
     await expect(execute(foreign, createNetworkPlan(), recordingSink(), { project: "demo" })).rejects.toThrow(
       /already exists/,
     );
+  });
+
+  it("a runtime whose creates never land twins is asked for nothing more after a create", async () => {
+    const runtime = new FakeRuntime();
+    await execute(runtime, createNetworkPlan(), recordingSink(), { project: "demo" });
+    expect(runtime.callsOf("networks.create")).toHaveLength(1);
+    expect(runtime.callsOf("networks.list")).toEqual([]);
   });
 
   const spec: ContainerSpec = {

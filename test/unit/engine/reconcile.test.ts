@@ -644,6 +644,27 @@ volumes:
     `);
   });
 
+  it("a missing external network's hint names the runtime's command to make it, when it has one", async () => {
+    const loaded = await load(`
+services:
+  web: { image: busybox, networks: [front] }
+networks:
+  front: { external: true, name: shared-front }
+`);
+    const hint = (manualCreateCommand?: (kind: "network" | "volume", name: string) => string) => {
+      try {
+        reconcile(loaded.project, loaded.graph, state(loaded, {}), {}, { manualCreateCommand });
+      } catch (error) {
+        return error instanceof PlanError ? error.hint : undefined;
+      }
+      return undefined;
+    };
+    expect(hint((kind, name) => `docker ${kind} create ${name}`)).toBe(
+      "create it first (docker network create shared-front)",
+    );
+    expect(hint()).toBe("create it first");
+  });
+
   it("an external network missing but unused by the selected services does not matter", async () => {
     const loaded = await load(`
 services:
