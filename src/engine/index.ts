@@ -94,7 +94,7 @@ async function converge(
 
   let observed = await observe(runtime, project.name, lookups);
   const first = reconcile(project, graph, observed, options, context);
-  for (const warning of first.warnings) emit(warning.resource, warning.id, "Warning", warning.text);
+  reportWarnings(sink, first);
   if (options.dryRun) return { plan: first, containers: await ps(runtime, project.name, { all: true }) };
   if (extra.checkHostPorts) await checkHostPorts(runtime, project.name, first);
 
@@ -200,14 +200,9 @@ export async function down(
   sink: EventSink,
   signal?: AbortSignal,
 ): Promise<{ readonly plan: Plan }> {
-  return locked(projectName, sink, signal, async () => {
-    const observed = await observe(runtime, projectName);
-    const plan = planDown(projectName, loaded ? model(loaded) : undefined, observed, options);
-    const emit = emitter(sink);
-    for (const warning of plan.warnings) emit(warning.resource, warning.id, "Warning", warning.text);
-    await execute(runtime, plan, sink, { project: projectName, signal });
-    return { plan };
-  });
+  return runLifecycle(runtime, projectName, sink, signal, (observed) =>
+    planDown(projectName, loaded ? model(loaded) : undefined, observed, options),
+  );
 }
 
 /** Stops the named services' containers (all services when none are named), dependents first. */
@@ -219,7 +214,7 @@ export async function stop(
   sink: EventSink,
   signal?: AbortSignal,
 ): Promise<{ readonly plan: Plan }> {
-  return runLifecycle(runtime, loaded, sink, signal, (observed) =>
+  return runLifecycle(runtime, loaded.project.name, sink, signal, (observed) =>
     planStop(model(loaded), observed, services, timeoutS),
   );
 }
@@ -236,16 +231,14 @@ export async function start(
   sink: EventSink,
   signal?: AbortSignal,
 ): Promise<{ readonly plan: Plan }> {
-  return locked(loaded.project.name, sink, signal, async () => {
-    const observed = await observe(runtime, loaded.project.name);
-    const plan = planStart(model(loaded), observed, services);
-    await execute(runtime, plan, sink, {
-      project: loaded.project.name,
-      signal,
-      ...(timeoutS !== undefined ? { waitTimeoutMs: timeoutS * 1000 } : {}),
-    });
-    return { plan };
-  });
+  return runLifecycle(
+    runtime,
+    loaded.project.name,
+    sink,
+    signal,
+    (observed) => planStart(model(loaded), observed, services),
+    timeoutS !== undefined ? { waitTimeoutMs: timeoutS * 1000 } : {},
+  );
 }
 
 /** Restarts the named services' containers in dependency order. */
@@ -257,25 +250,31 @@ export async function restart(
   sink: EventSink,
   signal?: AbortSignal,
 ): Promise<{ readonly plan: Plan }> {
-  return runLifecycle(runtime, loaded, sink, signal, (observed) =>
+  return runLifecycle(runtime, loaded.project.name, sink, signal, (observed) =>
     planRestart(model(loaded), observed, services, timeoutS),
   );
 }
 
-/** Observe, plan with `makePlan`, execute: the shape every lifecycle command shares. */
+/** Observe, plan with `makePlan`, say its warnings, execute: the shape every lifecycle command shares. */
 async function runLifecycle(
   runtime: Runtime,
-  loaded: LoadedProject,
+  projectName: string,
   sink: EventSink,
   signal: AbortSignal | undefined,
   makePlan: (observed: ObservedState) => Plan,
+  waits: { readonly waitTimeoutMs?: number } = {},
 ): Promise<{ readonly plan: Plan }> {
-  return locked(loaded.project.name, sink, signal, async () => {
-    const observed = await observe(runtime, loaded.project.name);
-    const plan = makePlan(observed);
-    await execute(runtime, plan, sink, { project: loaded.project.name, signal });
+  return locked(projectName, sink, signal, async () => {
+    const plan = makePlan(await observe(runtime, projectName));
+    reportWarnings(sink, plan);
+    await execute(runtime, plan, sink, { project: projectName, signal, ...waits });
     return { plan };
   });
+}
+
+function reportWarnings(sink: EventSink, plan: Plan): void {
+  const emit = emitter(sink);
+  for (const warning of plan.warnings) emit(warning.resource, warning.id, "Warning", warning.text);
 }
 
 /** Sets the replica counts of the named services: `up` for those services only, their dependencies untouched. */

@@ -163,19 +163,30 @@ function planDownContainers(
   return removals;
 }
 
-/** The file's networks (not external) or, without a file, every one with the project label. */
+/**
+ * The project's networks or volumes as `[key, name]`, by key: the file's own (not external) or,
+ * without a file, the ones its labels found (named by their names).
+ */
+function ownedByProject(
+  defined:
+    Readonly<Record<string, { readonly name: string; readonly external?: boolean | undefined }>> | undefined,
+  found: Iterable<string>,
+): [string, string][] {
+  const entries: [string, string][] = defined
+    ? Object.entries(defined)
+        .filter(([, d]) => !d.external)
+        .map(([key, d]) => [key, d.name])
+    : [...found].map((name) => [name, name]);
+  return entries.sort((a, b) => compareText(a[0], b[0]));
+}
+
 function planDownNetworks(
   plan: PlanBuilder,
   model: ProjectModel | undefined,
   observed: ObservedState,
   after: readonly number[],
 ): void {
-  const names = model
-    ? Object.values(model.project.networks)
-        .filter((n) => !n.external)
-        .map((n) => n.name)
-    : [...observed.networks.keys()];
-  for (const [key, name] of networkKeys(model, names)) {
+  for (const [key, name] of ownedByProject(model?.project.networks, observed.networks.keys())) {
     const found = observed.networks.get(name);
     if (!found) continue;
     // By ID, and every duplicate too: with two networks of one name, the name alone is ambiguous.
@@ -186,28 +197,14 @@ function planDownNetworks(
   }
 }
 
-function networkKeys(model: ProjectModel | undefined, names: readonly string[]): [string, string][] {
-  if (!model) return [...names].sort(compareText).map((n) => [n, n]);
-  const entries: [string, string][] = [];
-  for (const [key, network] of Object.entries(model.project.networks)) {
-    if (names.includes(network.name)) entries.push([key, network.name]);
-  }
-  return entries.sort((a, b) => compareText(a[0], b[0]));
-}
-
-/** `down -v`: the file's named volumes (never external ones) or, without a file, the labelled ones. */
+/** `down -v`: the named volumes (never external ones). */
 function planDownVolumes(
   plan: PlanBuilder,
   model: ProjectModel | undefined,
   observed: ObservedState,
   after: readonly number[],
 ): void {
-  const entries = model
-    ? Object.entries(model.project.volumes)
-        .filter(([, v]) => !v.external)
-        .map(([key, v]) => [key, v.name] as const)
-    : [...observed.volumes.keys()].map((name) => [name, name] as const);
-  for (const [key, name] of [...entries].sort((a, b) => compareText(a[0], b[0]))) {
+  for (const [key, name] of ownedByProject(model?.project.volumes, observed.volumes.keys())) {
     if (!observed.volumes.has(name)) continue;
     plan.add(`volume:${key}`, { kind: "RemoveVolume", name }, "down -v", after);
   }
