@@ -16,10 +16,9 @@
  */
 import { createHash } from "node:crypto";
 import { Readable, Writable } from "node:stream";
-import tar from "tar-stream";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../src/runtime/errors.js";
+import { statusText } from "../src/runtime/status-text.js";
 import type {
-  BuildSpec,
   ContainerSpec,
   Containers,
   ContainerState,
@@ -30,17 +29,14 @@ import type {
   ExecSession,
   ExecSpec,
   HealthStatus,
-  ImageImportOptions,
   ImageInfo,
   Labels,
   Images,
-  LabelTerms,
   LogLine,
   LogOptions,
   NetworkInfo,
   Networks,
   NetworkSpec,
-  OnProgress,
   OutputChunk,
   PortBinding,
   Runtime,
@@ -52,6 +48,11 @@ import type {
   Volumes,
   VolumeSpec,
 } from "../src/runtime/runtime.js";
+
+import { matchesLabels, signalName } from "./fake-runtime/engine-words.js";
+import { type Entry, readAll, readTar, splitPath, type Tree, writeTar } from "./fake-runtime/files.js";
+import { ImageStore } from "./fake-runtime/image-store.js";
+import { aborted, until } from "./fake-runtime/waits.js";
 
 export interface FakeRuntimeOptions {
   /** The clock of every time the fake records (created, started, log lines, events). */
@@ -83,25 +84,6 @@ export interface FakeProcess {
   usage(sample: Partial<Omit<Stats, "time">>): void;
   /** The process exits with `code` on `signal` instead of ignoring it. */
   trap(signal: string, code: number): void;
-}
-
-type Tree = Map<string, Entry>;
-interface Entry {
-  readonly type: "file" | "directory" | "symlink";
-  readonly data: Buffer;
-  readonly mode: number;
-  readonly linkname?: string | undefined;
-}
-
-interface ImageRecord {
-  id: string;
-  repoTags: string[];
-  repoDigests: string[];
-  readonly created: Date;
-  readonly size: number;
-  readonly labels: Record<string, string>;
-  readonly config: ImageInfo["config"];
-  readonly files: Tree;
 }
 
 interface NetworkRecord {
@@ -167,222 +149,11 @@ interface ContainerRecord {
   exits: number;
 }
 
-const SIGNALS: Readonly<Record<string, number>> = {
-  HUP: 1,
-  INT: 2,
-  QUIT: 3,
-  KILL: 9,
-  USR1: 10,
-  USR2: 12,
-  TERM: 15,
-};
 const NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const BUILT_IN_NETWORKS = ["bridge", "host", "none"];
 
 const notFound = (message: string): NotFoundError => new NotFoundError(message, { status: 404 });
 const conflict = (message: string): ConflictError => new ConflictError(message, { status: 409 });
-
-/** `SIGKILL`, `KILL`, `9` → `KILL`. */
-function signalName(signal: string): string {
-  const bare = signal.toUpperCase().replace(/^SIG/, "");
-  const byNumber = Object.entries(SIGNALS).find(([, n]) => String(n) === bare);
-  return byNumber ? byNumber[0] : bare;
-}
-
-function matchesLabels(labels: Readonly<Record<string, string>>, terms: LabelTerms | undefined): boolean {
-  return (terms ?? []).every((term) => {
-    const at = term.indexOf("=");
-    return at < 0 ? term in labels : labels[term.slice(0, at)] === term.slice(at + 1);
-  });
-}
-
-/** `repo` → `repo:latest`; a digest or an explicit tag stays. */
-function normalizeReference(reference: string): string {
-  if (reference.includes("@")) return reference;
-  const lastSlash = reference.lastIndexOf("/");
-  return reference.slice(lastSlash + 1).includes(":") ? reference : `${reference}:latest`;
-}
-
-const repositoryOf = (reference: string): string => {
-  const normalized = normalizeReference(reference);
-  return normalized.slice(0, normalized.lastIndexOf(normalized.includes("@") ? "@" : ":"));
-};
-
-/** Go's `units.HumanDuration`, as Docker words how long ago something happened. */
-function humanDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 1) return "Less than a second";
-  if (seconds === 1) return "1 second";
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes === 1) return "About a minute";
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(minutes / 60);
-  if (hours === 1) return "About an hour";
-  if (hours < 48) return `${hours} hours`;
-  return `${Math.round(hours / 24)} days`;
-}
-
-function splitPath(path: string): string {
-  return path.replace(/^\/+|\/+$/g, "").replace(/\/+/g, "/");
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream)
-    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-  return Buffer.concat(chunks);
-}
-
-/** The entries of a tar archive, by their path (no leading `./` or `/`). */
-async function readTar(bytes: Buffer): Promise<Map<string, Entry>> {
-  const extract = tar.extract();
-  const entries = new Map<string, Entry>();
-  Readable.from([bytes]).pipe(extract);
-  for await (const entry of extract) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of entry) chunks.push(Buffer.from(chunk as Uint8Array));
-    const name = splitPath(entry.header.name.replace(/^\.\//, ""));
-    if (name === "") continue;
-    const type =
-      entry.header.type === "directory" ? "directory" : entry.header.type === "symlink" ? "symlink" : "file";
-    entries.set(name, {
-      type,
-      data: Buffer.concat(chunks),
-      mode: entry.header.mode ?? 0o644,
-      linkname: entry.header.linkname ?? undefined,
-    });
-  }
-  return entries;
-}
-
-async function writeTar(entries: readonly (readonly [string, Entry])[]): Promise<Readable> {
-  const pack = tar.pack();
-  for (const [name, entry] of entries) {
-    if (entry.type === "file") pack.entry({ name, mode: entry.mode, type: "file" }, entry.data);
-    else if (entry.type === "symlink")
-      pack.entry({ name, mode: entry.mode, type: "symlink", linkname: entry.linkname ?? "" });
-    else pack.entry({ name, mode: entry.mode, type: "directory" });
-  }
-  pack.finalize();
-  return Readable.from([await readAll(Readable.from(pack))]);
-}
-
-/** `CMD ["a","b"]` or `CMD a b` (the shell form) as an argument list. */
-function commandForm(text: string): string[] {
-  const trimmed = text.trim();
-  if (trimmed.startsWith("[")) return JSON.parse(trimmed) as string[];
-  return ["/bin/sh", "-c", trimmed];
-}
-
-/** `k=v k2="v 2"` → pairs; `ENV k v` (the old form) is one pair. */
-function keyValues(text: string): [string, string][] {
-  const pairs: [string, string][] = [];
-  const pattern = /([^\s=]+)=("([^"]*)"|(\S*))/g;
-  for (const match of text.matchAll(pattern)) pairs.push([match[1] ?? "", match[3] ?? match[4] ?? ""]);
-  if (pairs.length > 0) return pairs;
-  const [key = "", ...rest] = text.trim().split(/\s+/);
-  return [[key, rest.join(" ")]];
-}
-
-/** Dockerfile instructions applied to an image config (what `import --change` takes). */
-function applyChanges(
-  changes: readonly string[],
-  config: ImageInfo["config"],
-  labels: Record<string, string>,
-): ImageInfo["config"] {
-  let next = { ...config };
-  for (const change of changes) {
-    const [, instruction = "", rest = ""] = /^\s*(\S+)\s*(.*)$/s.exec(change) ?? [];
-    switch (instruction.toUpperCase()) {
-      case "LABEL":
-        for (const [k, v] of keyValues(rest)) labels[k] = v;
-        break;
-      case "ENV": {
-        const env = [...next.env];
-        for (const [k, v] of keyValues(rest)) {
-          const at = env.findIndex((e) => e.startsWith(`${k}=`));
-          if (at >= 0) env.splice(at, 1);
-          env.push(`${k}=${v}`);
-        }
-        next = { ...next, env };
-        break;
-      }
-      case "CMD":
-        next = { ...next, cmd: commandForm(rest) };
-        break;
-      case "ENTRYPOINT":
-        next = { ...next, entrypoint: commandForm(rest) };
-        break;
-      case "WORKDIR":
-        next = { ...next, workingDir: rest.trim() };
-        break;
-      case "USER":
-        next = { ...next, user: rest.trim() };
-        break;
-      case "STOPSIGNAL":
-        next = { ...next, stopSignal: rest.trim() };
-        break;
-      case "EXPOSE":
-        next = {
-          ...next,
-          exposedPorts: [
-            ...next.exposedPorts,
-            ...rest
-              .trim()
-              .split(/\s+/)
-              .map((p) => (p.includes("/") ? p : `${p}/tcp`)),
-          ],
-        };
-        break;
-      case "VOLUME":
-        next = {
-          ...next,
-          volumes: [
-            ...next.volumes,
-            ...(rest.trim().startsWith("[") ? (JSON.parse(rest) as string[]) : rest.trim().split(/\s+/)),
-          ],
-        };
-        break;
-      default:
-        throw new InvalidRequestError(`${instruction} is not a valid change command`, { status: 400 });
-    }
-  }
-  return next;
-}
-
-/** Waits until `check` holds, woken by `onChange`; ends with the signal's reason when it aborts. */
-function until<T>(
-  subscribe: (wake: () => void) => () => void,
-  check: () => T | undefined,
-  signal: AbortSignal | undefined,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const done = check();
-    if (done !== undefined) return resolve(done);
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      unsubscribe();
-      reject(signal?.reason);
-    };
-    const unsubscribe = subscribe(() => {
-      const value = check();
-      if (value === undefined) return;
-      unsubscribe();
-      signal?.removeEventListener("abort", onAbort);
-      resolve(value);
-    });
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** Resolves on abort (never rejects); for streams that end cleanly when their reader goes away. */
-const aborted = (signal: AbortSignal | undefined): Promise<void> =>
-  new Promise((resolve) => {
-    if (!signal) return;
-    if (signal.aborted) resolve();
-    else signal.addEventListener("abort", () => resolve(), { once: true });
-  });
 
 export class FakeRuntime implements Runtime {
   readonly kind: Runtime["kind"] = "native";
@@ -395,8 +166,7 @@ export class FakeRuntime implements Runtime {
 
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly imageRecords = new Map<string, ImageRecord>();
-  private readonly registry = new Map<string, { readonly image: ImageRecord; readonly digest: string }>();
+  private readonly imageStore: ImageStore;
   private readonly networkRecords = new Map<string, NetworkRecord>();
   private readonly volumeRecords = new Map<string, VolumeRecord>();
   private readonly containerRecords = new Map<string, ContainerRecord>();
@@ -431,7 +201,14 @@ export class FakeRuntime implements Runtime {
         builtIn: true,
       });
     }
-    this.images = this.imageApi();
+    this.imageStore = new ImageStore({
+      now: () => this.now(),
+      emit: (event) => this.emit(event),
+      call: (op, args, work) => this.call(op, args, work),
+      usersOf: (imageId) =>
+        [...this.containerRecords.values()].filter((c) => c.imageId === imageId).map((c) => c.id),
+    });
+    this.images = this.imageStore.api();
     this.networks = this.networkApi();
     this.volumes = this.volumeApi();
     this.containers = this.containerApi();
@@ -473,15 +250,7 @@ export class FakeRuntime implements Runtime {
 
   /** Adds an image as a pull would have left it: an empty filesystem, `sh` to run unless `config` says otherwise. */
   seedImage(reference: string, config: Partial<ImageInfo["config"]> = {}, labels: Labels = {}): string {
-    const id = `sha256:${createHash("sha256").update(`image ${reference}`).digest("hex")}`;
-    const image = this.imageOf(id, {
-      size: 0,
-      labels: { ...labels },
-      config: { env: [], exposedPorts: [], volumes: [], cmd: ["/bin/sh"], ...config },
-      files: new Map(),
-    });
-    this.setTag(image, normalizeReference(reference));
-    return id;
+    return this.imageStore.seed(reference, config, labels);
   }
 
   process(id: string): FakeProcess {
@@ -579,221 +348,6 @@ export class FakeRuntime implements Runtime {
 
   close(): Promise<void> {
     return Promise.resolve();
-  }
-
-  // --- images ---------------------------------------------------------------------------------
-
-  private imageApi(): Images {
-    return {
-      inspect: (reference) => this.call("images.inspect", [reference], () => this.findImage(reference)?.info),
-      list: (filter = {}) =>
-        this.call("images.list", [filter], () =>
-          [...this.imageRecords.values()]
-            .filter((i) => matchesLabels(i.labels, filter.labels))
-            .filter((i) => filter.reference === undefined || this.referenceMatches(i, filter.reference))
-            .map((i) => ({
-              id: i.id,
-              repoTags: [...i.repoTags],
-              size: i.size,
-              labels: { ...i.labels },
-              created: i.created,
-            })),
-        ),
-      pull: (reference, _options, onProgress) =>
-        this.call("images.pull", [reference], () => {
-          const normalized = normalizeReference(reference);
-          const stored = this.registry.get(normalized);
-          if (!stored) throw notFound(`manifest for ${normalized} not found: manifest unknown`);
-          onProgress?.({
-            status: `Pulling from ${repositoryOf(reference)}`,
-            id: normalized.slice(normalized.lastIndexOf(":") + 1),
-          });
-          onProgress?.({ status: `Digest: ${stored.digest}` });
-          const local =
-            this.imageRecords.get(stored.image.id) ??
-            this.addImage({ ...stored.image, repoTags: [], repoDigests: [] });
-          this.setTag(local, normalized);
-          const digest = `${repositoryOf(reference)}@${stored.digest}`;
-          if (!local.repoDigests.includes(digest)) local.repoDigests.push(digest);
-          onProgress?.({ status: `Status: Downloaded newer image for ${normalized}` });
-          this.emit({
-            type: "image",
-            action: "pull",
-            id: normalized,
-            attributes: { name: normalized },
-            time: this.now(),
-          });
-        }),
-      push: (reference, _options, onProgress) =>
-        this.call("images.push", [reference], () => {
-          const image = this.findImage(reference)?.record;
-          if (!image) throw notFound(`An image does not exist locally with the tag: ${reference}`);
-          const normalized = normalizeReference(reference);
-          const digest = `sha256:${createHash("sha256").update(`${image.id}\0${normalized}`).digest("hex")}`;
-          onProgress?.({ status: `The push refers to repository [${repositoryOf(reference)}]` });
-          this.registry.set(normalized, { image, digest });
-          const repoDigest = `${repositoryOf(reference)}@${digest}`;
-          if (!image.repoDigests.includes(repoDigest)) image.repoDigests.push(repoDigest);
-          onProgress?.({
-            status: `${normalized.slice(normalized.lastIndexOf(":") + 1)}: digest: ${digest} size: ${image.size}`,
-          });
-          this.emit({
-            type: "image",
-            action: "push",
-            id: normalized,
-            attributes: { name: normalized },
-            time: this.now(),
-          });
-        }),
-      build: (spec, onProgress) => this.call("images.build", [spec], () => this.build(spec, onProgress)),
-      tag: (source, target) =>
-        this.call("images.tag", [source, target], () => {
-          const image = this.findImage(source)?.record;
-          if (!image) throw notFound(`No such image: ${source}`);
-          this.setTag(image, normalizeReference(target));
-        }),
-      remove: (reference, options = {}) =>
-        this.call("images.remove", [reference, options], () =>
-          this.removeImage(reference, options.force === true),
-        ),
-      importRootfs: (tarStream, options, onProgress) =>
-        this.call("images.importRootfs", [options], () => this.importRootfs(tarStream, options, onProgress)),
-    };
-  }
-
-  private async importRootfs(
-    tarStream: Readable,
-    options: ImageImportOptions,
-    onProgress?: OnProgress,
-  ): Promise<{ id: string }> {
-    const bytes = await readAll(tarStream);
-    const files = await readTar(bytes);
-    const labels: Record<string, string> = {};
-    const config = applyChanges(options.changes ?? [], { env: [], exposedPorts: [], volumes: [] }, labels);
-    const id = `sha256:${createHash("sha256")
-      .update(bytes)
-      .update(JSON.stringify([config, labels]))
-      .digest("hex")}`;
-    const image = this.imageOf(id, { size: bytes.length, labels, config, files });
-    this.setTag(image, normalizeReference(options.reference));
-    onProgress?.({ status: id });
-    this.emit({ type: "image", action: "import", id, attributes: { name: id }, time: this.now() });
-    return { id };
-  }
-
-  /** No Dockerfile is run: the image has the spec's tags and labels, an empty filesystem and `sh` to run. */
-  private build(spec: BuildSpec, onProgress?: OnProgress): { id: string } {
-    onProgress?.({ status: `Building ${spec.context}` });
-    const labels = { ...spec.labels };
-    const id = `sha256:${createHash("sha256")
-      .update(JSON.stringify([spec.context, spec.dockerfile, spec.args, spec.target, labels]))
-      .digest("hex")}`;
-    const image = this.imageOf(id, {
-      size: 0,
-      labels,
-      config: { env: [], exposedPorts: [], volumes: [], cmd: ["/bin/sh"] },
-      files: new Map(),
-    });
-    for (const tag of spec.tags) this.setTag(image, normalizeReference(tag));
-    return { id };
-  }
-
-  /** The image of `id`, made from `fields` when there is none yet (the same content is one image). */
-  private imageOf(
-    id: string,
-    fields: Pick<ImageRecord, "size" | "labels" | "config" | "files">,
-  ): ImageRecord {
-    return (
-      this.imageRecords.get(id) ??
-      this.addImage({ id, repoTags: [], repoDigests: [], created: this.now(), ...fields })
-    );
-  }
-
-  private addImage(image: ImageRecord): ImageRecord {
-    const record = { ...image, repoTags: [...image.repoTags], repoDigests: [...image.repoDigests] };
-    this.imageRecords.set(record.id, record);
-    return record;
-  }
-
-  /** Moves `reference` onto `image` (a tag names one image). */
-  private setTag(image: ImageRecord, reference: string): void {
-    for (const other of this.imageRecords.values()) {
-      if (other !== image) other.repoTags = other.repoTags.filter((t) => t !== reference);
-    }
-    if (!image.repoTags.includes(reference)) image.repoTags.push(reference);
-    this.emit({
-      type: "image",
-      action: "tag",
-      id: image.id,
-      attributes: { name: reference },
-      time: this.now(),
-    });
-  }
-
-  private referenceMatches(image: ImageRecord, reference: string): boolean {
-    const tagged = reference.slice(reference.lastIndexOf("/") + 1).includes(":");
-    return image.repoTags.some((t) => (tagged ? t === reference : repositoryOf(t) === reference));
-  }
-
-  private findImage(reference: string): { record: ImageRecord; info: ImageInfo } | undefined {
-    const normalized = normalizeReference(reference);
-    const bare = reference.replace(/^sha256:/, "");
-    const record = [...this.imageRecords.values()].find(
-      (i) =>
-        i.repoTags.includes(normalized) ||
-        i.repoDigests.includes(reference) ||
-        i.id === reference ||
-        (/^[0-9a-f]{12,64}$/.test(bare) && i.id.startsWith(`sha256:${bare}`)),
-    );
-    if (!record) return undefined;
-    return {
-      record,
-      info: {
-        id: record.id,
-        repoTags: [...record.repoTags],
-        repoDigests: [...record.repoDigests],
-        created: record.created,
-        size: record.size,
-        labels: { ...record.labels },
-        config: record.config,
-      },
-    };
-  }
-
-  private removeImage(reference: string, force: boolean): void {
-    const image = this.findImage(reference)?.record;
-    if (!image) throw notFound(`No such image: ${reference}`);
-    const users = [...this.containerRecords.values()].filter((c) => c.imageId === image.id);
-    const byTag = image.repoTags.includes(normalizeReference(reference));
-    if (byTag && image.repoTags.length > 1) {
-      image.repoTags = image.repoTags.filter((t) => t !== normalizeReference(reference));
-      this.emit({
-        type: "image",
-        action: "untag",
-        id: image.id,
-        attributes: { name: reference },
-        time: this.now(),
-      });
-      return;
-    }
-    if (!force && image.repoTags.length > 1) {
-      throw conflict(
-        `conflict: unable to delete ${image.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`,
-      );
-    }
-    if (!force && users[0]) {
-      throw conflict(
-        `conflict: unable to remove repository reference "${reference}" (must force) - container ${users[0].id.slice(0, 12)} is using its referenced image ${image.id.slice(7, 19)}`,
-      );
-    }
-    this.imageRecords.delete(image.id);
-    this.emit({
-      type: "image",
-      action: "delete",
-      id: image.id,
-      attributes: { name: reference },
-      time: this.now(),
-    });
   }
 
   // --- networks -------------------------------------------------------------------------------
@@ -1114,7 +668,7 @@ export class FakeRuntime implements Runtime {
   private create(spec: ContainerSpec): { id: string; warnings: readonly string[] } {
     const name = spec.name === "" ? `fake_${this.counter + 1}` : spec.name;
     this.checkName(name);
-    const image = this.findImage(spec.image)?.record;
+    const image = this.imageStore.findImage(spec.image)?.record;
     if (!image) throw notFound(`No such image: ${spec.image}`);
     const networks = this.networksAtCreate(spec);
     const id = this.newId(`container ${name}`);
@@ -1261,7 +815,7 @@ export class FakeRuntime implements Runtime {
     options: { readonly timeoutS?: number; readonly signal?: string },
   ): Promise<void> {
     if (!this.isRunning(c)) return;
-    const image = this.imageRecords.get(c.imageId);
+    const image = this.imageStore.get(c.imageId);
     const signal = options.signal ?? c.spec.stopSignal ?? image?.config.stopSignal ?? "SIGTERM";
     c.stopping = true;
     this.signal(c, signal);
@@ -1350,7 +904,7 @@ export class FakeRuntime implements Runtime {
   }
 
   private commandLine(c: ContainerRecord): string {
-    const image = this.imageRecords.get(c.imageId);
+    const image = this.imageStore.get(c.imageId);
     const entrypoint = c.spec.entrypoint ?? image?.config.entrypoint ?? [];
     const command = c.spec.command ?? (c.spec.entrypoint ? [] : (image?.config.cmd ?? []));
     return [...entrypoint, ...command].join(" ");
@@ -1363,30 +917,6 @@ export class FakeRuntime implements Runtime {
       hostIp: p.hostIp === undefined || p.hostIp === "" ? "0.0.0.0" : p.hostIp,
       hostPort: p.hostPort ? (p.hostPort.split("-")[0] ?? p.hostPort) : String(32768 + i),
     }));
-  }
-
-  /** `State.String()` of the engine: "Up 3 minutes (healthy)", "Exited (0) 2 seconds ago", "Created". */
-  private statusText(c: ContainerRecord): string {
-    const now = this.now().getTime();
-    switch (c.status) {
-      case "created":
-        return "Created";
-      case "paused":
-        return `Up ${humanDuration(now - (c.startedAt?.getTime() ?? now))} (Paused)`;
-      case "running": {
-        const health =
-          c.health === undefined ? "" : c.health === "starting" ? " (health: starting)" : ` (${c.health})`;
-        return `Up ${humanDuration(now - (c.startedAt?.getTime() ?? now))}${health}`;
-      }
-      case "restarting":
-        return `Restarting (${c.exitCode ?? 0}) ${humanDuration(now - (c.finishedAt?.getTime() ?? now))} ago`;
-      case "removing":
-        return "Removal In Progress";
-      case "dead":
-        return "Dead";
-      case "exited":
-        return `Exited (${c.exitCode ?? 0}) ${humanDuration(now - (c.finishedAt?.getTime() ?? now))} ago`;
-    }
   }
 
   /** What inspect and list both say about a container. */
@@ -1407,7 +937,16 @@ export class FakeRuntime implements Runtime {
   private summary(c: ContainerRecord): ContainerSummary {
     return {
       ...this.common(c),
-      statusText: this.statusText(c),
+      statusText: statusText(
+        {
+          status: c.status,
+          health: c.health,
+          exitCode: c.exitCode,
+          startedAt: c.startedAt,
+          finishedAt: c.finishedAt,
+        },
+        this.now(),
+      ),
       health: c.status === "running" ? c.health : undefined,
       exitCode: c.status === "exited" || c.status === "dead" ? c.exitCode : undefined,
       command: this.commandLine(c),
@@ -1593,7 +1132,7 @@ export class FakeRuntime implements Runtime {
         best = m;
     }
     if (best) return { tree: best.files, rest: splitPath(wanted.slice(splitPath(best.target).length)) };
-    return { tree: c.layer, rest: wanted, image: this.imageRecords.get(c.imageId)?.files };
+    return { tree: c.layer, rest: wanted, image: this.imageStore.get(c.imageId)?.files };
   }
 
   private entryAt(c: ContainerRecord, path: string): Entry | "directory" | undefined {
