@@ -168,13 +168,8 @@ async function createVolume(cx: StepContext, op: OperationOf<"CreateVolume">): P
   cx.emit("volume", op.name, "Created");
 }
 
-async function removeVolume(cx: StepContext, op: OperationOf<"RemoveVolume">): Promise<void> {
-  cx.emit("volume", op.name, "Removing");
-  if (await removedOrInUse(() => cx.runtime.volumes.remove(op.name))) {
-    cx.emit("volume", op.name, "Removed");
-  } else {
-    cx.emit("volume", op.name, "Warning", "Resource is still in use");
-  }
+function removeVolume(cx: StepContext, op: OperationOf<"RemoveVolume">): Promise<void> {
+  return removeUnlessInUse(cx, "volume", op.name, () => cx.runtime.volumes.remove(op.name));
 }
 
 async function pullImage(cx: StepContext, op: OperationOf<"PullImage">): Promise<void> {
@@ -207,24 +202,26 @@ async function buildImage(cx: StepContext, op: OperationOf<"BuildImage">): Promi
   cx.emit("image", op.reference, "Built");
 }
 
-async function removeImage(cx: StepContext, op: OperationOf<"RemoveImage">): Promise<void> {
-  cx.emit("image", op.reference, "Removing");
-  if (await removedOrInUse(() => cx.runtime.images.remove(op.reference))) {
-    cx.emit("image", op.reference, "Removed");
-  } else {
-    cx.emit("image", op.reference, "Warning", "Resource is still in use");
-  }
+function removeImage(cx: StepContext, op: OperationOf<"RemoveImage">): Promise<void> {
+  return removeUnlessInUse(cx, "image", op.reference, () => cx.runtime.images.remove(op.reference));
 }
 
-/** Runs a removal: true when the object is gone (or was already), false when it is in use. */
-async function removedOrInUse(remove: () => Promise<void>): Promise<boolean> {
+/** Runs a removal: one already gone counts as removed; one in use stays, with a warning. */
+async function removeUnlessInUse(
+  cx: StepContext,
+  resource: "volume" | "image",
+  id: string,
+  remove: () => Promise<void>,
+): Promise<void> {
+  cx.emit(resource, id, "Removing");
   try {
     await remove();
   } catch (error) {
-    if (error instanceof ConflictError) return false;
+    if (error instanceof ConflictError)
+      return void cx.emit(resource, id, "Warning", "Resource is still in use");
     if (!(error instanceof NotFoundError)) throw error;
   }
-  return true;
+  cx.emit(resource, id, "Removed");
 }
 
 // --- containers -------------------------------------------------------------------------------

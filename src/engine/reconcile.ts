@@ -300,12 +300,7 @@ class Reconciler {
   // --- networks, volumes, images ------------------------------------------------------------
 
   private planNetworks(): void {
-    const used = new Set<string>();
-    for (const name of this.order) {
-      if (this.replicas(name) === 0) continue;
-      for (const key of serviceNetworkKeys(this.service(name))) used.add(key);
-    }
-    for (const key of [...used].sort(compareText)) {
+    for (const key of this.usedBy((service) => serviceNetworkKeys(service))) {
       const network = this.project.networks[key];
       if (!network) throw new PlanError(`network "${key}" is used but not defined`);
       const found = this.observed.networks.get(network.name);
@@ -365,12 +360,7 @@ class Reconciler {
   }
 
   private planVolumes(): void {
-    const used = new Set<string>();
-    for (const name of this.order) {
-      if (this.replicas(name) === 0) continue;
-      for (const key of serviceVolumeKeys(this.project, this.service(name))) used.add(key);
-    }
-    for (const key of [...used].sort(compareText)) {
+    for (const key of this.usedBy((service) => serviceVolumeKeys(this.project, service))) {
       const volume = this.project.volumes[key];
       if (!volume) continue;
       const found = this.observed.volumes.get(volume.name);
@@ -401,6 +391,16 @@ class Reconciler {
         ),
       );
     }
+  }
+
+  /** The keys (sorted) of what the services that run containers use. */
+  private usedBy(keysOf: (service: Service) => readonly string[]): string[] {
+    const used = new Set<string>();
+    for (const name of this.order) {
+      if (this.replicas(name) === 0) continue;
+      for (const key of keysOf(this.service(name))) used.add(key);
+    }
+    return [...used].sort(compareText);
   }
 
   private createFirst(kind: "network" | "volume", name: string): string {
