@@ -156,7 +156,7 @@ const notFound = (message: string): NotFoundError => new NotFoundError(message, 
 const conflict = (message: string): ConflictError => new ConflictError(message, { status: 409 });
 
 export class FakeRuntime implements Runtime {
-  readonly kind: Runtime["kind"] = "native";
+  readonly kind = "fake";
   readonly calls: FakeCall[] = [];
   /** What an exec runs: by default nothing can, as no process runs (exit 126, as for a command that cannot execute). */
   onExec: (container: ContainerState, spec: ExecSpec) => ExecResult = () => ({
