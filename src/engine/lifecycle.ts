@@ -16,7 +16,13 @@ import { findOrphans, imageReference, orphanWarning, servicesInScope } from "./d
 import { PlanError } from "./errors.js";
 import { DEPENDS_ON_LABEL } from "./labels.js";
 import { defaultImageName } from "./names.js";
-import { compareText, isRunning, type ObservedContainer, type ObservedState } from "./observe.js";
+import {
+  compareText,
+  isRunning,
+  type ObservedContainer,
+  type ObservedState,
+  serviceContainers,
+} from "./observe.js";
 import { containerResource, type FileCopy, type Plan, PlanBuilder, stopOperation } from "./plan.js";
 
 /** The parts of a loaded project the lifecycle plans read. */
@@ -240,11 +246,6 @@ function selected(model: ProjectModel, services: readonly string[]): Set<string>
   return servicesInScope(model.project, model.graph, services, true);
 }
 
-/** The services' containers (one-offs aside) in the service's order. */
-function containersOf(observed: ObservedState, service: string): ObservedContainer[] {
-  return observed.containers.filter((c) => c.service === service && !c.oneOff);
-}
-
 /** Stops the services' running containers, dependents first. */
 export function planStop(
   model: ProjectModel,
@@ -254,7 +255,7 @@ export function planStop(
 ): Plan {
   const plan = new PlanBuilder();
   inStopOrder(selected(model, services), dependencyMap(model, observed), (service, after) =>
-    containersOf(observed, service)
+    serviceContainers(observed, service)
       .filter((c) => isRunning(c.status))
       .map((c) => plan.add(resourceOf(c), stopOperation(c.id, c.name, timeoutS), "stop", after)),
   );
@@ -290,7 +291,7 @@ export function planStart(
     model,
     selected(model, services),
     (service, endsOf) => {
-      if (containersOf(observed, service).length === 0) {
+      if (serviceContainers(observed, service).length === 0) {
         throw new PlanError(`service "${service}" has no container to start`, {
           service,
           hint: "run `up` to create it",
@@ -299,7 +300,7 @@ export function planStart(
       return plan.startGate(service, model.graph.dependenciesOf(service), endsOf);
     },
     (service, after) =>
-      containersOf(observed, service)
+      serviceContainers(observed, service)
         .filter((c) => !isRunning(c.status))
         .map((c) => {
           const copies = c.status === "created" ? firstStartCopies(model.project, service, c.number) : [];
@@ -349,7 +350,7 @@ export function planRestart(
     selected(model, services),
     (service, endsOf) => [...model.graph.dependenciesOf(service).keys()].flatMap(endsOf),
     (service, after) =>
-      containersOf(observed, service).map((c) =>
+      serviceContainers(observed, service).map((c) =>
         plan.add(
           resourceOf(c),
           {
