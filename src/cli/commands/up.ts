@@ -93,19 +93,29 @@ interface UpPlan {
 /** Checks the flags against each other and the project (Compose's messages) and shapes the options. */
 function planFlags(loaded: LoadedProject, services: readonly string[], flags: UpFlags): UpPlan {
   const known = new Set(Object.keys(loaded.project.services));
-  const attachFlag = flags.attach ?? [];
-  const noAttach = new Set(flags.noAttach);
-  for (const name of [...attachFlag, ...noAttach]) {
-    if (!known.has(name)) throw new UsageError(`no such service: ${name}`);
-  }
-  const { exitCodeFrom } = flags;
-  if (exitCodeFrom !== undefined && !known.has(exitCodeFrom)) {
-    throw new UsageError(`no such service: ${exitCodeFrom}`);
-  }
-  const abortOnExit = flags.abortOnContainerExit === true || exitCodeFrom !== undefined;
-  const attaching = abortOnExit || attachFlag.length > 0 || flags.attachDependencies === true;
+  refuseConflicts(flags, known);
+  const timeoutS = parseTimeout(flags.timeout);
   const wait = flags.wait === true;
-  if (wait && attaching) {
+  return {
+    options: engineOptions(services, flags, known, timeoutS),
+    dryRun: flags.dryRun === true,
+    detach: flags.detach === true || wait || flags.start === false,
+    attach: attachedServices(loaded, services, flags),
+    stopServices: services,
+    timeoutS,
+    abortOnExit: flags.abortOnContainerExit === true || flags.exitCodeFrom !== undefined,
+    exitCodeFrom: flags.exitCodeFrom,
+  };
+}
+
+/** Services the flags name must exist, and flags that contradict each other are refused. */
+function refuseConflicts(flags: UpFlags, known: ReadonlySet<string>): void {
+  const named = [...(flags.attach ?? []), ...(flags.noAttach ?? [])];
+  if (flags.exitCodeFrom !== undefined) named.push(flags.exitCodeFrom);
+  for (const name of named) if (!known.has(name)) throw new UsageError(`no such service: ${name}`);
+  const abortOnExit = flags.abortOnContainerExit === true || flags.exitCodeFrom !== undefined;
+  const attaching = abortOnExit || (flags.attach ?? []).length > 0 || flags.attachDependencies === true;
+  if (flags.wait === true && attaching) {
     throw new UsageError(
       "--wait cannot be combined with --abort-on-container-exit, --attach or --attach-dependencies",
     );
@@ -115,8 +125,7 @@ function planFlags(loaded: LoadedProject, services: readonly string[], flags: Up
       "--detach cannot be combined with --abort-on-container-exit, --exit-code-from, --attach or --attach-dependencies",
     );
   }
-  const noStart = flags.start === false;
-  if (noStart && attaching) {
+  if (flags.start === false && attaching) {
     throw new UsageError(
       "--no-start cannot be combined with --abort-on-container-exit, --attach or --attach-dependencies",
     );
@@ -124,43 +133,46 @@ function planFlags(loaded: LoadedProject, services: readonly string[], flags: Up
   if (flags.forceRecreate === true && flags.recreate === false) {
     throw new UsageError("--force-recreate and --no-recreate are incompatible");
   }
+}
 
-  const selected = services.length > 0 ? services : [...known];
-  let attach: readonly string[];
-  if (attachFlag.length > 0) attach = attachFlag;
-  else {
+/**
+ * The services whose output is printed: `--attach`'s, else those brought up (with their
+ * dependencies for `--attach-dependencies`) but for `attach: false` ones; never `--no-attach`'s.
+ */
+function attachedServices(loaded: LoadedProject, services: readonly string[], flags: UpFlags): string[] {
+  const noAttach = new Set(flags.noAttach);
+  let attach = flags.attach ?? [];
+  if (attach.length === 0) {
+    const selected = services.length > 0 ? services : Object.keys(loaded.project.services);
     const base = flags.attachDependencies === true ? [...loaded.graph.withDependencies(selected)] : selected;
     attach = base.filter((name) => loaded.project.services[name]?.attach !== false);
   }
-  attach = [...new Set(attach)].filter((name) => !noAttach.has(name)).sort();
+  return [...new Set(attach)].filter((name) => !noAttach.has(name)).sort();
+}
 
-  const timeoutS = parseTimeout(flags.timeout);
+/** The engine's `up` options the flags ask for. */
+function engineOptions(
+  services: readonly string[],
+  flags: UpFlags,
+  known: ReadonlySet<string>,
+  timeoutS: number | undefined,
+): UpOptions {
   const waitTimeoutS = parseTimeout(flags.waitTimeout, "--wait-timeout");
   const scale = parseScale(flags.scale ?? [], known);
-  const options: UpOptions = {
+  return {
     ...(services.length > 0 ? { services } : {}),
     ...(flags.deps === false ? { noDeps: true } : {}),
     ...(flags.forceRecreate === true ? { forceRecreate: true } : {}),
     ...(flags.recreate === false ? { noRecreate: true } : {}),
     ...(flags.removeOrphans === true ? { removeOrphans: true } : {}),
     ...(Object.keys(scale).length > 0 ? { scale } : {}),
-    ...(noStart ? { noStart: true } : {}),
-    ...(wait ? { wait: true } : {}),
+    ...(flags.start === false ? { noStart: true } : {}),
+    ...(flags.wait === true ? { wait: true } : {}),
     ...(waitTimeoutS !== undefined ? { waitTimeoutS } : {}),
     ...(timeoutS !== undefined ? { timeoutS } : {}),
     ...(flags.pull !== undefined ? { pull: flags.pull } : {}),
     ...(flags.build === true ? { build: true } : {}),
     ...(flags.build === false ? { noBuild: true } : {}),
-  };
-  return {
-    options,
-    dryRun: flags.dryRun === true,
-    detach: flags.detach === true || wait || noStart,
-    attach,
-    stopServices: services,
-    timeoutS,
-    abortOnExit,
-    exitCodeFrom,
   };
 }
 
