@@ -10,13 +10,16 @@
  * ignores every signal but SIGKILL unless it traps it. Exec runs what `onExec` answers.
  *
  * For tests: `calls` records every call (`containers.create` …) with its arguments, `before(op, hook)`
- * runs a hook first (to fail a call or change the world under it, as a concurrent run would), `seed`
- * adds objects without the checks a create makes (what another client left behind), and
- * `withoutEvents` keeps changes from live event streams (a stream that missed them).
+ * runs a hook first (to fail a call or change the world under it, as a concurrent run would),
+ * `seedImage` and `seedNetwork` add objects without the checks a create makes (what another client
+ * left behind), and `withoutEvents` keeps changes from live event streams (a stream that missed them).
+ *
+ * The stores of images, networks and volumes are in ./fake-runtime/; containers, which tie them
+ * together (mounts, endpoints, the image they run), are here.
  */
 import { createHash } from "node:crypto";
 import { Readable, Writable } from "node:stream";
-import { ConflictError, InvalidRequestError, NotFoundError } from "../src/runtime/errors.js";
+import { InvalidRequestError } from "../src/runtime/errors.js";
 import { statusText } from "../src/runtime/status-text.js";
 import type {
   ContainerSpec,
@@ -34,7 +37,6 @@ import type {
   Images,
   LogLine,
   LogOptions,
-  NetworkInfo,
   Networks,
   NetworkSpec,
   OutputChunk,
@@ -44,14 +46,15 @@ import type {
   RuntimeInfo,
   Stats,
   StreamSession,
-  VolumeInfo,
   Volumes,
-  VolumeSpec,
 } from "../src/runtime/runtime.js";
 
 import { matchesLabels, signalName } from "./fake-runtime/engine-words.js";
 import { type Entry, readAll, readTar, splitPath, type Tree, writeTar } from "./fake-runtime/files.js";
+import { conflict, notFound } from "./fake-runtime/context.js";
 import { ImageStore } from "./fake-runtime/image-store.js";
+import { type NetworkRecord, NetworkStore } from "./fake-runtime/network-store.js";
+import { VolumeStore } from "./fake-runtime/volume-store.js";
 import { aborted, until } from "./fake-runtime/waits.js";
 
 export interface FakeRuntimeOptions {
@@ -84,27 +87,6 @@ export interface FakeProcess {
   usage(sample: Partial<Omit<Stats, "time">>): void;
   /** The process exits with `code` on `signal` instead of ignoring it. */
   trap(signal: string, code: number): void;
-}
-
-interface NetworkRecord {
-  readonly id: string;
-  readonly spec: NetworkSpec;
-  readonly driver: string;
-  readonly pools: NetworkInfo["ipam"]["pools"];
-  readonly created: Date;
-  nextHost: number;
-  readonly builtIn: boolean;
-}
-
-interface VolumeRecord {
-  readonly name: string;
-  readonly driver: string;
-  readonly labels: Record<string, string>;
-  readonly options: Record<string, string>;
-  readonly created: Date;
-  readonly files: Tree;
-  /** The container that made it as an anonymous volume (removed with it when asked). */
-  readonly anonymousOf?: string | undefined;
 }
 
 interface MountRecord {
@@ -150,10 +132,6 @@ interface ContainerRecord {
 }
 
 const NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-const BUILT_IN_NETWORKS = ["bridge", "host", "none"];
-
-const notFound = (message: string): NotFoundError => new NotFoundError(message, { status: 404 });
-const conflict = (message: string): ConflictError => new ConflictError(message, { status: 409 });
 
 export class FakeRuntime implements Runtime {
   readonly kind = "fake";
@@ -167,8 +145,8 @@ export class FakeRuntime implements Runtime {
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly imageStore: ImageStore;
-  private readonly networkRecords = new Map<string, NetworkRecord>();
-  private readonly volumeRecords = new Map<string, VolumeRecord>();
+  private readonly networkStore: NetworkStore;
+  private readonly volumeStore: VolumeStore;
   private readonly containerRecords = new Map<string, ContainerRecord>();
   private readonly binds = new Map<string, Tree>();
   private readonly eventLog: RuntimeEvent[] = [];
@@ -189,28 +167,41 @@ export class FakeRuntime implements Runtime {
   constructor(options: FakeRuntimeOptions = {}) {
     this.now = options.now ?? (() => new Date());
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    for (const name of BUILT_IN_NETWORKS) {
-      const id = this.newId(`network ${name}`);
-      this.networkRecords.set(id, {
-        id,
-        spec: { name, labels: {} },
-        driver: name === "bridge" ? "bridge" : name === "host" ? "host" : "null",
-        pools: name === "bridge" ? [{ subnet: "172.17.0.0/16", gateway: "172.17.0.1" }] : [],
-        created: this.now(),
-        nextHost: 2,
-        builtIn: true,
-      });
-    }
-    this.imageStore = new ImageStore({
+    const records = (): ContainerRecord[] => [...this.containerRecords.values()];
+    const cx = {
       now: () => this.now(),
-      emit: (event) => this.emit(event),
-      call: (op, args, work) => this.call(op, args, work),
+      emit: (event: RuntimeEvent) => this.emit(event),
+      call: <T>(op: string, args: readonly unknown[], work: () => T | Promise<T>) =>
+        this.call(op, args, work),
+    };
+    this.networkStore = new NetworkStore({
+      ...cx,
+      newId: (seed) => this.newId(seed),
+      endpointsOn: (networkId) =>
+        records().flatMap((c) => {
+          const endpoint = c.endpoints.get(networkId);
+          return endpoint ? [{ id: c.id, name: c.name, ip: endpoint.ip }] : [];
+        }),
+    });
+    this.volumeStore = new VolumeStore({
+      ...cx,
+      usersOf: (name) =>
+        records()
+          .filter((c) => c.mounts.some((m) => m.name === name))
+          .map((c) => c.id),
+    });
+    this.imageStore = new ImageStore({
+      ...cx,
       usersOf: (imageId) =>
         [...this.containerRecords.values()].filter((c) => c.imageId === imageId).map((c) => c.id),
     });
     this.images = this.imageStore.api();
-    this.networks = this.networkApi();
-    this.volumes = this.volumeApi();
+    this.networks = {
+      ...this.networkStore.api(),
+      connect: (network, container, endpoint) => this.connect(network, container, endpoint),
+      disconnect: (network, container, options) => this.disconnect(network, container, options),
+    };
+    this.volumes = this.volumeStore.api();
     this.containers = this.containerApi();
   }
 
@@ -243,9 +234,7 @@ export class FakeRuntime implements Runtime {
 
   /** Adds a network as another client left it: no name check, and its own ID and creation time. */
   seedNetwork(spec: NetworkSpec, options: { readonly created?: Date } = {}): string {
-    const id = this.newId(`network ${spec.name}`);
-    this.networkRecords.set(id, this.networkRecord(id, spec, options.created ?? this.now()));
-    return id;
+    return this.networkStore.seed(spec, options.created ?? this.now());
   }
 
   /** Adds an image as a pull would have left it: an empty filesystem, `sh` to run unless `config` says otherwise. */
@@ -350,214 +339,32 @@ export class FakeRuntime implements Runtime {
     return Promise.resolve();
   }
 
-  // --- networks -------------------------------------------------------------------------------
+  // --- networks: the container's side ------------------------------------------------------
 
-  private networkApi(): Networks {
-    return {
-      create: (spec) =>
-        this.call("networks.create", [spec], () => {
-          if (spec.name === "")
-            throw new InvalidRequestError("network name must not be empty", { status: 400 });
-          if (this.findNetwork(spec.name)) throw conflict(`network with name ${spec.name} already exists`);
-          return { id: this.seedNetwork(spec) };
-        }),
-      inspect: (nameOrId) =>
-        this.call("networks.inspect", [nameOrId], () => this.networkInfo(this.findNetwork(nameOrId))),
-      list: (filter = {}) =>
-        this.call("networks.list", [filter], () =>
-          [...this.networkRecords.values()]
-            .filter((n) => matchesLabels(n.spec.labels, filter.labels))
-            .filter((n) => filter.name === undefined || n.spec.name === filter.name)
-            .map((n) => this.networkInfo(n))
-            .filter((n): n is NetworkInfo => n !== undefined),
-        ),
-      remove: (nameOrId) =>
-        this.call("networks.remove", [nameOrId], () => {
-          const network = this.requireNetwork(nameOrId);
-          if (network.builtIn)
-            throw conflict(`${network.spec.name} is a pre-defined network and cannot be removed`);
-          if (this.attached(network).length > 0) {
-            throw conflict(
-              `error while removing network: network ${network.spec.name} id ${network.id} has active endpoints`,
-            );
-          }
-          this.networkRecords.delete(network.id);
-          this.emit({ type: "network", action: "destroy", ...this.networkActor(network) });
-        }),
-      connect: (networkName, containerId, endpoint = {}) =>
-        this.call("networks.connect", [networkName, containerId, endpoint], () => {
-          const network = this.requireNetwork(networkName);
-          this.join(this.container(containerId), network, endpoint);
-        }),
-      disconnect: (networkName, containerId, options = {}) =>
-        this.call("networks.disconnect", [networkName, containerId, options], () => {
-          const network = this.requireNetwork(networkName);
-          const c = this.container(containerId);
-          if (!c.endpoints.delete(network.id)) {
-            throw conflict(`container ${c.id} is not connected to network ${network.spec.name}`);
-          }
-          this.emit({
-            type: "network",
-            action: "disconnect",
-            ...this.networkActor(network),
-            attributes: { ...network.spec.labels, name: network.spec.name, container: c.id },
-          });
-        }),
-    };
-  }
-
-  private networkRecord(id: string, spec: NetworkSpec, created: Date): NetworkRecord {
-    const index = this.networkRecords.size + 1;
-    const pools = spec.ipam?.pools.length
-      ? spec.ipam.pools
-      : [{ subnet: `172.${17 + index}.0.0/16`, gateway: `172.${17 + index}.0.1` }];
-    this.emit({
-      type: "network",
-      action: "create",
-      id,
-      attributes: { ...spec.labels, name: spec.name, type: spec.driver ?? "bridge" },
-      time: created,
+  private connect(networkName: string, containerId: string, endpoint: EndpointSpec = {}): Promise<void> {
+    return this.call("networks.connect", [networkName, containerId, endpoint], () => {
+      this.join(this.container(containerId), this.networkStore.require(networkName), endpoint);
     });
-    return { id, spec, driver: spec.driver ?? "bridge", pools, created, nextHost: 2, builtIn: false };
   }
 
-  private findNetwork(nameOrId: string): NetworkRecord | undefined {
-    const all = [...this.networkRecords.values()];
-    return (
-      all.find((n) => n.id === nameOrId) ??
-      all.find((n) => n.spec.name === nameOrId) ??
-      (nameOrId.length >= 1 ? all.find((n) => n.id.startsWith(nameOrId)) : undefined)
-    );
-  }
-
-  private requireNetwork(nameOrId: string): NetworkRecord {
-    const network = this.findNetwork(nameOrId);
-    if (!network) throw notFound(`network ${nameOrId} not found`);
-    return network;
-  }
-
-  private attached(network: NetworkRecord): ContainerRecord[] {
-    return [...this.containerRecords.values()].filter((c) => c.endpoints.has(network.id));
-  }
-
-  private networkInfo(network: NetworkRecord | undefined): NetworkInfo | undefined {
-    if (!network) return undefined;
-    const prefix = network.pools[0]?.subnet?.split("/")[1] ?? "16";
-    return {
-      id: network.id,
-      name: network.spec.name,
-      driver: network.driver,
-      internal: network.spec.internal ?? false,
-      attachable: network.spec.attachable ?? false,
-      enableIPv6: network.spec.enableIPv6 ?? false,
-      labels: { ...network.spec.labels },
-      ipam: { driver: network.spec.ipam?.driver ?? "default", pools: network.pools },
-      containers: Object.fromEntries(
-        this.attached(network).map((c) => [
-          c.id,
-          { name: c.name, ipv4Address: `${c.endpoints.get(network.id)?.ip}/${prefix}` },
-        ]),
-      ),
-      created: network.created,
-    };
-  }
-
-  private networkActor(network: NetworkRecord) {
-    return {
-      id: network.id,
-      attributes: { ...network.spec.labels, name: network.spec.name },
-      time: this.now(),
-    };
+  private disconnect(networkName: string, containerId: string, options: { readonly force?: boolean } = {}) {
+    return this.call("networks.disconnect", [networkName, containerId, options], () => {
+      const network = this.networkStore.require(networkName);
+      const c = this.container(containerId);
+      if (!c.endpoints.delete(network.id)) {
+        throw conflict(`container ${c.id} is not connected to network ${network.spec.name}`);
+      }
+      this.emit({ type: "network", action: "disconnect", ...this.networkStore.actor(network, c.id) });
+    });
   }
 
   private join(c: ContainerRecord, network: NetworkRecord, endpoint: EndpointSpec): void {
     if (c.endpoints.has(network.id)) {
       throw conflict(`endpoint with name ${c.name} already exists in network ${network.spec.name}`);
     }
-    const base = (network.pools[0]?.subnet ?? "172.30.0.0/16").split("/")[0]?.split(".") ?? [];
-    const host = network.nextHost++;
-    const ip = endpoint.ipv4Address ?? `${base[0]}.${base[1]}.${Math.floor(host / 256)}.${host % 256}`;
+    const ip = endpoint.ipv4Address ?? this.networkStore.address(network);
     c.endpoints.set(network.id, { aliases: [...(endpoint.aliases ?? [])], ip });
-    this.emit({
-      type: "network",
-      action: "connect",
-      ...this.networkActor(network),
-      attributes: { ...network.spec.labels, name: network.spec.name, container: c.id },
-    });
-  }
-
-  // --- volumes --------------------------------------------------------------------------------
-
-  private volumeApi(): Volumes {
-    return {
-      create: (spec) => this.call("volumes.create", [spec], () => this.volumeInfo(this.createVolume(spec))),
-      inspect: (name) =>
-        this.call("volumes.inspect", [name], () => {
-          const volume = this.volumeRecords.get(name);
-          return volume ? this.volumeInfo(volume) : undefined;
-        }),
-      list: (filter = {}) =>
-        this.call("volumes.list", [filter], () =>
-          [...this.volumeRecords.values()]
-            .filter((v) => matchesLabels(v.labels, filter.labels))
-            .filter((v) => filter.name === undefined || v.name === filter.name)
-            .map((v) => this.volumeInfo(v)),
-        ),
-      remove: (name, options = {}) =>
-        this.call("volumes.remove", [name, options], () => {
-          const volume = this.volumeRecords.get(name);
-          if (!volume) throw notFound(`get ${name}: no such volume`);
-          const users = [...this.containerRecords.values()].filter((c) =>
-            c.mounts.some((m) => m.name === name),
-          );
-          if (users.length > 0) {
-            throw conflict(`remove ${name}: volume is in use - [${users.map((c) => c.id).join(", ")}]`);
-          }
-          this.volumeRecords.delete(name);
-          this.emit({
-            type: "volume",
-            action: "destroy",
-            id: name,
-            attributes: { ...volume.labels },
-            time: this.now(),
-          });
-        }),
-    };
-  }
-
-  /** An existing volume of the name is the answer, as the engine gives it. */
-  private createVolume(spec: VolumeSpec, anonymousOf?: string): VolumeRecord {
-    const existing = this.volumeRecords.get(spec.name);
-    if (existing) return existing;
-    const volume: VolumeRecord = {
-      name: spec.name,
-      driver: spec.driver ?? "local",
-      labels: { ...spec.labels },
-      options: { ...spec.driverOpts },
-      created: this.now(),
-      files: new Map(),
-      anonymousOf,
-    };
-    this.volumeRecords.set(spec.name, volume);
-    this.emit({
-      type: "volume",
-      action: "create",
-      id: spec.name,
-      attributes: { ...volume.labels, driver: volume.driver },
-      time: this.now(),
-    });
-    return volume;
-  }
-
-  private volumeInfo(volume: VolumeRecord): VolumeInfo {
-    return {
-      name: volume.name,
-      driver: volume.driver,
-      mountpoint: `/var/lib/berth-fake/volumes/${volume.name}/_data`,
-      labels: { ...volume.labels },
-      options: { ...volume.options },
-      created: volume.created,
-    };
+    this.emit({ type: "network", action: "connect", ...this.networkStore.actor(network, c.id) });
   }
 
   // --- containers -----------------------------------------------------------------------------
@@ -676,11 +483,11 @@ export class FakeRuntime implements Runtime {
     for (const mount of spec.mounts ?? []) {
       if (mount.type === "volume") {
         const volumeName = mount.source ?? this.newId("volume");
-        const volume = this.createVolume(
+        const volume = this.volumeStore.create(
           { name: volumeName, labels: { ...mount.labels } },
           mount.source ? undefined : id,
         );
-        const source = this.volumeInfo(volume).mountpoint;
+        const source = this.volumeStore.info(volume).mountpoint;
         mounts.push({
           type: "volume",
           source,
@@ -715,10 +522,10 @@ export class FakeRuntime implements Runtime {
         mounts.push({ type: "tmpfs", source: "", target, readOnly: false, files: new Map() });
         continue;
       }
-      const volume = this.createVolume({ name: this.newId("volume"), labels: {} }, id);
+      const volume = this.volumeStore.create({ name: this.newId("volume"), labels: {} }, id);
       mounts.push({
         type: "volume",
-        source: this.volumeInfo(volume).mountpoint,
+        source: this.volumeStore.info(volume).mountpoint,
         target,
         name: volume.name,
         readOnly: false,
@@ -761,7 +568,7 @@ export class FakeRuntime implements Runtime {
     const mode = spec.networkMode ?? "bridge";
     if (wanted.length === 0 && !["host", "none"].includes(mode) && !mode.startsWith("container:"))
       wanted.push([mode, {}]);
-    return wanted.map(([name, endpoint]) => [this.requireNetwork(name), endpoint]);
+    return wanted.map(([name, endpoint]) => [this.networkStore.require(name), endpoint]);
   }
 
   private findContainer(id: string): ContainerRecord | undefined {
@@ -875,32 +682,18 @@ export class FakeRuntime implements Runtime {
       this.signal(c, "SIGKILL");
     }
     for (const networkId of [...c.endpoints.keys()]) {
-      const network = this.networkRecords.get(networkId);
+      const network = this.networkStore.get(networkId);
       c.endpoints.delete(networkId);
-      if (network) {
-        this.emit({
-          type: "network",
-          action: "disconnect",
-          ...this.networkActor(network),
-          attributes: { ...network.spec.labels, name: network.spec.name, container: c.id },
-        });
-      }
+      if (network)
+        this.emit({ type: "network", action: "disconnect", ...this.networkStore.actor(network, c.id) });
     }
     this.containerRecords.delete(c.id);
     this.emit({ type: "container", action: "destroy", ...this.actor(c) });
-    if (options.volumes !== true) return;
-    for (const mount of c.mounts) {
-      const volume = mount.name === undefined ? undefined : this.volumeRecords.get(mount.name);
-      if (volume?.anonymousOf !== c.id) continue;
-      this.volumeRecords.delete(volume.name);
-      this.emit({
-        type: "volume",
-        action: "destroy",
-        id: volume.name,
-        attributes: { ...volume.labels },
-        time: this.now(),
-      });
-    }
+    if (options.volumes === true)
+      this.volumeStore.removeAnonymous(
+        c.id,
+        c.mounts.map((m) => m.name),
+      );
   }
 
   private commandLine(c: ContainerRecord): string {
@@ -971,7 +764,7 @@ export class FakeRuntime implements Runtime {
       tty: c.spec.tty ?? false,
       networks: Object.fromEntries(
         [...c.endpoints].map(([networkId, e]) => [
-          this.networkRecords.get(networkId)?.spec.name ?? networkId,
+          this.networkStore.get(networkId)?.spec.name ?? networkId,
           { networkId, ipAddress: e.ip, aliases: [...e.aliases] },
         ]),
       ),

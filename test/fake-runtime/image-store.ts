@@ -4,7 +4,6 @@
  */
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
-import { ConflictError, NotFoundError } from "../../src/runtime/errors.js";
 import type {
   BuildSpec,
   ImageImportOptions,
@@ -12,14 +11,11 @@ import type {
   Images,
   Labels,
   OnProgress,
-  RuntimeEvent,
 } from "../../src/runtime/runtime.js";
+import { conflict, notFound, type StoreContext } from "./context.js";
 import { matchesLabels } from "./engine-words.js";
 import { readAll, readTar, type Tree } from "./files.js";
 import { applyChanges, normalizeReference, repositoryOf } from "./image-config.js";
-
-const notFound = (message: string): NotFoundError => new NotFoundError(message, { status: 404 });
-const conflict = (message: string): ConflictError => new ConflictError(message, { status: 409 });
 
 export interface ImageRecord {
   id: string;
@@ -32,11 +28,7 @@ export interface ImageRecord {
   readonly files: Tree;
 }
 
-/** What the store needs of the runtime around it. */
-export interface ImageStoreContext {
-  now(): Date;
-  emit(event: RuntimeEvent): void;
-  call<T>(op: string, args: readonly unknown[], work: () => T | Promise<T>): Promise<T>;
+export interface ImageStoreContext extends StoreContext {
   /** The containers made from the image (it is removed only with force while they are). */
   usersOf(imageId: string): string[];
 }
