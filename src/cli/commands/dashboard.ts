@@ -70,7 +70,8 @@ export function runUpDashboard(
   });
 }
 
-interface Session {
+/** How the dashboard opens: for `berth dashboard`, or for `berth up` with its `up` to run. */
+interface Opening {
   readonly flags: DashboardFlags;
   readonly timeoutS: number | undefined;
   readonly stopServices: readonly string[];
@@ -118,7 +119,7 @@ async function open(
   globals: GlobalOptions,
   loaded: LoadedProject,
   screenModule: Promise<ScreenModule>,
-  session: Session,
+  opening: Opening,
 ): Promise<number> {
   const stdout = process.stdout;
   // Like the load, opening the screen (loading Ink, the first render) is one cold pass: the
@@ -128,19 +129,19 @@ async function open(
     const store = new DashboardStore({
       project: loaded.project.name,
       services: serviceDefs(loaded),
-      colour: session.flags.color !== false && useColor(globals.ansi, true, process.env),
+      colour: opening.flags.color !== false && useColor(globals.ansi, true, process.env),
       scrollback: scrollback(process.env["BERTH_DASHBOARD_SCROLLBACK"]),
       size: { columns: stdout.columns || 80, rows: stdout.rows || 24 },
-      timestamps: session.flags.timestamps === true,
+      timestamps: opening.flags.timestamps === true,
     });
     const controller = new Controller({
       runtime,
       loaded,
       store,
-      stopServices: session.stopServices,
-      timeoutS: session.timeoutS,
+      stopServices: opening.stopServices,
+      timeoutS: opening.timeoutS,
       shell: (id) => runShell(runtime, id, { stdin: process.stdin, stdout }),
-      upContext: session.up?.context ?? upContext(globals),
+      upContext: opening.up?.context ?? upContext(globals),
     });
     const follow: Follow = (target, output, request) =>
       followLogs(runtime, [target], output, {
@@ -148,7 +149,7 @@ async function open(
         currentRun: request.currentRun,
         tail: request.tail,
       });
-    const feeds = new Feeds({ runtime, store, follow, tail: session.history });
+    const feeds = new Feeds({ runtime, store, follow, tail: opening.history });
     const { mount } = await screenModule;
     const mounted = mount({
       store,
@@ -165,7 +166,7 @@ async function open(
     let exit: Exit;
     try {
       feeds.start();
-      if (session.up) void controller.up(session.up.options, session.up.context);
+      if (opening.up) void controller.up(opening.up.options, opening.up.context);
       exit = await controller.exited;
     } finally {
       mounted.unmount();
