@@ -326,7 +326,7 @@ export class FakeRuntime implements Runtime {
           yield next;
           continue;
         }
-        if (filter.until !== undefined && this.now() > filter.until) return;
+        if (filter.until !== undefined && this.now() >= filter.until) return;
         await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted(signal)]);
       }
     } finally {
