@@ -37,11 +37,16 @@ export interface FieldType {
   /** The cast after interpolation, where compose-go applies one (it is per field, not per type). */
   readonly cast?: CastKind;
   /** What lies below, by path segment: a struct's keys, `*` for a map's values, `[]` for a list's items. */
-  readonly children?: () => Readonly<Record<string, FieldType>>;
+  readonly children?: Fields;
 }
 
-/** A struct's fields, in the order `config` prints them (compose-go's struct field order). */
-export type Fields = Readonly<Record<string, FieldType>>;
+type Fields = Readonly<Record<string, FieldType>>;
+
+/**
+ * The fields of a struct that decodes into `T`: one for each key of `T` (its `x-*` extensions
+ * aside), in the order `config` prints them (compose-go's struct field order).
+ */
+export type FieldsOf<T> = { readonly [K in Exclude<keyof T, `x-${string}`>]-?: FieldType };
 
 /** `type` with the cast compose-go applies to it at this field. */
 export function cast(type: FieldType, kind: CastKind): FieldType {
@@ -59,28 +64,18 @@ interface StructOptions {
   readonly omitEmpty?: boolean;
 }
 
-/** A struct: a mapping of known fields (decoded in the fields' order), plus its `x-*` keys. */
-export function struct(fields: () => Fields, options: StructOptions = {}): FieldType {
-  interface Resolved {
-    readonly types: FieldType[];
-    readonly keys: string[];
-    readonly rank: Map<string, number>;
-  }
-  let resolved: Resolved | undefined;
-  const resolve = (): Resolved => {
-    const table = fields();
-    const keys = Object.keys(table);
-    resolved = {
-      keys,
-      types: keys.map((key) => table[key] as FieldType),
-      rank: new Map(keys.map((key, index) => [key, index])),
-    };
-    return resolved;
-  };
+/**
+ * A struct: a mapping of known fields (decoded in the fields' order), plus its `x-*` keys. `T` is the
+ * model's type for it: a key of `T` without a field here, or a field `T` lacks, does not compile.
+ */
+export function struct<T>(fields: FieldsOf<T>, options: StructOptions = {}): FieldType {
+  const table: Fields = fields;
+  const names = Object.keys(table);
+  const types = names.map((key) => table[key] as FieldType);
+  const rank = new Map(names.map((key, index) => [key, index]));
   const decode: Decoder = (value, path, cx) => {
     if (value === null) return undefined;
     if (!isMapping(value)) throw cx.error(path, `must be a mapping, not ${typeName(value)}`);
-    const { types, keys: names, rank } = resolved ?? resolve();
     // The fields present, in the struct's order: a service has ~100 fields but sets a dozen, so
     // look the mapping's keys up rather than every field in the mapping.
     const present: number[] = [];
@@ -107,7 +102,7 @@ export function struct(fields: () => Fields, options: StructOptions = {}): Field
     if (options.omitEmpty && Object.keys(out).length === 0) return undefined;
     return out;
   };
-  return { decode, children: fields };
+  return { decode, children: table };
 }
 
 /** Insert into a short sorted list (a dozen fields: no call to `sort`, which allocates). */
@@ -125,11 +120,11 @@ export function nullable(type: FieldType): FieldType {
 }
 
 export function listOf(item: FieldType): FieldType {
-  return { decode: listDecoder(item.decode), children: () => ({ "[]": item }) };
+  return { decode: listDecoder(item.decode), children: { "[]": item } };
 }
 
 export function mapOf(value: FieldType): FieldType {
-  return { decode: mapDecoder(value.decode), children: () => ({ "*": value }) };
+  return { decode: mapDecoder(value.decode), children: { "*": value } };
 }
 
 function listDecoder(decode: Decoder): Decoder {
@@ -377,7 +372,7 @@ export const ulimit: FieldType = {
     const single = intValue(v, path, cx) ?? 0;
     return single === 0 ? { soft: 0, hard: 0 } : single;
   },
-  children: () => ({ soft: intKeep, hard: intKeep }),
+  children: { soft: intKeep, hard: intKeep },
 };
 
 /** SSHConfig: the canonical `{id: path|null}` mapping → `[{id, path?}]`. */

@@ -8,8 +8,9 @@
  *   each field type's `print`;
  * - `INTERPOLATION_CASTS` (interpolate.ts: compose-go's `interpolateTypeCastMapping`), from each
  *   field's `cast`, which is compose-go's choice per field, not per type.
- * `SERVICE_FIELDS` is checked against `keyof Service`: a key of the type without a field here, or a
- * field here that the type does not have, does not compile.
+ * `SERVICE_FIELDS` is checked against `keyof Service`, and every struct against its model type
+ * (`struct<Build>`): a key of the type without a field here, or a field the type does not have,
+ * does not compile.
  */
 import {
   bool,
@@ -48,65 +49,95 @@ import {
   type FieldType,
   type OutputFormat,
 } from "./decoders.js";
-import type { Service } from "./model.js";
+import type {
+  BlkioConfig,
+  Build,
+  CredentialSpec,
+  Deploy,
+  DeviceMapping,
+  DeviceRequest,
+  Develop,
+  EnvFile,
+  Extends,
+  FileObject,
+  FileReference,
+  GenericResource,
+  Healthcheck,
+  IpamPool,
+  Logging,
+  Model,
+  Network,
+  Placement,
+  Resource,
+  Resources,
+  RestartPolicy,
+  Service,
+  ServiceDependency,
+  ServiceHook,
+  ServiceModel,
+  ServiceNetwork,
+  ServicePort,
+  ServiceProvider,
+  ServiceVolume,
+  ThrottleDevice,
+  UpdateConfig,
+  Volume,
+  WatchTrigger,
+} from "./model.js";
 import type { PathPattern } from "./path-pattern.js";
 
 // --- the structs a service is made of, in compose-go's field order ---------------------------------
 
 /** Secrets and configs of a service, and build secrets; compose-go casts `mode` only for the first two. */
 function fileReference(modeCast?: CastKind): FieldType {
-  return struct(() => ({
+  return struct<FileReference>({
     source: str,
     target: str,
     uid: str,
     gid: str,
     mode: modeCast ? cast(fileMode, modeCast) : fileMode,
-  }));
+  });
 }
 
-const deviceRequest = struct(
-  () => ({
-    capabilities: stringSlice,
-    driver: str,
-    count: deviceCount,
-    device_ids: stringSlice,
-    options: stringMap,
-  }),
+const deviceRequest = struct<DeviceRequest>(
+  { capabilities: stringSlice, driver: str, count: deviceCount, device_ids: stringSlice, options: stringMap },
   { ext: false },
 );
 
-const serviceHook = struct(() => ({
+const serviceHook = struct<ServiceHook>({
   command: shellCommand,
   user: str,
   privileged: bool,
   working_dir: str,
   environment: mappingWithEquals,
-}));
+});
 
-const updateConfig = struct(() => ({
+const updateConfig = struct<UpdateConfig>({
   parallelism: cast(intPtr, "int"),
   delay: duration,
   failure_action: str,
   monitor: duration,
   max_failure_ratio: cast(float, "float"),
   order: str,
-}));
+});
 
-const resource = struct(() => ({
+type DiscreteResourceSpec = NonNullable<GenericResource["discrete_resource_spec"]>;
+
+const resource = struct<Resource>({
   cpus,
   memory: bytes,
   pids: int,
   devices: listOf(deviceRequest),
   generic_resources: listOf(
-    struct(() => ({
-      discrete_resource_spec: struct(() => ({ kind: strKeep, value: intKeep })),
-    })),
+    struct<GenericResource>({
+      discrete_resource_spec: struct<DiscreteResourceSpec>({ kind: strKeep, value: intKeep }),
+    }),
   ),
-}));
+});
 
-const throttleDevice = struct(() => ({ path: strKeep, rate: bytesKeep }));
+const throttleDevice = struct<ThrottleDevice>({ path: strKeep, rate: bytesKeep });
 
-const build = struct(() => ({
+const build = struct<Build>({
   context: str,
   dockerfile: str,
   dockerfile_inline: str,
@@ -132,11 +163,11 @@ const build = struct(() => ({
   ulimits: mapOf(ulimit),
   platforms: stringList,
   privileged: bool,
-}));
+});
 
-const develop = struct(() => ({
+const develop = struct<Develop>({
   watch: listOf(
-    struct(() => ({
+    struct<WatchTrigger>({
       path: strKeep,
       action: strKeep,
       target: str,
@@ -144,49 +175,53 @@ const develop = struct(() => ({
       include: stringList,
       ignore: stringList,
       initial_sync: bool,
-    })),
+    }),
   ),
-}));
+});
 
-const blkioConfig = struct(() => ({
+type WeightDevice = NonNullable<BlkioConfig["weight_device"]>[number];
+
+const blkioConfig = struct<BlkioConfig>({
   weight: int,
-  weight_device: listOf(struct(() => ({ path: strKeep, weight: intKeep }))),
+  weight_device: listOf(struct<WeightDevice>({ path: strKeep, weight: intKeep })),
   device_read_bps: listOf(throttleDevice),
   device_read_iops: listOf(throttleDevice),
   device_write_bps: listOf(throttleDevice),
   device_write_iops: listOf(throttleDevice),
-}));
+});
 
-const deploy = struct(() => ({
+type PlacementPreference = NonNullable<Placement["preferences"]>[number];
+
+const deploy = struct<Deploy>({
   mode: str,
   replicas: cast(intPtr, "int"),
   labels: stringMap,
   update_config: updateConfig,
   rollback_config: updateConfig,
-  resources: struct(() => ({ limits: resource, reservations: resource }), { omitEmpty: true }),
-  restart_policy: struct(() => ({
+  resources: struct<Resources>({ limits: resource, reservations: resource }, { omitEmpty: true }),
+  restart_policy: struct<RestartPolicy>({
     condition: str,
     delay: durationPtr,
     max_attempts: cast(intPtr, "int"),
     window: durationPtr,
-  })),
-  placement: struct(
-    () => ({
+  }),
+  placement: struct<Placement>(
+    {
       constraints: stringSlice,
-      preferences: listOf(struct(() => ({ spread: str }))),
+      preferences: listOf(struct<PlacementPreference>({ spread: str })),
       max_replicas_per_node: cast(int, "int"),
-    }),
+    },
     { omitEmpty: true },
   ),
   endpoint_mode: str,
-}));
+});
 
-const envFile = {
-  ...listOf(struct(() => ({ path: strKeep, required: boolKeep(true), format: str }), { ext: false })),
+const envFile: FieldType = {
+  ...listOf(struct<EnvFile>({ path: strKeep, required: boolKeep(true), format: str }, { ext: false })),
   print: "env_file",
-} satisfies FieldType;
+};
 
-const healthcheck = struct(() => ({
+const healthcheck = struct<Healthcheck>({
   test: healthTest,
   timeout: durationPtr,
   interval: durationPtr,
@@ -194,9 +229,9 @@ const healthcheck = struct(() => ({
   start_period: durationPtr,
   start_interval: durationPtr,
   disable: cast(bool, "boolean"),
-}));
+});
 
-const serviceNetwork = struct(() => ({
+const serviceNetwork = struct<ServiceNetwork>({
   aliases: stringSlice,
   driver_opts: stringMap,
   gw_priority: int,
@@ -206,9 +241,9 @@ const serviceNetwork = struct(() => ({
   link_local_ips: stringSlice,
   mac_address: str,
   priority: int,
-}));
+});
 
-const servicePort = struct(() => ({
+const servicePort = struct<ServicePort>({
   name: str,
   mode: str,
   host_ip: str,
@@ -216,30 +251,32 @@ const servicePort = struct(() => ({
   published: str,
   protocol: str,
   app_protocol: str,
-}));
+});
 
-const serviceVolume = struct(() => ({
+type VolumeOptions<K extends "bind" | "volume" | "tmpfs" | "image"> = NonNullable<ServiceVolume[K]>;
+
+const serviceVolume = struct<ServiceVolume>({
   type: str,
   source: str,
   target: str,
   read_only: cast(bool, "boolean"),
   consistency: str,
-  bind: struct(() => ({
+  bind: struct<VolumeOptions<"bind">>({
     selinux: str,
     propagation: str,
     // kept when false too: the runtime needs the opt-out, and compose-go >= 2.10 prints it
     create_host_path: boolPtr,
     recursive: str,
-  })),
-  volume: struct(() => ({ labels: stringMap, nocopy: cast(bool, "boolean"), subpath: str })),
-  tmpfs: struct(() => ({ size: bytes, mode: tmpfsMode })),
-  image: struct(() => ({ subpath: str })),
-}));
+  }),
+  volume: struct<VolumeOptions<"volume">>({ labels: stringMap, nocopy: cast(bool, "boolean"), subpath: str }),
+  tmpfs: struct<VolumeOptions<"tmpfs">>({ size: bytes, mode: tmpfsMode }),
+  image: struct<VolumeOptions<"image">>({ subpath: str }),
+});
 
 /** compose-go casts a service's ulimits (and their soft/hard) after interpolation; build's it leaves. */
 const serviceUlimit: FieldType = {
   ...cast(ulimit, "int"),
-  children: () => ({ soft: cast(intKeep, "int"), hard: cast(intKeep, "int") }),
+  children: { soft: cast(intKeep, "int"), hard: cast(intKeep, "int") },
 };
 
 /** The keys of a service other than its `x-*` extensions. */
@@ -270,22 +307,22 @@ export const SERVICE_FIELDS = {
   command: shellCommand,
   configs: listOf(fileReference("int")),
   container_name: str,
-  credential_spec: struct(() => ({ config: str, file: str, registry: str })),
-  depends_on: mapOf(struct(() => ({ condition: str, restart: bool, required: boolKeep(false) }))),
+  credential_spec: struct<CredentialSpec>({ config: str, file: str, registry: str }),
+  depends_on: mapOf(struct<ServiceDependency>({ condition: str, restart: bool, required: boolKeep(false) })),
   deploy,
   device_cgroup_rules: stringSlice,
-  devices: listOf(struct(() => ({ source: str, target: str, permissions: str }))),
+  devices: listOf(struct<DeviceMapping>({ source: str, target: str, permissions: str })),
   dns: stringList,
   dns_opt: stringSlice,
   dns_search: stringList,
   dockerfile: str,
   domainname: str,
   entrypoint: shellCommand,
-  provider: struct(() => ({ type: str, options: multiOptions })),
+  provider: struct<ServiceProvider>({ type: str, options: multiOptions }),
   environment: mappingWithEquals,
   env_file: envFile,
   expose: stringList,
-  extends: struct(() => ({ file: str, service: str }), { ext: false }),
+  extends: struct<Extends>({ file: str, service: str }, { ext: false }),
   external_links: stringSlice,
   extra_hosts: hostsList,
   group_add: stringSlice,
@@ -299,7 +336,7 @@ export const SERVICE_FIELDS = {
   labels: stringMap,
   label_file: stringList,
   links: stringSlice,
-  logging: struct(() => ({ driver: str, options: stringMap })),
+  logging: struct<Logging>({ driver: str, options: stringMap }),
   log_driver: str,
   log_opt: stringMap,
   mem_limit: bytes,
@@ -307,7 +344,7 @@ export const SERVICE_FIELDS = {
   memswap_limit: bytes,
   mem_swappiness: bytes,
   mac_address: str,
-  models: mapOf(nullable(struct(() => ({ endpoint_var: str, model_var: str })))),
+  models: mapOf(nullable(struct<ServiceModel>({ endpoint_var: str, model_var: str }))),
   net: str,
   network_mode: str,
   networks: mapOf(nullable(serviceNetwork)),
@@ -346,19 +383,21 @@ export const SERVICE_FIELDS = {
   pre_stop: listOf(serviceHook),
 } satisfies Readonly<Record<ServiceKey, FieldType>>;
 
-export const service = struct(() => SERVICE_FIELDS);
+export const service = struct<Service>(SERVICE_FIELDS);
 
 // --- the other sections -----------------------------------------------------------------------------
 
-export const network = struct(() => ({
+export const network = struct<Network>({
   name: str,
   driver: str,
   driver_opts: stringMap,
-  ipam: struct(
-    () => ({
+  ipam: struct<NonNullable<Network["ipam"]>>(
+    {
       driver: str,
-      config: listOf(struct(() => ({ subnet: str, gateway: str, ip_range: str, aux_addresses: stringMap }))),
-    }),
+      config: listOf(
+        struct<IpamPool>({ subnet: str, gateway: str, ip_range: str, aux_addresses: stringMap }),
+      ),
+    },
     { omitEmpty: true },
   ),
   external: cast(bool, "boolean"),
@@ -367,40 +406,40 @@ export const network = struct(() => ({
   labels: stringMap,
   enable_ipv4: boolPtr,
   enable_ipv6: cast(boolPtr, "boolean"),
-}));
+});
 
-export const volume = struct(() => ({
+export const volume = struct<Volume>({
   name: str,
   driver: str,
   driver_opts: stringMap,
   external: cast(bool, "boolean"),
   labels: stringMap,
-}));
+});
 
-/** Secrets never print `content`; configs print it unless it came from `environment`. */
-function fileObject(withContent: boolean): FieldType {
-  return struct(() => ({
+/** A secret's or a config's fields; `content` only for a config (a secret never prints it). */
+function fileObjectFields<C extends object>(content: C) {
+  return {
     name: str,
     file: str,
     environment: str,
-    ...(withContent ? { content: str } : {}),
+    ...content,
     external: cast(bool, "boolean"),
     labels: stringMap,
     driver: str,
     driver_opts: stringMap,
     template_driver: str,
-  }));
+  };
 }
 
-export const secret = fileObject(false);
-export const config = fileObject(true);
+export const secret = struct<Omit<FileObject, "content">>(fileObjectFields({}));
+export const config = struct<FileObject>(fileObjectFields({ content: str }));
 
-export const model = struct(() => ({
+export const model = struct<Model>({
   name: str,
   model: str,
   context_size: int,
   runtime_flags: stringSlice,
-}));
+});
 
 /** Each top-level section: a map of these. */
 export const SECTIONS = {
@@ -423,9 +462,8 @@ function collect<T>(pick: (type: FieldType) => T | undefined): Record<PathPatter
   const visit = (type: FieldType, pattern: PathPattern): void => {
     const value = pick(type);
     if (value !== undefined) out[pattern] = value;
-    const children = type.children?.();
-    if (children)
-      for (const key of Object.keys(children)) visit(children[key] as FieldType, `${pattern}.${key}`);
+    const children = type.children ?? {};
+    for (const key of Object.keys(children)) visit(children[key] as FieldType, `${pattern}.${key}`);
   };
   for (const [section, type] of Object.entries(SECTIONS)) visit(type, `${section}.*`);
   return out;

@@ -6,6 +6,7 @@
  * `/data` are one mount target once cleaned).
  */
 import { LoadError, type Location } from "../errors.js";
+import { toInteger } from "./decoders.js";
 import { compilePatterns, stateAt, step, type PathPattern, type PatternState } from "./path-pattern.js";
 import { parseVolumeSpec, VolumeSpecError } from "./paths.js";
 import { parsePortSpec } from "./ports.js";
@@ -184,12 +185,16 @@ function deviceKey(item: Node, at: ItemAt): string {
 function portKey(item: Node, at: ItemAt): string {
   if (typeof item === "number") return portKeyOf({ target: String(item) });
   if (isMapping(item)) {
-    if (!Object.hasOwn(item, "target")) throw missing("service port is missing a target port", at);
+    const target = item["target"];
+    // Text that is not a number has no key: only `--no-interpolate` lets one through (`${PORT}`).
+    if (target === undefined || (typeof target === "string" && toInteger(target) === undefined)) {
+      throw missing("service port is missing a target port", at);
+    }
     const hostIp = item["host_ip"];
     const published = item["published"];
     const protocol = item["protocol"];
     return portKeyOf({
-      target: goString(item["target"] ?? null),
+      target: goString(target),
       ...(published !== undefined && published !== null ? { published: goString(published) } : {}),
       ...(typeof hostIp === "string" ? { hostIp } : {}),
       ...(typeof protocol === "string" ? { protocol } : {}),

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadProject, type LoadOptions } from "../../../src/project/load.js";
+import { loadModel, loadProject, type LoadOptions } from "../../../src/project/load.js";
 
 function project(files: Record<string, string>): string {
   const root = mkdtempSync(path.join(os.tmpdir(), "berth-load-"));
@@ -198,5 +198,29 @@ describe("the project name", () => {
     });
     const { project: p } = await load(dir);
     expect(p.services["db"]?.container_name).toBe("outer-db");
+  });
+
+  it("under --no-interpolate, refuses a long-syntax port whose target is text, not a number", async () => {
+    const dir = project({
+      "compose.yaml": "services:\n  web:\n    image: busybox\n    ports:\n      - target: ${PORT}\n",
+    });
+    await expect(loadModel({ cwd: dir, env: {}, skipInterpolation: true })).rejects.toMatchObject({
+      message: "service port is missing a target port",
+      location: { file: "compose.yaml", line: 5, col: 9 },
+    });
+  });
+
+  it("keeps one port where short forms differ only in how they are written (compose-go's canonical unicity)", async () => {
+    const dir = project({
+      "compose.yaml": 'services:\n  web:\n    image: busybox\n    ports: ["8080:80", "80-80"]\n',
+      "compose.override.yaml": 'services:\n  web:\n    ports: ["8080:80/TCP", "80"]\n',
+    });
+    const { project: p, merged } = await load(dir);
+    expect(p.services["web"]?.ports).toEqual([
+      { mode: "ingress", target: 80, published: "8080", protocol: "tcp" },
+      { mode: "ingress", target: 80, protocol: "tcp" },
+    ]);
+    // what `config --no-normalize` prints: each later entry in the place of the one it repeats
+    expect(merged).toMatchObject({ services: { web: { ports: ["8080:80/TCP", "80"] } } });
   });
 });
