@@ -9,15 +9,16 @@
  * typed errors), so the fake the engine's unit tests lean on behaves as a real backend does.
  */
 import { describe } from "vitest";
-import { createDockerRuntime } from "../../src/runtime/docker/docker-runtime.js";
+import { runtimeBackend } from "../../src/runtime/backends.js";
 import { FakeRuntime } from "../fake-runtime.js";
-import { conformanceSuite, type RuntimeBackend } from "./conformance/suite.js";
+import { conformanceSuite, type ConformanceBackend } from "./conformance/suite.js";
 import { registryAnswers, REGISTRY } from "./conformance/images.js";
 import { describeEngine } from "./engine.js";
 
-const docker: RuntimeBackend = {
+const docker: ConformanceBackend = {
   name: "docker",
-  create: () => createDockerRuntime(),
+  // Made as the CLI makes it, from the registry of backends.
+  create: () => runtimeBackend("docker").create(process.env),
   features: new Set(["processes", "registry"]),
   unavailable: async (feature) =>
     feature === "registry" && !(await registryAnswers())
@@ -27,7 +28,7 @@ const docker: RuntimeBackend = {
 
 describeEngine("runtime conformance: docker", () => conformanceSuite(docker));
 
-const fake: RuntimeBackend = {
+const fake: ConformanceBackend = {
   name: "fake",
   create: () => new FakeRuntime(),
   // Its registry is in memory: push and pull round-trip within one FakeRuntime.

@@ -26,9 +26,10 @@ import { toBuffer } from "../images.js";
  */
 export type Feature = "processes" | "registry";
 
-export interface RuntimeBackend {
+export interface ConformanceBackend {
   readonly name: string;
-  create(): Runtime;
+  /** Makes the runtime under test (once per suite). */
+  create(): Runtime | Promise<Runtime>;
   readonly features: ReadonlySet<Feature>;
   /** Why a feature backed by an outside service (a registry) cannot serve now; undefined when it can. */
   unavailable?(feature: Feature): Promise<string | undefined>;
@@ -50,7 +51,7 @@ export class Harness {
     images: [] as string[],
   };
 
-  constructor(readonly backend: RuntimeBackend) {}
+  constructor(readonly backend: ConformanceBackend) {}
 
   get runtime(): Runtime {
     if (!this.current) throw new Error("the runtime is made in beforeAll");

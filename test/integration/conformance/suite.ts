@@ -7,20 +7,20 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ensureTestImage } from "../images.js";
 import { containerCases } from "./containers.js";
 import { copyCases } from "./copy-events.js";
-import { Harness, LABEL_TERM, type RuntimeBackend } from "./harness.js";
+import { Harness, LABEL_TERM, type ConformanceBackend } from "./harness.js";
 import { imageCases } from "./images.js";
 import { networkCases } from "./networks.js";
 import { logCases } from "./streams.js";
 import { volumeCases } from "./volumes.js";
 
-export type { Feature, RuntimeBackend } from "./harness.js";
+export type { Feature, ConformanceBackend } from "./harness.js";
 
 /** The cases for `backend`, in a `describe` of its name (call inside a describe that may skip). */
-export function conformanceSuite(backend: RuntimeBackend): void {
+export function conformanceSuite(backend: ConformanceBackend): void {
   const h = new Harness(backend);
 
   beforeAll(async () => {
-    const runtime = backend.create();
+    const runtime = await backend.create();
     h.open(runtime, await ensureTestImage(runtime, AbortSignal.timeout(60_000)));
   }, 90_000);
 
