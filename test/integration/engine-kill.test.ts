@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { recordingSink } from "../../src/engine/events.js";
 import { down, kill, ps, stop, up } from "../../src/engine/index.js";
 import { loadProject, type LoadedProject } from "../../src/project/load.js";
@@ -21,23 +21,33 @@ import { leaks } from "./leaks.js";
 let runtime: Runtime;
 let image: string;
 let counter = 0;
-const dirs: string[] = [];
-const projects = new Set<string>();
 
 /** Exits 3 on SIGHUP and 0 on SIGTERM, so the exit code tells which signal arrived (SIGKILL: 137). */
 const SERVE = `["sh", "-c", "trap 'exit 3' HUP; trap 'exit 0' TERM; sleep 300 & wait"]`;
 
-async function load(yaml: string): Promise<LoadedProject> {
+/**
+ * Runs `test` on a fresh project made from STACK (brought up first when `started`), then takes the
+ * project down (`down -v`) and requires that nothing with its label is left.
+ */
+async function withProject(
+  started: boolean,
+  test: (project: string, loaded: LoadedProject) => Promise<void>,
+): Promise<void> {
   const name = `berth-kill-${RUN_ID}-${++counter}`;
-  projects.add(name);
   const dir = mkdtempSync(path.join(os.tmpdir(), "berth-kill-it-"));
-  dirs.push(dir);
-  const text = yaml
-    .replaceAll("IMAGE", image)
-    .replaceAll("SERVE", SERVE)
-    .replaceAll("LABEL", `${TEST_LABEL}: "${RUN_ID}"`);
-  writeFileSync(path.join(dir, "compose.yaml"), text);
-  return loadProject({ cwd: dir, env: {}, projectName: name });
+  try {
+    const text = STACK.replaceAll("IMAGE", image)
+      .replaceAll("SERVE", SERVE)
+      .replaceAll("LABEL", `${TEST_LABEL}: "${RUN_ID}"`);
+    writeFileSync(path.join(dir, "compose.yaml"), text);
+    const loaded = await loadProject({ cwd: dir, env: {}, projectName: name });
+    if (started) await up(runtime, loaded, {}, recordingSink());
+    await test(name, loaded);
+  } finally {
+    await down(runtime, name, undefined, { volumes: true, timeoutS: 1 }, recordingSink());
+    rmSync(dir, { recursive: true, force: true });
+  }
+  expect(await leaks(runtime, name), "objects left with the project label after down -v").toEqual([]);
 }
 
 const STACK = `
@@ -69,69 +79,62 @@ describeEngine("engine: kill on the Docker engine", () => {
     image = await ensureTestImage(runtime);
   }, 60_000);
 
-  afterEach(async () => {
-    const problems: string[] = [];
-    for (const project of projects) {
-      await down(runtime, project, undefined, { volumes: true, timeoutS: 1 }, recordingSink());
-      problems.push(...(await leaks(runtime, project)));
-    }
-    projects.clear();
-    expect(problems, "objects left with the project label after down -v").toEqual([]);
-  }, 60_000);
-
   afterAll(async () => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     await runtime?.close();
   });
 
-  it("sends SIGKILL to every running container and leaves a stopped one alone", async () => {
-    const loaded = await load(STACK);
-    const project = loaded.project.name;
-    await up(runtime, loaded, {}, recordingSink());
-    await stop(runtime, loaded, ["idle"], 5, recordingSink());
+  it(
+    "sends SIGKILL to every running container and leaves a stopped one alone",
+    () =>
+      withProject(true, async (project, loaded) => {
+        await stop(runtime, loaded, ["idle"], 5, recordingSink());
+        const sink = recordingSink();
+        const result = await kill(runtime, project, {}, sink);
 
-    const sink = recordingSink();
-    const result = await kill(runtime, project, {}, sink);
+        expect(result.containers.map((c) => c.name)).toEqual([`${project}-web-1`, `${project}-worker-1`]);
+        expect(await exitCodes(project)).toEqual({
+          [`${project}-idle-1`]: 0,
+          [`${project}-web-1`]: 137,
+          [`${project}-worker-1`]: 137,
+        });
+        expect(sink.events.map((e) => `${e.id} ${e.status}`).sort()).toEqual([
+          `${project}-web-1 Killed`,
+          `${project}-web-1 Killing`,
+          `${project}-worker-1 Killed`,
+          `${project}-worker-1 Killing`,
+        ]);
+      }),
+    90_000,
+  );
 
-    expect(result.containers.map((c) => c.name)).toEqual([`${project}-web-1`, `${project}-worker-1`]);
-    expect(await exitCodes(project)).toEqual({
-      [`${project}-idle-1`]: 0,
-      [`${project}-web-1`]: 137,
-      [`${project}-worker-1`]: 137,
-    });
-    const lines = sink.events.map((e) => `${e.id} ${e.status}`).sort();
-    expect(lines).toEqual([
-      `${project}-web-1 Killed`,
-      `${project}-web-1 Killing`,
-      `${project}-worker-1 Killed`,
-      `${project}-worker-1 Killing`,
-    ]);
-  }, 90_000);
+  it(
+    "sends the given signal to the named services only",
+    () =>
+      withProject(true, async (project) => {
+        await kill(runtime, project, { services: ["web"], signal: "SIGHUP" }, recordingSink());
+        const web = await eventually(async () => {
+          const [state] = await ps(runtime, project, { all: true, services: ["web"] });
+          if (state?.status !== "exited") throw new Error("web still running");
+          return runtime.containers.inspect(state.id);
+        }, 20_000);
+        expect(web?.exitCode).toBe(3);
+        const running = await ps(runtime, project, {});
+        expect(running.map((c) => c.name)).toEqual([`${project}-idle-1`, `${project}-worker-1`]);
+      }),
+    90_000,
+  );
 
-  it("sends the given signal to the named services only", async () => {
-    const loaded = await load(STACK);
-    const project = loaded.project.name;
-    await up(runtime, loaded, {}, recordingSink());
-
-    await kill(runtime, project, { services: ["web"], signal: "SIGHUP" }, recordingSink());
-
-    const web = await eventually(async () => {
-      const [state] = await ps(runtime, project, { all: true, services: ["web"] });
-      if (state?.status !== "exited") throw new Error("web still running");
-      return runtime.containers.inspect(state.id);
-    }, 20_000);
-    expect(web?.exitCode).toBe(3);
-    const running = await ps(runtime, project, {});
-    expect(running.map((c) => c.name)).toEqual([`${project}-idle-1`, `${project}-worker-1`]);
-  }, 90_000);
-
-  it("with nothing running, signals nothing and says so", async () => {
-    const loaded = await load(STACK);
-    const sink = recordingSink();
-    const result = await kill(runtime, loaded.project.name, {}, sink);
-    expect(result.containers).toEqual([]);
-    expect(sink.events.map((e) => `${e.resource} ${e.status} ${e.text ?? ""}`)).toEqual([
-      "project Warning no container to kill",
-    ]);
-  }, 30_000);
+  it(
+    "with nothing running, signals nothing and says so",
+    () =>
+      withProject(false, async (project) => {
+        const sink = recordingSink();
+        const result = await kill(runtime, project, {}, sink);
+        expect(result.containers).toEqual([]);
+        expect(sink.events.map((e) => `${e.resource} ${e.status} ${e.text ?? ""}`)).toEqual([
+          "project Warning no container to kill",
+        ]);
+      }),
+    30_000,
+  );
 });
