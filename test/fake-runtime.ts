@@ -22,6 +22,7 @@ import { Readable, Writable } from "node:stream";
 import { InvalidRequestError } from "../src/runtime/errors.js";
 import { statusText } from "../src/runtime/status-text.js";
 import type {
+  AttachOptions,
   ContainerSpec,
   Containers,
   ContainerState,
@@ -56,6 +57,9 @@ import { ImageStore } from "./fake-runtime/image-store.js";
 import { type NetworkRecord, NetworkStore } from "./fake-runtime/network-store.js";
 import { VolumeStore } from "./fake-runtime/volume-store.js";
 import { aborted, until } from "./fake-runtime/waits.js";
+
+/** A stdin no process reads (the fake runs none). */
+const discard = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() });
 
 export interface FakeRuntimeOptions {
   /** The clock of every time the fake records (created, started, log lines, events). */
@@ -438,7 +442,7 @@ export class FakeRuntime implements Runtime {
         }),
       logs: (id, options = {}) => this.logs(id, options),
       attach: (id, options = {}) =>
-        this.call("containers.attach", [id, options], () => this.attach(this.container(id), options.signal)),
+        this.call("containers.attach", [id, options], () => this.attach(this.container(id), options)),
       exec: (id, spec) => this.call("containers.exec", [id, spec], () => this.exec(this.container(id), spec)),
       resize: (id, size) => this.call("containers.resize", [id, size], () => void this.container(id)),
       top: (id) =>
@@ -828,15 +832,21 @@ export class FakeRuntime implements Runtime {
     }
   }
 
-  /** What the container prints from now on, until it stops. */
-  private attach(c: ContainerRecord, signal: AbortSignal | undefined): StreamSession {
+  /** What the container prints from now on, until it stops; stdin, when asked for, reaches no process. */
+  private attach(c: ContainerRecord, options: AttachOptions): StreamSession {
+    const { signal } = options;
     const controller = new AbortController();
     signal?.addEventListener("abort", () => controller.abort(), { once: true });
-    const lines = this.logs(c.id, { follow: true, since: this.now(), signal: controller.signal });
+    const lines = this.logStream(c.id, { follow: true, since: this.now(), signal: controller.signal });
     const output = (async function* (): AsyncGenerator<OutputChunk> {
       for await (const line of lines) yield { stream: line.stream, data: Buffer.from(`${line.line}\n`) };
     })();
-    return { output, stdin: undefined, resize: () => Promise.resolve(), close: () => controller.abort() };
+    return {
+      output,
+      stdin: options.stdin === true ? discard() : undefined,
+      resize: () => Promise.resolve(),
+      close: () => controller.abort(),
+    };
   }
 
   private exec(c: ContainerRecord, spec: ExecSpec): ExecSession {
@@ -850,7 +860,7 @@ export class FakeRuntime implements Runtime {
       chunks.push({ stream: spec.tty ? "stdout" : "stderr", data: Buffer.from(result.stderr) });
     return {
       output: Readable.from(chunks) as AsyncIterable<OutputChunk>,
-      stdin: spec.stdin ? new Writable({ write: (_chunk, _encoding, done) => done() }) : undefined,
+      stdin: spec.stdin === true ? discard() : undefined,
       resize: () => Promise.resolve(),
       close: () => undefined,
       exitCode: () => Promise.resolve(result.exitCode),
