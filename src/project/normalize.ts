@@ -284,7 +284,7 @@ function ports(v: Node, path: Path, cx: DecodeContext): Node {
     if (typeof entry === "number") {
       out.push({ target: entry });
     } else if (typeof entry === "string") {
-      let parsed: ParsedPort[];
+      let parsed: readonly ParsedPort[];
       try {
         parsed = parsePortSpec(entry);
       } catch (error) {

@@ -24,7 +24,24 @@ export interface ParsedPort {
  * A container range gives one entry per port (in the string order of `port/proto`, as Compose
  * sorts them); a host range with a single container port stays a range (`8000-8010`).
  */
-export function parsePortSpec(spec: string): ParsedPort[] {
+export function parsePortSpec(spec: string): readonly ParsedPort[] {
+  let ports = PARSED.get(spec);
+  if (ports === undefined) {
+    ports = parse(spec);
+    if (PARSED.size >= MAX_PARSED) PARSED.clear();
+    PARSED.set(spec, ports);
+  }
+  return ports;
+}
+
+/**
+ * Specs read before, by text: merge's unicity, normalize and the consistency check each read every
+ * short port of a project (500 services: 1,500 reads of 500 specs). Bounded for a long-lived process.
+ */
+const PARSED = new Map<string, readonly ParsedPort[]>();
+const MAX_PARSED = 10_000;
+
+function parse(spec: string): readonly ParsedPort[] {
   const parts = spec.split(":");
   const n = parts.length;
   let ip = n <= 2 ? "" : n === 3 ? (parts[0] ?? "") : parts.slice(0, n - 2).join(":");
@@ -69,7 +86,7 @@ export function parsePortSpec(spec: string): ParsedPort[] {
     };
     byKey.set(`${start + i}/${protocol}`, port);
   }
-  return [...byKey.keys()].sort(compareBytes).map((key) => byKey.get(key) as ParsedPort);
+  return Object.freeze([...byKey.keys()].sort(compareBytes).map((key) => byKey.get(key) as ParsedPort));
 }
 
 function splitProtoPort(raw: string): [string, string] {

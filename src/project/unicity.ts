@@ -7,7 +7,14 @@
  */
 import { LoadError, type Location } from "../errors.js";
 import { toInteger } from "./decoders.js";
-import { compilePatterns, stateAt, step, type PathPattern, type PatternState } from "./path-pattern.js";
+import {
+  compilePatterns,
+  stateAt,
+  step,
+  walkPatterns,
+  type PathPattern,
+  type PatternState,
+} from "./path-pattern.js";
 import { parseVolumeSpec, VolumeSpecError } from "./paths.js";
 import { parsePortSpec } from "./ports.js";
 import {
@@ -40,22 +47,45 @@ type Indexer = (item: Node, at: ItemAt) => string;
 
 /**
  * Where the entry an indexer reads is: one per sequence, its `index` moving along, so a valid
- * sequence costs no path or provenance per entry (they are made only for an error).
+ * sequence costs no path or location per entry (they are made only for an error).
  */
-class ItemAt {
+abstract class ItemAt {
   index = 0;
 
-  constructor(
-    private readonly sequence: Tracked,
-    private readonly sequencePath: Path,
-  ) {}
+  constructor(private readonly sequencePath: Path) {}
 
   get path(): Path {
     return [...this.sequencePath, this.index];
   }
 
+  abstract location(): Location | undefined;
+}
+
+/** In a merged tree: the entry's location is its provenance's. */
+class TrackedItemAt extends ItemAt {
+  constructor(
+    private readonly sequence: Tracked,
+    sequencePath: Path,
+  ) {
+    super(sequencePath);
+  }
+
   location(): Location | undefined {
     return locationOf(childProvenance(this.sequence.prov, this.index));
+  }
+}
+
+/** In a tree whose locations are one SourceMap. */
+class MappedItemAt extends ItemAt {
+  constructor(
+    private readonly sources: SourceMap,
+    sequencePath: Path,
+  ) {
+    super(sequencePath);
+  }
+
+  location(): Location | undefined {
+    return this.sources.valueAt(this.path);
   }
 }
 
@@ -244,6 +274,31 @@ function shortPortKey(spec: string): string {
 /** The unicity table compiled: the walk stops where no rule can match below. */
 const UNIQUE = compilePatterns(UNIQUE_RULES);
 
+/**
+ * The index of the entry that ends up in each place of the sequence: an entry whose key was seen
+ * before takes that earlier entry's place. Undefined when no key repeats.
+ */
+function uniqueOrder(items: readonly Node[], indexer: Indexer, at: ItemAt): number[] | undefined {
+  const slots: number[] = []; // where each entry goes
+  const positions = new Map<string, number>();
+  let kept = 0;
+  for (let index = 0; index < items.length; index++) {
+    at.index = index;
+    const key = indexer(items[index] as Node, at);
+    const position = positions.get(key);
+    if (position === undefined) {
+      positions.set(key, kept);
+      slots.push(kept++);
+    } else {
+      slots.push(position);
+    }
+  }
+  if (kept === items.length) return undefined;
+  const order: number[] = [];
+  for (let index = 0; index < slots.length; index++) order[slots[index] as number] = index;
+  return order;
+}
+
 /** EnforceUnicity over a tracked tree found at `path`. Sequences are not descended into, as in compose-go. */
 export function uniqueTracked(side: Tracked, path: Path): Tracked {
   const state = stateAt(UNIQUE, path);
@@ -276,29 +331,14 @@ function uniqueAt(side: Tracked, path: Path, state: PatternState<Indexer>): Trac
     }
     return { value: next, prov: nodeProvenance(selfOf(side.prov), children) };
   }
-  if (isSequence(value)) {
-    const indexer = state.rule;
-    if (!indexer) return side;
-    // Where each entry ends up: its own index, or the index of the first entry with its key.
-    const slots: number[] = [];
-    const positions = new Map<string, number>();
-    let kept = 0;
-    const at = new ItemAt(side, path);
-    for (let index = 0; index < value.length; index++) {
-      at.index = index;
-      const key = indexer(value[index] as Node, at);
-      const position = positions.get(key);
-      if (position === undefined) {
-        positions.set(key, kept);
-        slots.push(kept++);
-      } else {
-        slots.push(position);
-      }
-    }
-    if (kept === value.length) return side; // no duplicates
-    const entries: Tracked[] = [];
-    slots.forEach((slot, index) => (entries[slot] = child(side, index))); // a later entry replaces an earlier one
-    return concat(entries, [], selfOf(side.prov));
+  if (isSequence(value) && state.rule) {
+    const order = uniqueOrder(value, state.rule, new TrackedItemAt(side, path));
+    if (!order) return side;
+    return concat(
+      order.map((index) => child(side, index)),
+      [],
+      selfOf(side.prov),
+    );
   }
   return side;
 }
@@ -309,7 +349,15 @@ export function enforceUnicity(doc: Located): Located {
   return { tree: root.value as Mapping, sources: sourcesOf(root, [doc.sources]) };
 }
 
-/** EnforceUnicity over a plain tree whose locations are `sources` (normalize's step 2). */
+/**
+ * EnforceUnicity over a plain tree whose locations are `sources` (normalize's step 2): what
+ * changes is copied, the rest shared.
+ */
 export function uniqueTree(tree: Mapping, sources: SourceMap): Mapping {
-  return uniqueTracked(tracked(tree, sources, []), []).value as Mapping;
+  const apply = (value: Node, indexer: Indexer, path: Path): Node => {
+    if (!isSequence(value)) return value;
+    const order = uniqueOrder(value, indexer, new MappedItemAt(sources, path));
+    return order ? order.map((index) => value[index] as Node) : value;
+  };
+  return walkPatterns(tree, UNIQUE, apply, true) as Mapping;
 }
