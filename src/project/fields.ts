@@ -284,7 +284,7 @@ type ServiceKey = Exclude<keyof Service, `x-${string}`>;
 
 // --- the service ------------------------------------------------------------------------------------
 
-export const SERVICE_FIELDS = {
+const SERVICE_FIELDS = {
   profiles: stringSlice,
   annotations: stringMap,
   attach: boolPtr,
@@ -383,11 +383,11 @@ export const SERVICE_FIELDS = {
   pre_stop: listOf(serviceHook),
 } satisfies Readonly<Record<ServiceKey, FieldType>>;
 
-export const service = struct<Service>(SERVICE_FIELDS);
+const service = struct<Service>(SERVICE_FIELDS);
 
 // --- the other sections -----------------------------------------------------------------------------
 
-export const network = struct<Network>({
+const network = struct<Network>({
   name: str,
   driver: str,
   driver_opts: stringMap,
@@ -408,7 +408,7 @@ export const network = struct<Network>({
   enable_ipv6: cast(boolPtr, "boolean"),
 });
 
-export const volume = struct<Volume>({
+const volume = struct<Volume>({
   name: str,
   driver: str,
   driver_opts: stringMap,
@@ -431,10 +431,10 @@ function fileObjectFields<C extends object>(content: C) {
   };
 }
 
-export const secret = struct<Omit<FileObject, "content">>(fileObjectFields({}));
-export const config = struct<FileObject>(fileObjectFields({ content: str }));
+const secret = struct<Omit<FileObject, "content">>(fileObjectFields({}));
+const config = struct<FileObject>(fileObjectFields({ content: str }));
 
-export const model = struct<Model>({
+const model = struct<Model>({
   name: str,
   model: str,
   context_size: int,
