@@ -25,13 +25,7 @@ export interface ParsedPort {
  * sorts them); a host range with a single container port stays a range (`8000-8010`).
  */
 export function parsePortSpec(spec: string): readonly ParsedPort[] {
-  let ports = PARSED.get(spec);
-  if (ports === undefined) {
-    ports = parse(spec);
-    if (PARSED.size >= MAX_PARSED) PARSED.clear();
-    PARSED.set(spec, ports);
-  }
-  return ports;
+  return PARSED.get(spec) ?? remember(spec, parse(spec));
 }
 
 /**
@@ -40,6 +34,12 @@ export function parsePortSpec(spec: string): readonly ParsedPort[] {
  */
 const PARSED = new Map<string, readonly ParsedPort[]>();
 const MAX_PARSED = 10_000;
+
+function remember(spec: string, ports: readonly ParsedPort[]): readonly ParsedPort[] {
+  if (PARSED.size >= MAX_PARSED) PARSED.clear();
+  PARSED.set(spec, ports);
+  return ports;
+}
 
 function parse(spec: string): readonly ParsedPort[] {
   const parts = spec.split(":");

@@ -26,21 +26,11 @@ import {
   selfOf,
   sourcesOf,
   tracked,
-  type Located,
-  type Provenance,
-  type Tracked,
 } from "./provenance.js";
+import type { Located, Provenance, Tracked } from "./provenance.js";
 import type { SourceMap } from "./source-map.js";
-import {
-  formatPath,
-  goString,
-  isMapping,
-  isSequence,
-  typeName,
-  type Mapping,
-  type Node,
-  type Path,
-} from "./tree.js";
+import { formatPath, goString, isMapping, isSequence, typeName } from "./tree.js";
+import type { Mapping, Node, Path } from "./tree.js";
 
 /** An entry's key; `at` says where the entry is, for an error. */
 type Indexer = (item: Node, at: ItemAt) => string;
