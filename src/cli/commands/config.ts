@@ -6,7 +6,7 @@ import { allProfiles } from "../../project/profiles.js";
 import { renderProject } from "../../project/normalize.js";
 import { withoutUnusedResources } from "../../project/resources.js";
 import type { GlobalOptions } from "../global-options.js";
-import type { ConfigFlags } from "../options/commands.js";
+import type { ConfigFlags } from "../options/flags.js";
 import { loadFromFlags, loadModelFromFlags, warnToStderr } from "../load-for-cli.js";
 import { compareBytes, compareYamlKeys } from "../../project/key-order.js";
 import { isMapping, type Mapping, type Node } from "../../project/tree.js";

@@ -20,7 +20,7 @@ import type * as ScreenModuleTypes from "../../ui/dashboard/run.js";
 import { useColor } from "../../ui/select.js";
 import { parseTimeout } from "../flags.js";
 import type { GlobalOptions } from "../global-options.js";
-import type { DashboardFlags } from "../options/commands.js";
+import type { DashboardFlags } from "../options/flags.js";
 import { onInterrupt } from "../interrupts.js";
 import { loadFromFlags } from "../load-for-cli.js";
 import { pauseOptimizer, resumeOptimizer } from "../optimizer.js";

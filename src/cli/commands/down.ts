@@ -6,7 +6,7 @@
 import { down } from "../../engine/index.js";
 import type { GlobalOptions } from "../global-options.js";
 import { parseTimeout } from "../flags.js";
-import type { DownFlags } from "../options/commands.js";
+import type { DownFlags } from "../options/flags.js";
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from "../interrupts.js";
 import { loadOrName } from "../load-for-cli.js";
 import { withRuntime } from "../runtime-for-cli.js";

@@ -12,7 +12,7 @@ import { INTERRUPTED_EXIT_CODE, onInterrupt } from "../interrupts.js";
 import { loadOrName } from "../load-for-cli.js";
 import { followLogs, logTarget, printMergedLogs } from "../log-stream.js";
 import { withRuntime } from "../runtime-for-cli.js";
-import type { LogsFlags } from "../options/commands.js";
+import type { LogsFlags } from "../options/flags.js";
 import { logPrinterFor } from "../ui-for-cli.js";
 
 export async function runLogs(globals: GlobalOptions, services: string[], flags: LogsFlags): Promise<number> {

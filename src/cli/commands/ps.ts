@@ -8,7 +8,7 @@ import { UsageError } from "../../errors.js";
 import type { ContainerStatus } from "../../runtime/runtime.js";
 import { psJson, psTable } from "../../ui/plain/ps-format.js";
 import type { GlobalOptions } from "../global-options.js";
-import type { PsFlags } from "../options/commands.js";
+import type { PsFlags } from "../options/flags.js";
 import { loadOrName } from "../load-for-cli.js";
 import { withRuntime } from "../runtime-for-cli.js";
 

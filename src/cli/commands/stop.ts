@@ -2,7 +2,7 @@
 import { stop } from "../../engine/index.js";
 import { parseTimeout } from "../flags.js";
 import type { GlobalOptions } from "../global-options.js";
-import type { StopFlags } from "../options/commands.js";
+import type { StopFlags } from "../options/flags.js";
 import { loadFromFlags } from "../load-for-cli.js";
 import { withRuntime } from "../runtime-for-cli.js";
 import { withProgress } from "../ui-for-cli.js";

@@ -22,7 +22,7 @@ import { progressKind } from "../../ui/select.js";
 import { UpSession } from "../../ui/up-session.js";
 import { parseScale, parseTimeout } from "../flags.js";
 import type { GlobalOptions } from "../global-options.js";
-import type { UpFlags } from "../options/commands.js";
+import type { UpFlags } from "../options/flags.js";
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from "../interrupts.js";
 import { loadFromFlags } from "../load-for-cli.js";
 import { followLogs, logTarget, type LogTarget, upLogStarts } from "../log-stream.js";

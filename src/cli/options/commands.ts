@@ -1,40 +1,28 @@
 /**
- * Every command's operands and options, a section per command, each with the function that loads
- * the command's code (src/cli/commands/<verb>.ts, by `import()`) and runs it. The flags each
- * command reads are typed from its own list (`UpFlags = FlagsOf<typeof UP_OPTIONS>`).
+ * Every command's operands and options (the lists are in flags.ts), a section per command, each
+ * with the function that loads the command's code (src/cli/commands/<verb>.ts, by `import()`) and
+ * runs it.
  *
  * One file rather than one per command: the lists are all of one shape, and apart they would
  * repeat that shape across ten files; together they read as the table they are.
  */
 import { command, type DeclaredCommand } from "./command.js";
-import { choice, type FlagsOf, flag, list, negation, refuseBoth, value } from "./define.js";
+import { refuseBoth } from "./define.js";
+import {
+  CONFIG_OPTIONS,
+  UP_OPTIONS,
+  DOWN_OPTIONS,
+  PS_OPTIONS,
+  LOGS_OPTIONS,
+  STOP_OPTIONS,
+  RESTART_OPTIONS,
+  DASHBOARD_OPTIONS,
+} from "./flags.js";
 
 /** `[services...]`: the services a command acts on, all when none are named. */
 const SERVICES = { syntax: "[services...]", description: "only these services" } as const;
 
-/** `-t, --timeout`: whole seconds, parsed (and checked) by the command (flags.ts parseTimeout). */
-const timeout = () =>
-  value("-t, --timeout <seconds>", "seconds to wait for each container to stop before killing it");
-
 // --- config: validate and print the project (commands/config.ts) ---
-
-export const CONFIG_OPTIONS = [
-  choice("--format <format>", "output format", ["yaml", "json"], { default: "yaml" }),
-  value("-o, --output <path>", "write to a file instead of stdout"),
-  flag("-q, --quiet", "only validate; print nothing"),
-  flag("--services", "print the service names, one per line"),
-  flag("--volumes", "print the volume names, one per line"),
-  flag("--networks", "print the network names, one per line"),
-  flag("--profiles", "print the profile names, one per line"),
-  flag("--images", "print the image names, one per line"),
-  value("--hash <services>", 'print the config hash of services ("*" for all)'),
-  negation("--no-interpolate", "do not substitute ${VAR} variables"),
-  negation("--no-normalize", "print the merged model without normalizing it"),
-  negation("--no-path-resolution", "keep relative paths as written"),
-  negation("--no-consistency", "skip cross-reference checks"),
-] as const;
-
-export type ConfigFlags = FlagsOf<typeof CONFIG_OPTIONS>;
 
 const config = command({
   name: "config",
@@ -46,34 +34,6 @@ const config = command({
 });
 
 // --- up: create and start, then attach (commands/up.ts) ---
-
-export const UP_OPTIONS = [
-  flag("-d, --detach", "run containers in the background"),
-  flag("--build", "build images before starting containers"),
-  negation("--no-build", "do not build an image, even if it is missing"),
-  choice("--pull <policy>", "pull images before running", ["always", "missing", "never", "policy"]),
-  flag("--force-recreate", "recreate containers even if their configuration has not changed"),
-  negation("--no-recreate", "if containers already exist, do not recreate them"),
-  negation("--no-deps", "do not start linked services"),
-  flag("--remove-orphans", "remove containers for services not defined in the compose file"),
-  list("--scale <SERVICE=NUM>", "scale SERVICE to NUM instances (repeatable)"),
-  flag("--wait", "wait for services to be running|healthy (implies --detach)"),
-  value("--wait-timeout <seconds>", "maximum duration to wait for the project to be running|healthy"),
-  negation("--no-start", "do not start the services after creating them"),
-  flag("--abort-on-container-exit", "stop all containers if any container was stopped"),
-  value("--exit-code-from <service>", "return the exit code of the selected service container"),
-  timeout(),
-  list("--attach <service>", "only print the output of these services (repeatable)"),
-  list("--no-attach <service>", "do not print the output of these services (repeatable)"),
-  flag("--attach-dependencies", "also print the output of the services' dependencies"),
-  negation("--no-log-prefix", "do not print a prefix in logs"),
-  negation("--no-color", "produce monochrome output"),
-  flag("--timestamps", "show timestamps"),
-  flag("--dry-run", "print the plan and do nothing"),
-  negation("--no-dashboard", "on a terminal, print plain prefixed logs instead of the dashboard"),
-] as const;
-
-export type UpFlags = FlagsOf<typeof UP_OPTIONS>;
 
 const up = command({
   name: "up",
@@ -87,15 +47,6 @@ const up = command({
 
 // --- down (commands/down.ts) ---
 
-export const DOWN_OPTIONS = [
-  flag("-v, --volumes", "remove named volumes declared in the volumes section and anonymous volumes"),
-  choice("--rmi <type>", "remove images used by services", ["local", "all"]),
-  flag("--remove-orphans", "remove containers for services not defined in the compose file"),
-  timeout(),
-] as const;
-
-export type DownFlags = FlagsOf<typeof DOWN_OPTIONS>;
-
 const down = command({
   name: "down",
   description: "stop and remove containers and networks",
@@ -104,20 +55,6 @@ const down = command({
 });
 
 // --- ps (commands/ps.ts) ---
-
-export const PS_OPTIONS = [
-  flag("-a, --all", "show all stopped containers"),
-  flag("-q, --quiet", "only display IDs"),
-  flag("--services", "display services"),
-  list(
-    "--status <status>",
-    "filter services by status (paused, restarting, removing, running, dead, created, exited; repeatable)",
-  ),
-  list("--filter <filter>", "filter services by a property (supported: status)"),
-  choice("--format <format>", "output format", ["table", "json"], { default: "table" }),
-] as const;
-
-export type PsFlags = FlagsOf<typeof PS_OPTIONS>;
 
 const ps = command({
   name: "ps",
@@ -129,19 +66,6 @@ const ps = command({
 });
 
 // --- logs (commands/logs.ts) ---
-
-export const LOGS_OPTIONS = [
-  flag("-f, --follow", "follow log output"),
-  value("--tail <n>", 'number of lines to show from the end of the logs for each container, or "all"'),
-  value("--since <time>", "show logs since a timestamp (2013-01-02T13:23:37Z) or relative (42m)"),
-  value("--until <time>", "show logs before a timestamp (2013-01-02T13:23:37Z) or relative (42m)"),
-  flag("-t, --timestamps", "show timestamps"),
-  negation("--no-color", "produce monochrome output"),
-  negation("--no-log-prefix", "do not print a prefix in logs"),
-  value("--index <n>", "index of the container if the service has multiple replicas"),
-] as const;
-
-export type LogsFlags = FlagsOf<typeof LOGS_OPTIONS>;
 
 const logs = command({
   name: "logs",
@@ -162,9 +86,6 @@ const scale = command({
   run: async (globals, pairs) => (await import("../commands/scale.js")).runScale(globals, pairs),
 });
 
-export const STOP_OPTIONS = [timeout()] as const;
-export type StopFlags = FlagsOf<typeof STOP_OPTIONS>;
-
 const stop = command({
   name: "stop",
   description: "stop services",
@@ -182,9 +103,6 @@ const start = command({
   run: async (globals, services) => (await import("../commands/start.js")).runStart(globals, services),
 });
 
-export const RESTART_OPTIONS = [timeout()] as const;
-export type RestartFlags = FlagsOf<typeof RESTART_OPTIONS>;
-
 const restart = command({
   name: "restart",
   description: "restart service containers",
@@ -195,14 +113,6 @@ const restart = command({
 });
 
 // --- dashboard (commands/dashboard.ts) ---
-
-export const DASHBOARD_OPTIONS = [
-  timeout(),
-  negation("--no-color", "no colours"),
-  flag("--timestamps", "show timestamps in the logs pane"),
-] as const;
-
-export type DashboardFlags = FlagsOf<typeof DASHBOARD_OPTIONS>;
 
 const dashboard = command({
   name: "dashboard",

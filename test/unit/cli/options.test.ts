@@ -15,7 +15,7 @@ import {
   STOP_OPTIONS,
   UP_OPTIONS,
   type UpFlags,
-} from "../../../src/cli/options/commands.js";
+} from "../../../src/cli/options/flags.js";
 import { addOptions, type OptionSpec } from "../../../src/cli/options/define.js";
 import { GLOBAL_OPTIONS, globalsOf } from "../../../src/cli/options/global.js";
 import { ANSI_MODES, PROGRESS_MODES } from "../../../src/ui/select.js";

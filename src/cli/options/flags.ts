@@ -1,0 +1,101 @@
+/**
+ * Every command's options, one list per command, and the flags each command reads, typed from its
+ * own list (`UpFlags = FlagsOf<typeof UP_OPTIONS>`). Declarations only: the commands' code imports
+ * its flag type from here, and options/commands.ts (which loads that code) imports the lists, so
+ * nothing imports back.
+ */
+import { choice, type FlagsOf, flag, list, negation, value } from "./define.js";
+
+/** `-t, --timeout`: whole seconds, parsed (and checked) by the command (flags.ts parseTimeout). */
+const timeout = () =>
+  value("-t, --timeout <seconds>", "seconds to wait for each container to stop before killing it");
+
+export const CONFIG_OPTIONS = [
+  choice("--format <format>", "output format", ["yaml", "json"], { default: "yaml" }),
+  value("-o, --output <path>", "write to a file instead of stdout"),
+  flag("-q, --quiet", "only validate; print nothing"),
+  flag("--services", "print the service names, one per line"),
+  flag("--volumes", "print the volume names, one per line"),
+  flag("--networks", "print the network names, one per line"),
+  flag("--profiles", "print the profile names, one per line"),
+  flag("--images", "print the image names, one per line"),
+  value("--hash <services>", 'print the config hash of services ("*" for all)'),
+  negation("--no-interpolate", "do not substitute ${VAR} variables"),
+  negation("--no-normalize", "print the merged model without normalizing it"),
+  negation("--no-path-resolution", "keep relative paths as written"),
+  negation("--no-consistency", "skip cross-reference checks"),
+] as const;
+export type ConfigFlags = FlagsOf<typeof CONFIG_OPTIONS>;
+
+export const UP_OPTIONS = [
+  flag("-d, --detach", "run containers in the background"),
+  flag("--build", "build images before starting containers"),
+  negation("--no-build", "do not build an image, even if it is missing"),
+  choice("--pull <policy>", "pull images before running", ["always", "missing", "never", "policy"]),
+  flag("--force-recreate", "recreate containers even if their configuration has not changed"),
+  negation("--no-recreate", "if containers already exist, do not recreate them"),
+  negation("--no-deps", "do not start linked services"),
+  flag("--remove-orphans", "remove containers for services not defined in the compose file"),
+  list("--scale <SERVICE=NUM>", "scale SERVICE to NUM instances (repeatable)"),
+  flag("--wait", "wait for services to be running|healthy (implies --detach)"),
+  value("--wait-timeout <seconds>", "maximum duration to wait for the project to be running|healthy"),
+  negation("--no-start", "do not start the services after creating them"),
+  flag("--abort-on-container-exit", "stop all containers if any container was stopped"),
+  value("--exit-code-from <service>", "return the exit code of the selected service container"),
+  timeout(),
+  list("--attach <service>", "only print the output of these services (repeatable)"),
+  list("--no-attach <service>", "do not print the output of these services (repeatable)"),
+  flag("--attach-dependencies", "also print the output of the services' dependencies"),
+  negation("--no-log-prefix", "do not print a prefix in logs"),
+  negation("--no-color", "produce monochrome output"),
+  flag("--timestamps", "show timestamps"),
+  flag("--dry-run", "print the plan and do nothing"),
+  negation("--no-dashboard", "on a terminal, print plain prefixed logs instead of the dashboard"),
+] as const;
+export type UpFlags = FlagsOf<typeof UP_OPTIONS>;
+
+export const DOWN_OPTIONS = [
+  flag("-v, --volumes", "remove named volumes declared in the volumes section and anonymous volumes"),
+  choice("--rmi <type>", "remove images used by services", ["local", "all"]),
+  flag("--remove-orphans", "remove containers for services not defined in the compose file"),
+  timeout(),
+] as const;
+export type DownFlags = FlagsOf<typeof DOWN_OPTIONS>;
+
+export const PS_OPTIONS = [
+  flag("-a, --all", "show all stopped containers"),
+  flag("-q, --quiet", "only display IDs"),
+  flag("--services", "display services"),
+  list(
+    "--status <status>",
+    "filter services by status (paused, restarting, removing, running, dead, created, exited; repeatable)",
+  ),
+  list("--filter <filter>", "filter services by a property (supported: status)"),
+  choice("--format <format>", "output format", ["table", "json"], { default: "table" }),
+] as const;
+export type PsFlags = FlagsOf<typeof PS_OPTIONS>;
+
+export const LOGS_OPTIONS = [
+  flag("-f, --follow", "follow log output"),
+  value("--tail <n>", 'number of lines to show from the end of the logs for each container, or "all"'),
+  value("--since <time>", "show logs since a timestamp (2013-01-02T13:23:37Z) or relative (42m)"),
+  value("--until <time>", "show logs before a timestamp (2013-01-02T13:23:37Z) or relative (42m)"),
+  flag("-t, --timestamps", "show timestamps"),
+  negation("--no-color", "produce monochrome output"),
+  negation("--no-log-prefix", "do not print a prefix in logs"),
+  value("--index <n>", "index of the container if the service has multiple replicas"),
+] as const;
+export type LogsFlags = FlagsOf<typeof LOGS_OPTIONS>;
+
+export const STOP_OPTIONS = [timeout()] as const;
+export type StopFlags = FlagsOf<typeof STOP_OPTIONS>;
+
+export const RESTART_OPTIONS = [timeout()] as const;
+export type RestartFlags = FlagsOf<typeof RESTART_OPTIONS>;
+
+export const DASHBOARD_OPTIONS = [
+  timeout(),
+  negation("--no-color", "no colours"),
+  flag("--timestamps", "show timestamps in the logs pane"),
+] as const;
+export type DashboardFlags = FlagsOf<typeof DASHBOARD_OPTIONS>;
