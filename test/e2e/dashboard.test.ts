@@ -10,15 +10,8 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../src/runtime/runtime.js";
-import {
-  describeEngine,
-  engineRuntime,
-  eventually,
-  requireOrSkip,
-  RUN_ID,
-  TEST_LABEL,
-} from "../integration/engine.js";
-import { ensureTestImage } from "../integration/images.js";
+import { describeEngine, eventually, requireOrSkip, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { openTestEngine } from "../integration/images.js";
 import { leaks } from "../integration/leaks.js";
 import { berth, repoRoot } from "./cli.js";
 
@@ -187,10 +180,7 @@ async function webContainers(project: string) {
 }
 
 describeEngine("the dashboard in a real terminal", () => {
-  beforeAll(async () => {
-    runtime = engineRuntime();
-    image = await ensureTestImage(runtime, AbortSignal.timeout(60_000));
-  }, 90_000);
+  beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
 
   afterAll(async () => {
     if (tmuxFound) await tmux.run(["kill-server"]).catch(() => undefined);

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, engineRuntime, RUN_ID, TEST_LABEL } from "../integration/engine.js";
-import { ensureTestImage } from "../integration/images.js";
+import { describeEngine, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { openTestEngine } from "../integration/images.js";
 import { berth } from "./cli.js";
 
 const KIB16 = 16 * 1024;
@@ -62,10 +62,7 @@ const short = (lines: readonly string[] | undefined): string[] | undefined =>
   lines?.map((l) => (l.length > 40 ? `${l.slice(0, 20)}…(${l.length})` : l));
 
 describeEngine("attached up and logs print every line once", () => {
-  beforeAll(async () => {
-    runtime = engineRuntime();
-    image = await ensureTestImage(runtime, AbortSignal.timeout(60_000));
-  }, 90_000);
+  beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
 
   afterAll(async () => {
     for (const project of projects) await berth(["-p", project, "down", "-t", "0"], { cwd: tmpdir() });

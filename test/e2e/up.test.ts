@@ -11,8 +11,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { canBind } from "../../src/engine/port-check.js";
 import { formatOwner, lockDirectories, lockFileName, parseProcStat } from "../../src/engine/project-lock.js";
 import type { Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, engineRuntime, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
-import { ensureTestImage } from "../integration/images.js";
+import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { openTestEngine } from "../integration/images.js";
 import { berth, repoRoot } from "./cli.js";
 
 const PROJECT_LABEL = "com.docker.compose.project";
@@ -52,10 +52,7 @@ services:
 `;
 
 describeEngine("berth up / ps / logs / down", () => {
-  beforeAll(async () => {
-    runtime = engineRuntime();
-    image = await ensureTestImage(runtime, AbortSignal.timeout(60_000));
-  }, 90_000);
+  beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
 
   afterAll(async () => {
     // Whatever a failed test left behind goes, through the CLI first and then directly.

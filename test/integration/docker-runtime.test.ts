@@ -11,17 +11,14 @@ import type { RuntimeError } from "../../src/runtime/errors.js";
 import { ApiError, EngineUnavailableError, NotFoundError } from "../../src/runtime/errors.js";
 import type { Runtime } from "../../src/runtime/runtime.js";
 import { rejection, within } from "./conformance/harness.js";
-import { describeEngine, engineRuntime } from "./engine.js";
-import { ensureTestImage } from "./images.js";
+import { describeEngine } from "./engine.js";
+import { ensureTestImage, openTestEngine } from "./images.js";
 
 let runtime: Runtime;
 let image: string;
 
 describeEngine("Docker runtime against a real engine", () => {
-  beforeAll(async () => {
-    runtime = engineRuntime();
-    image = await ensureTestImage(runtime, AbortSignal.timeout(60_000));
-  }, 90_000);
+  beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
 
   afterAll(async () => {
     await runtime?.close();

@@ -14,8 +14,8 @@ import { recordingSink } from "../../src/engine/events.js";
 import { down, kill, ps, stop, up } from "../../src/engine/index.js";
 import { loadProject, type LoadedProject } from "../../src/project/load.js";
 import type { Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, engineRuntime, eventually, RUN_ID, TEST_LABEL } from "./engine.js";
-import { ensureTestImage } from "./images.js";
+import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "./engine.js";
+import { openTestEngine } from "./images.js";
 import { leaks } from "./leaks.js";
 
 let runtime: Runtime;
@@ -74,10 +74,7 @@ async function exitCodes(project: string): Promise<Record<string, number | undef
 }
 
 describeEngine("engine: kill on the Docker engine", () => {
-  beforeAll(async () => {
-    runtime = engineRuntime();
-    image = await ensureTestImage(runtime);
-  }, 60_000);
+  beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
 
   afterAll(async () => {
     await runtime?.close();

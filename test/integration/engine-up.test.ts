@@ -19,8 +19,8 @@ import { replacementName } from "../../src/engine/names.js";
 import { networkSpec } from "../../src/engine/desired.js";
 import { loadProject, type LoadedProject } from "../../src/project/load.js";
 import type { ContainerSummary, Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, engineRuntime, eventually, RUN_ID, TEST_LABEL } from "./engine.js";
-import { ensureTestImage } from "./images.js";
+import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "./engine.js";
+import { openTestEngine } from "./images.js";
 import { leaks as leaksOf } from "./leaks.js";
 
 let runtime: Runtime;
@@ -65,10 +65,7 @@ function at(events: readonly EngineEvent[], id: string, status: EngineEvent["sta
 }
 
 describeEngine("engine: up, down and scale on the Docker engine", () => {
-  beforeAll(async () => {
-    runtime = engineRuntime();
-    image = await ensureTestImage(runtime);
-  }, 60_000);
+  beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
 
   afterEach(async () => {
     const problems: string[] = [];

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
 import type { Runtime } from "../../src/runtime/runtime.js";
+import { engineRuntime } from "./engine.js";
 
 export const BUSYBOX_PATH = process.env.BERTH_TEST_BUSYBOX ?? "/bin/busybox";
 export const TEST_IMAGE_REPO = "berth-test/busybox";
@@ -122,4 +123,13 @@ async function importTestImage(runtime: Runtime, signal?: AbortSignal): Promise<
   const rootfs = await buildRootfsTar(busybox);
   await runtime.images.importRootfs(Readable.from([rootfs]), { reference, changes: CHANGES, signal });
   return reference;
+}
+
+/**
+ * A runtime for a suite and the test image in it, for one line of `beforeAll` (close the runtime in
+ * `afterAll`): `beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000)`.
+ */
+export async function openTestEngine(): Promise<{ runtime: Runtime; image: string }> {
+  const runtime = engineRuntime();
+  return { runtime, image: await ensureTestImage(runtime, AbortSignal.timeout(60_000)) };
 }

@@ -13,8 +13,8 @@ import { followLogs, printMergedLogs } from "../../src/cli/log-stream.js";
 import type { LogLine, Runtime } from "../../src/runtime/runtime.js";
 import { LogPrinter } from "../../src/ui/plain/log-printer.js";
 import { recorder } from "../unit/ui/recorder.js";
-import { describeEngine, engineRuntime, RUN_ID, TEST_LABEL } from "./engine.js";
-import { ensureTestImage, toBuffer } from "./images.js";
+import { describeEngine, RUN_ID, TEST_LABEL } from "./engine.js";
+import { openTestEngine, toBuffer } from "./images.js";
 
 const KIB16 = 16 * 1024;
 /** Docker's RFC3339NanoFixed. */
@@ -91,10 +91,7 @@ async function logs(id: string, timestamps: boolean): Promise<LogLine[]> {
 }
 
 describeEngine("log lines, byte for byte", () => {
-  beforeAll(async () => {
-    runtime = engineRuntime();
-    image = await ensureTestImage(runtime, AbortSignal.timeout(60_000));
-  }, 90_000);
+  beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
 
   afterAll(async () => {
     for (const id of made) await runtime.containers.remove(id, { force: true }).catch(() => undefined);

@@ -19,8 +19,8 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { PROJECT_LABEL, projectFilter } from "../../src/engine/labels.js";
 import type { ContainerState, Runtime, RuntimeEvent } from "../../src/runtime/runtime.js";
 import { berth, type CliResult, repoRoot } from "../e2e/cli.js";
-import { describeEngine, engineRuntime, eventually, RUN_ID, TEST_LABEL } from "./engine.js";
-import { ensureTestImage } from "./images.js";
+import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "./engine.js";
+import { openTestEngine } from "./images.js";
 import { leaks } from "./leaks.js";
 
 const BIN = path.join(repoRoot, "bin", "berth.js");
@@ -240,10 +240,7 @@ class EngineProxy {
 // --- the suite ----------------------------------------------------------------------------------
 
 describeEngine("reliability (anchors §5: 1, 5, 8, 10, 14, 18) on the Docker engine", () => {
-  beforeAll(async () => {
-    runtime = engineRuntime();
-    image = await ensureTestImage(runtime, AbortSignal.timeout(60_000));
-  }, 90_000);
+  beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
 
   afterEach(async () => {
     // A failed test may have left its stack: remove it, through the CLI and then directly.
