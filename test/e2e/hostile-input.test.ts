@@ -4,21 +4,20 @@
  * own `--env-file` flag, which Node 20 would otherwise read itself. Each fails fast with one
  * sentence and exit 1, or works as Docker Compose works.
  */
-import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { symlinkSync } from "node:fs";
+
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { berth, repoRoot, type CliResult } from "./cli.js";
+import { fileTree } from "../file-tree.js";
 
 const BIN = path.join(repoRoot, "bin", "berth.js");
 const COMPOSE = 'services:\n  web:\n    image: "busybox:${TAG:-latest}"\n';
 
 /** A fresh directory with these files. */
 function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "berth-hostile-"));
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
-  return dir;
+  return fileTree("hostile", files);
 }
 
 /** Runs `command` (an argument array, never a shell string built from data) in `cwd`, clean env. */

@@ -3,8 +3,7 @@
  * few hand-built models): every mapping Docker Compose v2 makes from a service to a container,
  * checked field by field.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -17,14 +16,10 @@ import { serviceConfigHash } from "../../../src/engine/hash.js";
 import { COMPOSE_VERSION } from "../../../src/engine/labels.js";
 import { loadProject } from "../../../src/project/load.js";
 import type { Project, Service } from "../../../src/project/model.js";
+import { fileTree } from "../../file-tree.js";
 
 function writeProject(files: Record<string, string>): string {
-  const root = mkdtempSync(path.join(os.tmpdir(), "berth-spec-"));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
-    writeFileSync(path.join(root, name), text);
-  }
-  return root;
+  return fileTree("spec", files);
 }
 
 async function loadDir(dir: string, env: Record<string, string> = {}): Promise<Project> {

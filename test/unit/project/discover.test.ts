@@ -1,17 +1,13 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { symlinkSync } from "node:fs";
+
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { LoadError } from "../../../src/errors.js";
 import { discoverFiles, normalizeProjectName, resolveProjectName } from "../../../src/project/discover.js";
+import { fileTree } from "../../file-tree.js";
 
 function tree(files: Record<string, string>): string {
-  const root = mkdtempSync(path.join(os.tmpdir(), "berth-discover-"));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
-    writeFileSync(path.join(root, name), text);
-  }
-  return root;
+  return fileTree("discover", files);
 }
 
 const noEnv = (): undefined => undefined;

@@ -2,19 +2,14 @@
  * The whole loader on small real projects written to a temp directory: files found, variables from
  * the shell and .env, several -f files, extends across files, include with its own env, profiles.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadModel, loadProject, type LoadOptions } from "../../../src/project/load.js";
+import { fileTree } from "../../file-tree.js";
 
 function project(files: Record<string, string>): string {
-  const root = mkdtempSync(path.join(os.tmpdir(), "berth-load-"));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
-    writeFileSync(path.join(root, name), text);
-  }
-  return root;
+  return fileTree("load", files);
 }
 
 const load = (cwd: string, options: Partial<LoadOptions> = {}) => loadProject({ cwd, env: {}, ...options });
