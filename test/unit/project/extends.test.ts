@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -6,6 +6,7 @@ import { LoadError } from "../../../src/errors.js";
 import { applyExtends, type ExtendsDocument } from "../../../src/project/extends.js";
 import { decodeSource, parseYaml } from "../../../src/project/parse.js";
 import type { Mapping } from "../../../src/project/tree.js";
+import { writeFiles } from "../../file-tree.js";
 
 let dir: string;
 
@@ -18,11 +19,7 @@ afterEach(async () => {
 });
 
 async function write(files: Record<string, string>): Promise<void> {
-  for (const [name, text] of Object.entries(files)) {
-    const file = path.join(dir, name);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, text);
-  }
+  writeFiles(dir, files);
 }
 
 /** Parse a file of the temp dir, named relative to it (what the loader's loadFile does, without interpolation). */

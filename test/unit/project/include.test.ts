@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -8,6 +8,7 @@ import { mergeDocuments, type Located } from "../../../src/project/merge.js";
 import { decodeSource, parseYaml } from "../../../src/project/parse.js";
 import { SourceMap } from "../../../src/project/source-map.js";
 import type { Mapping } from "../../../src/project/tree.js";
+import { writeFiles } from "../../file-tree.js";
 
 let dir: string;
 
@@ -20,11 +21,7 @@ afterEach(async () => {
 });
 
 async function write(files: Record<string, string>): Promise<void> {
-  for (const [name, text] of Object.entries(files)) {
-    const file = path.join(dir, name);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, text);
-  }
+  writeFiles(dir, files);
 }
 
 async function parseFile(abs: string) {
