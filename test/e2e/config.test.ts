@@ -88,6 +88,18 @@ describe("berth config flags", () => {
     expect((await berth([...debug, "--volumes"])).stdout).toBe("cache\ndata\n");
   });
 
+  it("named services print with what they depend on, and only the resources those use", async () => {
+    const file = ["-f", "examples/webapp/compose.yaml"];
+    const whole = parse((await berth([...file, "config"])).stdout) as { services: Record<string, object> };
+    const api = parse((await berth([...file, "config", "api"])).stdout) as typeof whole;
+    expect(Object.keys(api.services)).toEqual(["api", "cache", "db"]);
+    // What is printed of each selected service is what the whole project prints of it.
+    for (const name of ["api", "cache", "db"]) expect(api.services[name]).toEqual(whole.services[name]);
+    const missing = await berth([...file, "config", "nosuch"]);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr.trim()).toBe("no such service: nosuch");
+  });
+
   it("--hash is stable across runs and changes with the service", async () => {
     const first = await berth(["-f", "examples/webapp/compose.yaml", "config", "--hash", "*"]);
     const second = await berth(["-f", "examples/webapp/compose.yaml", "config", "--hash", "*"]);

@@ -4,12 +4,25 @@ import { imageReference } from "../../engine/desired.js";
 import { UsageError } from "../../errors.js";
 import { allProfiles } from "../../project/profiles.js";
 import { renderProject } from "../../project/normalize.js";
+import type { LoadedProject } from "../../project/load.js";
+import type { Project } from "../../project/model.js";
 import { withoutUnusedResources } from "../../project/resources.js";
 import type { GlobalOptions } from "../global-options.js";
 import type { ConfigFlags } from "../options/flags.js";
 import { loadFromFlags, loadModelFromFlags, warnToStderr } from "../load-for-cli.js";
 import { compareBytes, compareYamlKeys } from "../../project/key-order.js";
 import { isMapping, type Mapping, type Node } from "../../project/tree.js";
+
+/** The project cut down to `services` and their dependencies (compose-go's WithSelectedServices). */
+function onlySelected(loaded: LoadedProject, services: readonly string[]): Project {
+  if (services.length === 0) return loaded.project;
+  for (const name of services) {
+    if (!Object.hasOwn(loaded.project.services, name)) throw new UsageError(`no such service: ${name}`);
+  }
+  const kept = loaded.graph.withDependencies(services);
+  const selected = Object.entries(loaded.project.services).filter(([name]) => kept.has(name));
+  return { ...loaded.project, services: Object.fromEntries(selected) };
+}
 
 export async function runConfig(
   globals: GlobalOptions,
@@ -51,8 +64,9 @@ export async function runConfig(
     skipConsistency: flags.consistency === false,
   });
   if (flags.quiet === true) return;
-  // What Compose shows: the resources no active service uses are left out.
-  const project = withoutUnusedResources(loaded.project);
+  // What Compose shows: the named services with what they depend on (all when none are named), and
+  // no resource that none of those uses.
+  const project = withoutUnusedResources(onlySelected(loaded, services));
   // Names print sorted, as Compose prints them.
   const selected = services.length > 0 ? services : Object.keys(project.services).sort();
 
