@@ -6,6 +6,7 @@
 import { PROJECT_LABEL, SERVICE_LABEL } from "../../engine/labels.js";
 import type { ContainerSummary, PortBinding } from "../../runtime/runtime.js";
 import { humanDuration } from "../../runtime/status-text.js";
+import { formatRows, TemplateStruct } from "./go-template.js";
 
 export interface Publisher {
   readonly URL: string;
@@ -113,40 +114,88 @@ export function displayPorts(bindings: readonly PortBinding[]): string {
   return [...result, ...mappings].join(", ");
 }
 
-const HEADER = ["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"] as const;
-const MIN_WIDTH = 10;
-const PADDING = 3;
+/** Compose's default `ps` table (cmd/formatter/container.go defaultContainerTableFormat). */
+export const DEFAULT_PS_FORMAT =
+  "table {{.Name}}\t{{.Image}}\t{{.Command}}\t{{.Service}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}";
 
-/** Rows aligned as Go's tabwriter (min width 10, padding 3) aligns them; the last column is not padded. */
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, i) => {
-      if (i === row.length - 1) return;
-      widths[i] = Math.max(widths[i] ?? MIN_WIDTH, [...cell].length + PADDING);
-    });
-  }
-  return rows
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i] ?? 0))).join(""))
-    .map((line) => `${line}\n`)
-    .join("");
+/** The header of each field in a `table` format (NewContainerContext's header map). */
+const PS_HEADER: Readonly<Record<string, string>> = {
+  ID: "CONTAINER ID",
+  Name: "NAME",
+  Project: "PROJECT",
+  Service: "SERVICE",
+  Image: "IMAGE",
+  Command: "COMMAND",
+  CreatedAt: "CREATED AT",
+  RunningFor: "CREATED",
+  Ports: "PORTS",
+  State: "STATE",
+  Status: "STATUS",
+  Size: "SIZE",
+  Labels: "LABELS",
+};
+
+/** Go's `time.Time.String()` in the local zone: `2024-05-01 10:00:00 +0000 UTC`. */
+function goTime(date: Date): string {
+  const two = (n: number): string => String(n).padStart(2, "0");
+  const offset = -date.getTimezoneOffset();
+  const zoneOffset = `${offset < 0 ? "-" : "+"}${two(Math.floor(Math.abs(offset) / 60))}${two(Math.abs(offset) % 60)}`;
+  const zone =
+    offset === 0
+      ? "UTC"
+      : (new Intl.DateTimeFormat("en-US", { timeZoneName: "short" })
+          .formatToParts(date)
+          .find((p) => p.type === "timeZoneName")?.value ?? zoneOffset);
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(
+    date.getMinutes(),
+  )}:${two(date.getSeconds())} ${zoneOffset} ${zone}`;
 }
 
-function pad(cell: string, width: number): string {
-  return cell + " ".repeat(Math.max(0, width - [...cell].length));
+/**
+ * One container as a `--format` template sees it: Compose's ContainerContext, its fields in the
+ * sorted order `{{json .}}` marshals them in. `trunc` (no `--no-trunc`) shortens the ID to 12
+ * characters and the command to 20.
+ */
+export function psContext(c: ContainerSummary, now: Date, trunc: boolean): TemplateStruct {
+  const command = c.command ?? "";
+  const labels = c.labels;
+  return new TemplateStruct("*formatter.ContainerContext", {
+    Command: JSON.stringify(trunc ? ellipsis(command, 20) : command),
+    CreatedAt: goTime(c.created),
+    ExitCode: c.exitCode ?? 0,
+    Health: c.health ?? "",
+    ID: trunc ? c.id.slice(0, 12) : c.id,
+    Image: c.image,
+    Label: (name) => labels[typeof name === "string" ? name : ""] ?? "",
+    Labels: Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(","),
+    Name: c.name,
+    Names: c.name,
+    Ports: displayPorts(c.ports),
+    Project: labels[PROJECT_LABEL] ?? "",
+    Publishers: publishersOf(c.ports).map((p) => new TemplateStruct("api.PortPublisher", { ...p })),
+    RunningFor: `${humanDuration(now.getTime() - c.created.getTime())} ago`,
+    Service: labels[SERVICE_LABEL] ?? "",
+    State: c.status,
+    Status: c.statusText,
+  });
+}
+
+/** `ps --format`: Compose's table by default, or a Go template (`table …` prints a header row). */
+export function psFormat(
+  containers: readonly ContainerSummary[],
+  now: Date,
+  format: string = DEFAULT_PS_FORMAT,
+  trunc = true,
+): string {
+  return formatRows(
+    format,
+    containers.map((c) => psContext(c, now, trunc)),
+    PS_HEADER,
+  );
 }
 
 export function psTable(containers: readonly ContainerSummary[], now: Date): string {
-  return table([
-    HEADER,
-    ...containers.map((c) => [
-      c.name,
-      c.image,
-      JSON.stringify(ellipsis(c.command ?? "", 20)),
-      c.labels[SERVICE_LABEL] ?? "",
-      `${humanDuration(now.getTime() - c.created.getTime())} ago`,
-      c.statusText,
-      displayPorts(c.ports),
-    ]),
-  ]);
+  return psFormat(containers, now);
 }
