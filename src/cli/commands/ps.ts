@@ -6,7 +6,7 @@ import { ps } from "../../engine/ps.js";
 import { SERVICE_LABEL } from "../../engine/labels.js";
 import { UsageError } from "../../errors.js";
 import type { ContainerStatus } from "../../runtime/runtime.js";
-import { psJson, psTable } from "../../ui/plain/ps-format.js";
+import { psFormat, psJson } from "../../ui/plain/ps-format.js";
 import type { GlobalOptions } from "../global-options.js";
 import type { PsFlags } from "../options/flags.js";
 import { loadOrName } from "../load-for-cli.js";
@@ -28,16 +28,20 @@ export async function runPs(globals: GlobalOptions, services: string[], flags: P
     all: flags.all === true || statuses.size > 0,
     ...(services.length > 0 ? { services } : {}),
   };
-  const containers = await withRuntime(globals, async (runtime) => {
+  const { containers, declared } = await withRuntime(globals, async (runtime) => {
     // With -p the name is known before the files are read: the engine lists while they load.
     const early = globals.projectName === undefined ? undefined : ps(runtime, globals.projectName, options);
     early?.catch(() => undefined); // a load error is the one to report
     const project = await loadOrName(globals, services);
-    return early !== undefined && project.name === globals.projectName
+    const listed = await (early !== undefined && project.name === globals.projectName
       ? early
-      : ps(runtime, project.name, options);
+      : ps(runtime, project.name, options));
+    return { containers: listed, declared: project.loaded?.project.services };
   });
+  // --no-orphans: only the services the files declare (Compose's default, --orphans, lists all).
+  const orphansHidden = flags.orphans === false && services.length === 0 && declared !== undefined;
   const shown = containers
+    .filter((c) => !orphansHidden || Object.hasOwn(declared, c.labels[SERVICE_LABEL] ?? ""))
     .filter((c) => statuses.size === 0 || statuses.has(c.status))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
@@ -46,12 +50,15 @@ export async function runPs(globals: GlobalOptions, services: string[], flags: P
   else if (flags.services === true) {
     text = [...new Set(shown.map((c) => c.labels[SERVICE_LABEL] ?? ""))].map((s) => `${s}\n`).join("");
   } else if (flags.format === "json") text = shown.map((c) => `${JSON.stringify(psJson(c))}\n`).join("");
-  else text = psTable(shown, new Date());
+  else text = psFormat(shown, new Date(), flags.format === "table" ? undefined : flags.format, flags.trunc);
   process.stdout.write(text);
   return 0;
 }
 
-/** `--status s` (repeatable) and `--filter status=s`: the only filter Compose's ps knows. */
+/**
+ * `--status s` (repeatable) and `--filter status=s`. Compose also names `source=`, which it does
+ * not implement and refuses in its words.
+ */
 function wantedStatuses(flags: PsFlags): Set<ContainerStatus> {
   const wanted = new Set<ContainerStatus>();
   const add = (value: string): void => {
@@ -62,9 +69,9 @@ function wantedStatuses(flags: PsFlags): Set<ContainerStatus> {
   for (const value of flags.status ?? []) add(value);
   for (const filter of flags.filter ?? []) {
     const match = /^([^=]+)=(.*)$/.exec(filter);
-    if (!match) throw new UsageError(`invalid --filter "${filter}": expected KEY=VALUE`);
-    if (match[1] !== "status")
-      throw new UsageError(`invalid --filter "${filter}": only status=... is supported`);
+    if (!match) throw new UsageError("arguments to --filter should be in form KEY=VAL");
+    if (match[1] === "source") throw new UsageError("not implemented");
+    if (match[1] !== "status") throw new UsageError(`unknown filter ${match[1] ?? ""}`);
     add(match[2] ?? "");
   }
   return wanted;

@@ -71,7 +71,13 @@ export const PS_OPTIONS = [
     "filter services by status (paused, restarting, removing, running, dead, created, exited; repeatable)",
   ),
   list("--filter <filter>", "filter services by a property (supported: status)"),
-  choice("--format <format>", "output format", ["table", "json"], { default: "table" }),
+  value(
+    "--format <format>",
+    'format output: "table" (default), "table TEMPLATE", "json" or a Go template (e.g. "{{.Name}} {{.Status}}")',
+  ),
+  negation("--no-trunc", "don't truncate output (IDs, commands)"),
+  flag("--orphans", "include orphaned services, not declared by the project (default)"),
+  negation("--no-orphans", "list only the services the project declares"),
 ] as const;
 export type PsFlags = FlagsOf<typeof PS_OPTIONS>;
 
