@@ -9,6 +9,7 @@ import { reportError } from "./exit.js";
 import { COMMANDS } from "./options/commands.js";
 import { addOptions } from "./options/define.js";
 import { GLOBAL_OPTIONS } from "./options/global.js";
+import { unknownCommandLine } from "./suggest.js";
 
 const debugFromArgv = process.argv.includes("--debug") || process.env["BERTH_DEBUG"] === "1";
 // The CLI runs from a bundle (scripts/bundle.mjs); with --debug, stack traces name the sources.
@@ -27,9 +28,25 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      outputError: (text, write) => write(unknownCommand(program, text) ?? text),
+    });
   for (const command of COMMANDS) command.install(program);
+  // The commands keep the help after a wrong option (they inherited it above); a mistyped command
+  // gets one line with the closest command, as Compose's does, not the whole global help.
+  program.showHelpAfterError(false).showSuggestionAfterError(false);
   return program;
+}
+
+/** berth's line for commander's "unknown command" error; undefined for any other error. */
+function unknownCommand(program: Command, text: string): string | undefined {
+  const typed = /^error: unknown command '(.*)'\n?$/.exec(text)?.[1];
+  if (typed === undefined) return undefined;
+  return unknownCommandLine(
+    typed,
+    program.commands.map((c) => c.name()),
+  );
 }
 
 async function main(): Promise<void> {
