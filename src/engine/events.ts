@@ -23,6 +23,8 @@ export type EngineStatus =
   | "Stopped"
   | "Killing"
   | "Killed"
+  | "Paused"
+  | "Unpaused"
   | "Removing"
   | "Removed"
   | "Recreate"
@@ -59,6 +61,8 @@ export const DONE_STATUSES: ReadonlySet<EngineStatus> = new Set<EngineStatus>([
   "Healthy",
   "Stopped",
   "Killed",
+  "Paused",
+  "Unpaused",
   "Removed",
   "Recreated",
   "Running",

@@ -17,6 +17,7 @@ import {
   planStop,
   type ProjectModel,
 } from "./lifecycle.js";
+import { modelFromLabels } from "./labelled-project.js";
 import { checkHostPorts } from "./port-check.js";
 import { observe, type ObserveLookups, type ObservedState } from "./observe.js";
 import { Plan } from "./plan.js";
@@ -34,6 +35,8 @@ export { reconcile, type ReconcileContext, type UpOptions } from "./reconcile.js
 export { execute, type ExecuteOptions } from "./execute.js";
 export { ps, type PsOptions } from "./ps.js";
 export { DEFAULT_KILL_SIGNAL, kill, type KillOptions } from "./kill.js";
+export { pause, unpause, type PauseOptions } from "./pause.js";
+export { removeContainers, type RmOptions, stoppedContainers } from "./rm.js";
 export { LockWaitAborted, ProjectLockError } from "./project-lock.js";
 
 /** Extra inputs of `up` that are not flags of the command. */
@@ -208,14 +211,14 @@ export async function down(
 /** Stops the named services' containers (all services when none are named), dependents first. */
 export async function stop(
   runtime: Runtime,
-  loaded: LoadedProject,
+  target: LifecycleTarget,
   services: readonly string[],
   timeoutS: number | undefined,
   sink: EventSink,
   signal?: AbortSignal,
 ): Promise<{ readonly plan: Plan }> {
-  return runLifecycle(runtime, loaded.project.name, sink, signal, (observed) =>
-    planStop(model(loaded), observed, services, timeoutS),
+  return runLifecycle(runtime, targetName(target), sink, signal, (observed) =>
+    planStop(modelOf(target, observed), observed, services, timeoutS),
   );
 }
 
@@ -225,7 +228,7 @@ export async function stop(
  */
 export async function start(
   runtime: Runtime,
-  loaded: LoadedProject,
+  target: LifecycleTarget,
   services: readonly string[],
   timeoutS: number | undefined,
   sink: EventSink,
@@ -233,26 +236,44 @@ export async function start(
 ): Promise<{ readonly plan: Plan }> {
   return runLifecycle(
     runtime,
-    loaded.project.name,
+    targetName(target),
     sink,
     signal,
-    (observed) => planStart(model(loaded), observed, services),
+    (observed) => planStart(modelOf(target, observed), observed, services),
     timeoutS !== undefined ? { waitTimeoutMs: timeoutS * 1000 } : {},
   );
 }
 
-/** Restarts the named services' containers in dependency order. */
+/**
+ * Restarts the named services' containers in dependency order, with the services that depend on
+ * them with `restart: true` unless `noDeps`.
+ */
 export async function restart(
   runtime: Runtime,
-  loaded: LoadedProject,
+  target: LifecycleTarget,
   services: readonly string[],
   timeoutS: number | undefined,
   sink: EventSink,
   signal?: AbortSignal,
+  noDeps = false,
 ): Promise<{ readonly plan: Plan }> {
-  return runLifecycle(runtime, loaded.project.name, sink, signal, (observed) =>
-    planRestart(model(loaded), observed, services, timeoutS),
+  return runLifecycle(runtime, targetName(target), sink, signal, (observed) =>
+    planRestart(modelOf(target, observed), observed, services, timeoutS, noDeps),
   );
+}
+
+/**
+ * What stop, start and restart act on: a loaded project, or only its name (`-p` and no compose
+ * file), the services then being what the containers' labels say (labelled-project.ts).
+ */
+export type LifecycleTarget = LoadedProject | string;
+
+function targetName(target: LifecycleTarget): string {
+  return typeof target === "string" ? target : target.project.name;
+}
+
+function modelOf(target: LifecycleTarget, observed: ObservedState): ProjectModel {
+  return typeof target === "string" ? modelFromLabels(target, observed) : model(target);
 }
 
 /** Observe, plan with `makePlan`, say its warnings, execute: the shape every lifecycle command shares. */
@@ -277,7 +298,11 @@ function reportWarnings(sink: EventSink, plan: Plan): void {
   for (const warning of plan.warnings) emit(warning.resource, warning.id, "Warning", warning.text);
 }
 
-/** Sets the replica counts of the named services: `up` for those services only, their dependencies untouched. */
+/**
+ * Sets the replica counts of the named services: `up` for those services, their dependencies
+ * untouched unless `withDependencies` (`berth scale` without `--no-deps`, as Compose's scale
+ * creates and starts them too).
+ */
 export function scale(
   runtime: Runtime,
   loaded: LoadedProject,
@@ -285,11 +310,12 @@ export function scale(
   sink: EventSink,
   signal?: AbortSignal,
   extra: UpContext = {},
+  withDependencies = false,
 ): Promise<UpResult> {
   return up(
     runtime,
     loaded,
-    { services: Object.keys(counts), noDeps: true, scale: counts },
+    { services: Object.keys(counts), noDeps: !withDependencies, scale: counts },
     sink,
     signal,
     extra,

@@ -34,6 +34,11 @@ export interface ProjectModel {
 }
 
 export interface DownOptions {
+  /**
+   * `down SERVICE...`: only these services' containers and those of the services that depend on
+   * them (Compose's `WithRootNodesAndDown`); networks and volumes still in use stay.
+   */
+  readonly services?: readonly string[];
   readonly volumes?: boolean;
   readonly removeOrphans?: boolean;
   readonly timeoutS?: number;
@@ -136,7 +141,11 @@ function planDownContainers(
   const known = model
     ? new Set([...Object.keys(model.project.services), ...(model.disabledServices ?? [])])
     : undefined;
-  const ours = observed.containers.filter((c) => !c.oneOff && (!known || known.has(c.service)));
+  const deps = dependencyMap(model, observed);
+  const scope = options.services?.length ? withDependents(options.services, deps) : undefined;
+  const ours = observed.containers.filter(
+    (c) => !c.oneOff && (!known || known.has(c.service)) && (!scope || scope.has(c.service)),
+  );
   const orphans = options.removeOrphans
     ? observed.containers.filter((c) => c.oneOff || (known !== undefined && !known.has(c.service)))
     : [];
@@ -158,7 +167,7 @@ function planDownContainers(
   };
   const removals: number[] = [];
   const services = ours.map((c) => c.service);
-  inStopOrder(services, dependencyMap(model, observed), (service, after) => {
+  inStopOrder(services, deps, (service, after) => {
     const ids = ours.filter((c) => c.service === service).map((c) => stopAndRemove(c, after, "down"));
     removals.push(...ids);
     return ids;
@@ -167,6 +176,23 @@ function planDownContainers(
     removals.push(stopAndRemove(c, [], c.oneOff ? "one-off container" : "orphaned container"));
   }
   return removals;
+}
+
+/** The services and, transitively, every service that depends on one of them. */
+function withDependents(
+  services: readonly string[],
+  deps: ReadonlyMap<string, ReadonlySet<string>>,
+): Set<string> {
+  const scope = new Set(services);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [service, set] of deps) {
+      if (scope.has(service) || ![...set].some((dep) => scope.has(dep))) continue;
+      scope.add(service);
+      grew = true;
+    }
+  }
+  return scope;
 }
 
 /**
@@ -337,17 +363,24 @@ function firstStartCopies(
   }
 }
 
-/** Restarts the services' containers (stopped ones start), in dependency order. */
+/**
+ * Restarts the services' containers (stopped ones start), in dependency order. Named services
+ * bring along, transitively, the services that depend on them with `restart: true` (Compose's
+ * restart.go), unless `noDeps`.
+ */
 export function planRestart(
   model: ProjectModel,
   observed: ObservedState,
   services: readonly string[] = [],
   timeoutS?: number,
+  noDeps = false,
 ): Plan {
   const plan = new PlanBuilder();
+  const scope = selected(model, services);
+  if (services.length > 0 && !noDeps) addRestartDependents(model, scope);
   inStartOrder(
     model,
-    selected(model, services),
+    scope,
     (service, endsOf) => [...model.graph.dependenciesOf(service).keys()].flatMap(endsOf),
     (service, after) =>
       serviceContainers(observed, service).map((c) =>
@@ -365,4 +398,19 @@ export function planRestart(
       ),
   );
   return plan.build();
+}
+
+/** Adds to `scope`, until nothing changes, each service with a `restart: true` dependency in it. */
+function addRestartDependents(model: ProjectModel, scope: Set<string>): void {
+  const names = Object.keys(model.project.services);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const name of names) {
+      if (scope.has(name)) continue;
+      const deps = model.graph.dependenciesOf(name);
+      if (![...deps].some(([dep, spec]) => spec.restart && scope.has(dep))) continue;
+      scope.add(name);
+      grew = true;
+    }
+  }
 }

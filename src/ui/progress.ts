@@ -37,6 +37,8 @@ const PHASES: Readonly<Record<EngineStatus, Phase>> = {
   Stopped: "done",
   Killing: "working",
   Killed: "done",
+  Paused: "done",
+  Unpaused: "done",
   Removing: "working",
   Removed: "done",
   Recreate: "working",

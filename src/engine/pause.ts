@@ -1,0 +1,58 @@
+/**
+ * `pause` and `unpause`: freeze or thaw the running containers of the named services (all when
+ * none are named), as `docker compose pause`/`unpause` do (`pkg/compose/pause.go`): one-off
+ * containers left out, every container at once, each reported once as `Paused` or `Unpaused`.
+ */
+import type { ContainerSummary, Runtime } from "../runtime/runtime.js";
+import { emitter, type EventSink } from "./events.js";
+import { isOneOff } from "./labels.js";
+import { ps } from "./ps.js";
+
+export interface PauseOptions {
+  /** Only these services' containers; all the project's when empty or absent. */
+  readonly services?: readonly string[];
+}
+
+/** Pauses the running containers; resolves with the containers it listed. */
+export function pause(
+  runtime: Runtime,
+  projectName: string,
+  options: PauseOptions,
+  sink: EventSink,
+): Promise<{ readonly containers: readonly ContainerSummary[] }> {
+  return eachContainer(runtime, projectName, options, sink, "pause");
+}
+
+/** Unpauses the paused containers; resolves with the containers it listed. */
+export function unpause(
+  runtime: Runtime,
+  projectName: string,
+  options: PauseOptions,
+  sink: EventSink,
+): Promise<{ readonly containers: readonly ContainerSummary[] }> {
+  return eachContainer(runtime, projectName, options, sink, "unpause");
+}
+
+async function eachContainer(
+  runtime: Runtime,
+  projectName: string,
+  options: PauseOptions,
+  sink: EventSink,
+  verb: "pause" | "unpause",
+): Promise<{ readonly containers: readonly ContainerSummary[] }> {
+  const emit = emitter(sink);
+  const services = options.services ?? [];
+  // Running ones only, as Compose lists them (a paused container is listed as running is).
+  const listed = await ps(runtime, projectName, services.length > 0 ? { services } : {});
+  const containers = listed.filter((c) => !isOneOff(c.labels));
+  const outcomes = await Promise.allSettled(
+    containers.map(async (container) => {
+      if (verb === "pause") await runtime.containers.pause(container.id);
+      else await runtime.containers.unpause(container.id);
+      emit("container", container.name, verb === "pause" ? "Paused" : "Unpaused");
+    }),
+  );
+  const failed = outcomes.find((outcome) => outcome.status === "rejected");
+  if (failed) throw failed.reason;
+  return { containers };
+}
