@@ -114,8 +114,12 @@ export function buildSpec(name: string, service: Service, reference: string): Bu
       service: name,
     });
   }
-  if (build.dockerfile_inline !== undefined) {
-    throw new PlanError(`service "${name}": build.dockerfile_inline is not supported`, { service: name });
+  const refused = classicBuilderRefusal(build);
+  if (refused !== undefined) {
+    throw new PlanError(`service "${name}": ${refused}`, {
+      service: name,
+      hint: "the engine's classic builder (API 1.41) is the one berth drives",
+    });
   }
   const args: Record<string, string> = {};
   for (const [key, value] of Object.entries(build.args ?? {})) if (value !== null) args[key] = value;
@@ -124,7 +128,8 @@ export function buildSpec(name: string, service: Service, reference: string): Bu
   );
   return {
     context,
-    dockerfile: build.dockerfile,
+    dockerfile: build.dockerfile_inline === undefined ? build.dockerfile : undefined,
+    dockerfileInline: build.dockerfile_inline,
     tags: [reference, ...(build.tags ?? [])],
     args,
     target: build.target,
@@ -137,6 +142,20 @@ export function buildSpec(name: string, service: Service, reference: string): Bu
     extraHosts: extraHosts.length > 0 ? extraHosts : undefined,
     shmSizeBytes: build.shm_size,
   };
+}
+
+/**
+ * What the classic builder cannot do, in Compose's words (`checkClassicBuilderSupported`): these
+ * need BuildKit's session, which the engine's API does not offer to a plain HTTP client.
+ */
+function classicBuilderRefusal(build: NonNullable<Service["build"]>): string | undefined {
+  if ((build.platforms?.length ?? 0) > 1) return "the classic builder doesn't support multi-arch build";
+  if (build.privileged === true) return "the classic builder doesn't support privileged mode";
+  if (Object.keys(build.additional_contexts ?? {}).length > 0)
+    return "the classic builder doesn't support additional contexts";
+  if ((build.ssh?.length ?? 0) > 0) return "the classic builder doesn't support SSH keys";
+  if ((build.secrets?.length ?? 0) > 0) return "the classic builder doesn't support secrets";
+  return undefined;
 }
 
 /**

@@ -36,6 +36,9 @@ export type EngineStatus =
   | "Pulled"
   | "Building"
   | "Built"
+  | "Pushing"
+  | "Pushed"
+  | "Skipped"
   | "Error"
   | "Warning";
 
@@ -69,6 +72,8 @@ export const DONE_STATUSES: ReadonlySet<EngineStatus> = new Set<EngineStatus>([
   "Exited",
   "Pulled",
   "Built",
+  "Pushed",
+  "Skipped",
   "Error",
 ]);
 

@@ -37,6 +37,9 @@ export { ps, type PsOptions } from "./ps.js";
 export { DEFAULT_KILL_SIGNAL, kill, type KillOptions } from "./kill.js";
 export { pause, unpause, type PauseOptions } from "./pause.js";
 export { removeContainers, type RmOptions, stoppedContainers } from "./rm.js";
+export { build, planBuilds, type BuildOptions, type BuiltImage } from "./build.js";
+export { pull, planPulls, type PullOptions } from "./pull.js";
+export { push, planPushes, type PushOptions } from "./push.js";
 export { LockWaitAborted, ProjectLockError } from "./project-lock.js";
 
 /** Extra inputs of `up` that are not flags of the command. */

@@ -95,8 +95,10 @@ export interface PullOptions {
 export interface BuildSpec {
   /** Absolute directory sent as the build context (`.dockerignore` honoured). */
   readonly context: string;
-  /** Relative to the context; default `Dockerfile`. */
+  /** Relative to the context (it may lie outside it); default `Dockerfile`. */
   readonly dockerfile?: string | undefined;
+  /** The Dockerfile's text, instead of a file (`dockerfile_inline`). */
+  readonly dockerfileInline?: string | undefined;
   readonly tags: readonly string[];
   readonly args?: Readonly<Record<string, string>> | undefined;
   readonly target?: string | undefined;

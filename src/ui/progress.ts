@@ -50,6 +50,9 @@ const PHASES: Readonly<Record<EngineStatus, Phase>> = {
   Pulled: "done",
   Building: "working",
   Built: "done",
+  Pushing: "working",
+  Pushed: "done",
+  Skipped: "done",
   Error: "error",
   Warning: "warning",
 };

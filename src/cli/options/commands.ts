@@ -17,6 +17,9 @@ import {
   STOP_OPTIONS,
   RESTART_OPTIONS,
   DASHBOARD_OPTIONS,
+  BUILD_OPTIONS,
+  PULL_OPTIONS,
+  PUSH_OPTIONS,
 } from "./flags.js";
 
 /** `[services...]`: the services a command acts on, all when none are named. */
@@ -122,6 +125,35 @@ const dashboard = command({
     (await import("../commands/dashboard.js")).runDashboard(globals, flags),
 });
 
+// --- build, pull, push: the services' images (commands/<verb>.ts) ---
+
+const build = command({
+  name: "build",
+  description: "build or rebuild services",
+  operands: SERVICES,
+  options: BUILD_OPTIONS,
+  run: async (globals, services, flags) =>
+    (await import("../commands/build.js")).runBuild(globals, services, flags),
+});
+
+const pull = command({
+  name: "pull",
+  description: "pull service images",
+  operands: SERVICES,
+  options: PULL_OPTIONS,
+  run: async (globals, services, flags) =>
+    (await import("../commands/pull.js")).runPull(globals, services, flags),
+});
+
+const push = command({
+  name: "push",
+  description: "push service images",
+  operands: SERVICES,
+  options: PUSH_OPTIONS,
+  run: async (globals, services, flags) =>
+    (await import("../commands/push.js")).runPush(globals, services, flags),
+});
+
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly DeclaredCommand[] = [
   config,
@@ -133,5 +165,8 @@ export const COMMANDS: readonly DeclaredCommand[] = [
   stop,
   start,
   restart,
+  build,
+  pull,
+  push,
   dashboard,
 ];

@@ -105,3 +105,31 @@ export const DASHBOARD_OPTIONS = [
   flag("--timestamps", "show timestamps in the logs pane"),
 ] as const;
 export type DashboardFlags = FlagsOf<typeof DASHBOARD_OPTIONS>;
+
+export const BUILD_OPTIONS = [
+  list(
+    "--build-arg <KEY=VALUE>",
+    "set build-time variables for services (repeatable; KEY alone takes it from the environment)",
+  ),
+  negation("--no-cache", "do not use cache when building the image"),
+  flag("--pull", "always attempt to pull a newer version of the base images"),
+  flag("-q, --quiet", "suppress the build output"),
+  flag("--with-dependencies", "also build dependencies (transitively)"),
+] as const;
+export type BuildFlags = FlagsOf<typeof BUILD_OPTIONS>;
+
+export const PULL_OPTIONS = [
+  flag("--ignore-buildable", "ignore images that can be built"),
+  flag("--ignore-pull-failures", "pull what it can and ignore images with pull failures"),
+  flag("--include-deps", "also pull services declared as dependencies"),
+  choice("--policy <policy>", 'apply pull policy ("missing"|"always")', ["missing", "always"]),
+  flag("-q, --quiet", "pull without printing progress information"),
+] as const;
+export type PullFlags = FlagsOf<typeof PULL_OPTIONS>;
+
+export const PUSH_OPTIONS = [
+  flag("--ignore-push-failures", "push what it can and ignore images with push failures"),
+  flag("--include-deps", "also push images of services declared as dependencies"),
+  flag("-q, --quiet", "push without printing progress information"),
+] as const;
+export type PushFlags = FlagsOf<typeof PUSH_OPTIONS>;

@@ -5,6 +5,7 @@
  * `.dockerignore` are always sent, even when ignored, because the engine needs them.
  */
 import dockerignore from "@balena/dockerignore";
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
@@ -14,24 +15,74 @@ import { InvalidRequestError } from "../errors.js";
 type HeaderArg = Partial<Header> & Pick<Header, "name">;
 
 /**
- * The Dockerfile's path relative to the context, in tar (posix) form; it must be inside the
- * context since only the context is sent.
+ * The Dockerfile the build names: its path relative to the context, in tar (posix) form, when it
+ * is a file of the context; otherwise (`dockerfile_inline`, or a path outside the context, which
+ * Compose allows) its text, to be sent as an extra entry of the tar.
  */
-export function dockerfileInContext(context: string, dockerfile: string | undefined): string {
+export async function dockerfileFor(
+  context: string,
+  dockerfile: string | undefined,
+  inline: string | undefined,
+): Promise<{ readonly name: string; readonly extra?: ExtraDockerfile }> {
+  if (inline !== undefined) {
+    const extra = extraDockerfile(inline);
+    return { name: extra.name, extra };
+  }
   const path = resolve(context, dockerfile ?? "Dockerfile");
   const rel = relative(context, path);
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) {
-    throw new InvalidRequestError(`the Dockerfile ${path} is not inside the build context ${context}`);
+  if (rel !== "" && !rel.startsWith("..") && !isAbsolute(rel)) return { name: rel.split(sep).join("/") };
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new InvalidRequestError(`cannot read the Dockerfile ${path}: ${reason}`, { cause: err });
   }
-  return rel.split(sep).join("/");
+  const extra = extraDockerfile(text);
+  return { name: extra.name, extra };
+}
+
+/**
+ * A Dockerfile that is not a file of the context (`dockerfile_inline`, or a path outside the
+ * context): sent inside the tar under a random name, the way `docker build -f -` sends one
+ * (docker/cli `AddDockerfileToBuildContext`), and named in `.dockerignore` so the engine drops it
+ * from the context before any `COPY . …` sees it.
+ */
+export interface ExtraDockerfile {
+  /** `.dockerfile.<random hex>`: what the build's `dockerfile` parameter names. */
+  readonly name: string;
+  readonly content: string;
+}
+
+export function extraDockerfile(content: string): ExtraDockerfile {
+  return { name: `.dockerfile.${randomBytes(10).toString("hex")}`, content };
 }
 
 /** Streams the tar of `context`; errors reading it end the stream with InvalidRequestError. */
-export async function* contextTar(context: string, dockerfile: string): AsyncIterable<Uint8Array> {
+export async function* contextTar(
+  context: string,
+  dockerfile: string,
+  extra?: ExtraDockerfile,
+): AsyncIterable<Uint8Array> {
   const matcher = await loadIgnore(context);
   const pack = tarPack();
+  const keep = new Set([dockerfile, ".dockerignore"]);
+  const written = (async () => {
+    if (!extra) return addTree(pack, context, matcher, keep);
+    // The context's own .dockerignore is rewritten below, with the extra Dockerfile's name added.
+    await addTree(pack, context, matcher, keep, ".dockerignore");
+    const ignore = await readIgnoreText(context);
+    const now = new Date();
+    const text = `${ignore ?? ".dockerignore"}\n${extra.name}\n`;
+    await entry(pack, { name: ".dockerignore", type: "file", mode: 0o600, mtime: now, uid: 0, gid: 0 }, text);
+    await entry(
+      pack,
+      { name: extra.name, type: "file", mode: 0o600, mtime: now, uid: 0, gid: 0 },
+      extra.content,
+    );
+  })();
   // The files are written while the tar is read; a failure destroys the tar, ending the read.
-  void addTree(pack, context, matcher, new Set([dockerfile, ".dockerignore"])).then(
+  void written.then(
     () => pack.finalize(),
     (err: unknown) => pack.destroy(asContextError(context, err)),
   );
@@ -49,14 +100,19 @@ interface Matcher {
   readonly hasExceptions: boolean;
 }
 
-async function loadIgnore(context: string): Promise<Matcher> {
-  let text: string;
+/** The context's `.dockerignore`, or undefined when it has none. */
+async function readIgnoreText(context: string): Promise<string | undefined> {
   try {
-    text = await readFile(join(context, ".dockerignore"), "utf8");
+    return await readFile(join(context, ".dockerignore"), "utf8");
   } catch (err) {
-    if (isMissing(err)) return { ignores: () => false, hasExceptions: false };
+    if (isMissing(err)) return undefined;
     throw asContextError(context, err);
   }
+}
+
+async function loadIgnore(context: string): Promise<Matcher> {
+  const text = await readIgnoreText(context);
+  if (text === undefined) return { ignores: () => false, hasExceptions: false };
   const patterns = text
     .split(/\r?\n/)
     .map((line) => line.trim())
@@ -72,7 +128,13 @@ function stripRoot(pattern: string): string {
   return pattern.replace(/^\/+/, "");
 }
 
-async function addTree(pack: Pack, root: string, matcher: Matcher, keep: ReadonlySet<string>): Promise<void> {
+async function addTree(
+  pack: Pack,
+  root: string,
+  matcher: Matcher,
+  keep: ReadonlySet<string>,
+  skip?: string,
+): Promise<void> {
   const keepsUnder = (dir: string): boolean => [...keep].some((k) => k.startsWith(`${dir}/`));
 
   async function walk(dir: string): Promise<void> {
@@ -80,6 +142,7 @@ async function addTree(pack: Pack, root: string, matcher: Matcher, keep: Readonl
     for (const name of names) {
       if (pack.destroyed) return;
       const rel = dir === "" ? name : `${dir}/${name}`;
+      if (rel === skip) continue;
       const abs = join(root, rel);
       const stat = await lstat(abs);
       const ignored = !keep.has(rel) && matcher.ignores(rel);
@@ -101,9 +164,11 @@ async function addTree(pack: Pack, root: string, matcher: Matcher, keep: Readonl
   await walk("");
 }
 
-function entry(pack: Pack, header: HeaderArg): Promise<void> {
+function entry(pack: Pack, header: HeaderArg, content?: string): Promise<void> {
   return new Promise((resolveEntry, reject) => {
-    pack.entry(header, (err) => (err ? reject(err) : resolveEntry()));
+    const done = (err?: Error | null): void => (err ? reject(err) : resolveEntry());
+    if (content === undefined) pack.entry(header, done);
+    else pack.entry(header, Buffer.from(content, "utf8"), done);
   });
 }
 

@@ -145,13 +145,13 @@ export class DockerImages implements Images {
   async build(spec: BuildSpec, onProgress?: OnProgress): Promise<{ readonly id: string }> {
     // Loaded on first build: its tar and .dockerignore code serve builds alone, and every other
     // command would pay for compiling it.
-    const { contextTar, dockerfileInContext } = await import("./build-context.js");
-    const dockerfile = dockerfileInContext(spec.context, spec.dockerfile);
+    const { contextTar, dockerfileFor } = await import("./build-context.js");
+    const dockerfile = await dockerfileFor(spec.context, spec.dockerfile, spec.dockerfileInline);
     const registryConfig = this.auth.buildConfigHeader();
     const res = await this.api.call("POST", "/build", {
       query: {
         t: spec.tags,
-        dockerfile,
+        dockerfile: dockerfile.name,
         buildargs: spec.args && JSON.stringify(spec.args),
         labels: spec.labels && JSON.stringify(spec.labels),
         target: spec.target,
@@ -165,7 +165,7 @@ export class DockerImages implements Images {
         rm: true,
         forcerm: true,
       },
-      body: contextTar(spec.context, dockerfile),
+      body: contextTar(spec.context, dockerfile.name, dockerfile.extra),
       headers: {
         "Content-Type": "application/x-tar",
         ...(registryConfig !== undefined ? { "X-Registry-Config": registryConfig } : {}),

@@ -1,0 +1,273 @@
+/**
+ * `build`, `push` and `pull` through the built CLI on the real engine, offline: images are built
+ * `FROM scratch` with the host's busybox copied in, pushed to the local registry (127.0.0.1:5000),
+ * removed and pulled back. Each test checks what a user observes: the files inside the image, the
+ * exit code, what stderr says. Every image is tagged `berth-test/…-<run id>` and removed after.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Runtime } from "../../src/runtime/runtime.js";
+import { describeEngine, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { BUSYBOX_PATH, openTestEngine } from "../integration/images.js";
+import { leaks } from "../integration/leaks.js";
+import { berth } from "./cli.js";
+
+const REGISTRY = process.env["BERTH_TEST_REGISTRY"] ?? "127.0.0.1:5000";
+
+let runtime: Runtime;
+let image: string;
+const dirs: string[] = [];
+const projects: string[] = [];
+const images: string[] = [];
+
+/** A project directory: `compose.yaml` and the `app/` build context holding busybox and `files`. */
+function fixture(
+  name: string,
+  compose: (project: string) => string,
+  files: Record<string, string>,
+): { dir: string; project: string } {
+  const project = `berth-e2e-img-${name}-${RUN_ID}`;
+  const dir = mkdtempSync(path.join(tmpdir(), `berth-e2e-img-${name}-`));
+  mkdirSync(path.join(dir, "app"));
+  copyFileSync(BUSYBOX_PATH, path.join(dir, "app", "busybox"));
+  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, "app", file), text);
+  writeFileSync(path.join(dir, "compose.yaml"), compose(project));
+  dirs.push(dir);
+  projects.push(project);
+  return { dir, project };
+}
+
+/** A tag for this run, removed after the suite. */
+function tag(name: string, registry = false): string {
+  const reference = `${registry ? `${REGISTRY}/` : ""}berth-test/${name}-${RUN_ID}:v1`;
+  images.push(reference);
+  return reference;
+}
+
+/** What `sh -c script` prints in a container of `reference` (run with busybox, removed after). */
+async function runIn(reference: string, script: string): Promise<string> {
+  const { id } = await runtime.containers.create({
+    name: `berth-e2e-img-run-${RUN_ID}-${Math.random().toString(36).slice(2, 8)}`,
+    image: reference,
+    entrypoint: ["/bin/busybox", "sh", "-c"],
+    command: [script],
+    labels: { [TEST_LABEL]: RUN_ID },
+  });
+  try {
+    await runtime.containers.start(id);
+    await runtime.containers.wait(id, { signal: AbortSignal.timeout(20_000) });
+    const lines: string[] = [];
+    for await (const line of runtime.containers.logs(id, {})) lines.push(line.line);
+    return lines.join("\n");
+  } finally {
+    await runtime.containers.remove(id, { force: true });
+  }
+}
+
+const b = (dir: string, args: readonly string[]) => berth(["--progress", "plain", ...args], { cwd: dir });
+
+/** Three stages from scratch: `final` is the target; `unused`, last, is what a build without it makes. */
+const MULTI_STAGE = `FROM scratch AS base
+COPY busybox /bin/busybox
+ARG GREETING=default
+ARG OTHER=default
+COPY . /ctx/
+RUN ["/bin/busybox", "sh", "-c", "echo $GREETING > /greeting; echo $OTHER > /other"]
+FROM base AS final
+RUN ["/bin/busybox", "touch", "/final"]
+FROM base AS unused
+RUN ["/bin/busybox", "touch", "/unused"]
+`;
+
+describeEngine("berth build / push / pull", () => {
+  beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
+
+  afterAll(async () => {
+    for (const reference of images) await runtime.images.remove(reference, { force: true }).catch(() => {});
+    for (const project of projects) {
+      await berth(["-p", project, "down", "-t", "0"], { cwd: tmpdir() });
+      expect(await leaks(runtime, project)).toEqual([]);
+    }
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await runtime.close();
+  }, 60_000);
+
+  it("build must honour .dockerignore, args, --build-arg and target, and build a shared image once", async () => {
+    const ref = tag("built");
+    const { dir } = fixture(
+      "build",
+      () => `
+services:
+  web:
+    image: ${ref}
+    build:
+      context: ./app
+      target: final
+      args: { GREETING: from-file, OTHER: from-file }
+      labels: { ${TEST_LABEL}: "${RUN_ID}" }
+  worker:
+    image: ${ref}
+    build:
+      context: ./app
+      target: final
+      args: { GREETING: from-file, OTHER: from-file }
+      labels: { ${TEST_LABEL}: "${RUN_ID}" }
+`,
+      {
+        Dockerfile: MULTI_STAGE,
+        ".dockerignore": "secret.txt\n*.log\n",
+        "keep.txt": "k\n",
+        "secret.txt": "s\n",
+        "x.log": "l\n",
+      },
+    );
+    const result = await b(dir, ["build", "--build-arg", "GREETING=from-flag"]);
+    expect(result.stderr).toContain(`Image ${ref}  Built`);
+    expect(result.exitCode).toBe(0);
+    // One image, one build: the two services share it.
+    expect(result.stderr.split("\n").filter((l) => l.includes(`Image ${ref}  Built`))).toHaveLength(1);
+    expect(
+      result.stderr.split("\n").filter((l) => /Step 1\/\d+ : FROM scratch AS base/.test(l)),
+    ).toHaveLength(1);
+
+    const out = await runIn(ref, "cat /greeting /other; ls -a /ctx; ls /final /unused 2>&1");
+    const lines = out.split("\n");
+    expect(lines.slice(0, 2)).toEqual(["from-flag", "from-file"]);
+    expect(out).toContain("keep.txt");
+    expect(out).not.toContain("secret.txt");
+    expect(out).not.toContain("x.log");
+    expect(out).toContain("/final");
+    expect(out).toMatch(/\/unused.*No such file/);
+  }, 60_000);
+
+  it("build must take a dockerfile_inline, and not copy it into the image", async () => {
+    const ref = tag("inline");
+    const { dir } = fixture(
+      "inline",
+      () => `
+services:
+  app:
+    image: ${ref}
+    build:
+      context: ./app
+      dockerfile_inline: |
+        FROM scratch
+        COPY busybox /bin/busybox
+        COPY . /ctx/
+      labels: { ${TEST_LABEL}: "${RUN_ID}" }
+`,
+      { "keep.txt": "k\n" },
+    );
+    const result = await b(dir, ["build", "-q"]);
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    const out = await runIn(ref, "ls -a /ctx");
+    expect(out).toContain("keep.txt");
+    expect(out).not.toContain(".dockerfile.");
+  }, 60_000);
+
+  it("a failing build step must exit 1 and show what the step printed", async () => {
+    const ref = tag("broken");
+    const { dir } = fixture(
+      "broken",
+      () => `
+services:
+  app:
+    image: ${ref}
+    build:
+      context: ./app
+      labels: { ${TEST_LABEL}: "${RUN_ID}" }
+`,
+      {
+        Dockerfile: `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo step-output-marker; exit 3"]\n`,
+      },
+    );
+    const result = await b(dir, ["build"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/returned a non-zero code: 3/);
+    expect(result.stderr).toMatch(/hint: the step printed:\nstep-output-marker/);
+    expect(await runtime.images.inspect(ref)).toBeUndefined();
+    // The failed step's container is not left behind (the build sets forcerm).
+    const left = await runtime.containers.list({ all: true, labels: [`${TEST_LABEL}=${RUN_ID}`] });
+    expect(left.filter((c) => c.image.startsWith("sha256:") || /^[0-9a-f]{12}$/.test(c.image))).toEqual([]);
+  }, 60_000);
+
+  it("push must put the image in the registry, and pull must bring it back once removed", async () => {
+    const ref = tag("pushed", true);
+    const { dir } = fixture(
+      "push",
+      () => `
+services:
+  app:
+    image: ${ref}
+    build:
+      context: ./app
+      labels: { ${TEST_LABEL}: "${RUN_ID}" }
+  plain:
+    image: ${image}
+`,
+      { Dockerfile: "FROM scratch\nCOPY busybox /bin/busybox\n" },
+    );
+    expect((await b(dir, ["build", "app"])).exitCode).toBe(0);
+    const built = await runtime.images.inspect(ref);
+    expect(built).toBeDefined();
+
+    const pushed = await b(dir, ["push"]);
+    expect(pushed.stderr).toContain(`Image ${ref}  Pushed`);
+    expect(pushed.stderr).toContain("Image plain  Skipped");
+    expect(pushed.exitCode).toBe(0);
+
+    await runtime.images.remove(ref, { force: true });
+    expect(await runtime.images.inspect(ref)).toBeUndefined();
+    const pulled = await b(dir, ["pull", "app"]);
+    expect(pulled.stderr).toContain(`Image ${ref}  Pulled`);
+    expect(pulled.exitCode).toBe(0);
+    expect((await runtime.images.inspect(ref))?.id).toBe(built?.id);
+  }, 60_000);
+
+  it("pull must fail on an unreachable image, and --ignore-pull-failures must go on past it", async () => {
+    const gone = tag("unreachable").replace("berth-test/", "127.0.0.1:1/berth-test/");
+    const { dir } = fixture(
+      "unreachable",
+      () => `
+services:
+  gone:
+    image: ${gone}
+  local:
+    image: ${image}
+    pull_policy: missing
+`,
+      {},
+    );
+    const failing = await b(dir, ["pull"]);
+    expect(failing.exitCode).toBe(1);
+    expect(failing.stderr).toContain(`Image ${gone}  Error`);
+
+    const ignoring = await b(dir, ["pull", "--ignore-pull-failures"]);
+    expect(ignoring.stderr).toContain(`Image ${gone}  Warning`);
+    expect(ignoring.stderr).toContain(`Image ${image}  Skipped  Image is already present locally`);
+    expect(ignoring.exitCode).toBe(0);
+  }, 60_000);
+
+  it("up must fail clearly when a pull_policy: never image is missing", async () => {
+    const missing = tag("never");
+    const { dir } = fixture(
+      "never",
+      () => `
+services:
+  app:
+    image: ${missing}
+    pull_policy: never
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+`,
+      {},
+    );
+    const result = await b(dir, ["up", "-d"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      `image ${missing} for service "app" is not present and its pull policy is never`,
+    );
+  }, 30_000);
+});
