@@ -20,6 +20,10 @@ import {
   BUILD_OPTIONS,
   PULL_OPTIONS,
   PUSH_OPTIONS,
+  CREATE_OPTIONS,
+  KILL_OPTIONS,
+  RM_OPTIONS,
+  SCALE_OPTIONS,
 } from "./flags.js";
 
 /** `[services...]`: the services a command acts on, all when none are named. */
@@ -53,8 +57,13 @@ const up = command({
 const down = command({
   name: "down",
   description: "stop and remove containers and networks",
+  operands: {
+    syntax: "[services...]",
+    description: "only these services' containers (and those of the services that depend on them)",
+  },
   options: DOWN_OPTIONS,
-  run: async (globals, _operands, flags) => (await import("../commands/down.js")).runDown(globals, flags),
+  run: async (globals, services, flags) =>
+    (await import("../commands/down.js")).runDown(globals, services, flags),
 });
 
 // --- ps (commands/ps.ts) ---
@@ -85,8 +94,9 @@ const scale = command({
   name: "scale",
   description: "scale services",
   operands: { syntax: "<SERVICE=REPLICAS...>", description: "services and their number of replicas" },
-  options: [],
-  run: async (globals, pairs) => (await import("../commands/scale.js")).runScale(globals, pairs),
+  options: SCALE_OPTIONS,
+  run: async (globals, pairs, flags) =>
+    (await import("../commands/scale.js")).runScale(globals, pairs, flags),
 });
 
 const stop = command({
@@ -113,6 +123,52 @@ const restart = command({
   options: RESTART_OPTIONS,
   run: async (globals, services, flags) =>
     (await import("../commands/restart.js")).runRestart(globals, services, flags),
+});
+
+// --- create, kill, pause, unpause, rm (commands/<verb>.ts) ---
+
+const create = command({
+  name: "create",
+  description: "creates containers for a service",
+  operands: { syntax: "[services...]", description: "only these services (and what they depend on)" },
+  options: CREATE_OPTIONS,
+  configure: (command) => refuseBoth(command, "build"),
+  run: async (globals, services, flags) =>
+    (await import("../commands/create.js")).runCreate(globals, services, flags),
+});
+
+const kill = command({
+  name: "kill",
+  description: "force stop service containers",
+  operands: SERVICES,
+  options: KILL_OPTIONS,
+  run: async (globals, services, flags) =>
+    (await import("../commands/kill.js")).runKill(globals, services, flags),
+});
+
+const pause = command({
+  name: "pause",
+  description: "pause services",
+  operands: SERVICES,
+  options: [],
+  run: async (globals, services) => (await import("../commands/pause.js")).runPause(globals, services),
+});
+
+const rm = command({
+  name: "rm",
+  description: "removes stopped service containers",
+  operands: SERVICES,
+  options: RM_OPTIONS,
+  run: async (globals, services, flags) =>
+    (await import("../commands/rm.js")).runRm(globals, services, flags),
+});
+
+const unpause = command({
+  name: "unpause",
+  description: "unpause services",
+  operands: SERVICES,
+  options: [],
+  run: async (globals, services) => (await import("../commands/unpause.js")).runUnpause(globals, services),
 });
 
 // --- dashboard (commands/dashboard.ts) ---
@@ -166,7 +222,12 @@ export const COMMANDS: readonly DeclaredCommand[] = [
   start,
   restart,
   build,
+  create,
+  kill,
+  pause,
   pull,
   push,
+  rm,
+  unpause,
   dashboard,
 ];

@@ -96,7 +96,10 @@ export type LogsFlags = FlagsOf<typeof LOGS_OPTIONS>;
 export const STOP_OPTIONS = [timeout()] as const;
 export type StopFlags = FlagsOf<typeof STOP_OPTIONS>;
 
-export const RESTART_OPTIONS = [timeout()] as const;
+export const RESTART_OPTIONS = [
+  timeout(),
+  negation("--no-deps", "don't restart dependent services"),
+] as const;
 export type RestartFlags = FlagsOf<typeof RESTART_OPTIONS>;
 
 export const DASHBOARD_OPTIONS = [
@@ -133,3 +136,30 @@ export const PUSH_OPTIONS = [
   flag("-q, --quiet", "push without printing progress information"),
 ] as const;
 export type PushFlags = FlagsOf<typeof PUSH_OPTIONS>;
+
+export const CREATE_OPTIONS = [
+  flag("--build", "build images before starting containers"),
+  negation("--no-build", "do not build an image, even if it is missing"),
+  flag("--force-recreate", "recreate containers even if their configuration has not changed"),
+  negation("--no-recreate", "if containers already exist, do not recreate them"),
+  choice("--pull <policy>", "pull images before running", ["always", "missing", "never", "policy"]),
+  flag("--remove-orphans", "remove containers for services not defined in the compose file"),
+  list("--scale <SERVICE=NUM>", "scale SERVICE to NUM instances (repeatable)"),
+] as const;
+export type CreateFlags = FlagsOf<typeof CREATE_OPTIONS>;
+
+export const KILL_OPTIONS = [
+  value("-s, --signal <signal>", 'SIGNAL to send to the container (default "SIGKILL")'),
+  flag("--remove-orphans", "also kill containers of services not defined in the compose file"),
+] as const;
+export type KillFlags = FlagsOf<typeof KILL_OPTIONS>;
+
+export const RM_OPTIONS = [
+  flag("-f, --force", "don't ask to confirm removal"),
+  flag("-s, --stop", "stop the containers, if required, before removing"),
+  flag("-v, --volumes", "remove any anonymous volumes attached to containers"),
+] as const;
+export type RmFlags = FlagsOf<typeof RM_OPTIONS>;
+
+export const SCALE_OPTIONS = [negation("--no-deps", "don't start linked services")] as const;
+export type ScaleFlags = FlagsOf<typeof SCALE_OPTIONS>;
