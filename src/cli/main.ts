@@ -33,10 +33,35 @@ export function buildProgram(): Command {
       outputError: (text, write) => write(unknownCommand(program, text) ?? text),
     });
   for (const command of COMMANDS) command.install(program);
+  addHelpCommand(program);
   // The commands keep the help after a wrong option (they inherited it above); a mistyped command
   // gets one line with the closest command, as Compose's does, not the whole global help.
   program.showHelpAfterError(false).showSuggestionAfterError(false);
   return program;
+}
+
+/**
+ * `berth help CMD` prints CMD's help; `berth help` the global help; an unknown CMD gets the one line
+ * an unknown command gets (commander's own help command would print the whole global help).
+ */
+function addHelpCommand(program: Command): void {
+  program.helpCommand(false);
+  program
+    .command("help")
+    .argument("[command]", "the command to describe")
+    .description("display help for command")
+    .action((name: string | undefined) => {
+      if (name === undefined) return program.outputHelp();
+      const found = program.commands.find((c) => c.name() === name || c.aliases().includes(name));
+      if (found) return found.outputHelp();
+      process.stderr.write(
+        unknownCommandLine(
+          name,
+          program.commands.map((c) => c.name()),
+        ),
+      );
+      process.exitCode = 1;
+    });
 }
 
 /** berth's line for commander's "unknown command" error; undefined for any other error. */

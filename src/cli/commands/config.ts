@@ -12,6 +12,8 @@ import type { ConfigFlags } from "../options/flags.js";
 import { loadFromFlags, loadModelFromFlags, warnToStderr } from "../load-for-cli.js";
 import { compareBytes, compareYamlKeys } from "../../project/key-order.js";
 import { isMapping, type Mapping, type Node } from "../../project/tree.js";
+import { extractVariables } from "../../project/variables.js";
+import { tabwrite } from "../../ui/plain/go-template.js";
 
 /** The project cut down to `services` and their dependencies (compose-go's WithSelectedServices). */
 function onlySelected(loaded: LoadedProject, services: readonly string[]): Project {
@@ -36,7 +38,11 @@ export async function runConfig(
     flags.profiles === true ||
     flags.images === true ||
     typeof flags.hash === "string";
-  if (flags.interpolate === false && flags.normalize !== false && !listing) {
+  if (flags.variables === true) {
+    await emit(await variablesText(globals, services, flags), flags.output);
+    return;
+  }
+  if (flags.interpolate === false && flags.normalize !== false && !listing && flags.environment !== true) {
     // Compose renders the partly resolved model here, not the project: keys sorted, `$` as written.
     if (services.length > 0) {
       warnToStderr(
@@ -76,7 +82,14 @@ export async function runConfig(
   else if (flags.networks === true) text = lines(Object.keys(project.networks ?? {}).sort());
   else if (flags.profiles === true)
     text = lines(allProfiles({ ...project.services, ...loaded.disabledServices }));
-  else if (flags.images === true) {
+  else if (flags.environment === true) {
+    // compose-go's Mapping.Values(): `KEY=value`, sorted.
+    text = lines(
+      Object.entries(project.environment ?? {})
+        .map(([key, value]) => `${key}=${value}`)
+        .sort(compareBytes),
+    );
+  } else if (flags.images === true) {
     text = lines(selected.map((name) => imageReference(project, name)));
   } else if (typeof flags.hash === "string") {
     const { serviceConfigHash } = await import("../../engine/hash.js"); // node:crypto only when asked
@@ -101,6 +114,53 @@ export async function runConfig(
     if (flags.interpolate !== false) text = text.replaceAll("$", "$$$$");
   }
   await emit(text, flags.output);
+}
+
+/**
+ * `config --variables`: the variables of the model read without interpolation, a row each, sorted
+ * by name (Compose walks a Go map, in no fixed order): a table by default (Compose's
+ * PrintPrettySection: columns at least 20 wide), or JSON / YAML keyed by name.
+ */
+async function variablesText(
+  globals: GlobalOptions,
+  services: readonly string[],
+  flags: ConfigFlags,
+): Promise<string> {
+  if (services.length > 0) {
+    warnToStderr(
+      "service filtering is not applied when --variables is set, variables from the full model will be rendered",
+    );
+  }
+  const model = await loadModelFromFlags(globals, {
+    skipInterpolation: true,
+    skipPathResolution: flags.pathResolution === false,
+    skipConsistency: flags.consistency === false,
+  });
+  const variables = [...extractVariables(model).values()].sort((a, b) => compareBytes(a.name, b.name));
+  if (flags.format === "json") {
+    // Go's encoder: four-space indent, no HTML escaping; Println adds a blank line after it.
+    const byName = Object.fromEntries(
+      variables.map((v) => [
+        v.name,
+        { Name: v.name, DefaultValue: v.defaultValue, PresenceValue: v.presenceValue, Required: v.required },
+      ]),
+    );
+    return `${JSON.stringify(byName, null, 4)}\n\n`;
+  }
+  if (flags.format === "yaml") {
+    // go-yaml marshals the struct's fields lowercased, four spaces deep.
+    const byName = Object.fromEntries(
+      variables.map((v) => [
+        v.name,
+        { name: v.name, defaultvalue: v.defaultValue, presencevalue: v.presenceValue, required: v.required },
+      ]),
+    );
+    return variables.length === 0
+      ? "{}\n"
+      : (await import("yaml")).stringify(byName, { ...YAML_OUTPUT, indent: 4 });
+  }
+  const rows = variables.map((v) => `${v.name}\t${v.required}\t${v.defaultValue}\t${v.presenceValue}\n`);
+  return tabwrite(`NAME\tREQUIRED\tDEFAULT VALUE\tALTERNATE VALUE\n${rows.join("")}`, { minWidth: 20 });
 }
 
 async function emit(text: string, output: string | undefined): Promise<void> {

@@ -11,7 +11,7 @@ const timeout = () =>
   value("-t, --timeout <seconds>", "seconds to wait for each container to stop before killing it");
 
 export const CONFIG_OPTIONS = [
-  choice("--format <format>", "output format", ["yaml", "json"], { default: "yaml" }),
+  choice("--format <format>", 'output format (default "yaml"; a table for --variables)', ["yaml", "json"]),
   value("-o, --output <path>", "write to a file instead of stdout"),
   flag("-q, --quiet", "only validate; print nothing"),
   flag("--services", "print the service names, one per line"),
@@ -20,6 +20,8 @@ export const CONFIG_OPTIONS = [
   flag("--profiles", "print the profile names, one per line"),
   flag("--images", "print the image names, one per line"),
   value("--hash <services>", 'print the config hash of services ("*" for all)'),
+  flag("--variables", "print the variables the model uses, with their default values"),
+  flag("--environment", "print the environment used for interpolation, KEY=value, sorted"),
   negation("--no-interpolate", "do not substitute ${VAR} variables"),
   negation("--no-normalize", "print the merged model without normalizing it"),
   negation("--no-path-resolution", "keep relative paths as written"),

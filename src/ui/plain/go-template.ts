@@ -303,11 +303,11 @@ function labelHeader(name: string): string {
 }
 
 /**
- * Go's tabwriter as docker/cli sets it up (min width 10, padding 3, spaces): a cell ended by a tab
- * is padded to its column's widest such cell plus 3; text after a line's last tab is not aligned.
+ * Go's tabwriter as docker/cli sets it up (min width 10, padding 3, spaces; Compose's sections use
+ * min width 20): a cell ended by a tab is padded to its column's widest such cell plus the padding; text after a line's last tab is not aligned.
  * A column is measured over the run of adjacent lines that have it, as Go's column blocks are.
  */
-export function tabwrite(text: string): string {
+export function tabwrite(text: string, { minWidth = 10, padding = 3 } = {}): string {
   const lines = text.split("\n").map((line) => line.split("\t"));
   const widths = lines.map((cells) => cells.map(() => 0));
   const cellsOf = (i: number): number => (lines[i]?.length ?? 1) - 1; // tab-terminated cells
@@ -322,10 +322,10 @@ export function tabwrite(text: string): string {
       let end = i;
       let width = 0;
       while (end < lines.length && cellsOf(end) > col) {
-        width = Math.max(width, [...(lines[end]?.[col] ?? "")].length + 3);
+        width = Math.max(width, [...(lines[end]?.[col] ?? "")].length + padding);
         end++;
       }
-      width = Math.max(width, 10);
+      width = Math.max(width, minWidth);
       for (let j = i; j < end; j++) (widths[j] ?? [])[col] = width;
       i = end;
     }
