@@ -35,6 +35,7 @@ export { reconcile, type ReconcileContext, type UpOptions } from "./reconcile.js
 export { execute, type ExecuteOptions } from "./execute.js";
 export { ps, type PsOptions } from "./ps.js";
 export { DEFAULT_KILL_SIGNAL, kill, type KillOptions } from "./kill.js";
+export { createOneOff, oneOffService, type OneOff, type OneOffOverrides, type RunOptions } from "./run.js";
 export { pause, unpause, type PauseOptions } from "./pause.js";
 export { removeContainers, type RmOptions, stoppedContainers } from "./rm.js";
 export { build, planBuilds, type BuildOptions, type BuiltImage } from "./build.js";
@@ -164,7 +165,7 @@ function locked<T>(
   return withProjectLock(project, options, work);
 }
 
-function upLookups(loaded: LoadedProject, scope: ReadonlySet<string>): ObserveLookups {
+export function upLookups(loaded: LoadedProject, scope: ReadonlySet<string>): ObserveLookups {
   const { project } = loaded;
   const networks = new Set<string>();
   const volumes = new Set<string>();
