@@ -38,6 +38,8 @@ export interface ImageInfo {
   readonly created: Date;
   readonly size: number;
   readonly labels: Labels;
+  /** `os/arch[/variant]` the image is built for, when the runtime says. */
+  readonly platform?: string | undefined;
   readonly config: {
     readonly env: readonly string[];
     readonly cmd?: readonly string[] | undefined;

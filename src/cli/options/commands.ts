@@ -24,6 +24,14 @@ import {
   KILL_OPTIONS,
   RM_OPTIONS,
   SCALE_OPTIONS,
+  CP_OPTIONS,
+  PORT_OPTIONS,
+  IMAGES_OPTIONS,
+  EVENTS_OPTIONS,
+  LS_OPTIONS,
+  WAIT_OPTIONS,
+  STATS_OPTIONS,
+  VERSION_OPTIONS,
 } from "./flags.js";
 
 /** `[services...]`: the services a command acts on, all when none are named. */
@@ -210,6 +218,88 @@ const push = command({
     (await import("../commands/push.js")).runPush(globals, services, flags),
 });
 
+// --- cp, top, port, images, events, ls, wait, stats, version (commands/<verb>.ts) ---
+
+const cp = command({
+  name: "cp",
+  description: "copy files/folders between a service container and the local filesystem",
+  operands: {
+    syntax: "<paths...>",
+    description: "SERVICE:SRC_PATH DEST_PATH|-, or SRC_PATH|- SERVICE:DEST_PATH",
+  },
+  options: CP_OPTIONS,
+  run: async (globals, operands, flags) =>
+    (await import("../commands/cp.js")).runCp(globals, operands, flags),
+});
+
+const top = command({
+  name: "top",
+  description: "display the running processes",
+  operands: SERVICES,
+  options: [],
+  run: async (globals, services) => (await import("../commands/top.js")).runTop(globals, services),
+});
+
+const port = command({
+  name: "port",
+  description: "print the public port for a port binding",
+  operands: { syntax: "<SERVICE PRIVATE_PORT...>", description: "the service and its container port" },
+  options: PORT_OPTIONS,
+  run: async (globals, operands, flags) =>
+    (await import("../commands/port.js")).runPort(globals, operands, flags),
+});
+
+const images = command({
+  name: "images",
+  description: "list images used by the created containers",
+  operands: SERVICES,
+  options: IMAGES_OPTIONS,
+  run: async (globals, services, flags) =>
+    (await import("../commands/images.js")).runImages(globals, services, flags),
+});
+
+const events = command({
+  name: "events",
+  description: "receive real time events from containers",
+  operands: SERVICES,
+  options: EVENTS_OPTIONS,
+  run: async (globals, services, flags) =>
+    (await import("../commands/events.js")).runEvents(globals, services, flags),
+});
+
+const ls = command({
+  name: "ls",
+  description: "list running compose projects",
+  options: LS_OPTIONS,
+  run: async (globals, _operands, flags) => (await import("../commands/ls.js")).runLs(globals, flags),
+});
+
+const wait = command({
+  name: "wait",
+  description: "block until containers of all (or specified) services stop",
+  operands: { syntax: "<services...>", description: "the services to wait for" },
+  options: WAIT_OPTIONS,
+  run: async (globals, services, flags) =>
+    (await import("../commands/wait.js")).runWait(globals, services, flags),
+});
+
+const stats = command({
+  name: "stats",
+  description: "display a live stream of container(s) resource usage statistics",
+  operands: { syntax: "[service...]", description: "only this service" },
+  options: STATS_OPTIONS,
+  run: async (globals, services, flags) =>
+    (await import("../commands/stats.js")).runStats(globals, services, flags),
+});
+
+const version = command({
+  name: "version",
+  description: "show berth's version and the runtime that answers",
+  options: VERSION_OPTIONS,
+  run: async (globals, _operands, flags) =>
+    (await import("../commands/version.js")).runVersion(globals, flags),
+});
+
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly DeclaredCommand[] = [
   config,
@@ -222,12 +312,21 @@ export const COMMANDS: readonly DeclaredCommand[] = [
   start,
   restart,
   build,
+  cp,
   create,
+  events,
+  images,
   kill,
+  ls,
   pause,
+  port,
   pull,
   push,
   rm,
+  stats,
+  top,
   unpause,
+  version,
+  wait,
   dashboard,
 ];

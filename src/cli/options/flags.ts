@@ -165,3 +165,60 @@ export type RmFlags = FlagsOf<typeof RM_OPTIONS>;
 
 export const SCALE_OPTIONS = [negation("--no-deps", "don't start linked services")] as const;
 export type ScaleFlags = FlagsOf<typeof SCALE_OPTIONS>;
+
+// --- cp, top, port, images, events, ls, wait, stats, version ---
+
+export const CP_OPTIONS = [
+  value("--index <n>", "index of the container if the service has multiple replicas"),
+  flag("--all", "include containers created by the run command"),
+  flag("-L, --follow-link", "always follow symbol link in SRC_PATH"),
+  flag("-a, --archive", "archive mode (copy all uid/gid information)"),
+] as const;
+export type CpFlags = FlagsOf<typeof CP_OPTIONS>;
+
+export const PORT_OPTIONS = [
+  value("--protocol <protocol>", "tcp or udp (default tcp)"),
+  value("--index <n>", "index of the container if the service has multiple replicas"),
+] as const;
+export type PortFlags = FlagsOf<typeof PORT_OPTIONS>;
+
+export const IMAGES_OPTIONS = [
+  choice("--format <format>", "format the output", ["table", "json"], { default: "table" }),
+  flag("-q, --quiet", "only display IDs"),
+] as const;
+export type ImagesFlags = FlagsOf<typeof IMAGES_OPTIONS>;
+
+export const EVENTS_OPTIONS = [
+  flag("--json", "output events as a stream of json objects"),
+  value("--since <time>", "show all events created since timestamp"),
+  value("--until <time>", "stream events until this timestamp"),
+] as const;
+export type EventsFlags = FlagsOf<typeof EVENTS_OPTIONS>;
+
+export const LS_OPTIONS = [
+  flag("-a, --all", "show all stopped Compose projects"),
+  list("--filter <filter>", "filter output based on conditions provided (name=NAME; repeatable)"),
+  choice("--format <format>", "format the output", ["table", "json"], { default: "table" }),
+  flag("-q, --quiet", "only display project names"),
+] as const;
+export type LsFlags = FlagsOf<typeof LS_OPTIONS>;
+
+export const WAIT_OPTIONS = [flag("--down-project", "drops project when the first container stops")] as const;
+export type WaitFlags = FlagsOf<typeof WAIT_OPTIONS>;
+
+export const STATS_OPTIONS = [
+  flag("-a, --all", "show all containers (default shows just running)"),
+  value(
+    "--format <format>",
+    "format output: 'table' (default), 'table TEMPLATE', 'json' or a Go-style TEMPLATE such as '{{.Name}}'",
+  ),
+  negation("--no-stream", "disable streaming stats and only pull the first result"),
+  negation("--no-trunc", "do not truncate output"),
+] as const;
+export type StatsFlags = FlagsOf<typeof STATS_OPTIONS>;
+
+export const VERSION_OPTIONS = [
+  flag("--short", "shows only berth's version number"),
+  choice("-f, --format <format>", "format the output", ["pretty", "json"], { default: "pretty" }),
+] as const;
+export type VersionFlags = FlagsOf<typeof VERSION_OPTIONS>;

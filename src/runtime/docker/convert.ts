@@ -212,6 +212,7 @@ export function toImageInfo(i: WireImageInspect): ImageInfo {
     created: toDate(i.Created) ?? new Date(0),
     size: i.Size ?? 0,
     labels: config.Labels ?? {},
+    platform: i.Os ? [i.Os, i.Architecture, i.Variant].filter((p) => p).join("/") : undefined,
     config: {
       env: config.Env ?? [],
       cmd: config.Cmd ?? undefined,

@@ -99,6 +99,9 @@ export interface WireImageInspect {
   readonly RepoDigests?: Maybe<string[]>;
   readonly Created?: Maybe<string>;
   readonly Size?: Maybe<number>;
+  readonly Os?: Maybe<string>;
+  readonly Architecture?: Maybe<string>;
+  readonly Variant?: Maybe<string>;
   readonly Config?: Maybe<{
     readonly Env?: Maybe<string[]>;
     readonly Cmd?: Maybe<string[]>;
