@@ -144,6 +144,42 @@ export function buildSpec(name: string, service: Service, reference: string): Bu
   };
 }
 
+/** What `up` does about a service's image, from its `pull_policy` (compose-go's `GetPullPolicy`). */
+export type PullPolicy =
+  | { readonly kind: "always" | "never" | "missing" | "build" }
+  /** `daily`, `weekly`, `every_<n><unit>…`: pull when the local image was tagged longer ago than this. */
+  | { readonly kind: "refresh"; readonly everyMs: number };
+
+const UNIT_MS: Readonly<Record<string, number>> = {
+  w: 604_800_000,
+  d: 86_400_000,
+  h: 3_600_000,
+  m: 60_000,
+  s: 1000,
+};
+
+/** `pull_policy` as `up` reads it: `if_not_present` and anything unknown mean `missing`. */
+export function pullPolicyOf(policy: string | undefined): PullPolicy {
+  switch (policy) {
+    case "always":
+    case "never":
+    case "build":
+    case "missing":
+      return { kind: policy };
+    case "daily":
+      return { kind: "refresh", everyMs: UNIT_MS["d"] ?? 0 };
+    case "weekly":
+      return { kind: "refresh", everyMs: UNIT_MS["w"] ?? 0 };
+  }
+  // The schema admits `every_` followed by whole numbers with a unit each (`every_1d12h`).
+  const every = /^every_((?:\d+[wdhms])+)$/.exec(policy ?? "")?.[1];
+  if (every === undefined) return { kind: "missing" };
+  let everyMs = 0;
+  for (const [, count, unit] of every.matchAll(/(\d+)([wdhms])/g))
+    everyMs += Number(count) * (UNIT_MS[unit ?? ""] ?? 0);
+  return { kind: "refresh", everyMs };
+}
+
 /**
  * What the classic builder cannot do, in Compose's words (`checkClassicBuilderSupported`): these
  * need BuildKit's session, which the engine's API does not offer to a plain HTTP client.

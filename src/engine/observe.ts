@@ -55,6 +55,8 @@ export interface ObservedState {
   readonly volumes: ReadonlyMap<string, VolumeInfo>;
   /** Image reference → local image ID; undefined when the image is not present. */
   readonly images: ReadonlyMap<string, string | undefined>;
+  /** Image reference → when the local image was last tagged (pulled, built), when the runtime says. */
+  readonly imagesTaggedAt?: ReadonlyMap<string, Date>;
 }
 
 /** Objects to look up by name besides the label listings. */
@@ -75,9 +77,7 @@ export async function observe(
     runtime.containers.list({ labels, all: true }),
     runtime.networks.list({ labels }),
     runtime.volumes.list({ labels }),
-    Promise.all(
-      unique(lookups.images).map(async (ref) => [ref, (await runtime.images.inspect(ref))?.id] as const),
-    ),
+    Promise.all(unique(lookups.images).map(async (ref) => [ref, await runtime.images.inspect(ref)] as const)),
   ]);
   const knownNetworks = new Set(networks.map((n) => n.name));
   const knownVolumes = new Set(volumes.map((v) => v.name));
@@ -107,7 +107,10 @@ export async function observe(
     joinedNetworks: new Map(joined),
     networks: [...networks, ...extraNetworks.filter((n): n is NetworkInfo => n !== undefined)],
     volumes: [...volumes, ...extraVolumes.filter((v): v is VolumeInfo => v !== undefined)],
-    images: Object.fromEntries(images),
+    images: Object.fromEntries(images.map(([ref, image]) => [ref, image?.id])),
+    imagesTaggedAt: Object.fromEntries(
+      images.flatMap(([ref, image]) => (image?.lastTagTime ? [[ref, image.lastTagTime]] : [])),
+    ),
   });
 }
 
@@ -123,6 +126,7 @@ export function observedState(
     readonly networks?: readonly NetworkInfo[];
     readonly volumes?: readonly VolumeInfo[];
     readonly images?: Readonly<Record<string, string | undefined>>;
+    readonly imagesTaggedAt?: Readonly<Record<string, Date>>;
     /** Container ID → names of the networks it joined (never-started containers, see ObservedContainer). */
     readonly joinedNetworks?: ReadonlyMap<string, readonly string[]>;
   },
@@ -155,6 +159,7 @@ export function observedState(
     duplicateNetworks,
     volumes,
     images: new Map(Object.entries(raw.images ?? {})),
+    imagesTaggedAt: new Map(Object.entries(raw.imagesTaggedAt ?? {})),
   };
 }
 

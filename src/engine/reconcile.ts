@@ -38,6 +38,7 @@ import {
   imageReference,
   networkSpec,
   orphanWarning,
+  pullPolicyOf,
   serviceNetworkKeys,
   servicesInScope,
   serviceVolumeKeys,
@@ -93,6 +94,8 @@ export interface ReconcileContext {
   readonly disabledServices?: readonly string[];
   /** Images were pulled and built already in this run: plan no image operations. */
   readonly imagesReady?: boolean;
+  /** Milliseconds since the epoch, for `pull_policy: daily` and the like; default the clock's. */
+  readonly now?: number;
   /** How a person makes a missing external network or volume (Runtime.manualCreateCommand), for hints. */
   readonly manualCreateCommand?: ((kind: "network" | "volume", name: string) => string) | undefined;
 }
@@ -464,16 +467,30 @@ class Reconciler {
     }
     const flag =
       this.options.pull !== undefined && this.options.pull !== "policy" ? this.options.pull : undefined;
-    const policy = flag ?? pullPolicy(service.pull_policy);
-    if (policy === "always") return { kind: "pull", reason: flag ? "--pull always" : "pull_policy always" };
+    const policy = flag !== undefined ? { kind: flag } : pullPolicyOf(service.pull_policy);
+    if (policy.kind === "always")
+      return { kind: "pull", reason: flag ? "--pull always" : "pull_policy always" };
+    if (policy.kind === "refresh" && present && this.refreshDue(reference, policy.everyMs)) {
+      return { kind: "pull", reason: `pull_policy ${service.pull_policy ?? ""}` };
+    }
     if (present) return undefined;
-    if (policy === "never") {
+    if (policy.kind === "never") {
       throw new PlanError(
         `image ${reference} for service "${name}" is not present and its pull policy is never`,
         { service: name, hint: "pull or build the image first" },
       );
     }
     return { kind: "pull", reason: "image not found" };
+  }
+
+  /**
+   * Whether a refresh policy's window has passed since the image was last tagged, as Compose's
+   * `mustPull` compares `LastTagTime`; an image the runtime gives no time for is due.
+   */
+  private refreshDue(reference: string, everyMs: number): boolean {
+    const tagged = this.observed.imagesTaggedAt?.get(reference);
+    if (tagged === undefined) return true;
+    return (this.context.now ?? Date.now()) > tagged.getTime() + everyMs;
   }
 
   // --- containers -----------------------------------------------------------------------------
@@ -959,11 +976,4 @@ class Reconciler {
       nodes.startEnds,
     );
   }
-}
-
-/** `pull_policy` → what `up` does: `if_not_present` is `missing`; daily/weekly/every_* count as missing. */
-function pullPolicy(policy: string | undefined): "always" | "missing" | "never" {
-  if (policy === "always") return "always";
-  if (policy === "never") return "never";
-  return "missing";
 }

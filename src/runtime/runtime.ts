@@ -36,6 +36,8 @@ export interface ImageInfo {
   readonly repoTags: readonly string[];
   readonly repoDigests: readonly string[];
   readonly created: Date;
+  /** When a tag last moved onto the image (a pull, build or tag), when the runtime keeps it. */
+  readonly lastTagTime?: Date | undefined;
   readonly size: number;
   readonly labels: Labels;
   /** `os/arch[/variant]` the image is built for, when the runtime says. */

@@ -213,6 +213,8 @@ services:
     expect((await b(dir, ["build", "app"])).exitCode).toBe(0);
     const built = await runtime.images.inspect(ref);
     expect(built).toBeDefined();
+    // The tag time `pull_policy: daily` and the like compare against (Metadata.LastTagTime).
+    expect(Date.now() - (built?.lastTagTime?.getTime() ?? 0)).toBeLessThan(60_000);
 
     const pushed = await b(dir, ["push"]);
     expect(pushed.stderr).toContain(`Image ${ref}  Pushed`);

@@ -210,6 +210,7 @@ export function toImageInfo(i: WireImageInspect): ImageInfo {
     repoTags: i.RepoTags ?? [],
     repoDigests: i.RepoDigests ?? [],
     created: toDate(i.Created) ?? new Date(0),
+    lastTagTime: toDate(i.Metadata?.LastTagTime),
     size: i.Size ?? 0,
     labels: config.Labels ?? {},
     platform: i.Os ? [i.Os, i.Architecture, i.Variant].filter((p) => p).join("/") : undefined,

@@ -102,6 +102,7 @@ export interface WireImageInspect {
   readonly Os?: Maybe<string>;
   readonly Architecture?: Maybe<string>;
   readonly Variant?: Maybe<string>;
+  readonly Metadata?: Maybe<{ readonly LastTagTime?: Maybe<string> }>;
   readonly Config?: Maybe<{
     readonly Env?: Maybe<string[]>;
     readonly Cmd?: Maybe<string[]>;
