@@ -36,7 +36,7 @@ export { execute, type ExecuteOptions } from "./execute.js";
 export { ps, type PsOptions } from "./ps.js";
 export { DEFAULT_KILL_SIGNAL, kill, type KillOptions } from "./kill.js";
 export { createOneOff, oneOffService, type OneOff, type OneOffOverrides, type RunOptions } from "./run.js";
-export { pause, unpause, type PauseOptions } from "./pause.js";
+export { pause, type PauseAction, type PauseOptions } from "./pause.js";
 export { removeContainers, type RmOptions, stoppedContainers } from "./rm.js";
 export { build, planBuilds, type BuildOptions, type BuiltImage } from "./build.js";
 export { pull, planPulls, type PullOptions } from "./pull.js";

@@ -13,32 +13,19 @@ export interface PauseOptions {
   readonly services?: readonly string[];
 }
 
-/** Pauses the running containers; resolves with the containers it listed. */
-export function pause(
-  runtime: Runtime,
-  projectName: string,
-  options: PauseOptions,
-  sink: EventSink,
-): Promise<{ readonly containers: readonly ContainerSummary[] }> {
-  return eachContainer(runtime, projectName, options, sink, "pause");
-}
+/** What `pause` and `unpause` do to each container. */
+export type PauseAction = "pause" | "unpause";
 
-/** Unpauses the paused containers; resolves with the containers it listed. */
-export function unpause(
+/**
+ * Pauses (or unpauses) the running containers; resolves with the containers it listed. The first
+ * failure rejects, once every container has been asked.
+ */
+export async function pause(
   runtime: Runtime,
   projectName: string,
   options: PauseOptions,
   sink: EventSink,
-): Promise<{ readonly containers: readonly ContainerSummary[] }> {
-  return eachContainer(runtime, projectName, options, sink, "unpause");
-}
-
-async function eachContainer(
-  runtime: Runtime,
-  projectName: string,
-  options: PauseOptions,
-  sink: EventSink,
-  verb: "pause" | "unpause",
+  action: PauseAction = "pause",
 ): Promise<{ readonly containers: readonly ContainerSummary[] }> {
   const emit = emitter(sink);
   const services = options.services ?? [];
@@ -47,9 +34,9 @@ async function eachContainer(
   const containers = listed.filter((c) => !isOneOff(c.labels));
   const outcomes = await Promise.allSettled(
     containers.map(async (container) => {
-      if (verb === "pause") await runtime.containers.pause(container.id);
+      if (action === "pause") await runtime.containers.pause(container.id);
       else await runtime.containers.unpause(container.id);
-      emit("container", container.name, verb === "pause" ? "Paused" : "Unpaused");
+      emit("container", container.name, action === "pause" ? "Paused" : "Unpaused");
     }),
   );
   const failed = outcomes.find((outcome) => outcome.status === "rejected");

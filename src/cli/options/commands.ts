@@ -159,7 +159,8 @@ const pause = command({
   description: "pause services",
   operands: SERVICES,
   options: [],
-  run: async (globals, services) => (await import("../commands/pause.js")).runPause(globals, services),
+  run: async (globals, services) =>
+    (await import("../commands/pause.js")).runPause(globals, services, "pause"),
 });
 
 const rm = command({
@@ -176,7 +177,8 @@ const unpause = command({
   description: "unpause services",
   operands: SERVICES,
   options: [],
-  run: async (globals, services) => (await import("../commands/unpause.js")).runUnpause(globals, services),
+  run: async (globals, services) =>
+    (await import("../commands/pause.js")).runPause(globals, services, "unpause"),
 });
 
 // --- dashboard (commands/dashboard.ts) ---
