@@ -22,10 +22,13 @@ const dirs: string[] = [];
 const projects: string[] = [];
 const images: string[] = [];
 
-/** A project directory: `compose.yaml` and the `app/` build context holding busybox and `files`. */
+/**
+ * A project directory: `compose.yaml` (its project named for the test and run) with these
+ * `services`, and the `app/` build context holding busybox and `files`.
+ */
 function fixture(
   name: string,
-  compose: (project: string) => string,
+  services: string,
   files: Record<string, string>,
 ): { dir: string; project: string } {
   const project = `berth-e2e-img-${name}-${RUN_ID}`;
@@ -33,10 +36,21 @@ function fixture(
   mkdirSync(path.join(dir, "app"));
   copyFileSync(BUSYBOX_PATH, path.join(dir, "app", "busybox"));
   for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, "app", file), text);
-  writeFileSync(path.join(dir, "compose.yaml"), compose(project));
+  writeFileSync(path.join(dir, "compose.yaml"), `name: ${project}\nservices:\n${services}`);
   dirs.push(dir);
   projects.push(project);
   return { dir, project };
+}
+
+/** A service that builds `reference` from `app/`, with more `build:` keys if given (indented by 6). */
+function built(service: string, reference: string, more = ""): string {
+  return `
+  ${service}:
+    image: ${reference}
+    build:
+      context: ./app
+      labels: { ${TEST_LABEL}: "${RUN_ID}" }
+${more}`;
 }
 
 /** A tag for this run, removed after the suite. */
@@ -81,6 +95,8 @@ FROM base AS unused
 RUN ["/bin/busybox", "touch", "/unused"]
 `;
 
+const STAGE_AND_ARGS = "      target: final\n      args: { GREETING: from-file, OTHER: from-file }\n";
+
 describeEngine("berth build / push / pull", () => {
   beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
 
@@ -98,23 +114,7 @@ describeEngine("berth build / push / pull", () => {
     const ref = tag("built");
     const { dir } = fixture(
       "build",
-      () => `
-services:
-  web:
-    image: ${ref}
-    build:
-      context: ./app
-      target: final
-      args: { GREETING: from-file, OTHER: from-file }
-      labels: { ${TEST_LABEL}: "${RUN_ID}" }
-  worker:
-    image: ${ref}
-    build:
-      context: ./app
-      target: final
-      args: { GREETING: from-file, OTHER: from-file }
-      labels: { ${TEST_LABEL}: "${RUN_ID}" }
-`,
+      built("web", ref, STAGE_AND_ARGS) + built("worker", ref, STAGE_AND_ARGS),
       {
         Dockerfile: MULTI_STAGE,
         ".dockerignore": "secret.txt\n*.log\n",
@@ -146,18 +146,11 @@ services:
     const ref = tag("inline");
     const { dir } = fixture(
       "inline",
-      () => `
-services:
-  app:
-    image: ${ref}
-    build:
-      context: ./app
-      dockerfile_inline: |
-        FROM scratch
-        COPY busybox /bin/busybox
-        COPY . /ctx/
-      labels: { ${TEST_LABEL}: "${RUN_ID}" }
-`,
+      built(
+        "app",
+        ref,
+        "      dockerfile_inline: |\n        FROM scratch\n        COPY busybox /bin/busybox\n        COPY . /ctx/\n",
+      ),
       { "keep.txt": "k\n" },
     );
     const result = await b(dir, ["build", "-q"]);
@@ -170,20 +163,9 @@ services:
 
   it("a failing build step must exit 1 and show what the step printed", async () => {
     const ref = tag("broken");
-    const { dir } = fixture(
-      "broken",
-      () => `
-services:
-  app:
-    image: ${ref}
-    build:
-      context: ./app
-      labels: { ${TEST_LABEL}: "${RUN_ID}" }
-`,
-      {
-        Dockerfile: `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo step-output-marker; exit 3"]\n`,
-      },
-    );
+    const { dir } = fixture("broken", built("app", ref), {
+      Dockerfile: `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo step-output-marker; exit 3"]\n`,
+    });
     const result = await b(dir, ["build"]);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/returned a non-zero code: 3/);
@@ -196,25 +178,14 @@ services:
 
   it("push must put the image in the registry, and pull must bring it back once removed", async () => {
     const ref = tag("pushed", true);
-    const { dir } = fixture(
-      "push",
-      () => `
-services:
-  app:
-    image: ${ref}
-    build:
-      context: ./app
-      labels: { ${TEST_LABEL}: "${RUN_ID}" }
-  plain:
-    image: ${image}
-`,
-      { Dockerfile: "FROM scratch\nCOPY busybox /bin/busybox\n" },
-    );
+    const { dir } = fixture("push", `${built("app", ref)}  plain:\n    image: ${image}\n`, {
+      Dockerfile: "FROM scratch\nCOPY busybox /bin/busybox\n",
+    });
     expect((await b(dir, ["build", "app"])).exitCode).toBe(0);
-    const built = await runtime.images.inspect(ref);
-    expect(built).toBeDefined();
+    const made = await runtime.images.inspect(ref);
+    expect(made).toBeDefined();
     // The tag time `pull_policy: daily` and the like compare against (Metadata.LastTagTime).
-    expect(Date.now() - (built?.lastTagTime?.getTime() ?? 0)).toBeLessThan(60_000);
+    expect(Date.now() - (made?.lastTagTime?.getTime() ?? 0)).toBeLessThan(60_000);
 
     const pushed = await b(dir, ["push"]);
     expect(pushed.stderr).toContain(`Image ${ref}  Pushed`);
@@ -226,15 +197,14 @@ services:
     const pulled = await b(dir, ["pull", "app"]);
     expect(pulled.stderr).toContain(`Image ${ref}  Pulled`);
     expect(pulled.exitCode).toBe(0);
-    expect((await runtime.images.inspect(ref))?.id).toBe(built?.id);
+    expect((await runtime.images.inspect(ref))?.id).toBe(made?.id);
   }, 60_000);
 
   it("pull must fail on an unreachable image, and --ignore-pull-failures must go on past it", async () => {
     const gone = tag("unreachable").replace("berth-test/", "127.0.0.1:1/berth-test/");
     const { dir } = fixture(
       "unreachable",
-      () => `
-services:
+      `
   gone:
     image: ${gone}
   local:
@@ -257,8 +227,7 @@ services:
     const missing = tag("never");
     const { dir } = fixture(
       "never",
-      () => `
-services:
+      `
   app:
     image: ${missing}
     pull_policy: never
