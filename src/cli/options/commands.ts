@@ -181,6 +181,18 @@ const unpause = command({
     (await import("../commands/pause.js")).runPause(globals, services, "unpause"),
 });
 
+// --- completion (commands/completion.ts) ---
+
+const completion = command({
+  name: "completion",
+  description: "print a shell completion script (commands, flags, service and profile names)",
+  operands: { syntax: "<shell>", description: "bash, zsh or fish" },
+  options: [],
+  // One operand, not a list: commander hands it over as a string, which flat() takes as is.
+  run: async (_globals, operands) =>
+    (await import("../commands/completion.js")).runCompletion([operands].flat()[0] ?? ""),
+});
+
 // --- dashboard (commands/dashboard.ts) ---
 
 const dashboard = command({
@@ -330,5 +342,6 @@ export const COMMANDS: readonly DeclaredCommand[] = [
   unpause,
   version,
   wait,
+  completion,
   dashboard,
 ];
