@@ -117,4 +117,28 @@ services:
       ["shared", "a", { X: "flag", Y: "env" }, true],
     ]);
   });
+
+  it("build takes the named services alone, their dependencies with --with-dependencies", async () => {
+    const loaded = await load(`
+services:
+  app: { build: ., depends_on: [base] }
+  base: { build: ./base }
+`);
+    const refs = (withDependencies: boolean): string[] =>
+      planBuilds(loaded, { services: ["app"], withDependencies }).map((p) => p.reference);
+    expect(refs(false)).toEqual(["demo-app"]);
+    expect(refs(true)).toEqual(["demo-app", "demo-base"]);
+  });
+
+  it("build refuses what only BuildKit does, in Compose's words", async () => {
+    const loaded = await load(`
+services:
+  app: { build: { context: ., secrets: [token] } }
+secrets:
+  token: { environment: TOKEN }
+`);
+    expect(() => planBuilds(loaded, {})).toThrow(
+      `service "app": the classic builder doesn't support secrets`,
+    );
+  });
 });
