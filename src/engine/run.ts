@@ -58,6 +58,8 @@ export interface RunOptions {
   readonly pull?: UpOptions["pull"];
   readonly build?: boolean | undefined;
   readonly removeOrphans?: boolean | undefined;
+  /** The engine removes the one-off once it exits (`--rm` with `-d`: no berth is there to do it). */
+  readonly autoRemove?: boolean | undefined;
   /** The slug (64 hex digits); random when absent. */
   readonly slug?: string | undefined;
   /** Bound for each depends_on wait (default 10 minutes). */
@@ -155,7 +157,11 @@ export async function createOneOff(
     for (const field of ignored)
       emit("container", spec.name, "Warning", `${field} is not supported, ignored`);
     // Stdin closes when the caller's attach ends it, so the process sees EOF (as `docker run -i`).
-    const created = { ...spec, stdinOnce: options.overrides.interactive === true };
+    const created = {
+      ...spec,
+      stdinOnce: options.overrides.interactive === true,
+      ...(options.autoRemove === true ? { autoRemove: true } : {}),
+    };
     const create: PlanNode = {
       id: 1,
       deps: [],

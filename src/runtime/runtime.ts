@@ -315,6 +315,8 @@ export interface ContainerSpec {
   readonly stdinOpen?: boolean | undefined;
   /** Close stdin after the first attach detaches (what `run -i` wants: EOF reaches the process). */
   readonly stdinOnce?: boolean | undefined;
+  /** The engine removes the container (and its anonymous volumes) once it exits (`run --rm -d`). */
+  readonly autoRemove?: boolean | undefined;
   readonly stopSignal?: string | undefined;
   readonly stopTimeoutS?: number | undefined;
   /** `80/tcp` */

@@ -126,6 +126,7 @@ function hostConfig(
     ReadonlyRootfs: spec.readOnlyRootfs,
     SecurityOpt: spec.securityOpt,
     Init: spec.init,
+    AutoRemove: spec.autoRemove,
     ExtraHosts: spec.extraHosts,
     Dns: spec.dns,
     DnsSearch: spec.dnsSearch,
