@@ -102,13 +102,16 @@ services:
     expect((await statuses(project))[`${project}-other-1`]).toBe("running");
     const logs = await ok(["-p", project, "logs", "web"], elsewhere);
     expect(logs.stdout.match(/got-usr1/g)).toHaveLength(2);
-    // Plain SIGKILL (the default) for the rest.
-    await ok(["-p", project, "kill"], elsewhere);
+    // Once the file no longer has `other`, it is an orphan: left alone unless --remove-orphans.
+    writeFileSync(path.join(dir, "compose.yaml"), `name: ${project}\nservices:\n  web:${sleeper()}\n`);
+    await ok(["kill"], dir);
+    expect((await statuses(project))[`${project}-other-1`]).toBe("running");
+    await ok(["kill", "--remove-orphans"], dir);
     await eventually(
       async () => expect((await statuses(project))[`${project}-other-1`]).toBe("exited"),
       10_000,
     );
-    await ok(["down"], dir);
+    await ok(["down", "--remove-orphans"], dir);
     expect(await leaks(runtime, project)).toEqual([]);
   }, 60_000);
 
