@@ -5,10 +5,13 @@
  */
 export { INTERRUPTED_EXIT_CODE } from "../ui/up-session.js";
 
-/** Calls `handler` with 1, 2, … on each SIGINT or SIGTERM; returns the function that removes it. */
-export function onInterrupt(handler: (count: number) => void): () => void {
+/**
+ * Calls `handler` with 1, 2, … and the signal on each SIGINT or SIGTERM; returns the function that
+ * removes it.
+ */
+export function onInterrupt(handler: (count: number, signal: NodeJS.Signals) => void): () => void {
   let count = 0;
-  const listener = (): void => handler(++count);
+  const listener = (signal: NodeJS.Signals): void => handler(++count, signal);
   process.on("SIGINT", listener);
   process.on("SIGTERM", listener);
   return () => {

@@ -24,6 +24,15 @@ import type { Runtime } from "../runtime/runtime.js";
  */
 export const INTERRUPTED_EXIT_CODE = 130;
 
+/**
+ * The exit status of an `up` whose first interrupt was `signal`. SIGTERM is how a service manager
+ * (systemd, a container runtime, CI) stops an attached `up`: the stack is stopped as asked and the
+ * status is 0, as Compose's reference for `up` documents; Ctrl-C stays 130.
+ */
+export function interruptedExitCode(signal: NodeJS.Signals | undefined): number {
+  return signal === "SIGTERM" ? 0 : INTERRUPTED_EXIT_CODE;
+}
+
 /** The engine's verbs a session calls (the real ones, or recorders in tests). */
 export type SessionEngine = Pick<typeof engineCalls, "up" | "stop" | "kill">;
 
@@ -46,6 +55,7 @@ export class UpSession {
   private upChangedNothing = false;
   private stopping: Promise<void> | undefined;
   private step: "running" | InterruptStep = "running";
+  private firstSignal: NodeJS.Signals | undefined;
 
   constructor(private readonly options: UpSessionOptions) {}
 
@@ -85,8 +95,9 @@ export class UpSession {
     return this.upRun;
   }
 
-  /** A Ctrl-C: which step of leaving it asks for, counting the ones before it. */
-  interrupt(): InterruptStep {
+  /** A Ctrl-C (or `signal`): which step of leaving it asks for, counting the ones before it. */
+  interrupt(signal: NodeJS.Signals = "SIGINT"): InterruptStep {
+    if (this.step === "running") this.firstSignal = signal;
     this.step = this.step === "running" ? "stop" : this.step === "stop" ? "kill" : "leave";
     return this.step;
   }
@@ -98,6 +109,11 @@ export class UpSession {
    */
   stopRequested(): void {
     if (this.step === "running") this.step = "stop";
+  }
+
+  /** The exit status of this `up` once interrupted: 0 when the first interrupt was SIGTERM, else 130. */
+  get interruptedExitCode(): number {
+    return interruptedExitCode(this.firstSignal);
   }
 
   /** Aborts the `up` if it still runs; what it started is left as it is. */

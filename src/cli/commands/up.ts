@@ -23,7 +23,7 @@ import { UpSession } from "../../ui/up-session.js";
 import { parseScale, parseTimeout } from "../flags.js";
 import type { GlobalOptions } from "../global-options.js";
 import type { UpFlags } from "../options/flags.js";
-import { INTERRUPTED_EXIT_CODE, onInterrupt } from "../interrupts.js";
+import { onInterrupt } from "../interrupts.js";
 import { loadFromFlags } from "../load-for-cli.js";
 import { followLogs, logTarget, type LogTarget, upLogStarts } from "../log-stream.js";
 import { withRuntime } from "../runtime-for-cli.js";
@@ -68,7 +68,7 @@ export async function runUp(globals: GlobalOptions, services: string[], flags: U
   return withRuntime(globals, async (runtime) => {
     const printer = logPrinterFor(globals, flags, Object.keys(loaded.project.services).sort());
     const session = new PlainUp(runtime, loaded, globals, printer, plan);
-    const removeHandler = onInterrupt(() => session.interrupt());
+    const removeHandler = onInterrupt((_count, signal) => session.interrupt(signal));
     try {
       return await session.run();
     } finally {
@@ -217,14 +217,14 @@ class PlainUp {
       this.session.up(plan.options, progress, upContext(this.globals)),
     );
     // Interrupted while another berth held the project: nothing was started, nothing to stop.
-    if (this.session.changedNothing) return INTERRUPTED_EXIT_CODE;
-    if (plan.detach) return this.interrupted ? INTERRUPTED_EXIT_CODE : 0;
+    if (this.session.changedNothing) return this.session.interruptedExitCode;
+    if (plan.detach) return this.interrupted ? this.session.interruptedExitCode : 0;
     this.phase = "attached";
     if (this.interrupted) {
       // Ctrl-C while containers were still being made: stop what this `up` started.
       this.stop();
       await this.stopping;
-      return INTERRUPTED_EXIT_CODE;
+      return this.session.interruptedExitCode;
     }
 
     const containers =
@@ -250,12 +250,12 @@ class PlainUp {
     });
     await this.followed;
     await this.stopping;
-    return this.interrupted ? INTERRUPTED_EXIT_CODE : this.exitCode;
+    return this.interrupted ? this.session.interruptedExitCode : this.exitCode;
   }
 
-  interrupt(): void {
+  interrupt(signal: NodeJS.Signals): void {
     this.interrupted = true;
-    switch (this.session.interrupt()) {
+    switch (this.session.interrupt(signal)) {
       case "stop":
         this.announce("Gracefully stopping... (press Ctrl+C again to force)");
         this.session.abortUp();

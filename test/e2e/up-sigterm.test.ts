@@ -1,0 +1,63 @@
+/**
+ * SIGTERM to an attached `up` (how systemd, CI or a container runtime stops it) must stop the
+ * stack and exit 0, as Compose's reference for `up` documents; Ctrl-C stays 130 (up-interrupt.test.ts).
+ * Checked on the real engine through the built CLI; everything is labelled and leak-checked.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Runtime } from "../../src/runtime/runtime.js";
+import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { openTestEngine } from "../integration/images.js";
+import { leaks } from "../integration/leaks.js";
+import { berth, repoRoot } from "./cli.js";
+
+let runtime: Runtime;
+let image: string;
+let dir = "";
+const project = `berth-e2e-sigterm-${RUN_ID}`;
+
+describeEngine("berth up: SIGTERM", () => {
+  beforeAll(async () => {
+    ({ runtime, image } = await openTestEngine());
+    dir = mkdtempSync(path.join(tmpdir(), "berth-e2e-sigterm-"));
+    writeFileSync(
+      path.join(dir, "compose.yaml"),
+      `name: ${project}\nservices:\n  app:\n    image: ${image}\n    stop_grace_period: 20s\n    labels: { ${TEST_LABEL}: "${RUN_ID}" }\n    command: ["sh", "-c", "trap 'exit 0' TERM; echo app ready; sleep 3600 & wait"]\n`,
+    );
+  }, 90_000);
+
+  afterAll(async () => {
+    await berth(["-p", project, "down", "-v", "-t", "0"], { cwd: tmpdir() });
+    expect(await leaks(runtime, project)).toEqual([]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    await runtime.close();
+  }, 60_000);
+
+  it("SIGTERM must stop the stack gracefully and exit 0", async () => {
+    const up = execa(process.execPath, [path.join(repoRoot, "bin", "berth.js"), "up", "--no-dashboard"], {
+      cwd: dir,
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root" },
+      extendEnv: false,
+      reject: false,
+      timeout: 45_000,
+    });
+    let stdout = "";
+    up.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    await eventually(async () => expect(stdout).toContain("app ready"), 20_000);
+
+    up.kill("SIGTERM");
+    const result = await up;
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    expect(String(result.stderr)).toContain("Gracefully stopping...");
+    const [app] = await runtime.containers.list({
+      labels: [`com.docker.compose.project=${project}`],
+      all: true,
+    });
+    const state = app ? await runtime.containers.inspect(app.id) : undefined;
+    // Stopped by its own SIGTERM trap (0), not killed (137); the container is kept, as after Ctrl-C.
+    expect({ status: state?.status, exitCode: state?.exitCode }).toEqual({ status: "exited", exitCode: 0 });
+  });
+});
