@@ -1,44 +1,33 @@
 /**
  * `rm`: remove the stopped containers of the named services (all when none are named), as
  * `docker compose rm` does (`pkg/compose/remove.go`), in two steps so the caller can confirm the
- * names in between: `stoppedContainers` (with `stop`, the running ones are stopped first; one-off
- * containers are left out; a container counts as stopped only if it is not running once inspected,
- * as the listing may be stale), then `removeContainers`.
+ * names in between: `stoppedContainers` (one-off containers left out; a container counts as
+ * stopped only if it is not running once inspected, as the listing may be stale), then
+ * `removeContainers`. `rm --stop` is `stop` first, as Compose's Remove calls its Stop.
  */
 import type { ContainerSummary, Runtime } from "../runtime/runtime.js";
 import type { EventSink } from "./events.js";
 import { execute } from "./execute.js";
 import { isOneOff, SERVICE_LABEL } from "./labels.js";
 import { containerNumber } from "./names.js";
-import { isRunning } from "./observe.js";
-import { containerResource, PlanBuilder, stopOperation } from "./plan.js";
+import { containerResource, PlanBuilder } from "./plan.js";
 import { ps } from "./ps.js";
 
 export interface RmOptions {
   /** Only these services' containers; all the project's when empty or absent. */
   readonly services?: readonly string[];
-  /** Stop the running containers first (`-s`). */
-  readonly stop?: boolean;
 }
 
-/** The containers `rm` would remove, after stopping the running ones when `stop` says so. */
+/** The containers `rm` would remove: the services' stopped ones. */
 export async function stoppedContainers(
   runtime: Runtime,
   projectName: string,
   options: RmOptions,
-  sink: EventSink,
 ): Promise<readonly ContainerSummary[]> {
   const services = options.services ?? [];
   const listed = (
     await ps(runtime, projectName, { all: true, ...(services.length > 0 ? { services } : {}) })
   ).filter((c) => !isOneOff(c.labels));
-  if (options.stop) {
-    const stops = new PlanBuilder();
-    for (const c of listed.filter((c) => isRunning(c.status))) {
-      stops.add(resourceOf(c), stopOperation(c.id, c.name, undefined), "rm --stop");
-    }
-    await execute(runtime, stops.build(), sink, { project: projectName });
-  }
   const states = await Promise.all(listed.map((c) => runtime.containers.inspect(c.id)));
   // A container gone since the listing (auto-removed, say) is not offered.
   return listed.filter((_, i) => states[i] !== undefined && states[i].running !== true);

@@ -3,7 +3,7 @@
  * `docker compose rm` does: it names them and asks first unless `-f`; `-s` stops running ones
  * first, `-v` removes their anonymous volumes. Works with `-p` and no compose file.
  */
-import { removeContainers, silentSink, stoppedContainers } from "../../engine/index.js";
+import { removeContainers, stop, stoppedContainers } from "../../engine/index.js";
 import { confirm } from "../confirm.js";
 import type { GlobalOptions } from "../global-options.js";
 import { loadOrName } from "../load-for-cli.js";
@@ -14,17 +14,15 @@ import { withProgress } from "../ui-for-cli.js";
 
 export async function runRm(globals: GlobalOptions, services: string[], flags: RmFlags): Promise<number> {
   const project = await loadOrName(globals, services);
-  const scope = {
-    services: targetServices(project, services),
-    ...(flags.stop === true ? { stop: true } : {}),
-  };
+  const scope = { services: targetServices(project, services) };
   return withRuntime(globals, async (runtime) => {
-    const containers =
-      flags.stop === true
-        ? await withProgress(globals, "Stopping", (progress) =>
-            stoppedContainers(runtime, project.name, scope, progress),
-          )
-        : await stoppedContainers(runtime, project.name, scope, silentSink);
+    if (flags.stop === true) {
+      // Compose's rm --stop is its stop: dependents first, each within its stop timeout.
+      await withProgress(globals, "Stopping", (progress) =>
+        stop(runtime, project.loaded ?? project.name, services, undefined, progress),
+      );
+    }
+    const containers = await stoppedContainers(runtime, project.name, scope);
     if (containers.length === 0) {
       process.stderr.write("No stopped containers\n");
       return 0;
