@@ -81,8 +81,10 @@ function mergeArgs(
 }
 
 /**
- * Builds the images in parallel; resolves once every build has ended, rejecting with the first
- * failure (the others still finish: a half-sent build context helps no one).
+ * Builds the images in dependency order, as Compose's classic builder does (`InDependencyOrder`):
+ * a service's image waits for the images of what it depends on (a Dockerfile may start `FROM` one
+ * of them), and independent images build in parallel. Resolves once every build has ended,
+ * rejecting with the first failure; what depends on a failed image is not built.
  */
 export async function build(
   runtime: Runtime,
@@ -97,25 +99,55 @@ export async function build(
     emit("project", loaded.project.name, "Warning", "No services to build");
     return { built: [] };
   }
+  const { project, graph } = loaded;
+  const byService = new Map<string, PlannedBuild>();
+  for (const p of planned) {
+    for (const [name, service] of Object.entries(project.services)) {
+      if (service.build !== undefined && imageReference(project, name) === p.reference)
+        byService.set(name, p);
+    }
+  }
+  const builds = new Map<string, Promise<BuiltImage>>();
+  const ready = new Map<string, Promise<unknown>>();
+  /** Settles once the service's dependencies' images, and then its own, are built. */
+  const readyOf = (name: string, path: ReadonlySet<string>): Promise<unknown> => {
+    let promise = ready.get(name);
+    if (promise) return promise;
+    const next = new Set(path).add(name);
+    const deps = [...graph.dependenciesOf(name).keys()].filter((d) => !next.has(d));
+    const own = byService.get(name);
+    promise = Promise.all(deps.map((d) => readyOf(d, next))).then(() => (own ? buildOf(own) : undefined));
+    ready.set(name, promise);
+    return promise;
+  };
+  const buildOf = (p: PlannedBuild): Promise<BuiltImage> => {
+    let promise = builds.get(p.reference);
+    if (!promise) {
+      promise = buildOne(p);
+      builds.set(p.reference, promise);
+    }
+    return promise;
+  };
+  const buildOne = async ({ reference, service, spec }: PlannedBuild): Promise<BuiltImage> => {
+    emit("image", reference, "Building");
+    try {
+      const { id } = await runtime.images.build({ ...spec, signal }, (event) => {
+        if (options.quiet === true) return;
+        const text = event.step
+          ? `Step ${event.step.step}/${event.step.total} : ${event.step.text}`
+          : event.status;
+        const line = text.replace(/\s+$/, "");
+        if (line !== "") emit("image", reference, "Building", line);
+      });
+      emit("image", reference, "Built");
+      return { reference, service, id };
+    } catch (error) {
+      emit("image", reference, "Error", error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  };
   const outcomes = await Promise.allSettled(
-    planned.map(async ({ reference, service, spec }): Promise<BuiltImage> => {
-      emit("image", reference, "Building");
-      try {
-        const { id } = await runtime.images.build({ ...spec, signal }, (event) => {
-          if (options.quiet === true) return;
-          const text = event.step
-            ? `Step ${event.step.step}/${event.step.total} : ${event.step.text}`
-            : event.status;
-          const line = text.replace(/\s+$/, "");
-          if (line !== "") emit("image", reference, "Building", line);
-        });
-        emit("image", reference, "Built");
-        return { reference, service, id };
-      } catch (error) {
-        emit("image", reference, "Error", error instanceof Error ? error.message : String(error));
-        throw error;
-      }
-    }),
+    planned.map((p) => readyOf(p.service, new Set()).then(() => buildOf(p))),
   );
   const failed = outcomes.find((outcome) => outcome.status === "rejected");
   if (failed) throw failed.reason;

@@ -142,6 +142,22 @@ describeEngine("berth build / push / pull", () => {
     expect(out).toMatch(/\/unused.*No such file/);
   }, 60_000);
 
+  it("build must make a dependency's image before the image built FROM it", async () => {
+    const base = tag("base");
+    const top = tag("top");
+    const { dir } = fixture(
+      "order",
+      built("app", top, `      dockerfile_inline: "FROM ${base}\\nCOPY keep.txt /top.txt\\n"\n`) +
+        "    depends_on: [base]\n" +
+        built("base", base),
+      { Dockerfile: "FROM scratch\nCOPY busybox /bin/busybox\n", "keep.txt": "k\n" },
+    );
+    const result = await b(dir, ["build"]);
+    expect(result.stderr).toContain(`Image ${top}  Built`);
+    expect(result.exitCode).toBe(0);
+    expect(await runIn(top, "cat /top.txt")).toBe("k");
+  }, 60_000);
+
   it("build must take a dockerfile_inline, and not copy it into the image", async () => {
     const ref = tag("inline");
     const { dir } = fixture(
