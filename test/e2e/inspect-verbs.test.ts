@@ -9,7 +9,6 @@ import {
   chownSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -25,6 +24,7 @@ import type { Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
 import { openTestEngine } from "../integration/images.js";
 import { leaks } from "../integration/leaks.js";
+import { fileTree } from "../file-tree.js";
 import { berth } from "./cli.js";
 
 let runtime: Runtime;
@@ -34,8 +34,7 @@ const projects: string[] = [];
 
 function fixture(name: string, compose: (project: string) => string): { dir: string; project: string } {
   const project = `berth-e2e-${name}-${RUN_ID}`;
-  const dir = mkdtempSync(path.join(tmpdir(), `berth-e2e-${name}-`));
-  writeFileSync(path.join(dir, "compose.yaml"), compose(project));
+  const dir = fileTree(`e2e-${name}`, { "compose.yaml": compose(project) });
   dirs.push(dir);
   projects.push(project);
   return { dir, project };
@@ -216,6 +215,22 @@ describeEngine("berth cp / port / top / images / ls / stats / events / wait / ve
       `${main.project}-web-1`,
       `${main.project}-web-2`,
     ]);
+
+    // Streaming to a pipe: a new table every half second, until Ctrl-C.
+    const bin = path.join(import.meta.dirname, "../../bin/berth.js");
+    const streaming = execa(process.execPath, [bin, "stats", "--format", "{{.Name}}"], {
+      cwd: main.dir,
+      reject: false,
+      timeout: 20_000,
+    });
+    let streamed = "";
+    streaming.stdout?.on("data", (chunk: Buffer) => (streamed += chunk.toString("utf8")));
+    await eventually(async () => {
+      if (streamed.split(`${main.project}-web-2\n`).length < 3)
+        throw new Error(`fewer than two tables: ${streamed}`);
+    }, 10_000);
+    streaming.kill("SIGINT");
+    expect((await streaming).exitCode).toBe(0);
   }, 60_000);
 
   it("events --json must print a die and a start as parseable lines; wait must exit with the code of the container", async () => {

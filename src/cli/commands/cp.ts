@@ -61,7 +61,7 @@ export async function runCp(globals: GlobalOptions, operands: string[], flags: C
     const oneOff = flags.all === true ? "include" : "exclude";
     if (src.service !== undefined) {
       const container = await serviceContainer(runtime, target.name, service, { all: true, oneOff, index });
-      await copyFromContainer(runtime, container, src.path, dst.path, options);
+      await copyFromContainer({ runtime, container, srcPath: src.path, dstPath: dst.path, options });
       return;
     }
     const containers =
@@ -72,18 +72,21 @@ export async function runCp(globals: GlobalOptions, operands: string[], flags: C
       throw new EngineError(`no container found for service "${service}"`, { service });
     // Standard input can be read once: it goes to the first container only when there are several.
     for (const c of src.path === "-" ? containers.slice(0, 1) : containers)
-      await copyToContainer(runtime, c, src.path, dst.path, options);
+      await copyToContainer({ runtime, container: c, srcPath: src.path, dstPath: dst.path, options });
   });
   return 0;
 }
 
-async function copyFromContainer(
-  runtime: Runtime,
-  container: ContainerSummary,
-  srcPath: string,
-  dstPath: string,
-  options: { readonly followLink: boolean; readonly keepOwners: boolean },
-): Promise<void> {
+/** One copy between the host and one container. */
+interface Copy {
+  readonly runtime: Runtime;
+  readonly container: ContainerSummary;
+  readonly srcPath: string;
+  readonly dstPath: string;
+  readonly options: { readonly followLink: boolean; readonly keepOwners: boolean };
+}
+
+async function copyFromContainer({ runtime, container, srcPath, dstPath, options }: Copy): Promise<void> {
   // `dir/.` is read as `dir`, whose top entry unpack then drops.
   let from = meansContents(srcPath) ? path.posix.dirname(`${srcPath}x`) : srcPath;
   let head = await firstHeader(await archiveOf(runtime, container, from, srcPath));
@@ -112,13 +115,7 @@ async function copyFromContainer(
   await unpackToHost(await archiveOf(runtime, container, from, srcPath), where.dir, name, options);
 }
 
-async function copyToContainer(
-  runtime: Runtime,
-  container: ContainerSummary,
-  srcPath: string,
-  dstPath: string,
-  options: { readonly followLink: boolean; readonly keepOwners: boolean },
-): Promise<void> {
+async function copyToContainer({ runtime, container, srcPath, dstPath, options }: Copy): Promise<void> {
   if (srcPath === "-") {
     // A tar from stdin goes into an existing directory, as docker cp requires.
     const kind = await containerPathKind(runtime, container, dstPath);

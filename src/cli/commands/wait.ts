@@ -8,7 +8,7 @@ import { EngineError } from "../../engine/errors.js";
 import { serviceContainers } from "../../engine/service-containers.js";
 import type { GlobalOptions } from "../global-options.js";
 import type { WaitFlags } from "../options/flags.js";
-import { onInterrupt } from "../interrupts.js";
+import { INTERRUPTED_EXIT_CODE, onInterrupt } from "../interrupts.js";
 import { loadOrName } from "../load-for-cli.js";
 import { withRuntime } from "../runtime-for-cli.js";
 import { withProgress } from "../ui-for-cli.js";
@@ -29,6 +29,9 @@ export async function runWait(globals: GlobalOptions, services: string[], flags:
           code = result.exitCode;
         }),
       );
+    } catch (error) {
+      if (!controller.signal.aborted) throw error;
+      return INTERRUPTED_EXIT_CODE; // Ctrl-C: stop waiting, leave the containers be
     } finally {
       removeHandler();
     }
