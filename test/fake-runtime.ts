@@ -766,6 +766,7 @@ export class FakeRuntime implements Runtime {
       oomKilled: false,
       error: undefined,
       tty: c.spec.tty ?? false,
+      stdinOpen: c.spec.stdinOpen ?? false,
       networks: Object.fromEntries(
         [...c.endpoints].map(([networkId, e]) => [
           this.networkStore.get(networkId)?.spec.name ?? networkId,
@@ -853,7 +854,9 @@ export class FakeRuntime implements Runtime {
     if (c.status === "paused")
       throw conflict(`Container ${c.id} is paused, unpause the container before exec`);
     if (!this.isRunning(c)) throw conflict(`Container ${c.id} is not running`);
-    const result = this.onExec(this.state(c), spec);
+    const ran = this.onExec(this.state(c), spec);
+    // Detached: the process ran, and nothing of it comes back (as the contract says).
+    const result: ExecResult = spec.detach === true ? { exitCode: 0 } : ran;
     const chunks: OutputChunk[] = [];
     if (result.stdout) chunks.push({ stream: "stdout", data: Buffer.from(result.stdout) });
     if (result.stderr)

@@ -393,6 +393,8 @@ export interface ContainerState {
   readonly oomKilled: boolean;
   readonly error: string | undefined;
   readonly tty: boolean;
+  /** The main process reads stdin (`stdin_open`): an attach may give it input. */
+  readonly stdinOpen?: boolean | undefined;
   readonly networks: Readonly<
     Record<
       string,
@@ -476,6 +478,11 @@ export interface ExecSpec {
   readonly tty?: boolean | undefined;
   readonly stdin?: boolean | undefined;
   readonly privileged?: boolean | undefined;
+  /**
+   * Start the process and return at once, attached to nothing (`exec -d`): the session's output
+   * is empty and its exit code 0, as Compose reports a detached exec.
+   */
+  readonly detach?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 

@@ -16,6 +16,7 @@ import type {
   LabelTerms,
   LogLine,
   LogOptions,
+  OutputChunk,
   Stats,
   StreamSession,
 } from "../runtime.js";
@@ -257,6 +258,14 @@ export class DockerContainers implements Containers {
       signal: spec.signal,
     });
     const execId = created.Id;
+    if (spec.detach === true) {
+      // The engine starts it and answers at once; nothing is attached, so nothing comes back.
+      await this.api.empty("POST", `/exec/${seg(execId)}/start`, {
+        json: { Detach: true, Tty: tty },
+        signal: spec.signal,
+      });
+      return detachedExec();
+    }
     const conn = await this.api.hijack("POST", `/exec/${seg(execId)}/start`, {
       json: { Detach: false, Tty: tty },
       signal: spec.signal,
@@ -353,4 +362,15 @@ function unixTime(date: Date): string {
  */
 function answerAfterGrace(timeoutS: number | undefined): number {
   return timeoutS === undefined || timeoutS < 0 ? 0 : timeoutS * 1000 + DEFAULT_ANSWER_TIMEOUT_MS;
+}
+
+/** A detached exec's session: no output, no stdin, exit code 0 (Compose reports nothing more). */
+function detachedExec(): ExecSession {
+  return {
+    output: (async function* (): AsyncGenerator<OutputChunk> {})(),
+    stdin: undefined,
+    resize: () => Promise.resolve(),
+    close: () => undefined,
+    exitCode: () => Promise.resolve(0),
+  };
 }

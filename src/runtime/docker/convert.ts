@@ -94,6 +94,7 @@ export function toContainerState(c: WireContainerInspect): ContainerState {
     oomKilled: state.OOMKilled === true,
     error: state.Error || undefined,
     tty: c.Config?.Tty === true,
+    stdinOpen: c.Config?.OpenStdin === true,
     networks,
     ports,
     mounts: (c.Mounts ?? []).map((m) => ({

@@ -45,6 +45,7 @@ export interface WireContainerInspect {
     readonly Image?: Maybe<string>;
     readonly Labels?: Maybe<Record<string, string>>;
     readonly Tty?: Maybe<boolean>;
+    readonly OpenStdin?: Maybe<boolean>;
   }>;
   readonly HostConfig?: Maybe<{
     readonly PortBindings?: Maybe<Record<string, Maybe<WirePortBinding[]>>>;
