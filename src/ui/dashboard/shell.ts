@@ -5,41 +5,19 @@
  * exit code once it ends; the caller has suspended the dashboard and restores it afterwards.
  */
 import type { Runtime } from "../../runtime/runtime.js";
+import { joinTerminal, type Terminal } from "../terminal/join.js";
 
-export interface Terminal {
-  readonly stdin: NodeJS.ReadStream;
-  readonly stdout: NodeJS.WriteStream;
-}
+export type { Terminal } from "../terminal/join.js";
 
 export const SHELL_COMMAND: readonly string[] = ["sh"];
 
 export async function runShell(runtime: Runtime, containerId: string, terminal: Terminal): Promise<number> {
-  const { stdin, stdout } = terminal;
   const session = await runtime.containers.exec(containerId, {
     command: SHELL_COMMAND,
     tty: true,
     stdin: true,
     env: { TERM: process.env["TERM"] ?? "xterm" },
   });
-  const size = (): { rows: number; cols: number } => ({
-    rows: stdout.rows || 24,
-    cols: stdout.columns || 80,
-  });
-  const onResize = (): void => void session.resize(size()).catch(() => undefined);
-  const onData = (chunk: Buffer | string): void => void session.stdin?.write(chunk);
-  await session.resize(size()).catch(() => undefined);
-  stdout.on("resize", onResize);
-  if (stdin.isTTY) stdin.setRawMode(true);
-  stdin.on("data", onData);
-  stdin.resume();
-  try {
-    for await (const chunk of session.output) stdout.write(chunk.data);
-    return await session.exitCode();
-  } finally {
-    stdin.off("data", onData);
-    stdin.pause();
-    if (stdin.isTTY) stdin.setRawMode(false);
-    stdout.off("resize", onResize);
-    session.close();
-  }
+  await joinTerminal(session, terminal, { tty: true });
+  return session.exitCode();
 }
