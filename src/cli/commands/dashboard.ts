@@ -190,6 +190,8 @@ function farewell(exit: Exit, project: string): string {
     case "quit":
     case "interrupt":
       return `Stopped ${project}`;
+    case "ended":
+      return `Every container of ${project} has exited`;
   }
 }
 

@@ -5,7 +5,8 @@
  * the model. Actions run one at a time in the order pressed (the initial `up` first): the project
  * lock is not re-entrant, so an action started beside another would wait on it as on another berth.
  *
- * Leaving: `d` detaches (the stack keeps running); `q` and the first Ctrl-C stop the services of
+ * Leaving: an attached `up` ends once every container of its services has exited, as the plain
+ * `up` does; `d` detaches (the stack keeps running); `q` and the first Ctrl-C stop the services of
  * this `up` (all for `berth dashboard`) as `up` does, while the dashboard shows it happen; a second
  * Ctrl-C kills their containers; a third leaves at once. `D` (confirmed) downs the stack. The `up`,
  * the stop, the kill and the Ctrl-C steps are those of the plain `up` (src/ui/up-session.ts).
@@ -20,6 +21,7 @@ import type { ActionName } from "./keymap.js";
 import {
   applyEngineEvent,
   desiredReplicas,
+  type Model,
   pushEvent,
   setActivity,
   setDesired,
@@ -31,7 +33,13 @@ import {
 import { containersOf } from "./rows.js";
 import type { DashboardStore } from "./store.js";
 
-export type ExitReason = "detach" | "quit" | "interrupt" | "down";
+export type ExitReason = "detach" | "quit" | "interrupt" | "down" | "ended";
+
+/**
+ * How long every container must stay exited before the `up` ends: a restart policy brings a
+ * container back within it, and a container exited for that long is not coming back by itself.
+ */
+const END_SETTLE_MS = 1000;
 
 export interface Exit {
   readonly reason: ExitReason;
@@ -68,6 +76,8 @@ export interface ControllerOptions {
   readonly engine?: Engine | undefined;
   /** What the engine's `up` and `scale` get besides flags (env files, the host-port pre-check). */
   readonly upContext?: UpContext | undefined;
+  /** END_SETTLE_MS unless given (tests). */
+  readonly endSettleMs?: number | undefined;
 }
 
 export class Controller implements Actions {
@@ -127,7 +137,10 @@ export class Controller implements Actions {
         this.upError = error;
         message = errorText(error);
       }
-      if (message === undefined) return store.update((m) => upFinished(m, Date.now()));
+      if (message === undefined) {
+        store.update((m) => upFinished(m, Date.now()));
+        return this.endWhenAllExited();
+      }
       const level = this.upError === undefined ? "warn" : "error";
       store.update((m) =>
         pushEvent(upFinished(m, Date.now(), message), {
@@ -315,6 +328,29 @@ export class Controller implements Actions {
 
   // --- leaving ------------------------------------------------------------------------------------
 
+  /**
+   * After a successful `up`: leave (status 0) once every container of this `up`'s services has
+   * exited and stayed so for the settle time, with no action of the dashboard under way — the
+   * plain `up` returns at the same point. Anything the person does first (q, d, D, Ctrl-C) wins.
+   */
+  private endWhenAllExited(): void {
+    const { store, stopServices } = this.options;
+    const settleMs = this.options.endSettleMs ?? END_SETTLE_MS;
+    // Polled, not on the store's frames: those pause while a shell has the screen.
+    let since: number | undefined;
+    const poll = setInterval(
+      () => {
+        if (this.closed || this.leaving !== undefined) return clearInterval(poll);
+        if (!everyContainerExited(store.model, stopServices)) return void (since = undefined);
+        since ??= Date.now();
+        if (Date.now() - since < settleMs) return;
+        clearInterval(poll);
+        this.leave({ reason: "ended", code: 0 });
+      },
+      Math.max(1, Math.min(250, settleMs / 4)),
+    );
+  }
+
   private leave(exit: Exit): void {
     this.leaving ??= exit.reason;
     this.resolveExit(exit);
@@ -369,6 +405,14 @@ export class Controller implements Actions {
   private note(text: string, level: "info" | "warn" | "error" = "info", subject = "berth"): void {
     this.options.store.update((m) => pushEvent(m, { at: Date.now(), subject, text, level }));
   }
+}
+
+/** Every container of `services` (all when empty) has exited, there is one, and nothing is being done. */
+function everyContainerExited(model: Model, services: readonly string[]): boolean {
+  if (model.upRunning || model.activity.size > 0) return false;
+  const wanted = services.length > 0 ? new Set(services) : undefined;
+  const containers = [...model.containers.values()].filter((c) => !wanted || wanted.has(c.service));
+  return containers.length > 0 && containers.every((c) => c.status === "exited" || c.status === "dead");
 }
 
 function timeout(timeoutS: number | undefined): { timeoutS?: number } {

@@ -54,7 +54,9 @@ function recordingEngine() {
 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
 
-function setup(options: { containers?: Parameters<typeof state>[]; stopServices?: string[] } = {}) {
+function setup(
+  options: { containers?: Parameters<typeof state>[]; stopServices?: string[]; endSettleMs?: number } = {},
+) {
   const store: DashboardStore = testStore();
   store.update((m) => {
     let next = m;
@@ -74,6 +76,7 @@ function setup(options: { containers?: Parameters<typeof state>[]; stopServices?
     stopServices: options.stopServices ?? [],
     timeoutS: 3,
     engine,
+    endSettleMs: options.endSettleMs,
   });
   const target = (service: string): Target => ({
     service,
@@ -333,5 +336,66 @@ describe("shell", () => {
     controller.act("exec", target("web"));
     await tick();
     expect(store.model.events.at(-1)?.text).toBe("web has no running container to open a shell in");
+  });
+});
+
+describe("the end of an attached up", () => {
+  const putState = (store: DashboardStore, ...args: Parameters<typeof state>) =>
+    store.update((m) => {
+      const info = containerInfo(state(...args));
+      return info ? putContainer(m, info) : m;
+    });
+
+  it("ends with status 0 once every container of the up has exited and stayed so, as the plain up does", async () => {
+    const { controller, calls, store } = setup({
+      containers: [
+        ["web", 1],
+        ["db", 1],
+      ],
+      endSettleMs: 30,
+    });
+    let exit: unknown;
+    void controller.exited.then((e) => (exit = e));
+    void controller.up({}, {});
+    await tick();
+    // All exited while the up still runs: not the end yet.
+    for (const service of ["web", "db"]) putState(store, service, 1, { status: "exited", exitCode: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(exit).toBeUndefined();
+    calls[0]?.release();
+    // web comes back (a restart policy) before the settle time: still not the end.
+    await tick();
+    putState(store, "web", 1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(exit).toBeUndefined();
+    putState(store, "web", 1, { status: "exited", exitCode: 0 });
+    expect(await controller.exited).toEqual({ reason: "ended", code: 0 });
+  });
+
+  it("counts only the services named on up; q before the end stops as usual", async () => {
+    const named = setup({
+      containers: [
+        ["web", 1],
+        ["db", 1],
+      ],
+      stopServices: ["web"],
+      endSettleMs: 10,
+    });
+    void named.controller.up({}, {});
+    await tick();
+    named.calls[0]?.release();
+    putState(named.store, "web", 1, { status: "exited", exitCode: 0 });
+    expect(await named.controller.exited).toEqual({ reason: "ended", code: 0 });
+
+    const quitting = setup({ endSettleMs: 10 });
+    void quitting.controller.up({}, {});
+    await tick();
+    quitting.calls[0]?.release();
+    await tick();
+    quitting.controller.act("quit", undefined);
+    putState(quitting.store, "web", 1, { status: "exited", exitCode: 0 });
+    await tick();
+    quitting.calls.find((c) => c.name === "stop")?.release();
+    expect(await quitting.controller.exited).toEqual({ reason: "quit", code: 0 });
   });
 });
