@@ -143,11 +143,14 @@ export async function createOneOff(
     });
 
     const slug = options.slug ?? randomBytes(32).toString("hex");
-    const image = await runtime.images.inspect(imageReference(project, options.service));
+    // The image's ID as observed, unless this run has just pulled or built it.
+    const reference = imageReference(project, options.service);
+    const fresh = prepare.nodes.some((n) => n.op.kind === "PullImage" || n.op.kind === "BuildImage");
+    const imageId = fresh ? (await runtime.images.inspect(reference))?.id : observed.images.get(reference);
     const { spec, copies, ignored } = containerSpecFor(project, options.service, ONE_OFF_NUMBER, {
       configFiles: configFiles(loaded),
       environmentFiles: extra.environmentFiles,
-      imageId: image?.id,
+      imageId,
       oneOff: true,
       slug,
       name: options.name,
