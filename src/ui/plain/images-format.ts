@@ -4,7 +4,7 @@
  * names, or (`-q`) each image ID once, without its `sha256:`.
  */
 import { humanDuration } from "../../runtime/status-text.js";
-import { tabwrite } from "./tabwriter.js";
+import { tabwriteRows } from "./tabwriter.js";
 import { humanSize } from "./units.js";
 
 export interface ContainerImage {
@@ -35,7 +35,7 @@ export function imagesTable(images: readonly ContainerImage[], now: Date): strin
       humanSize(i.size),
       `${humanDuration(now.getTime() - i.created.getTime())} ago`,
     ]);
-  return tabwrite(
+  return tabwriteRows(
     [["CONTAINER", "REPOSITORY", "TAG", "PLATFORM", "IMAGE ID", "SIZE", "CREATED"], ...rows],
     COMPOSE_TABLE,
   );

@@ -5,7 +5,7 @@
 import { CONFIG_FILES_LABEL, PROJECT_LABEL } from "../../engine/labels.js";
 import type { ContainerSummary } from "../../runtime/runtime.js";
 import { COMPOSE_TABLE } from "./images-format.js";
-import { tabwrite } from "./tabwriter.js";
+import { tabwriteRows } from "./tabwriter.js";
 
 export interface Stack {
   readonly Name: string;
@@ -51,7 +51,7 @@ function configFiles(containers: readonly ContainerSummary[]): string {
 }
 
 export function lsTable(stacks: readonly Stack[]): string {
-  return tabwrite(
+  return tabwriteRows(
     [["NAME", "STATUS", "CONFIG FILES"], ...stacks.map((s) => [s.Name, s.Status, s.ConfigFiles])],
     COMPOSE_TABLE,
   );

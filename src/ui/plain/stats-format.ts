@@ -4,9 +4,8 @@
  * formatter tabwriter, 10/3), `json` (one object per line), or a Go-template-style format
  * (`{{.Name}}`, `table {{.Name}}\t{{.CPUPerc}}`, `{{json .}}`), with `\t` and `\n` read as Docker reads them.
  */
-import { UsageError } from "../../errors.js";
 import type { Stats } from "../../runtime/runtime.js";
-import { tabwrite } from "./tabwriter.js";
+import { formatRows, TemplateStruct } from "./go-template.js";
 import { bytesSize, humanSize } from "./units.js";
 
 export interface ContainerStats {
@@ -69,35 +68,20 @@ export function statsRow(c: ContainerStats, noTrunc: boolean): Row {
   };
 }
 
-/** Renders every container's row in `format` (Docker's `--format` syntax). */
+/** Renders every container's row in `format` (Docker's `--format` syntax; empty or `table`: the default table). */
 export function statsText(containers: readonly ContainerStats[], format: string, noTrunc: boolean): string {
-  const rows = containers.map((c) => statsRow(c, noTrunc));
-  let template = format.trim() === "" || format.trim() === "table" ? DEFAULT_STATS_FORMAT : format.trim();
-  if (template === "json") template = "{{json .}}";
-  template = template.replace(/\\t/g, "\t").replace(/\\n/g, "\n");
-  const isTable = template.startsWith("table");
-  if (isTable) template = template.replace(/^table\s*/, "");
-  const lines = rows.map((row) => expand(template, row));
-  if (!isTable) return lines.map((line) => `${line}\n`).join("");
-  const header = expand(template, HEADERS);
-  return tabwrite(
-    [header, ...lines].map((line) => line.split("\t")),
-    { minWidth: 10, padding: 3 },
+  const trimmed = format.trim();
+  const source = trimmed === "" || trimmed === "table" ? DEFAULT_STATS_FORMAT : trimmed;
+  // A struct, so a field it lacks is an error, with its fields sorted: docker marshals a formatter
+  // context's `{{json .}}` as a map of its methods.
+  const structOf = (row: Row): TemplateStruct =>
+    new TemplateStruct(
+      "*formatter.statsContext",
+      Object.fromEntries(Object.entries(row).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    );
+  return formatRows(
+    source,
+    containers.map((c) => structOf(statsRow(c, noTrunc))),
+    HEADERS,
   );
-}
-
-/** `{{.Field}}` and `{{json .}}`; anything else is refused, naming the placeholder. */
-function expand(template: string, row: Row): string {
-  return template.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_, expr: string) => {
-    if (expr === "json .") return JSON.stringify(sortedRow(row));
-    const field = /^\.(\w+)$/.exec(expr)?.[1];
-    if (field !== undefined && field in row) return row[field as StatsField];
-    throw new UsageError(`template: can't evaluate {{${expr}}} for container stats`);
-  });
-}
-
-function sortedRow(row: Row): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of Object.keys(row).sort()) out[key] = row[key as StatsField];
-  return out;
 }

@@ -3,7 +3,7 @@
  * row per process, columns in the order first met with SERVICE and # ahead and CMD moved last, a
  * missing cell shown as `-`; Go tabwriter with min width 4 and padding 2. Nothing when no process.
  */
-import { tabwrite } from "./tabwriter.js";
+import { tabwriteRows } from "./tabwriter.js";
 
 export interface TopSummary {
   readonly name: string;
@@ -33,7 +33,7 @@ export function topTable(summaries: readonly TopSummary[]): string {
   if (rows.length === 0) return "";
   const cmd = header.indexOf("CMD");
   if (cmd >= 0) header.push(...header.splice(cmd, 1));
-  return tabwrite([header, ...rows.map((row) => header.map((title) => row.get(title) ?? "-"))], {
+  return tabwriteRows([header, ...rows.map((row) => header.map((title) => row.get(title) ?? "-"))], {
     minWidth: 4,
     padding: 2,
   });

@@ -5,7 +5,7 @@ import { eventJson, eventLine } from "../../../src/ui/plain/events-format.js";
 import { imagesQuiet, imagesTable } from "../../../src/ui/plain/images-format.js";
 import { lsTable, stacksOf } from "../../../src/ui/plain/ls-format.js";
 import { statsText } from "../../../src/ui/plain/stats-format.js";
-import { tabwrite } from "../../../src/ui/plain/tabwriter.js";
+import { tabwriteRows } from "../../../src/ui/plain/tabwriter.js";
 import { topTable } from "../../../src/ui/plain/top-format.js";
 import { bytesSize, goG, humanSize } from "../../../src/ui/plain/units.js";
 
@@ -24,7 +24,7 @@ describe("units", () => {
 describe("tabwrite", () => {
   it("pads every column but the last to its widest cell plus padding, at least the minimum", () => {
     expect(
-      tabwrite(
+      tabwriteRows(
         [
           ["A", "BB", "C"],
           ["long-cell", "x", "y"],
@@ -124,7 +124,7 @@ describe("stats", () => {
     );
     expect(statsText([sample], "{{.Name}}: {{.CPUPerc}}", true)).toBe("p-web-1: 1.50%\n");
     expect(JSON.parse(statsText([sample], "json", true))).toMatchObject({ ID: sample.id, PIDs: "1" });
-    expect(() => statsText([sample], "{{.Nope}}", false)).toThrow(/\{\{\.Nope\}\}/);
+    expect(() => statsText([sample], "{{.Nope}}", false)).toThrow(/can.t evaluate field Nope/);
   });
 });
 
