@@ -17,6 +17,8 @@ import {
   STOP_OPTIONS,
   RESTART_OPTIONS,
   DASHBOARD_OPTIONS,
+  EXEC_OPTIONS,
+  ATTACH_OPTIONS,
   BUILD_OPTIONS,
   PULL_OPTIONS,
   PUSH_OPTIONS,
@@ -193,6 +195,33 @@ const completion = command({
     (await import("../commands/completion.js")).runCompletion([operands].flat()[0] ?? ""),
 });
 
+// --- exec, attach: one container of a service on this terminal (commands/<verb>.ts) ---
+
+const exec = command({
+  name: "exec",
+  description: "execute a command in a running container",
+  operands: {
+    syntax: "<service-and-command...>",
+    description: "the service, then the command and its arguments",
+  },
+  options: EXEC_OPTIONS,
+  // Everything after SERVICE is the command's, its options included (`exec web ls -la`).
+  configure: (command) => void command.usage("[options] SERVICE COMMAND [ARGS...]").passThroughOptions(),
+  run: async (globals, operands, flags) =>
+    (await import("../commands/exec.js")).runExec(globals, operands, flags),
+});
+
+const attach = command({
+  name: "attach",
+  description: "attach local standard input, output, and error streams to a service's running container",
+  // A list (the table hands operands over as one), checked to be one service by the command.
+  operands: { syntax: "<service...>", description: "the service" },
+  options: ATTACH_OPTIONS,
+  configure: (command) => void command.usage("[options] SERVICE"),
+  run: async (globals, operands, flags) =>
+    (await import("../commands/attach.js")).runAttach(globals, operands, flags),
+});
+
 // --- dashboard (commands/dashboard.ts) ---
 
 const dashboard = command({
@@ -325,10 +354,12 @@ export const COMMANDS: readonly DeclaredCommand[] = [
   stop,
   start,
   restart,
+  attach,
   build,
   cp,
   create,
   events,
+  exec,
   images,
   kill,
   ls,

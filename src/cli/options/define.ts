@@ -61,8 +61,11 @@ export function flag<const F extends string>(
   return spec(flags, () => new Option(flags, description));
 }
 
-/** `--no-name`: false when given, true otherwise (undefined if `--name` is declared too, until one is given). */
-export function negation<const F extends `--no-${string}`>(
+/**
+ * `--no-name` (or `-N, --no-name`): false when given, true otherwise (undefined if `--name` is
+ * declared too, until one is given).
+ */
+export function negation<const F extends `--no-${string}` | `-${string}, --no-${string}`>(
   flags: F,
   description: string,
 ): OptionSpec<NegatedKeyOf<F>, boolean> {

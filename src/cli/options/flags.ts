@@ -111,6 +111,28 @@ export const DASHBOARD_OPTIONS = [
 ] as const;
 export type DashboardFlags = FlagsOf<typeof DASHBOARD_OPTIONS>;
 
+export const EXEC_OPTIONS = [
+  flag("-d, --detach", "detached mode: run the command in the background"),
+  negation("-T, --no-tty", "disable pseudo-TTY allocation (by default a TTY when stdin is a terminal)"),
+  list("-e, --env <KEY=VAL>", "set an environment variable (repeatable)"),
+  value("-u, --user <user>", "run the command as this user"),
+  value("-w, --workdir <dir>", "path to the working directory for this command"),
+  value("--index <n>", "index of the container if the service has multiple replicas"),
+  flag("--privileged", "give extended privileges to the process"),
+] as const;
+export type ExecFlags = FlagsOf<typeof EXEC_OPTIONS>;
+
+export const ATTACH_OPTIONS = [
+  value("--index <n>", "index of the container if the service has multiple replicas"),
+  negation("--no-stdin", "do not attach stdin"),
+  value(
+    "--detach-keys <keys>",
+    'override the key sequence for detaching from a container (default "ctrl-p,ctrl-q")',
+  ),
+  value("--sig-proxy <bool>", "proxy all received signals to the process (default true)"),
+] as const;
+export type AttachFlags = FlagsOf<typeof ATTACH_OPTIONS>;
+
 export const BUILD_OPTIONS = [
   list(
     "--build-arg <KEY=VALUE>",
