@@ -346,6 +346,30 @@ describeEngine("the dashboard in a real terminal", () => {
     await downLeavesNothing(project);
   }, 120_000);
 
+  it("berth up's dashboard must end by itself, status 0, once every container has exited, as the plain up does", async (context) => {
+    requireOrSkip(context, tmuxFound, "tmux is not installed (apt-get install -y tmux)");
+    const { dir, project } = fixture(
+      "ended",
+      (name) => `
+name: ${name}
+services:
+  job:
+    image: ${image}
+    command: ["sh", "-c", "echo job done; sleep 2"]
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+networks:
+  default:
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+`,
+    );
+    await tmux.start("ended", dir, ["up"]);
+    expect(await exitStatus("ended", 45_000)).toBe(0);
+    expect(await tmux.screen("ended", { history: true })).toContain(
+      `Every container of ${project} has exited`,
+    );
+    await downLeavesNothing(project);
+  }, 90_000);
+
   it("R on a service with build: must rebuild its image from the changed context and recreate its container", async (context) => {
     requireOrSkip(context, tmuxFound, "tmux is not installed (apt-get install -y tmux)");
     const tag = `berth-e2e-rebuild-${RUN_ID}:1`;
