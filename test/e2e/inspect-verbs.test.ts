@@ -266,6 +266,11 @@ describeEngine("berth cp / port / top / images / ls / stats / events / wait / ve
     expect(seen.find((e) => e.action === "start" && e.service === "job")).toMatchObject({
       type: "container",
     });
+    // ls counts the exited job only with -a.
+    const ls = await berth(["ls", "--filter", `name=${main.project}`, "--format", "json"]);
+    const lsAll = await berth(["ls", "-a", "--filter", `name=${main.project}`, "--format", "json"]);
+    expect((JSON.parse(ls.stdout) as { Status: string }[])[0]?.Status).toBe("running(2)");
+    expect((JSON.parse(lsAll.stdout) as { Status: string }[])[0]?.Status).toBe("exited(1), running(2)");
   }, 60_000);
 
   it("version must print berth's version and the runtime; --short and --format json as Compose", async () => {
