@@ -162,7 +162,7 @@ async function open(
     controller.screen = mounted.screen;
     // Ctrl-C arrives as a key while the dashboard reads the terminal; SIGINT and SIGTERM from
     // elsewhere (kill, a closing terminal) act the same.
-    const removeInterrupt = onInterrupt(() => controller.interrupt());
+    const removeInterrupt = onInterrupt((_count, signal) => controller.interrupt(signal));
     let exit: Exit;
     try {
       feeds.start();

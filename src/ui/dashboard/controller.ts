@@ -15,7 +15,7 @@ import * as engineCalls from "../../engine/index.js";
 import type { EngineEvent, EventSink, UpContext, UpOptions } from "../../engine/index.js";
 import type { LoadedProject } from "../../project/load.js";
 import type { Runtime } from "../../runtime/runtime.js";
-import { INTERRUPTED_EXIT_CODE, UpSession } from "../up-session.js";
+import { UpSession } from "../up-session.js";
 import type { Actions, Target } from "./components/Dashboard.js";
 import type { ActionName } from "./keymap.js";
 import {
@@ -175,9 +175,9 @@ export class Controller implements Actions {
    * First: stop gracefully (as `q`); during a stop or down: kill; after that: leave at once.
    * Waiting to detach until the up is done is no reason to ignore a Ctrl-C: it stops, as ever.
    */
-  interrupt(): void {
+  interrupt(signal: NodeJS.Signals = "SIGINT"): void {
     if (this.closed) return;
-    switch (this.session.interrupt()) {
+    switch (this.session.interrupt(signal)) {
       case "stop":
         return this.stopAndLeave("interrupt");
       case "kill":
@@ -188,7 +188,7 @@ export class Controller implements Actions {
           .catch((error: unknown) => this.note(`kill failed: ${errorText(error)}`, "error"));
         return;
       case "leave":
-        return this.leave({ reason: "interrupt", code: INTERRUPTED_EXIT_CODE });
+        return this.leave({ reason: "interrupt", code: this.session.interruptedExitCode });
     }
   }
 
@@ -374,7 +374,8 @@ export class Controller implements Actions {
     this.leaving = reason;
     this.session.stopRequested();
     this.options.store.update((m) => setNotice(m, "Gracefully stopping... (press Ctrl+C again to force)"));
-    const code = reason === "interrupt" ? INTERRUPTED_EXIT_CODE : 0;
+    // After SIGTERM (a service manager's stop) 0, as the plain `up`; after Ctrl-C 130.
+    const code = reason === "interrupt" ? this.session.interruptedExitCode : 0;
     this.session
       .stop(this.sink, (work) => this.enqueue(work))
       .then(

@@ -281,6 +281,14 @@ describe("leaving", () => {
     expect(await controller.exited).toEqual({ reason: "interrupt", code: 130 });
   });
 
+  it("SIGTERM stops as Ctrl-C does but leaves with status 0, as the plain up does", async () => {
+    const { controller, calls } = setup();
+    controller.interrupt("SIGTERM");
+    await tick();
+    calls.find((c) => c.name === "stop")?.release();
+    expect(await controller.exited).toEqual({ reason: "interrupt", code: 0 });
+  });
+
   it("Ctrl-C while the up still runs aborts it before stopping", async () => {
     const { controller, calls } = setup();
     void controller.up({}, {});
