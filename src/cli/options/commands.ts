@@ -34,6 +34,7 @@ import {
   WAIT_OPTIONS,
   STATS_OPTIONS,
   VERSION_OPTIONS,
+  RUN_OPTIONS,
 } from "./flags.js";
 
 /** `[services...]`: the services a command acts on, all when none are named. */
@@ -222,6 +223,24 @@ const attach = command({
     (await import("../commands/attach.js")).runAttach(globals, operands, flags),
 });
 
+// --- run: a one-off container (commands/run.ts) ---
+
+const run = command({
+  name: "run",
+  description: "run a one-off command on a service",
+  operands: {
+    syntax: "<service-and-command...>",
+    description: "the service, then the command and its arguments",
+  },
+  options: RUN_OPTIONS,
+  // Options after SERVICE belong to the command (`berth run web ls -l`).
+  configure: (command) => {
+    command.usage("[options] SERVICE [COMMAND] [ARGS...]").passThroughOptions();
+  },
+  run: async (globals, operands, flags) =>
+    (await import("../commands/run.js")).runRun(globals, operands, flags),
+});
+
 // --- dashboard (commands/dashboard.ts) ---
 
 const dashboard = command({
@@ -368,6 +387,7 @@ export const COMMANDS: readonly DeclaredCommand[] = [
   pull,
   push,
   rm,
+  run,
   stats,
   top,
   unpause,

@@ -4,7 +4,7 @@
  * its flag type from here, and options/commands.ts (which loads that code) imports the lists, so
  * nothing imports back.
  */
-import { choice, type FlagsOf, flag, list, negation, value } from "./define.js";
+import { choice, type FlagsOf, flag, list, negation, repeated, value } from "./define.js";
 
 /** `-t, --timeout`: whole seconds, parsed (and checked) by the command (flags.ts parseTimeout). */
 const timeout = () =>
@@ -244,3 +244,27 @@ export const VERSION_OPTIONS = [
   choice("-f, --format <format>", "format the output", ["pretty", "json"], { default: "pretty" }),
 ] as const;
 export type VersionFlags = FlagsOf<typeof VERSION_OPTIONS>;
+
+export const RUN_OPTIONS = [
+  flag("-d, --detach", "run the container in the background and print its ID"),
+  flag("--rm", "remove the container (and its anonymous volumes) when it exits"),
+  repeated("-e, --env <KEY=VAL>", "set an environment variable (repeatable)"),
+  repeated("-l, --label <KEY=VAL>", "add or override a label (repeatable)"),
+  value("-u, --user <user>", "run as this user (name or uid)"),
+  value("-w, --workdir <dir>", "working directory inside the container"),
+  repeated("-v, --volume <spec>", "bind mount a volume (repeatable)"),
+  repeated("-p, --publish <spec>", "publish a container's port(s) to the host (repeatable)"),
+  flag("-P, --service-ports", "run with the service's ports enabled and mapped to the host"),
+  flag("--use-aliases", "use the service's network aliases in the networks the container joins"),
+  negation("--no-deps", "do not start the services the service depends on"),
+  value("--entrypoint <cmd>", "override the entrypoint of the image"),
+  value("--name <name>", "assign a name to the container"),
+  negation("-T, --no-tty", "disable pseudo-TTY allocation (by default a TTY when stdin is a terminal)"),
+  flag("-i, --interactive", "keep stdin open (the default)"),
+  choice("--pull <policy>", "pull the image before running", ["always", "missing", "never"]),
+  flag("--build", "build the image before starting the container"),
+  repeated("--cap-add <cap>", "add a Linux capability (repeatable)"),
+  repeated("--cap-drop <cap>", "drop a Linux capability (repeatable)"),
+  flag("--remove-orphans", "remove containers for services not defined in the compose file"),
+] as const;
+export type RunFlags = FlagsOf<typeof RUN_OPTIONS>;
