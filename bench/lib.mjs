@@ -1,9 +1,13 @@
-// What the benchmark scripts share: flag parsing, statistics, Prettier-shaped Markdown tables, and
-// the tiny busybox image they run (imported through berth's Engine API client, kept as a cache).
-/* global AbortSignal, Buffer */
+// What the benchmark scripts share: flag parsing, statistics, Prettier-shaped Markdown tables, timing
+// a CLI, writing bench/README.md, and the tiny busybox image they run (imported through berth's
+// Engine API client, kept as a cache).
+/* global AbortSignal, Buffer, performance */
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { Readable } from "node:stream";
+import { pathToFileURL } from "node:url";
 import tar from "tar-stream";
 
 const BUSYBOX = "/bin/busybox";
@@ -55,4 +59,62 @@ export async function benchImage(runtime) {
     signal: AbortSignal.timeout(60_000),
   });
   return reference;
+}
+
+/**
+ * The environment the timed CLIs run in: a CA bundle read at every Node start has nothing to do with
+ * berth, and a project or file named in the bench's own shell must not reach the tools.
+ */
+export function cliEnv() {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  delete env.COMPOSE_PROJECT_NAME;
+  delete env.COMPOSE_FILE;
+  return env;
+}
+
+/** Wall time of one command in ms (stdin closed, output dropped); rejects with its stderr if it fails. */
+export function timed(cmd, argv, cwd, env) {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(cmd, argv, { cwd, env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      const ms = performance.now() - start;
+      if (code === 0) resolve(ms);
+      else reject(new Error(`${cmd} ${argv.join(" ")} exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+/**
+ * berth's built Engine API client, for set-up and clean-up; exits with a sentence when the build
+ * (or, if named, a command to compare with) is missing.
+ */
+export async function builtDockerRuntime(root, compareWith) {
+  const entry = path.join(root, "dist/runtime/docker/docker-runtime.js");
+  if (!existsSync(entry)) {
+    console.error(`${path.relative(root, entry)} is missing: run \`npm run build\` first`);
+    process.exit(1);
+  }
+  if (compareWith && spawnSync("sh", ["-c", 'command -v "$0"', compareWith]).status !== 0) {
+    console.error(`${compareWith} is not installed: nothing to compare with`);
+    process.exit(1);
+  }
+  const { createDockerRuntime } = await import(pathToFileURL(entry).href);
+  return createDockerRuntime();
+}
+
+/** Replaces what lies between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in bench/README.md. */
+export function writeReadmeSection(root, name, report) {
+  const readmePath = path.join(root, "bench", "README.md");
+  const readme = readFileSync(readmePath, "utf8");
+  const begin = `<!-- ${name}:begin -->`;
+  const at = readme.indexOf(begin);
+  const stop = readme.indexOf(`<!-- ${name}:end -->`);
+  if (at < 0 || stop < at) throw new Error(`bench/README.md lacks the ${name} markers`);
+  writeFileSync(readmePath, `${readme.slice(0, at + begin.length)}\n\n${report}\n\n${readme.slice(stop)}`);
+  console.log("\nbench/README.md updated");
 }

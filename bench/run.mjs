@@ -8,13 +8,21 @@
 // Needs `npm run build`, a Docker engine and `docker-compose`.
 // The bench image has no `true` applet: the one-off runs `sh -c true` (the shell's builtin).
 // Usage: node bench/run.mjs [--runs N] [--no-write]
-/* global performance */
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { benchImage, median, numberOption, table } from "./lib.mjs";
+import { fileURLToPath } from "node:url";
+import {
+  benchImage,
+  builtDockerRuntime,
+  cliEnv,
+  median,
+  numberOption,
+  table,
+  timed,
+  writeReadmeSection,
+} from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -24,41 +32,9 @@ const berthBin = path.join(root, "bin", "berth.js");
 const TARGET = 0.5;
 const LABEL = "berth.bench";
 const RUN = `run${Date.now().toString(36)}`;
+const childEnv = cliEnv();
 
-const entry = path.join(root, "dist/runtime/docker/docker-runtime.js");
-if (!existsSync(entry)) {
-  console.error(`${path.relative(root, entry)} is missing: run \`npm run build\` first`);
-  process.exit(1);
-}
-if (spawnSync("sh", ["-c", 'command -v "$0"', "docker-compose"]).status !== 0) {
-  console.error("docker-compose is not installed: nothing to compare with");
-  process.exit(1);
-}
-const { createDockerRuntime } = await import(pathToFileURL(entry).href);
-
-// As in up.mjs: a CA bundle read at every Node start has nothing to do with berth.
-const childEnv = { ...process.env };
-delete childEnv.NODE_EXTRA_CA_CERTS;
-delete childEnv.COMPOSE_PROJECT_NAME;
-delete childEnv.COMPOSE_FILE;
-
-/** Wall time of one command in ms; throws if it fails. */
-function timed(cmd, argv, cwd) {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(cmd, argv, { cwd, env: childEnv, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      const ms = performance.now() - start;
-      if (code === 0) resolve(ms);
-      else reject(new Error(`${cmd} ${argv.join(" ")} exited ${code}: ${stderr}`));
-    });
-  });
-}
-
-const runtime = createDockerRuntime();
+const runtime = await builtDockerRuntime(root, "docker-compose");
 const image = await benchImage(runtime);
 const dir = mkdtempSync(path.join(os.tmpdir(), "berth-bench-run-"));
 // No `name:` (docker-compose 1.29 predates it): each tool gets its project with -p.
@@ -73,11 +49,17 @@ const tools = {
       process.execPath,
       [berthBin, "-p", projects.berth, "run", "--rm", "-T", "app", "sh", "-c", "true"],
       dir,
+      childEnv,
     ),
   compose: () =>
-    timed("docker-compose", ["-p", projects.compose, "run", "--rm", "-T", "app", "sh", "-c", "true"], dir),
+    timed(
+      "docker-compose",
+      ["-p", projects.compose, "run", "--rm", "-T", "app", "sh", "-c", "true"],
+      dir,
+      childEnv,
+    ),
   docker: () =>
-    timed("docker", ["run", "--rm", "--label", `${LABEL}=${RUN}`, image, "sh", "-c", "true"], dir),
+    timed("docker", ["run", "--rm", "--label", `${LABEL}=${RUN}`, image, "sh", "-c", "true"], dir, childEnv),
 };
 const times = { berth: [], compose: [], docker: [] };
 
@@ -123,14 +105,4 @@ const report = [
 ].join("\n");
 console.log(report);
 
-if (write) {
-  const readmePath = path.join(root, "bench", "README.md");
-  const readme = readFileSync(readmePath, "utf8");
-  const begin = "<!-- run:begin -->";
-  const end = "<!-- run:end -->";
-  const at = readme.indexOf(begin);
-  const stop = readme.indexOf(end);
-  if (at < 0 || stop < at) throw new Error("bench/README.md lacks the run markers");
-  writeFileSync(readmePath, `${readme.slice(0, at + begin.length)}\n\n${report}\n\n${readme.slice(stop)}`);
-  console.log("\nbench/README.md updated");
-}
+if (write) writeReadmeSection(root, "run", report);

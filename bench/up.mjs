@@ -16,11 +16,11 @@
 // Usage: node bench/up.mjs [--runs N] [--no-write] [--berth path/to/berth.js] [--baseline path/to/berth.js]
 /* global AbortSignal */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { benchImage, median, numberOption, table } from "./lib.mjs";
+import { benchImage, median, numberOption, table, writeReadmeSection } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -308,14 +308,4 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-if (write) {
-  const readmePath = path.join(root, "bench", "README.md");
-  const readme = readFileSync(readmePath, "utf8");
-  const begin = "<!-- up:begin -->";
-  const end = "<!-- up:end -->";
-  const at = readme.indexOf(begin);
-  const stop = readme.indexOf(end);
-  if (at < 0 || stop < at) throw new Error("bench/README.md lacks the up markers");
-  writeFileSync(readmePath, `${readme.slice(0, at + begin.length)}\n\n${report}\n\n${readme.slice(stop)}`);
-  console.log("\nbench/README.md updated");
-}
+if (write) writeReadmeSection(root, "up", report);
