@@ -31,3 +31,21 @@ export async function berth(
   });
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
+
+/**
+ * The built CLI started in the background with the same clean environment, for tests that signal it
+ * while it runs (an attached `up`): the process, and what it has printed so far.
+ */
+export function startBerth(args: readonly string[], options: { cwd: string; timeoutMs?: number }) {
+  const child = execa(process.execPath, [bin, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root" },
+    extendEnv: false,
+    reject: false,
+    timeout: options.timeoutMs ?? 45_000,
+  });
+  const output = { stdout: "", stderr: "" };
+  child.stdout?.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
+  return { child, output };
+}

@@ -7,12 +7,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, engineRuntime, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
 import { ensureTestImage } from "../integration/images.js";
-import { berth, repoRoot } from "./cli.js";
+import { berth, startBerth } from "./cli.js";
 
 const PROJECT_LABEL = "com.docker.compose.project";
 
@@ -71,26 +70,16 @@ describeEngine("berth up: Ctrl-C", () => {
   }, 60_000);
 
   it("a first Ctrl-C must stop the services gracefully and a second must kill what has not stopped: exit 130, containers kept", async () => {
-    const up = execa(process.execPath, [path.join(repoRoot, "bin", "berth.js"), "up", "--no-dashboard"], {
-      cwd: dir,
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root" },
-      extendEnv: false,
-      reject: false,
-      timeout: 45_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    up.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    up.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const { child: up, output } = startBerth(["up", "--no-dashboard"], { cwd: dir });
     await eventually(async () => {
-      expect(stdout).toContain("polite ready");
-      expect(stdout).toContain("stubborn ready");
+      expect(output.stdout).toContain("polite ready");
+      expect(output.stdout).toContain("stubborn ready");
     }, 20_000);
 
     // Step: the first Ctrl-C stops gracefully: polite ends on its SIGTERM, stubborn ignores it.
     up.kill("SIGINT");
     await eventually(async () => {
-      expect(stderr).toContain("Gracefully stopping... (press Ctrl+C again to force)");
+      expect(output.stderr).toContain("Gracefully stopping... (press Ctrl+C again to force)");
       expect((await states())["polite"]).toEqual({ status: "exited", exitCode: 0 });
     }, 20_000);
     expect((await states())["stubborn"]?.status).toBe("running");
@@ -100,7 +89,7 @@ describeEngine("berth up: Ctrl-C", () => {
     up.kill("SIGINT");
     const result = await up;
     expect(Date.now() - second).toBeLessThan(15_000);
-    expect(stderr).toContain("Killing...");
+    expect(output.stderr).toContain("Killing...");
     expect(result.exitCode).toBe(130);
     expect(await states()).toEqual({
       polite: { status: "exited", exitCode: 0 },

@@ -6,13 +6,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
 import { openTestEngine } from "../integration/images.js";
 import { leaks } from "../integration/leaks.js";
-import { berth, repoRoot } from "./cli.js";
+import { berth, startBerth } from "./cli.js";
 
 let runtime: Runtime;
 let image: string;
@@ -37,16 +36,8 @@ describeEngine("berth up: SIGTERM", () => {
   }, 60_000);
 
   it("SIGTERM must stop the stack gracefully and exit 0", async () => {
-    const up = execa(process.execPath, [path.join(repoRoot, "bin", "berth.js"), "up", "--no-dashboard"], {
-      cwd: dir,
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root" },
-      extendEnv: false,
-      reject: false,
-      timeout: 45_000,
-    });
-    let stdout = "";
-    up.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    await eventually(async () => expect(stdout).toContain("app ready"), 20_000);
+    const { child: up, output } = startBerth(["up", "--no-dashboard"], { cwd: dir });
+    await eventually(async () => expect(output.stdout).toContain("app ready"), 20_000);
 
     up.kill("SIGTERM");
     const result = await up;
