@@ -149,6 +149,18 @@ describeEngine("berth cp / port / top / images / ls / stats / events / wait / ve
       await inContainer(await containerOf(main.project, "web", 1), ["stat", "-c", "%u:%g %a", "/tmp/a.txt"]),
     ).toBe("0:0 640\n");
 
+    // -L copies what a source link points to; a destination link to a directory is followed.
+    const linked = await berth(["cp", "-L", path.join(src, "link"), "web:/tmp/followed"], { cwd: main.dir });
+    expect(linked.exitCode, linked.stderr).toBe(0);
+    const web1 = await containerOf(main.project, "web", 1);
+    expect(await inContainer(web1, ["stat", "-c", "%F", "/tmp/followed"])).toBe("regular file\n");
+    await inContainer(web1, ["busybox", "ln", "-s", "/tmp/dst/sub", "/tmp/to-sub"]);
+    const intoLink = await berth(["cp", "--index", "1", path.join(src, "a.txt"), "web:/tmp/to-sub"], {
+      cwd: main.dir,
+    });
+    expect(intoLink.exitCode, intoLink.stderr).toBe(0);
+    expect(await inContainer(web1, ["cat", "/tmp/dst/sub/a.txt"])).toBe("hello\n");
+
     // A missing source names itself; the exit code is 1.
     const missing = await berth(["cp", "web:/nope", back], { cwd: main.dir });
     expect(missing.exitCode).toBe(1);

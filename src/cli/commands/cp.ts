@@ -130,20 +130,32 @@ async function copyToContainer({ runtime, container, srcPath, dstPath, options }
   await runtime.containers.copyTo(container.id, where.dir, packHostPath(srcPath, where.name, options));
 }
 
-/** Whether `p` exists in the container and is a directory, read from the head of its archive. */
+/**
+ * Whether `p` exists in the container and is a directory, read from the head of its archive. A
+ * symlink counts as what it points to (docker cp resolves a destination link), a few hops at most.
+ */
 async function containerPathKind(
   runtime: Runtime,
   container: ContainerSummary,
   p: string,
 ): Promise<PathKind> {
-  try {
-    const head = await firstHeader(await runtime.containers.copyFrom(container.id, p));
-    return { exists: head !== undefined, isDir: head?.type === "directory" };
-  } catch (error) {
-    if (error instanceof NotFoundError) return { exists: false, isDir: false };
-    throw error;
+  let current = p;
+  for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
+    let head: Awaited<ReturnType<typeof firstHeader>>;
+    try {
+      head = await firstHeader(await runtime.containers.copyFrom(container.id, current));
+    } catch (error) {
+      if (error instanceof NotFoundError) return { exists: false, isDir: false };
+      throw error;
+    }
+    if (head?.type !== "symlink" || !head.linkname)
+      return { exists: head !== undefined, isDir: head?.type === "directory" };
+    current = path.posix.resolve(path.posix.dirname(current), head.linkname);
   }
+  throw new CopyError(`too many levels of symbolic links: ${container.name}:${p}`);
 }
+
+const MAX_LINK_HOPS = 8;
 
 async function archiveOf(
   runtime: Runtime,
