@@ -324,6 +324,8 @@ describeEngine("berth cp / port / top / images / ls / stats / events / wait / ve
       /^web\s+2\s+root\s.*sleep 3600$/m,
     );
     expect((await berth(["ls", "-q", "--filter", `name=${v1.project}`])).stdout).toBe(`${v1.project}\n`);
+    const images = await berth(["-p", v1.project, "images"], { cwd: tmpdir() });
+    expect(images.stdout).toMatch(new RegExp(`^${v1.project}_web_2\\s+berth-test/busybox\\s`, "m"));
     await execa("docker-compose", ["down", "-t", "0"], { cwd: v1.dir, env, reject: false });
     expect(await leaks(runtime, v1.project)).toEqual([]);
   }, 60_000);
