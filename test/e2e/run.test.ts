@@ -174,13 +174,16 @@ describeEngine("berth run", () => {
     expect(await leaks(runtime, project)).toEqual([]);
   }, 60_000);
 
-  it("the output of a command that exits at once must never be lost", async () => {
+  it("the output of a command that exits at once must never be lost, and stdin must reach the command", async () => {
     const { dir, project } = fixture("output", single);
     for (let i = 0; i < 5; i++) {
       const result = await berth(["run", "--rm", "-T", "app", "echo", "hi"], { cwd: dir });
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stdout).toBe("hi\n");
     }
+    // stdin is piped through (-i, Compose's default) and half-closed at its end.
+    const piped = await berth(["run", "--rm", "-T", "app", "cat"], { cwd: dir, input: "piped\n" });
+    expect(piped.stdout).toBe("piped\n");
     await berth(["down"], { cwd: dir });
     expect(await leaks(runtime, project)).toEqual([]);
   }, 60_000);
