@@ -102,6 +102,7 @@ export function logCases(h: Harness): void {
       await runtime.containers.start(id);
       await runtime.containers.resize(id, { rows: 40, cols: 120 });
       expect((await runtime.containers.inspect(id))?.tty).toBe(true);
+      expect((await runtime.containers.inspect(id))?.stdinOpen).toBe(true);
       session.stdin?.write("go\n");
       const output = await drain(session);
       expect(output.timedOut).toBe(false);
@@ -118,6 +119,30 @@ export function logCases(h: Harness): void {
       expect(output.timedOut, "cat saw EOF").toBe(false);
       expect(output.stdout).toBe("hi\n");
       expect(await within(10_000, "exec exit code", session.exitCode())).toBe(0);
+    });
+
+    h.case("starts a detached exec and returns at once; the process runs on", ["processes"], async () => {
+      const id = await h.sleeper();
+      const marker = `/tmp/detached-${RUN_ID}`;
+      const session = await h.runtime.containers.exec(id, {
+        command: ["sh", "-c", `sleep 1; echo done > ${marker}`],
+        detach: true,
+      });
+      expect(await drain(session)).toEqual({ stdout: "", stderr: "", timedOut: false });
+      expect(await within(1_000, "detached exec exit code", session.exitCode())).toBe(0);
+      const read = async (): Promise<string> => {
+        const check = await h.runtime.containers.exec(id, {
+          command: ["sh", "-c", `cat ${marker} 2>/dev/null`],
+        });
+        return (await drain(check)).stdout;
+      };
+      expect(await read(), "returned before the process ended").toBe("");
+      let found = "";
+      for (let tries = 0; tries < 50 && found === ""; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        found = await read();
+      }
+      expect(found).toBe("done\n");
     });
 
     h.case("reports exit codes and keeps stdout and stderr apart", ["processes"], async () => {
