@@ -196,6 +196,22 @@ services:
     await tmux(["send-keys", "-t", "tty", "Enter"]);
     await eventually(async () => expect(await screen()).toMatch(/^status=5$/m), 5000);
     await eventually(async () => expect(await screen()).toMatch(/^icanon$/m), 5000);
+    // ctrl-p ctrl-q (Docker's detach keys) leaves the exec's process running and berth exits 0.
+    await tmux([
+      "send-keys",
+      "-t",
+      "tty",
+      "-l",
+      `clear; ${process.execPath} ${BIN} exec web sh -c 'echo in; sleep 30'`,
+    ]);
+    await tmux(["send-keys", "-t", "tty", "Enter"]);
+    await eventually(async () => expect(await screen()).toMatch(/^in\r?$/m), 5000);
+    await tmux(["send-keys", "-t", "tty", "C-p", "C-q"]);
+    await tmux(["send-keys", "-t", "tty", "-l", "echo detached=$?"]);
+    await tmux(["send-keys", "-t", "tty", "Enter"]);
+    await eventually(async () => expect(await screen()).toMatch(/^detached=0$/m), 5000);
+    const ps = await exec(["-T", "web", "ps"]);
+    expect(ps.stdout).toContain("sleep 30");
   }, 30_000);
 
   it("exec must work on a project docker-compose 1.29 started (found by labels, from any directory)", async (context) => {

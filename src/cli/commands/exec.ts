@@ -5,6 +5,7 @@
  * exit code as berth's. Works with `-p` and no compose file, and on a project another tool started.
  */
 import { UsageError } from "../../errors.js";
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../../ui/terminal/detach-keys.js";
 import { joinTerminal } from "../../ui/terminal/join.js";
 import { serviceContainer } from "../../engine/service-containers.js";
 import { parsePositive } from "../flags.js";
@@ -37,12 +38,13 @@ export async function runExec(globals: GlobalOptions, operands: string[], flags:
       detach: flags.detach === true,
     });
     if (flags.detach === true) return 0;
-    await joinTerminal(
+    // Docker's default detach keys leave a TTY exec running; berth then exits 0, as Compose does.
+    const end = await joinTerminal(
       session,
       { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
-      { tty },
+      { tty, detachKeys: parseDetachKeys(DEFAULT_DETACH_KEYS) },
     );
-    return session.exitCode();
+    return end === "detached" ? 0 : session.exitCode();
   });
 }
 
