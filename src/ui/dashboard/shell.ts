@@ -5,6 +5,7 @@
  * exit code once it ends; the caller has suspended the dashboard and restores it afterwards.
  */
 import type { Runtime } from "../../runtime/runtime.js";
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../terminal/detach-keys.js";
 import { joinTerminal, type Terminal } from "../terminal/join.js";
 
 export type { Terminal } from "../terminal/join.js";
@@ -18,6 +19,8 @@ export async function runShell(runtime: Runtime, containerId: string, terminal: 
     stdin: true,
     env: { TERM: process.env["TERM"] ?? "xterm" },
   });
-  await joinTerminal(session, terminal, { tty: true });
-  return session.exitCode();
+  // The engine would detach on Docker's keys by itself and leave no exit code to wait for.
+  const keys = parseDetachKeys(DEFAULT_DETACH_KEYS);
+  const end = await joinTerminal(session, terminal, { tty: true, detachKeys: keys });
+  return end === "detached" ? 0 : session.exitCode();
 }
