@@ -46,6 +46,11 @@ services:
     scale: 2
     stop_grace_period: 1s
     labels: { ${TEST_LABEL}: "${RUN_ID}" }
+  trapper:
+    image: ${image}
+    command: ["sh", "-c", "trap 'echo got TERM; exit 9' TERM; while true; do echo tick; sleep 0.2; done"]
+    scale: 2
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
   echo:
     image: ${image}
     command: ["sh", "-c", "read line; echo got $$line; exit 3"]
@@ -164,6 +169,30 @@ services:
       exitCode: 1,
       stderr: 'service "echo" is not running\n',
     });
+  });
+
+  it("attach --index must pass the signals berth gets on to that replica's process (--sig-proxy)", async () => {
+    const attached = execa(process.execPath, [BIN, "attach", "--index", "2", "trapper"], {
+      cwd: dir,
+      env,
+      extendEnv: false,
+      reject: false,
+      timeout: 20_000,
+    });
+    let output = "";
+    attached.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    await eventually(async () => expect(output).toContain("tick"), 5000);
+    attached.kill("SIGTERM");
+    const result = await attached;
+    expect(result.exitCode).toBe(9);
+    expect(output).toContain("got TERM");
+    const states = await runtime.containers.list({
+      labels: [`com.docker.compose.project=${PROJECT}`, "com.docker.compose.service=trapper"],
+      all: true,
+    });
+    const running = (n: number) =>
+      states.find((c) => c.labels["com.docker.compose.container-number"] === String(n))?.status;
+    expect([running(1), running(2)]).toEqual(["running", "exited"]);
   });
 
   it("a TTY exec must see the terminal's size, and its change", async (context) => {
