@@ -14,6 +14,7 @@ import { describeEngine, eventually, requireOrSkip, RUN_ID, TEST_LABEL } from ".
 import { openTestEngine } from "../integration/images.js";
 import { leaks } from "../integration/leaks.js";
 import { berth, repoRoot } from "./cli.js";
+import { fixtures } from "./fixtures.js";
 
 const BIN = path.join(repoRoot, "bin", "berth.js");
 const SOCKET = `berth-e2e-${RUN_ID}`;
@@ -138,14 +139,7 @@ let image: string;
 const dirs: string[] = [];
 const projects: string[] = [];
 
-function fixture(name: string, compose: (project: string) => string): { dir: string; project: string } {
-  const project = `berth-e2e-dash-${name}-${RUN_ID}`;
-  const dir = mkdtempSync(path.join(tmpdir(), `berth-e2e-dash-${name}-`));
-  writeFileSync(path.join(dir, "compose.yaml"), compose(project));
-  dirs.push(dir);
-  projects.push(project);
-  return { dir, project };
-}
+const fixture = fixtures("e2e-dash", dirs, projects);
 
 /** db (healthy) ← web (healthy): web prints a needle, then enough lines to push it out of view. */
 const STACK = (project: string): string => `

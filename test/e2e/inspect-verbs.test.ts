@@ -24,21 +24,16 @@ import type { Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
 import { openTestEngine } from "../integration/images.js";
 import { leaks } from "../integration/leaks.js";
-import { fileTree } from "../file-tree.js";
+
 import { berth } from "./cli.js";
+import { fixtures } from "./fixtures.js";
 
 let runtime: Runtime;
 let image: string;
 const dirs: string[] = [];
 const projects: string[] = [];
 
-function fixture(name: string, compose: (project: string) => string): { dir: string; project: string } {
-  const project = `berth-e2e-${name}-${RUN_ID}`;
-  const dir = fileTree(`e2e-${name}`, { "compose.yaml": compose(project) });
-  dirs.push(dir);
-  projects.push(project);
-  return { dir, project };
-}
+const fixture = fixtures("e2e", dirs, projects);
 
 /** Two sleeping replicas of `web` publishing port 80, and `job`, which exits 7 after a second. */
 const stack = (project: string): string => `

@@ -14,6 +14,7 @@ import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "../integration/e
 import { openTestEngine } from "../integration/images.js";
 import { leaks } from "../integration/leaks.js";
 import { berth } from "./cli.js";
+import { fixtures } from "./fixtures.js";
 
 const PROJECT = "com.docker.compose.project";
 const ONEOFF = "com.docker.compose.oneoff";
@@ -23,14 +24,7 @@ let image: string;
 const dirs: string[] = [];
 const projects: string[] = [];
 
-function fixture(name: string, compose: (project: string) => string): { dir: string; project: string } {
-  const project = `berth-run-${name}-${RUN_ID}`;
-  const dir = mkdtempSync(path.join(tmpdir(), `berth-run-${name}-`));
-  writeFileSync(path.join(dir, "compose.yaml"), compose(project));
-  dirs.push(dir);
-  projects.push(project);
-  return { dir, project };
-}
+const fixture = fixtures("run", dirs, projects);
 
 /** `app` alone, sleeping; `ports: ["80"]` for the port tests. */
 const single = (project: string): string => `

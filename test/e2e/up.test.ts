@@ -3,7 +3,7 @@
  * hold, runs berth as a user would, and checks the engine's state (containers, networks, volumes by
  * label) rather than only the text printed. Every object carries `berth.test=<run id>` for the CI sweep.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -14,6 +14,7 @@ import type { Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
 import { openTestEngine } from "../integration/images.js";
 import { berth, repoRoot } from "./cli.js";
+import { fixtures } from "./fixtures.js";
 
 const PROJECT_LABEL = "com.docker.compose.project";
 
@@ -22,15 +23,7 @@ let image: string;
 const dirs: string[] = [];
 const projects: string[] = [];
 
-/** A fresh directory holding `compose.yaml` for one test, and its project name (unique to this run). */
-function fixture(name: string, compose: (project: string) => string): { dir: string; project: string } {
-  const project = `berth-e2e-${name}-${RUN_ID}`;
-  const dir = mkdtempSync(path.join(tmpdir(), `berth-e2e-${name}-`));
-  writeFileSync(path.join(dir, "compose.yaml"), compose(project));
-  dirs.push(dir);
-  projects.push(project);
-  return { dir, project };
-}
+const fixture = fixtures("e2e", dirs, projects);
 
 async function projectState(project: string) {
   const labels = [`${PROJECT_LABEL}=${project}`];
