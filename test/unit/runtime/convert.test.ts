@@ -105,6 +105,7 @@ describe("toContainerState", () => {
       oomKilled: false,
       error: undefined,
       tty: false,
+      stdinOpen: false,
       networks: {
         demo_default: {
           networkId: "net1",
