@@ -20,11 +20,12 @@ import {
   utimes,
 } from "node:fs/promises";
 import path from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createWriteStream } from "node:fs";
 import tar from "tar-stream";
 import { BerthError } from "../errors.js";
+import { feed } from "../runtime/backpressure.js";
 
 export class CopyError extends BerthError {
   override readonly code: string = "COPY_ERROR";
@@ -105,7 +106,7 @@ export function packHostPath(src: string, name: string | undefined, options: Pac
     () => pack.finalize(),
     (error: unknown) => pack.destroy(error instanceof Error ? error : new Error(String(error))),
   );
-  return pack as unknown as Readable;
+  return Readable.from(pack);
 }
 
 function entry(pack: tar.Pack, header: Partial<tar.Header> & Pick<tar.Header, "name">): Promise<void> {
@@ -115,7 +116,7 @@ function entry(pack: tar.Pack, header: Partial<tar.Header> & Pick<tar.Header, "n
 /** The first entry of a `copyFrom` archive: the source's own kind (and link target). */
 export async function firstHeader(archive: Readable): Promise<tar.Header | undefined> {
   const extract = tar.extract();
-  archive.pipe(extract as unknown as NodeJS.WritableStream);
+  feed(archive, extract);
   try {
     for await (const e of extract) {
       e.resume();
@@ -141,7 +142,7 @@ export async function unpackToHost(
 ): Promise<void> {
   const root = path.resolve(dir);
   const extract = tar.extract();
-  archive.pipe(extract as unknown as NodeJS.WritableStream);
+  feed(archive, extract);
   const dirTimes: { target: string; mtime: Date }[] = [];
   for await (const e of extract) {
     const h = e.header;

@@ -10,6 +10,7 @@ import { createReadStream } from "node:fs";
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { pack as tarPack, type Header, type Pack } from "tar-stream";
+import { drainedOrClosed } from "../backpressure.js";
 import { InvalidRequestError } from "../errors.js";
 
 type HeaderArg = Partial<Header> & Pick<Header, "name">;
@@ -191,29 +192,6 @@ async function fileEntry(pack: Pack, header: HeaderArg, abs: string): Promise<vo
   }
   if (!sink.destroyed) sink.end(undefined);
   await done;
-}
-
-/** What both Node's and tar-stream's (streamx) writables offer. */
-interface Listenable {
-  on(event: "drain" | "close", listener: () => void): unknown;
-  off(event: "drain" | "close", listener: () => void): unknown;
-}
-
-/**
- * Resolves on the first of `drain` and `close`, and takes both listeners off: racing two
- * `events.once` left the loser's listeners behind at every pause of a large file, until Node
- * warned of a listener leak.
- */
-function drainedOrClosed(stream: Listenable): Promise<void> {
-  return new Promise((resolveWait) => {
-    const done = (): void => {
-      stream.off("drain", done);
-      stream.off("close", done);
-      resolveWait();
-    };
-    stream.on("drain", done);
-    stream.on("close", done);
-  });
 }
 
 function isMissing(err: unknown): boolean {
