@@ -10,7 +10,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { describeEngine, eventually, requireOrSkip, RUN_ID, TEST_LABEL } from "../integration/engine.js";
 import { openTestEngine } from "../integration/images.js";
 import { leaks } from "../integration/leaks.js";
 import { berth } from "./cli.js";
@@ -218,7 +218,7 @@ services:
 
   it("run must work on a project docker-compose 1.29 started", async (context) => {
     const v1 = await execa("docker-compose", ["version", "--short"], { reject: false });
-    if (v1.exitCode !== 0) context.skip();
+    requireOrSkip(context, v1.exitCode === 0, "docker-compose is not installed");
     const dir = mkdtempSync(path.join(tmpdir(), "berth-run-v1-"));
     dirs.push(dir);
     const project = `berthrunv1${RUN_ID}`;
