@@ -3,12 +3,13 @@
  * BerthError whose one-line description equals the fixture's `expected` file: the file as the
  * user named it, line and column, the path, and the sentence. Nothing may escape as a plain Error.
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import os from "node:os";
+import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
+
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { BerthError } from "../../../src/errors.js";
 import { loadProject, type LoadOptions } from "../../../src/project/load.js";
+import { tempDir } from "../../file-tree.js";
 
 const root = path.resolve(import.meta.dirname, "../../fixtures/bad");
 
@@ -23,7 +24,7 @@ interface FixtureArgs {
 
 async function failureOf(name: string): Promise<string> {
   // A private copy, so upward file search and .env lookups see only the fixture.
-  const dir = mkdtempSync(path.join(os.tmpdir(), `berth-bad-${name}-`));
+  const dir = tempDir(`bad-${name}`);
   cpSync(path.join(root, name), dir, { recursive: true });
   const argsFile = path.join(dir, "args.json");
   const args: FixtureArgs = existsSync(argsFile)

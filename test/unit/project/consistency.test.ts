@@ -1,16 +1,14 @@
 /** Cross-reference checks over the active services: here, host ports published twice. */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+
 import { describe, expect, it } from "vitest";
 import { LoadError } from "../../../src/errors.js";
 import { loadProject } from "../../../src/project/load.js";
+import { fileTree } from "../../file-tree.js";
 
 /** Loads two services with these port lists; the error line, or undefined when it loads. */
 async function ports(web: string, api: string, extra = ""): Promise<string | undefined> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "berth-ports-"));
   const yaml = `services:\n  web:\n    image: busybox\n    ports: ${web}\n  api:\n    image: busybox\n    ports: ${api}\n${extra}`;
-  writeFileSync(path.join(dir, "compose.yaml"), yaml);
+  const dir = fileTree("ports", { "compose.yaml": yaml });
   try {
     await loadProject({ cwd: dir, env: {} });
     return undefined;

@@ -3,16 +3,17 @@
  * a pipe, a file that grows), it reads at most the bound and then fails with a sentence.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, symlinkSync, writeFileSync, mkdirSync } from "node:fs";
-import os from "node:os";
+import { symlinkSync, writeFileSync, mkdirSync } from "node:fs";
+
 import path from "node:path";
 import { Readable } from "node:stream";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { LoadError } from "../../../src/errors.js";
 import { readBounded, readStreamBounded } from "../../../src/project/read-bounded.js";
+import { tempDir } from "../../file-tree.js";
 
-const dir = mkdtempSync(path.join(os.tmpdir(), "berth-read-"));
+const dir = tempDir("read");
 const KIB = 1024;
 
 async function failure(read: Promise<unknown>): Promise<string> {

@@ -1,14 +1,12 @@
 /** What `config` shows: the resources active services use (compose-go WithoutUnnecessaryResources). */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+
 import { describe, expect, it } from "vitest";
 import { loadProject } from "../../../src/project/load.js";
 import { withoutUnusedResources } from "../../../src/project/resources.js";
+import { fileTree } from "../../file-tree.js";
 
 async function shown(yaml: string) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "berth-resources-"));
-  writeFileSync(path.join(dir, "compose.yaml"), yaml);
+  const dir = fileTree("resources", { "compose.yaml": yaml });
   const { project } = await loadProject({ cwd: dir, env: {} });
   const kept = withoutUnusedResources(project);
   return {
