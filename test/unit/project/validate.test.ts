@@ -689,6 +689,16 @@ describe("names, enums and patterns", () => {
     );
   });
 
+  it("accepts a watch rule's initial_sync (compose-go's schema has it)", () => {
+    expect(
+      check(
+        service(
+          "develop:\n  watch:\n    - path: .\n      action: sync\n      target: /app\n      initial_sync: true",
+        ),
+      ),
+    ).toBeUndefined();
+  });
+
   it("a bad watch action", () => {
     expect(check(service("develop:\n  watch:\n    - path: .\n      action: copy"))).toBe(
       "compose.yaml:6:19: services.web.develop.watch[0].action: must be one of: rebuild, sync, restart, sync+restart, sync+exec",
