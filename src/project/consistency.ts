@@ -57,6 +57,15 @@ function checkService(project: Project, name: string, service: Service, written:
     if (!Object.hasOwn(project.configs ?? {}, config.source))
       undefinedRef("configs", "config", config.source);
   }
+  // compose-go's checkConsistency: only rebuild and restart make sense without a place to sync to.
+  for (const trigger of service.develop?.watch ?? []) {
+    if ((trigger.target ?? "") === "" && trigger.action !== "rebuild" && trigger.action !== "restart") {
+      throw new LoadError(
+        `services.${name}.develop.watch: target is required for non-rebuild actions`,
+        written.sources.keyAt(["services", name, "develop", "watch"]),
+      );
+    }
+  }
 }
 
 /** One fixed host port a port entry publishes. */

@@ -53,3 +53,27 @@ describe("a host port published twice", () => {
     expect(await ports('["8080:80"]', '["8080:80"]', "    profiles: [debug]\n")).toBeUndefined();
   });
 });
+
+describe("develop.watch", () => {
+  async function watch(rule: string): Promise<string | undefined> {
+    const yaml = `services:\n  web:\n    image: busybox\n    develop:\n      watch:\n        - ${rule}\n`;
+    const dir = fileTree("watch", { "compose.yaml": yaml });
+    try {
+      await loadProject({ cwd: dir, env: {} });
+      return undefined;
+    } catch (error) {
+      if (error instanceof LoadError) return error.describe();
+      throw error;
+    }
+  }
+
+  it("a sync rule needs a target, as compose-go requires; rebuild and restart do not", async () => {
+    expect(await watch("{ path: ./src, action: sync }")).toBe(
+      "compose.yaml:5:7: services.web.develop.watch: target is required for non-rebuild actions",
+    );
+    expect(await watch("{ path: ./src, action: sync+restart, target: '' }")).toContain("target is required");
+    expect(await watch("{ path: ./src, action: sync, target: /app }")).toBeUndefined();
+    expect(await watch("{ path: ./src, action: restart }")).toBeUndefined();
+    expect(await watch("{ path: ./src, action: rebuild }")).toBeUndefined();
+  });
+});
