@@ -17,7 +17,7 @@ import {
   planStop,
   type ProjectModel,
 } from "./lifecycle.js";
-import { modelFromLabels } from "./labelled-project.js";
+import { checkLabelledServices, knownLabelledServices, modelFromLabels } from "./labelled-project.js";
 import { checkHostPorts } from "./port-check.js";
 import { observe, type ObserveLookups, type ObservedState } from "./observe.js";
 import { Plan } from "./plan.js";
@@ -221,9 +221,11 @@ export async function stop(
   sink: EventSink,
   signal?: AbortSignal,
 ): Promise<{ readonly plan: Plan }> {
-  return runLifecycle(runtime, targetName(target), sink, signal, (observed) =>
-    planStop(modelOf(target, observed), observed, services, timeoutS),
-  );
+  return runLifecycle(runtime, targetName(target), sink, signal, (observed) => {
+    const model = modelOf(target, observed);
+    const named = typeof target === "string" ? knownLabelledServices(model, services) : services;
+    return named === undefined ? new Plan([]) : planStop(model, observed, named, timeoutS);
+  });
 }
 
 /**
@@ -243,7 +245,11 @@ export async function start(
     targetName(target),
     sink,
     signal,
-    (observed) => planStart(modelOf(target, observed), observed, services),
+    (observed) => {
+      const model = modelOf(target, observed);
+      if (typeof target === "string") checkLabelledServices(model, services);
+      return planStart(model, observed, services);
+    },
     timeoutS !== undefined ? { waitTimeoutMs: timeoutS * 1000 } : {},
   );
 }

@@ -5,6 +5,7 @@
  * start and restart keep their dependency order and start's waits keep their conditions.
  */
 import { buildGraph } from "../graph/graph.js";
+import { PlanError } from "./errors.js";
 import type { Project, Service, ServiceDependency } from "../project/model.js";
 import { DEPENDS_ON_LABEL } from "./labels.js";
 import type { ProjectModel } from "./lifecycle.js";
@@ -53,4 +54,29 @@ function dependsOn(
     deps[name] = { condition: known, required: true, restart: restart === "true" };
   }
   return deps;
+}
+
+/**
+ * Compose's `start` without a file (`projectFromName` with the services named): a project with no
+ * container, or a named service none of its containers runs, is an error in its words.
+ */
+export function checkLabelledServices(model: ProjectModel, services: readonly string[]): void {
+  const { name, services: known } = model.project;
+  if (Object.keys(known).length === 0)
+    throw new PlanError(`no container found for project "${name}": not found`);
+  for (const service of services) {
+    if (!Object.hasOwn(known, service)) throw new PlanError(`no such service: "${service}": not found`);
+  }
+}
+
+/**
+ * Compose's `stop` without a file: the named services its containers know, the others skipped
+ * (nothing of theirs runs). `undefined` when names were given and none is known: nothing to do.
+ */
+export function knownLabelledServices(
+  model: ProjectModel,
+  services: readonly string[],
+): readonly string[] | undefined {
+  const known = services.filter((s) => Object.hasOwn(model.project.services, s));
+  return services.length > 0 && known.length === 0 ? undefined : known;
 }

@@ -4,7 +4,9 @@
  * and those of the services that depend on them; networks and volumes still in use stay. With `-p`
  * it needs no compose file: the stack is found by its labels.
  */
-import { down } from "../../engine/index.js";
+import { down, ps } from "../../engine/index.js";
+import { ONEOFF_LABEL, ONEOFF_TRUE, SERVICE_LABEL } from "../../engine/labels.js";
+import type { Runtime } from "../../runtime/runtime.js";
 import type { GlobalOptions } from "../global-options.js";
 import { parseTimeout } from "../flags.js";
 import type { DownFlags } from "../options/flags.js";
@@ -18,6 +20,15 @@ export async function runDown(globals: GlobalOptions, services: string[], flags:
   const { rmi } = flags;
   const project = await loadOrName(globals, services);
   return withRuntime(globals, async (runtime) => {
+    const named =
+      project.loaded === undefined ? await withContainers(runtime, project.name, services) : services;
+    if (named.length === 0 && services.length > 0) {
+      // Compose's logrus line: without a file a typo and a service already removed look alike.
+      process.stderr.write(
+        `INFO[0000] Any of the services [${services.join(" ")}] not running in project "${project.name}"\n`,
+      );
+      return 0;
+    }
     const controller = new AbortController();
     const removeHandler = onInterrupt(() => controller.abort());
     try {
@@ -27,7 +38,7 @@ export async function runDown(globals: GlobalOptions, services: string[], flags:
           project.name,
           project.loaded,
           {
-            ...(services.length > 0 ? { services } : {}),
+            ...(named.length > 0 ? { services: named } : {}),
             ...(flags.volumes === true ? { volumes: true } : {}),
             ...(flags.removeOrphans === true ? { removeOrphans: true } : {}),
             ...(timeoutS !== undefined ? { timeoutS } : {}),
@@ -44,4 +55,21 @@ export async function runDown(globals: GlobalOptions, services: string[], flags:
     }
     return controller.signal.aborted ? INTERRUPTED_EXIT_CODE : 0;
   });
+}
+
+/**
+ * Without a file, the named services that have containers (Compose's `checkSelectedServices`: the
+ * project is what the labels say, and the others are skipped).
+ */
+async function withContainers(
+  runtime: Runtime,
+  project: string,
+  services: readonly string[],
+): Promise<string[]> {
+  if (services.length === 0) return [];
+  const containers = await ps(runtime, project, { all: true });
+  const present = new Set(
+    containers.filter((c) => c.labels[ONEOFF_LABEL] !== ONEOFF_TRUE).map((c) => c.labels[SERVICE_LABEL]),
+  );
+  return services.filter((s) => present.has(s));
 }

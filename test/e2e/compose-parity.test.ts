@@ -1,0 +1,96 @@
+/**
+ * Answers berth takes from Docker Compose v2, through the built CLI on the real engine: what stop,
+ * start, restart and down answer with `-p NAME`, no compose file and a service that has no container. Every project
+ * carries `berth.test=<run id>`, is taken down after, and is checked for leaks.
+ */
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Runtime } from "../../src/runtime/runtime.js";
+import { describeEngine, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { openTestEngine } from "../integration/images.js";
+import { leaks } from "../integration/leaks.js";
+import { berth } from "./cli.js";
+import { fixtures } from "./fixtures.js";
+
+const PROJECT = "com.docker.compose.project";
+
+let runtime: Runtime;
+let image: string;
+const dirs: string[] = [];
+const projects: string[] = [];
+const images: string[] = [];
+const fixture = fixtures("parity", dirs, projects);
+
+/** A service `app` (sleeping) of `reference`, and a second one, `other`, never created by the tests. */
+const twoServices =
+  (reference: () => string) =>
+  (project: string): string => `
+name: ${project}
+services:
+  app:
+    image: ${reference()}
+    command: ["sleep", "3600"]
+    stop_grace_period: 1s
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+  other:
+    image: ${reference()}
+    command: ["sleep", "3600"]
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+`;
+
+describeEngine("Compose v2's flags and answers", () => {
+  beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
+
+  afterAll(async () => {
+    for (const project of projects) {
+      await berth(["-p", project, "down", "-v", "-t", "0", "--remove-orphans"], { cwd: tmpdir() });
+      expect(await leaks(runtime, project)).toEqual([]);
+    }
+    for (const reference of images) await runtime.images.remove(reference, { force: true }).catch(() => {});
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await runtime.close();
+  }, 60_000);
+
+  it("-p NAME without a file: a service with no container is answered as Compose answers it", async () => {
+    const { dir, project } = fixture(
+      "byname",
+      twoServices(() => image),
+    );
+    expect((await berth(["up", "-d", "app"], { cwd: dir })).exitCode).toBe(0);
+    const byName = (args: string[]) => berth(["-p", project, ...args], { cwd: tmpdir() });
+
+    // stop skips what its containers do not know.
+    expect(await byName(["stop", "other"])).toEqual({ exitCode: 0, stdout: "", stderr: "" });
+    // start names it (compose-go's projectFromName), quoted, with the error it wraps.
+    expect(await byName(["start", "other"])).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: 'no such service: "other": not found\n',
+    });
+    expect(await byName(["restart", "other"])).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: "no such service: other\n",
+    });
+    // down says so (a log line) and removes nothing: the network stays, in use by app.
+    expect(await byName(["down", "other"])).toEqual({
+      exitCode: 0,
+      stdout: "",
+      stderr: `INFO[0000] Any of the services [other] not running in project "${project}"\n`,
+    });
+    const listed = await runtime.containers.list({ labels: [`${PROJECT}=${project}`] });
+    expect(listed.map((c) => [c.labels["com.docker.compose.service"], c.status])).toEqual([
+      ["app", "running"],
+    ]);
+    // A project with no container at all: start has nothing to start from.
+    const none = await berth(["-p", `${project}-none`, "start"], { cwd: tmpdir() });
+    expect(none).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: `no container found for project "${project}-none": not found\n`,
+    });
+    await berth(["down", "-t", "0"], { cwd: dir });
+    expect(await leaks(runtime, project)).toEqual([]);
+  }, 60_000);
+});
