@@ -491,8 +491,20 @@ export interface ExecSession extends StreamSession {
   exitCode(): Promise<number>;
 }
 
+export interface WaitOptions {
+  readonly condition?: "not-running" | "next-exit" | "removed";
+  readonly signal?: AbortSignal;
+}
+
+export interface WaitResult {
+  readonly exitCode: number;
+  readonly error?: string | undefined;
+}
+
 export interface AttachOptions {
   readonly stdin?: boolean | undefined;
+  /** Whether the container has a TTY, when the caller knows (it made it): spares looking it up. */
+  readonly tty?: boolean | undefined;
   /** Replay what the container already printed before attaching. */
   readonly logs?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -530,10 +542,14 @@ export interface Containers {
     readonly all?: boolean;
     readonly name?: string;
   }): Promise<ContainerSummary[]>;
-  wait(
-    id: string,
-    options?: { readonly condition?: "not-running" | "next-exit" | "removed"; readonly signal?: AbortSignal },
-  ): Promise<{ readonly exitCode: number; readonly error?: string | undefined }>;
+  wait(id: string, options?: WaitOptions): Promise<WaitResult>;
+  /**
+   * Starts a wait and resolves once the runtime is watching, with the wait's result to come: a
+   * container started after that cannot exit unseen, so `next-exit` or `removed` (an auto-removed
+   * one) can be asked before the start, as Docker's CLI does for a container it runs. Undefined
+   * when this runtime cannot watch ahead (the caller then waits once the container has exited).
+   */
+  armWait?(id: string, options?: WaitOptions): Promise<{ readonly result: Promise<WaitResult> } | undefined>;
   logs(id: string, options?: LogOptions): AsyncIterable<LogLine>;
   attach(id: string, options?: AttachOptions): Promise<StreamSession>;
   exec(id: string, spec: ExecSpec): Promise<ExecSession>;
@@ -546,8 +562,16 @@ export interface Containers {
     id: string,
     options?: { readonly stream?: boolean; readonly signal?: AbortSignal },
   ): AsyncIterable<Stats>;
-  /** Extract a tar archive into `path` inside the container. */
-  copyTo(id: string, path: string, tar: Readable): Promise<void>;
+  /**
+   * Extract a tar archive into `path` inside the container. `ownedByUser`: the files belong to the
+   * container's `user` when it has one (Docker's `copyUIDGID`), else keep the archive's owners.
+   */
+  copyTo(
+    id: string,
+    path: string,
+    tar: Readable,
+    options?: { readonly ownedByUser?: boolean },
+  ): Promise<void>;
   /** A tar archive of `path` inside the container. */
   copyFrom(id: string, path: string): Promise<Readable>;
 }

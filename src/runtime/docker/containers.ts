@@ -19,10 +19,12 @@ import type {
   OutputChunk,
   Stats,
   StreamSession,
+  WaitOptions,
+  WaitResult,
 } from "../runtime.js";
 import { endpointConfig, planCreate } from "./container-spec.js";
 import { toContainerState, toContainerSummary } from "./convert.js";
-import { type EngineApi, filtersParam } from "./engine-api.js";
+import { abortReason, type EngineApi, filtersParam, readAll } from "./engine-api.js";
 import { endOnAbort, openSession } from "./sessions.js";
 import { DEFAULT_ANSWER_TIMEOUT_MS } from "./transport.js";
 import { logLines, statsFrom } from "./streams.js";
@@ -174,19 +176,44 @@ export class DockerContainers implements Containers {
     return filter.name === undefined ? summaries : summaries.filter((c) => c.name === filter.name);
   }
 
-  async wait(
-    id: string,
-    options: {
-      readonly condition?: "not-running" | "next-exit" | "removed";
-      readonly signal?: AbortSignal;
-    } = {},
-  ): Promise<{ readonly exitCode: number; readonly error?: string | undefined }> {
-    const result = await this.api.jsonRequired<{ StatusCode?: number; Error?: { Message?: string } | null }>(
-      "POST",
-      `/containers/${seg(id)}/wait`,
-      { query: { condition: options.condition }, signal: options.signal },
-    );
+  async wait(id: string, options: WaitOptions = {}): Promise<WaitResult> {
+    const result = await this.api.jsonRequired<WireWait>("POST", `/containers/${seg(id)}/wait`, {
+      query: { condition: options.condition },
+      signal: options.signal,
+    });
     return { exitCode: result.StatusCode ?? -1, error: result.Error?.Message || undefined };
+  }
+
+  /**
+   * From API 1.30 the engine sends the answer's headers once it is watching, and the body (the
+   * exit) when the condition is met; before that it had no conditions and answered only at the end.
+   */
+  async armWait(
+    id: string,
+    options: WaitOptions = {},
+  ): Promise<{ readonly result: Promise<WaitResult> } | undefined> {
+    if (!(await this.api.atLeast("1.30"))) return undefined;
+    const path = `/containers/${seg(id)}/wait`;
+    const res = await this.api.call("POST", path, {
+      query: { condition: options.condition },
+      signal: options.signal,
+    });
+    const result = (async (): Promise<WaitResult> => {
+      const body = await readAll(res.body).catch((err: unknown) => {
+        throw abortReason(options.signal, err);
+      });
+      let wire: WireWait;
+      try {
+        wire = JSON.parse(body.toString("utf8")) as WireWait;
+      } catch (err) {
+        throw new ApiError(`the engine sent malformed JSON for POST ${path}`, {
+          cause: err,
+          status: res.status,
+        });
+      }
+      return { exitCode: wire.StatusCode ?? -1, error: wire.Error?.Message || undefined };
+    })();
+    return { result };
   }
 
   logs(id: string, options: LogOptions = {}): AsyncIterable<LogLine> {
@@ -221,7 +248,7 @@ export class DockerContainers implements Containers {
    * ends the attached output then (moby#38457), so read what follows with `logs`.
    */
   async attach(id: string, options: AttachOptions = {}): Promise<StreamSession> {
-    const tty = await this.tty(id);
+    const tty = options.tty ?? (await this.tty(id));
     const conn = await this.api.hijack("POST", `/containers/${seg(id)}/attach`, {
       query: {
         stream: true,
@@ -330,9 +357,14 @@ export class DockerContainers implements Containers {
     return endOnAbort(read(), options.signal);
   }
 
-  async copyTo(id: string, path: string, tar: Readable): Promise<void> {
+  async copyTo(
+    id: string,
+    path: string,
+    tar: Readable,
+    options: { readonly ownedByUser?: boolean } = {},
+  ): Promise<void> {
     await this.api.empty("PUT", `/containers/${seg(id)}/archive`, {
-      query: { path },
+      query: { path, copyUIDGID: options.ownedByUser === true ? true : undefined },
       body: tar,
       headers: { "Content-Type": "application/x-tar" },
     });
@@ -348,6 +380,12 @@ export class DockerContainers implements Containers {
     const c = await this.api.jsonRequired<WireContainerInspect>("GET", `/containers/${seg(id)}/json`);
     return c.Config?.Tty === true;
   }
+}
+
+/** The answer to `POST /containers/{id}/wait`. */
+interface WireWait {
+  readonly StatusCode?: number;
+  readonly Error?: { readonly Message?: string } | null;
 }
 
 /** The engine's `since`/`until`: Unix seconds with a fraction. */
