@@ -1,6 +1,7 @@
 /**
- * Answers berth takes from Docker Compose v2, through the built CLI on the real engine: what stop,
- * start, restart and down answer with `-p NAME`, no compose file and a service that has no container. Every project
+ * Flags and answers berth takes from Docker Compose v2, through the built CLI on the real engine:
+ * `-T`/`--no-TTY` on exec and run with run's `-i` on by default, and what stop, start, restart and
+ * down answer with `-p NAME`, no compose file and a service that has no container. Every project
  * carries `berth.test=<run id>`, is taken down after, and is checked for leaks.
  */
 import { rmSync } from "node:fs";
@@ -50,6 +51,35 @@ describeEngine("Compose v2's flags and answers", () => {
     for (const reference of images) await runtime.images.remove(reference, { force: true }).catch(() => {});
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     await runtime.close();
+  }, 60_000);
+
+  it("exec and run must take -T as --no-TTY, and run's -i must be on by default, detached too", async () => {
+    const { dir } = fixture(
+      "tty",
+      twoServices(() => image),
+    );
+    expect((await berth(["up", "-d", "app"], { cwd: dir })).exitCode).toBe(0);
+    for (const args of [
+      ["exec", "--no-TTY", "app", "echo", "hi"],
+      ["exec", "--no-tty", "app", "echo", "hi"],
+      ["run", "--rm", "--no-TTY", "app", "echo", "hi"],
+      ["run", "--rm", "-T", "app", "echo", "hi"],
+    ]) {
+      const result = await berth(args, { cwd: dir });
+      expect(result.exitCode, `${args.join(" ")}: ${result.stderr}`).toBe(0);
+      expect(result.stdout).toBe("hi\n");
+    }
+    // Help names the spelling Compose's help names for each.
+    expect((await berth(["run", "--help"])).stdout).toMatch(/-T, --no-TTY /);
+    expect((await berth(["exec", "--help"])).stdout).toMatch(/-T, --no-tty /);
+    expect((await berth(["run", "--help"])).stdout).toMatch(/-i, --interactive /);
+
+    // Compose's run keeps the one-off's stdin open (`-i` defaults to true), even detached.
+    const detached = await berth(["run", "-d", "app", "sleep", "30"], { cwd: dir });
+    expect(detached.exitCode, detached.stderr).toBe(0);
+    const state = await runtime.containers.inspect(detached.stdout.trim());
+    expect(state?.stdinOpen).toBe(true);
+    await runtime.containers.remove(detached.stdout.trim(), { force: true });
   }, 60_000);
 
   it("-p NAME without a file: a service with no container is answered as Compose answers it", async () => {

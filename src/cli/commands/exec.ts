@@ -23,7 +23,8 @@ export async function runExec(globals: GlobalOptions, operands: string[], flags:
   const env = parseEnv(flags.env ?? [], process.env);
   const project = await loadOrName(globals, [service]);
   // A TTY only for a terminal: piped input must arrive byte for byte, and output stay apart.
-  const tty = flags.tty !== false && flags.detach !== true && process.stdin.isTTY === true;
+  const tty =
+    flags.tty !== false && flags.TTY !== false && flags.detach !== true && process.stdin.isTTY === true;
 
   return withRuntime(globals, async (runtime) => {
     const container = await serviceContainer(runtime, project.name, service, { index, oneOff: "include" });

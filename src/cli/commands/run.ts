@@ -35,8 +35,9 @@ export async function runRun(globals: GlobalOptions, operands: string[], flags: 
   const loaded = await loadFromFlags(globals, { services: [service] });
   if (loaded.project.services[service] === undefined) throw new UsageError(`no such service: ${service}`);
   const detach = flags.detach === true;
-  const tty = flags.tty !== false && !detach && process.stdin.isTTY === true;
-  const interactive = !detach;
+  const tty = flags.TTY !== false && flags.tty !== false && !detach && process.stdin.isTTY === true;
+  // Compose's `-i` is on by default, detached too: the one-off keeps its stdin open (`OpenStdin`).
+  const interactive = true;
   const overrides = runOverrides(loaded, command, flags, { tty, interactive });
 
   return withRuntime(globals, async (runtime) => {

@@ -138,6 +138,11 @@ export function choice(
   });
 }
 
+/** `spec`, accepted but left out of `--help` (a legacy spelling Compose still takes). */
+export function hidden<S extends OptionSpec>(spec: S): S {
+  return { ...spec, make: () => spec.make().hideHelp() };
+}
+
 /** An option named `--no-…` that takes a value is a value, not the negation of another option. */
 function literal(option: Option): Option {
   option.negate = false;

@@ -4,7 +4,7 @@
  * its flag type from here, and options/commands.ts (which loads that code) imports the lists, so
  * nothing imports back.
  */
-import { choice, type FlagsOf, flag, list, negation, repeated, value } from "./define.js";
+import { choice, type FlagsOf, flag, hidden, list, negation, repeated, value } from "./define.js";
 
 /** `-t, --timeout`: whole seconds, parsed (and checked) by the command (flags.ts parseTimeout). */
 const timeout = () =>
@@ -114,6 +114,8 @@ export type DashboardFlags = FlagsOf<typeof DASHBOARD_OPTIONS>;
 export const EXEC_OPTIONS = [
   flag("-d, --detach", "detached mode: run the command in the background"),
   negation("-T, --no-tty", "disable pseudo-TTY allocation (by default a TTY when stdin is a terminal)"),
+  // Compose's exec still takes its former spelling (normalized to --no-tty).
+  hidden(negation("--no-TTY", "disable pseudo-TTY allocation")),
   list("-e, --env <KEY=VAL>", "set an environment variable (repeatable)"),
   value("-u, --user <user>", "run the command as this user"),
   value("-w, --workdir <dir>", "path to the working directory for this command"),
@@ -259,8 +261,10 @@ export const RUN_OPTIONS = [
   negation("--no-deps", "do not start the services the service depends on"),
   value("--entrypoint <cmd>", "override the entrypoint of the image"),
   value("--name <name>", "assign a name to the container"),
-  negation("-T, --no-tty", "disable pseudo-TTY allocation (by default a TTY when stdin is a terminal)"),
-  flag("-i, --interactive", "keep stdin open (the default)"),
+  negation("-T, --no-TTY", "disable pseudo-TTY allocation (by default a TTY when stdin is a terminal)"),
+  // exec's spelling, taken here too.
+  hidden(negation("--no-tty", "disable pseudo-TTY allocation")),
+  flag("-i, --interactive", "keep STDIN open even if not attached (the default)"),
   choice("--pull <policy>", "pull the image before running", ["always", "missing", "never"]),
   flag("--build", "build the image before starting the container"),
   repeated("--cap-add <cap>", "add a Linux capability (repeatable)"),
