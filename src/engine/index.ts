@@ -108,6 +108,7 @@ async function converge(
   const executeOptions = {
     project: project.name,
     signal,
+    quietPull: options.quietPull,
     ...(extra.dependencyTimeoutS !== undefined ? { waitTimeoutMs: extra.dependencyTimeoutS * 1000 } : {}),
   };
   // Images first, then plan the containers against the images as they are now, so a pulled or

@@ -41,6 +41,8 @@ export interface StepOptions {
   readonly waitDeadline?: { readonly at: number; readonly seconds: number } | undefined;
   readonly pollMs?: number | undefined;
   readonly now?: (() => number) | undefined;
+  /** `--quiet-pull`: a pull or build says it began and ended, without its layers or steps. */
+  readonly quietPull?: boolean | undefined;
 }
 
 export interface StepContext {
@@ -180,7 +182,7 @@ async function pullImage(cx: StepContext, op: OperationOf<"PullImage">): Promise
     { platform: op.platform, signal: cx.options.signal },
     (progress) => {
       const now = Date.now();
-      if (now - last < PULL_REPORT_MS) return;
+      if (cx.options.quietPull === true || now - last < PULL_REPORT_MS) return;
       last = now;
       cx.emit(
         "image",
@@ -197,7 +199,8 @@ async function buildImage(cx: StepContext, op: OperationOf<"BuildImage">): Promi
   cx.emit("image", op.reference, "Building");
   // Only the steps: the rest of a build's output is for its log, not the progress view.
   await cx.runtime.images.build({ ...op.spec, signal: cx.options.signal }, ({ step }) => {
-    if (step) cx.emit("image", op.reference, "Building", `Step ${step.step}/${step.total} : ${step.text}`);
+    if (step && cx.options.quietPull !== true)
+      cx.emit("image", op.reference, "Building", `Step ${step.step}/${step.total} : ${step.text}`);
   });
   cx.emit("image", op.reference, "Built");
 }

@@ -80,6 +80,8 @@ export interface UpOptions {
   readonly build?: boolean;
   /** Never build, even when the image is missing. */
   readonly noBuild?: boolean;
+  /** `--quiet-pull`: pulls (and builds) report only their start and end, not their progress. */
+  readonly quietPull?: boolean;
   /** Plan only; change nothing. */
   readonly dryRun?: boolean;
 }

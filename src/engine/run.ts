@@ -57,6 +57,8 @@ export interface RunOptions {
   readonly noDeps?: boolean | undefined;
   readonly pull?: UpOptions["pull"];
   readonly build?: boolean | undefined;
+  /** `--quiet-pull`: no pull or build progress, for the one-off's image and its dependencies'. */
+  readonly quietPull?: boolean | undefined;
   readonly removeOrphans?: boolean | undefined;
   /** The engine removes the one-off once it exits (`--rm` with `-d`: no berth is there to do it). */
   readonly autoRemove?: boolean | undefined;
@@ -96,6 +98,7 @@ export async function createOneOff(
   const images: UpOptions = {
     ...(options.pull !== undefined ? { pull: options.pull } : {}),
     ...(options.build === true ? { build: true } : {}),
+    ...(options.quietPull === true ? { quietPull: true } : {}),
   };
   if (options.noDeps !== true && dependencies.length > 0) {
     await up(
@@ -137,6 +140,7 @@ export async function createOneOff(
     await execute(runtime, prepare.concat(waits), sink, {
       project: project.name,
       signal,
+      quietPull: options.quietPull,
       ...(options.dependencyTimeoutS !== undefined
         ? { waitTimeoutMs: options.dependencyTimeoutS * 1000 }
         : {}),

@@ -1,11 +1,13 @@
 /**
  * Flags and answers berth takes from Docker Compose v2, through the built CLI on the real engine:
+ * `--quiet-pull` on up, create and run (an image pulled from the local registry, 127.0.0.1:5000),
  * `-T`/`--no-TTY` on exec and run with run's `-i` on by default, and what stop, start, restart and
  * down answer with `-p NAME`, no compose file and a service that has no container. Every project
  * carries `berth.test=<run id>`, is taken down after, and is checked for leaks.
  */
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { execa } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, RUN_ID, TEST_LABEL } from "../integration/engine.js";
@@ -14,6 +16,7 @@ import { leaks } from "../integration/leaks.js";
 import { berth } from "./cli.js";
 import { fixtures } from "./fixtures.js";
 
+const REGISTRY = process.env["BERTH_TEST_REGISTRY"] ?? "127.0.0.1:5000";
 const PROJECT = "com.docker.compose.project";
 
 let runtime: Runtime;
@@ -40,6 +43,11 @@ services:
     labels: { ${TEST_LABEL}: "${RUN_ID}" }
 `;
 
+/** The lines of a plain progress output that report a pull's layers (`Image X  Pulling  <layer>…`). */
+function layerLines(stderr: string, reference: string): string[] {
+  return stderr.split("\n").filter((l) => l.startsWith(` Image ${reference}  Pulling  `));
+}
+
 describeEngine("Compose v2's flags and answers", () => {
   beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
 
@@ -51,6 +59,39 @@ describeEngine("Compose v2's flags and answers", () => {
     for (const reference of images) await runtime.images.remove(reference, { force: true }).catch(() => {});
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     await runtime.close();
+  }, 60_000);
+
+  it("--quiet-pull must pull without the layers' progress on up, create and run", async () => {
+    const reference = `${REGISTRY}/berth-test/quiet-pull-${RUN_ID}:v1`;
+    images.push(reference);
+    await execa("docker", ["tag", image, reference]);
+    await execa("docker", ["push", "-q", reference]);
+    const removeLocal = () => runtime.images.remove(reference, { force: true });
+    const { dir } = fixture(
+      "quietpull",
+      twoServices(() => reference),
+    );
+    const plain = (args: string[]) => berth(["--progress", "plain", ...args], { cwd: dir });
+
+    // Without the flag a pull reports its layers: what the flag takes away.
+    await removeLocal();
+    const loud = await plain(["create", "app"]);
+    expect(loud.exitCode, loud.stderr).toBe(0);
+    expect(layerLines(loud.stderr, reference).length).toBeGreaterThan(0);
+    await plain(["down", "-t", "0"]);
+
+    for (const args of [
+      ["create", "--quiet-pull", "app"],
+      ["up", "-d", "--quiet-pull", "app"],
+      ["run", "--rm", "-T", "--quiet-pull", "--no-deps", "app", "true"],
+    ]) {
+      await removeLocal();
+      const quiet = await plain(args);
+      expect(quiet.exitCode, `${args.join(" ")}: ${quiet.stderr}`).toBe(0);
+      expect(quiet.stderr).toContain(` Image ${reference}  Pulled`);
+      expect(layerLines(quiet.stderr, reference), args.join(" ")).toEqual([]);
+    }
+    await plain(["down", "-t", "0"]);
   }, 60_000);
 
   it("exec and run must take -T as --no-TTY, and run's -i must be on by default, detached too", async () => {

@@ -38,6 +38,7 @@ export async function runCreate(
           ...(flags.removeOrphans === true ? { removeOrphans: true } : {}),
           ...(Object.keys(scale).length > 0 ? { scale } : {}),
           ...(flags.pull !== undefined ? { pull: flags.pull } : {}),
+          ...(flags.quietPull === true ? { quietPull: true } : {}),
           ...(flags.build === true ? { build: true } : {}),
           ...(flags.build === false ? { noBuild: true } : {}),
         },

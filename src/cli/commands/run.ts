@@ -52,6 +52,7 @@ export async function runRun(globals: GlobalOptions, operands: string[], flags: 
           useAliases: flags.useAliases === true,
           noDeps: flags.deps === false,
           ...(flags.pull !== undefined ? { pull: flags.pull } : {}),
+          quietPull: flags.quietPull === true,
           build: flags.build === true,
           removeOrphans: flags.removeOrphans === true,
           autoRemove: detach && flags.rm === true,

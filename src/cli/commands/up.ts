@@ -171,6 +171,7 @@ function engineOptions(
     ...(waitTimeoutS !== undefined ? { waitTimeoutS } : {}),
     ...(timeoutS !== undefined ? { timeoutS } : {}),
     ...(flags.pull !== undefined ? { pull: flags.pull } : {}),
+    ...(flags.quietPull === true ? { quietPull: true } : {}),
     ...(flags.build === true ? { build: true } : {}),
     ...(flags.build === false ? { noBuild: true } : {}),
   };

@@ -34,6 +34,7 @@ export const UP_OPTIONS = [
   flag("--build", "build images before starting containers"),
   negation("--no-build", "do not build an image, even if it is missing"),
   choice("--pull <policy>", "pull images before running", ["always", "missing", "never", "policy"]),
+  flag("--quiet-pull", "pull without printing progress information"),
   flag("--force-recreate", "recreate containers even if their configuration has not changed"),
   negation("--no-recreate", "if containers already exist, do not recreate them"),
   negation("--no-deps", "do not start linked services"),
@@ -169,6 +170,7 @@ export const CREATE_OPTIONS = [
   flag("--force-recreate", "recreate containers even if their configuration has not changed"),
   negation("--no-recreate", "if containers already exist, do not recreate them"),
   choice("--pull <policy>", "pull images before running", ["always", "missing", "never", "policy"]),
+  flag("--quiet-pull", "pull without printing progress information"),
   flag("--remove-orphans", "remove containers for services not defined in the compose file"),
   list("--scale <SERVICE=NUM>", "scale SERVICE to NUM instances (repeatable)"),
 ] as const;
@@ -266,6 +268,7 @@ export const RUN_OPTIONS = [
   hidden(negation("--no-tty", "disable pseudo-TTY allocation")),
   flag("-i, --interactive", "keep STDIN open even if not attached (the default)"),
   choice("--pull <policy>", "pull the image before running", ["always", "missing", "never"]),
+  flag("--quiet-pull", "pull without printing progress information"),
   flag("--build", "build the image before starting the container"),
   repeated("--cap-add <cap>", "add a Linux capability (repeatable)"),
   repeated("--cap-drop <cap>", "drop a Linux capability (repeatable)"),
