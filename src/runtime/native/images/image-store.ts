@@ -1,0 +1,394 @@
+/**
+ * The native runtime's image store: blobs, unpacked layers and image records under `BERTH_ROOT`,
+ * shaped like the `Images` members of src/runtime/runtime.ts, plus `resolve`, which the
+ * containers module turns into an overlay rootfs (images/rootfs.ts).
+ */
+import type { Readable } from "node:stream";
+import { ConflictError, NotFoundError } from "../../errors.js";
+import type { ImageImportOptions, ImageInfo, ImageSummary, LabelTerms, OnProgress } from "../../runtime.js";
+import type { NativePaths } from "../paths.js";
+import { openBlobStore, type BlobStore } from "./blob-store.js";
+import { applyChanges } from "./changes.js";
+import { decompressed } from "./compression.js";
+import { goArch, imageInfo, type OciImageConfig, parseImageConfig } from "./config.js";
+import { chainIds, type Digest, isDigest, sha256 } from "./digest.js";
+import { openLayerStore, type LayerStore } from "./layer-store.js";
+import { MediaType } from "./media-types.js";
+import { familiarTagged, parseImageReference } from "./reference.js";
+import {
+  type Descriptor,
+  type ImageRecord,
+  type LayerRecord,
+  openRecordStore,
+  type RecordStore,
+  type TagIndex,
+} from "./records.js";
+import { sweepTemporaries } from "./temp-files.js";
+import { createHash } from "node:crypto";
+import path from "node:path";
+
+export interface ResolvedImage {
+  readonly id: string;
+  readonly config: OciImageConfig;
+  /** Unpacked layer dirs, bottom → top: the lowerdirs of the container's overlay. */
+  readonly layerDirs: readonly string[];
+}
+
+export interface ImageStoreOptions {
+  /** Whether a container uses the image (the containers module knows; images do not). */
+  readonly inUse?: ((id: string) => boolean | Promise<boolean>) | undefined;
+}
+
+export interface ImageListFilter {
+  readonly labels?: LabelTerms | undefined;
+  readonly reference?: string | undefined;
+}
+
+export interface ImageStore {
+  resolve(reference: string): Promise<ResolvedImage>;
+  inspect(reference: string): Promise<ImageInfo | undefined>;
+  list(filter?: ImageListFilter): Promise<ImageSummary[]>;
+  tag(source: string, target: string): Promise<void>;
+  remove(
+    reference: string,
+    options?: { readonly force?: boolean; readonly noPrune?: boolean },
+  ): Promise<void>;
+  importRootfs(
+    tar: Readable,
+    options: ImageImportOptions,
+    onProgress?: OnProgress,
+  ): Promise<{ readonly id: string }>;
+}
+
+/** A layer about to be committed: its blob (present) and where its content comes from. */
+export interface IncomingLayer extends Descriptor {
+  readonly diffId: Digest;
+}
+
+/** What every way into the store (import, load, pull) ends with. */
+export interface IncomingImage {
+  readonly configBytes: Buffer;
+  readonly layers: readonly IncomingLayer[];
+  readonly manifest?: Descriptor | undefined;
+  /** Familiar `name:tag`s to point at the image. */
+  readonly tags: readonly string[];
+  readonly repoDigests?: readonly string[] | undefined;
+}
+
+/** The parts the store is made of, for the modules that fill it (load, pull) and read it (save, push). */
+export interface StoreParts {
+  readonly blobs: BlobStore;
+  readonly layers: LayerStore;
+  readonly records: RecordStore;
+}
+
+async function sha256OfStream(stream: Readable): Promise<Digest> {
+  const hash = createHash("sha256");
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest("hex")}`;
+}
+
+/** Unpacks what is missing, then writes the record and moves the tags onto it. */
+export async function commitImage(
+  parts: StoreParts,
+  image: IncomingImage,
+  signal?: AbortSignal,
+): Promise<ImageRecord> {
+  const config = parseImageConfig(image.configBytes);
+  const id = await parts.blobs.putBytes(image.configBytes);
+  const diffIds = config.rootfs.diff_ids;
+  if (diffIds.length !== image.layers.length) {
+    throw new Error(
+      `image ${id}: its config lists ${diffIds.length} layers, its manifest ${image.layers.length}`,
+    );
+  }
+  const chains = chainIds(image.layers.map((layer) => layer.diffId));
+  const layers: LayerRecord[] = [];
+  for (const [i, layer] of image.layers.entries()) {
+    if (layer.diffId !== diffIds[i])
+      throw new Error(`image ${id}: layer ${i} is ${layer.diffId}, its config says ${diffIds[i]}`);
+    const facts = await parts.layers.ensure(
+      chains[i]!,
+      layer.diffId,
+      () => parts.blobs.open(layer.digest),
+      signal,
+    );
+    layers.push({
+      mediaType: layer.mediaType,
+      digest: layer.digest,
+      size: layer.size,
+      diffId: layer.diffId,
+      diffSize: facts.size,
+    });
+  }
+  const now = new Date().toISOString();
+  return parts.records.update(async (tx) => {
+    const previous = await tx.get(id);
+    const repoDigests = [...new Set([...(previous?.repoDigests ?? []), ...(image.repoDigests ?? [])])];
+    const record: ImageRecord = {
+      id,
+      layers,
+      manifest: image.manifest ?? previous?.manifest,
+      repoDigests,
+      lastTagTime: image.tags.length > 0 ? now : previous?.lastTagTime,
+    };
+    await tx.put(record);
+    for (const tag of image.tags) tx.tags[tag] = id;
+    return record;
+  }, signal);
+}
+
+/** `name:tag` terms of the tag index that point at `id`. */
+function tagsOf(tags: TagIndex, id: Digest): string[] {
+  return Object.entries(tags)
+    .filter(([, target]) => target === id)
+    .map(([tag]) => tag)
+    .sort();
+}
+
+function repositoryOf(tag: string): string {
+  return tag.slice(0, tag.lastIndexOf(":"));
+}
+
+/** Docker's `reference` filter: a glob over the familiar name or `name:tag` (`*` stays within a path part). */
+export function matchesReference(pattern: string, tags: readonly string[]): boolean {
+  const regex = new RegExp(
+    `^${pattern
+      .split("")
+      .map((ch) => (ch === "*" ? "[^/]*" : ch === "?" ? "[^/]" : ch.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+      .join("")}$`,
+  );
+  return tags.some((tag) => regex.test(tag) || regex.test(repositoryOf(tag)));
+}
+
+export function matchesLabels(labels: Readonly<Record<string, string>>, terms: LabelTerms): boolean {
+  return terms.every((term) => {
+    const eq = term.indexOf("=");
+    return eq < 0 ? Object.hasOwn(labels, term) : labels[term.slice(0, eq)] === term.slice(eq + 1);
+  });
+}
+
+export function openImageStore(
+  paths: NativePaths,
+  options: ImageStoreOptions = {},
+): ImageStore & { readonly parts: StoreParts } {
+  const blobs = openBlobStore(paths.blobs, paths.locks);
+  const layers = openLayerStore(paths.layers, paths.locks);
+  const records = openRecordStore(paths.images, paths.locks);
+  const parts: StoreParts = { blobs, layers, records };
+  let swept: Promise<void> | undefined;
+  /** What a killed writer left, removed once per store before its first write. */
+  const sweep = (): Promise<void> =>
+    (swept ??= Promise.all([
+      sweepTemporaries(path.join(paths.blobs, "sha256")),
+      sweepTemporaries(paths.layers),
+      sweepTemporaries(paths.images),
+    ]).then(() => undefined));
+
+  /** The record a reference names: ID, `name[:tag]`, `name@digest`, or a unique ID prefix. */
+  async function find(reference: string): Promise<{ record: ImageRecord; byTag?: string } | undefined> {
+    const full = reference.startsWith("sha256:") ? reference : `sha256:${reference}`;
+    if (isDigest(full)) {
+      const record = await records.get(full);
+      if (record) return { record };
+    }
+    const tags = await records.tags();
+    try {
+      const parsed = parseImageReference(reference);
+      if (parsed.digest !== undefined) {
+        const wanted = `${parsed.familiarName}@${parsed.digest}`;
+        const match = (await records.all()).find(
+          (record) => record.repoDigests.includes(wanted) || record.manifest?.digest === parsed.digest,
+        );
+        if (match) return { record: match };
+      } else {
+        const tag = familiarTagged(parsed)!;
+        const id = tags[tag];
+        const record = id === undefined ? undefined : await records.get(id);
+        if (record) return { record, byTag: tag };
+      }
+    } catch {
+      // Not a reference: maybe an ID prefix.
+    }
+    const prefix = /^(?:sha256:)?([0-9a-f]{1,64})$/.exec(reference)?.[1];
+    if (prefix === undefined) return undefined;
+    const matches = (await records.all()).filter((record) => record.id.startsWith(`sha256:${prefix}`));
+    if (matches.length > 1)
+      throw new ConflictError(`image ID prefix ${prefix} is ambiguous (${matches.length} images)`);
+    return matches[0] === undefined ? undefined : { record: matches[0] };
+  }
+
+  async function found(reference: string): Promise<{ record: ImageRecord; byTag?: string }> {
+    const hit = await find(reference);
+    if (!hit) throw new NotFoundError(`No such image: ${reference}`);
+    return hit;
+  }
+
+  async function configOf(record: ImageRecord): Promise<OciImageConfig> {
+    return parseImageConfig(await blobs.read(record.id));
+  }
+
+  /** Removes what only the removed images used (records of other images keep theirs). */
+  async function collect(removed: readonly ImageRecord[]): Promise<void> {
+    const remaining = await records.all();
+    const blobsKept = new Set<string>();
+    const chainsKept = new Set<string>();
+    for (const record of remaining) {
+      blobsKept.add(record.id);
+      if (record.manifest) blobsKept.add(record.manifest.digest);
+      for (const layer of record.layers) blobsKept.add(layer.digest);
+      for (const chain of chainIds(record.layers.map((layer) => layer.diffId))) chainsKept.add(chain);
+    }
+    for (const record of removed) {
+      for (const chain of chainIds(record.layers.map((layer) => layer.diffId))) {
+        if (!chainsKept.has(chain)) await layers.remove(chain);
+      }
+      const owned = [record.id, record.manifest?.digest, ...record.layers.map((layer) => layer.digest)];
+      for (const digest of owned)
+        if (digest !== undefined && !blobsKept.has(digest)) await blobs.remove(digest);
+    }
+  }
+
+  return {
+    parts,
+    async resolve(reference) {
+      const { record } = await found(reference);
+      const config = await configOf(record);
+      const chains = chainIds(record.layers.map((layer) => layer.diffId));
+      return { id: record.id, config, layerDirs: chains.map((chain) => layers.diffDir(chain)) };
+    },
+
+    async inspect(reference) {
+      const hit = await find(reference);
+      if (!hit) return undefined;
+      const { record } = hit;
+      return imageInfo(
+        {
+          id: record.id,
+          repoTags: tagsOf(await records.tags(), record.id),
+          repoDigests: record.repoDigests,
+          size: record.layers.reduce((sum, layer) => sum + layer.diffSize, 0),
+          lastTagTime: record.lastTagTime === undefined ? undefined : new Date(record.lastTagTime),
+        },
+        await configOf(record),
+      );
+    },
+
+    async list(filter = {}) {
+      const tags = await records.tags();
+      const summaries: ImageSummary[] = [];
+      for (const record of await records.all()) {
+        const repoTags = tagsOf(tags, record.id);
+        if (filter.reference !== undefined && !matchesReference(filter.reference, repoTags)) continue;
+        const config = await configOf(record);
+        const labels = config.config?.Labels ?? {};
+        if (filter.labels && !matchesLabels(labels, filter.labels)) continue;
+        summaries.push({
+          id: record.id,
+          repoTags,
+          size: record.layers.reduce((sum, layer) => sum + layer.diffSize, 0),
+          labels,
+          created: new Date(config.created ?? 0),
+        });
+      }
+      return summaries.sort((a, b) => b.created.getTime() - a.created.getTime());
+    },
+
+    async tag(source, target) {
+      const { record } = await found(source);
+      const parsed = parseImageReference(target);
+      if (parsed.digest !== undefined)
+        throw new ConflictError(`refusing to create a tag with a digest reference: ${target}`);
+      const tag = familiarTagged(parsed)!;
+      await records.update(async (tx) => {
+        tx.tags[tag] = record.id;
+        const current = (await tx.get(record.id)) ?? record;
+        await tx.put({ ...current, lastTagTime: new Date().toISOString() });
+      });
+    },
+
+    async remove(reference, removeOptions = {}) {
+      const hit = await found(reference);
+      const force = removeOptions.force === true;
+      const removed = await records.update(async (tx) => {
+        const id = hit.record.id;
+        const own = tagsOf(tx.tags, id);
+        if (hit.byTag !== undefined && own.length > 1) {
+          // A name given: untagging it is all, while the image keeps other names.
+          delete tx.tags[hit.byTag];
+          return undefined;
+        }
+        if (hit.byTag === undefined && !force && new Set(own.map(repositoryOf)).size > 1) {
+          throw new ConflictError(
+            `conflict: unable to delete ${id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`,
+          );
+        }
+        if (await options.inUse?.(id)) {
+          if (!force) {
+            throw new ConflictError(
+              `conflict: unable to remove repository reference "${reference}" (must force) - image ${id.slice(7, 19)} is being used by a container`,
+            );
+          }
+          // Forced: the names go, the image stays (dangling) under the containers that use it.
+          for (const tag of own) delete tx.tags[tag];
+          return undefined;
+        }
+        for (const tag of own) delete tx.tags[tag];
+        await tx.remove(id);
+        return hit.record;
+      });
+      if (removed) await collect([removed]);
+    },
+
+    async importRootfs(tar, importOptions, onProgress) {
+      await sweep();
+      const target = familiarTagged(parseImageReference(importOptions.reference));
+      if (target === undefined)
+        throw new ConflictError(`cannot import to a digest reference: ${importOptions.reference}`);
+      onProgress?.({ status: "Importing" });
+      const blob = await blobs.put(tar, {
+        signal: importOptions.signal,
+        onBytes: (current) => onProgress?.({ status: "Importing", current }),
+      });
+      const head = await blobs.read(blob.digest).then((bytes) => bytes.subarray(0, 2));
+      const gzip = head[0] === 0x1f && head[1] === 0x8b;
+      const diffId = gzip ? await sha256OfStream(await decompressed(blobs.open(blob.digest))) : blob.digest;
+      const created = new Date().toISOString();
+      const config: OciImageConfig = {
+        created,
+        architecture: goArch(),
+        os: "linux",
+        config: applyChanges({}, importOptions.changes ?? []),
+        rootfs: { type: "layers", diff_ids: [diffId] },
+        history: [{ created, created_by: "berth import", comment: "Imported from -" }],
+      };
+      const configBytes = Buffer.from(JSON.stringify(config));
+      const layer: IncomingLayer = {
+        mediaType: gzip ? MediaType.ociLayerGzip : MediaType.ociLayer,
+        digest: blob.digest,
+        size: blob.size,
+        diffId,
+      };
+      const manifestBytes = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaType.ociManifest,
+          config: { mediaType: MediaType.ociConfig, digest: sha256(configBytes), size: configBytes.length },
+          layers: [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }],
+        }),
+      );
+      const manifest: Descriptor = {
+        mediaType: MediaType.ociManifest,
+        digest: await blobs.putBytes(manifestBytes),
+        size: manifestBytes.length,
+      };
+      const record = await commitImage(
+        parts,
+        { configBytes, layers: [layer], manifest, tags: [target] },
+        importOptions.signal,
+      );
+      onProgress?.({ status: "Imported", id: record.id });
+      return { id: record.id };
+    },
+  };
+}
