@@ -33,15 +33,22 @@ async function tarOf(entries: readonly Entry[]): Promise<Buffer> {
   const pack = tar.pack();
   for (const entry of entries) {
     const type = entry.type ?? "file";
-    const header = {
+    const header: tar.Header = {
       name: entry.name,
       type,
       mode: type === "directory" ? 0o755 : 0o644,
       mtime: new Date(0),
-      linkname: entry.linkname,
+      linkname: entry.linkname ?? "",
+      size: Buffer.byteLength(entry.content ?? ""),
+      uid: 0,
+      gid: 0,
+      uname: "",
+      gname: "",
+      devmajor: 0,
+      devminor: 0,
     };
     if (type === "file") pack.entry(header, entry.content ?? "");
-    else pack.entry(header);
+    else pack.entry({ ...header, size: 0 });
   }
   pack.finalize();
   const chunks: Buffer[] = [];
