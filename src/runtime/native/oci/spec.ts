@@ -1,0 +1,354 @@
+/**
+ * ContainerSpec + image config → runc's `config.json`, as Docker 20.10's daemon writes it for the
+ * same container (moby v20.10.24 `daemon/oci_linux.go` createSpec, checked field by field against
+ * config.json files dockerd 20.10.24 wrote on this kind of host: see the goldens in
+ * test/unit/runtime/native/oci/). Pure: everything read from the host (user ids, device nodes,
+ * volume paths, the network namespace) comes in resolved.
+ *
+ * Left out, on purpose:
+ * - seccomp: Docker applies its default profile (moby `profiles/seccomp/default.json`, ~800 lines
+ *   computed per architecture and capability set); berth does not ship it, so containers run
+ *   without a seccomp filter, as `docker run --security-opt seccomp=unconfined` does.
+ *   `security_opt: seccomp=…` is accepted and ignored.
+ * - AppArmor and SELinux labels: dockerd sets `docker-default` only where AppArmor is enabled;
+ *   berth loads no profile. `apparmor=…` and `label=…` are accepted and ignored.
+ * - The libnetwork prestart hook: the network comes in as a namespace path to join.
+ * - The `time` namespace (newer moby), which runc 1.1.5 rejects.
+ * - Docker's default sysctls are written without checking the host has them (kernels since 4.11 do).
+ */
+import path from "node:path";
+import { InvalidRequestError } from "../../errors.js";
+import type { ContainerSpec, ImageInfo } from "../../runtime.js";
+import { containerCapabilities } from "./capabilities.js";
+import type { ResolvedDevice } from "./devices.js";
+import { containerMounts, INIT_PATH_IN_CONTAINER } from "./mounts.js";
+import {
+  checkResources,
+  cpuResources,
+  memoryResources,
+  pidsResources,
+  resourceWarnings,
+  rlimits,
+} from "./resources.js";
+import type {
+  OciCapabilities,
+  OciDeviceRule,
+  OciNamespace,
+  OciNamespaceType,
+  OciRuntimeSpec,
+} from "./types.js";
+import type { ResolvedUser } from "./user.js";
+
+/** The image config fields the spec reads (as `ImageInfo.config` carries them). */
+export type OciImageInput = Pick<
+  ImageInfo["config"],
+  "env" | "cmd" | "entrypoint" | "workingDir" | "user" | "stopSignal"
+>;
+
+export interface OciSpecInput {
+  readonly spec: ContainerSpec;
+  readonly image: OciImageInput;
+  /** The container's root filesystem (the overlay's merged directory). */
+  readonly rootfs: string;
+  /** From `resolveUser` (user.ts). */
+  readonly user: ResolvedUser;
+  /** The container's hostname: `spec.hostname`, else what the caller chose (Docker: the id's first 12). */
+  readonly hostname: string;
+  readonly hostsPath?: string | undefined;
+  readonly resolvPath?: string | undefined;
+  readonly hostnamePath?: string | undefined;
+  /**
+   * A network namespace to join (made by the network layer, or `/proc/<pid>/ns/net` of another
+   * container for `container:`). Without it: no network namespace for `network_mode: host`, a new
+   * empty one (loopback only) otherwise.
+   */
+  readonly netnsPath?: string | undefined;
+  /** catatonit or tini on the host, bind-mounted as Docker mounts docker-init when `init: true`. */
+  readonly initPath?: string | undefined;
+  /** runc's cgroupsPath (cgroupfs driver), e.g. `/berth/<id>`. */
+  readonly cgroupsPath: string;
+  readonly cgroupVersion: 1 | 2;
+  /** Swap accounting exists (`memory.memsw.*` on v1): without it, swap is left unlimited, as Docker does. */
+  readonly memswAvailable?: boolean | undefined;
+  /** Host paths of `volume` mounts by target, resolved by the volumes layer. */
+  readonly volumeSources?: Readonly<Record<string, string>> | undefined;
+  /** Device nodes from `resolveDevices(spec.devices)`; for a privileged container, `hostDevices()`. */
+  readonly devices?: readonly ResolvedDevice[] | undefined;
+  readonly oomScoreAdj?: number | undefined;
+}
+
+/** Docker's PATH when the image sets none (`system.DefaultPathEnv`). */
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+const MASKED_PATHS: readonly string[] = [
+  "/proc/asound",
+  "/proc/acpi",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/sys/firmware",
+];
+
+const READONLY_PATHS: readonly string[] = [
+  "/proc/bus",
+  "/proc/fs",
+  "/proc/irq",
+  "/proc/sys",
+  "/proc/sysrq-trigger",
+];
+
+/** Docker's device cgroup: deny all, then null, zero, full, tty, console, ptmx; fuse denied. */
+const DEFAULT_DEVICE_RULES: readonly OciDeviceRule[] = [
+  { allow: false, access: "rwm" },
+  { allow: true, type: "c", major: 1, minor: 5, access: "rwm" },
+  { allow: true, type: "c", major: 1, minor: 3, access: "rwm" },
+  { allow: true, type: "c", major: 1, minor: 9, access: "rwm" },
+  { allow: true, type: "c", major: 1, minor: 8, access: "rwm" },
+  { allow: true, type: "c", major: 5, minor: 0, access: "rwm" },
+  { allow: true, type: "c", major: 5, minor: 1, access: "rwm" },
+  { allow: false, type: "c", major: 10, minor: 229, access: "rwm" },
+];
+
+/**
+ * Entrypoint and command with Docker's override rules: an entrypoint given by the service drops the
+ * image's command; an empty one (`entrypoint: []`) also drops the image's entrypoint.
+ */
+export function processArgs(spec: ContainerSpec, image: OciImageInput): string[] {
+  let entrypoint = spec.entrypoint;
+  let command = spec.command;
+  if ((entrypoint?.length ?? 0) === 0) {
+    if ((command?.length ?? 0) === 0) command = image.cmd;
+    if (entrypoint === undefined) entrypoint = image.entrypoint;
+  }
+  const args = [...(entrypoint ?? []), ...(command ?? [])];
+  if (args.length === 0) throw new InvalidRequestError("No command specified");
+  return args;
+}
+
+function envKey(entry: string): string {
+  const eq = entry.indexOf("=");
+  return eq < 0 ? entry : entry.slice(0, eq);
+}
+
+/**
+ * The process environment: the service's variables, then the image's it does not override
+ * (Docker's config merge), laid over PATH, HOSTNAME and (with a TTY) TERM=xterm
+ * (`Container.CreateDaemonEnvironment`); a name without `=` unsets it.
+ */
+export function processEnv(spec: ContainerSpec, image: OciImageInput, hostname: string): string[] {
+  const own = Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  const ownKeys = new Set(own.map(envKey));
+  const merged =
+    own.length === 0 ? [...image.env] : [...own, ...image.env.filter((e) => !ownKeys.has(envKey(e)))];
+
+  const env: (string | undefined)[] = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`];
+  if (spec.tty === true) env.push("TERM=xterm");
+  const index = new Map(env.map((e, i) => [envKey(e ?? ""), i]));
+  for (const entry of merged) {
+    const at = index.get(envKey(entry));
+    if (!entry.includes("=")) {
+      if (at !== undefined) env[at] = undefined;
+    } else if (at !== undefined) env[at] = entry;
+    else env.push(entry);
+  }
+  return env.filter((e): e is string => e !== undefined);
+}
+
+function workingDir(spec: ContainerSpec, image: OciImageInput): string {
+  const dir = spec.workingDir !== undefined && spec.workingDir !== "" ? spec.workingDir : image.workingDir;
+  if (dir === undefined || dir === "") return "/";
+  if (!dir.startsWith("/")) {
+    throw new InvalidRequestError(
+      `the working directory '${dir}' is invalid, it needs to be an absolute path`,
+    );
+  }
+  return path.posix.normalize(dir).replace(/(.)\/$/, "$1");
+}
+
+/** `no-new-privileges`, `no-new-privileges=true|false` (or `:`); Docker's errors for anything it does not know. */
+export function noNewPrivileges(securityOpt: readonly string[] = []): boolean {
+  let value = false;
+  for (const opt of securityOpt) {
+    if (opt === "no-new-privileges") {
+      value = true;
+      continue;
+    }
+    if (opt === "disable") continue;
+    const sep = opt.includes("=") ? "=" : opt.includes(":") ? ":" : undefined;
+    if (sep === undefined) throw new InvalidRequestError(`invalid --security-opt 1: "${opt}"`);
+    const at = opt.indexOf(sep);
+    const [key, raw] = [opt.slice(0, at), opt.slice(at + 1)];
+    if (key === "label" || key === "apparmor" || key === "seccomp") continue;
+    if (key !== "no-new-privileges") throw new InvalidRequestError(`invalid --security-opt 2: "${opt}"`);
+    const parsed = parseGoBool(raw);
+    if (parsed === undefined) throw new InvalidRequestError(`invalid --security-opt 2: "${opt}"`);
+    value = parsed;
+  }
+  return value;
+}
+
+/** Go's strconv.ParseBool. */
+function parseGoBool(text: string): boolean | undefined {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(text)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(text)) return false;
+  return undefined;
+}
+
+/** A mode other than private/host (`container:x` for pid and ipc) needs another container's namespace. */
+function hostOrPrivate(
+  kind: string,
+  mode: string | undefined,
+  privateModes: readonly string[],
+): "host" | "private" {
+  if (mode === "host") return "host";
+  if (mode === undefined || privateModes.includes(mode)) return "private";
+  if (mode.startsWith("container:")) {
+    throw new InvalidRequestError(`${kind} mode ${mode} is not supported by the native runtime`);
+  }
+  throw new InvalidRequestError(`Invalid ${kind.toUpperCase()} mode: ${mode}`);
+}
+
+function namespaces(input: OciSpecInput): OciNamespace[] {
+  const { spec } = input;
+  const network = spec.networkMode ?? "";
+  if (input.netnsPath === undefined && network.startsWith("container:")) {
+    throw new InvalidRequestError(`network_mode ${network} needs that container's network namespace`);
+  }
+  const omit = new Set<OciNamespaceType>();
+  if (input.netnsPath === undefined && network === "host") omit.add("network");
+  if (hostOrPrivate("uts", spec.utsMode, [""]) === "host") omit.add("uts");
+  if (hostOrPrivate("pid", spec.pidMode, ["", "private"]) === "host") omit.add("pid");
+  if (hostOrPrivate("ipc", spec.ipcMode, ["", "private", "shareable", "none"]) === "host") omit.add("ipc");
+  const order: OciNamespaceType[] = ["mount", "network", "uts", "pid", "ipc"];
+  // Docker unshares the cgroup namespace on cgroup v2 (privileged or not), never on v1.
+  if (input.cgroupVersion === 2) order.push("cgroup");
+  return order
+    .filter((type) => !omit.has(type))
+    .map((type) =>
+      type === "network" && input.netnsPath !== undefined ? { type, path: input.netnsPath } : { type },
+    );
+}
+
+function capabilities(spec: ContainerSpec, uid: number): OciCapabilities {
+  const caps = containerCapabilities(spec.capAdd, spec.capDrop, spec.privileged === true);
+  // A non-root process gets the bounding set only, as execve would leave it (moby SetCapabilities).
+  return uid === 0 ? { bounding: caps, effective: caps, permitted: caps } : { bounding: caps };
+}
+
+function sysctls(spec: ContainerSpec): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  if (spec.domainname !== undefined && spec.domainname !== "") out["kernel.domainname"] = spec.domainname;
+  const network = spec.networkMode ?? "";
+  if (network !== "host" && !network.startsWith("container:")) {
+    // Docker's defaults for a container with its own network: ping without CAP_NET_RAW, any port without NET_BIND_SERVICE.
+    out["net.ipv4.ping_group_range"] = "0 2147483647";
+    out["net.ipv4.ip_unprivileged_port_start"] = "0";
+  }
+  Object.assign(out, spec.sysctls ?? {});
+  const keys = Object.keys(out).sort();
+  return keys.length === 0 ? undefined : Object.fromEntries(keys.map((k) => [k, out[k] ?? ""]));
+}
+
+function deviceRules(spec: ContainerSpec, devices: readonly ResolvedDevice[]): OciDeviceRule[] {
+  if (spec.privileged === true) return [{ allow: true, access: "rwm" }];
+  return [
+    ...DEFAULT_DEVICE_RULES,
+    ...devices.map((d) => ({
+      allow: true,
+      type: d.type,
+      major: d.major,
+      minor: d.minor,
+      access: d.permissions,
+    })),
+  ];
+}
+
+/** What Docker warns about when it creates this container on this host. */
+export function specWarnings(input: OciSpecInput): string[] {
+  return resourceWarnings(input.spec.resources ?? {}, { memswAvailable: input.memswAvailable === true });
+}
+
+export function ociSpec(input: OciSpecInput): OciRuntimeSpec {
+  const { spec, image, user } = input;
+  const resources = spec.resources ?? {};
+  checkResources(resources);
+
+  const pidPrivate = hostOrPrivate("pid", spec.pidMode, ["", "private"]) === "private";
+  const withInit = spec.init === true && pidPrivate;
+  if (withInit && input.initPath === undefined) {
+    throw new InvalidRequestError("init: true needs an init binary (catatonit or tini) on the host");
+  }
+  let args = processArgs(spec, image);
+  if (withInit) args = [INIT_PATH_IN_CONTAINER, "--", ...args];
+
+  const { mounts, rootfsPropagation } = containerMounts({
+    spec,
+    resolvPath: input.resolvPath,
+    hostnamePath: input.hostnamePath,
+    hostsPath: input.hostsPath,
+    volumeSources: input.volumeSources,
+    initPath: withInit ? input.initPath : undefined,
+  });
+
+  const limits = rlimits(resources);
+  const sysctl = sysctls(spec);
+  const pids = pidsResources(resources);
+  const devices = input.devices ?? [];
+  const privileged = spec.privileged === true;
+  const utsHost = spec.utsMode === "host";
+
+  return {
+    ociVersion: "1.0.2-dev",
+    process: {
+      ...(spec.tty === true ? { terminal: true } : {}),
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      args,
+      env: processEnv(spec, image, input.hostname),
+      cwd: workingDir(spec, image),
+      capabilities: capabilities(spec, user.uid),
+      ...(limits !== undefined ? { rlimits: limits } : {}),
+      ...(noNewPrivileges(spec.securityOpt) ? { noNewPrivileges: true } : {}),
+      oomScoreAdj: input.oomScoreAdj ?? 0,
+    },
+    root: { path: input.rootfs, ...(spec.readOnlyRootfs === true ? { readonly: true } : {}) },
+    // With the host's UTS namespace the hostname is the host's: Docker writes none.
+    ...(utsHost ? {} : { hostname: input.hostname }),
+    mounts,
+    linux: {
+      ...(sysctl !== undefined ? { sysctl } : {}),
+      resources: {
+        devices: deviceRules(spec, devices),
+        memory: memoryResources(resources, { memswAvailable: input.memswAvailable === true }),
+        cpu: cpuResources(resources),
+        ...(pids !== undefined ? { pids } : {}),
+        blockIO: { weight: 0 },
+      },
+      cgroupsPath: input.cgroupsPath,
+      namespaces: namespaces(input),
+      ...(devices.length > 0
+        ? {
+            devices: devices.map((d) => ({
+              path: d.path,
+              type: d.type,
+              major: d.major,
+              minor: d.minor,
+              fileMode: d.fileMode,
+              uid: d.uid,
+              gid: d.gid,
+            })),
+          }
+        : {}),
+      ...(rootfsPropagation !== undefined ? { rootfsPropagation } : {}),
+      ...(privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+    },
+  };
+}
+
+/** The spec as the text runc reads (`config.json`), indented as a golden file compares it. */
+export function ociSpecText(spec: OciRuntimeSpec): string {
+  return `${JSON.stringify(spec, null, 2)}\n`;
+}
