@@ -1,0 +1,239 @@
+/**
+ * Reading a container's log as the monitor writes it (conmon's k8s-file format):
+ * `2026-12-06T13:54:02.304113113+00:00 stdout F text`, `P` marking a partial line (the line goes
+ * on in the next entry). Rotated files (`<log>.1` older than the log, `.2` older still) are read
+ * oldest first. Partial entries are joined into one LogLine carrying the first part's time.
+ */
+import { closeSync, openSync, readdirSync, readSync, statSync, watch } from "node:fs";
+import path from "node:path";
+import type { LogLine, LogOptions } from "../../runtime.js";
+
+export interface LogEntry {
+  readonly timestamp: string;
+  readonly time: Date;
+  readonly stream: "stdout" | "stderr";
+  readonly partial: boolean;
+  readonly text: string;
+}
+
+/** One line of a k8s-file log; undefined for a line that is not one. */
+export function parseLogEntry(line: string): LogEntry | undefined {
+  const first = line.indexOf(" ");
+  const second = line.indexOf(" ", first + 1);
+  const third = line.indexOf(" ", second + 1);
+  if (first < 0 || second < 0) return undefined;
+  const timestamp = line.slice(0, first);
+  const stream = line.slice(first + 1, second);
+  if (stream !== "stdout" && stream !== "stderr") return undefined;
+  const tag = third < 0 ? line.slice(second + 1) : line.slice(second + 1, third);
+  const text = third < 0 ? "" : line.slice(third + 1);
+  const time = new Date(timestamp);
+  if (Number.isNaN(time.getTime())) return undefined;
+  return { timestamp: normalizeTimestamp(timestamp), time, stream, partial: tag.split(":")[0] === "P", text };
+}
+
+/** conmon writes `+00:00`; Docker's `logs -t` prints `Z`. Keeps the nanoseconds. */
+export function normalizeTimestamp(timestamp: string): string {
+  return timestamp.replace(/\+00:00$/, "Z");
+}
+
+/** Joins partial entries: each result is one whole line (or a final partial one, as it is). */
+export class LineJoiner {
+  private readonly open = new Map<"stdout" | "stderr", { first: LogEntry; text: string }>();
+
+  push(entry: LogEntry): LogEntry | undefined {
+    const started = this.open.get(entry.stream);
+    if (entry.partial) {
+      if (started) started.text += entry.text;
+      else this.open.set(entry.stream, { first: entry, text: entry.text });
+      return undefined;
+    }
+    if (!started) return entry;
+    this.open.delete(entry.stream);
+    return { ...started.first, partial: false, text: started.text + entry.text };
+  }
+
+  /** What is left open (a process that ended mid-line). */
+  flush(): LogEntry[] {
+    const left = [...this.open.values()].map((o) => ({ ...o.first, text: o.text }));
+    this.open.clear();
+    return left;
+  }
+}
+
+/** The log's files, oldest first: `<log>.N` … `<log>.1`, then `<log>`. */
+export function logFiles(log: string): string[] {
+  const dir = path.dirname(log);
+  const base = path.basename(log);
+  let rotated: number[] = [];
+  try {
+    rotated = readdirSync(dir)
+      .map((name) => (name.startsWith(`${base}.`) ? Number(name.slice(base.length + 1)) : NaN))
+      .filter((n) => Number.isInteger(n) && n > 0);
+  } catch {
+    return [];
+  }
+  rotated.sort((a, b) => b - a);
+  return [...rotated.map((n) => `${log}.${n}`), log];
+}
+
+function toLine(entry: LogEntry, timestamps: boolean): LogLine {
+  return timestamps
+    ? { stream: entry.stream, line: entry.text, time: entry.time, timestamp: entry.timestamp }
+    : { stream: entry.stream, line: entry.text };
+}
+
+function wanted(entry: LogEntry, options: LogOptions): boolean {
+  if (entry.stream === "stdout" && options.stdout === false) return false;
+  if (entry.stream === "stderr" && options.stderr === false) return false;
+  if (options.since && entry.time < options.since) return false;
+  if (options.until && entry.time > options.until) return false;
+  return true;
+}
+
+function readChunk(file: string, offset: number): { bytes: Buffer; offset: number } {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch {
+    return { bytes: Buffer.alloc(0), offset };
+  }
+  try {
+    const chunks: Buffer[] = [];
+    let position = offset;
+    for (let i = 0; i < 4096; i++) {
+      const buffer = Buffer.alloc(256 * 1024);
+      const n = readSync(fd, buffer, 0, buffer.length, position);
+      if (n <= 0) break;
+      chunks.push(buffer.subarray(0, n));
+      position += n;
+    }
+    return { bytes: Buffer.concat(chunks), offset: position };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function size(file: string): number | undefined {
+  try {
+    return statSync(file).size;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface FollowSource {
+  /** True while the container may still write (it runs, or its monitor has not finished). */
+  running(): Promise<boolean>;
+}
+
+/**
+ * The log's lines per `options`. With `follow`, goes on reading as the monitor writes, until the
+ * container has stopped and everything it wrote was read, or the signal aborts.
+ */
+export async function* readLog(
+  log: string,
+  options: LogOptions,
+  source?: FollowSource,
+): AsyncGenerator<LogLine> {
+  const timestamps = options.timestamps === true;
+  const joiner = new LineJoiner();
+  const whole: LogEntry[] = [];
+  // The written part first (tail counts whole lines of the wanted streams, from the end).
+  let offset = 0;
+  let pending: Buffer = Buffer.alloc(0);
+  for (const file of logFiles(log)) {
+    const read = readChunk(file, 0);
+    let bytes = read.bytes;
+    if (file === log) {
+      // Bytes after the last newline belong to an entry being written: follow reads them later.
+      offset = read.offset;
+      const end = bytes.lastIndexOf(10);
+      pending = bytes.subarray(end + 1);
+      bytes = bytes.subarray(0, end + 1);
+    }
+    for (const line of bytes.toString("utf8").split("\n")) {
+      const entry = line === "" ? undefined : parseLogEntry(line);
+      if (entry === undefined) continue;
+      const joined = joiner.push(entry);
+      if (joined && wanted(joined, options)) whole.push(joined);
+    }
+  }
+  const tail = options.tail;
+  const first = tail === undefined || tail < 0 ? whole : tail === 0 ? [] : whole.slice(-tail);
+  for (const entry of first) {
+    if (options.signal?.aborted) return;
+    yield toLine(entry, timestamps);
+  }
+  if (!options.follow || source === undefined) {
+    for (const entry of joiner.flush()) if (wanted(entry, options)) yield toLine(entry, timestamps);
+    return;
+  }
+  yield* follow(log, offset, pending, joiner, options, source);
+}
+
+async function* follow(
+  log: string,
+  start: number,
+  leftover: Buffer,
+  joiner: LineJoiner,
+  options: LogOptions,
+  source: FollowSource,
+): AsyncGenerator<LogLine> {
+  const timestamps = options.timestamps === true;
+  const signal = options.signal;
+  let offset = start;
+  let pending: Buffer = leftover;
+  let wake: (() => void) | undefined;
+  const nudge = (): void => wake?.();
+  let watcher: ReturnType<typeof watch> | undefined;
+  try {
+    watcher = watch(path.dirname(log), { persistent: false }, nudge);
+    watcher.on("error", () => undefined);
+  } catch {
+    watcher = undefined;
+  }
+  signal?.addEventListener("abort", nudge, { once: true });
+  try {
+    for (let finalRead = false; ;) {
+      if (signal?.aborted) return;
+      const current = size(log);
+      // Rotated (or truncated in place by --log-size-max): start the new file from its beginning.
+      if (current !== undefined && current < offset) offset = 0;
+      const read = readChunk(log, offset);
+      offset = read.offset;
+      pending = Buffer.concat([pending, read.bytes]);
+      const end = pending.lastIndexOf(10);
+      if (end >= 0) {
+        const text = pending.subarray(0, end).toString("utf8");
+        pending = pending.subarray(end + 1);
+        for (const line of text.split("\n")) {
+          const entry = parseLogEntry(line);
+          if (entry === undefined) continue;
+          const joined = joiner.push(entry);
+          if (joined && wanted(joined, options)) yield toLine(joined, timestamps);
+          if (signal?.aborted) return;
+        }
+      }
+      if (options.until && Date.now() > options.until.getTime()) return;
+      if (finalRead) break;
+      if (!(await source.running())) {
+        // One more read: what the monitor wrote between the last read and the exit.
+        finalRead = true;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 100);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+    for (const entry of joiner.flush()) if (wanted(entry, options)) yield toLine(entry, timestamps);
+  } finally {
+    watcher?.close();
+    signal?.removeEventListener("abort", nudge);
+  }
+}
