@@ -431,6 +431,17 @@ export interface ContainerSummary {
   readonly ports: readonly PortBinding[];
   /** The command line the container runs (entrypoint and command, joined), as `ps` shows it. */
   readonly command?: string | undefined;
+  /** Its mounts as the engine's list gives them (`ps --format`'s Mounts and LocalVolumes). */
+  readonly mounts?: readonly ListedMount[] | undefined;
+  /** The names of the networks it is attached to. */
+  readonly networks?: readonly string[] | undefined;
+}
+
+/** A mount of a listed container: a volume's name (none for a bind), its source and volume driver. */
+export interface ListedMount {
+  readonly name?: string | undefined;
+  readonly source: string;
+  readonly driver?: string | undefined;
 }
 
 export interface LogLine {

@@ -123,6 +123,66 @@ describeEngine("Compose v2's flags and answers", () => {
     await runtime.containers.remove(detached.stdout.trim(), { force: true });
   }, 60_000);
 
+  it("ps --format json must print Compose v2's container context, one object per line", async () => {
+    const { dir, project } = fixture(
+      "psjson",
+      (name) => `
+name: ${name}
+services:
+  app:
+    image: ${image}
+    command: ["sleep", "3600"]
+    ports: ["127.0.0.1::80"]
+    volumes: [data:/data]
+    stop_grace_period: 1s
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+volumes:
+  data:
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+`,
+    );
+    expect((await berth(["up", "-d"], { cwd: dir })).exitCode).toBe(0);
+    const ps = await berth(["ps", "--format", "json"], { cwd: dir });
+    expect(ps.exitCode, ps.stderr).toBe(0);
+    const lines = ps.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const row = JSON.parse(lines[0] ?? "") as Record<string, unknown>;
+    const [listed] = await runtime.containers.list({ labels: [`${PROJECT}=${project}`] });
+    const hostPort = Number(listed?.ports.find((p) => p.hostPort)?.hostPort);
+    expect(row).toEqual({
+      Command: '"sleep 3600"',
+      CreatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+$/),
+      ExitCode: 0,
+      Health: "",
+      ID: listed?.id.slice(0, 12),
+      Image: image,
+      Labels: expect.stringContaining(`${PROJECT}=${project}`),
+      LocalVolumes: "1",
+      Mounts: `${project}_data`.length > 15 ? `${`${project}_data`.slice(0, 14)}…` : `${project}_data`,
+      Name: `${project}-app-1`,
+      Names: `${project}-app-1`,
+      Networks: `${project}_default`,
+      Ports: `127.0.0.1:${hostPort}->80/tcp`,
+      Project: project,
+      Publishers: [{ URL: "127.0.0.1", TargetPort: 80, PublishedPort: hostPort, Protocol: "tcp" }],
+      RunningFor: expect.stringMatching(/ago$/),
+      Service: "app",
+      Size: "0B",
+      State: "running",
+      Status: expect.stringMatching(/^Up /),
+    });
+    expect(Object.keys(row)).toEqual(Object.keys(row).sort());
+    const whole = JSON.parse(
+      (await berth(["ps", "--format", "json", "--no-trunc"], { cwd: dir })).stdout,
+    ) as {
+      ID: string;
+      Mounts: string;
+    };
+    expect([whole.ID, whole.Mounts]).toEqual([listed?.id, `${project}_data`]);
+    await berth(["down", "-v", "-t", "0"], { cwd: dir });
+    expect(await leaks(runtime, project)).toEqual([]);
+  }, 60_000);
+
   it("-p NAME without a file: a service with no container is answered as Compose answers it", async () => {
     const { dir, project } = fixture(
       "byname",

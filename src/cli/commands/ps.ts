@@ -6,7 +6,7 @@ import { ps } from "../../engine/ps.js";
 import { SERVICE_LABEL } from "../../engine/labels.js";
 import { UsageError } from "../../errors.js";
 import type { ContainerStatus } from "../../runtime/runtime.js";
-import { psFormat, psJson } from "../../ui/plain/ps-format.js";
+import { psFormat } from "../../ui/plain/ps-format.js";
 import type { GlobalOptions } from "../global-options.js";
 import type { PsFlags } from "../options/flags.js";
 import { loadOrName } from "../load-for-cli.js";
@@ -49,8 +49,7 @@ export async function runPs(globals: GlobalOptions, services: string[], flags: P
   if (flags.quiet === true) text = shown.map((c) => `${c.id}\n`).join("");
   else if (flags.services === true) {
     text = [...new Set(shown.map((c) => c.labels[SERVICE_LABEL] ?? ""))].map((s) => `${s}\n`).join("");
-  } else if (flags.format === "json") text = shown.map((c) => `${JSON.stringify(psJson(c))}\n`).join("");
-  else text = psFormat(shown, new Date(), flags.format === "table" ? undefined : flags.format, flags.trunc);
+  } else text = psFormat(shown, new Date(), flags.format === "table" ? undefined : flags.format, flags.trunc);
   process.stdout.write(text);
   return 0;
 }

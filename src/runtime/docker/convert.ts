@@ -140,6 +140,12 @@ export function toContainerSummary(c: WireContainerSummary): ContainerSummary {
         hostIp: p.IP || undefined,
         hostPort: p.PublicPort ? String(p.PublicPort) : undefined,
       })),
+    mounts: (c.Mounts ?? []).map((m) => ({
+      name: m.Name || undefined,
+      source: m.Source ?? "",
+      driver: m.Driver || undefined,
+    })),
+    networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort(),
   };
 }
 

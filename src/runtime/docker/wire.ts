@@ -92,6 +92,10 @@ export interface WireContainerSummary {
       readonly Type?: Maybe<string>;
     }[]
   >;
+  readonly Mounts?: Maybe<
+    { readonly Name?: Maybe<string>; readonly Source?: Maybe<string>; readonly Driver?: Maybe<string> }[]
+  >;
+  readonly NetworkSettings?: Maybe<{ readonly Networks?: Maybe<Record<string, unknown>> }>;
 }
 
 export interface WireImageInspect {

@@ -1,7 +1,8 @@
 /**
  * `ps` output as `docker compose ps` prints it: a table (NAME IMAGE COMMAND SERVICE CREATED STATUS
- * PORTS, aligned like Docker's tabwriter: columns at least 10 wide, 3 spaces of padding) or one JSON
- * object per container with Compose's field names.
+ * PORTS, aligned like Docker's tabwriter: columns at least 10 wide, 3 spaces of padding), a Go
+ * template, or (`json`) one object per line: `{{json .}}` of the template's container context, as
+ * Compose v2 prints it.
  */
 import { PROJECT_LABEL, SERVICE_LABEL } from "../../engine/labels.js";
 import type { ContainerSummary, PortBinding } from "../../runtime/runtime.js";
@@ -15,49 +16,16 @@ export interface Publisher {
   readonly Protocol: string;
 }
 
-/** One container in `ps --format json` (Compose's `api.ContainerSummary` field names). */
-export interface PsJson {
-  readonly ID: string;
-  readonly Name: string;
-  readonly Image: string;
-  readonly Command: string;
-  readonly Project: string;
-  readonly Service: string;
-  /** Unix seconds. */
-  readonly Created: number;
-  readonly State: string;
-  readonly Status: string;
-  readonly Health: string;
-  readonly ExitCode: number;
-  readonly Publishers: readonly Publisher[];
-  readonly Labels: Readonly<Record<string, string>>;
-}
-
+/** Compose's `Publishers`: the engine's ports by container port (pkg/compose/ps.go sorts them so). */
 export function publishersOf(ports: readonly PortBinding[]): Publisher[] {
-  return ports.map((p) => ({
-    URL: p.hostPort ? (p.hostIp ?? "") : "",
-    TargetPort: p.containerPort,
-    PublishedPort: p.hostPort ? Number.parseInt(p.hostPort, 10) || 0 : 0,
-    Protocol: p.protocol,
-  }));
-}
-
-export function psJson(c: ContainerSummary): PsJson {
-  return {
-    ID: c.id,
-    Name: c.name,
-    Image: c.image,
-    Command: c.command ?? "",
-    Project: c.labels[PROJECT_LABEL] ?? "",
-    Service: c.labels[SERVICE_LABEL] ?? "",
-    Created: Math.floor(c.created.getTime() / 1000),
-    State: c.status,
-    Status: c.statusText,
-    Health: c.health ?? "",
-    ExitCode: c.exitCode ?? 0,
-    Publishers: publishersOf(c.ports),
-    Labels: c.labels,
-  };
+  return [...ports]
+    .sort((a, b) => a.containerPort - b.containerPort)
+    .map((p) => ({
+      URL: p.hostPort ? (p.hostIp ?? "") : "",
+      TargetPort: p.containerPort,
+      PublishedPort: p.hostPort ? Number.parseInt(p.hostPort, 10) || 0 : 0,
+      Protocol: p.protocol,
+    }));
 }
 
 /** Cuts to `max` characters, the last one `…` when cut. */
@@ -159,6 +127,7 @@ function goTime(date: Date): string {
 export function psContext(c: ContainerSummary, now: Date, trunc: boolean): TemplateStruct {
   const command = c.command ?? "";
   const labels = c.labels;
+  const mounts = c.mounts ?? [];
   return new TemplateStruct("*formatter.ContainerContext", {
     Command: JSON.stringify(trunc ? ellipsis(command, 20) : command),
     CreatedAt: goTime(c.created),
@@ -170,13 +139,18 @@ export function psContext(c: ContainerSummary, now: Date, trunc: boolean): Templ
     Labels: Object.entries(labels)
       .map(([k, v]) => `${k}=${v}`)
       .join(","),
+    LocalVolumes: String(mounts.filter((m) => m.driver === "local").length),
+    Mounts: mounts.map((m) => (trunc ? ellipsis(m.name ?? m.source, 15) : (m.name ?? m.source))).join(","),
     Name: c.name,
     Names: c.name,
+    Networks: (c.networks ?? []).join(","),
     Ports: displayPorts(c.ports),
     Project: labels[PROJECT_LABEL] ?? "",
     Publishers: publishersOf(c.ports).map((p) => new TemplateStruct("api.PortPublisher", { ...p })),
     RunningFor: `${humanDuration(now.getTime() - c.created.getTime())} ago`,
     Service: labels[SERVICE_LABEL] ?? "",
+    // Compose lists without sizes (no `size=1`): its SizeRw is 0, printed by go-units as "0B".
+    Size: "0B",
     State: c.status,
     Status: c.statusText,
   });

@@ -206,6 +206,11 @@ const listed = (over: Partial<WireContainerSummary> = {}): WireContainerSummary 
   Labels: { "com.docker.compose.service": "web" },
   State: "running",
   Status: "Up 5 minutes (healthy)",
+  Mounts: [
+    { Name: "demo_data", Source: "/var/lib/docker/volumes/demo_data/_data", Driver: "local" },
+    { Name: "", Source: "/srv/site", Driver: "" },
+  ],
+  NetworkSettings: { Networks: { demo_front: {}, demo_back: {} } },
   ...over,
 });
 
@@ -227,6 +232,11 @@ describe("toContainerSummary", () => {
         { containerPort: 80, protocol: "tcp", hostIp: "0.0.0.0", hostPort: "8080" },
         { containerPort: 443, protocol: "tcp", hostIp: undefined, hostPort: undefined },
       ],
+      mounts: [
+        { name: "demo_data", source: "/var/lib/docker/volumes/demo_data/_data", driver: "local" },
+        { name: undefined, source: "/srv/site", driver: undefined },
+      ],
+      networks: ["demo_back", "demo_front"],
     });
   });
 

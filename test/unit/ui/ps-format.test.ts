@@ -1,7 +1,7 @@
 /** `ps` must print what `docker compose ps` prints: the same columns, alignment, port text and JSON fields. */
 import { describe, expect, it } from "vitest";
 import type { ContainerSummary } from "../../../src/runtime/runtime.js";
-import { displayPorts, ellipsis, psJson, psTable } from "../../../src/ui/plain/ps-format.js";
+import { displayPorts, ellipsis, psFormat, psTable } from "../../../src/ui/plain/ps-format.js";
 
 const now = new Date("2024-05-01T10:00:00Z");
 const container = (over: Partial<ContainerSummary> = {}): ContainerSummary => ({
@@ -67,34 +67,96 @@ describe("ps table", () => {
   });
 });
 
-describe("ps json", () => {
-  it("uses Compose's field names, with the runtime's health and exit code", () => {
-    expect(psJson(container())).toEqual({
-      ID: "0123456789abcdef",
-      Name: "webapp-web-1",
-      Image: "nginx:1.27-alpine",
-      Command: "/docker-entrypoint.sh nginx -g 'daemon off;'",
-      Project: "webapp",
-      Service: "web",
-      Created: Math.floor(now.getTime() / 1000) - 300,
-      State: "running",
-      Status: "Up 5 minutes (healthy)",
-      Health: "healthy",
+describe("ps --format json", () => {
+  /** One container as `ps --format json` prints it (a line), parsed. */
+  const json = (c: ContainerSummary, trunc = true): Record<string, unknown> => {
+    const text = psFormat([c], now, "json", trunc);
+    expect(text.endsWith("}\n") && text.split("\n").length === 2).toBe(true);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  const mounted = container({
+    mounts: [
+      { name: "webapp_data-volume-long", source: "/var/lib/docker/volumes/x/_data", driver: "local" },
+      { source: "/srv/site" },
+    ],
+    networks: ["webapp_back", "webapp_default"],
+    ports: [
+      { containerPort: 443, protocol: "tcp" },
+      { containerPort: 80, protocol: "tcp", hostIp: "0.0.0.0", hostPort: "8080" },
+    ],
+  });
+
+  it("prints Compose v2's container context: every field, sorted, one object per line", () => {
+    const row = json(mounted);
+    expect(Object.keys(row)).toEqual([
+      "Command",
+      "CreatedAt",
+      "ExitCode",
+      "Health",
+      "ID",
+      "Image",
+      "Labels",
+      "LocalVolumes",
+      "Mounts",
+      "Name",
+      "Names",
+      "Networks",
+      "Ports",
+      "Project",
+      "Publishers",
+      "RunningFor",
+      "Service",
+      "Size",
+      "State",
+      "Status",
+    ]);
+    expect(row).toMatchObject({
+      Command: '"/docker-entrypoint.…"',
       ExitCode: 0,
+      Health: "healthy",
+      ID: "0123456789ab",
+      Image: "nginx:1.27-alpine",
+      Labels: "com.docker.compose.project=webapp,com.docker.compose.service=web",
+      LocalVolumes: "1",
+      Mounts: "webapp_data-vo…,/srv/site",
+      Name: "webapp-web-1",
+      Names: "webapp-web-1",
+      Networks: "webapp_back,webapp_default",
+      Ports: "443/tcp, 0.0.0.0:8080->80/tcp",
+      Project: "webapp",
       Publishers: [
         { URL: "0.0.0.0", TargetPort: 80, PublishedPort: 8080, Protocol: "tcp" },
         { URL: "", TargetPort: 443, PublishedPort: 0, Protocol: "tcp" },
       ],
-      Labels: { "com.docker.compose.project": "webapp", "com.docker.compose.service": "web" },
+      RunningFor: "5 minutes ago",
+      Service: "web",
+      Size: "0B",
+      State: "running",
+      Status: "Up 5 minutes (healthy)",
     });
-    const exited = psJson(
+    expect(row["CreatedAt"]).toMatch(/^2024-05-01 \d\d:55:00 [+-]\d{4} \S+$/);
+  });
+
+  it("--no-trunc keeps the ID, command and mount names whole; an exited container shows its exit code", () => {
+    expect(json(mounted, false)).toMatchObject({
+      Command: `"/docker-entrypoint.sh nginx -g 'daemon off;'"`,
+      ID: "0123456789abcdef",
+      Mounts: "webapp_data-volume-long,/srv/site",
+    });
+    const exited = json(
       container({
         status: "exited",
         statusText: "Exited (137) 3 seconds ago",
         health: undefined,
         exitCode: 137,
+        ports: [],
       }),
     );
-    expect([exited.State, exited.Health, exited.ExitCode]).toEqual(["exited", "", 137]);
+    expect([exited["State"], exited["Health"], exited["ExitCode"], exited["Publishers"]]).toEqual([
+      "exited",
+      "",
+      137,
+      [],
+    ]);
   });
 });
