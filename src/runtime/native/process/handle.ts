@@ -1,0 +1,68 @@
+/**
+ * What the process-io functions (exec, attach, top, stats, copy, pause) need to know about one
+ * container: where runc keeps it, its mounted rootfs, its cgroup directories and its main pid.
+ * The containers module builds this from its record; nothing here knows how records are stored.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+
+/** The cgroup directories of one container: one per v1 controller, or the single v2 directory. */
+export type CgroupPaths =
+  | { readonly version: 2; readonly dir: string }
+  | {
+      readonly version: 1;
+      /** By controller name (`memory`, `cpuacct`, `pids`, `blkio`, `freezer`, …). */
+      readonly dirs: Readonly<Record<string, string>>;
+    };
+
+export interface ProcessHandle {
+  /** runc's `--root`. */
+  readonly runcRoot: string;
+  /** The container's id as runc knows it. */
+  readonly id: string;
+  /** The mounted (merged) root filesystem, as the host sees it. */
+  readonly rootfs: string;
+  readonly cgroupPaths: CgroupPaths;
+  /** The main process, as the host sees it. */
+  readonly pid: number;
+  readonly tty: boolean;
+  /**
+   * The monitor's bundle directory: conmon keeps `attach` (SOCK_SEQPACKET) and `ctl` (a FIFO)
+   * there. Attach and resize of the main process need it; exec does not.
+   */
+  readonly bundle?: string | undefined;
+  /** The attach socket, when it is not `<bundle>/attach` (conmon's symlinked short path). */
+  readonly attachSocket?: string | undefined;
+  /** The monitor's k8s-file log of the main process (attach reads output from it). */
+  readonly logPath?: string | undefined;
+  /** The runc binary; default `runc` from PATH. */
+  readonly runc?: string | undefined;
+  /** The conmon binary (TTY exec); default `conmon` from PATH. */
+  readonly conmon?: string | undefined;
+}
+
+const V1_CONTROLLERS = ["memory", "cpu", "cpuacct", "pids", "blkio", "freezer", "cpuset", "devices"];
+
+/**
+ * Whether `root` is a cgroup v2 (unified) mount: v2 lists its controllers in `cgroup.controllers`
+ * at the top, which a v1 or hybrid tmpfs at /sys/fs/cgroup does not have.
+ */
+export function isCgroupV2(root = "/sys/fs/cgroup"): boolean {
+  return existsSync(path.join(root, "cgroup.controllers"));
+}
+
+/**
+ * The directories of the cgroup runc made for `cgroupsPath` (the spec's `linux.cgroupsPath`, an
+ * absolute path such as `/berth/<id>`) with the cgroupfs driver: under every v1 controller's
+ * mount, or once under the v2 mount.
+ */
+export function cgroupPathsFor(cgroupsPath: string, root = "/sys/fs/cgroup"): CgroupPaths {
+  const relative = cgroupsPath.replace(/^\/+/, "");
+  if (isCgroupV2(root)) return { version: 2, dir: path.join(root, relative) };
+  const dirs: Record<string, string> = {};
+  for (const controller of V1_CONTROLLERS) {
+    // Co-mounted controllers (`cpu,cpuacct`) are reached through their per-name symlinks.
+    if (existsSync(path.join(root, controller))) dirs[controller] = path.join(root, controller, relative);
+  }
+  return { version: 1, dirs };
+}
