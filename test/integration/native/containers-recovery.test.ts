@@ -1,0 +1,153 @@
+/**
+ * Native containers across berth processes, as root: state lives in files and in the monitor, not in
+ * the process that made a container. A container created and started by a process that has exited
+ * is seen, logged, stopped and removed by the next; a SIGKILLed monitor leaves its container
+ * running (and the next command says the output is no longer logged, then stops and removes it
+ * leaving nothing); a create SIGKILLed half-way is cleaned up by the next command (mount, record,
+ * name, files).
+ */
+import { execFile, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { build } from "rolldown";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NativeContainers } from "../../../src/runtime/native/containers/containers.js";
+import { stillRuns } from "../../../src/runtime/native/containers/lock.js";
+import { containerLayout, readRecord } from "../../../src/runtime/native/containers/records.js";
+import type { ContainerSpec } from "../../../src/runtime/runtime.js";
+import { requireOrSkip } from "../engine.js";
+import {
+  mountsUnder,
+  nativeReady,
+  NOT_READY,
+  openNativeEnv,
+  processesOf,
+  TEST_IMAGE,
+  traces,
+  until,
+  type NativeEnv,
+} from "./containers-harness.js";
+
+const run = promisify(execFile);
+let env: NativeEnv | undefined;
+let containers: NativeContainers;
+let child = "";
+const made: string[] = [];
+
+const spec = (name: string, command: string[]): ContainerSpec => ({
+  name,
+  image: TEST_IMAGE,
+  command,
+  labels: { "berth.test": "native" },
+});
+
+describe("native containers: across processes", () => {
+  beforeAll(async () => {
+    if (!nativeReady) return;
+    env = await openNativeEnv();
+    containers = env.containers();
+    child = path.join(env.dir, "child.mjs");
+    await build({
+      input: path.join(import.meta.dirname, "containers-child.ts"),
+      platform: "node",
+      external: [/^node:/],
+      logLevel: "warn",
+      output: { file: child, format: "esm" },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (!env) return;
+    for (const id of made) await containers.remove(id, { force: true }).catch(() => undefined);
+    const left = made.flatMap((id) => traces(env!, id));
+    env.dispose();
+    expect(left, "traces left after the tests").toEqual([]);
+  }, 30_000);
+
+  it("sees, logs, stops and removes a container another process made and left", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const order = {
+      env: env!.env,
+      action: "run",
+      spec: spec("berth-ct-other", ["sh", "-c", "echo from-child; exec sleep 60"]),
+    };
+    const { stdout } = await run(process.execPath, [child, JSON.stringify(order)], { timeout: 20_000 });
+    const id = stdout.trim();
+    made.push(id);
+    const state = await containers.inspect("berth-ct-other");
+    expect(state?.id).toBe(id);
+    expect(state?.status).toBe("running");
+    expect(state?.error).toBeUndefined();
+    await until(5_000, "the line logged", async () => {
+      for await (const line of containers.logs(id)) if (line.line === "from-child") return true;
+      return false;
+    });
+    await containers.stop(id, { timeoutS: 1 });
+    expect((await containers.inspect(id))?.exitCode).toBe(137);
+    await containers.remove(id);
+    expect(traces(env!, id)).toEqual([]);
+  });
+
+  it("keeps a container running when its monitor is SIGKILLed, and says so; stop and remove still work", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const { id } = await containers.create(spec("berth-ct-monitor", ["sleep", "60"]));
+    made.push(id);
+    await containers.start(id);
+    const record = readRecord(env!.paths, id);
+    const monitor = record?.run?.monitorPid;
+    const pid = record?.run?.pid;
+    expect(monitor).toBeGreaterThan(0);
+    expect(readFileSync(`/proc/${monitor}/cmdline`, "utf8")).toContain("conmon");
+    process.kill(monitor!, "SIGKILL");
+    await until(
+      5_000,
+      "the monitor gone",
+      () => !stillRuns({ pid: monitor!, start: record?.run?.monitorStart }),
+    );
+
+    const state = await containers.inspect(id);
+    expect(state?.status).toBe("running");
+    expect(state?.pid).toBe(pid);
+    expect(state?.error).toContain("monitor is gone");
+    expect((await containers.list({ labels: ["berth.test=native"] })).map((c) => c.id)).toContain(id);
+
+    // Nobody reaps the exit code now: the container is reported exited, its code unknown (255).
+    await containers.stop(id, { timeoutS: 1 });
+    const stopped = await containers.inspect(id);
+    expect(stopped?.status).toBe("exited");
+    expect(stopped?.exitCode).toBe(255);
+    expect(stopped?.error).toContain("exit code is unknown");
+    await containers.remove(id);
+    expect(processesOf(id)).toEqual([]);
+    expect(traces(env!, id)).toEqual([]);
+  });
+
+  it("cleans up, in the next command, a create killed half-way", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const order = { env: env!.env, action: "hang-create", spec: spec("berth-ct-interrupted", ["true"]) };
+    const process_ = spawn(process.execPath, [child, JSON.stringify(order)], { stdio: "ignore" });
+    let id = "";
+    try {
+      await until(15_000, "a record being created", () => {
+        for (const entry of readdirSync(env!.paths.containers)) {
+          if (readRecord(env!.paths, entry)?.state === "creating") id = entry;
+        }
+        return id !== "" && mountsUnder(env!.dir).includes(containerLayout(env!.paths, id).rootfs);
+      });
+    } finally {
+      process_.kill("SIGKILL");
+    }
+    await new Promise((resolve) => process_.once("exit", resolve));
+    made.push(id);
+    expect(traces(env!, id).length).toBeGreaterThan(0);
+    expect(await containers.inspect("berth-ct-interrupted")).toBeUndefined();
+
+    // The next command (any list or create) removes what the killed create left, name included.
+    expect((await containers.list({ all: true })).map((c) => c.id)).not.toContain(id);
+    expect(traces(env!, id)).toEqual([]);
+    const { id: again } = await containers.create(spec("berth-ct-interrupted", ["true"]));
+    made.push(again);
+    await containers.remove(again);
+  });
+});
