@@ -8,12 +8,14 @@ export { DEFAULT_SHM_SIZE, INIT_PATH_IN_CONTAINER } from "./mounts.js";
 export { parseSignal, signalName, stopSignal } from "./signals.js";
 export {
   DEFAULT_PATH,
+  imageInput,
   ociSpec,
   ociSpecText,
   processArgs,
   processEnv,
   specWarnings,
   type OciImageInput,
+  type OciImageRunConfig,
   type OciSpecInput,
 } from "./spec.js";
 export type { OciRuntimeSpec } from "./types.js";

@@ -45,9 +45,37 @@ export type OciImageInput = Pick<
   "env" | "cmd" | "entrypoint" | "workingDir" | "user" | "stopSignal"
 >;
 
+/** The same fields as an OCI image config's `config` object spells them (null where unset). */
+export interface OciImageRunConfig {
+  readonly Env?: readonly string[] | null | undefined;
+  readonly Entrypoint?: readonly string[] | null | undefined;
+  readonly Cmd?: readonly string[] | null | undefined;
+  readonly WorkingDir?: string | undefined;
+  readonly User?: string | undefined;
+  readonly StopSignal?: string | undefined;
+}
+
+function isRunConfig(image: OciImageInput | OciImageRunConfig): image is OciImageRunConfig {
+  return !("env" in image);
+}
+
+/** Either spelling of the image config as berth's (`ImageInfo.config`) fields. */
+export function imageInput(image: OciImageInput | OciImageRunConfig): OciImageInput {
+  if (!isRunConfig(image)) return image;
+  return {
+    env: image.Env ?? [],
+    cmd: image.Cmd ?? undefined,
+    entrypoint: image.Entrypoint ?? undefined,
+    workingDir: image.WorkingDir,
+    user: image.User,
+    stopSignal: image.StopSignal,
+  };
+}
+
 export interface OciSpecInput {
   readonly spec: ContainerSpec;
-  readonly image: OciImageInput;
+  /** berth's `ImageInfo.config` fields, or the OCI image config's `config` object. */
+  readonly image: OciImageInput | OciImageRunConfig;
   /** The container's root filesystem (the overlay's merged directory). */
   readonly rootfs: string;
   /** From `resolveUser` (user.ts). */
@@ -273,7 +301,8 @@ export function specWarnings(input: OciSpecInput): string[] {
 }
 
 export function ociSpec(input: OciSpecInput): OciRuntimeSpec {
-  const { spec, image, user } = input;
+  const { spec, user } = input;
+  const image = imageInput(input.image);
   const resources = spec.resources ?? {};
   checkResources(resources);
 

@@ -380,6 +380,18 @@ describe("ociSpec fields", () => {
     expect(build({ init: true, pidMode: "host" })().process.args).toEqual(["true"]);
   });
 
+  it("reads the image config in the OCI spelling too (Env, Cmd, null for unset)", () => {
+    const oci = ociSpec({
+      ...input({}),
+      image: {
+        Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        Cmd: ["sleep", "120"],
+        Entrypoint: null,
+      },
+    });
+    expect(ociSpecText(oci)).toBe(golden("docker-default.golden"));
+  });
+
   it("never writes a time namespace", () => {
     for (const cgroupVersion of [1, 2] as const) {
       const types = ociSpec(input({ command: ["true"] }, { cgroupVersion })).linux.namespaces.map(
