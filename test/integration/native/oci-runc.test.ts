@@ -88,6 +88,8 @@ describe("config.json from ociSpec under runc", () => {
     runcRoot = path.join(base, "runc");
     for (const dir of ["bin", "etc", "tmp", "proc", "sys", "dev"])
       mkdirSync(path.join(rootfs, dir), { recursive: true });
+    // As in an image: runc gives a tmpfs the mode of the directory it covers.
+    chmodSync(path.join(rootfs, "tmp"), 0o1777);
     copyFileSync(BUSYBOX_PATH, path.join(rootfs, "bin/busybox"));
     for (const applet of APPLETS) symlinkSync("busybox", path.join(rootfs, "bin", applet));
     writeFileSync(path.join(rootfs, "etc/passwd"), PASSWD);
