@@ -5,11 +5,11 @@
  * `docker-credential-<name> get` with the server address on stdin (argument array, no shell).
  * Secrets only ever go into request headers: never into messages, errors or logs.
  */
-import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { ApiError, InvalidRequestError } from "../../errors.js";
+import { parseJsonObject, readOptionalFile } from "./config-file.js";
 import { HUB_DOMAIN } from "./reference.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -52,13 +52,7 @@ export function dockerConfigPath(env: Env): string {
 
 /** Parses config.json's text; throws InvalidRequestError naming the file when it is not JSON. */
 export function parseDockerConfig(text: string, file: string): DockerConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new InvalidRequestError(`${file}: not valid JSON (${(error as Error).message})`);
-  }
-  const obj = isRecord(raw) ? raw : {};
+  const obj = parseJsonObject(text, file);
   const auths = isRecord(obj["auths"]) ? (obj["auths"] as Record<string, AuthEntry>) : {};
   const credsStore =
     typeof obj["credsStore"] === "string" && obj["credsStore"] !== "" ? obj["credsStore"] : undefined;
@@ -73,17 +67,10 @@ export function parseDockerConfig(text: string, file: string): DockerConfig {
 
 /** config.json, or an empty config when there is none (anonymous everywhere). */
 export async function readDockerConfig(file: string): Promise<DockerConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT")
-      return { auths: {}, credsStore: undefined, credHelpers: {} };
-    throw new InvalidRequestError(
-      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-    );
-  }
-  return parseDockerConfig(text, file);
+  const text = await readOptionalFile(file);
+  return text === undefined
+    ? { auths: {}, credsStore: undefined, credHelpers: {} }
+    : parseDockerConfig(text, file);
 }
 
 /** The address credentials for `domain` are stored under: Hub's legacy URL, else the host. */

@@ -6,9 +6,9 @@
  *   tried over HTTPS without certificate checks, then over plain HTTP.
  * - `registry-mirrors`: for Docker Hub pulls only, each mirror in order, then Docker Hub itself.
  */
-import { readFile } from "node:fs/promises";
 import { BlockList, isIP } from "node:net";
 import { InvalidRequestError } from "../../errors.js";
+import { parseJsonObject, readOptionalFile } from "./config-file.js";
 import { HUB_API_HOST, HUB_DOMAIN } from "./reference.js";
 
 export const DEFAULT_DAEMON_CONFIG = "/etc/docker/daemon.json";
@@ -31,14 +31,7 @@ export const EMPTY_DAEMON_CONFIG: DaemonRegistryConfig = {
 };
 
 export function parseDaemonConfig(text: string, file: string): DaemonRegistryConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new InvalidRequestError(`${file}: not valid JSON (${(error as Error).message})`);
-  }
-  const obj =
-    typeof raw === "object" && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const obj = parseJsonObject(text, file);
   const mirrors = stringList(obj["registry-mirrors"], "registry-mirrors", file).map((m) =>
     validateMirror(m, file),
   );
@@ -54,16 +47,8 @@ export function parseDaemonConfig(text: string, file: string): DaemonRegistryCon
 
 /** daemon.json's registry settings, or the defaults when the file does not exist. */
 export async function readDaemonConfig(file: string): Promise<DaemonRegistryConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return EMPTY_DAEMON_CONFIG;
-    throw new InvalidRequestError(
-      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-    );
-  }
-  return parseDaemonConfig(text, file);
+  const text = await readOptionalFile(file);
+  return text === undefined ? EMPTY_DAEMON_CONFIG : parseDaemonConfig(text, file);
 }
 
 function stringList(value: unknown, key: string, file: string): string[] {
