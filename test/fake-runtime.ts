@@ -48,6 +48,8 @@ import type {
   Stats,
   StreamSession,
   Volumes,
+  WaitOptions,
+  WaitResult,
 } from "../src/runtime/runtime.js";
 
 import { matchesLabels, signalName } from "./fake-runtime/engine-words.js";
@@ -424,22 +426,10 @@ export class FakeRuntime implements Runtime {
             .sort((a, b) => b.created.getTime() - a.created.getTime())
             .map((c) => this.summary(c)),
         ),
-      wait: (id, options = {}) =>
-        this.call("containers.wait", [id, options], () => {
-          const c = this.container(id);
-          const condition = options.condition ?? "not-running";
-          const exits = c.exits;
-          const exitOf = (): { exitCode: number } => ({ exitCode: c.exitCode ?? 0 });
-          return until(
-            (wake) => this.watch(wake),
-            () => {
-              if (condition === "removed") return this.containerRecords.has(c.id) ? undefined : exitOf();
-              if (condition === "next-exit") return c.exits > exits ? exitOf() : undefined;
-              return this.isRunning(c) ? undefined : exitOf();
-            },
-            options.signal,
-          );
-        }),
+      wait: (id, options = {}) => this.call("containers.wait", [id, options], () => this.waitOn(id, options)),
+      // Watching from the call on: the result is the same wait's.
+      armWait: (id, options = {}) =>
+        this.call("containers.armWait", [id, options], () => ({ result: this.waitOn(id, options) })),
       logs: (id, options = {}) => this.logs(id, options),
       attach: (id, options = {}) =>
         this.call("containers.attach", [id, options], () => this.attach(this.container(id), options)),
@@ -831,6 +821,23 @@ export class FakeRuntime implements Runtime {
     } finally {
       this.streams.logs--;
     }
+  }
+
+  /** Resolves when the condition holds (not running, by default), with the exit code then. */
+  private waitOn(id: string, options: WaitOptions): Promise<WaitResult> {
+    const c = this.container(id);
+    const condition = options.condition ?? "not-running";
+    const exits = c.exits;
+    const exitOf = (): WaitResult => ({ exitCode: c.exitCode ?? 0 });
+    return until(
+      (wake) => this.watch(wake),
+      () => {
+        if (condition === "removed") return this.containerRecords.has(c.id) ? undefined : exitOf();
+        if (condition === "next-exit") return c.exits > exits ? exitOf() : undefined;
+        return this.isRunning(c) ? undefined : exitOf();
+      },
+      options.signal,
+    );
   }
 
   /** What the container prints from now on, until it stops; stdin, when asked for, reaches no process. */

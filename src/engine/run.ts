@@ -6,7 +6,8 @@
  * 2. the service's own networks, volumes and image are made (`up`'s plan, its container steps left out);
  * 3. unless `noDeps`, the service's `depends_on` conditions are awaited (healthy, completed, …);
  * 4. the one-off is created (oneoff `True`, a random slug naming it, container number -1, no restart
- *    policy, no ports unless asked) and its secrets copied in. Starting and attaching are the caller's.
+ *    policy, no ports unless asked; removed by the engine once it exits with `autoRemove`, as
+ *    Compose asks for `--rm`) and its secrets copied in. Starting and attaching are the caller's.
  */
 import { randomBytes } from "node:crypto";
 import type { LoadedProject } from "../project/load.js";
@@ -60,7 +61,7 @@ export interface RunOptions {
   /** `--quiet-pull`: no pull or build progress, for the one-off's image and its dependencies'. */
   readonly quietPull?: boolean | undefined;
   readonly removeOrphans?: boolean | undefined;
-  /** The engine removes the one-off once it exits (`--rm` with `-d`: no berth is there to do it). */
+  /** The engine removes the one-off once it exits (`--rm`, as Compose's run sets HostConfig.AutoRemove). */
   readonly autoRemove?: boolean | undefined;
   /** The slug (64 hex digits); random when absent. */
   readonly slug?: string | undefined;
@@ -69,7 +70,7 @@ export interface RunOptions {
 }
 
 export interface OneOff {
-  readonly id: string;
+  /** Its name, which the runtime takes wherever an ID goes (no lookup of the ID needed). */
   readonly name: string;
   /** Whether the container was created with a TTY (its output is then one stream). */
   readonly tty: boolean;
@@ -177,10 +178,7 @@ export async function createOneOff(
       reason: "one-off container",
     };
     await execute(runtime, new Plan([create]), silentSink, { project: project.name, signal });
-    const state = await runtime.containers.inspect(spec.name);
-    if (state === undefined)
-      throw new PlanError(`one-off container ${spec.name} vanished after its creation`);
-    return { id: state.id, name: spec.name, tty: spec.tty === true };
+    return { name: spec.name, tty: spec.tty === true };
   });
 }
 

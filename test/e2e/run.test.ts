@@ -13,7 +13,7 @@ import type { Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, eventually, requireOrSkip, RUN_ID, TEST_LABEL } from "../integration/engine.js";
 import { openTestEngine } from "../integration/images.js";
 import { leaks } from "../integration/leaks.js";
-import { berth } from "./cli.js";
+import { berth, startBerth } from "./cli.js";
 import { fixtures } from "./fixtures.js";
 
 const PROJECT = "com.docker.compose.project";
@@ -85,6 +85,50 @@ describeEngine("berth run", () => {
         throw new Error("still there");
     }, 10_000);
     expect(await containersOf(project)).toEqual([]);
+    await berth(["down"], { cwd: dir });
+    expect(await leaks(runtime, project)).toEqual([]);
+  }, 60_000);
+
+  it("Ctrl-C must reach the one-off, which decides how it ends; --rm must hold even when berth is killed", async () => {
+    const { dir, project } = fixture("signals", single);
+    const oneOffs = () =>
+      runtime.containers.list({ all: true, labels: [`${PROJECT}=${project}`, `${ONEOFF}=True`] });
+    const running = async () =>
+      eventually(async () => {
+        const [found] = await oneOffs();
+        if (found?.status !== "running") throw new Error("the one-off is not running yet");
+        return found;
+      }, 20_000);
+    // The command traps SIGINT and leaves with 5: berth forwards the signal and exits with that code.
+    const trapped = startBerth(
+      [
+        "run",
+        "--rm",
+        "-T",
+        "app",
+        "sh",
+        "-c",
+        "trap 'echo caught; exit 5' INT; echo ready; while :; do sleep 0.1; done",
+      ],
+      { cwd: dir },
+    );
+    await running();
+    await eventually(async () => {
+      if (!trapped.output.stdout.includes("ready")) throw new Error("not ready yet");
+    }, 10_000);
+    trapped.child.kill("SIGINT");
+    const ended = await trapped.child;
+    expect(ended.exitCode, trapped.output.stderr).toBe(5);
+    expect(trapped.output.stdout).toBe("ready\ncaught\n");
+    expect(await oneOffs()).toEqual([]);
+    // berth killed outright: nobody is left to remove the one-off but the engine (AutoRemove).
+    const killed = startBerth(["run", "--rm", "-T", "app", "sh", "-c", "sleep 1; exit 3"], { cwd: dir });
+    await running();
+    killed.child.kill("SIGKILL");
+    await killed.child;
+    await eventually(async () => {
+      if ((await oneOffs()).length > 0) throw new Error("the one-off is still there");
+    }, 15_000);
     await berth(["down"], { cwd: dir });
     expect(await leaks(runtime, project)).toEqual([]);
   }, 60_000);

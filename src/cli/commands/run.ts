@@ -9,7 +9,7 @@
  * Detached (`-d`), it prints the container's ID and returns.
  */
 import path from "node:path";
-import { createOneOff, type OneOffOverrides } from "../../engine/index.js";
+import { createOneOff, type OneOffOverrides, PlanError } from "../../engine/index.js";
 import { UsageError } from "../../errors.js";
 import type { LoadedProject } from "../../project/load.js";
 import type { ServicePort, ServiceVolume } from "../../project/model.js";
@@ -55,7 +55,8 @@ export async function runRun(globals: GlobalOptions, operands: string[], flags: 
           quietPull: flags.quietPull === true,
           build: flags.build === true,
           removeOrphans: flags.removeOrphans === true,
-          autoRemove: detach && flags.rm === true,
+          // Compose's run --rm: the engine removes the one-off as it exits, however berth ends.
+          autoRemove: flags.rm === true && (detach || runtime.containers.armWait !== undefined),
         },
         progress,
         undefined,
@@ -63,48 +64,71 @@ export async function runRun(globals: GlobalOptions, operands: string[], flags: 
       ),
     );
     if (detach) {
-      await runtime.containers.start(oneOff.id);
-      process.stdout.write(`${oneOff.id}\n`);
+      // Its ID before it starts: an auto-removed one-off that exits at once is gone right after.
+      const state = await runtime.containers.inspect(oneOff.name);
+      if (state === undefined)
+        throw new PlanError(`one-off container ${oneOff.name} vanished after its creation`);
+      await runtime.containers.start(state.id);
+      process.stdout.write(`${state.id}\n`);
       return 0;
     }
-    try {
-      return await attachAndRun(runtime, oneOff.id, { tty: oneOff.tty, stdin: interactive });
-    } finally {
-      if (flags.rm === true) {
-        await runtime.containers.remove(oneOff.id, { force: true, volumes: true }).catch(() => undefined);
-      }
-    }
+    const removal = flags.rm === true ? { volumes: true } : undefined;
+    return attachAndRun(runtime, oneOff.name, { tty: oneOff.tty, stdin: interactive, removal });
   });
 }
 
+interface RunIo {
+  readonly tty: boolean;
+  readonly stdin: boolean;
+  /** `--rm`: what must be gone when berth returns (anonymous volumes with it). */
+  readonly removal: { readonly volumes: boolean } | undefined;
+}
+
 /**
- * Attaches, then starts, then follows the output to its end and returns the exit code. Attaching
- * first is what keeps the first lines of a command that exits at once.
+ * Attaches and starts watching for the exit (in parallel), then starts, follows the output to its
+ * end and returns the exit code, as Docker's CLI runs a container it attaches to. Attaching
+ * first is what keeps the first lines of a command that exits at once; watching first is what
+ * lets the engine remove an auto-removed one-off without the exit code being lost.
  */
-async function attachAndRun(
-  runtime: Runtime,
-  id: string,
-  options: { readonly tty: boolean; readonly stdin: boolean },
-): Promise<number> {
-  const session = await runtime.containers.attach(id, { stdin: options.stdin });
+async function attachAndRun(runtime: Runtime, name: string, io: RunIo): Promise<number> {
+  const stop = new AbortController();
+  const autoRemoved = io.removal !== undefined && runtime.containers.armWait !== undefined;
+  let gone = false;
   const forward = (signal: NodeJS.Signals): void =>
-    void runtime.containers.kill(id, signal).catch(() => undefined);
+    void runtime.containers.kill(name, signal).catch(() => undefined);
   const listeners = FORWARDED.map((signal) => {
     const listener = (): void => forward(signal);
     process.on(signal, listener);
     return () => process.off(signal, listener);
   });
   try {
-    await runtime.containers.start(id);
+    const [session, armed] = await Promise.all([
+      runtime.containers.attach(name, { stdin: io.stdin, tty: io.tty }),
+      runtime.containers.armWait?.(name, {
+        condition: autoRemoved ? "removed" : "next-exit",
+        signal: stop.signal,
+      }),
+    ]);
+    // Read from here on, so a failure before it is awaited is not an unhandled rejection.
+    const exited = armed?.result;
+    exited?.catch(() => undefined);
+    await runtime.containers.start(name);
     await joinTerminal(
       session,
       { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
-      { tty: options.tty },
+      { tty: io.tty },
     );
-    const { exitCode } = await runtime.containers.wait(id, { condition: "not-running" });
+    const { exitCode } = await (exited ?? runtime.containers.wait(name, { condition: "not-running" }));
+    gone = autoRemoved;
     return exitCode;
   } finally {
     for (const off of listeners) off();
+    stop.abort();
+    if (io.removal !== undefined && !gone) {
+      await runtime.containers
+        .remove(name, { force: true, volumes: io.removal.volumes })
+        .catch(() => undefined);
+    }
   }
 }
 

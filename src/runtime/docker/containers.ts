@@ -26,7 +26,7 @@ import { endpointConfig, planCreate } from "./container-spec.js";
 import { toContainerState, toContainerSummary } from "./convert.js";
 import { abortReason, type EngineApi, filtersParam, readAll } from "./engine-api.js";
 import { endOnAbort, openSession } from "./sessions.js";
-import { DEFAULT_ANSWER_TIMEOUT_MS } from "./transport.js";
+import { DEFAULT_ANSWER_TIMEOUT_MS, type TransportResponse } from "./transport.js";
 import { logLines, statsFrom } from "./streams.js";
 import type { WireContainerInspect, WireContainerSummary, WireExecInspect } from "./wire.js";
 
@@ -177,11 +177,7 @@ export class DockerContainers implements Containers {
   }
 
   async wait(id: string, options: WaitOptions = {}): Promise<WaitResult> {
-    const result = await this.api.jsonRequired<WireWait>("POST", `/containers/${seg(id)}/wait`, {
-      query: { condition: options.condition },
-      signal: options.signal,
-    });
-    return { exitCode: result.StatusCode ?? -1, error: result.Error?.Message || undefined };
+    return this.waitAnswer(await this.waitCall(id, options), options.signal);
   }
 
   /**
@@ -193,27 +189,34 @@ export class DockerContainers implements Containers {
     options: WaitOptions = {},
   ): Promise<{ readonly result: Promise<WaitResult> } | undefined> {
     if (!(await this.api.atLeast("1.30"))) return undefined;
-    const path = `/containers/${seg(id)}/wait`;
-    const res = await this.api.call("POST", path, {
+    const res = await this.waitCall(id, options);
+    return { result: this.waitAnswer(res, options.signal) };
+  }
+
+  private waitCall(id: string, options: WaitOptions): Promise<TransportResponse> {
+    return this.api.call("POST", `/containers/${seg(id)}/wait`, {
       query: { condition: options.condition },
       signal: options.signal,
     });
-    const result = (async (): Promise<WaitResult> => {
-      const body = await readAll(res.body).catch((err: unknown) => {
-        throw abortReason(options.signal, err);
+  }
+
+  private async waitAnswer(res: TransportResponse, signal: AbortSignal | undefined): Promise<WaitResult> {
+    let text: string;
+    try {
+      text = (await readAll(res.body)).toString("utf8");
+    } catch (err) {
+      throw abortReason(signal, err);
+    }
+    let wire: WireWait;
+    try {
+      wire = JSON.parse(text) as WireWait;
+    } catch (err) {
+      throw new ApiError("the engine sent malformed JSON for a container wait", {
+        cause: err,
+        status: res.status,
       });
-      let wire: WireWait;
-      try {
-        wire = JSON.parse(body.toString("utf8")) as WireWait;
-      } catch (err) {
-        throw new ApiError(`the engine sent malformed JSON for POST ${path}`, {
-          cause: err,
-          status: res.status,
-        });
-      }
-      return { exitCode: wire.StatusCode ?? -1, error: wire.Error?.Message || undefined };
-    })();
-    return { result };
+    }
+    return { exitCode: wire.StatusCode ?? -1, error: wire.Error?.Message || undefined };
   }
 
   logs(id: string, options: LogOptions = {}): AsyncIterable<LogLine> {

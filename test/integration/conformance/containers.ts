@@ -1,6 +1,7 @@
 /** Container lifecycle: create, start, inspect, list, restart, pause, rename, stop, kill, wait, remove. */
-import { describe, expect } from "vitest";
+import { describe, expect, type TestContext } from "vitest";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../../src/runtime/errors.js";
+import type { Runtime, WaitResult } from "../../../src/runtime/runtime.js";
 import { RUN_ID, TEST_LABEL } from "../engine.js";
 import { eventually, type Harness, LABEL_TERM, LABELS, lines, rejection, within } from "./harness.js";
 
@@ -150,6 +151,32 @@ export function containerCases(h: Harness): void {
       expect(state?.exitCode).toBe(3);
     });
 
+    h.case(
+      "an armed wait is watching once it resolves, so a start right after cannot race it",
+      [],
+      async (ctx) => {
+        const { runtime } = h;
+        const id = await h.createContainer({ command: ["sleep", "60"] });
+        const armed = await armedWait(runtime, ctx, id, "next-exit");
+        await runtime.containers.start(id);
+        await runtime.containers.kill(id);
+        expect((await within(15_000, "armed wait next-exit", armed.result)).exitCode).toBe(137);
+      },
+    );
+
+    h.case(
+      "an armed wait for the removal sees an auto-removed container that exits at once, with its exit code",
+      ["processes"],
+      async (ctx) => {
+        const { runtime } = h;
+        const id = await h.createContainer({ command: ["sh", "-c", "exit 7"], autoRemove: true });
+        const armed = await armedWait(runtime, ctx, id, "removed");
+        await runtime.containers.start(id);
+        expect((await within(15_000, "armed wait removed", armed.result)).exitCode).toBe(7);
+        expect(await runtime.containers.inspect(id)).toBeUndefined();
+      },
+    );
+
     h.case("removes a running container only with force, with its anonymous volumes", [], async () => {
       const { runtime } = h;
       const id = await h.sleeper({
@@ -203,4 +230,16 @@ export function containerCases(h: Harness): void {
       expect(error).toBeInstanceOf(InvalidRequestError);
     });
   });
+}
+
+/** A wait armed on `id` (its result to come); the case is skipped on a backend that cannot watch ahead. */
+async function armedWait(
+  runtime: Runtime,
+  ctx: TestContext,
+  id: string,
+  condition: "next-exit" | "removed",
+): Promise<{ readonly result: Promise<WaitResult> }> {
+  const armed = await runtime.containers.armWait?.(id, { condition, signal: AbortSignal.timeout(15_000) });
+  if (armed === undefined) ctx.skip("this backend cannot watch ahead (armWait is optional)");
+  return armed;
 }
