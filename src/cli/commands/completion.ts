@@ -167,58 +167,236 @@ complete -F _berth berth
 `;
 }
 
-/** zsh runs the bash function through bashcompinit, the way many CLIs ship one script for both. */
+/** A zsh array literal's elements, each single-quoted. */
+function zshWords(words: readonly string[]): string {
+  return words.map((w) => `'${w.replaceAll("'", `'\\''`)}'`).join(" ");
+}
+
+/**
+ * A native zsh completion function, as zsh's own `_git` or cobra's scripts are: it works sourced
+ * (`source <(berth completion zsh)` after `compinit`) and saved as `_berth` in a directory of
+ * `$fpath` (the `#compdef` line), and gives the commands with their descriptions.
+ */
 export function zshScript(model: CompletionModel): string {
+  const described = model.commands.map((c) => `${c.name.replaceAll(":", "\\:")}:${c.description}`);
+  const perCommand = model.commands
+    .map(
+      (c) =>
+        `    (${c.name}) flags=(${zshWords(c.flags)}); values=(${zshWords(c.valueFlags)}); services=${c.services} ;;`,
+    )
+    .join("\n");
   return `#compdef berth
-# berth completion for zsh: source <(berth completion zsh)
-autoload -U +X compinit && compinit
-autoload -U +X bashcompinit && bashcompinit
-${bashScript(model).replace(/^# berth completion for bash.*\n/, "")}`;
+# berth completion for zsh: source <(berth completion zsh) (after compinit), or save it as _berth
+# in a directory of $fpath.
+
+# berth itself, with the project flags typed before the command; nothing on error.
+__berth_project() {
+  local -a project_args
+  local i
+  for ((i = 2; i < __berth_cmd_at; i++)); do
+    case \${words[i]} in
+      (${PROJECT_FLAGS.join("|")})
+        (( i + 1 < CURRENT )) && project_args+=("\${words[i]}" "\${words[i+1]}")
+        (( i++ )) ;;
+    esac
+  done
+  \${words[1]} "\${project_args[@]}" config "$@" 2>/dev/null
+}
+
+# The lines \`berth config "$@"\` prints, as matches (none when it prints nothing).
+__berth_add_project() {
+  local -a found=(\${(f)"$(__berth_project "$@")"})
+  compadd -- \${found:#}
+}
+
+_berth() {
+  local -a global_values=(${zshWords(model.globalValueFlags)})
+  local -a commands=(${zshWords(described)})
+  local -a flags values
+  local cmd= services=none prev=\${words[CURRENT-1]} i
+  local -i __berth_cmd_at=CURRENT
+  for ((i = 2; i < CURRENT; i++)); do
+    if (( \${global_values[(Ie)\${words[i]}]} )); then
+      (( i++ ))
+    elif [[ \${words[i]} != -* ]]; then
+      cmd=\${words[i]}; __berth_cmd_at=i
+      break
+    fi
+  done
+
+  if (( __berth_cmd_at >= CURRENT - 1 )); then
+    case $prev in
+      (--profile) __berth_add_project --profiles; return ;;
+      (-f|--file|--env-file|--project-directory) _files; return ;;
+    esac
+    (( \${global_values[(Ie)$prev]} )) && return
+  fi
+  if [[ -z $cmd ]]; then
+    if [[ $PREFIX == -* ]]; then
+      compadd -- ${zshWords(model.globalFlags)}
+    else
+      _describe -t commands 'berth command' commands
+    fi
+    return
+  fi
+
+  case $cmd in
+${perCommand}
+  esac
+  if [[ $cmd == help ]]; then
+    (( CURRENT == __berth_cmd_at + 1 )) && _describe -t commands 'berth command' commands
+    return
+  fi
+  if (( \${values[(Ie)$prev]} )); then
+    _files
+    return
+  fi
+  if [[ $PREFIX == -* ]]; then
+    compadd -- "\${flags[@]}"
+    return
+  fi
+  # Operands typed so far after the command (flag values excluded).
+  local -i operands=0
+  for ((i = __berth_cmd_at + 1; i < CURRENT; i++)); do
+    if (( \${values[(Ie)\${words[i]}]} )); then
+      (( i++ ))
+    elif [[ \${words[i]} != -* ]]; then
+      (( operands++ ))
+    fi
+  done
+  if [[ $services == all || ( $services == first && operands -eq 0 ) ]]; then
+    __berth_add_project --services
+  fi
+}
+
+if [[ \${funcstack[1]} == _berth ]]; then
+  _berth "$@"
+else
+  compdef _berth berth
+fi
+`;
 }
 
 function fishEscape(text: string): string {
   return `'${text.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
 }
 
+/** `-s x` / `-l name` as fish's `complete` names a flag. */
+function fishFlag(flag: string): string {
+  return flag.startsWith("--") ? `-l ${flag.slice(2)}` : `-s ${flag.slice(1)}`;
+}
+
+/** Flags whose value is a path: fish offers files after them (the rest of berth completes no files). */
+const FILE_FLAGS = new Set(["-f", "--file", "--env-file", "--project-directory"]);
+
+/**
+ * fish's script. Where the command is, and how many operands follow it, is read past the global
+ * flags' values (fish's `__fish_use_subcommand` would take `-p NAME`'s NAME for the command).
+ */
 export function fishScript(model: CompletionModel): string {
+  const names = model.commands.map((c) => c.name);
+  const valueCases = model.commands
+    .filter((c) => c.valueFlags.length > 0)
+    .map((c) => `            case ${c.name}\n                set values ${c.valueFlags.join(" ")}`);
   const out = [
     "# berth completion for fish: berth completion fish | source",
-    "function __berth_project",
-    "    # berth with the project flags typed so far; nothing on error.",
+    "",
+    "# The command typed so far, then how many operands follow it (flag values not counted).",
+    "function __berth_state",
     "    set -l words (commandline -opc)",
+    `    set -l global_values ${model.globalValueFlags.join(" ")}`,
+    "    set -l cmd",
+    "    set -l values",
+    "    set -l operands 0",
+    "    set -l i 2",
+    "    while test $i -le (count $words)",
+    "        set -l word $words[$i]",
+    '        if test -z "$cmd"',
+    "            if contains -- $word $global_values",
+    "                set i (math $i + 1)",
+    "            else if not string match -q -- '-*' $word",
+    "                set cmd $word",
+    "                switch $cmd",
+    ...valueCases,
+    "                end",
+    "            end",
+    "        else if contains -- $word $values",
+    "            set i (math $i + 1)",
+    "        else if not string match -q -- '-*' $word",
+    "            set operands (math $operands + 1)",
+    "        end",
+    "        set i (math $i + 1)",
+    "    end",
+    "    echo $cmd",
+    "    echo $operands",
+    "end",
+    "",
+    "function __berth_needs_command",
+    "    set -l state (__berth_state)",
+    '    test -z "$state[1]"',
+    "end",
+    "",
+    "function __berth_using",
+    "    set -l state (__berth_state)",
+    '    test "$state[1]" = $argv[1]',
+    "end",
+    "",
+    "# Whether the next operand of command $argv[1] is a service: any (all) or only the first.",
+    "function __berth_wants_service",
+    "    set -l state (__berth_state)",
+    '    test "$state[1]" = $argv[1]; or return 1',
+    '    test "$argv[2]" = all; or test "$state[2]" -eq 0',
+    "end",
+    "",
+    "# berth with the project flags typed before the command (and their values); nothing on error.",
+    "function __berth_project",
+    "    set -l words (commandline -opc)",
+    `    set -l global_values ${model.globalValueFlags.join(" ")}`,
     "    set -l args",
     "    set -l i 2",
     "    while test $i -le (count $words)",
-    "        switch $words[$i]",
-    `            case ${PROJECT_FLAGS.join(" ")}`,
-    "                set -a args $words[$i] $words[(math $i + 1)]",
-    "                set i (math $i + 1)",
+    "        set -l word $words[$i]",
+    "        if contains -- $word $global_values",
+    "            if test $i -lt (count $words)",
+    `                contains -- $word ${PROJECT_FLAGS.join(" ")}; and set -a args $word $words[(math $i + 1)]`,
+    "            end",
+    "            set i (math $i + 1)",
+    "        else if not string match -q -- '-*' $word",
+    "            break",
     "        end",
     "        set i (math $i + 1)",
     "    end",
     "    $words[1] $args config $argv 2>/dev/null",
     "end",
+    "",
     "complete -c berth -f",
-    "complete -c berth -l profile -r -f -a '(__berth_project --profiles)'",
   ];
   for (const c of model.commands) {
-    out.push(`complete -c berth -n __fish_use_subcommand -a ${c.name} -d ${fishEscape(c.description)}`);
+    out.push(`complete -c berth -n __berth_needs_command -a ${c.name} -d ${fishEscape(c.description)}`);
   }
   for (const flag of model.globalFlags) {
-    if (flag === "--profile") continue;
-    const kind = flag.startsWith("--") ? `-l ${flag.slice(2)}` : `-s ${flag.slice(1)}`;
-    out.push(
-      `complete -c berth -n __fish_use_subcommand ${kind}${model.globalValueFlags.includes(flag) ? " -r" : ""}`,
-    );
+    // -x: a value, no files (the project's name, a profile...); -r -F: a path.
+    const value = !model.globalValueFlags.includes(flag)
+      ? ""
+      : flag === "--profile"
+        ? " -x -a '(__berth_project --profiles)'"
+        : FILE_FLAGS.has(flag)
+          ? " -r -F"
+          : " -x";
+    out.push(`complete -c berth -n __berth_needs_command ${fishFlag(flag)}${value}`);
   }
   for (const c of model.commands) {
-    const when = `'__fish_seen_subcommand_from ${c.name}'`;
+    const when = `'__berth_using ${c.name}'`;
     for (const flag of c.flags) {
-      const kind = flag.startsWith("--") ? `-l ${flag.slice(2)}` : `-s ${flag.slice(1)}`;
-      out.push(`complete -c berth -n ${when} ${kind}${c.valueFlags.includes(flag) ? " -r" : ""}`);
+      out.push(`complete -c berth -n ${when} ${fishFlag(flag)}${c.valueFlags.includes(flag) ? " -r" : ""}`);
     }
-    if (c.services !== "none") out.push(`complete -c berth -n ${when} -a '(__berth_project --services)'`);
+    if (c.services !== "none") {
+      out.push(
+        `complete -c berth -n '__berth_wants_service ${c.name} ${c.services}' -a '(__berth_project --services)'`,
+      );
+    }
   }
+  out.push(`complete -c berth -n '__berth_wants_service help first' -a ${fishEscape(names.join(" "))}`);
   return `${out.join("\n")}\n`;
 }
 
