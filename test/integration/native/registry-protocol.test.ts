@@ -9,9 +9,12 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import type net from "node:net";
+import { networkInterfaces } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
+import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ApiError } from "../../../src/runtime/errors.js";
 import {
@@ -21,7 +24,9 @@ import {
   MEDIA_TYPES,
   type RegistryClient,
   type RegistryClientOptions,
+  RegistryUnreachableError,
 } from "../../../src/runtime/native/registry/index.js";
+import { requireOrSkip } from "../engine.js";
 
 interface Seen {
   readonly method: string;
@@ -321,5 +326,115 @@ describe("registry client: registry-mirrors", () => {
     expect(
       registry.seen.filter((s) => s.url === "/v2/library/busybox/manifests/latest").length,
     ).toBeGreaterThan(0);
+  });
+});
+
+describe("registry client: Basic auth", () => {
+  it("answers a Basic challenge once, then sends the credentials with every request", async () => {
+    const basic = `Basic ${Buffer.from("bob:pw").toString("base64")}`;
+    const server = await serve((req, _body, res) => {
+      if (req.headers.authorization !== basic) {
+        res.writeHead(401, {
+          "WWW-Authenticate": 'Basic realm="berth-test"',
+          "Content-Type": "application/json",
+        });
+        res.end(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] }));
+        return;
+      }
+      if (req.url?.includes("/manifests/")) {
+        res.writeHead(200, { "Content-Type": MEDIA_TYPES.ociManifest }).end(manifest);
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    try {
+      const c = client({
+        dockerConfigPath: configFile({
+          auths: { [`127.0.0.1:${server.port}`]: { auth: Buffer.from("bob:pw").toString("base64") } },
+        }),
+      });
+      await c.getManifest(`127.0.0.1:${server.port}/app:1`);
+      await c.getManifest(`127.0.0.1:${server.port}/app:2`);
+      expect(await c.hasBlob(`127.0.0.1:${server.port}/app`, blobDigest)).toBe(false);
+      expect(server.seen.map((s) => s.authorization)).toEqual([undefined, basic, basic, basic]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** A non-loopback IPv4 address of this host: registries there are not insecure by default. */
+const externalAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i !== undefined && i.family === "IPv4" && !i.internal)?.address;
+
+describe("registry client: TLS", () => {
+  let server: https.Server | undefined;
+  let port = 0;
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    if (externalAddress === undefined) return;
+    const key = path.join(scratch, "key.pem");
+    const cert = path.join(scratch, "cert.pem");
+    await execa("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=berth-test",
+      "-addext",
+      `subjectAltName=IP:127.0.0.1,IP:${externalAddress}`,
+    ]);
+    const { readFileSync } = await import("node:fs");
+    const tls = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      requests.push(req.url ?? "");
+      res.writeHead(200, { "Content-Type": MEDIA_TYPES.ociManifest }).end(manifest);
+    });
+    server = tls;
+    await new Promise<void>((resolve) => tls.listen(0, "0.0.0.0", resolve));
+    port = (tls.address() as net.AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    const tls = server;
+    if (tls === undefined) return;
+    tls.closeAllConnections();
+    await new Promise<void>((resolve) => tls.close(() => resolve()));
+  });
+
+  it("speaks HTTPS without verification to a loopback registry, as dockerd does", async (ctx) => {
+    requireOrSkip(ctx, externalAddress !== undefined, "no non-loopback IPv4 address on this host");
+    const got = await client().getManifest(`127.0.0.1:${port}/app:1`);
+    expect(got.bytes.equals(manifest)).toBe(true);
+  });
+
+  it("refuses a self-signed certificate elsewhere, naming the registry", async (ctx) => {
+    requireOrSkip(ctx, externalAddress !== undefined, "no non-loopback IPv4 address on this host");
+    const failed = client().getManifest(`${externalAddress}:${port}/app:1`);
+    await expect(failed).rejects.toBeInstanceOf(RegistryUnreachableError);
+    await expect(failed).rejects.toThrow(
+      `cannot reach registry ${externalAddress}:${port}: TLS: self-signed certificate`,
+    );
+  });
+
+  it("accepts it once the registry is listed in insecure-registries", async (ctx) => {
+    requireOrSkip(ctx, externalAddress !== undefined, "no non-loopback IPv4 address on this host");
+    const daemonJson = path.join(scratch, "daemon-insecure.json");
+    writeFileSync(daemonJson, JSON.stringify({ "insecure-registries": [`${externalAddress}:${port}`] }));
+    const got = await client({ daemonConfigPath: daemonJson }).getManifest(
+      `${externalAddress}:${port}/app:1`,
+    );
+    expect(got.bytes.equals(manifest)).toBe(true);
   });
 });
