@@ -24,6 +24,7 @@ import {
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cgroupHost } from "../../../src/runtime/native/oci/cgroups.js";
 import { ociSpec, ociSpecText, type OciSpecInput } from "../../../src/runtime/native/oci/spec.js";
 import { resolveUser } from "../../../src/runtime/native/oci/user.js";
 import type { ContainerSpec } from "../../../src/runtime/runtime.js";
@@ -34,7 +35,8 @@ const runcFound = existsSync("/usr/sbin/runc") || existsSync("/usr/bin/runc");
 const native = process.getuid?.() === 0 && runcFound;
 const INIT = ["/usr/bin/catatonit", "/usr/bin/tini-static"].find((p) => existsSync(p));
 const CGROUP_ROOT = "/sys/fs/cgroup";
-const CGROUP_V2 = existsSync(path.join(CGROUP_ROOT, "cgroup.controllers"));
+const HOST = cgroupHost(CGROUP_ROOT);
+const CGROUP_V2 = HOST.cgroupVersion === 2;
 const RUN_TIMEOUT_MS = 20_000;
 /**
  * A file Docker masks that this kernel has: /proc/kcore where it exists (this VM's kernel has none),
@@ -61,6 +63,10 @@ const PROBE = [
   CGROUP_V2
     ? 'echo "pids=$(cat /sys/fs/cgroup/pids.max)"'
     : 'echo "pids=$(cat /sys/fs/cgroup/pids/pids.max)"',
+  // Swap: memory+swap on v1, swap alone on v2.
+  CGROUP_V2
+    ? 'echo "swap=$(cat /sys/fs/cgroup/memory.swap.max 2>/dev/null)"'
+    : 'echo "swap=$(cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null)"',
 ].join("\n");
 
 function parseProbe(stdout: string): Record<string, string> {
@@ -174,8 +180,7 @@ describe("config.json from ociSpec under runc", () => {
       hostnamePath: path.join(bundle, "hostname"),
       initPath: INIT,
       cgroupsPath: `/${cgroupParent}/${id}`,
-      cgroupVersion: CGROUP_V2 ? 2 : 1,
-      memswAvailable: existsSync(path.join(CGROUP_ROOT, "memory/memory.memsw.limit_in_bytes")),
+      ...HOST,
       ...extra,
     });
     writeFileSync(path.join(bundle, "config.json"), ociSpecText(config));
@@ -207,6 +212,8 @@ describe("config.json from ociSpec under runc", () => {
       pid1: path.basename("/sbin/docker-init"),
       memory: String(64 * 2 ** 20),
       pids: "50",
+      // Docker's default: swap as large as the memory limit again, where swap can be limited.
+      swap: HOST.memswAvailable ? String((CGROUP_V2 ? 64 : 128) * 2 ** 20) : "",
     });
   });
 

@@ -1,0 +1,24 @@
+/**
+ * What this host's cgroups offer the spec, read once from /sys/fs/cgroup: the version (v2 when
+ * `cgroup.controllers` sits at the root, as runc decides) and whether swap can be limited (Docker's
+ * `sysInfo.SwapLimit`: `memory.memsw.limit_in_bytes` on v1, the memory controller on v2).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+
+export interface CgroupHost {
+  readonly cgroupVersion: 1 | 2;
+  readonly memswAvailable: boolean;
+}
+
+export function cgroupHost(root = "/sys/fs/cgroup"): CgroupHost {
+  const controllers = path.join(root, "cgroup.controllers");
+  if (existsSync(controllers)) {
+    const names = readFileSync(controllers, "utf8").trim().split(/\s+/);
+    return { cgroupVersion: 2, memswAvailable: names.includes("memory") };
+  }
+  return {
+    cgroupVersion: 1,
+    memswAvailable: existsSync(path.join(root, "memory", "memory.memsw.limit_in_bytes")),
+  };
+}
