@@ -2,8 +2,12 @@
  * config.json must be what Docker 20.10's daemon writes for the same container. The `docker-*`
  * goldens are config.json files dockerd 20.10.24 wrote for `docker run` on this kind of host
  * (cgroup v1, no AppArmor), with its seccomp profile and libnetwork hook taken out (berth sets
- * neither, see spec.ts) and Docker's paths and id replaced by berth's; the others are berth's own
- * goldens for cases dockerd could not start here (privileged) or that differ only in a few fields.
+ * neither, see spec.ts) and Docker's paths and id replaced by berth's. The others are berth's own:
+ * read-only, init and host-network were compared with dockerd's files for `--read-only`, `--init`
+ * and `--network host` and differ only where berth means to (the init binary is catatonit; with the
+ * host network Docker joins its own handle on the host namespace, `/var/run/docker/netns/default`,
+ * where berth makes no network namespace, the same thing); privileged could not start under dockerd
+ * here (this VM's bounding set lacks CAP_SYS_RESOURCE) and follows moby's source.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
