@@ -7,22 +7,18 @@ import type { Readable } from "node:stream";
 import { ConflictError, NotFoundError } from "../../errors.js";
 import type { ImageImportOptions, ImageInfo, ImageSummary, LabelTerms, OnProgress } from "../../runtime.js";
 import type { NativePaths } from "../paths.js";
-import { openBlobStore, type BlobStore } from "./blob-store.js";
+import { openBlobStore } from "./blob-store.js";
+import { commitImage, type IncomingLayer, type StoreParts } from "./commit.js";
 import { applyChanges } from "./changes.js";
 import { decompressed } from "./compression.js";
 import { goArch, imageInfo, type OciImageConfig, parseImageConfig } from "./config.js";
 import { chainIds, type Digest, isDigest, sha256 } from "./digest.js";
-import { openLayerStore, type LayerStore } from "./layer-store.js";
+import { openLayerStore } from "./layer-store.js";
+import { loadArchive, type LoadOptions, type LoadResult } from "./load.js";
+import { saveArchive, type SaveItem } from "./save.js";
 import { MediaType } from "./media-types.js";
 import { familiarTagged, parseImageReference } from "./reference.js";
-import {
-  type Descriptor,
-  type ImageRecord,
-  type LayerRecord,
-  openRecordStore,
-  type RecordStore,
-  type TagIndex,
-} from "./records.js";
+import { type Descriptor, type ImageRecord, openRecordStore, type TagIndex } from "./records.js";
 import { sweepTemporaries } from "./temp-files.js";
 import { createHash } from "node:crypto";
 import path from "node:path";
@@ -58,84 +54,16 @@ export interface ImageStore {
     options: ImageImportOptions,
     onProgress?: OnProgress,
   ): Promise<{ readonly id: string }>;
-}
-
-/** A layer about to be committed: its blob (present) and where its content comes from. */
-export interface IncomingLayer extends Descriptor {
-  readonly diffId: Digest;
-}
-
-/** What every way into the store (import, load, pull) ends with. */
-export interface IncomingImage {
-  readonly configBytes: Buffer;
-  readonly layers: readonly IncomingLayer[];
-  readonly manifest?: Descriptor | undefined;
-  /** Familiar `name:tag`s to point at the image. */
-  readonly tags: readonly string[];
-  readonly repoDigests?: readonly string[] | undefined;
-}
-
-/** The parts the store is made of, for the modules that fill it (load, pull) and read it (save, push). */
-export interface StoreParts {
-  readonly blobs: BlobStore;
-  readonly layers: LayerStore;
-  readonly records: RecordStore;
+  /** `docker load`: a docker-archive or an OCI layout tar. */
+  load(archive: Readable, options?: LoadOptions, onProgress?: OnProgress): Promise<LoadResult>;
+  /** `docker save`: the images as a docker-archive. */
+  save(references: readonly string[]): Promise<Readable>;
 }
 
 async function sha256OfStream(stream: Readable): Promise<Digest> {
   const hash = createHash("sha256");
   for await (const chunk of stream) hash.update(chunk as Buffer);
   return `sha256:${hash.digest("hex")}`;
-}
-
-/** Unpacks what is missing, then writes the record and moves the tags onto it. */
-export async function commitImage(
-  parts: StoreParts,
-  image: IncomingImage,
-  signal?: AbortSignal,
-): Promise<ImageRecord> {
-  const config = parseImageConfig(image.configBytes);
-  const id = await parts.blobs.putBytes(image.configBytes);
-  const diffIds = config.rootfs.diff_ids;
-  if (diffIds.length !== image.layers.length) {
-    throw new Error(
-      `image ${id}: its config lists ${diffIds.length} layers, its manifest ${image.layers.length}`,
-    );
-  }
-  const chains = chainIds(image.layers.map((layer) => layer.diffId));
-  const layers: LayerRecord[] = [];
-  for (const [i, layer] of image.layers.entries()) {
-    if (layer.diffId !== diffIds[i])
-      throw new Error(`image ${id}: layer ${i} is ${layer.diffId}, its config says ${diffIds[i]}`);
-    const facts = await parts.layers.ensure(
-      chains[i]!,
-      layer.diffId,
-      () => parts.blobs.open(layer.digest),
-      signal,
-    );
-    layers.push({
-      mediaType: layer.mediaType,
-      digest: layer.digest,
-      size: layer.size,
-      diffId: layer.diffId,
-      diffSize: facts.size,
-    });
-  }
-  const now = new Date().toISOString();
-  return parts.records.update(async (tx) => {
-    const previous = await tx.get(id);
-    const repoDigests = [...new Set([...(previous?.repoDigests ?? []), ...(image.repoDigests ?? [])])];
-    const record: ImageRecord = {
-      id,
-      layers,
-      manifest: image.manifest ?? previous?.manifest,
-      repoDigests,
-      lastTagTime: image.tags.length > 0 ? now : previous?.lastTagTime,
-    };
-    await tx.put(record);
-    for (const tag of image.tags) tx.tags[tag] = id;
-    return record;
-  }, signal);
 }
 
 /** `name:tag` terms of the tag index that point at `id`. */
@@ -222,6 +150,36 @@ export function openImageStore(
     const hit = await find(reference);
     if (!hit) throw new NotFoundError(`No such image: ${reference}`);
     return hit;
+  }
+
+  /**
+   * What `docker save <reference>` writes: by ID the image without names; by `name:tag` that tag;
+   * by a bare name every tag of that repository.
+   */
+  async function saveItems(reference: string): Promise<SaveItem[]> {
+    const tags = await records.tags();
+    const parsed = (() => {
+      try {
+        return parseImageReference(reference);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (parsed && parsed.tag === undefined && parsed.digest === undefined) {
+      const inRepo = Object.keys(tags).filter((tag) => repositoryOf(tag) === parsed.familiarName);
+      if (inRepo.length > 0) {
+        const byImage = new Map<Digest, string[]>();
+        for (const tag of inRepo.sort()) byImage.set(tags[tag]!, [...(byImage.get(tags[tag]!) ?? []), tag]);
+        const items: SaveItem[] = [];
+        for (const [id, repoTags] of byImage) {
+          const record = await records.get(id);
+          if (record) items.push({ record, repoTags });
+        }
+        return items;
+      }
+    }
+    const hit = await found(reference);
+    return [{ record: hit.record, repoTags: hit.byTag === undefined ? [] : [hit.byTag] }];
   }
 
   async function configOf(record: ImageRecord): Promise<OciImageConfig> {
@@ -338,6 +296,17 @@ export function openImageStore(
         return hit.record;
       });
       if (removed) await collect([removed]);
+    },
+
+    async load(archive, loadOptions = {}, onProgress) {
+      await sweep();
+      return loadArchive(parts, archive, loadOptions, onProgress);
+    },
+
+    async save(references) {
+      const items: SaveItem[] = [];
+      for (const reference of references) items.push(...(await saveItems(reference)));
+      return saveArchive(parts, items);
     },
 
     async importRootfs(tar, importOptions, onProgress) {
