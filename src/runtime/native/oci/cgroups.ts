@@ -22,3 +22,12 @@ export function cgroupHost(root = "/sys/fs/cgroup"): CgroupHost {
     memswAvailable: existsSync(path.join(root, "memory", "memory.memsw.limit_in_bytes")),
   };
 }
+
+/**
+ * runc's cgroupsPath for a container (cgroupfs driver): `<cgroup_parent>/<id>`, under `/berth` when
+ * the service sets no parent, as Docker puts its containers under `/docker` (`WithCgroups`).
+ */
+export function cgroupsPathFor(id: string, cgroupParent?: string): string {
+  const parent = cgroupParent !== undefined && cgroupParent !== "" ? cgroupParent : "/berth";
+  return path.posix.join("/", parent, id);
+}

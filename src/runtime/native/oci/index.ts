@@ -3,7 +3,7 @@
  * the lookups that feed it from the rootfs and the host (user ids, device nodes), plus signal parsing.
  */
 export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, containerCapabilities } from "./capabilities.js";
-export { cgroupHost, type CgroupHost } from "./cgroups.js";
+export { cgroupHost, cgroupsPathFor, type CgroupHost } from "./cgroups.js";
 export { hostDevices, resolveDevices, type ResolvedDevice } from "./devices.js";
 export { DEFAULT_SHM_SIZE, INIT_PATH_IN_CONTAINER } from "./mounts.js";
 export { parseSignal, signalName, stopSignal } from "./signals.js";

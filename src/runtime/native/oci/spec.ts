@@ -15,6 +15,10 @@
  * - The libnetwork prestart hook: the network comes in as a namespace path to join.
  * - The `time` namespace (newer moby), which runc 1.1.5 rejects.
  * - Docker's default sysctls are written without checking the host has them (kernels since 4.11 do).
+ * - rlimits beyond `ulimits`: dockerd adds none (its `default-ulimits` is empty), so the process
+ *   inherits its parent's limits, under Docker the shim's, here the monitor's.
+ * - `network_mode: host`: Docker joins its own handle on the host's namespace; no namespace is the
+ *   same thing.
  */
 import path from "node:path";
 import { InvalidRequestError } from "../../errors.js";
@@ -80,7 +84,10 @@ export interface OciSpecInput {
   readonly rootfs: string;
   /** From `resolveUser` (user.ts). */
   readonly user: ResolvedUser;
-  /** The container's hostname: `spec.hostname`, else what the caller chose (Docker: the id's first 12). */
+  /**
+   * The container's hostname: `spec.hostname`, else what the caller chose (Docker: the id's first
+   * 12 characters; with `network_mode: host`, the host's name).
+   */
   readonly hostname: string;
   readonly hostsPath?: string | undefined;
   readonly resolvPath?: string | undefined;
@@ -93,7 +100,7 @@ export interface OciSpecInput {
   readonly netnsPath?: string | undefined;
   /** catatonit or tini on the host, bind-mounted as Docker mounts docker-init when `init: true`. */
   readonly initPath?: string | undefined;
-  /** runc's cgroupsPath (cgroupfs driver), e.g. `/berth/<id>`. */
+  /** runc's cgroupsPath (cgroupfs driver): `cgroupsPathFor(id, spec.cgroupParent)`. */
   readonly cgroupsPath: string;
   readonly cgroupVersion: 1 | 2;
   /** Swap accounting exists (`memory.memsw.*` on v1): without it, swap is left unlimited, as Docker does. */

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cgroupHost } from "../../../../../src/runtime/native/oci/cgroups.js";
+import { cgroupHost, cgroupsPathFor } from "../../../../../src/runtime/native/oci/cgroups.js";
 
 describe("cgroupHost", () => {
   const base = mkdtempSync(path.join(tmpdir(), "berth-oci-cgroups-"));
@@ -41,5 +41,14 @@ describe("cgroupHost", () => {
       cgroupVersion: 2,
       memswAvailable: false,
     });
+  });
+});
+
+describe("cgroupsPathFor", () => {
+  it("puts a container under /berth, or under its cgroup_parent", () => {
+    expect(cgroupsPathFor("abc")).toBe("/berth/abc");
+    expect(cgroupsPathFor("abc", "")).toBe("/berth/abc");
+    expect(cgroupsPathFor("abc", "/ci/jobs")).toBe("/ci/jobs/abc");
+    expect(cgroupsPathFor("abc", "relative")).toBe("/relative/abc");
   });
 });
