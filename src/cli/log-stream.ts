@@ -343,6 +343,9 @@ class Follower {
       }
     } catch (error) {
       if (error instanceof NotFoundError) return "gone";
+      // Docker refuses the log of a container being removed (409 "dead or marked for removal"):
+      // a recreate's old container, or a `down` from elsewhere. Gone, for what it prints.
+      if (error instanceof ConflictError) return "gone";
       if (!unreadable(error)) throw error;
       // A log driver the engine cannot read back (`none`): what the container prints from now on.
       return follow ? this.attached(target) : "ended";

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { followLogs, outputLines, printMergedLogs } from "../../../src/cli/log-stream.js";
 import type { LogLine, LogOptions, OutputChunk } from "../../../src/runtime/runtime.js";
 import { LogPrinter } from "../../../src/ui/plain/log-printer.js";
+import { ConflictError } from "../../../src/runtime/errors.js";
 import { FakeRuntime } from "../../fake-runtime.js";
 import { recorder } from "../ui/recorder.js";
 
@@ -159,5 +160,34 @@ describe("following the current run", () => {
       currentRun: true,
     });
     expect(out.text()).toBe("first\nsecond\np-c-1 exited with code 0\n");
+  });
+});
+
+describe("following a container that is removed", () => {
+  it("ends that container's output when the engine refuses its log as being removed, not the whole follow", async () => {
+    const runtime = new FakeRuntime();
+    runtime.seedImage("busybox");
+    const { id } = await runtime.containers.create({ name: "p-web-1", image: "busybox", labels: {} });
+    await runtime.containers.start(id);
+    runtime.process(id).print("hello");
+    // What Docker answers for a container being removed (a recreate's old one): 409 on its log.
+    const follow = runtime.containers.logs.bind(runtime.containers);
+    Object.assign(runtime.containers, {
+      logs: (cid: string, options: LogOptions = {}) =>
+        options.follow === true
+          ? follow(cid, options)
+          : (async function* (): AsyncIterable<LogLine> {
+              yield* [];
+              throw new ConflictError("can not get logs from container which is dead or marked for removal");
+            })(),
+    });
+    const out = recorder();
+    const printer = new LogPrinter({ out, color: false, prefix: false, timestamps: false, services: [] });
+    const followed = followLogs(runtime, [{ id, name: "p-web-1", service: "web" }], printer, {
+      signal: AbortSignal.timeout(5_000),
+    });
+    setTimeout(() => runtime.process(id).exit(137), 50);
+    await expect(followed).resolves.toBeUndefined();
+    expect(out.text()).toBe("hello\n");
   });
 });
