@@ -425,6 +425,29 @@ describe("registry client: registries that cannot be reached", () => {
     }
   });
 
+  it("stops waiting on a silent registry when the caller's signal aborts", async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const client = createRegistryClient({ daemonConfigPath: noDaemonJson, dockerConfigPath: noDockerConfig });
+    const started = Date.now();
+    try {
+      const failed = client.getManifest(`127.0.0.1:${port}/app:latest`, [], {
+        signal: AbortSignal.timeout(200),
+      });
+      await expect(failed).rejects.toMatchObject({ name: "AbortError" });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      client.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   it("bounds the wait for a registry that accepts connections and never answers", async () => {
     const sockets = new Set<net.Socket>();
     const silent = net.createServer((socket) => {

@@ -87,16 +87,20 @@ export interface Manifest {
   readonly digest: string;
 }
 
-export interface GetBlobOptions {
+/** Cancels the call: it rejects with the signal's AbortError. */
+export interface RequestOptions {
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface GetBlobOptions extends RequestOptions {
   /** Pass the bytes through a check of their digest (and `size` when given); default true. */
   readonly verify?: boolean | undefined;
   readonly size?: number | undefined;
-  readonly signal?: AbortSignal | undefined;
 }
 
 export type BlobSource = Readable | (() => Readable | Promise<Readable>);
 
-export interface PutBlobOptions {
+export interface PutBlobOptions extends RequestOptions {
   /** Ask the registry to mount the blob from this repository of the same registry instead of uploading. */
   readonly mountFrom?: ImageReference | string | undefined;
 }
@@ -107,9 +111,13 @@ export interface PutBlobResult {
 }
 
 export interface RegistryClient {
-  getManifest(ref: ImageReference | string, accept?: readonly string[]): Promise<Manifest>;
+  getManifest(
+    ref: ImageReference | string,
+    accept?: readonly string[],
+    options?: RequestOptions,
+  ): Promise<Manifest>;
   getBlob(ref: ImageReference | string, digest: string, options?: GetBlobOptions): Promise<Readable>;
-  hasBlob(ref: ImageReference | string, digest: string): Promise<boolean>;
+  hasBlob(ref: ImageReference | string, digest: string, options?: RequestOptions): Promise<boolean>;
   putBlob(
     ref: ImageReference | string,
     digest: string,
@@ -122,6 +130,7 @@ export interface RegistryClient {
     tagOrDigest: string,
     bytes: Uint8Array,
     mediaType: string,
+    options?: RequestOptions,
   ): Promise<{ digest: string }>;
   /** Closes kept-alive connections. */
   close(): void;
@@ -177,7 +186,11 @@ class DistributionClient implements RegistryClient {
     this.http.close();
   }
 
-  async getManifest(refIn: ImageReference | string, accept: readonly string[] = []): Promise<Manifest> {
+  async getManifest(
+    refIn: ImageReference | string,
+    accept: readonly string[] = [],
+    options: RequestOptions = {},
+  ): Promise<Manifest> {
     const ref = toRef(refIn);
     const target = referenceTarget(ref);
     const acceptList = [...new Set([...accept, ...MANIFEST_ACCEPT])];
@@ -187,6 +200,7 @@ class DistributionClient implements RegistryClient {
         target: `/v2/${ref.path}/manifests/${target}`,
         scopes: [repositoryScope(ref.path, false)],
         headers: { Accept: acceptList.join(", ") },
+        signal: options.signal,
       });
       if (res.status !== 200) {
         const what = `manifest for ${familiarString(ref)}`;
@@ -233,11 +247,15 @@ class DistributionClient implements RegistryClient {
     });
   }
 
-  async hasBlob(refIn: ImageReference | string, digest: string): Promise<boolean> {
+  async hasBlob(
+    refIn: ImageReference | string,
+    digest: string,
+    options: RequestOptions = {},
+  ): Promise<boolean> {
     const ref = toRef(refIn);
     parseDigest(digest);
     return this.withEndpoints(ref, "pull", (endpoint, attempt) =>
-      this.headBlob(endpoint, attempt, ref, digest, false),
+      this.headBlob(endpoint, attempt, ref, digest, false, options.signal),
     );
   }
 
@@ -258,7 +276,9 @@ class DistributionClient implements RegistryClient {
     let opened: Readable | undefined;
     try {
       return await this.withEndpoints(ref, "push", async (endpoint, attempt) => {
-        if (await this.headBlob(endpoint, attempt, ref, digest, true)) return { outcome: "exists" };
+        if (await this.headBlob(endpoint, attempt, ref, digest, true, options.signal)) {
+          return { outcome: "exists" };
+        }
         const query = mount
           ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mount.path)}`
           : "";
@@ -267,6 +287,7 @@ class DistributionClient implements RegistryClient {
           target: `/v2/${ref.path}/blobs/uploads/${query}`,
           scopes,
           headers: { "Content-Length": "0" },
+          signal: options.signal,
         });
         if (mount && started.status === 201) {
           started.body.resume();
@@ -291,6 +312,7 @@ class DistributionClient implements RegistryClient {
           scopes,
           headers: { "Content-Type": "application/octet-stream", "Content-Length": String(size) },
           body: checked,
+          signal: options.signal,
         });
         if (done.status !== 201 && done.status !== 204) throw await failure(done, what);
         done.body.resume();
@@ -312,6 +334,7 @@ class DistributionClient implements RegistryClient {
     tagOrDigest: string,
     bytes: Uint8Array,
     mediaType: string,
+    options: RequestOptions = {},
   ): Promise<{ digest: string }> {
     const ref = toRef(refIn);
     const digest = digestOf(bytes);
@@ -331,6 +354,7 @@ class DistributionClient implements RegistryClient {
         scopes: [repositoryScope(ref.path, true)],
         headers: { "Content-Type": mediaType },
         body: Buffer.from(bytes),
+        signal: options.signal,
       });
       if (res.status !== 201 && res.status !== 200 && res.status !== 204) throw await failure(res, what);
       res.body.resume();
@@ -350,11 +374,13 @@ class DistributionClient implements RegistryClient {
     ref: ImageReference,
     digest: string,
     push: boolean,
+    signal: AbortSignal | undefined,
   ): Promise<boolean> {
     const res = await this.send(endpoint, attempt, {
       method: "HEAD",
       target: `/v2/${ref.path}/blobs/${digest}`,
       scopes: [repositoryScope(ref.path, push)],
+      signal,
     });
     res.body.resume();
     if (res.status === 200) return true;

@@ -13,6 +13,7 @@ export {
   type Manifest,
   type PutBlobOptions,
   type PutBlobResult,
+  type RequestOptions,
   type RegistryClient,
   type RegistryClientOptions,
 } from "./client.js";
