@@ -17,7 +17,7 @@ import { openLayerStore } from "./layer-store.js";
 import { loadArchive, type LoadOptions, type LoadResult } from "./load.js";
 import { saveArchive, type SaveItem } from "./save.js";
 import { MediaType } from "./media-types.js";
-import { familiarTagged, parseImageReference } from "./reference.js";
+import { familiarName, isBareName, parseReference, tagKey, tryParseReference } from "./reference.js";
 import { type Descriptor, type ImageRecord, openRecordStore, type TagIndex } from "./records.js";
 import { sweepTemporaries } from "./temp-files.js";
 import { createHash } from "node:crypto";
@@ -120,23 +120,18 @@ export function openImageStore(
       const record = await records.get(full);
       if (record) return { record };
     }
-    const tags = await records.tags();
-    try {
-      const parsed = parseImageReference(reference);
-      if (parsed.digest !== undefined) {
-        const wanted = `${parsed.familiarName}@${parsed.digest}`;
-        const match = (await records.all()).find(
-          (record) => record.repoDigests.includes(wanted) || record.manifest?.digest === parsed.digest,
-        );
-        if (match) return { record: match };
-      } else {
-        const tag = familiarTagged(parsed)!;
-        const id = tags[tag];
-        const record = id === undefined ? undefined : await records.get(id);
-        if (record) return { record, byTag: tag };
-      }
-    } catch {
-      // Not a reference: maybe an ID prefix.
+    const parsed = tryParseReference(reference);
+    if (parsed?.digest !== undefined) {
+      const wanted = `${familiarName(parsed)}@${parsed.digest}`;
+      const match = (await records.all()).find(
+        (record) => record.repoDigests.includes(wanted) || record.manifest?.digest === parsed.digest,
+      );
+      if (match) return { record: match };
+    } else if (parsed !== undefined) {
+      const tag = tagKey(parsed)!;
+      const id = (await records.tags())[tag];
+      const record = id === undefined ? undefined : await records.get(id);
+      if (record) return { record, byTag: tag };
     }
     const prefix = /^(?:sha256:)?([0-9a-f]{1,64})$/.exec(reference)?.[1];
     if (prefix === undefined) return undefined;
@@ -158,15 +153,9 @@ export function openImageStore(
    */
   async function saveItems(reference: string): Promise<SaveItem[]> {
     const tags = await records.tags();
-    const parsed = (() => {
-      try {
-        return parseImageReference(reference);
-      } catch {
-        return undefined;
-      }
-    })();
-    if (parsed && parsed.tag === undefined && parsed.digest === undefined) {
-      const inRepo = Object.keys(tags).filter((tag) => repositoryOf(tag) === parsed.familiarName);
+    const parsed = isBareName(reference) ? tryParseReference(reference) : undefined;
+    if (parsed) {
+      const inRepo = Object.keys(tags).filter((tag) => repositoryOf(tag) === familiarName(parsed));
       if (inRepo.length > 0) {
         const byImage = new Map<Digest, string[]>();
         for (const tag of inRepo.sort()) byImage.set(tags[tag]!, [...(byImage.get(tags[tag]!) ?? []), tag]);
@@ -254,10 +243,10 @@ export function openImageStore(
 
     async tag(source, target) {
       const { record } = await found(source);
-      const parsed = parseImageReference(target);
+      const parsed = parseReference(target);
       if (parsed.digest !== undefined)
         throw new ConflictError(`refusing to create a tag with a digest reference: ${target}`);
-      const tag = familiarTagged(parsed)!;
+      const tag = tagKey(parsed)!;
       await records.update(async (tx) => {
         tx.tags[tag] = record.id;
         const current = (await tx.get(record.id)) ?? record;
@@ -311,7 +300,7 @@ export function openImageStore(
 
     async importRootfs(tar, importOptions, onProgress) {
       await sweep();
-      const target = familiarTagged(parseImageReference(importOptions.reference));
+      const target = tagKey(parseReference(importOptions.reference));
       if (target === undefined)
         throw new ConflictError(`cannot import to a digest reference: ${importOptions.reference}`);
       onProgress?.({ status: "Importing" });

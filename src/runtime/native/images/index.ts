@@ -8,4 +8,3 @@ export {
 export type { LoadOptions, LoadResult } from "./load.js";
 export type { OciImageConfig, OciContainerConfig, OciHealthcheck } from "./config.js";
 export { mountRootfs, unmountRootfs, isMounted, type RootfsMount } from "./rootfs.js";
-export { parseImageReference, type ImageReference } from "./reference.js";

@@ -17,7 +17,7 @@ import { type Digest, isDigest } from "./digest.js";
 import { commitImage, type IncomingLayer, type StoreParts } from "./commit.js";
 import { type ImageManifest, parseManifest, parsePlatform, selectManifest } from "./manifests.js";
 import { isIndexType, MediaType } from "./media-types.js";
-import { familiarTagged, parseImageReference } from "./reference.js";
+import { tagKey, tryParseReference } from "./reference.js";
 import type { Descriptor } from "./records.js";
 
 /** Files read into memory as well (manifests, configs, indexes are far smaller). */
@@ -95,12 +95,10 @@ function json(file: ArchiveFile | undefined, what: string): unknown {
 /** `name:tag` as the store keys it, or undefined when the text is no tagged reference. */
 function tagOf(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  try {
-    const parsed = parseImageReference(text);
-    return parsed.tag === undefined ? undefined : familiarTagged(parsed);
-  } catch {
-    return undefined;
-  }
+  // A bare tag (`org.opencontainers.image.ref.name: "1.0"`) names no repository: no tag then.
+  if (!text.includes(":") && !text.includes("/")) return undefined;
+  const parsed = tryParseReference(text);
+  return parsed === undefined ? undefined : tagKey(parsed);
 }
 
 interface DockerArchiveEntry {
