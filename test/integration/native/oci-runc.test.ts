@@ -26,6 +26,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cgroupHost } from "../../../src/runtime/native/oci/cgroups.js";
 import { ociSpec, ociSpecText, type OciSpecInput } from "../../../src/runtime/native/oci/spec.js";
+import { hostDevices, resolveDevices } from "../../../src/runtime/native/oci/devices.js";
 import { resolveUser } from "../../../src/runtime/native/oci/user.js";
 import type { ContainerSpec } from "../../../src/runtime/runtime.js";
 import { requireOrSkip } from "../engine.js";
@@ -38,6 +39,8 @@ const CGROUP_ROOT = "/sys/fs/cgroup";
 const HOST = cgroupHost(CGROUP_ROOT);
 const CGROUP_V2 = HOST.cgroupVersion === 2;
 const RUN_TIMEOUT_MS = 20_000;
+/** A device none of Docker's or runc's default rules allows; only read from, never written. */
+const LOOP = "/dev/loop7";
 /**
  * A file Docker masks that this kernel has: /proc/kcore where it exists (this VM's kernel has none),
  * else /proc/keys or /proc/timer_list. Masked, it reads empty.
@@ -45,7 +48,7 @@ const RUN_TIMEOUT_MS = 20_000;
 const MASKED_PROBE =
   ["/proc/kcore", "/proc/keys", "/proc/timer_list"].find((p) => existsSync(p)) ?? "/proc/kcore";
 
-const APPLETS = ["sh", "echo", "cat", "id", "hostname", "touch", "chown", "wc", "grep", "true"];
+const APPLETS = ["sh", "echo", "cat", "id", "hostname", "touch", "chown", "wc", "grep", "true", "head"];
 const PASSWD = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n";
 const GROUP = "root:x:0:\nwheel:x:10:app\nstaff:x:50:app\napp:x:1000:\n";
 
@@ -67,6 +70,8 @@ const PROBE = [
   CGROUP_V2
     ? 'echo "swap=$(cat /sys/fs/cgroup/memory.swap.max 2>/dev/null)"'
     : 'echo "swap=$(cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null)"',
+  // devices: a loop device mapped without `r` cannot be opened for reading (the device cgroup rule).
+  "head -c 1 /dev/myloop >/dev/null 2>&1 && echo device.read=ok || echo device.read=denied",
 ].join("\n");
 
 function parseProbe(stdout: string): Record<string, string> {
@@ -174,6 +179,7 @@ describe("config.json from ociSpec under runc", () => {
       image: { env: ["PATH=/bin"], cmd: ["/bin/sh"] },
       rootfs,
       user: await resolveUser(full.user, rootfs, full.groupAdd),
+      devices: await resolveDevices(full.devices ?? []),
       hostname,
       hostsPath: path.join(bundle, "hosts"),
       resolvPath: path.join(bundle, "resolv.conf"),
@@ -199,6 +205,7 @@ describe("config.json from ociSpec under runc", () => {
     const seen = await run({
       hostname: "berth-oci",
       capDrop: ["CHOWN"],
+      devices: [{ source: LOOP, target: "/dev/myloop", permissions: "w" }],
       readOnlyRootfs: true,
       init: true,
       resources: { memoryBytes: 64 * 2 ** 20, pidsLimit: 50 },
@@ -214,18 +221,23 @@ describe("config.json from ociSpec under runc", () => {
       pids: "50",
       // Docker's default: swap as large as the memory limit again, where swap can be limited.
       swap: HOST.memswAvailable ? String((CGROUP_V2 ? 64 : 128) * 2 ** 20) : "",
+      "device.read": "denied",
     });
   });
 
   it("without those options the same checks come out the other way (the control)", async (ctx) => {
     requireOrSkip(ctx, native, "native tests need root and runc");
-    const seen = await run({ hostname: "berth-control" });
+    const seen = await run({
+      hostname: "berth-control",
+      devices: [{ source: LOOP, target: "/dev/myloop", permissions: "r" }],
+    });
     expect(seen).toMatchObject({
       hostname: "berth-control",
       chown: "ok",
       root: "writable",
       pid1: "sh",
       pids: "max",
+      "device.read": "ok",
     });
     // Docker masks these paths for every unprivileged container, so it reads empty here too; the
     // host's copy is not empty, so the empty read above is the mask's doing.
@@ -240,5 +252,20 @@ describe("config.json from ociSpec under runc", () => {
     expect(seen["id"]).toBe("1000:1000:1000 0 10 50");
     // Not root and no write access to the rootfs directory (owned by root).
     expect(seen["root"]).toBe("readonly");
+  });
+
+  it("reads device nodes as runc would: a mapped node, a symlink to one, and the host's /dev for privileged", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const link = path.join(base, "null-link");
+    symlinkSync("/dev/null", link);
+    expect(await resolveDevices([{ source: link, target: "/dev/n", permissions: "rwm" }])).toEqual([
+      { path: "/dev/n", type: "c", major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0, permissions: "rwm" },
+    ]);
+    await expect(
+      resolveDevices([{ source: path.join(base, "rootfs/etc/passwd"), target: "/x", permissions: "r" }]),
+    ).rejects.toThrow("not a device node");
+    const all = await hostDevices();
+    expect(all.find((d) => d.path === "/dev/zero")).toMatchObject({ type: "c", major: 1, minor: 5 });
+    expect(all.filter((d) => d.path.startsWith("/dev/pts/") || d.path === "/dev/console")).toEqual([]);
   });
 });
