@@ -19,6 +19,8 @@
  *   inherits its parent's limits, under Docker the shim's, here the monitor's.
  * - `network_mode: host`: Docker joins its own handle on the host's namespace; no namespace is the
  *   same thing.
+ * - `ipc: shareable` is a private IPC namespace here (Docker backs it with a host shm directory
+ *   other containers may join); `ipc: container:x` and `pid: container:x` are refused.
  */
 import path from "node:path";
 import { InvalidRequestError } from "../../errors.js";
