@@ -211,7 +211,8 @@ __berth_add_project() {
 
 _berth() {
   local -a global_values=(${zshWords(model.globalValueFlags)})
-  local -a commands=(${zshWords(described)})
+  # Not \`commands\`: zsh's own parameter of that name (the commands on PATH) would be hidden.
+  local -a berth_commands=(${zshWords(described)})
   local -a flags values
   local cmd= services=none prev=\${words[CURRENT-1]} i
   local -i __berth_cmd_at=CURRENT
@@ -235,7 +236,7 @@ _berth() {
     if [[ $PREFIX == -* ]]; then
       compadd -- ${zshWords(model.globalFlags)}
     else
-      _describe -t commands 'berth command' commands
+      _describe -t commands 'berth command' berth_commands
     fi
     return
   fi
@@ -244,7 +245,7 @@ _berth() {
 ${perCommand}
   esac
   if [[ $cmd == help ]]; then
-    (( CURRENT == __berth_cmd_at + 1 )) && _describe -t commands 'berth command' commands
+    (( CURRENT == __berth_cmd_at + 1 )) && _describe -t commands 'berth command' berth_commands
     return
   fi
   if (( \${values[(Ie)$prev]} )); then
