@@ -34,7 +34,16 @@ import { startMonitor } from "../../../src/runtime/native/containers/monitor.js"
 import { RUNC_PATH } from "../../../src/runtime/native/containers/runc.js";
 import { DEFAULT_CAPABILITIES } from "../../../src/runtime/native/oci/capabilities.js";
 import type { CgroupPaths, ProcessHandle } from "../../../src/runtime/native/process/handle.js";
-import { exec } from "../../../src/runtime/native/process/index.js";
+import {
+  attach,
+  copyFrom,
+  copyTo,
+  exec,
+  pause,
+  stats,
+  top,
+  unpause,
+} from "../../../src/runtime/native/process/index.js";
 import type { OutputChunk, StreamSession } from "../../../src/runtime/runtime.js";
 import { RUN_ID, requireOrSkip } from "../engine.js";
 
@@ -414,7 +423,202 @@ describe("native process io", () => {
       await expect(exec(c, { command: ["true"] })).rejects.toMatchObject({ code: "CONFLICT" });
     });
   });
-});
 
-// Used by the cases of the next parts (attach, copy).
-void [chown, lstat, readlink, stat, tar, monitored, startContainer];
+  describe("top, stats, pause", () => {
+    it("lists the container's processes as ps -ef, and with other ps options", async (ctx) => {
+      requireOrSkip(ctx, canRun, SKIP_REASON);
+      const c = await container();
+      const listed = await top(c);
+      expect(listed.titles).toEqual(["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]);
+      expect(listed.processes).toHaveLength(1);
+      expect(listed.processes[0]?.[0]).toBe("root");
+      expect(listed.processes[0]?.[1]).toBe(String(c.pid));
+      expect(listed.processes[0]?.[7]).toBe("sleep 300");
+      const custom = await top(c, "-o pid,comm");
+      expect(custom).toEqual({ titles: ["PID", "COMMAND"], processes: [[String(c.pid), "sleep"]] });
+      await expect(top(c, "-o user=PID")).rejects.toMatchObject({ code: "INVALID" });
+    });
+
+    it("gives stats from the cgroups: one sample, or a stream that ends on abort", async (ctx) => {
+      requireOrSkip(ctx, canRun, SKIP_REASON);
+      const c = await container(["sh", "-c", "yes > /dev/null & sleep 300"]);
+      const samples = [];
+      for await (const s of stats(c, { stream: false })) samples.push(s);
+      expect(samples).toHaveLength(1);
+      const [one] = samples;
+      expect(one?.memoryUsageBytes).toBeGreaterThan(0);
+      expect(one?.memoryLimitBytes).toBeGreaterThan(0);
+      expect(one?.pids).toBe(2); // sh execs sleep, beside yes
+      // `yes` spins: Docker's figure is near 100 % of one CPU on an idle host, less on a busy one.
+      expect(one?.cpuPercent).toBeGreaterThan(5);
+      expect(one?.cpuPercent).toBeLessThan(250);
+      expect(one?.networkRxBytes).toBe(0);
+
+      const controller = new AbortController();
+      let streamed = 0;
+      const began = Date.now();
+      for await (const _ of stats(c, { stream: true, signal: controller.signal, intervalMs: 200 })) {
+        if (++streamed === 2) controller.abort();
+      }
+      expect(streamed).toBe(2);
+      expect(Date.now() - began).toBeLessThan(5_000);
+    });
+
+    it("pauses (exec refused, processes frozen) and unpauses", async (ctx) => {
+      requireOrSkip(ctx, canRun, SKIP_REASON);
+      const c = await container();
+      await pause(c);
+      const state = (await readFile(`/proc/${c.pid}/status`, "utf8")).match(/^State:\s+(\S)/m)?.[1];
+      expect(state).toBe("D"); // frozen by the freezer
+      await expect(exec(c, { command: ["true"] })).rejects.toMatchObject({ code: "CONFLICT" });
+      await expect(pause(c)).rejects.toMatchObject({ code: "CONFLICT" });
+      await unpause(c);
+      await expect(unpause(c)).rejects.toMatchObject({ code: "CONFLICT" });
+      expect((await run(c, ["echo", "back"])).stdout).toBe("back\n");
+    });
+  });
+
+  describe("copy", () => {
+    async function entries(archive: Readable): Promise<Map<string, { header: tar.Header; data: Buffer }>> {
+      const extract = tar.extract();
+      archive.pipe(extract as unknown as NodeJS.WritableStream);
+      const out = new Map<string, { header: tar.Header; data: Buffer }>();
+      for await (const entry of extract) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        out.set(entry.header.name, { header: entry.header, data: Buffer.concat(chunks) });
+      }
+      return out;
+    }
+
+    it("copies a directory out and back in byte-exact, with modes, owners, symlinks and hard links", async (ctx) => {
+      requireOrSkip(ctx, canRun, SKIP_REASON);
+      const c = await container();
+      const tree = path.join(c.rootfs, "data/tree");
+      await mkdir(path.join(tree, "sub"), { recursive: true });
+      const binary = Buffer.alloc(300_000);
+      for (let i = 0; i < binary.length; i++) binary[i] = (i * 7919) % 256;
+      await writeFile(path.join(tree, "sub/blob.bin"), binary, { mode: 0o640 });
+      await chown(path.join(tree, "sub/blob.bin"), 1000, 50);
+      await chmod(path.join(tree, "sub/blob.bin"), 0o4750); // after chown, which clears set-id bits
+      await chown(path.join(tree, "sub"), 1000, 1000);
+      await chmod(path.join(tree, "sub"), 0o750);
+      await symlink("sub/blob.bin", path.join(tree, "link"));
+      await symlink("/etc/passwd", path.join(tree, "abs-link"));
+      const { link } = await import("node:fs/promises");
+      await link(path.join(tree, "sub/blob.bin"), path.join(tree, "hard"));
+
+      const out = await entries(await copyFrom(c, "/data/tree"));
+      expect([...out.keys()].sort()).toEqual([
+        "tree/",
+        "tree/abs-link",
+        "tree/hard",
+        "tree/link",
+        "tree/sub/",
+        "tree/sub/blob.bin",
+      ]);
+      // Walked in name order, the first name of the two links carries the data (`hard`), as Docker's.
+      const blob = out.get("tree/hard");
+      expect(blob?.data.equals(binary)).toBe(true);
+      expect(blob?.header.mode).toBe(0o4750);
+      expect([blob?.header.uid, blob?.header.gid]).toEqual([1000, 50]);
+      expect(out.get("tree/link")?.header).toMatchObject({ type: "symlink", linkname: "sub/blob.bin" });
+      expect(out.get("tree/sub/blob.bin")?.header).toMatchObject({ type: "link", linkname: "tree/hard" });
+      expect(out.get("tree/sub/")?.header).toMatchObject({
+        type: "directory",
+        mode: 0o750,
+        uid: 1000,
+        gid: 1000,
+      });
+
+      // The same archive into another container's /tmp: the same tree comes out of it, and a process reads it.
+      const other = await container();
+      await copyTo(other, "/tmp", await copyFrom(c, "/data/tree"));
+      const copied = path.join(other.rootfs, "tmp/tree");
+      const info = await stat(path.join(copied, "sub/blob.bin"));
+      expect(info.mode & 0o7777).toBe(0o4750);
+      expect([info.uid, info.gid]).toEqual([1000, 50]);
+      expect(info.nlink).toBe(2);
+      expect(await readlink(path.join(copied, "link"))).toBe("sub/blob.bin");
+      expect(await readlink(path.join(copied, "abs-link"))).toBe("/etc/passwd");
+      expect((await lstat(path.join(copied, "sub"))).mode & 0o7777).toBe(0o750);
+      const back = await entries(await copyFrom(other, "/tmp/tree"));
+      expect(back.get("tree/hard")?.data.equals(binary)).toBe(true);
+      const md5 = await run(other, ["md5sum", "/tmp/tree/sub/blob.bin"]);
+      expect(md5.stdout.split(" ")[0]).toBe(
+        (await import("node:crypto")).createHash("md5").update(binary).digest("hex"),
+      );
+
+      // A single file comes out under its own name; a missing path is NotFound.
+      const single = await entries(await copyFrom(c, "/data/tree/sub/blob.bin"));
+      expect([...single.keys()]).toEqual(["blob.bin"]);
+      expect(single.get("blob.bin")?.data.equals(binary)).toBe(true);
+      await expect(copyFrom(c, "/data/absent")).rejects.toMatchObject({ code: "NOT_FOUND" });
+      await expect(copyTo(c, "/data/absent", Readable.from([]))).rejects.toMatchObject({ code: "NOT_FOUND" });
+    });
+
+    it("never follows a symlink out of the rootfs, in either direction", async (ctx) => {
+      requireOrSkip(ctx, canRun, SKIP_REASON);
+      const c = await container();
+      const outside = await mkdtemp(path.join(work, "outside-"));
+      await writeFile(path.join(outside, "secret"), "host secret\n");
+      await symlink(outside, path.join(c.rootfs, "data/escape"));
+      await symlink("../../../../../../..", path.join(c.rootfs, "data/up"));
+
+      // Read through the links: they resolve inside the rootfs, where there is no such file.
+      await expect(copyFrom(c, "/data/escape/secret")).rejects.toMatchObject({ code: "NOT_FOUND" });
+      const passwd = await entries(await copyFrom(c, "/data/up/etc/passwd"));
+      expect(passwd.get("passwd")?.data.toString()).toBe(PASSWD);
+
+      // Write through them: the files land inside the rootfs, never in the host directory.
+      const pack = tar.pack();
+      pack.entry({ name: "escape/secret", mode: 0o644 }, "written\n");
+      pack.entry({ name: "up/tmp/x", mode: 0o644 }, "x\n");
+      pack.entry({ name: "../../climb", mode: 0o644 }, "climb\n");
+      pack.finalize();
+      await copyTo(c, "/data", Readable.from(pack));
+      expect(await readFile(path.join(outside, "secret"), "utf8")).toBe("host secret\n");
+      expect(await readFile(path.join(c.rootfs, path.relative("/", outside), "secret"), "utf8")).toBe(
+        "written\n",
+      );
+      expect(await readFile(path.join(c.rootfs, "tmp/x"), "utf8")).toBe("x\n");
+      expect(await readFile(path.join(c.rootfs, "data/climb"), "utf8")).toBe("climb\n");
+      expect(existsSync(path.join(work, "climb"))).toBe(false);
+    });
+  });
+
+  describe("attach", () => {
+    it("gives the main process's output from its log, replays it with logs, and passes stdin", async (ctx) => {
+      requireOrSkip(ctx, canRun, SKIP_REASON);
+      const c = await monitored(
+        ["sh", "-c", "echo early; read line; echo got:$line; echo err:$line >&2; printf tail"],
+        false,
+      );
+      const before = await attach(c, { stdin: true });
+      startContainer(c);
+      const seen = { text: "" };
+      const iterator = before.output[Symbol.asyncIterator]();
+      await readUntil(iterator, /early\n/, seen);
+      const replay = await attach(c, { logs: true });
+      before.stdin?.write("hello\n");
+      const rest = await drain({ ...before, output: { [Symbol.asyncIterator]: () => iterator } });
+      expect(seen.text + rest.stdout.toString()).toBe("early\ngot:hello\ntail");
+      expect(rest.stderr.toString()).toBe("err:hello\n");
+      const replayed = await drain(replay);
+      expect(replayed.stdout.toString()).toBe("early\ngot:hello\ntail");
+      expect(replayed.stderr.toString()).toBe("err:hello\n");
+    });
+
+    it("resizes a TTY container through conmon's ctl", async (ctx) => {
+      requireOrSkip(ctx, canRun, SKIP_REASON);
+      const c = await monitored(["sh", "-c", "read go; stty size"], true);
+      const session = await attach(c, { stdin: true });
+      startContainer(c);
+      await session.resize({ rows: 40, cols: 120 });
+      session.stdin?.write("go\n");
+      const output = await drain(session);
+      expect(output.stderr.toString()).toBe("");
+      expect(output.stdout.toString()).toMatch(/\b40 120\r?\n/);
+    });
+  });
+});

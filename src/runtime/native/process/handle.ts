@@ -3,10 +3,10 @@
  * container: where runc keeps it, its mounted rootfs, its cgroup directories and its main pid.
  * The containers module builds this from its record; nothing here knows how records are stored.
  */
-import { existsSync } from "node:fs";
-import path from "node:path";
-
-/** The cgroup directories of one container: one per v1 controller, or the single v2 directory. */
+/**
+ * The cgroup directories of one container: one per v1 controller, or the single v2 directory
+ * (containers/cgroups.ts `controllerDir` gives them for runc's `/berth/<id>`).
+ */
 export type CgroupPaths =
   | { readonly version: 2; readonly dir: string }
   | {
@@ -39,30 +39,4 @@ export interface ProcessHandle {
   readonly runc?: string | undefined;
   /** The conmon binary (TTY exec); default `conmon` from PATH. */
   readonly conmon?: string | undefined;
-}
-
-const V1_CONTROLLERS = ["memory", "cpu", "cpuacct", "pids", "blkio", "freezer", "cpuset", "devices"];
-
-/**
- * Whether `root` is a cgroup v2 (unified) mount: v2 lists its controllers in `cgroup.controllers`
- * at the top, which a v1 or hybrid tmpfs at /sys/fs/cgroup does not have.
- */
-export function isCgroupV2(root = "/sys/fs/cgroup"): boolean {
-  return existsSync(path.join(root, "cgroup.controllers"));
-}
-
-/**
- * The directories of the cgroup runc made for `cgroupsPath` (the spec's `linux.cgroupsPath`, an
- * absolute path such as `/berth/<id>`) with the cgroupfs driver: under every v1 controller's
- * mount, or once under the v2 mount.
- */
-export function cgroupPathsFor(cgroupsPath: string, root = "/sys/fs/cgroup"): CgroupPaths {
-  const relative = cgroupsPath.replace(/^\/+/, "");
-  if (isCgroupV2(root)) return { version: 2, dir: path.join(root, relative) };
-  const dirs: Record<string, string> = {};
-  for (const controller of V1_CONTROLLERS) {
-    // Co-mounted controllers (`cpu,cpuacct`) are reached through their per-name symlinks.
-    if (existsSync(path.join(root, controller))) dirs[controller] = path.join(root, controller, relative);
-  }
-  return { version: 1, dirs };
 }

@@ -5,3 +5,9 @@
  */
 export type { CgroupPaths, ProcessHandle } from "./handle.js";
 export { exec } from "./exec.js";
+export { attach } from "./attach.js";
+export { resizeTerminal } from "./ctl.js";
+export { top } from "./top.js";
+export { stats } from "./stats.js";
+export { copyFrom, copyTo } from "./copy.js";
+export { pause, unpause } from "./pause.js";

@@ -1,0 +1,135 @@
+/**
+ * attach to a container's main process, whose stdio conmon holds:
+ * - output is read from conmon's k8s-file log as it grows (from its start with `logs: true`,
+ *   else from its end), so stdout and stderr stay apart and nothing printed before the attach
+ *   is lost when asked for; a log truncated in place (`--log-size-max`) or replaced (rotation)
+ *   is read again from its start;
+ * - stdin goes through conmon's attach socket (SOCK_SEQPACKET, attach-socket.ts); the socket's
+ *   end also says that conmon, and so the container, is done, after which the log is read to
+ *   its end and the output ends;
+ * - resize writes `1 H W` to conmon's ctl FIFO for a TTY container.
+ * Without a socket to connect to, the end is when the main process is gone.
+ */
+import { open, stat } from "node:fs/promises";
+import path from "node:path";
+import { ApiError } from "../../errors.js";
+import type { AttachOptions, StreamSession } from "../../runtime.js";
+import { type AttachConnection, connectAttach } from "./attach-socket.js";
+import { ChunkQueue } from "./chunk-queue.js";
+import { resizeTerminal } from "./ctl.js";
+import { alive } from "./freezer.js";
+import type { ProcessHandle } from "./handle.js";
+import { splitLogRecords } from "./k8s-log.js";
+
+const POLL_MS = 50;
+const READ_SIZE = 256 * 1024;
+
+/** Follows a growing log file from an offset, re-reading it from its start when it shrinks or is replaced. */
+class LogFollower {
+  private offset = 0;
+  private inode: number | undefined;
+  private rest: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly file: string,
+    private readonly onRecord: (stream: "stdout" | "stderr", data: Buffer) => void,
+  ) {}
+
+  /** Starts at the log's current end (what was written before is not replayed). */
+  async skipToEnd(): Promise<void> {
+    const info = await stat(this.file).catch(() => undefined);
+    this.offset = info?.size ?? 0;
+    this.inode = info?.ino;
+  }
+
+  /** Reads whatever was appended since the last call. */
+  async poll(): Promise<void> {
+    const info = await stat(this.file).catch(() => undefined);
+    if (info === undefined) return;
+    if ((this.inode !== undefined && info.ino !== this.inode) || info.size < this.offset) {
+      this.offset = 0;
+      this.rest = Buffer.alloc(0);
+    }
+    this.inode = info.ino;
+    if (info.size === this.offset) return;
+    const file = await open(this.file, "r");
+    try {
+      const buffer = Buffer.alloc(READ_SIZE);
+      for (;;) {
+        const { bytesRead } = await file.read(buffer, 0, READ_SIZE, this.offset);
+        if (bytesRead === 0) break;
+        this.offset += bytesRead;
+        const { records, rest } = splitLogRecords(Buffer.concat([this.rest, buffer.subarray(0, bytesRead)]));
+        this.rest = rest;
+        for (const record of records) this.onRecord(record.stream, record.data);
+      }
+    } finally {
+      await file.close();
+    }
+  }
+}
+
+export async function attach(handle: ProcessHandle, options: AttachOptions = {}): Promise<StreamSession> {
+  const logPath = handle.logPath;
+  if (logPath === undefined) throw new ApiError(`container ${handle.id} has no log to attach to`);
+  const socketPath =
+    handle.attachSocket ?? (handle.bundle !== undefined ? path.join(handle.bundle, "attach") : undefined);
+  if (options.stdin === true && socketPath === undefined) {
+    throw new ApiError(`container ${handle.id} has no attach socket for stdin`);
+  }
+
+  const output = new ChunkQueue();
+  const follower = new LogFollower(logPath, (stream, data) => output.push(stream, data));
+  if (options.logs !== true) await follower.skipToEnd();
+
+  let closed = false;
+  let monitorDone = false;
+  let connection: AttachConnection | undefined;
+  if (socketPath !== undefined && (await alive(handle.pid))) {
+    connection = await connectAttach(
+      socketPath,
+      () => undefined, // the output is read from the log, which keeps what came before too
+      () => {
+        monitorDone = true;
+      },
+    ).catch((error: unknown) => {
+      if (options.stdin === true) throw error;
+      return undefined; // only the end would have come through it: the pid tells that too
+    });
+  }
+
+  const follow = async (): Promise<void> => {
+    for (;;) {
+      if (closed) return;
+      await follower.poll();
+      const over = connection !== undefined ? monitorDone : !(await alive(handle.pid));
+      if (over) {
+        // conmon writes the log before it exits: what is there now is all there is.
+        await follower.poll();
+        output.end();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  };
+  follow().catch((error: unknown) => output.fail(error instanceof Error ? error : new Error(String(error))));
+
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    connection?.destroy();
+    output.clear();
+  };
+  options.signal?.addEventListener("abort", close, { once: true });
+  if (options.signal?.aborted === true) close();
+
+  return {
+    output,
+    stdin: options.stdin === true ? connection?.stdin : undefined,
+    resize: async (size) => {
+      if (!handle.tty || handle.bundle === undefined) return;
+      await resizeTerminal(handle.bundle, size);
+    },
+    close,
+  };
+}
