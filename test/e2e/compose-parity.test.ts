@@ -103,6 +103,7 @@ describeEngine("Compose v2's flags and answers", () => {
     for (const args of [
       ["exec", "--no-TTY", "app", "echo", "hi"],
       ["exec", "--no-tty", "app", "echo", "hi"],
+      ["exec", "-it", "app", "echo", "hi"],
       ["run", "--rm", "--no-TTY", "app", "echo", "hi"],
       ["run", "--rm", "-T", "app", "echo", "hi"],
     ]) {

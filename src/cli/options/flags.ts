@@ -117,6 +117,9 @@ export const EXEC_OPTIONS = [
   negation("-T, --no-tty", "disable pseudo-TTY allocation (by default a TTY when stdin is a terminal)"),
   // Compose's exec still takes its former spelling (normalized to --no-tty).
   hidden(negation("--no-TTY", "disable pseudo-TTY allocation")),
+  // Taken and hidden as Compose's exec has them (`exec -it`, the `docker exec` habit): both the default.
+  hidden(flag("-i, --interactive", "keep STDIN open even if not attached")),
+  hidden(flag("-t, --tty", "allocate a pseudo-TTY")),
   list("-e, --env <KEY=VAL>", "set an environment variable (repeatable)"),
   value("-u, --user <user>", "run the command as this user"),
   value("-w, --workdir <dir>", "path to the working directory for this command"),
