@@ -2,6 +2,7 @@
  * What every way into the image store (import, load, pull) ends with: the layers unpacked where
  * missing, then the image's record written and its tags moved onto it, in one locked change.
  */
+import { InvalidRequestError } from "../../errors.js";
 import { parseImageConfig } from "./config.js";
 import type { BlobStore } from "./blob-store.js";
 import { chainIds, type Digest } from "./digest.js";
@@ -35,12 +36,14 @@ export async function commitImage(
   parts: StoreParts,
   image: IncomingImage,
   signal?: AbortSignal,
+  /** Called as each layer (by index) is present, unpacked. */
+  onLayer?: (index: number) => void,
 ): Promise<ImageRecord> {
   const config = parseImageConfig(image.configBytes);
   const id = await parts.blobs.putBytes(image.configBytes);
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== image.layers.length) {
-    throw new Error(
+    throw new InvalidRequestError(
       `image ${id}: its config lists ${diffIds.length} layers, its manifest ${image.layers.length}`,
     );
   }
@@ -48,13 +51,16 @@ export async function commitImage(
   const layers: LayerRecord[] = [];
   for (const [i, layer] of image.layers.entries()) {
     if (layer.diffId !== diffIds[i])
-      throw new Error(`image ${id}: layer ${i} is ${layer.diffId}, its config says ${diffIds[i]}`);
+      throw new InvalidRequestError(
+        `image ${id}: layer ${i} is ${layer.diffId}, its config says ${diffIds[i]}`,
+      );
     const facts = await parts.layers.ensure(
       chains[i]!,
       layer.diffId,
       () => parts.blobs.open(layer.digest),
       signal,
     );
+    onLayer?.(i);
     layers.push({
       mediaType: layer.mediaType,
       digest: layer.digest,

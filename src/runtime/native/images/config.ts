@@ -3,6 +3,7 @@
  * and what berth reads from it. Field names are the wire's, since the config's bytes are hashed
  * into the image ID and must round-trip through push, save and load unchanged.
  */
+import { InvalidRequestError } from "../../errors.js";
 import type { ImageInfo, Labels } from "../../runtime.js";
 
 /** Docker's healthcheck extension; durations in nanoseconds. */
@@ -63,12 +64,18 @@ export function goArch(arch: string = process.arch): string {
 
 /** The config parsed from its bytes, checked for the fields the store relies on. */
 export function parseImageConfig(bytes: Uint8Array | string): OciImageConfig {
-  const value: unknown = JSON.parse(typeof bytes === "string" ? bytes : Buffer.from(bytes).toString("utf8"));
-  if (typeof value !== "object" || value === null) throw new Error("the image config is not a JSON object");
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof bytes === "string" ? bytes : Buffer.from(bytes).toString("utf8"));
+  } catch {
+    throw new InvalidRequestError("the image config is not JSON");
+  }
+  if (typeof value !== "object" || value === null)
+    throw new InvalidRequestError("the image config is not a JSON object");
   const config = value as Partial<OciImageConfig>;
   const diffIds = config.rootfs?.diff_ids;
   if (!Array.isArray(diffIds) || diffIds.some((id) => typeof id !== "string")) {
-    throw new Error("the image config has no rootfs.diff_ids");
+    throw new InvalidRequestError("the image config has no rootfs.diff_ids");
   }
   return { ...config, architecture: config.architecture ?? "", os: config.os ?? "" } as OciImageConfig;
 }

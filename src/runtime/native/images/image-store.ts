@@ -5,8 +5,17 @@
  */
 import type { Readable } from "node:stream";
 import { ConflictError, NotFoundError } from "../../errors.js";
-import type { ImageImportOptions, ImageInfo, ImageSummary, LabelTerms, OnProgress } from "../../runtime.js";
+import type {
+  ImageImportOptions,
+  ImageInfo,
+  ImageSummary,
+  LabelTerms,
+  OnProgress,
+  PullOptions,
+} from "../../runtime.js";
 import type { NativePaths } from "../paths.js";
+import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from "../registry/index.js";
+import { pullImage, pushImage } from "./distribution.js";
 import { openBlobStore } from "./blob-store.js";
 import { commitImage, type IncomingLayer, type StoreParts } from "./commit.js";
 import { applyChanges } from "./changes.js";
@@ -31,6 +40,8 @@ export interface ResolvedImage {
 }
 
 export interface ImageStoreOptions {
+  /** How the registry client is made for pull and push (daemon.json, config.json, timeouts). */
+  readonly registry?: RegistryClientOptions | undefined;
   /** Whether a container uses the image (the containers module knows; images do not). */
   readonly inUse?: ((id: string) => boolean | Promise<boolean>) | undefined;
 }
@@ -54,6 +65,8 @@ export interface ImageStore {
     options: ImageImportOptions,
     onProgress?: OnProgress,
   ): Promise<{ readonly id: string }>;
+  pull(reference: string, options?: PullOptions, onProgress?: OnProgress): Promise<void>;
+  push(reference: string, options?: PullOptions, onProgress?: OnProgress): Promise<void>;
   /** `docker load`: a docker-archive or an OCI layout tar. */
   load(archive: Readable, options?: LoadOptions, onProgress?: OnProgress): Promise<LoadResult>;
   /** `docker save`: the images as a docker-archive. */
@@ -171,6 +184,19 @@ export function openImageStore(
     return [{ record: hit.record, repoTags: hit.byTag === undefined ? [] : [hit.byTag] }];
   }
 
+  async function withClient<T>(
+    pullOptions: PullOptions,
+    work: (client: RegistryClient) => Promise<T>,
+  ): Promise<T> {
+    const auth = pullOptions.auth ?? options.registry?.auth;
+    const client = createRegistryClient({ ...options.registry, auth });
+    try {
+      return await work(client);
+    } finally {
+      client.close();
+    }
+  }
+
   async function configOf(record: ImageRecord): Promise<OciImageConfig> {
     return parseImageConfig(await blobs.read(record.id));
   }
@@ -285,6 +311,20 @@ export function openImageStore(
         return hit.record;
       });
       if (removed) await collect([removed]);
+    },
+
+    async pull(reference, pullOptions = {}, onProgress) {
+      await sweep();
+      await withClient(pullOptions, (client) =>
+        pullImage(parts, reference, { ...pullOptions, client }, onProgress),
+      );
+    },
+
+    async push(reference, pushOptions = {}, onProgress) {
+      const { record } = await found(reference);
+      await withClient(pushOptions, (client) =>
+        pushImage(parts, record, reference, { ...pushOptions, client }, onProgress),
+      );
     },
 
     async load(archive, loadOptions = {}, onProgress) {
