@@ -94,7 +94,7 @@ describeEngine("Compose v2's flags and answers", () => {
     await plain(["down", "-t", "0"]);
   }, 60_000);
 
-  it("exec and run must take -T as --no-TTY, and run's -i must be on by default, detached too", async () => {
+  it("exec and run must take -T as --no-TTY (and -it), and run's -i must be on by default, detached too", async () => {
     const { dir } = fixture(
       "tty",
       twoServices(() => image),
@@ -111,6 +111,17 @@ describeEngine("Compose v2's flags and answers", () => {
       expect(result.exitCode, `${args.join(" ")}: ${result.stderr}`).toBe(0);
       expect(result.stdout).toBe("hi\n");
     }
+    // run's hidden -t asks for a TTY: refused with -T, and without a terminal (docker's CheckTty).
+    expect(await berth(["run", "--rm", "-it", "app", "true"], { cwd: dir })).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: "the input device is not a TTY\n",
+    });
+    expect(await berth(["run", "--rm", "-t", "-T", "app", "true"], { cwd: dir })).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: "--tty and --no-TTY can't be used together\n",
+    });
     // Help names the spelling Compose's help names for each.
     expect((await berth(["run", "--help"])).stdout).toMatch(/-T, --no-TTY /);
     expect((await berth(["exec", "--help"])).stdout).toMatch(/-T, --no-tty /);

@@ -35,9 +35,9 @@ export async function runRun(globals: GlobalOptions, operands: string[], flags: 
   const loaded = await loadFromFlags(globals, { services: [service] });
   if (loaded.project.services[service] === undefined) throw new UsageError(`no such service: ${service}`);
   const detach = flags.detach === true;
-  const tty = flags.TTY !== false && flags.tty !== false && !detach && process.stdin.isTTY === true;
   // Compose's `-i` is on by default, detached too: the one-off keeps its stdin open (`OpenStdin`).
   const interactive = true;
+  const tty = runTty(flags, detach);
   const overrides = runOverrides(loaded, command, flags, { tty, interactive });
 
   return withRuntime(globals, async (runtime) => {
@@ -82,6 +82,21 @@ interface RunIo {
   readonly stdin: boolean;
   /** `--rm`: what must be gone when berth returns (anonymous volumes with it). */
   readonly removal: { readonly volumes: boolean } | undefined;
+}
+
+/**
+ * Whether the one-off gets a TTY, as Compose's run decides: `-t` asks for one (refused with `-T`,
+ * and without a terminal to give it, as docker's CheckTty refuses it); otherwise one when stdin is
+ * a terminal, unless `-T` or detached.
+ */
+function runTty(flags: RunFlags, detach: boolean): boolean {
+  const terminal = process.stdin.isTTY === true;
+  if (flags.tty === true) {
+    if (flags.TTY === false) throw new UsageError("--tty and --no-TTY can't be used together");
+    if (!terminal) throw new UsageError("the input device is not a TTY");
+    return true;
+  }
+  return flags.TTY !== false && flags.tty !== false && !detach && terminal;
 }
 
 /**

@@ -267,7 +267,9 @@ export const RUN_OPTIONS = [
   value("--entrypoint <cmd>", "override the entrypoint of the image"),
   value("--name <name>", "assign a name to the container"),
   negation("-T, --no-TTY", "disable pseudo-TTY allocation (by default a TTY when stdin is a terminal)"),
-  // exec's spelling, taken here too.
+  // Compose's hidden `-t` (`run -it`, the `docker run` habit) forces a TTY. Declared before exec's
+  // spelling `--no-tty`, also taken, so that `tty` is undefined unless one of them is given.
+  hidden(flag("-t, --tty", "allocate a pseudo-TTY")),
   hidden(negation("--no-tty", "disable pseudo-TTY allocation")),
   flag("-i, --interactive", "keep STDIN open even if not attached (the default)"),
   choice("--pull <policy>", "pull the image before running", ["always", "missing", "never"]),
