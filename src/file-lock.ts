@@ -122,7 +122,7 @@ const held = new Map<string, Held>();
 let exitHookInstalled = false;
 
 /** Creates `file` holding `text` only when it does not exist, in one step; false when it exists. */
-function createExclusive(file: string, text: string): boolean {
+export function createExclusive(file: string, text: string): boolean {
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
   writeFileSync(temporary, text, { mode: 0o600 });
   try {

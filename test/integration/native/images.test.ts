@@ -73,6 +73,23 @@ describe("native image store", () => {
     paths = nativePaths({ BERTH_ROOT: path.join(base, "root"), BERTH_RUN_ROOT: path.join(base, "run") });
   });
 
+  /** Mounts the layers as container `name`'s rootfs (unmounted in afterAll if a test fails). */
+  async function mountFor(
+    name: string,
+    layerDirs: readonly string[],
+  ): Promise<{ container: string; target: string }> {
+    const container = path.join(paths.containers, name);
+    const target = path.join(container, "merged");
+    targets.push(target);
+    await mountRootfs({
+      layerDirs,
+      upper: path.join(container, "upper"),
+      work: path.join(container, "work"),
+      target,
+    });
+    return { container, target };
+  }
+
   afterAll(async () => {
     if (!base) return;
     for (const target of targets) await unmountRootfs(target);
@@ -97,15 +114,7 @@ describe("native image store", () => {
     expect(resolved.layerDirs).toEqual([path.join(paths.layers, sha256(rootfs).slice(7), "diff")]);
     expect((await store.inspect(id.slice(7, 19)))?.config.stopSignal).toBe("SIGINT");
 
-    const container = path.join(paths.containers, "c1");
-    const target = path.join(container, "merged");
-    targets.push(target);
-    await mountRootfs({
-      layerDirs: resolved.layerDirs,
-      upper: path.join(container, "upper"),
-      work: path.join(container, "work"),
-      target,
-    });
+    const { container, target } = await mountFor("c1", resolved.layerDirs);
     expect((await lstat(path.join(target, "bin/sh"))).isSymbolicLink()).toBe(true);
     expect((await execa("chroot", [target, "/bin/sh", "-c", "echo hi"])).stdout).toBe("hi");
     await writeFile(path.join(target, "etc/written"), "x");
@@ -157,15 +166,7 @@ describe("native image store", () => {
     const whiteout = await lstat(path.join(resolved.layerDirs[1]!, "gone"));
     expect([whiteout.isCharacterDevice(), whiteout.rdev]).toEqual([true, 0]);
 
-    const container = path.join(paths.containers, "c2");
-    const target = path.join(container, "merged");
-    targets.push(target);
-    await mountRootfs({
-      layerDirs: resolved.layerDirs,
-      upper: path.join(container, "upper"),
-      work: path.join(container, "work"),
-      target,
-    });
+    const { target } = await mountFor("c2", resolved.layerDirs);
     expect((await readdir(target)).sort()).toEqual(["a", "o"]);
     expect(await readdir(path.join(target, "a"))).toEqual(["keep"]);
     expect(await readdir(path.join(target, "o"))).toEqual(["new"]);

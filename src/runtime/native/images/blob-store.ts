@@ -4,14 +4,13 @@
  * that exists is whole and right. One writer per blob (a lock): a second writer of the same blob
  * waits, then finds it present and reads nothing.
  */
-import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { Transform, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ApiError, NotFoundError } from "../../errors.js";
-import { type Digest, digestHex, isDigest, sha256 } from "./digest.js";
+import { type Digest, digestHex, HashingStream, isDigest, sha256 } from "./digest.js";
 import { withStoreLock } from "./store-lock.js";
 import { tempName } from "./temp-files.js";
 
@@ -45,25 +44,6 @@ export interface BlobStore {
   list(): Promise<Digest[]>;
 }
 
-/** Counts and hashes what flows through. */
-class Digester extends Transform {
-  readonly hash = createHash("sha256");
-  bytes = 0;
-  constructor(private readonly onBytes?: (written: number) => void) {
-    super();
-  }
-  override _transform(
-    chunk: Buffer,
-    _encoding: BufferEncoding,
-    done: (error?: Error | null, data?: Buffer) => void,
-  ): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    this.onBytes?.(this.bytes);
-    done(null, chunk);
-  }
-}
-
 export function openBlobStore(blobsDir: string, locksDir: string): BlobStore {
   const dir = path.join(blobsDir, "sha256");
   const blobPath = (digest: Digest): string => path.join(dir, digestHex(digest));
@@ -75,14 +55,14 @@ export function openBlobStore(blobsDir: string, locksDir: string): BlobStore {
   ): Promise<{ temp: string; digest: Digest; size: number }> {
     await mkdir(dir, { recursive: true });
     const temp = tempName(dir);
-    const digester = new Digester(options.onBytes);
+    const digester = new HashingStream(options.onBytes);
     try {
       await pipeline(stream, digester, createWriteStream(temp, { mode: 0o644 }), { signal: options.signal });
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
     }
-    return { temp, digest: `sha256:${digester.hash.digest("hex")}`, size: digester.bytes };
+    return { temp, digest: digester.digest(), size: digester.bytes };
   }
 
   const store: BlobStore = {

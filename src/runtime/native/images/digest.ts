@@ -4,6 +4,7 @@
  * + " " + DiffID(Ln))). Only sha256 is accepted: it is what every registry and `docker save` use.
  */
 import { createHash } from "node:crypto";
+import { Transform, type TransformCallback } from "node:stream";
 import { InvalidRequestError } from "../../errors.js";
 
 export type Digest = `sha256:${string}`;
@@ -38,4 +39,26 @@ export function chainIds(diffIds: readonly Digest[]): Digest[] {
     chains.push(parent === undefined ? diffId : sha256(`${parent} ${diffId}`));
   }
   return chains;
+}
+
+/** Passes bytes through, hashing and counting them (`onBytes` hears the count so far). */
+export class HashingStream extends Transform {
+  private readonly hash = createHash("sha256");
+  bytes = 0;
+
+  constructor(private readonly onBytes?: (count: number) => void) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    this.onBytes?.(this.bytes);
+    done(null, chunk);
+  }
+
+  /** The digest of everything that passed (once it has all passed). */
+  digest(): Digest {
+    return `sha256:${this.hash.digest("hex")}`;
+  }
 }

@@ -5,14 +5,7 @@
  */
 import type { Readable } from "node:stream";
 import { ConflictError, NotFoundError } from "../../errors.js";
-import type {
-  ImageImportOptions,
-  ImageInfo,
-  ImageSummary,
-  LabelTerms,
-  OnProgress,
-  PullOptions,
-} from "../../runtime.js";
+import type { Images, ImageSummary, LabelTerms, OnProgress, PullOptions } from "../../runtime.js";
 import type { NativePaths } from "../paths.js";
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from "../registry/index.js";
 import { pullImage, pushImage } from "./distribution.js";
@@ -46,25 +39,12 @@ export interface ImageStoreOptions {
   readonly inUse?: ((id: string) => boolean | Promise<boolean>) | undefined;
 }
 
-export interface ImageListFilter {
-  readonly labels?: LabelTerms | undefined;
-  readonly reference?: string | undefined;
-}
-
-export interface ImageStore {
+/**
+ * The `Images` members of the Runtime (pull and push without options mean defaults; no build),
+ * plus `resolve` for the containers module, and `load`/`save`.
+ */
+export interface ImageStore extends Pick<Images, "inspect" | "list" | "tag" | "remove" | "importRootfs"> {
   resolve(reference: string): Promise<ResolvedImage>;
-  inspect(reference: string): Promise<ImageInfo | undefined>;
-  list(filter?: ImageListFilter): Promise<ImageSummary[]>;
-  tag(source: string, target: string): Promise<void>;
-  remove(
-    reference: string,
-    options?: { readonly force?: boolean; readonly noPrune?: boolean },
-  ): Promise<void>;
-  importRootfs(
-    tar: Readable,
-    options: ImageImportOptions,
-    onProgress?: OnProgress,
-  ): Promise<{ readonly id: string }>;
   pull(reference: string, options?: PullOptions, onProgress?: OnProgress): Promise<void>;
   push(reference: string, options?: PullOptions, onProgress?: OnProgress): Promise<void>;
   /** `docker load`: a docker-archive or an OCI layout tar. */

@@ -7,17 +7,16 @@
  * through a symlink the layer made (extraction would follow it onto the host). The diff ID (sha256
  * of the uncompressed tar) is computed on the way.
  */
-import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink, utimes } from "node:fs/promises";
 import path from "node:path";
-import { Transform, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { execa } from "execa";
 import tar, { type ExtractEvents, type Header } from "tar-stream";
 import { InvalidRequestError } from "../../errors.js";
 import { decompressed } from "./compression.js";
-import type { Digest } from "./digest.js";
+import { type Digest, HashingStream } from "./digest.js";
 
 const WHITEOUT = ".wh.";
 const OPAQUE = ".wh..wh..opq";
@@ -42,20 +41,6 @@ function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === "ENOENT";
 }
 
-class Hasher extends Transform {
-  readonly hash = createHash("sha256");
-  bytes = 0;
-  override _transform(
-    chunk: Buffer,
-    _encoding: BufferEncoding,
-    done: (error?: Error | null, data?: Buffer) => void,
-  ): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    done(null, chunk);
-  }
-}
-
 type Entry = ExtractEvents["entry"][1];
 
 /** Skips an entry's content (tar-stream moves to the next entry once it is read). */
@@ -66,7 +51,7 @@ function drain(entry: Entry): void {
 /** Unpacks one layer (plain or gzip) into `dir`, which exists and is empty. */
 export async function unpackLayer(source: Readable, dir: string, signal?: AbortSignal): Promise<Unpacked> {
   const plain = await decompressed(source);
-  const hasher = new Hasher();
+  const hasher = new HashingStream();
   const extract = tar.extract();
   const feeding = pipeline(plain, hasher, extract, { signal });
   const realDirs = new Set<string>([""]);
@@ -214,5 +199,5 @@ export async function unpackLayer(source: Readable, dir: string, signal?: AbortS
   }
   // Last, and deepest first: writing into a directory changes its times.
   for (const [full, mtime] of [...dirTimes].reverse()) await utimes(full, mtime, mtime);
-  return { diffId: `sha256:${hasher.hash.digest("hex")}`, size: hasher.bytes };
+  return { diffId: hasher.digest(), size: hasher.bytes };
 }
