@@ -149,3 +149,21 @@ function readFrom(file: string, offset: number): { bytes: Buffer; offset: number
     closeSync(fd);
   }
 }
+
+/** The exit code in the newest `die` event of container `id` (the log's last MiB is read). */
+export function lastExitCode(paths: NativePaths, id: string): number | undefined {
+  let size = 0;
+  try {
+    size = statSync(paths.events).size;
+  } catch {
+    return undefined;
+  }
+  const start = Math.max(0, size - 1024 * 1024);
+  const lines = readFrom(paths.events, start).bytes.toString("utf8").split("\n").reverse();
+  for (const line of lines) {
+    if (!line.includes(id)) continue;
+    const event = parseEvent(line);
+    if (event?.id === id && event.action === "die") return event.exitCode;
+  }
+  return undefined;
+}

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync } from "node:fs";
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { ApiError, ConflictError, InvalidRequestError, NotFoundError } from "../../errors.js";
 import type {
   AttachOptions,
@@ -25,9 +25,11 @@ import type {
   RuntimeEvent,
   Stats,
   StreamSession,
+  WaitOptions,
+  WaitResult,
 } from "../../runtime.js";
 import { statusText } from "../../status-text.js";
-import { appendEvent, matchesLabels } from "../events.js";
+import { appendEvent, lastExitCode, matchesLabels } from "../events.js";
 import type { NativePaths } from "../paths.js";
 import { hostnameFile, hostsFile, resolvFile } from "./bundle-files.js";
 import { cgroupDirs, cgroupsPath, cgroupVersion, oomKilledInCgroup, removeCgroups } from "./cgroups.js";
@@ -65,6 +67,8 @@ export interface ProcessTarget {
   readonly pid: number | undefined;
   readonly bundle: string;
   readonly attachSocket: string;
+  /** The monitor's k8s-file log of the main process. */
+  readonly logPath: string;
   readonly tty: boolean;
   readonly running: boolean;
 }
@@ -101,6 +105,8 @@ export interface NativeContainers extends Containers {
   recover(): Promise<void>;
   /** What process io needs about a container (NotFoundError when there is none). */
   target(nameOrId: string): Promise<ProcessTarget>;
+  /** Whether any container (in any state) was made from image `imageId`. */
+  usesImage(imageId: string): boolean;
 }
 
 /** An event's own part (its action and what goes with it), the common fields left out. */
@@ -156,6 +162,8 @@ export function createNativeContainers(options: NativeContainersOptions): Native
   const locked = <T>(id: string, work: () => Promise<T>): Promise<T> =>
     withLock(lockDir, `container-${id}`, work);
   const layoutOf = (id: string): ContainerLayout => containerLayout(paths, id);
+  /** In this process, who waits for a container's next run to exist (attach before start). */
+  const starting = new Map<string, Set<() => void>>();
 
   const event = (record: ContainerRecord, body: EventBody): void => {
     appendEvent(paths, {
@@ -385,7 +393,7 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       status,
       running: status === "running" || status === "paused",
       exitCode: exited ? (exitCode ?? 0) : undefined,
-      pid: observed.kind === "running" ? observed.pid : undefined,
+      pid: observed.kind === "running" || observed.kind === "unstarted" ? observed.pid : undefined,
       startedAt: record.startedAt === undefined ? undefined : new Date(record.startedAt),
       finishedAt: finishedAt === undefined ? undefined : new Date(finishedAt),
       health: undefined,
@@ -426,6 +434,104 @@ export function createNativeContainers(options: NativeContainersOptions): Native
     return [...entrypoint, ...command].join(" ");
   };
 
+  /** Polls the container's state until `condition` holds (bounded by the caller's signal). */
+  const waitFor = async (
+    first: ContainerRecord,
+    nameOrId: string,
+    waitOptions: WaitOptions,
+  ): Promise<WaitResult> => {
+    const condition = waitOptions.condition ?? "not-running";
+    const signal = waitOptions.signal;
+    const startFinished = first.finishedAt;
+    let lastExit = first.exitCode ?? 0;
+    for (let i = 0; ; i++) {
+      signal?.throwIfAborted();
+      const record = readRecord(paths, first.id);
+      if (!record || record.state === "removing") {
+        if (condition === "removed") {
+          // Removed (perhaps auto-removed as it exited, unseen here): its last `die` says how it ended.
+          return { exitCode: lastExitCode(paths, first.id) ?? lastExit };
+        }
+        if (!record) throw notFound(nameOrId);
+      } else {
+        const found = await current(record);
+        const status = statusOf(found.observed);
+        lastExit = found.record.exitCode ?? lastExit;
+        const stopped = status !== "running" && status !== "paused";
+        const finishedSince =
+          found.record.finishedAt !== undefined && found.record.finishedAt !== startFinished;
+        if (condition === "not-running" && stopped) {
+          return { exitCode: status === "exited" ? (found.record.exitCode ?? 0) : 0 };
+        }
+        if (condition === "next-exit" && finishedSince && stopped)
+          return { exitCode: found.record.exitCode ?? 0 };
+      }
+      await sleep(i < 20 ? 25 : 100, undefined, signal ? { signal } : undefined);
+    }
+  };
+
+  /**
+   * Attach to a container that does not run yet (Docker attaches before the start, so nothing the
+   * process prints or reads is missed): a session at once, connected when the next run exists —
+   * woken by a start in this process, or seen by polling when another process starts it. Input
+   * written meanwhile is held and passed on; a never-started container's log is read from its start.
+   */
+  const attachToNextRun = (record: ContainerRecord, attachOptions: AttachOptions): StreamSession => {
+    const stdin = attachOptions.stdin ? new PassThrough() : undefined;
+    const signal = attachOptions.signal;
+    let inner: StreamSession | undefined;
+    let closed = false;
+    const ready = (async (): Promise<StreamSession | undefined> => {
+      let wake: (() => void) | undefined;
+      const waiters = starting.get(record.id) ?? new Set<() => void>();
+      starting.set(record.id, waiters);
+      const waiter = (): void => wake?.();
+      waiters.add(waiter);
+      try {
+        for (let i = 0; ; i++) {
+          if (closed || signal?.aborted) return undefined;
+          const now = readRecord(paths, record.id);
+          if (!now || now.state !== "created") throw notFound(record.name);
+          const observed = observe(now, layoutOf(now.id));
+          if (now.run && observed.kind !== "idle") {
+            inner = await processIo().attach(targetOf(now, observed), {
+              ...attachOptions,
+              logs: attachOptions.logs === true || record.startedAt === undefined,
+            });
+            if (closed) inner.close();
+            if (stdin && inner.stdin) stdin.pipe(inner.stdin);
+            return inner;
+          }
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, i < 50 ? 20 : 200);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+      } finally {
+        waiters.delete(waiter);
+        if (waiters.size === 0) starting.delete(record.id);
+      }
+    })();
+    ready.catch(() => undefined);
+    return {
+      output: (async function* () {
+        const session = await ready;
+        if (session) yield* session.output;
+      })(),
+      stdin,
+      resize: async (size) => {
+        await (await ready)?.resize(size);
+      },
+      close: () => {
+        closed = true;
+        inner?.close();
+      },
+    };
+  };
+
   // --- lifecycle -------------------------------------------------------------------------------
 
   const startLocked = async (record: ContainerRecord): Promise<void> => {
@@ -441,9 +547,9 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       }
       return;
     }
-    if (observed.kind === "unstarted") {
+    if (observed.kind === "unstarted" && record.run) {
       await runc.start(record.id);
-      record = update(record, { startedAt: new Date().toISOString() });
+      record = update(record, { startedAt: new Date().toISOString(), run: { ...record.run, started: true } });
       event(record, { action: "start" });
       return;
     }
@@ -475,6 +581,7 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       conmonPidFile: layout.monitorPidFile,
       tty: record.spec.tty === true,
       stdin: record.spec.stdinOpen === true,
+      leaveStdinOpen: record.spec.stdinOnce !== true,
     });
     const monitorPid = readPidFile(layout.monitorPidFile);
     record = update(record, {
@@ -488,6 +595,8 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       stoppedByUser: false,
       error: undefined,
     });
+    // Attaches waiting for this start connect now, before the process runs.
+    for (const wake of starting.get(record.id) ?? []) wake();
     try {
       await runc.start(record.id);
     } catch (error) {
@@ -498,7 +607,10 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       update(record, { run: undefined, error: errorMessage(error) });
       throw error;
     }
-    record = update(record, { startedAt: new Date().toISOString() });
+    record = update(record, {
+      startedAt: new Date().toISOString(),
+      run: record.run ? { ...record.run, started: true } : undefined,
+    });
     event(record, { action: "start" });
   };
 
@@ -543,9 +655,10 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       id: record.id,
       rootfs: layout.rootfs,
       cgroupPaths: cgroupDirs(record.id),
-      pid: observed.kind === "running" ? observed.pid : undefined,
+      pid: observed.kind === "running" || observed.kind === "unstarted" ? observed.pid : undefined,
       bundle: layout.bundle,
       attachSocket: layout.attachSocket,
+      logPath: layout.log,
       tty: record.spec.tty === true,
       running: observed.kind === "running",
     };
@@ -566,6 +679,7 @@ export function createNativeContainers(options: NativeContainersOptions): Native
     collectExits,
     recover,
     target: targetFor,
+    usesImage: (imageId) => listIds(paths).some((id) => readRecord(paths, id)?.imageId === imageId),
 
     async create(spec: ContainerSpec) {
       await recover();
@@ -812,32 +926,14 @@ export function createNativeContainers(options: NativeContainersOptions): Native
     },
 
     async wait(nameOrId, waitOptions = {}) {
-      const first = mustFind(nameOrId);
-      const condition = waitOptions.condition ?? "not-running";
-      const signal = waitOptions.signal;
-      const startFinished = first.finishedAt;
-      let lastExit = first.exitCode ?? 0;
-      for (let i = 0; ; i++) {
-        signal?.throwIfAborted();
-        const record = readRecord(paths, first.id);
-        if (!record || record.state === "removing") {
-          if (condition === "removed") return { exitCode: lastExit };
-          if (!record) throw notFound(nameOrId);
-        } else {
-          const found = await current(record);
-          const status = statusOf(found.observed);
-          lastExit = found.record.exitCode ?? lastExit;
-          const finishedNow =
-            found.record.finishedAt !== startFinished && found.record.finishedAt !== undefined;
-          if (condition === "not-running" && status !== "running" && status !== "paused") {
-            return { exitCode: status === "exited" ? (found.record.exitCode ?? 0) : 0 };
-          }
-          if (condition === "next-exit" && finishedNow && status !== "running" && status !== "paused") {
-            return { exitCode: found.record.exitCode ?? 0 };
-          }
-        }
-        await sleep(i < 20 ? 25 : 100, undefined, signal ? { signal } : undefined);
-      }
+      return waitFor(mustFind(nameOrId), nameOrId, waitOptions);
+    },
+
+    async armWait(nameOrId, waitOptions = {}) {
+      // Armed at once: the record read now is what "next" and "removed" are measured against.
+      const result = waitFor(mustFind(nameOrId), nameOrId, waitOptions);
+      result.catch(() => undefined);
+      return { result };
     },
 
     logs(nameOrId: string, logOptions: LogOptions = {}): AsyncIterable<LogLine> {
@@ -856,8 +952,11 @@ export function createNativeContainers(options: NativeContainersOptions): Native
     },
 
     async attach(nameOrId, attachOptions = {}) {
-      const target = await targetFor(nameOrId);
-      return processIo().attach(target, attachOptions);
+      const found = await current(mustFind(nameOrId));
+      if (found.observed.kind === "running" || found.observed.kind === "unstarted") {
+        return processIo().attach(targetOf(found.record, found.observed), attachOptions);
+      }
+      return attachToNextRun(found.record, attachOptions);
     },
     async exec(nameOrId, spec) {
       const target = await targetFor(nameOrId);

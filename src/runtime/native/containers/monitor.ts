@@ -44,6 +44,8 @@ export interface MonitorOptions {
   readonly conmonPidFile: string;
   readonly tty: boolean;
   readonly stdin: boolean;
+  /** Keep the container's stdin open when an attached client half-closes (not for `stdin_once`). */
+  readonly leaveStdinOpen: boolean;
   /** Bound on the whole create, so a stuck runc does not hang the caller. */
   readonly timeoutMs?: number | undefined;
 }
@@ -83,7 +85,8 @@ export function monitorArgs(options: MonitorOptions): string[] {
     args.push("--log-size-max", String(options.logSizeMax));
   }
   if (options.tty) args.push("--terminal");
-  if (options.stdin) args.push("--stdin", "--leave-stdin-open");
+  if (options.stdin) args.push("--stdin");
+  if (options.stdin && options.leaveStdinOpen) args.push("--leave-stdin-open");
   return args;
 }
 

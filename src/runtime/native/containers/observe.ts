@@ -4,8 +4,8 @@
  * - no run recorded: `created` (never started) or `exited` with the code collected earlier;
  * - the monitor's exit file exists: the run ended, not yet collected;
  * - the init process still runs (same PID and start time, not a zombie): `running` (`paused` when
- *   the record says so); an init still named `runc:[2:INIT]` was created but never started (the
- *   starter died between `runc create` and `runc start`): `created`;
+ *   the record says so); an init still named `runc:[2:INIT]` of a run not marked started was
+ *   created but never started (the starter died between `runc create` and `runc start`): `created`;
  * - the init is gone and so is its monitor (both SIGKILLed, or a reboot): ended, exit code unknown.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -58,7 +58,9 @@ export function observe(record: ContainerRecord, layout: ContainerLayout): Obser
   if (exit) return { kind: "ended", exitCode: exit.exitCode, finishedAt: exit.at };
   const monitor = run.monitorPid !== undefined && stillRuns({ pid: run.monitorPid, start: run.monitorStart });
   if (stillRuns({ pid: run.pid, start: run.pidStart })) {
-    if (comm(run.pid).startsWith("runc:[")) return { kind: "unstarted", pid: run.pid };
+    // Just after `runc start` the init may not have exec'd yet: only a run never started counts.
+    if (run.started !== true && comm(run.pid).startsWith("runc:["))
+      return { kind: "unstarted", pid: run.pid };
     return { kind: "running", status: record.paused ? "paused" : "running", pid: run.pid, monitor };
   }
   // The init is gone; a live monitor is about to write the exit file.

@@ -22,6 +22,8 @@ export interface ContainerRun {
   readonly pidStart: string | undefined;
   readonly monitorPid: number | undefined;
   readonly monitorStart: string | undefined;
+  /** `runc start` returned (until then the init waits, named `runc:[2:INIT]`, to exec the process). */
+  readonly started?: boolean | undefined;
 }
 
 export interface ContainerRecord {
