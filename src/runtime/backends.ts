@@ -4,6 +4,7 @@
  * (see docs/adding-a-runtime-backend.md). Each backend's code is imported only when it is made, so
  * commands that never touch a runtime (`config`, `--version`) load none.
  */
+import { existsSync } from "node:fs";
 import { BerthError } from "../errors.js";
 import { engineIsOnThisHost } from "./docker/endpoint.js";
 import type { Runtime } from "./runtime.js";
@@ -26,17 +27,44 @@ const BACKENDS = {
     sharesHostNetwork: engineIsOnThisHost,
   },
   native: {
-    create: () =>
-      Promise.reject(
-        new BerthError("the native runtime is not available yet", {
-          hint: "use --runtime docker (the default), which talks to the Docker Engine",
-        }),
-      ),
+    create: async (env) => {
+      const missing = nativeMissing(hostFacts());
+      if (missing !== undefined) {
+        throw new BerthError(`the native runtime cannot run here: ${missing}`, {
+          hint: "use --runtime docker, which talks to the Docker Engine",
+        });
+      }
+      return (await import("./native/native-runtime.js")).createNativeRuntime({ env });
+    },
     sharesHostNetwork: () => true,
   },
 } as const satisfies Record<string, RuntimeBackend>;
 
 export type RuntimeName = keyof typeof BACKENDS;
+
+/** What decides whether the native runtime can serve on this host. */
+export interface HostFacts {
+  readonly platform: string;
+  readonly uid: number | undefined;
+  exists(path: string): boolean;
+}
+
+/** The programs the native runtime runs (Debian's packages runc and conmon). */
+export const NATIVE_PROGRAMS = { runc: "/usr/sbin/runc", conmon: "/usr/bin/conmon" } as const;
+
+function hostFacts(): HostFacts {
+  return { platform: process.platform, uid: process.getuid?.(), exists: existsSync };
+}
+
+/** Why the native runtime cannot serve on a host, or undefined when it can. */
+export function nativeMissing(host: HostFacts): string | undefined {
+  if (host.platform !== "linux") return `it runs on Linux only (this is ${host.platform})`;
+  if (host.uid !== 0) return "it needs root (run berth as root)";
+  for (const [name, path] of Object.entries(NATIVE_PROGRAMS)) {
+    if (!host.exists(path)) return `${name} is not installed (${path}; Debian package ${name})`;
+  }
+  return undefined;
+}
 
 /** In the order `--help` lists them. */
 export const RUNTIME_NAMES: readonly RuntimeName[] = Object.keys(BACKENDS) as RuntimeName[];

@@ -1,10 +1,19 @@
 /**
  * `--runtime` must offer every registered backend and make the one named: docker by default,
- * native refused with the same sentence until it exists; the host-port check follows the backend.
+ * native where it can serve (Linux, root, runc and conmon), else refused with the reason; the
+ * host-port check follows the backend.
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RUNTIME, RUNTIME_NAMES, runtimeBackend } from "../../../src/runtime/backends.js";
+import { existsSync } from "node:fs";
+import {
+  DEFAULT_RUNTIME,
+  type HostFacts,
+  nativeMissing,
+  RUNTIME_NAMES,
+  runtimeBackend,
+} from "../../../src/runtime/backends.js";
 import { BerthError } from "../../../src/errors.js";
+import type { Runtime } from "../../../src/runtime/runtime.js";
 
 describe("runtime backends", () => {
   it("lists docker (the default) and native", () => {
@@ -18,18 +27,44 @@ describe("runtime backends", () => {
     await runtime.close();
   });
 
-  it("refuses native with a sentence and a hint", async () => {
-    const error = await runtimeBackend("native")
-      .create({})
+  it("says why native cannot serve: not Linux, not root, runc or conmon missing", () => {
+    const host = (over: Partial<HostFacts>, missing: readonly string[] = []): HostFacts => ({
+      platform: "linux",
+      uid: 0,
+      exists: (path) => !missing.includes(path),
+      ...over,
+    });
+    expect(nativeMissing(host({}))).toBeUndefined();
+    expect(nativeMissing(host({ platform: "darwin" }))).toBe("it runs on Linux only (this is darwin)");
+    expect(nativeMissing(host({ uid: 1000 }))).toBe("it needs root (run berth as root)");
+    expect(nativeMissing(host({}, ["/usr/sbin/runc"]))).toBe(
+      "runc is not installed (/usr/sbin/runc; Debian package runc)",
+    );
+    expect(nativeMissing(host({}, ["/usr/bin/conmon"]))).toBe(
+      "conmon is not installed (/usr/bin/conmon; Debian package conmon)",
+    );
+  });
+
+  it("makes the native runtime where it can serve, and refuses with the reason elsewhere", async () => {
+    const outcome = await runtimeBackend("native")
+      .create({ BERTH_ROOT: "/nonexistent/berth", BERTH_RUN_ROOT: "/nonexistent/berth-run" })
       .then(
-        () => undefined,
+        (runtime) => runtime,
         (err: unknown) => err,
       );
-    expect(error).toBeInstanceOf(BerthError);
-    expect((error as BerthError).message).toBe("the native runtime is not available yet");
-    expect((error as BerthError).hint).toBe(
-      "use --runtime docker (the default), which talks to the Docker Engine",
-    );
+    const missing = nativeMissing({
+      platform: process.platform,
+      uid: process.getuid?.(),
+      exists: existsSync,
+    });
+    if (missing === undefined) {
+      expect((outcome as Runtime).kind).toBe("native");
+      await (outcome as Runtime).close();
+    } else {
+      expect(outcome).toBeInstanceOf(BerthError);
+      expect((outcome as BerthError).message).toBe(`the native runtime cannot run here: ${missing}`);
+      expect((outcome as BerthError).hint).toBe("use --runtime docker, which talks to the Docker Engine");
+    }
   });
 
   it("checks host ports for a local engine only", () => {

@@ -1,0 +1,239 @@
+/**
+ * The native Runtime: berth's own daemonless runtime core on Linux, built from its parts — the image
+ * store (./images), config.json generation (./oci), the container lifecycle under conmon monitors
+ * (./containers), process io (./process) and the event log (./events.ts). State is files under
+ * BERTH_ROOT and BERTH_RUN_ROOT (./paths.ts); nothing here outlives a call but the monitors.
+ *
+ * Networks and volumes arrive with the second part of the native runtime: until then a container
+ * runs with `network_mode: none` or `host` (no network mode gives it a private namespace with only
+ * loopback, as `none`), networks and volumes list as empty, and a call that would make one is
+ * refused with a sentence saying so.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { BerthError } from "../../errors.js";
+import { InvalidRequestError, NotFoundError } from "../errors.js";
+import type {
+  ContainerSpec,
+  EventFilter,
+  ImageInfo,
+  NetworkInfo,
+  Networks,
+  Runtime,
+  RuntimeEvent,
+  RuntimeInfo,
+  VolumeInfo,
+  Volumes,
+} from "../runtime.js";
+import { cgroupVersion, controllerDir } from "./containers/cgroups.js";
+import {
+  createNativeContainers,
+  type NativeContainers,
+  type ProcessIo,
+  type ProcessTarget,
+} from "./containers/containers.js";
+import type { ContainerDeps, ImageRunConfig } from "./containers/deps.js";
+import { CONMON_PATH } from "./containers/monitor.js";
+import { RUNC_PATH } from "./containers/runc.js";
+import { readEvents } from "./events.js";
+import { goArch } from "./images/config.js";
+import { mountRootfs, openImageStore, unmountRootfs } from "./images/index.js";
+import { ociSpec, resolveUser } from "./oci/index.js";
+import { nativePaths, type Env } from "./paths.js";
+import {
+  attach,
+  copyFrom,
+  copyTo,
+  exec,
+  resizeTerminal,
+  stats,
+  top,
+  type CgroupPaths,
+  type ProcessHandle,
+} from "./process/index.js";
+
+export interface NativeRuntimeOptions {
+  readonly env?: Env | undefined;
+}
+
+/** Debian's inits, in order of preference (bind-mounted as Docker mounts docker-init). */
+const INITS = ["/usr/bin/catatonit", "/usr/bin/tini-static", "/usr/bin/tini"];
+
+const PART_TWO = "native networks and volumes arrive with part 2 of the native runtime";
+
+/** berth's version, from the nearest package.json named berth above this module. */
+function berthVersion(): string {
+  let dir = new URL(".", import.meta.url);
+  for (let depth = 0; depth < 6; depth++) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL("package.json", dir), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "berth" && pkg.version !== undefined) return pkg.version;
+    } catch {
+      // None here: one level up.
+    }
+    dir = new URL("..", dir);
+  }
+  return "unknown";
+}
+
+/** What oci's generator reads of the image config (ImageInfo's names). */
+function ociImage(
+  config: ImageRunConfig,
+): Pick<ImageInfo["config"], "env" | "cmd" | "entrypoint" | "workingDir" | "user" | "stopSignal"> {
+  return {
+    env: config.Env ?? [],
+    cmd: config.Cmd ?? undefined,
+    entrypoint: config.Entrypoint ?? undefined,
+    workingDir: config.WorkingDir || undefined,
+    user: config.User || undefined,
+    stopSignal: config.StopSignal || undefined,
+  };
+}
+
+const V1_CONTROLLERS = ["memory", "cpu", "cpuacct", "pids", "blkio", "freezer", "cpuset", "devices"];
+
+function cgroupPathsOf(id: string): CgroupPaths {
+  if (cgroupVersion() === 2) return { version: 2, dir: controllerDir(id, "") };
+  return { version: 1, dirs: Object.fromEntries(V1_CONTROLLERS.map((c) => [c, controllerDir(id, c)])) };
+}
+
+function processHandle(target: ProcessTarget): ProcessHandle {
+  return {
+    runcRoot: target.runcRoot,
+    id: target.id,
+    rootfs: target.rootfs,
+    cgroupPaths: cgroupPathsOf(target.id),
+    pid: target.pid ?? 0,
+    tty: target.tty,
+    bundle: target.bundle,
+    attachSocket: target.attachSocket,
+    logPath: target.logPath,
+    runc: RUNC_PATH,
+    conmon: CONMON_PATH,
+  };
+}
+
+function notYet(what: string): Promise<never> {
+  return Promise.reject(new BerthError(`${what} is not available on the native runtime yet`));
+}
+
+/** Process io, given what it needs of a container (./process). */
+const processIo: ProcessIo = {
+  exec: (target, spec) => exec(processHandle(target), spec),
+  attach: (target, options) => attach(processHandle(target), options),
+  resize: (target, size) => resizeTerminal(target.bundle, size),
+  top: (target, psArgs) => top(processHandle(target), psArgs),
+  stats: (target, options) => stats(processHandle(target), options),
+  copyTo: (target, path, tar) => copyTo(processHandle(target), path, tar),
+  copyFrom: (target, path) => copyFrom(processHandle(target), path),
+};
+
+/** A network mode the native runtime can give today. */
+function checkNetworking(spec: ContainerSpec): void {
+  const mode = spec.networkMode;
+  const named = Object.keys(spec.networks ?? {});
+  if ((mode !== undefined && mode !== "none" && mode !== "host") || named.length > 0) {
+    throw new InvalidRequestError(
+      `container ${spec.name}: network ${mode ?? named[0]} is not available natively: ${PART_TWO}`,
+      { hint: "use network_mode: none or host, or --runtime docker" },
+    );
+  }
+  if ((spec.mounts ?? []).some((m) => m.type === "volume")) {
+    throw new InvalidRequestError(`container ${spec.name}: volumes are not available natively: ${PART_TWO}`, {
+      hint: "use bind mounts or tmpfs, or --runtime docker",
+    });
+  }
+}
+
+function networksOfPartTwo(): Networks {
+  return {
+    create: () => Promise.reject(new InvalidRequestError(PART_TWO)),
+    inspect: () => Promise.resolve(undefined as NetworkInfo | undefined),
+    list: () => Promise.resolve([]),
+    remove: (name) => Promise.reject(new NotFoundError(`network ${name} not found`, { status: 404 })),
+    connect: () => Promise.reject(new InvalidRequestError(PART_TWO)),
+    disconnect: () => Promise.reject(new InvalidRequestError(PART_TWO)),
+  };
+}
+
+function volumesOfPartTwo(): Volumes {
+  return {
+    create: () => Promise.reject(new InvalidRequestError(PART_TWO)),
+    inspect: () => Promise.resolve(undefined as VolumeInfo | undefined),
+    list: () => Promise.resolve([]),
+    remove: (name) => Promise.reject(new NotFoundError(`get ${name}: no such volume`, { status: 404 })),
+  };
+}
+
+export function createNativeRuntime(options: NativeRuntimeOptions = {}): Runtime {
+  const paths = nativePaths(options.env ?? process.env);
+  // The store asks the lifecycle whether an image is in use; the lifecycle is made just below.
+  const lifecycleRef: { current?: NativeContainers } = {};
+  const store = openImageStore(paths, {
+    inUse: (id) => lifecycleRef.current?.usesImage(id) === true,
+  });
+  const memswAvailable = existsSync("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
+  const deps: ContainerDeps = {
+    resolveImage: async (reference) => {
+      const image = await store.resolve(reference);
+      return { id: image.id, config: image.config.config ?? {}, layerDirs: image.layerDirs };
+    },
+    mountRootfs,
+    unmountRootfs,
+    ociSpec: (input) =>
+      ociSpec({
+        spec: input.spec,
+        image: ociImage(input.image),
+        rootfs: input.rootfs,
+        user: input.user,
+        hostname: input.hostname,
+        hostsPath: input.hostsPath,
+        resolvPath: input.resolvPath,
+        hostnamePath: input.hostnamePath,
+        netnsPath: input.netnsPath,
+        initPath: input.initPath,
+        cgroupsPath: input.cgroupsPath,
+        cgroupVersion: input.cgroupVersion,
+        memswAvailable,
+      }),
+    resolveUser: (user, rootfs) => resolveUser(user, rootfs),
+    initPath: INITS.find((path) => existsSync(path)),
+  };
+  const lifecycle = createNativeContainers({ paths, deps, processIo });
+  lifecycleRef.current = lifecycle;
+
+  return {
+    kind: "native",
+    async ping(): Promise<RuntimeInfo> {
+      return { kind: "native", name: "berth native", version: berthVersion(), os: "linux", arch: goArch() };
+    },
+    images: {
+      inspect: (reference) => store.inspect(reference),
+      list: (filter) => store.list(filter),
+      tag: (source, target) => store.tag(source, target),
+      remove: (reference, removeOptions) => store.remove(reference, removeOptions),
+      importRootfs: (tar, importOptions, onProgress) => store.importRootfs(tar, importOptions, onProgress),
+      pull: () => notYet("pull"),
+      push: () => notYet("push"),
+      build: () => notYet("build (use --runtime docker to build images)"),
+    },
+    networks: networksOfPartTwo(),
+    volumes: volumesOfPartTwo(),
+    containers: {
+      ...lifecycle,
+      create: async (spec) => {
+        checkNetworking(spec);
+        return lifecycle.create(spec);
+      },
+    },
+    events(filter: EventFilter = {}, signal?: AbortSignal): AsyncIterable<RuntimeEvent> {
+      // A reader is also a witness: exits nobody has collected yet are collected as it follows.
+      return readEvents(paths, filter, signal, { onTick: () => lifecycle.collectExits() });
+    },
+    async close(): Promise<void> {
+      // No connections: monitors are detached processes, state is files.
+    },
+  };
+}
