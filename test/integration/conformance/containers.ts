@@ -177,23 +177,27 @@ export function containerCases(h: Harness): void {
       },
     );
 
-    h.case("removes a running container only with force, with its anonymous volumes", [], async () => {
-      const { runtime } = h;
-      const id = await h.sleeper({
-        mounts: [{ type: "volume", target: "/scratch", labels: LABELS }],
-      });
-      const mount = (await runtime.containers.inspect(id))?.mounts.find((m) => m.target === "/scratch");
-      const volume = mount?.name ?? "";
-      expect(volume).not.toBe("");
-      expect(mount?.type).toBe("volume");
-      h.made.volumes.push(volume);
-      expect((await runtime.volumes.inspect(volume))?.labels[TEST_LABEL]).toBe(RUN_ID);
+    h.case(
+      "removes a running container only with force, with its anonymous volumes",
+      ["volumes"],
+      async () => {
+        const { runtime } = h;
+        const id = await h.sleeper({
+          mounts: [{ type: "volume", target: "/scratch", labels: LABELS }],
+        });
+        const mount = (await runtime.containers.inspect(id))?.mounts.find((m) => m.target === "/scratch");
+        const volume = mount?.name ?? "";
+        expect(volume).not.toBe("");
+        expect(mount?.type).toBe("volume");
+        h.made.volumes.push(volume);
+        expect((await runtime.volumes.inspect(volume))?.labels[TEST_LABEL]).toBe(RUN_ID);
 
-      expect(await rejection(runtime.containers.remove(id))).toBeInstanceOf(ConflictError);
-      await runtime.containers.remove(id, { force: true, volumes: true });
-      expect(await runtime.containers.inspect(id)).toBeUndefined();
-      expect(await runtime.volumes.inspect(volume)).toBeUndefined();
-    });
+        expect(await rejection(runtime.containers.remove(id))).toBeInstanceOf(ConflictError);
+        await runtime.containers.remove(id, { force: true, volumes: true });
+        expect(await runtime.containers.inspect(id)).toBeUndefined();
+        expect(await runtime.volumes.inspect(volume)).toBeUndefined();
+      },
+    );
   });
 
   describe("typed errors", () => {

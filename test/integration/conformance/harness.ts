@@ -23,8 +23,11 @@ import { toBuffer } from "../images.js";
 /**
  * - processes: containers run their image's programs (logs, exec, attach, DNS lookups, builds).
  * - registry: images go to and come back from a registry (127.0.0.1:5000 for Docker).
+ * - networks: networks are made, joined and removed (bridges, aliases, DNS).
+ * - volumes: named and anonymous volumes are made, mounted and removed.
+ * - build: images are built from a Dockerfile.
  */
-export type Feature = "processes" | "registry";
+export type Feature = "processes" | "registry" | "networks" | "volumes" | "build";
 
 export interface ConformanceBackend {
   readonly name: string;

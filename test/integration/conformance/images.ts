@@ -112,7 +112,7 @@ export function imageCases(h: Harness): void {
 
     h.case(
       "builds with .dockerignore honoured",
-      ["processes"],
+      ["processes", "build"],
       async () => {
         const { runtime, image } = h;
         const context = tempDir({
@@ -149,7 +149,7 @@ export function imageCases(h: Harness): void {
 
     h.case(
       "surfaces a failing RUN step as an error naming it, leaving no build container",
-      ["processes"],
+      ["processes", "build"],
       async () => {
         const { runtime, image } = h;
         // The LABEL reaches the intermediate containers, so a failed step's container left behind
