@@ -57,7 +57,11 @@ if (nativeReason === undefined) {
     conformanceSuite({
       name: "native",
       create: () => runtimeBackend("native").create({ ...process.env, ...env }),
-      features: new Set(["processes"]),
+      features: new Set(["processes", "registry"]),
+      unavailable: async (feature) =>
+        feature === "registry" && !(await registryAnswers())
+          ? `no registry answers on http://${REGISTRY}/v2/`
+          : undefined,
     });
   });
 } else if (IN_CI) {
