@@ -189,6 +189,41 @@ describe("native image archives and bookkeeping", () => {
     expect(existsSync(path.join(resolved.layerDirs[0]!, "bin/busybox"))).toBe(true);
   });
 
+  it("loads Docker 25's archive form: manifest.json whose paths point into an OCI layout's blobs", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: "amd64",
+        os: "linux",
+        rootfs: { type: "layers", diff_ids: [sha256(rootfs)] },
+      }),
+    );
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: { mediaType: MediaType.ociConfig, digest: sha256(config), size: config.length },
+        layers: [{ mediaType: MediaType.ociLayer, digest: sha256(rootfs), size: rootfs.length }],
+      }),
+    );
+    const at = (bytes: Buffer): string => `blobs/sha256/${sha256(bytes).slice(7)}`;
+    const reference = `berth-test/docker25:${RUN_ID}`;
+    const archive = await tarOf({
+      "oci-layout": '{"imageLayoutVersion":"1.0.0"}',
+      "index.json": JSON.stringify({
+        schemaVersion: 2,
+        manifests: [{ mediaType: MediaType.ociManifest, digest: sha256(manifest), size: manifest.length }],
+      }),
+      "manifest.json": JSON.stringify([{ Config: at(config), RepoTags: [reference], Layers: [at(rootfs)] }]),
+      [at(rootfs)]: rootfs,
+      [at(config)]: config,
+      [at(manifest)]: manifest,
+    });
+    const store = openImageStore(freshPaths());
+    expect((await store.load(Readable.from([archive]))).images).toEqual([reference]);
+    expect((await store.resolve(reference)).id).toBe(sha256(config));
+  });
+
   it("tags, lists by reference and label, and removes as Docker does: untag, conflicts, in use, then nothing left", async (ctx) => {
     requireOrSkip(ctx, native, "native tests need root and runc");
     const inUse = new Set<string>();

@@ -5,7 +5,7 @@
  * Everything lives under a temporary BERTH_ROOT/BERTH_RUN_ROOT in /var/tmp, removed after.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { lstat, readdir, readFile, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { execa } from "execa";
@@ -172,5 +172,34 @@ describe("native image store", () => {
     expect(await readdir(path.join(target, "o"))).toEqual(["new"]);
     await unmountRootfs(target);
     expect(mountsUnder(base)).toEqual([]);
+  });
+
+  it("refuses a layer that would write through a symlink it made, leaving nothing outside or half-unpacked", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const store = openImageStore(paths);
+    const outside = path.join(base, "outside");
+    await mkdir(outside);
+    const layer = await tarOf([
+      { name: "evil", type: "symlink", linkname: outside },
+      { name: "evil/planted", content: "x" },
+    ]);
+    const diffId = sha256(layer);
+    const configBytes = Buffer.from(
+      JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [diffId] } }),
+    );
+    const layers = [
+      {
+        mediaType: MediaType.ociLayer,
+        digest: await store.parts.blobs.putBytes(layer),
+        size: layer.length,
+        diffId,
+      },
+    ];
+    await expect(
+      commitImage(store.parts, { configBytes, layers, tags: ["berth-test/evil:1"] }),
+    ).rejects.toThrow(/not a directory/);
+    expect(await readdir(outside)).toEqual([]);
+    expect(existsSync(path.join(paths.layers, diffId.slice(7)))).toBe(false);
+    expect((await readdir(paths.layers)).filter((name) => name.startsWith(".tmp-"))).toEqual([]);
   });
 });
