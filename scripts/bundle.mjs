@@ -40,14 +40,20 @@ const swapInkOutput = {
 };
 
 await build({
-  input: join(root, "dist", "cli", "entry.js"),
+  // The native runtime's supervisor is a process of its own (started detached by native commands,
+  // src/runtime/native/supervise/ensure.ts finds it beside its chunk): a second entry, sharing chunks.
+  input: {
+    entry: join(root, "dist", "cli", "entry.js"),
+    "berth-supervisor": join(root, "dist", "runtime", "native", "supervise", "main.js"),
+  },
   platform: "node",
   // Ink is bundled into the dashboard's chunk (only `import()`ed for the dashboard): loaded from
   // node_modules it is ~530 modules (most of them a utility barrel it takes one function from) and
   // took ~680 ms to load, bundled ~250 ms. React stays external so Ink, its reconciler and berth's
   // components share one React. `yaml` is required lazily by path.
   // react-devtools-core: Ink imports it only when DEV=true; it is not installed.
-  external: [/^node:/, /^react(\/|$)/, /^yaml(\/|$)/, "react-devtools-core"],
+  // node-unix-socket loads a platform addon (.node) by require(): it cannot be bundled.
+  external: [/^node:/, /^react(\/|$)/, /^yaml(\/|$)/, "react-devtools-core", /^node-unix-socket/],
   logLevel: "warn",
   plugins: [swapInkOutput],
   output: {
