@@ -70,11 +70,14 @@ export async function observe(
   runtime: Runtime,
   projectName: string,
   lookups: ObserveLookups = {},
+  scope: { readonly containers?: boolean } = {},
 ): Promise<ObservedState> {
   const labels = projectFilter(projectName);
   // Images do not depend on the listings, so they are looked up alongside them (one round trip less).
+  // `containers: false`: a caller that plans no container from them (run's one-off) spares the
+  // listing, and the inspection of every never-started one.
   const [containers, networks, volumes, images] = await Promise.all([
-    runtime.containers.list({ labels, all: true }),
+    scope.containers === false ? [] : runtime.containers.list({ labels, all: true }),
     runtime.networks.list({ labels }),
     runtime.volumes.list({ labels }),
     Promise.all(unique(lookups.images).map(async (ref) => [ref, await runtime.images.inspect(ref)] as const)),

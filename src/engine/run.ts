@@ -117,10 +117,13 @@ export async function createOneOff(
   }
   const lock = { signal, onWait: () => undefined };
   return withProjectLock(project.name, lock, async () => {
+    // Only what the one-off needs made: its networks, volumes and image. The project's containers
+    // play no part (its dependencies were brought up above), so they are not listed.
     const observed = await observe(
       runtime,
       project.name,
       upLookups({ ...loaded, project }, new Set([options.service])),
+      { containers: false },
     );
     const planned = reconcile(
       project,

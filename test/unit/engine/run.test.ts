@@ -1,7 +1,10 @@
 /** The service a one-off runs: the command line's settings over the declared ones (Compose's applyRunOptions). */
 import { describe, expect, it } from "vitest";
-import { oneOffService } from "../../../src/engine/run.js";
+import { silentSink } from "../../../src/engine/events.js";
+import { createOneOff, oneOffService } from "../../../src/engine/run.js";
 import type { Service } from "../../../src/project/model.js";
+import { FakeRuntime } from "../../fake-runtime.js";
+import { load } from "./helpers.js";
 
 const declared: Service = {
   image: "app",
@@ -57,5 +60,30 @@ describe("oneOffService", () => {
     const service = oneOffService(declared, { capAdd: ["CHOWN"], capDrop: ["SYS_TIME"] });
     expect(service.cap_add).toEqual(["NET_ADMIN", "CHOWN"]);
     expect(service.cap_drop).toEqual(["SYS_TIME"]);
+  });
+});
+
+describe("createOneOff", () => {
+  it("makes the one-off's network and the one-off, named and labelled as Compose's, without listing the project's containers", async () => {
+    const loaded = await load(`
+services:
+  app:
+    image: busybox
+    command: ["sleep", "60"]
+`);
+    const runtime = new FakeRuntime();
+    runtime.seedImage("busybox");
+    const oneOff = await createOneOff(
+      runtime,
+      loaded,
+      { service: "app", overrides: { command: ["true"] }, noDeps: true, slug: "a".repeat(64) },
+      silentSink,
+    );
+    expect(oneOff).toEqual({ name: `demo-app-run-${"a".repeat(12)}`, tty: false });
+    const state = await runtime.containers.inspect(oneOff.name);
+    expect(state?.labels["com.docker.compose.oneoff"]).toBe("True");
+    expect(state?.networks).toHaveProperty("demo_default");
+    // Its preparation plans no container from the project's: they are not listed (nor inspected).
+    expect(runtime.callsOf("containers.list")).toEqual([]);
   });
 });
