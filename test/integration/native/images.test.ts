@@ -77,16 +77,20 @@ describe("native image store", () => {
   async function mountFor(
     name: string,
     layerDirs: readonly string[],
+    pageSize?: number,
   ): Promise<{ container: string; target: string }> {
     const container = path.join(paths.containers, name);
     const target = path.join(container, "merged");
     targets.push(target);
-    await mountRootfs({
-      layerDirs,
-      upper: path.join(container, "upper"),
-      work: path.join(container, "work"),
-      target,
-    });
+    await mountRootfs(
+      {
+        layerDirs,
+        upper: path.join(container, "upper"),
+        work: path.join(container, "work"),
+        target,
+      },
+      pageSize,
+    );
     return { container, target };
   }
 
@@ -166,11 +170,20 @@ describe("native image store", () => {
     const whiteout = await lstat(path.join(resolved.layerDirs[1]!, "gone"));
     expect([whiteout.isCharacterDevice(), whiteout.rdev]).toEqual([true, 0]);
 
-    const { target } = await mountFor("c2", resolved.layerDirs);
-    expect((await readdir(target)).sort()).toEqual(["a", "o"]);
-    expect(await readdir(path.join(target, "a"))).toEqual(["keep"]);
-    expect(await readdir(path.join(target, "o"))).toEqual(["new"]);
-    await unmountRootfs(target);
+    // Once with absolute lowerdirs, once through the layers' short links (as a deep image mounts).
+    for (const [name, pageSize] of [
+      ["c2", undefined],
+      ["c3", 300],
+    ] as const) {
+      const { target } = await mountFor(name, resolved.layerDirs, pageSize);
+      expect((await readdir(target)).sort()).toEqual(["a", "o"]);
+      expect(await readdir(path.join(target, "a"))).toEqual(["keep"]);
+      expect(await readdir(path.join(target, "o"))).toEqual(["new"]);
+      expect(mountsUnder(target)[0]).toContain(
+        pageSize === undefined ? `lowerdir=${resolved.layerDirs[1]}:` : "lowerdir=l/",
+      );
+      await unmountRootfs(target);
+    }
     expect(mountsUnder(base)).toEqual([]);
   });
 

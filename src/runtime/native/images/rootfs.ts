@@ -64,9 +64,12 @@ export function overlayMountPlan(mount: RootfsMount, pageSize = PAGE_SIZE): Over
   return { options: short, cwd: layersDir };
 }
 
-/** Mounts the rootfs at `target` (made with upper and work when missing). */
-export async function mountRootfs(mount: RootfsMount): Promise<void> {
-  const plan = overlayMountPlan(mount);
+/**
+ * Mounts the rootfs at `target` (made with upper and work when missing). `pageSize` is the kernel's
+ * limit; tests lower it to take the short-link path with a few layers.
+ */
+export async function mountRootfs(mount: RootfsMount, pageSize = PAGE_SIZE): Promise<void> {
+  const plan = overlayMountPlan(mount, pageSize);
   for (const dir of [mount.upper, mount.work, mount.target]) await mkdir(dir, { recursive: true });
   await execa(
     "mount",
