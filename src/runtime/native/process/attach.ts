@@ -20,6 +20,7 @@ import { resizeTerminal } from "./ctl.js";
 import { alive } from "./freezer.js";
 import type { ProcessHandle } from "./handle.js";
 import { splitLogRecords } from "./k8s-log.js";
+import { streamSession } from "./session.js";
 
 const POLL_MS = 50;
 const READ_SIZE = 256 * 1024;
@@ -42,27 +43,25 @@ class LogFollower {
     this.inode = info?.ino;
   }
 
-  /** Reads whatever was appended since the last call. */
-  async poll(): Promise<void> {
+  /** Reads up to one buffer of what was appended; true when it reached the end of the file. */
+  async poll(): Promise<boolean> {
     const info = await stat(this.file).catch(() => undefined);
-    if (info === undefined) return;
+    if (info === undefined) return true;
     if ((this.inode !== undefined && info.ino !== this.inode) || info.size < this.offset) {
       this.offset = 0;
       this.rest = Buffer.alloc(0);
     }
     this.inode = info.ino;
-    if (info.size === this.offset) return;
+    if (info.size === this.offset) return true;
     const file = await open(this.file, "r");
     try {
       const buffer = Buffer.alloc(READ_SIZE);
-      for (;;) {
-        const { bytesRead } = await file.read(buffer, 0, READ_SIZE, this.offset);
-        if (bytesRead === 0) break;
-        this.offset += bytesRead;
-        const { records, rest } = splitLogRecords(Buffer.concat([this.rest, buffer.subarray(0, bytesRead)]));
-        this.rest = rest;
-        for (const record of records) this.onRecord(record.stream, record.data);
-      }
+      const { bytesRead } = await file.read(buffer, 0, READ_SIZE, this.offset);
+      this.offset += bytesRead;
+      const { records, rest } = splitLogRecords(Buffer.concat([this.rest, buffer.subarray(0, bytesRead)]));
+      this.rest = rest;
+      for (const record of records) this.onRecord(record.stream, record.data);
+      return bytesRead < READ_SIZE;
     } finally {
       await file.close();
     }
@@ -98,38 +97,35 @@ export async function attach(handle: ProcessHandle, options: AttachOptions = {})
     });
   }
 
+  const isOver = async (): Promise<boolean> =>
+    connection !== undefined ? monitorDone : !(await alive(handle.pid));
   const follow = async (): Promise<void> => {
     for (;;) {
       if (closed) return;
-      await follower.poll();
-      const over = connection !== undefined ? monitorDone : !(await alive(handle.pid));
-      if (over) {
-        // conmon writes the log before it exits: what is there now is all there is.
-        await follower.poll();
+      // conmon has written the whole log before it exits: once it has, the end of the file is the end.
+      const over = await isOver();
+      // A reader behind by more than the queue's high-water mark: the log waits on disk meanwhile.
+      const atEnd = output.full ? false : await follower.poll();
+      if (atEnd && over) {
         output.end();
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      if (atEnd || output.full) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   };
   follow().catch((error: unknown) => output.fail(error instanceof Error ? error : new Error(String(error))));
 
-  const close = (): void => {
-    if (closed) return;
-    closed = true;
-    connection?.destroy();
-    output.clear();
-  };
-  options.signal?.addEventListener("abort", close, { once: true });
-  if (options.signal?.aborted === true) close();
-
-  return {
+  return streamSession({
     output,
     stdin: options.stdin === true ? connection?.stdin : undefined,
     resize: async (size) => {
       if (!handle.tty || handle.bundle === undefined) return;
       await resizeTerminal(handle.bundle, size);
     },
-    close,
-  };
+    release: () => {
+      closed = true;
+      connection?.destroy();
+    },
+    signal: options.signal,
+  });
 }

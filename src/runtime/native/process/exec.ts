@@ -19,6 +19,7 @@ import { RUNC_PATH } from "../containers/runc.js";
 import type { ExecSession, ExecSpec, OutputChunk } from "../../runtime.js";
 import { privilegedCapabilities } from "./capabilities.js";
 import { ChunkQueue } from "./chunk-queue.js";
+import { execSession } from "./session.js";
 import { type ExecArgsInput, type ExecUser, runcExecArgs, startFailureExitCode } from "./exec-args.js";
 import { alive, isFrozen } from "./freezer.js";
 import type { ProcessHandle } from "./handle.js";
@@ -91,14 +92,22 @@ function pipedExec(
   const child = spawn(handle.runc ?? RUNC_PATH, args, {
     stdio: [spec.stdin === true ? "pipe" : "ignore", "pipe", "pipe"],
   });
-  const output = new ChunkQueue();
   const { stdout, stderr } = child;
+  const output = new ChunkQueue({
+    onFull: () => {
+      stdout?.pause();
+      stderr?.pause();
+    },
+    onDrained: () => {
+      stdout?.resume();
+      stderr?.resume();
+    },
+  });
   stdout?.on("data", (data: Buffer) => output.push("stdout", data));
   stderr?.on("data", (data: Buffer) => output.push("stderr", data));
   // A process that stops reading its stdin makes our writes fail with EPIPE: not the session's end.
   child.stdin?.on("error", () => undefined);
 
-  let closed = false;
   const exit = new Promise<number>((resolve) => {
     child.on("error", (error) => {
       output.fail(new ApiError(`cannot run runc: ${error.message}`));
@@ -119,30 +128,22 @@ function pipedExec(
     });
   });
 
-  const close = (): void => {
-    if (closed) return;
-    closed = true;
-    child.stdin?.destroy();
-    stdout?.destroy();
-    stderr?.destroy();
-    output.clear();
-    // runc stays until the process ends (it relays its exit); berth need not wait for it.
-    child.unref();
-  };
-  spec.signal?.addEventListener("abort", close, { once: true });
-  if (spec.signal?.aborted === true) close();
-
-  return {
-    output,
-    stdin: child.stdin ?? undefined,
-    resize: () => Promise.resolve(), // no terminal: nothing to resize
-    close,
-    exitCode: async () => {
-      const code = await exit;
-      await output.ended;
-      return code;
+  return execSession(
+    {
+      output,
+      stdin: child.stdin ?? undefined,
+      resize: () => Promise.resolve(), // no terminal: nothing to resize
+      release: () => {
+        child.stdin?.destroy();
+        stdout?.destroy();
+        stderr?.destroy();
+        // runc stays until the process ends (it relays its exit); berth need not wait for it.
+        child.unref();
+      },
+      signal: spec.signal,
     },
-  };
+    exit,
+  );
 }
 
 /** A detached exec's session: no output, no stdin, exit code 0 (as Compose reports it). */

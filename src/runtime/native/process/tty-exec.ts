@@ -26,6 +26,7 @@ import { ChunkQueue } from "./chunk-queue.js";
 import { resizeTerminal } from "./ctl.js";
 import { type ExecArgsInput, type OciProcess, startFailureExitCode, ttyExecProcess } from "./exec-args.js";
 import type { ProcessHandle } from "./handle.js";
+import { execSession } from "./session.js";
 
 /** How long conmon may take to set up the session (it answers in tens of milliseconds). */
 const SETUP_TIMEOUT_MS = 15_000;
@@ -184,27 +185,18 @@ export async function ttyExec(handle: ProcessHandle, input: ExecArgsInput): Prom
     exit = sync.next().then((message) => message?.data ?? 255);
   }
 
-  let closed = false;
-  const close = (): void => {
-    if (closed) return;
-    closed = true;
-    connection.destroy();
-    output.clear();
-    // conmon stays until the process ends (it relays its exit); berth need not wait for it.
-    child.unref();
-  };
-  spec.signal?.addEventListener("abort", close, { once: true });
-  if (spec.signal?.aborted === true) close();
-
-  return {
-    output,
-    stdin: spec.stdin === true ? connection.stdin : undefined,
-    resize: (size) => resizeTerminal(dir, size),
-    close,
-    exitCode: async () => {
-      const code = await exit;
-      await output.ended;
-      return code;
+  return execSession(
+    {
+      output,
+      stdin: spec.stdin === true ? connection.stdin : undefined,
+      resize: (size) => resizeTerminal(dir, size),
+      release: () => {
+        connection.destroy();
+        // conmon stays until the process ends (it relays its exit); berth need not wait for it.
+        child.unref();
+      },
+      signal: spec.signal,
     },
-  };
+    exit,
+  );
 }
