@@ -1,9 +1,9 @@
 /** Flags that come before the command: which project, which runtime, and how output looks. */
-import type { RuntimeName } from "../runtime/backends.js";
+import type { RuntimeChoice as BackendChoice } from "../runtime/backends.js";
 import type { AnsiMode, ProgressMode } from "../ui/select.js";
 
-/** A name from the registry of backends (src/runtime/backends.ts). */
-export type RuntimeChoice = RuntimeName;
+/** A name from the registry of backends (src/runtime/backends.ts), or `auto`. */
+export type RuntimeChoice = BackendChoice;
 
 export interface GlobalOptions {
   readonly files: readonly string[];
@@ -12,7 +12,7 @@ export interface GlobalOptions {
   readonly profiles: readonly string[];
   readonly envFiles: readonly string[];
   readonly debug: boolean;
-  /** `--runtime`: which backend runs the containers (`BERTH_RUNTIME`; default docker). */
+  /** `--runtime`: which backend runs the containers (`BERTH_RUNTIME`; default auto: Docker when an engine answers, else native). */
   readonly runtime: RuntimeChoice;
   /** `--ansi`: colour control for every stream. */
   readonly ansi: AnsiMode;

@@ -3,7 +3,7 @@
  * the promise that it is closed whatever happens (its keep-alive sockets would otherwise hold the
  * process open).
  */
-import { type Env, runtimeBackend } from "../runtime/backends.js";
+import { choiceSharesHostNetwork, createRuntime, type Env } from "../runtime/backends.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { GlobalOptions } from "./global-options.js";
 
@@ -11,7 +11,7 @@ export function createRuntimeFromFlags(
   globals: Pick<GlobalOptions, "runtime">,
   env: Env = process.env,
 ): Promise<Runtime> {
-  return runtimeBackend(globals.runtime).create(env);
+  return createRuntime(globals.runtime, env);
 }
 
 /**
@@ -19,7 +19,7 @@ export function createRuntimeFromFlags(
  * runtime would meet.
  */
 export function engineIsLocal(globals: Pick<GlobalOptions, "runtime">, env: Env = process.env): boolean {
-  return runtimeBackend(globals.runtime).sharesHostNetwork(env);
+  return choiceSharesHostNetwork(globals.runtime, env);
 }
 
 /** Runs `work` with a runtime from the flags and closes the runtime afterwards, even on error. */

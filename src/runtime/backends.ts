@@ -69,8 +69,40 @@ export function nativeMissing(host: HostFacts): string | undefined {
 /** In the order `--help` lists them. */
 export const RUNTIME_NAMES: readonly RuntimeName[] = Object.keys(BACKENDS) as RuntimeName[];
 
-export const DEFAULT_RUNTIME: RuntimeName = "docker";
+/**
+ * `--runtime auto` (the default): the Docker Engine when one answers, so stacks berth or Docker
+ * Compose already run there are found where they are; the native runtime otherwise, where it can
+ * serve; and where neither can, Docker's own error (it names the socket it tried).
+ */
+export type RuntimeChoice = RuntimeName | "auto";
+export const DEFAULT_RUNTIME: RuntimeChoice = "auto";
+export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ["auto", ...RUNTIME_NAMES];
+
+/** How long `auto` waits for the Docker Engine to answer before trying the native runtime. */
+const ENGINE_PROBE_MS = 2000;
 
 export function runtimeBackend(name: RuntimeName): RuntimeBackend {
   return BACKENDS[name];
+}
+
+/** Makes the runtime `choice` names, resolving `auto` as DEFAULT_RUNTIME says. */
+export async function createRuntime(choice: RuntimeChoice, env: Env): Promise<Runtime> {
+  if (choice !== "auto") return BACKENDS[choice].create(env);
+  const docker = await BACKENDS.docker.create(env);
+  try {
+    await docker.ping(AbortSignal.timeout(ENGINE_PROBE_MS));
+    return docker;
+  } catch (engineError) {
+    await docker.close();
+    if (nativeMissing(hostFacts()) !== undefined) throw engineError;
+    return BACKENDS.native.create(env);
+  }
+}
+
+/**
+ * Whether the runtime `choice` names shares this host's network. For `auto`, the Docker Engine's
+ * answer: native always does, and a remote engine that does not answer only skips a pre-check.
+ */
+export function choiceSharesHostNetwork(choice: RuntimeChoice, env: Env): boolean {
+  return BACKENDS[choice === "auto" ? "docker" : choice].sharesHostNetwork(env);
 }

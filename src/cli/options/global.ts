@@ -3,7 +3,7 @@
  * runtime, and how output looks. Declared once here; GlobalOptions is what commands read.
  */
 import type { Command } from "commander";
-import { DEFAULT_RUNTIME, RUNTIME_NAMES } from "../../runtime/backends.js";
+import { DEFAULT_RUNTIME, RUNTIME_CHOICES } from "../../runtime/backends.js";
 import type { AnsiMode, ProgressMode } from "../../ui/select.js";
 import type { GlobalOptions } from "../global-options.js";
 import { choice, flag, type FlagsOf, repeated, value } from "./define.js";
@@ -25,10 +25,15 @@ export const GLOBAL_OPTIONS = [
   repeated("--profile <name>", "enable a profile (repeatable)"),
   repeated("--env-file <path>", "environment file (repeatable; default: .env in the project directory)"),
   flag("--debug", "print stack traces with errors"),
-  choice("--runtime <runtime>", "container runtime", RUNTIME_NAMES, {
-    default: DEFAULT_RUNTIME,
-    env: "BERTH_RUNTIME",
-  }),
+  choice(
+    "--runtime <runtime>",
+    "container runtime (auto: Docker when an engine answers, else native)",
+    RUNTIME_CHOICES,
+    {
+      default: DEFAULT_RUNTIME,
+      env: "BERTH_RUNTIME",
+    },
+  ),
   choice("--ansi <when>", "control when to print ANSI control characters", ANSI_CHOICES, {
     default: "auto",
     env: "COMPOSE_ANSI",

@@ -1,14 +1,17 @@
 /**
- * `--runtime` must offer every registered backend and make the one named: docker by default,
- * native where it can serve (Linux, root, runc and conmon), else refused with the reason; the
- * host-port check follows the backend.
+ * `--runtime` must offer every registered backend and make the one named: by default (`auto`) the
+ * Docker Engine when one answers, else native where it can serve (Linux, root, runc and conmon),
+ * else Docker's own error; the host-port check follows the backend.
  */
 import { describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import {
+  choiceSharesHostNetwork,
+  createRuntime,
   DEFAULT_RUNTIME,
   type HostFacts,
   nativeMissing,
+  RUNTIME_CHOICES,
   RUNTIME_NAMES,
   runtimeBackend,
 } from "../../../src/runtime/backends.js";
@@ -16,9 +19,33 @@ import { BerthError } from "../../../src/errors.js";
 import type { Runtime } from "../../../src/runtime/runtime.js";
 
 describe("runtime backends", () => {
-  it("lists docker (the default) and native", () => {
+  it("lists docker and native, and auto (the default) to choose between them", () => {
     expect(RUNTIME_NAMES).toEqual(["docker", "native"]);
-    expect(DEFAULT_RUNTIME).toBe("docker");
+    expect(RUNTIME_CHOICES).toEqual(["auto", "docker", "native"]);
+    expect(DEFAULT_RUNTIME).toBe("auto");
+  });
+
+  it("auto: native when no Docker Engine answers and native can serve, else the engine's error", async () => {
+    const env = {
+      DOCKER_HOST: "unix:///nonexistent.sock",
+      BERTH_ROOT: "/nonexistent/berth",
+      BERTH_RUN_ROOT: "/nonexistent/berth-run",
+    };
+    const outcome = await createRuntime("auto", env).then(
+      (runtime) => runtime,
+      (err: unknown) => err,
+    );
+    const missing = nativeMissing({
+      platform: process.platform,
+      uid: process.getuid?.(),
+      exists: existsSync,
+    });
+    if (missing === undefined) {
+      expect((outcome as Runtime).kind).toBe("native");
+      await (outcome as Runtime).close();
+    } else {
+      expect((outcome as Error).message).toMatch(/nonexistent\.sock/);
+    }
   });
 
   it("makes a Docker runtime without connecting to anything", async () => {
@@ -74,5 +101,7 @@ describe("runtime backends", () => {
     expect(docker.sharesHostNetwork({ DOCKER_HOST: "tcp://10.0.0.5:2375" })).toBe(false);
     expect(docker.sharesHostNetwork({ DOCKER_HOST: "ssh://me@host" })).toBe(false);
     expect(runtimeBackend("native").sharesHostNetwork({})).toBe(true);
+    expect(choiceSharesHostNetwork("auto", {})).toBe(true);
+    expect(choiceSharesHostNetwork("auto", { DOCKER_HOST: "tcp://10.0.0.5:2375" })).toBe(false);
   });
 });
