@@ -9,6 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PassThrough, type Readable } from "node:stream";
 import { ApiError, ConflictError, InvalidRequestError, NotFoundError } from "../../errors.js";
@@ -55,6 +56,8 @@ import {
 } from "./records.js";
 import { createRunc, type Runc } from "./runc.js";
 import { normalizeSignal } from "./signals.js";
+import { ensureSupervisor, superviseIfNeeded } from "../supervise/ensure.js";
+import { needsSupervision, supervisedView } from "../supervise/state-files.js";
 
 /** What process io (exec, attach, top, stats, copy) is given about a container. */
 export interface ProcessTarget {
@@ -261,7 +264,9 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       }
     }
     try {
-      if (await runc.state(record.id)) await runc.delete(record.id);
+      if (existsSync(path.join(paths.runc, record.id)) && (await runc.state(record.id))) {
+        await runc.delete(record.id);
+      }
     } catch (error) {
       if (!(error instanceof NotFoundError)) problems.push(errorMessage(error));
     }
@@ -378,8 +383,11 @@ export function createNativeContainers(options: NativeContainersOptions): Native
   // --- the state a caller sees -----------------------------------------------------------------
 
   const stateOf = (record: ContainerRecord, observed: Observed): ContainerState => {
-    const status = statusOf(observed);
-    const exited = status === "exited";
+    // What the supervisor (../supervise) says: this run's health, a restart waiting its delay.
+    const supervised = supervisedView(paths, record);
+    const waiting = observed.kind === "idle" || observed.kind === "unstarted";
+    const status = waiting && supervised.restarting ? "restarting" : statusOf(observed);
+    const exited = status === "exited" || status === "restarting";
     const exitCode = observed.kind === "ended" ? (observed.exitCode ?? 255) : record.exitCode;
     const finishedAt = observed.kind === "ended" ? observed.finishedAt : record.finishedAt;
     const monitorGone = observed.kind === "running" && !observed.monitor;
@@ -391,12 +399,13 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       labels: record.labels,
       created: new Date(record.created),
       status,
-      running: status === "running" || status === "paused",
+      running: status === "running" || status === "paused" || status === "restarting",
       exitCode: exited ? (exitCode ?? 0) : undefined,
       pid: observed.kind === "running" || observed.kind === "unstarted" ? observed.pid : undefined,
       startedAt: record.startedAt === undefined ? undefined : new Date(record.startedAt),
       finishedAt: finishedAt === undefined ? undefined : new Date(finishedAt),
-      health: undefined,
+      health: supervised.health,
+      healthProbe: supervised.healthProbe,
       restartCount: record.restartCount,
       oomKilled: record.oomKilled,
       error: monitorGone ? "the container's monitor is gone: its output is no longer logged" : record.error,
@@ -534,6 +543,13 @@ export function createNativeContainers(options: NativeContainersOptions): Native
 
   // --- lifecycle -------------------------------------------------------------------------------
 
+  /** A container with a restart policy or a healthcheck needs the supervisor (../supervise) running. */
+  const superviseAfterStart = async (id: string): Promise<void> => {
+    const record = readRecord(paths, id);
+    // Not started, the supervisor is not there: the next command's list starts it (superviseIfNeeded).
+    if (record && needsSupervision(record)) await ensureSupervisor(paths).catch(() => undefined);
+  };
+
   const startLocked = async (record: ContainerRecord): Promise<void> => {
     const layout = layoutOf(record.id);
     let observed = observe(record, layout);
@@ -553,8 +569,9 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       event(record, { action: "start" });
       return;
     }
-    // A runc container left by a run nobody collected (its record lost the run): clear it.
-    if (await runc.state(record.id)) {
+    // A runc container left by a run nobody collected (its record lost the run): clear it. Its state
+    // directory says so without spawning runc (a start must not pay ~10 ms to learn there is none).
+    if (existsSync(path.join(paths.runc, record.id)) && (await runc.state(record.id))) {
       await runc.kill(record.id, "SIGKILL", { all: true }).catch(() => undefined);
       await runc.delete(record.id).catch(() => undefined);
     }
@@ -621,7 +638,9 @@ export function createNativeContainers(options: NativeContainersOptions): Native
   ): Promise<ContainerRecord> => {
     const observed = observe(record, layoutOf(record.id));
     if (observed.kind === "ended") return collectLocked(record);
-    if (observed.kind === "idle") return record;
+    // A stop also cancels a restart the supervisor has waiting (Docker's stop of a restarting one).
+    if (observed.kind === "idle")
+      return record.startedAt === undefined ? record : update(record, { stoppedByUser: true });
     record = update(record, { stoppedByUser: true });
     const send = async (signal: string): Promise<void> => {
       event(record, { action: "kill", signal });
@@ -756,6 +775,7 @@ export function createNativeContainers(options: NativeContainersOptions): Native
         if (!record || record.state !== "created") throw notFound(nameOrId);
         await startLocked(record);
       });
+      await superviseAfterStart(id);
     },
 
     async stop(nameOrId, stopOptions = {}) {
@@ -807,6 +827,7 @@ export function createNativeContainers(options: NativeContainersOptions): Native
         const started = readRecord(paths, found.id);
         if (started) event(started, { action: "restart" });
       });
+      await superviseAfterStart(found.id);
     },
 
     async pause(nameOrId) {
@@ -896,6 +917,8 @@ export function createNativeContainers(options: NativeContainersOptions): Native
 
     async list(filter = {}) {
       await recover();
+      // A supervisor killed meanwhile is started again here: it picks up every container's state.
+      await superviseIfNeeded(paths).catch(() => undefined);
       const now = new Date();
       const out: ContainerSummary[] = [];
       for (const id of listIds(paths)) {
@@ -978,13 +1001,13 @@ export function createNativeContainers(options: NativeContainersOptions): Native
         yield* processIo().stats(target, statsOptions);
       })();
     },
-    async copyTo(nameOrId, path, tar) {
+    async copyTo(nameOrId, where, tar) {
       const target = await targetFor(nameOrId);
-      return processIo().copyTo(target, path, tar);
+      return processIo().copyTo(target, where, tar);
     },
-    async copyFrom(nameOrId, path) {
+    async copyFrom(nameOrId, where) {
       const target = await targetFor(nameOrId);
-      return processIo().copyFrom(target, path);
+      return processIo().copyFrom(target, where);
     },
   };
 }
