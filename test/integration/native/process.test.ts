@@ -396,6 +396,15 @@ describe("native process io", () => {
       expect(await session.exitCode()).toBe(3);
     });
 
+    it("refuses an exec, top and pause in a created (never started) container, as Docker does", async (ctx) => {
+      requireOrSkip(ctx, canRun, SKIP_REASON);
+      // runc itself would exec into it: its init waits as runc:[2:INIT] until runc start.
+      const created = await monitored(["sleep", "300"], false);
+      await expect(exec(created, { command: ["true"] })).rejects.toMatchObject({ code: "CONFLICT" });
+      await expect(top(created)).rejects.toMatchObject({ code: "CONFLICT" });
+      await expect(pause(created)).rejects.toMatchObject({ code: "CONFLICT" });
+    });
+
     it("refuses an exec in a stopped container", async (ctx) => {
       requireOrSkip(ctx, canRun, SKIP_REASON);
       const c = await container(["true"]);

@@ -21,14 +21,14 @@ import { privilegedCapabilities } from "./capabilities.js";
 import { ChunkQueue } from "./chunk-queue.js";
 import { execSession } from "./session.js";
 import { type ExecArgsInput, type ExecUser, runcExecArgs, startFailureExitCode } from "./exec-args.js";
-import { alive, isFrozen } from "./freezer.js";
+import { isFrozen, running } from "./freezer.js";
 import type { ProcessHandle } from "./handle.js";
 import { runcErrorMessages } from "./runc-log.js";
 import { ttyExec } from "./tty-exec.js";
 
 /** Refuses, as Docker does, an exec in a container that is not running or is paused. */
 export async function ensureRunning(handle: ProcessHandle): Promise<void> {
-  if (!(await alive(handle.pid))) throw new ConflictError(`container ${handle.id} is not running`);
+  if (!(await running(handle.pid))) throw new ConflictError(`container ${handle.id} is not running`);
   if (await isFrozen(handle.cgroupPaths)) {
     throw new ConflictError(`container ${handle.id} is paused, unpause the container before exec`);
   }

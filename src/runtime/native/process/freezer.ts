@@ -31,3 +31,14 @@ export async function alive(pid: number): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Whether the container's main process runs its own program: alive, and no longer runc's init,
+ * which waits as `runc:[2:INIT]` in a created container until `runc start`. runc would exec into a
+ * created container; Docker refuses that, as a container that is not running.
+ */
+export async function running(pid: number): Promise<boolean> {
+  if (!(await alive(pid))) return false;
+  const comm = await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "");
+  return comm !== "" && !comm.startsWith("runc:[");
+}

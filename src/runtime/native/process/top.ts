@@ -7,7 +7,7 @@
 import { execFile } from "node:child_process";
 import { ApiError, ConflictError, InvalidRequestError } from "../../errors.js";
 import { createRunc, RUNC_PATH } from "../containers/runc.js";
-import { alive } from "./freezer.js";
+import { running } from "./freezer.js";
 import type { ProcessHandle } from "./handle.js";
 
 export interface TopResult {
@@ -69,7 +69,7 @@ function ps(args: readonly string[]): Promise<{ ok: true; stdout: string } | { o
 export async function top(handle: ProcessHandle, psArgs?: string): Promise<TopResult> {
   const argsText = psArgs === undefined || psArgs === "" ? "-ef" : psArgs;
   validatePsArgs(argsText);
-  if (!(await alive(handle.pid))) throw new ConflictError(`container ${handle.id} is not running`);
+  if (!(await running(handle.pid))) throw new ConflictError(`container ${handle.id} is not running`);
   const pids = await createRunc(handle.runcRoot, handle.runc ?? RUNC_PATH).ps(handle.id);
   // Split on single spaces, as Docker does (strings.Split).
   const args = argsText.split(" ");
