@@ -25,7 +25,7 @@ const native = process.getuid?.() === 0 && runcFound;
 
 interface Entry {
   readonly name: string;
-  readonly type?: "file" | "directory" | "symlink";
+  readonly type?: "file" | "directory" | "symlink" | "link";
   readonly content?: string;
   readonly linkname?: string;
 }
@@ -187,32 +187,45 @@ describe("native image store", () => {
     expect(mountsUnder(base)).toEqual([]);
   });
 
-  it("refuses a layer that would write through a symlink it made, leaving nothing outside or half-unpacked", async (ctx) => {
+  it("refuses a layer that would reach outside through a symlink it made, leaving nothing outside or half-unpacked", async (ctx) => {
     requireOrSkip(ctx, native, "native tests need root and runc");
     const store = openImageStore(paths);
     const outside = path.join(base, "outside");
     await mkdir(outside);
-    const layer = await tarOf([
-      { name: "evil", type: "symlink", linkname: outside },
-      { name: "evil/planted", content: "x" },
-    ]);
-    const diffId = sha256(layer);
-    const configBytes = Buffer.from(
-      JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [diffId] } }),
-    );
-    const layers = [
-      {
-        mediaType: MediaType.ociLayer,
-        digest: await store.parts.blobs.putBytes(layer),
-        size: layer.length,
-        diffId,
-      },
-    ];
-    await expect(
-      commitImage(store.parts, { configBytes, layers, tags: ["berth-test/evil:1"] }),
-    ).rejects.toThrow(/not a directory/);
-    expect(await readdir(outside)).toEqual([]);
-    expect(existsSync(path.join(paths.layers, diffId.slice(7)))).toBe(false);
+    await writeFile(path.join(outside, "secret"), "s");
+    const evil: Entry = { name: "evil", type: "symlink", linkname: outside };
+    const attacks: Record<string, Entry[]> = {
+      "a file under the link": [evil, { name: "evil/planted", content: "x" }],
+      "a directory replaced by the link": [
+        { name: "evil", type: "directory" },
+        evil,
+        { name: "evil/planted", content: "x" },
+      ],
+      "a hard link through the link": [evil, { name: "stolen", type: "link", linkname: "evil/secret" }],
+      "an opaque marker under the link": [evil, { name: "evil/.wh..wh..opq" }],
+      "a whiteout under the link": [evil, { name: "evil/.wh.secret" }],
+    };
+    for (const [attack, entries] of Object.entries(attacks)) {
+      const layer = await tarOf(entries);
+      const diffId = sha256(layer);
+      const configBytes = Buffer.from(
+        JSON.stringify({
+          architecture: "amd64",
+          os: "linux",
+          rootfs: { type: "layers", diff_ids: [diffId] },
+        }),
+      );
+      const digest = await store.parts.blobs.putBytes(layer);
+      const layers = [{ mediaType: MediaType.ociLayer, digest, size: layer.length, diffId }];
+      await expect(
+        commitImage(store.parts, { configBytes, layers, tags: ["berth-test/evil:1"] }),
+        attack,
+      ).rejects.toThrow(/not a directory/);
+      expect(existsSync(path.join(paths.layers, diffId.slice(7))), attack).toBe(false);
+    }
+    expect(await readdir(outside)).toEqual(["secret"]);
+    const secret = await lstat(path.join(outside, "secret"));
+    expect([secret.nlink, await readFile(path.join(outside, "secret"), "utf8")]).toEqual([1, "s"]);
     expect((await readdir(paths.layers)).filter((name) => name.startsWith(".tmp-"))).toEqual([]);
   });
 });

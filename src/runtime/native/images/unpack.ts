@@ -58,8 +58,11 @@ export async function unpackLayer(source: Readable, dir: string, signal?: AbortS
   const opaque = new Set<string>();
   const dirTimes = new Map<string, Date>();
 
-  /** Makes the parent directories of `rel`, refusing any that is not a real directory. */
-  async function parents(rel: string): Promise<void> {
+  /**
+   * Checks that the parent directories of `rel` are real directories (no symlink the layer made can
+   * lead outside it), making the missing ones when `create`.
+   */
+  async function parents(rel: string, create = true): Promise<void> {
     const parts = rel.split("/").slice(0, -1);
     let current = "";
     for (const part of parts) {
@@ -73,7 +76,7 @@ export async function unpackLayer(source: Readable, dir: string, signal?: AbortS
             `layer entry under ${JSON.stringify(current)}, which is not a directory`,
           );
       } catch (error) {
-        if (!isMissing(error)) throw error;
+        if (!isMissing(error) || !create) throw error;
         await mkdir(full, { mode: 0o755 });
       }
       realDirs.add(current);
@@ -81,7 +84,8 @@ export async function unpackLayer(source: Readable, dir: string, signal?: AbortS
   }
 
   /** Clears what a repeated entry replaces (a directory stays when a directory replaces it). */
-  async function clear(full: string, keepDir: boolean): Promise<void> {
+  async function clear(rel: string, keepDir: boolean): Promise<void> {
+    const full = path.join(dir, rel);
     try {
       const stat = await lstat(full);
       if (keepDir && stat.isDirectory()) return;
@@ -89,6 +93,8 @@ export async function unpackLayer(source: Readable, dir: string, signal?: AbortS
     } catch (error) {
       if (!isMissing(error)) throw error;
     }
+    // What was a directory here may become a symlink: check paths through it again.
+    for (const known of realDirs) if (known === rel || known.startsWith(`${rel}/`)) realDirs.delete(known);
   }
 
   async function mknod(full: string, header: Header): Promise<void> {
@@ -118,32 +124,42 @@ export async function unpackLayer(source: Readable, dir: string, signal?: AbortS
       drain(body);
       // `.wh..wh.*` other than the opaque marker are aufs bookkeeping, not whiteouts.
       if (base.startsWith(`${WHITEOUT}${WHITEOUT}`)) return;
-      const target = path.join(dir, parent, base.slice(WHITEOUT.length));
-      await clear(target, false);
+      const targetRel = path.posix.join(parent, base.slice(WHITEOUT.length));
+      const target = path.join(dir, targetRel);
+      await clear(targetRel, false);
       await execa("mknod", [target, "c", "0", "0"]);
       return;
     }
     switch (header.type) {
       case "directory":
-        await clear(full, true);
+        await clear(rel, true);
         await mkdir(full, { recursive: true });
         realDirs.add(rel);
         drain(body);
         break;
       case "file":
       case "contiguous-file":
-        await clear(full, false);
+        await clear(rel, false);
         await pipeline(body, createWriteStream(full, { mode: 0o600 }));
         break;
       case "symlink":
-        await clear(full, false);
+        await clear(rel, false);
         drain(body);
         await symlink(header.linkname, full);
         break;
       case "link": {
         drain(body);
-        const target = path.join(dir, entryPath(header.linkname));
-        await clear(full, false);
+        const targetRel = entryPath(header.linkname);
+        // link(2) follows symlinks in the target's directories: they must be the layer's own.
+        await parents(targetRel, false).catch((error: unknown) => {
+          throw isMissing(error)
+            ? new InvalidRequestError(
+                `layer hard link ${JSON.stringify(header.name)} points to ${JSON.stringify(header.linkname)}, which is not in the layer`,
+              )
+            : error;
+        });
+        const target = path.join(dir, targetRel);
+        await clear(rel, false);
         try {
           await link(target, full);
         } catch (error) {
@@ -158,7 +174,7 @@ export async function unpackLayer(source: Readable, dir: string, signal?: AbortS
       case "character-device":
       case "block-device":
       case "fifo":
-        await clear(full, false);
+        await clear(rel, false);
         drain(body);
         await mknod(full, header);
         break;
@@ -185,10 +201,13 @@ export async function unpackLayer(source: Readable, dir: string, signal?: AbortS
     await feeding.catch(() => undefined);
     throw error;
   }
+  // Each opaque directory checked (and made) as any entry's parents are, so none is a symlink.
+  for (const rel of opaque) await parents(path.posix.join(rel, OPAQUE));
   const opaqueDirs = [...opaque].map((rel) => path.join(dir, rel));
-  for (const full of opaqueDirs) await mkdir(full, { recursive: true });
   for (let i = 0; i < opaqueDirs.length; i += FILES_PER_CALL) {
+    // -h: never follow a symlink (a later entry may have replaced the directory with one).
     await execa("setfattr", [
+      "-h",
       "-n",
       "trusted.overlay.opaque",
       "-v",
@@ -198,6 +217,6 @@ export async function unpackLayer(source: Readable, dir: string, signal?: AbortS
     ]);
   }
   // Last, and deepest first: writing into a directory changes its times.
-  for (const [full, mtime] of [...dirTimes].reverse()) await utimes(full, mtime, mtime);
+  for (const [full, mtime] of [...dirTimes].reverse()) await lutimes(full, mtime, mtime);
   return { diffId: hasher.digest(), size: hasher.bytes };
 }
