@@ -68,14 +68,18 @@ export interface ProjectTarget {
 }
 
 /**
- * Loads the project; when no compose file is found and `-p` (or COMPOSE_PROJECT_NAME) names the
- * project, goes on with the name alone: Compose's `down`, `ps` and `logs` find a stack by its
- * labels, so they work from any directory.
+ * The project as Compose v2's `projectOrName` finds it: `-p NAME` without `-f` names the project
+ * and reads no file (even one in the current directory), so `down`, `ps`, `logs`... act on the
+ * stack by its labels; otherwise the files are loaded, and when none is found but
+ * COMPOSE_PROJECT_NAME names the project, it goes on with the name alone.
  */
 export async function loadOrName(
   globals: GlobalOptions,
   services: readonly string[] = [],
 ): Promise<ProjectTarget> {
+  if (globals.projectName !== undefined && globals.files.length === 0) {
+    return { name: checkProjectName(globals.projectName, "--project-name"), loaded: undefined };
+  }
   try {
     const loaded = await loadFromFlags(globals, { services });
     return { name: loaded.project.name, loaded };

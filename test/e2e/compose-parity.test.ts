@@ -5,8 +5,9 @@
  * down answer with `-p NAME`, no compose file and a service that has no container. Every project
  * carries `berth.test=<run id>`, is taken down after, and is checked for leaks.
  */
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Runtime } from "../../src/runtime/runtime.js";
@@ -233,7 +234,11 @@ volumes:
       stdout: "",
       stderr: `no container found for project "${project}-none": not found\n`,
     });
-    await berth(["down", "-t", "0"], { cwd: dir });
+    // -p without -f reads no file, not even a broken one in the current directory (projectOrName).
+    writeFileSync(path.join(dir, "compose.yaml"), "services: [unclosed\n");
+    const here = await berth(["-p", project, "ps", "--services"], { cwd: dir });
+    expect(here).toEqual({ exitCode: 0, stdout: "app\n", stderr: "" });
+    expect((await berth(["-p", project, "down", "-t", "0"], { cwd: dir })).exitCode).toBe(0);
     expect(await leaks(runtime, project)).toEqual([]);
   }, 60_000);
 });
