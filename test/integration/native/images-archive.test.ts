@@ -224,6 +224,21 @@ describe("native image archives and bookkeeping", () => {
     expect((await store.resolve(reference)).id).toBe(sha256(config));
   });
 
+  it("imports a gzip rootfs tar: the diff ID is the plain tar's, the layer blob stays compressed", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const store = openImageStore(freshPaths());
+    const gz = gzipSync(rootfs);
+    const { id } = await store.importRootfs(Readable.from([gz]), { reference: "berth-test/gz:1" });
+    const resolved = await store.resolve(id);
+    expect(resolved.config.rootfs.diff_ids).toEqual([sha256(rootfs)]);
+    expect((await store.parts.records.get(resolved.id as `sha256:${string}`))?.layers[0]).toMatchObject({
+      digest: sha256(gz),
+      mediaType: MediaType.ociLayerGzip,
+      diffSize: rootfs.length,
+    });
+    expect(existsSync(path.join(resolved.layerDirs[0]!, "bin/busybox"))).toBe(true);
+  });
+
   it("tags, lists by reference and label, and removes as Docker does: untag, conflicts, in use, then nothing left", async (ctx) => {
     requireOrSkip(ctx, native, "native tests need root and runc");
     const inUse = new Set<string>();

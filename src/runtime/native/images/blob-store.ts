@@ -5,7 +5,7 @@
  * waits, then finds it present and reads nothing.
  */
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -27,6 +27,8 @@ export interface BlobStore {
   has(digest: Digest): Promise<boolean>;
   size(digest: Digest): Promise<number>;
   read(digest: Digest): Promise<Buffer>;
+  /** The first `count` bytes (fewer when the blob is shorter). */
+  head(digest: Digest, count: number): Promise<Buffer>;
   open(digest: Digest): Readable;
   /**
    * Makes the blob `digest` present: when missing, writes what `source()` streams, checked against
@@ -87,6 +89,18 @@ export function openBlobStore(blobsDir: string, locksDir: string): BlobStore {
         return await readFile(blobPath(digest));
       } catch {
         throw new NotFoundError(`blob ${digest} is not in the store`);
+      }
+    },
+    async head(digest, count) {
+      const file = await open(blobPath(digest), "r").catch(() => {
+        throw new NotFoundError(`blob ${digest} is not in the store`);
+      });
+      try {
+        const buffer = Buffer.alloc(count);
+        const { bytesRead } = await file.read(buffer, 0, count, 0);
+        return buffer.subarray(0, bytesRead);
+      } finally {
+        await file.close();
       }
     },
     open: (digest) => createReadStream(blobPath(digest)),

@@ -4,7 +4,7 @@
  * containers module turns into an overlay rootfs (images/rootfs.ts).
  */
 import type { Readable } from "node:stream";
-import { ConflictError, NotFoundError } from "../../errors.js";
+import { ConflictError, InvalidRequestError, NotFoundError } from "../../errors.js";
 import type { Images, ImageSummary, LabelTerms, OnProgress, PullOptions } from "../../runtime.js";
 import type { NativePaths } from "../paths.js";
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from "../registry/index.js";
@@ -12,7 +12,7 @@ import { pullImage, pushImage } from "./distribution.js";
 import { openBlobStore } from "./blob-store.js";
 import { commitImage, type IncomingLayer, type StoreParts } from "./commit.js";
 import { applyChanges } from "./changes.js";
-import { decompressed } from "./compression.js";
+import { compressionOf, decompressed } from "./compression.js";
 import { goArch, imageInfo, type OciImageConfig, parseImageConfig } from "./config.js";
 import { chainIds, type Digest, isDigest, sha256 } from "./digest.js";
 import { openLayerStore } from "./layer-store.js";
@@ -328,8 +328,12 @@ export function openImageStore(
         signal: importOptions.signal,
         onBytes: (current) => onProgress?.({ status: "Importing", current }),
       });
-      const head = await blobs.read(blob.digest).then((bytes) => bytes.subarray(0, 2));
-      const gzip = head[0] === 0x1f && head[1] === 0x8b;
+      const compression = compressionOf(await blobs.head(blob.digest, 4));
+      if (compression === "zstd")
+        throw new InvalidRequestError(
+          "zstd-compressed rootfs tars are not supported; use gzip or a plain tar",
+        );
+      const gzip = compression === "gzip";
       const diffId = gzip ? await sha256OfStream(await decompressed(blobs.open(blob.digest))) : blob.digest;
       const created = new Date().toISOString();
       const config: OciImageConfig = {

@@ -29,6 +29,8 @@ describe("blob store", () => {
       await blobs.ensure(digest, () => Readable.from([Buffer.from("hel"), Buffer.from("lo")]), { size: 5 }),
     ).toBe(true);
     expect((await blobs.read(digest)).toString()).toBe("hello");
+    expect((await blobs.head(digest, 2)).toString()).toBe("he");
+    expect((await blobs.head(digest, 99)).toString()).toBe("hello");
     const other = sha256("other");
     await expect(blobs.ensure(other, () => Readable.from([Buffer.from("not other")]))).rejects.toThrow(
       /content's digest is/,
