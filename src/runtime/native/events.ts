@@ -127,7 +127,15 @@ export async function* readEvents(
   }
 }
 
-function readFrom(file: string, offset: number): { bytes: Buffer; offset: number } {
+/**
+ * The bytes of `file` from `offset` to its end now, at most `maxBytes` (the caller reads on from the
+ * offset returned); none when the file does not exist.
+ */
+export function readFrom(
+  file: string,
+  offset: number,
+  maxBytes = 64 * 1024 * 1024,
+): { bytes: Buffer; offset: number } {
   let fd: number;
   try {
     fd = openSync(file, "r");
@@ -137,8 +145,8 @@ function readFrom(file: string, offset: number): { bytes: Buffer; offset: number
   try {
     const chunks: Buffer[] = [];
     let position = offset;
-    for (let i = 0; i < 1024; i++) {
-      const buffer = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < Math.ceil(maxBytes / (256 * 1024)); i++) {
+      const buffer = Buffer.alloc(256 * 1024);
       const n = readSync(fd, buffer, 0, buffer.length, position);
       if (n <= 0) break;
       chunks.push(buffer.subarray(0, n));

@@ -9,13 +9,12 @@
  * loopback, as `none`), networks and volumes list as empty, and a call that would make one is
  * refused with a sentence saying so.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { BerthError } from "../../errors.js";
 import { InvalidRequestError, NotFoundError } from "../errors.js";
 import type {
   ContainerSpec,
   EventFilter,
-  ImageInfo,
   NetworkInfo,
   Networks,
   Runtime,
@@ -24,6 +23,7 @@ import type {
   VolumeInfo,
   Volumes,
 } from "../runtime.js";
+import { nativeContainerDeps } from "./container-deps.js";
 import { cgroupVersion, controllerDir } from "./containers/cgroups.js";
 import {
   createNativeContainers,
@@ -31,13 +31,11 @@ import {
   type ProcessIo,
   type ProcessTarget,
 } from "./containers/containers.js";
-import type { ContainerDeps, ImageRunConfig } from "./containers/deps.js";
 import { CONMON_PATH } from "./containers/monitor.js";
 import { RUNC_PATH } from "./containers/runc.js";
 import { readEvents } from "./events.js";
 import { goArch } from "./images/config.js";
-import { mountRootfs, openImageStore, unmountRootfs } from "./images/index.js";
-import { ociSpec, resolveUser } from "./oci/index.js";
+import { openImageStore } from "./images/index.js";
 import { nativePaths, type Env } from "./paths.js";
 import {
   attach,
@@ -54,9 +52,6 @@ import {
 export interface NativeRuntimeOptions {
   readonly env?: Env | undefined;
 }
-
-/** Debian's inits, in order of preference (bind-mounted as Docker mounts docker-init). */
-const INITS = ["/usr/bin/catatonit", "/usr/bin/tini-static", "/usr/bin/tini"];
 
 const PART_TWO = "native networks and volumes arrive with part 2 of the native runtime";
 
@@ -76,20 +71,6 @@ function berthVersion(): string {
     dir = new URL("..", dir);
   }
   return "unknown";
-}
-
-/** What oci's generator reads of the image config (ImageInfo's names). */
-function ociImage(
-  config: ImageRunConfig,
-): Pick<ImageInfo["config"], "env" | "cmd" | "entrypoint" | "workingDir" | "user" | "stopSignal"> {
-  return {
-    env: config.Env ?? [],
-    cmd: config.Cmd ?? undefined,
-    entrypoint: config.Entrypoint ?? undefined,
-    workingDir: config.WorkingDir || undefined,
-    user: config.User || undefined,
-    stopSignal: config.StopSignal || undefined,
-  };
 }
 
 const V1_CONTROLLERS = ["memory", "cpu", "cpuacct", "pids", "blkio", "freezer", "cpuset", "devices"];
@@ -174,33 +155,7 @@ export function createNativeRuntime(options: NativeRuntimeOptions = {}): Runtime
   const store = openImageStore(paths, {
     inUse: (id) => lifecycleRef.current?.usesImage(id) === true,
   });
-  const memswAvailable = existsSync("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
-  const deps: ContainerDeps = {
-    resolveImage: async (reference) => {
-      const image = await store.resolve(reference);
-      return { id: image.id, config: image.config.config ?? {}, layerDirs: image.layerDirs };
-    },
-    mountRootfs,
-    unmountRootfs,
-    ociSpec: (input) =>
-      ociSpec({
-        spec: input.spec,
-        image: ociImage(input.image),
-        rootfs: input.rootfs,
-        user: input.user,
-        hostname: input.hostname,
-        hostsPath: input.hostsPath,
-        resolvPath: input.resolvPath,
-        hostnamePath: input.hostnamePath,
-        netnsPath: input.netnsPath,
-        initPath: input.initPath,
-        cgroupsPath: input.cgroupsPath,
-        cgroupVersion: input.cgroupVersion,
-        memswAvailable,
-      }),
-    resolveUser: (user, rootfs) => resolveUser(user, rootfs),
-    initPath: INITS.find((path) => existsSync(path)),
-  };
+  const deps = nativeContainerDeps(store);
   const lifecycle = createNativeContainers({ paths, deps, processIo });
   lifecycleRef.current = lifecycle;
 

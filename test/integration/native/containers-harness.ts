@@ -122,3 +122,13 @@ export async function until(
   }
   throw new Error(`${what}: not true within ${ms} ms`);
 }
+
+/** The error `work` rejects with (fails when it resolves). */
+export async function rejection(work: Promise<unknown>): Promise<unknown> {
+  try {
+    await work;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}

@@ -16,6 +16,7 @@ import {
   NOT_READY,
   openNativeEnv,
   processesOf,
+  rejection,
   TEST_IMAGE,
   traces,
   until,
@@ -37,15 +38,6 @@ async function logsOf(id: string, options = {}): Promise<LogLine[]> {
   for await (const line of containers.logs(id, { signal: AbortSignal.timeout(10_000), ...options }))
     lines.push(line);
   return lines;
-}
-
-async function rejection(work: Promise<unknown>): Promise<unknown> {
-  try {
-    await work;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("native containers: lifecycle", () => {

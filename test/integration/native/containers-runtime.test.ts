@@ -14,21 +14,12 @@ import { runtimeBackend } from "../../../src/runtime/backends.js";
 import type { Runtime, RuntimeEvent } from "../../../src/runtime/runtime.js";
 import { requireOrSkip } from "../engine.js";
 import { BUSYBOX_PATH, buildRootfsTar } from "../images.js";
-import { mountsUnder, nativeReady, NOT_READY } from "./containers-harness.js";
+import { mountsUnder, nativeReady, NOT_READY, rejection } from "./containers-harness.js";
 
 const IMAGE = "berth-test/busybox:runtime";
 let dir = "";
 let runtime: Runtime | undefined;
 const made: string[] = [];
-
-async function rejection(work: Promise<unknown>): Promise<unknown> {
-  try {
-    await work;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("native runtime", () => {
   beforeAll(async () => {

@@ -4,9 +4,13 @@
  * on in the next entry). Rotated files (`<log>.1` older than the log, `.2` older still) are read
  * oldest first. Partial entries are joined into one LogLine carrying the first part's time.
  */
-import { closeSync, openSync, readdirSync, readSync, statSync, watch } from "node:fs";
+import { readdirSync, statSync, watch } from "node:fs";
 import path from "node:path";
 import type { LogLine, LogOptions } from "../../runtime.js";
+import { readFrom } from "../events.js";
+
+/** A log file is read whole at most this far (conmon's default keeps logs far smaller). */
+const LOG_READ_MAX = 512 * 1024 * 1024;
 
 export interface LogEntry {
   readonly timestamp: string;
@@ -91,29 +95,6 @@ function wanted(entry: LogEntry, options: LogOptions): boolean {
   return true;
 }
 
-function readChunk(file: string, offset: number): { bytes: Buffer; offset: number } {
-  let fd: number;
-  try {
-    fd = openSync(file, "r");
-  } catch {
-    return { bytes: Buffer.alloc(0), offset };
-  }
-  try {
-    const chunks: Buffer[] = [];
-    let position = offset;
-    for (let i = 0; i < 4096; i++) {
-      const buffer = Buffer.alloc(256 * 1024);
-      const n = readSync(fd, buffer, 0, buffer.length, position);
-      if (n <= 0) break;
-      chunks.push(buffer.subarray(0, n));
-      position += n;
-    }
-    return { bytes: Buffer.concat(chunks), offset: position };
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function size(file: string): number | undefined {
   try {
     return statSync(file).size;
@@ -143,7 +124,7 @@ export async function* readLog(
   let offset = 0;
   let pending: Buffer = Buffer.alloc(0);
   for (const file of logFiles(log)) {
-    const read = readChunk(file, 0);
+    const read = readFrom(file, 0, LOG_READ_MAX);
     let bytes = read.bytes;
     if (file === log) {
       // Bytes after the last newline belong to an entry being written: follow reads them later.
@@ -200,7 +181,7 @@ async function* follow(
       const current = size(log);
       // Rotated (or truncated in place by --log-size-max): start the new file from its beginning.
       if (current !== undefined && current < offset) offset = 0;
-      const read = readChunk(log, offset);
+      const read = readFrom(log, offset);
       offset = read.offset;
       pending = Buffer.concat([pending, read.bytes]);
       const end = pending.lastIndexOf(10);

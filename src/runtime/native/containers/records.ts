@@ -8,9 +8,9 @@
  * lock) and two creates of one name cannot both succeed.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { linkSync, unlinkSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { createExclusive } from "../../../file-lock.js";
 import type { ContainerSpec, Labels } from "../../runtime.js";
 import type { NativePaths } from "../paths.js";
 import type { ImageRunConfig, ResolvedUser } from "./deps.js";
@@ -167,18 +167,7 @@ export function nameOwner(paths: NativePaths, name: string): string | undefined 
 export function claimName(paths: NativePaths, name: string, id: string): boolean {
   const dir = namesDir(paths);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, name);
-  const temporary = `${file}.${randomBytes(4).toString("hex")}.tmp`;
-  writeFileSync(temporary, id, { mode: 0o600 });
-  try {
-    linkSync(temporary, file);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
-  } finally {
-    unlinkSync(temporary);
-  }
+  return createExclusive(path.join(dir, name), id);
 }
 
 /** Releases `name` if `id` holds it. */

@@ -1,0 +1,57 @@
+/**
+ * What the container lifecycle is given of the other native parts (./containers/deps.ts): images
+ * resolved and mounted by the image store, config.json from the oci part's pure generator, users
+ * looked up in the rootfs, and the host's init for `init: true`.
+ */
+import { existsSync } from "node:fs";
+import type { ImageInfo } from "../runtime.js";
+import type { ContainerDeps, ImageRunConfig } from "./containers/deps.js";
+import { mountRootfs, unmountRootfs, type ImageStore } from "./images/index.js";
+import { ociSpec, resolveUser } from "./oci/index.js";
+
+/** Debian's inits, in order of preference (bind-mounted as Docker mounts docker-init). */
+const INITS = ["/usr/bin/catatonit", "/usr/bin/tini-static", "/usr/bin/tini"];
+
+/** What oci's generator reads of the image config (ImageInfo's names). */
+function ociImage(
+  config: ImageRunConfig,
+): Pick<ImageInfo["config"], "env" | "cmd" | "entrypoint" | "workingDir" | "user" | "stopSignal"> {
+  return {
+    env: config.Env ?? [],
+    cmd: config.Cmd ?? undefined,
+    entrypoint: config.Entrypoint ?? undefined,
+    workingDir: config.WorkingDir || undefined,
+    user: config.User || undefined,
+    stopSignal: config.StopSignal || undefined,
+  };
+}
+
+export function nativeContainerDeps(store: Pick<ImageStore, "resolve">): ContainerDeps {
+  const memswAvailable = existsSync("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
+  return {
+    resolveImage: async (reference) => {
+      const image = await store.resolve(reference);
+      return { id: image.id, config: image.config.config ?? {}, layerDirs: image.layerDirs };
+    },
+    mountRootfs,
+    unmountRootfs,
+    ociSpec: (input) =>
+      ociSpec({
+        spec: input.spec,
+        image: ociImage(input.image),
+        rootfs: input.rootfs,
+        user: input.user,
+        hostname: input.hostname,
+        hostsPath: input.hostsPath,
+        resolvPath: input.resolvPath,
+        hostnamePath: input.hostnamePath,
+        netnsPath: input.netnsPath,
+        initPath: input.initPath,
+        cgroupsPath: input.cgroupsPath,
+        cgroupVersion: input.cgroupVersion,
+        memswAvailable,
+      }),
+    resolveUser: (user, rootfs) => resolveUser(user, rootfs),
+    initPath: INITS.find((path) => existsSync(path)),
+  };
+}
