@@ -8,6 +8,8 @@
  * - `--abort-on-container-exit`: the first container to exit stops the rest; the status is the exit
  *   code of `--exit-code-from`'s container (which implies the abort), else of the first one to exit.
  * - `--dry-run`: the plan is printed (stdout) and nothing is done.
+ * - `--watch`: the `develop.watch` rules are acted on while attached (src/engine/watch/, loaded only
+ *   then); its lines print among the containers' with a ` ⦿ ` prefix, as Compose prints them.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { kill, ps, silentSink, stop, up, type UpOptions } from "../../engine/index.js";
@@ -24,11 +26,13 @@ import { parseScale, parseTimeout } from "../flags.js";
 import type { GlobalOptions } from "../global-options.js";
 import type { UpFlags } from "../options/flags.js";
 import { onInterrupt } from "../interrupts.js";
-import { loadFromFlags } from "../load-for-cli.js";
-import { followLogs, logTarget, type LogTarget, upLogStarts } from "../log-stream.js";
+import { loadFromFlags, warnToStderr } from "../load-for-cli.js";
+import { followLogs, type LogPosition, logTarget, type LogTarget, upLogStarts } from "../log-stream.js";
 import { withRuntime } from "../runtime-for-cli.js";
 import { upContext } from "../up-context.js";
-import { logPrinterFor, withProgress } from "../ui-for-cli.js";
+import { logPrinterFor, progressFor, withProgress } from "../ui-for-cli.js";
+import type { WatchSession } from "../../engine/watch/watcher.js";
+import { plainOr } from "./watch.js";
 
 /** How long the output of stopped containers may keep coming after a stop, before following ends. */
 const DRAIN_MS = 1_000;
@@ -47,7 +51,8 @@ export async function runUp(globals: GlobalOptions, services: string[], flags: U
   const dashboard = {
     stdinTTY: process.stdin.isTTY === true,
     stdoutTTY: process.stdout.isTTY === true,
-    flag: flags.dashboard,
+    // The watch prints its lines among the containers', as Compose's `up --watch` does.
+    flag: plan.watch ? false : flags.dashboard,
     detach: plan.detach,
     abortOnExit: plan.abortOnExit,
     progress: globals.progress,
@@ -88,6 +93,8 @@ interface UpPlan {
   readonly timeoutS: number | undefined;
   readonly abortOnExit: boolean;
   readonly exitCodeFrom: string | undefined;
+  /** `--watch`: act on the `develop.watch` rules while attached. */
+  readonly watch: boolean;
 }
 
 /** Checks the flags against each other and the project (Compose's messages) and shapes the options. */
@@ -105,6 +112,7 @@ function planFlags(loaded: LoadedProject, services: readonly string[], flags: Up
     timeoutS,
     abortOnExit: flags.abortOnContainerExit === true || flags.exitCodeFrom !== undefined,
     exitCodeFrom: flags.exitCodeFrom,
+    watch: flags.watch === true,
   };
 }
 
@@ -129,6 +137,13 @@ function refuseConflicts(flags: UpFlags, known: ReadonlySet<string>): void {
     throw new UsageError(
       "--no-start cannot be combined with --abort-on-container-exit, --attach or --attach-dependencies",
     );
+  }
+  if (flags.watch === true && (flags.detach === true || flags.wait === true || flags.start === false)) {
+    const flag = flags.wait === true ? "--wait" : flags.detach === true ? "--detach" : "--no-start";
+    throw new UsageError(`${flag} cannot be combined with --watch`);
+  }
+  if (flags.watch === true && flags.build === false) {
+    throw new UsageError("--no-build and --watch are incompatible");
   }
   if (flags.forceRecreate === true && flags.recreate === false) {
     throw new UsageError("--force-recreate and --no-recreate are incompatible");
@@ -194,6 +209,7 @@ class PlainUp {
   private exitCodeFrom: string | undefined;
   private exitCode = 0;
   private interrupted = false;
+  private watching: WatchSession | undefined;
 
   constructor(
     private readonly runtime: Runtime,
@@ -209,6 +225,8 @@ class PlainUp {
 
   async run(): Promise<number> {
     const { runtime, loaded, plan } = this;
+    // Rules Compose refuses (or none at all) fail before anything is created.
+    if (plan.watch) (await import("../../engine/watch/watcher.js")).checkWatch(loaded, plan.options.services);
     // Taken before anything changes: what this `up` prints of each container begins there, so the
     // output of a container that exits before following begins is printed too.
     const starts = plan.detach
@@ -239,19 +257,71 @@ class PlainUp {
     // A Ctrl-C that came while the containers were listed: act on it now.
     if (this.interrupted) this.stop();
 
-    const attach = new Set(plan.attach);
-    this.followed = followLogs(runtime, targets, this.printer, {
+    if (plan.watch && !this.interrupted) {
+      // Registered first, so the watch's lines line up with the containers' from the start.
+      for (const target of targets) this.printer.register(target);
+      this.watching = await this.startWatch();
+    }
+    this.followed = this.follow(targets, starts);
+    await this.followed;
+    // A rebuild replaces containers: while watching, follow the new ones once the batch is done.
+    for (let rounds = 0; this.watching && !this.interrupted && !this.stopping && rounds < 1000; rounds++) {
+      await this.watching.idle();
+      const again = await this.attachedRunning();
+      if (again.length === 0 || this.interrupted || this.stopping) break;
+      // Their current run only: what came before was printed, or belonged to a container replaced.
+      this.followed = this.follow(again, undefined);
+      await this.followed;
+    }
+    await this.watching?.stop();
+    await this.stopping;
+    return this.interrupted ? this.session.interruptedExitCode : this.exitCode;
+  }
+
+  private follow(
+    targets: readonly LogTarget[],
+    starts: ((id: string) => LogPosition) | undefined,
+  ): Promise<void> {
+    const attach = new Set(this.plan.attach);
+    return followLogs(this.runtime, targets, this.printer, {
       signal: this.following.signal,
-      startOf: starts,
+      ...(starts ? { startOf: starts } : { currentRun: true }),
       watch: {
-        labels: containersFilter(loaded.project.name),
+        labels: containersFilter(this.loaded.project.name),
         accept: (labels) => !isOneOff(labels) && attach.has(labels[SERVICE_LABEL] ?? ""),
       },
       onExit: (target, code) => this.exited(target, code),
     });
-    await this.followed;
-    await this.stopping;
-    return this.interrupted ? this.session.interruptedExitCode : this.exitCode;
+  }
+
+  /** The running containers of the attached services, to follow again after a rebuild. */
+  private async attachedRunning(): Promise<LogTarget[]> {
+    if (this.plan.attach.length === 0) return [];
+    const listed = await ps(this.runtime, this.loaded.project.name, { services: [...this.plan.attach] });
+    return listed.filter((c) => !isOneOff(c.labels) && c.status === "running").map(logTarget);
+  }
+
+  /** `--watch`: the watch's lines among the containers' (` ⦿ `), its progress plain on stderr. */
+  private startWatch(): Promise<WatchSession> {
+    const { globals, plan, printer } = this;
+    return import("../../engine/watch/watcher.js").then(({ startWatch }) =>
+      startWatch(
+        this.runtime,
+        this.loaded,
+        {
+          services: plan.options.services ?? [],
+          prune: true,
+          ...(plan.timeoutS !== undefined ? { timeoutS: plan.timeoutS } : {}),
+          sink: progressFor({ ...globals, progress: plainOr(globals.progress) }, "Watching"),
+        },
+        {
+          info: (line) => printer.watch(line),
+          error: (line) => process.stderr.write(`${line}\n`),
+          warn: (line) => warnToStderr(line),
+          execOutput: (chunk, stream) => (stream === "stderr" ? process.stderr : process.stdout).write(chunk),
+        },
+      ),
+    );
   }
 
   interrupt(signal: NodeJS.Signals): void {
@@ -296,6 +366,8 @@ class PlainUp {
       progressKind(this.globals.progress, this.globals.ansi, process.stderr.isTTY === true) === "tty";
     if (live) this.printer.mute();
     this.stopping = (async () => {
+      // The watch first, so no rebuild recreates what is being stopped.
+      await this.watching?.stop();
       try {
         await withProgress(this.globals, "Stopping", (progress) => this.session.stop(progress));
       } finally {

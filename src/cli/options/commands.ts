@@ -32,6 +32,7 @@ import {
   EVENTS_OPTIONS,
   LS_OPTIONS,
   WAIT_OPTIONS,
+  WATCH_OPTIONS,
   STATS_OPTIONS,
   VERSION_OPTIONS,
   RUN_OPTIONS,
@@ -345,6 +346,15 @@ const wait = command({
     (await import("../commands/wait.js")).runWait(globals, services, flags),
 });
 
+const watch = command({
+  name: "watch",
+  description: "watch build context for service and rebuild/refresh containers when files are updated",
+  operands: SERVICES,
+  options: WATCH_OPTIONS,
+  run: async (globals, services, flags) =>
+    (await import("../commands/watch.js")).runWatch(globals, services, flags),
+});
+
 const stats = command({
   name: "stats",
   description: "display a live stream of container(s) resource usage statistics",
@@ -393,6 +403,7 @@ export const COMMANDS: readonly DeclaredCommand[] = [
   unpause,
   version,
   wait,
+  watch,
   completion,
   dashboard,
 ];

@@ -54,6 +54,7 @@ export const UP_OPTIONS = [
   flag("--timestamps", "show timestamps"),
   flag("--dry-run", "print the plan and do nothing"),
   negation("--no-dashboard", "on a terminal, print plain prefixed logs instead of the dashboard"),
+  flag("-w, --watch", "watch source code and rebuild/refresh containers when files are updated"),
 ] as const;
 export type UpFlags = FlagsOf<typeof UP_OPTIONS>;
 
@@ -234,6 +235,14 @@ export type LsFlags = FlagsOf<typeof LS_OPTIONS>;
 
 export const WAIT_OPTIONS = [flag("--down-project", "drops project when the first container stops")] as const;
 export type WaitFlags = FlagsOf<typeof WAIT_OPTIONS>;
+
+export const WATCH_OPTIONS = [
+  negation("--no-up", "do not build & start services before watching"),
+  flag("--prune", "prune dangling images on rebuild (default)"),
+  negation("--no-prune", "keep the image a rebuild replaced"),
+  flag("--quiet", "hide build output"),
+] as const;
+export type WatchFlags = FlagsOf<typeof WATCH_OPTIONS>;
 
 export const STATS_OPTIONS = [
   flag("-a, --all", "show all containers (default shows just running)"),

@@ -61,6 +61,8 @@ export interface WatchOptions {
 }
 
 export interface WatchSession {
+  /** Settles once the batches seen so far have been handled (a rebuild's recreate included). */
+  idle(): Promise<void>;
   /** Stops watching, waits for the batch in hand, then says "Watch disabled". */
   stop(): Promise<void>;
 }
@@ -113,6 +115,7 @@ export async function startWatch(
 
   let stopped: Promise<void> | undefined;
   return {
+    idle: () => batcher.idle(),
     stop: () => {
       stopped ??= (async () => {
         aborter.abort();
@@ -123,6 +126,12 @@ export async function startWatch(
       return stopped;
     },
   };
+}
+
+/** Refuses what `startWatch` would refuse, before anything is brought up (ignores are not read). */
+export function checkWatch(loaded: LoadedProject, services: readonly string[] | undefined): void {
+  const scope = servicesInScope(loaded.project, loaded.graph, services, false);
+  watchRules(loaded.project, scope, () => NO_PATHS);
 }
 
 /** The `.dockerignore` matcher of a service's build context (none without a local build). */

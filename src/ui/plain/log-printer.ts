@@ -124,6 +124,17 @@ export class LogPrinter {
     this.out.write(`${this.colourOf(source.service)(`${source.name} ${message}`)}\n`);
   }
 
+  /**
+   * A line of `up --watch`'s watcher: a blank prefix ending in ` ⦿ ` where container lines have
+   * ` | `, in bright green, as Compose prints its watch logger.
+   */
+  watch(message: string): void {
+    if (this.muted) return;
+    const prefix = this.showPrefix ? `${" ".repeat(this.width + 1)} ⦿ ` : "";
+    const paint = this.colours.length > 0 ? painter(true).greenBright : this.plain;
+    this.out.write(`${prefix === "" ? "" : paint(prefix)}${message}\n`);
+  }
+
   private prefixOf(source: LogSource): string {
     if (!this.showPrefix) return "";
     return this.colourOf(source.service)(`${source.name.padEnd(this.width + 1)} | `);

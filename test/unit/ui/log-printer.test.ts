@@ -148,3 +148,27 @@ describe("log printer colours", () => {
     expect(first.out.writes[0]?.slice(0, 5)).toBe(second.out.writes[1]?.slice(0, 5));
   });
 });
+
+describe("watch lines (up --watch)", () => {
+  it("put ' ⦿ ' where container lines have ' | ', under the same padding", () => {
+    const { p, out } = printer();
+    p.register(web1);
+    p.print(web1, line("hi"));
+    p.watch("Watch enabled");
+    expect(out.text()).toBe("webapp-web-1  | hi\n              ⦿ Watch enabled\n");
+  });
+
+  it("have no prefix with --no-log-prefix, Compose's bright green with colour, and are muted with the rest", () => {
+    const bare = printer({ prefix: false });
+    bare.p.watch("Watch enabled");
+    expect(bare.out.text()).toBe("Watch enabled\n");
+    const coloured = printer({ color: true });
+    coloured.p.register(web1);
+    coloured.p.watch("x");
+    expect(coloured.out.text()).toBe(`\u001b[92m${" ".repeat(13)} ⦿ \u001b[39mx\n`);
+    const muted = printer();
+    muted.p.mute();
+    muted.p.watch("x");
+    expect(muted.out.text()).toBe("");
+  });
+});
