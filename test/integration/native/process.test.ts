@@ -33,7 +33,11 @@ import {
 import { startMonitor } from "../../../src/runtime/native/containers/monitor.js";
 import { RUNC_PATH } from "../../../src/runtime/native/containers/runc.js";
 import { ociSpec } from "../../../src/runtime/native/oci/spec.js";
-import type { CgroupPaths, ProcessHandle } from "../../../src/runtime/native/process/handle.js";
+import type {
+  CgroupPaths,
+  ContainerMount,
+  ProcessHandle,
+} from "../../../src/runtime/native/process/index.js";
 import {
   attach,
   copyFrom,
@@ -97,7 +101,13 @@ async function makeRootfs(rootfs: string): Promise<void> {
 }
 
 /** The container's config.json, made by the oci part's generator as the containers module makes it. */
-function config(rootfs: string, id: string, args: readonly string[], tty: boolean): unknown {
+function config(
+  rootfs: string,
+  id: string,
+  args: readonly string[],
+  tty: boolean,
+  mounts: readonly ContainerMount[] = [],
+): unknown {
   return ociSpec({
     spec: {
       name: id,
@@ -107,6 +117,7 @@ function config(rootfs: string, id: string, args: readonly string[], tty: boolea
       tty,
       hostname: "proc-test",
       networkMode: "none",
+      mounts: mounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: m.readOnly })),
     },
     image: { Env: [PATH_ENV] },
     rootfs,
@@ -137,12 +148,15 @@ interface TestContainer extends ProcessHandle {
 
 let serial = 0;
 /** A container running `args` (PID 1), started with `runc run -d`. */
-async function container(args: readonly string[] = ["sleep", "300"]): Promise<TestContainer> {
+async function container(
+  args: readonly string[] = ["sleep", "300"],
+  mounts: readonly ContainerMount[] = [],
+): Promise<TestContainer> {
   const id = `berth-pt-${RUN_ID}-${++serial}`;
   const bundle = path.join(work, id);
   const rootfs = path.join(bundle, "rootfs");
   await makeRootfs(rootfs);
-  await writeFile(path.join(bundle, "config.json"), JSON.stringify(config(rootfs, id, args, false)));
+  await writeFile(path.join(bundle, "config.json"), JSON.stringify(config(rootfs, id, args, false, mounts)));
   started.push(id);
   const result = spawnSync(RUNC_PATH, ["--root", runcRoot, "run", "-d", "-b", bundle, id], {
     stdio: "ignore",
@@ -159,6 +173,7 @@ async function container(args: readonly string[] = ["sleep", "300"]): Promise<Te
     tty: false,
     bundle,
     runc: RUNC_PATH,
+    mounts,
   };
 }
 
@@ -267,6 +282,19 @@ async function readUntil(
     if (next.done === true) throw new Error(`output ended before ${pattern}: ${JSON.stringify(seen.text)}`);
     seen.text += Buffer.from(next.value.data).toString();
   }
+}
+
+/** The entries of a tar archive by name, with their data. */
+async function entries(archive: Readable): Promise<Map<string, { header: tar.Header; data: Buffer }>> {
+  const extract = tar.extract();
+  archive.pipe(extract as unknown as NodeJS.WritableStream);
+  const out = new Map<string, { header: tar.Header; data: Buffer }>();
+  for await (const entry of extract) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry) chunks.push(chunk as Buffer);
+    out.set(entry.header.name, { header: entry.header, data: Buffer.concat(chunks) });
+  }
+  return out;
 }
 
 describe("native process io", () => {
@@ -469,18 +497,6 @@ describe("native process io", () => {
   });
 
   describe("copy", () => {
-    async function entries(archive: Readable): Promise<Map<string, { header: tar.Header; data: Buffer }>> {
-      const extract = tar.extract();
-      archive.pipe(extract as unknown as NodeJS.WritableStream);
-      const out = new Map<string, { header: tar.Header; data: Buffer }>();
-      for await (const entry of extract) {
-        const chunks: Buffer[] = [];
-        for await (const chunk of entry) chunks.push(chunk as Buffer);
-        out.set(entry.header.name, { header: entry.header, data: Buffer.concat(chunks) });
-      }
-      return out;
-    }
-
     it("copies a directory out and back in byte-exact, with modes, owners, symlinks and hard links", async (ctx) => {
       requireOrSkip(ctx, canRun, SKIP_REASON);
       const c = await container();
@@ -574,6 +590,37 @@ describe("native process io", () => {
       expect(await readFile(path.join(c.rootfs, "tmp/x"), "utf8")).toBe("x\n");
       expect(await readFile(path.join(c.rootfs, "data/climb"), "utf8")).toBe("climb\n");
       expect(existsSync(path.join(work, "climb"))).toBe(false);
+    });
+  });
+
+  describe("copy across mounts", () => {
+    it("reads and writes a bind mount at its source; refuses a read-only mount and a read-only rootfs", async (ctx) => {
+      requireOrSkip(ctx, canRun, SKIP_REASON);
+      const bound = await mkdtemp(path.join(work, "bound-"));
+      const frozen = await mkdtemp(path.join(work, "frozen-"));
+      await writeFile(path.join(bound, "from-host"), "host side\n");
+      const c = await container(
+        ["sleep", "300"],
+        [
+          { source: bound, target: "/mnt/bound", readOnly: false },
+          { source: frozen, target: "/mnt/frozen", readOnly: true },
+        ],
+      );
+      const pack = tar.pack();
+      pack.entry({ name: "copied", mode: 0o600 }, "into the mount\n");
+      pack.finalize();
+      await copyTo(c, "/mnt/bound", Readable.from(pack));
+      expect(await readFile(path.join(bound, "copied"), "utf8")).toBe("into the mount\n");
+      expect((await run(c, ["cat", "/mnt/bound/copied"])).stdout).toBe("into the mount\n");
+
+      const out = await entries(await copyFrom(c, "/mnt"));
+      expect(out.get("mnt/bound/from-host")?.data.toString()).toBe("host side\n");
+      expect(out.get("mnt/bound/copied")?.data.toString()).toBe("into the mount\n");
+
+      await expect(copyTo(c, "/mnt/frozen", Readable.from([]))).rejects.toMatchObject({ code: "CONFLICT" });
+      await expect(copyTo({ ...c, readOnlyRootfs: true }, "/tmp", Readable.from([]))).rejects.toMatchObject({
+        code: "CONFLICT",
+      });
     });
   });
 

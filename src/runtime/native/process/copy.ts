@@ -1,10 +1,11 @@
 /**
- * copyTo and copyFrom: tar archives into and out of the container's rootfs at a path, as Docker's
- * archive API (moby container/archive.go, daemon/archive.go) gives them:
+ * copyTo and copyFrom: tar archives into and out of the container's filesystem at a path, as
+ * Docker's archive API (moby container/archive.go, daemon/archive.go) gives them:
  * - paths are the container's: every symlink on the way is resolved with the rootfs as `/`
- *   (oci's resolveInRoot, moby's FollowSymlinkInScope), so no link leads out of it, and each
- *   entry written is placed under a parent resolved the same way, its last component never
- *   followed (O_NOFOLLOW, lchown);
+ *   (container-fs.ts, moby's FollowSymlinkInScope), so no link leads out of it, and each entry
+ *   written is placed under a parent resolved the same way, its last component never followed
+ *   (O_NOFOLLOW, lchown); under a bind mount or volume, the mount's source is read and written;
+ * - copyTo refuses a read-only rootfs or read-only mount at the destination, as Docker does;
  * - copyFrom does not follow the path's last component (a link comes out as a link, as
  *   `docker cp` without -L), unless the path ends in `/` or `/.`; a directory comes out as the
  *   archive's top entry (`tmp/`, `tmp/hello.txt`), `/.` gives its contents (`./hello.txt`);
@@ -36,8 +37,8 @@ import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { feed } from "../../backpressure.js";
-import { ApiError, InvalidRequestError, NotFoundError } from "../../errors.js";
-import { resolveInRoot } from "../oci/scoped-path.js";
+import { ApiError, ConflictError, InvalidRequestError, NotFoundError } from "../../errors.js";
+import { ContainerFs } from "./container-fs.js";
 import type { ProcessHandle } from "./handle.js";
 
 const posix = path.posix;
@@ -121,47 +122,48 @@ async function addEntry(
 
 async function addTree(
   pack: tar.Pack,
-  hostPath: string,
+  fs: ContainerFs,
+  where: string,
   name: string,
   stat: FileStats,
   hardLinks: Map<string, string>,
 ): Promise<void> {
-  await addEntry(pack, hostPath, name, stat, hardLinks);
+  const hostPath = fs.hostPath(where);
+  if (name !== "") await addEntry(pack, hostPath, name, stat, hardLinks);
   if (!stat.isDirectory()) return;
-  const children = (await readdir(hostPath)).sort();
-  for (const child of children) {
-    const childPath = path.join(hostPath, child);
-    const childStat = await lstatOrUndefined(childPath);
+  // A mount's target inside this directory is walked at its source (containerFs maps it).
+  const children = new Set(await readdir(hostPath));
+  for (const target of fs.mountTargetsIn(where)) children.add(posix.basename(target));
+  for (const child of [...children].sort()) {
+    const childWhere = posix.join(where, child);
+    const childStat = await lstatOrUndefined(fs.hostPath(childWhere));
     if (childStat === undefined) continue; // gone meanwhile (a running container)
-    await addTree(pack, childPath, name === "" ? child : posix.join(name, child), childStat, hardLinks);
+    await addTree(pack, fs, childWhere, name === "" ? child : posix.join(name, child), childStat, hardLinks);
   }
+}
+
+/** The container's filesystem, with its mounts, as the handle describes it. */
+function containerFs(handle: ProcessHandle): ContainerFs {
+  return new ContainerFs(handle.rootfs, handle.mounts ?? []);
 }
 
 /** A tar archive of `p` inside the container; NotFoundError when there is nothing there. */
 export async function copyFrom(handle: ProcessHandle, p: string): Promise<Readable> {
+  const fs = containerFs(handle);
   const { clean, followLast, contentsOnly } = containerPath(p);
-  const hostPath = followLast
-    ? await resolveInRoot(handle.rootfs, clean)
-    : path.join(await resolveInRoot(handle.rootfs, posix.dirname(clean)), posix.basename(clean));
-  const stat = await lstatOrUndefined(hostPath);
+  const where = followLast
+    ? await fs.resolve(clean)
+    : posix.join(await fs.resolve(posix.dirname(clean)), posix.basename(clean));
+  const stat = await lstatOrUndefined(fs.hostPath(where));
   if (stat === undefined) throw notFound(handle, p);
   // The archive's names start with the path's own name (`/` gives the root's children as they are).
   const name = contentsOnly ? "." : clean === "/" ? "" : posix.basename(clean);
 
   const pack = tar.pack();
-  const walk = async (): Promise<void> => {
-    if (name === "") {
-      for (const child of (await readdir(hostPath)).sort()) {
-        const childStat = await lstatOrUndefined(path.join(hostPath, child));
-        if (childStat !== undefined)
-          await addTree(pack, path.join(hostPath, child), child, childStat, new Map());
-      }
-    } else {
-      await addTree(pack, hostPath, name, stat, new Map());
-    }
-    pack.finalize();
-  };
-  walk().catch((error: unknown) => pack.destroy(error instanceof Error ? error : new Error(String(error))));
+  addTree(pack, fs, where, name, stat, new Map()).then(
+    () => pack.finalize(),
+    (error: unknown) => pack.destroy(error instanceof Error ? error : new Error(String(error))),
+  );
   return Readable.from(pack);
 }
 
@@ -199,14 +201,18 @@ async function openNewFile(target: string, mode: number): Promise<Writable> {
 
 /** Extracts `archive` into the directory `p` of the container. */
 export async function copyTo(handle: ProcessHandle, p: string, archive: Readable): Promise<void> {
-  const root = handle.rootfs;
-  const { clean } = containerPath(p);
-  const destination = await resolveInRoot(root, clean);
-  const destStat = await lstatOrUndefined(destination);
+  const fs = containerFs(handle);
+  // The destination as the container names it, links resolved: entries are resolved under it.
+  const base = await fs.resolve(containerPath(p).clean);
+  const destStat = await lstatOrUndefined(fs.hostPath(base));
   if (destStat === undefined) throw notFound(handle, p);
   if (!destStat.isDirectory()) throw new InvalidRequestError(`extraction point is not a directory: ${p}`);
-  // The destination as the container names it, links resolved: entries are resolved under it.
-  const base = `/${path.relative(root, destination)}`;
+  const mount = fs.mountOf(base);
+  if (mount?.readOnly === true)
+    throw new ConflictError(`mounted volume is marked read-only: ${mount.target}`);
+  if (mount === undefined && handle.readOnlyRootfs === true) {
+    throw new ConflictError("container rootfs is marked read-only");
+  }
 
   const extract = tar.extract();
   feed(archive, extract);
@@ -219,7 +225,7 @@ export async function copyTo(handle: ProcessHandle, p: string, archive: Readable
       entry.resume();
       continue;
     }
-    const parent = await resolveInRoot(root, posix.join(base, posix.dirname(name)));
+    const parent = fs.hostPath(await fs.resolve(posix.join(base, posix.dirname(name))));
     await mkdir(parent, { recursive: true, mode: 0o755 });
     const target = path.join(parent, posix.basename(name));
     const mode = header.mode ?? 0o644;
@@ -237,7 +243,7 @@ export async function copyTo(handle: ProcessHandle, p: string, archive: Readable
         await symlink(header.linkname ?? "", target);
         break;
       case "link": {
-        const source = await resolveInRoot(root, posix.join(base, header.linkname ?? ""));
+        const source = fs.hostPath(await fs.resolve(posix.join(base, header.linkname ?? "")));
         await link(source, target);
         break;
       }

@@ -28,7 +28,7 @@ import { ttyExec } from "./tty-exec.js";
 
 /** Refuses, as Docker does, an exec in a container that is not running or is paused. */
 export async function ensureRunning(handle: ProcessHandle): Promise<void> {
-  if (!(await running(handle.pid))) throw new ConflictError(`container ${handle.id} is not running`);
+  if (!(await running(handle))) throw new ConflictError(`container ${handle.id} is not running`);
   if (await isFrozen(handle.cgroupPaths)) {
     throw new ConflictError(`container ${handle.id} is paused, unpause the container before exec`);
   }

@@ -2,9 +2,10 @@
  * Whether a container's cgroup is frozen (paused): v1 `freezer.state` (FROZEN, or FREEZING on the
  * way there), v2 `cgroup.freeze`. runc pause/resume write these; reading them costs no process.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { CgroupPaths } from "./handle.js";
+import type { CgroupPaths, ProcessHandle } from "./handle.js";
 
 export async function isFrozen(cgroups: CgroupPaths): Promise<boolean> {
   try {
@@ -33,12 +34,12 @@ export async function alive(pid: number): Promise<boolean> {
 }
 
 /**
- * Whether the container's main process runs its own program: alive, and no longer runc's init,
- * which waits as `runc:[2:INIT]` in a created container until `runc start`. runc would exec into a
- * created container; Docker refuses that, as a container that is not running.
+ * Whether the container has been started and its main process lives. runc would exec into a
+ * created container, which Docker refuses as not running; runc itself tells created from
+ * running by its exec FIFO (`<root>/<id>/exec.fifo`), which `runc start` consumes, and so does
+ * this. (The init's name is no sign: it stays `runc:[2:INIT]` for a moment after `runc start`.)
  */
-export async function running(pid: number): Promise<boolean> {
-  if (!(await alive(pid))) return false;
-  const comm = await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "");
-  return comm !== "" && !comm.startsWith("runc:[");
+export async function running(handle: Pick<ProcessHandle, "runcRoot" | "id" | "pid">): Promise<boolean> {
+  if (!(await alive(handle.pid))) return false;
+  return !existsSync(path.join(handle.runcRoot, handle.id, "exec.fifo"));
 }

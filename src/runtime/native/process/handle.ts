@@ -3,6 +3,8 @@
  * container: where runc keeps it, its mounted rootfs, its cgroup directories and its main pid.
  * The containers module builds this from its record; nothing here knows how records are stored.
  */
+import type { ContainerMount } from "./container-fs.js";
+
 /**
  * The cgroup directories of one container: one per v1 controller, or the single v2 directory
  * (containers/cgroups.ts `controllerDir` gives them for runc's `/berth/<id>`).
@@ -35,8 +37,15 @@ export interface ProcessHandle {
   readonly attachSocket?: string | undefined;
   /** The monitor's k8s-file log of the main process (attach reads output from it). */
   readonly logPath?: string | undefined;
-  /** The runc binary; default `runc` from PATH. */
+  /**
+   * Bind mounts and volumes by target: from the host they are not under the merged directory,
+   * so copy reads and writes them at their sources.
+   */
+  readonly mounts?: readonly ContainerMount[] | undefined;
+  /** `read_only: true`: copyTo refuses to write into the rootfs, as Docker does. */
+  readonly readOnlyRootfs?: boolean | undefined;
+  /** The runc binary; default /usr/sbin/runc. */
   readonly runc?: string | undefined;
-  /** The conmon binary (TTY exec); default `conmon` from PATH. */
+  /** The conmon binary (TTY exec); default /usr/bin/conmon. */
   readonly conmon?: string | undefined;
 }

@@ -4,6 +4,7 @@
  * module wires them into the Runtime's `Containers` without these knowing its records.
  */
 export type { CgroupPaths, ProcessHandle } from "./handle.js";
+export type { ContainerMount } from "./container-fs.js";
 export { exec } from "./exec.js";
 export { attach } from "./attach.js";
 export { resizeTerminal } from "./ctl.js";

@@ -9,7 +9,7 @@ import { isFrozen, running } from "./freezer.js";
 import type { ProcessHandle } from "./handle.js";
 
 export async function pause(handle: ProcessHandle): Promise<void> {
-  if (!(await running(handle.pid))) throw new ConflictError(`container ${handle.id} is not running`);
+  if (!(await running(handle))) throw new ConflictError(`container ${handle.id} is not running`);
   if (await isFrozen(handle.cgroupPaths)) throw new ConflictError(`container ${handle.id} is already paused`);
   await createRunc(handle.runcRoot, handle.runc ?? RUNC_PATH).pause(handle.id);
 }

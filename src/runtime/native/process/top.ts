@@ -69,7 +69,7 @@ function ps(args: readonly string[]): Promise<{ ok: true; stdout: string } | { o
 export async function top(handle: ProcessHandle, psArgs?: string): Promise<TopResult> {
   const argsText = psArgs === undefined || psArgs === "" ? "-ef" : psArgs;
   validatePsArgs(argsText);
-  if (!(await running(handle.pid))) throw new ConflictError(`container ${handle.id} is not running`);
+  if (!(await running(handle))) throw new ConflictError(`container ${handle.id} is not running`);
   const pids = await createRunc(handle.runcRoot, handle.runc ?? RUNC_PATH).ps(handle.id);
   // Split on single spaces, as Docker does (strings.Split).
   const args = argsText.split(" ");
