@@ -51,7 +51,9 @@ export function resolvFile(spec: ContainerSpec, hostResolv: string): string {
     else if (key === "options") options.push(...rest);
     else if (line !== "" && !line.startsWith("#") && !line.startsWith(";")) kept.push(line);
   }
-  const finalServers = spec.dns && spec.dns.length > 0 ? [...spec.dns] : servers;
+  // Docker's fallback when only loopback resolvers were left out (libnetwork resolvconf defaults).
+  const fallback = servers.length > 0 ? servers : ["8.8.8.8", "8.8.4.4"];
+  const finalServers = spec.dns && spec.dns.length > 0 ? [...spec.dns] : fallback;
   const finalSearch = spec.dnsSearch && spec.dnsSearch.length > 0 ? [...spec.dnsSearch] : search;
   const finalOptions = spec.dnsOptions && spec.dnsOptions.length > 0 ? [...spec.dnsOptions] : options;
   const out = [

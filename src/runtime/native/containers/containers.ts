@@ -55,7 +55,7 @@ import {
   writeRecord,
 } from "./records.js";
 import { createRunc, type Runc } from "./runc.js";
-import { normalizeSignal } from "./signals.js";
+import { normalizeSignal, stopSignalName } from "./signals.js";
 import { ensureSupervisor, superviseIfNeeded } from "../supervise/ensure.js";
 import { needsSupervision, supervisedView } from "../supervise/state-files.js";
 
@@ -665,7 +665,7 @@ export function createNativeContainers(options: NativeContainersOptions): Native
   };
 
   const stopSignalOf = (record: ContainerRecord, given: string | undefined): string =>
-    normalizeSignal(given ?? record.spec.stopSignal ?? record.imageConfig.StopSignal ?? "SIGTERM");
+    stopSignalName(given, record.spec.stopSignal, record.imageConfig.StopSignal);
 
   const targetOf = (record: ContainerRecord, observed: Observed): ProcessTarget => {
     const layout = layoutOf(record.id);

@@ -1,23 +1,23 @@
 /**
- * Signal names as users give them (`SIGTERM`, `TERM`, `term`, `15`) → what runc takes and what
- * events report (`SIGTERM`; a number unknown to the host stays a number).
+ * Signals as runc takes them and events report them (`SIGUSR1`; a number no signal is named for
+ * stays a number), from what users write (`usr1`, `SIGUSR1`, `10`), parsed as Docker parses them
+ * (the oci part's parser).
  */
-import { constants } from "node:os";
-import { InvalidRequestError } from "../../errors.js";
+import { parseSignal, signalName, stopSignal } from "../oci/signals.js";
 
-const BY_NUMBER = new Map<number, string>(
-  Object.entries(constants.signals).map(([name, number]) => [number, name] as [number, string]),
-);
-
-/** `SIGUSR1` for `usr1`, `SIGUSR1`, `10`; rejects a name the host does not know. */
+/** `SIGUSR1` for `usr1`, `SIGUSR1`, `10`; rejects (InvalidRequest) what names no signal. */
 export function normalizeSignal(signal: string): string {
-  const text = signal.trim();
-  if (/^\d+$/.test(text)) {
-    const number = Number(text);
-    if (number <= 0 || number > 64) throw new InvalidRequestError(`invalid signal: ${signal}`);
-    return BY_NUMBER.get(number) ?? String(number);
-  }
-  const name = text.toUpperCase().startsWith("SIG") ? text.toUpperCase() : `SIG${text.toUpperCase()}`;
-  if (/^SIGRTM(IN|AX)([+-]\d+)?$/.test(name) || name in constants.signals) return name;
-  throw new InvalidRequestError(`invalid signal: ${signal}`);
+  const number = parseSignal(signal.trim());
+  return signalName(number) ?? String(number);
+}
+
+/** The first signal `stop` sends: the call's, the service's, the image's, else SIGTERM. */
+export function stopSignalName(
+  given: string | undefined,
+  service: string | undefined,
+  image: string | undefined,
+): string {
+  if (given !== undefined && given !== "") return normalizeSignal(given);
+  const number = stopSignal(service, image);
+  return signalName(number) ?? String(number);
 }
