@@ -424,6 +424,15 @@ describe("native process io", () => {
       expect(await session.exitCode()).toBe(3);
     });
 
+    it("ends a TTY exec whose command is missing with 127 and runc's reason", async (ctx) => {
+      requireOrSkip(ctx, canRun, SKIP_REASON);
+      const c = await container();
+      const session = await exec(c, { command: ["no-such-command"], tty: true });
+      const output = await drain(session);
+      expect(output.stdout.toString()).toMatch(/no-such-command/);
+      expect(await session.exitCode()).toBe(127);
+    });
+
     it("refuses an exec, top and pause in a created (never started) container, as Docker does", async (ctx) => {
       requireOrSkip(ctx, canRun, SKIP_REASON);
       // runc itself would exec into it: its init waits as runc:[2:INIT] until runc start.
