@@ -142,15 +142,23 @@ describeEngine("berth watch", () => {
     expect(out).toContain("Watch disabled");
   }, 60_000);
 
-  it("sync+restart must sync the file, then restart the container", async () => {
+  it("initial_sync must copy the path at start; sync+restart must sync the file, then restart the container", async () => {
     const { dir, project, app } = fixture(
       "restart",
-      "        - { path: ./app/src, action: sync+restart, target: /src }\n",
+      "        - { path: ./app/src, action: sync+restart, target: /src, initial_sync: true, ignore: [skip.txt] }\n",
     );
     expect((await berth(["--progress", "plain", "up", "-d"], { cwd: dir })).exitCode).toBe(0);
     const before = await runtime.containers.inspect((await webContainer(project)).id);
+    mkdirSync(path.join(app, "src", "deep"));
+    writeFileSync(path.join(app, "src", "deep", "early.txt"), "before the watch\n");
+    writeFileSync(path.join(app, "src", "skip.txt"), "ignored\n");
+    expect(await shIn(project, "ls /src")).toBe("");
 
     const running = await startWatch(dir, ["--no-up"]);
+    // Copied before "Watch enabled", the ignored file left out.
+    expect(await shIn(project, "cat /src/a.txt /src/deep/early.txt; ls /src")).toBe(
+      "one\nbefore the watch\na.txt\ndeep\n",
+    );
     writeFileSync(path.join(app, "src", "a.txt"), "restarted\n");
     await eventually(
       async () => expect(running.output.stdout).toContain('service(s) ["web"] restarted'),

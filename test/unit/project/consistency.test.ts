@@ -5,10 +5,9 @@ import { LoadError } from "../../../src/errors.js";
 import { loadProject } from "../../../src/project/load.js";
 import { fileTree } from "../../file-tree.js";
 
-/** Loads two services with these port lists; the error line, or undefined when it loads. */
-async function ports(web: string, api: string, extra = ""): Promise<string | undefined> {
-  const yaml = `services:\n  web:\n    image: busybox\n    ports: ${web}\n  api:\n    image: busybox\n    ports: ${api}\n${extra}`;
-  const dir = fileTree("ports", { "compose.yaml": yaml });
+/** Loads `yaml` as a project's compose.yaml; the error line, or undefined when it loads. */
+async function loadError(name: string, yaml: string): Promise<string | undefined> {
+  const dir = fileTree(name, { "compose.yaml": yaml });
   try {
     await loadProject({ cwd: dir, env: {} });
     return undefined;
@@ -16,6 +15,14 @@ async function ports(web: string, api: string, extra = ""): Promise<string | und
     if (error instanceof LoadError) return error.describe();
     throw error;
   }
+}
+
+/** Loads two services with these port lists. */
+function ports(web: string, api: string, extra = ""): Promise<string | undefined> {
+  return loadError(
+    "ports",
+    `services:\n  web:\n    image: busybox\n    ports: ${web}\n  api:\n    image: busybox\n    ports: ${api}\n${extra}`,
+  );
 }
 
 describe("a host port published twice", () => {
@@ -55,17 +62,11 @@ describe("a host port published twice", () => {
 });
 
 describe("develop.watch", () => {
-  async function watch(rule: string): Promise<string | undefined> {
-    const yaml = `services:\n  web:\n    image: busybox\n    develop:\n      watch:\n        - ${rule}\n`;
-    const dir = fileTree("watch", { "compose.yaml": yaml });
-    try {
-      await loadProject({ cwd: dir, env: {} });
-      return undefined;
-    } catch (error) {
-      if (error instanceof LoadError) return error.describe();
-      throw error;
-    }
-  }
+  const watch = (rule: string): Promise<string | undefined> =>
+    loadError(
+      "watch",
+      `services:\n  web:\n    image: busybox\n    develop:\n      watch:\n        - ${rule}\n`,
+    );
 
   it("a sync rule needs a target, as compose-go requires; rebuild and restart do not", async () => {
     expect(await watch("{ path: ./src, action: sync }")).toBe(
