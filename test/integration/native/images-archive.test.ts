@@ -226,8 +226,14 @@ describe("native image archives and bookkeeping", () => {
 
   it("imports a gzip rootfs tar: the diff ID is the plain tar's, the layer blob stays compressed", async (ctx) => {
     requireOrSkip(ctx, native, "native tests need root and runc");
-    const store = openImageStore(freshPaths());
+    const paths = freshPaths();
+    const store = openImageStore(paths);
     const gz = gzipSync(rootfs);
+    // A change docker import refuses is refused before anything is written.
+    await expect(
+      store.importRootfs(Readable.from([gz]), { reference: "berth-test/gz:1", changes: ["RUN make"] }),
+    ).rejects.toThrow(/RUN is not a valid change command/);
+    expect(existsSync(paths.blobs)).toBe(false);
     const { id } = await store.importRootfs(Readable.from([gz]), { reference: "berth-test/gz:1" });
     const resolved = await store.resolve(id);
     expect(resolved.config.rootfs.diff_ids).toEqual([sha256(rootfs)]);

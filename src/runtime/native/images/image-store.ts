@@ -3,27 +3,25 @@
  * shaped like the `Images` members of src/runtime/runtime.ts, plus `resolve`, which the
  * containers module turns into an overlay rootfs (images/rootfs.ts).
  */
+import path from "node:path";
 import type { Readable } from "node:stream";
-import { ConflictError, InvalidRequestError, NotFoundError } from "../../errors.js";
-import type { Images, ImageSummary, LabelTerms, OnProgress, PullOptions } from "../../runtime.js";
+import { ConflictError, NotFoundError } from "../../errors.js";
+import type { Images, ImageSummary, OnProgress, PullOptions } from "../../runtime.js";
 import type { NativePaths } from "../paths.js";
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from "../registry/index.js";
-import { pullImage, pushImage } from "./distribution.js";
 import { openBlobStore } from "./blob-store.js";
-import { commitImage, type IncomingLayer, type StoreParts } from "./commit.js";
-import { applyChanges } from "./changes.js";
-import { compressionOf, decompressed } from "./compression.js";
-import { goArch, imageInfo, type OciImageConfig, parseImageConfig } from "./config.js";
-import { chainIds, type Digest, isDigest, sha256 } from "./digest.js";
+import type { StoreParts } from "./commit.js";
+import { imageInfo, type OciImageConfig, parseImageConfig } from "./config.js";
+import { chainIds, type Digest, isDigest } from "./digest.js";
+import { pullImage, pushImage } from "./distribution.js";
+import { matchesLabels, matchesReference, repositoryOf } from "./filters.js";
+import { importRootfs } from "./import-rootfs.js";
 import { openLayerStore } from "./layer-store.js";
 import { loadArchive, type LoadOptions, type LoadResult } from "./load.js";
-import { saveArchive, type SaveItem } from "./save.js";
-import { MediaType } from "./media-types.js";
+import { type ImageRecord, openRecordStore, type TagIndex } from "./records.js";
 import { familiarName, isBareName, parseReference, tagKey, tryParseReference } from "./reference.js";
-import { type Descriptor, type ImageRecord, openRecordStore, type TagIndex } from "./records.js";
+import { saveArchive, type SaveItem } from "./save.js";
 import { sweepTemporaries } from "./temp-files.js";
-import { createHash } from "node:crypto";
-import path from "node:path";
 
 export interface ResolvedImage {
   readonly id: string;
@@ -53,40 +51,12 @@ export interface ImageStore extends Pick<Images, "inspect" | "list" | "tag" | "r
   save(references: readonly string[]): Promise<Readable>;
 }
 
-async function sha256OfStream(stream: Readable): Promise<Digest> {
-  const hash = createHash("sha256");
-  for await (const chunk of stream) hash.update(chunk as Buffer);
-  return `sha256:${hash.digest("hex")}`;
-}
-
 /** `name:tag` terms of the tag index that point at `id`. */
 function tagsOf(tags: TagIndex, id: Digest): string[] {
   return Object.entries(tags)
     .filter(([, target]) => target === id)
     .map(([tag]) => tag)
     .sort();
-}
-
-function repositoryOf(tag: string): string {
-  return tag.slice(0, tag.lastIndexOf(":"));
-}
-
-/** Docker's `reference` filter: a glob over the familiar name or `name:tag` (`*` stays within a path part). */
-export function matchesReference(pattern: string, tags: readonly string[]): boolean {
-  const regex = new RegExp(
-    `^${pattern
-      .split("")
-      .map((ch) => (ch === "*" ? "[^/]*" : ch === "?" ? "[^/]" : ch.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
-      .join("")}$`,
-  );
-  return tags.some((tag) => regex.test(tag) || regex.test(repositoryOf(tag)));
-}
-
-export function matchesLabels(labels: Readonly<Record<string, string>>, terms: LabelTerms): boolean {
-  return terms.every((term) => {
-    const eq = term.indexOf("=");
-    return eq < 0 ? Object.hasOwn(labels, term) : labels[term.slice(0, eq)] === term.slice(eq + 1);
-  });
 }
 
 export function openImageStore(
@@ -320,57 +290,7 @@ export function openImageStore(
 
     async importRootfs(tar, importOptions, onProgress) {
       await sweep();
-      const target = tagKey(parseReference(importOptions.reference));
-      if (target === undefined)
-        throw new ConflictError(`cannot import to a digest reference: ${importOptions.reference}`);
-      onProgress?.({ status: "Importing" });
-      const blob = await blobs.put(tar, {
-        signal: importOptions.signal,
-        onBytes: (current) => onProgress?.({ status: "Importing", current }),
-      });
-      const compression = compressionOf(await blobs.head(blob.digest, 4));
-      if (compression === "zstd")
-        throw new InvalidRequestError(
-          "zstd-compressed rootfs tars are not supported; use gzip or a plain tar",
-        );
-      const gzip = compression === "gzip";
-      const diffId = gzip ? await sha256OfStream(await decompressed(blobs.open(blob.digest))) : blob.digest;
-      const created = new Date().toISOString();
-      const config: OciImageConfig = {
-        created,
-        architecture: goArch(),
-        os: "linux",
-        config: applyChanges({}, importOptions.changes ?? []),
-        rootfs: { type: "layers", diff_ids: [diffId] },
-        history: [{ created, created_by: "berth import", comment: "Imported from -" }],
-      };
-      const configBytes = Buffer.from(JSON.stringify(config));
-      const layer: IncomingLayer = {
-        mediaType: gzip ? MediaType.ociLayerGzip : MediaType.ociLayer,
-        digest: blob.digest,
-        size: blob.size,
-        diffId,
-      };
-      const manifestBytes = Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MediaType.ociManifest,
-          config: { mediaType: MediaType.ociConfig, digest: sha256(configBytes), size: configBytes.length },
-          layers: [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }],
-        }),
-      );
-      const manifest: Descriptor = {
-        mediaType: MediaType.ociManifest,
-        digest: await blobs.putBytes(manifestBytes),
-        size: manifestBytes.length,
-      };
-      const record = await commitImage(
-        parts,
-        { configBytes, layers: [layer], manifest, tags: [target] },
-        importOptions.signal,
-      );
-      onProgress?.({ status: "Imported", id: record.id });
-      return { id: record.id };
+      return importRootfs(parts, tar, importOptions, onProgress);
     },
   };
 }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { chainIds, sha256 } from "../../../../../src/runtime/native/images/digest.js";
-import { matchesLabels, matchesReference } from "../../../../../src/runtime/native/images/image-store.js";
+import { matchesLabels, matchesReference } from "../../../../../src/runtime/native/images/filters.js";
 import { mountPoints, overlayMountPlan } from "../../../../../src/runtime/native/images/rootfs.js";
 import { entryPath } from "../../../../../src/runtime/native/images/unpack.js";
 
