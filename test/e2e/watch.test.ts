@@ -233,12 +233,17 @@ describeEngine("berth watch", () => {
     expect(up.output.stdout).toMatch(/ ⦿ Syncing service "web" after 1 changes were detected\n/);
 
     // The recreated container's output is followed too: the up goes on attached to it.
+    const before = await webContainer(project);
     writeFileSync(path.join(app, "version.txt"), "v2\n");
     await eventually(
       async () => expect(up.output.stdout).toContain(`${project}-web-1  | started v2`),
       30_000,
     );
     expect(up.child.exitCode).toBeNull();
+    await eventually(
+      async () => expect(await runtime.images.inspect(before.imageId)).toBeUndefined(),
+      10_000,
+    );
 
     up.child.kill("SIGTERM");
     const result = await up.child;
