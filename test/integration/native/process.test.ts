@@ -499,6 +499,9 @@ describe("native process io", () => {
       expect(state).toBe("D"); // frozen by the freezer
       await expect(exec(c, { command: ["true"] })).rejects.toMatchObject({ code: "CONFLICT" });
       await expect(pause(c)).rejects.toMatchObject({ code: "CONFLICT" });
+      await expect(attach({ ...c, logPath: path.join(c.bundle, "none.log") })).rejects.toMatchObject({
+        code: "CONFLICT",
+      });
       await unpause(c);
       await expect(unpause(c)).rejects.toMatchObject({ code: "CONFLICT" });
       expect((await run(c, ["echo", "back"])).stdout).toBe("back\n");
@@ -564,6 +567,10 @@ describe("native process io", () => {
         (await import("node:crypto")).createHash("md5").update(binary).digest("hex"),
       );
 
+      // `dir/.` gives the directory's contents: `./` then the children by their own names, as moby's
+      // TarResourceRebase(".", ".") names them.
+      const contents = await entries(await copyFrom(c, "/data/tree/."));
+      expect([...contents.keys()].sort()).toEqual(["./", "abs-link", "hard", "link", "sub/", "sub/blob.bin"]);
       // A single file comes out under its own name; a missing path is NotFound.
       const single = await entries(await copyFrom(c, "/data/tree/sub/blob.bin"));
       expect([...single.keys()]).toEqual(["blob.bin"]);

@@ -12,12 +12,12 @@
  */
 import { open, stat } from "node:fs/promises";
 import path from "node:path";
-import { ApiError } from "../../errors.js";
+import { ApiError, ConflictError } from "../../errors.js";
 import type { AttachOptions, StreamSession } from "../../runtime.js";
 import { type AttachConnection, connectAttach } from "./attach-socket.js";
 import { ChunkQueue } from "./chunk-queue.js";
 import { resizeTerminal } from "./ctl.js";
-import { alive } from "./freezer.js";
+import { alive, isFrozen } from "./freezer.js";
 import type { ProcessHandle } from "./handle.js";
 import { splitLogRecords } from "./k8s-log.js";
 import { streamSession } from "./session.js";
@@ -77,6 +77,9 @@ export async function attach(handle: ProcessHandle, options: AttachOptions = {})
     throw new ApiError(`container ${handle.id} has no attach socket for stdin`);
   }
 
+  if (await isFrozen(handle.cgroupPaths)) {
+    throw new ConflictError(`container ${handle.id} is paused, unpause the container before attach`);
+  }
   const output = new ChunkQueue();
   const follower = new LogFollower(logPath, (stream, data) => output.push(stream, data));
   if (options.logs !== true) await follower.skipToEnd();
