@@ -184,8 +184,14 @@ export function createNativeRuntime(options: NativeRuntimeOptions = {}): Runtime
       },
     },
     events(filter: EventFilter = {}, signal?: AbortSignal): AsyncIterable<RuntimeEvent> {
-      // A reader is also a witness: exits nobody has collected yet are collected as it follows.
-      return readEvents(paths, filter, signal, { onTick: () => lifecycle.collectExits() });
+      // A reader is also a witness: exits nobody has collected yet are collected as it follows, and
+      // logs due for rotation are rotated.
+      return readEvents(paths, filter, signal, {
+        onTick: async () => {
+          lifecycle.rotateLogs();
+          await lifecycle.collectExits();
+        },
+      });
     },
     async close(): Promise<void> {
       // No connections: monitors are detached processes, state is files.

@@ -5,9 +5,11 @@
  * for exit codes, name conflicts, rename, and remove leaving nothing: no mount, process, cgroup or
  * file of the container (read from /proc/mounts, the process table and the cgroup tree).
  */
+import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../../src/runtime/errors.js";
 import type { NativeContainers } from "../../../src/runtime/native/containers/containers.js";
+import { containerLayout } from "../../../src/runtime/native/containers/records.js";
 import { readEvents } from "../../../src/runtime/native/events.js";
 import type { ContainerSpec, LogLine, RuntimeEvent } from "../../../src/runtime/runtime.js";
 import { requireOrSkip } from "../engine.js";
@@ -189,5 +191,29 @@ describe("native containers: lifecycle", () => {
     for (const call of [() => containers.start(id), () => containers.stop(id), () => containers.remove(id)]) {
       expect(await rejection(call())).toBeInstanceOf(NotFoundError);
     }
+  });
+
+  it("rotates a log at max-size, keeping max-file files, and conmon writes on into a new file", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const id = await create({
+      name: "berth-ct-rotate",
+      command: [
+        "sh",
+        "-c",
+        "for i in $(seq 1 100); do echo line-$i; done; sleep 1; for i in $(seq 101 200); do echo line-$i; done",
+      ],
+      logging: { driver: "json-file", options: { "max-size": "1k", "max-file": "3" } },
+    });
+    await containers.start(id);
+    await until(5_000, "the first hundred lines", async () => (await logsOf(id)).length >= 100);
+    containers.rotateLogs();
+    const log = containerLayout(env!.paths, id).log;
+    expect(existsSync(`${log}.1`)).toBe(true);
+    expect(await containers.wait(id, { signal: AbortSignal.timeout(10_000) })).toEqual({ exitCode: 0 });
+    // The monitor reopened the log: the second hundred went to a new file, not the renamed one.
+    expect(readFileSync(log, "utf8")).toContain("line-200");
+    expect(readFileSync(`${log}.1`, "utf8")).not.toContain("line-200");
+    const lines = (await logsOf(id)).map((l) => l.line);
+    expect(lines).toEqual(Array.from({ length: 200 }, (_, i) => `line-${i + 1}`));
   });
 });

@@ -36,6 +36,7 @@ import { hostnameFile, hostsFile, resolvFile } from "./bundle-files.js";
 import { cgroupDirs, cgroupsPath, cgroupVersion, oomKilledInCgroup, removeCgroups } from "./cgroups.js";
 import type { ContainerDeps } from "./deps.js";
 import { processStart, self, stillRuns, withLock } from "./lock.js";
+import { ctlPath, logLimits, monitorSizeMax, rotateIfDue } from "./log-rotation.js";
 import { readLog } from "./logs.js";
 import { startMonitor } from "./monitor.js";
 import { observe, type Observed, statusOf } from "./observe.js";
@@ -104,6 +105,8 @@ export interface NativeContainersOptions {
 export interface NativeContainers extends Containers {
   /** Collects every run that ended and nobody has collected (writes their `die` events). */
   collectExits(): Promise<void>;
+  /** Rotates the logs that reached their `max-size` (for whoever runs between commands). */
+  rotateLogs(): void;
   /** Removes what creates and removes killed half-way left. */
   recover(): Promise<void>;
   /** What process io needs about a container (NotFoundError when there is none). */
@@ -337,6 +340,16 @@ export function createNativeContainers(options: NativeContainersOptions): Native
     for (const id of listIds(paths)) {
       const record = readRecord(paths, id);
       if (record?.run && existsSync(layoutOf(id).exitFile)) await collect(id);
+    }
+  };
+
+  /** Rotates the logs of running containers that reached their `max-size` (max-file > 1). */
+  const rotateLogs = (): void => {
+    for (const id of listIds(paths)) {
+      const record = readRecord(paths, id);
+      if (!record?.run || record.spec.logging?.options?.["max-file"] === undefined) continue;
+      const layout = layoutOf(id);
+      rotateIfDue(layout.log, ctlPath(layout.bundle), logLimits(record.spec.logging.options));
     }
   };
 
@@ -592,7 +605,7 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       bundle: layout.bundle,
       pidFile: layout.pidFile,
       logPath: layout.log,
-      logSizeMax: parseSize(logOptions["max-size"]),
+      logSizeMax: monitorSizeMax(logLimits(logOptions)),
       exitDir: paths.exits,
       socketDir: layout.socketDir,
       conmonPidFile: layout.monitorPidFile,
@@ -696,6 +709,7 @@ export function createNativeContainers(options: NativeContainersOptions): Native
 
   return {
     collectExits,
+    rotateLogs,
     recover,
     target: targetFor,
     usesImage: (imageId) => listIds(paths).some((id) => readRecord(paths, id)?.imageId === imageId),
@@ -1010,13 +1024,4 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       return processIo().copyFrom(target, where);
     },
   };
-}
-
-/** Docker's `max-size` (`10m`, `1g`, `500k`, bytes) in bytes; undefined when absent or unreadable. */
-export function parseSize(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(text.trim());
-  if (!match?.[1]) return undefined;
-  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(match[2] ?? "").toLowerCase()] ?? 1;
-  return Math.floor(Number(match[1]) * unit);
 }

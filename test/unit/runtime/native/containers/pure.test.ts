@@ -3,7 +3,7 @@
  * arguments and sync-pipe answers, k8s-file log lines (partial lines joined, rotated files in
  * order), Docker's /etc/hosts and resolv.conf, sizes, OOM counters, signals, and event filters.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -15,7 +15,12 @@ import {
 } from "../../../../../src/runtime/errors.js";
 import { hostsFile, resolvFile } from "../../../../../src/runtime/native/containers/bundle-files.js";
 import { parseOomKills } from "../../../../../src/runtime/native/containers/cgroups.js";
-import { parseSize } from "../../../../../src/runtime/native/containers/containers.js";
+import {
+  logLimits,
+  monitorSizeMax,
+  parseSize,
+  rotateIfDue,
+} from "../../../../../src/runtime/native/containers/log-rotation.js";
 import {
   LineJoiner,
   logFiles,
@@ -130,6 +135,20 @@ describe("k8s-file logs", () => {
     expect(joined?.timestamp).toBe("2026-12-06T00:00:01.000000000Z");
     joiner.push(at(4, "stdout", "P", "tail"));
     expect(joiner.flush().map((e) => e.text)).toEqual(["tail"]);
+  });
+
+  it("rotates at max-size keeping max-file files, the oldest dropped; one file is conmon's truncation", () => {
+    const log = path.join(dir, "rotating.log");
+    const limits = logLimits({ "max-size": "10", "max-file": "3" });
+    expect(monitorSizeMax(limits)).toBeUndefined();
+    expect(monitorSizeMax(logLimits({ "max-size": "10" }))).toBe(10);
+    for (const round of ["a", "b", "c"]) {
+      writeFileSync(log, `${round.repeat(10)}\n`);
+      expect(rotateIfDue(log, path.join(dir, "no-ctl"), limits)).toBe(true);
+    }
+    writeFileSync(log, "short\n");
+    expect(rotateIfDue(log, path.join(dir, "no-ctl"), limits)).toBe(false);
+    expect(logFiles(log).map((f) => readFileSync(f, "utf8")[0])).toEqual(["b", "c", "s"]);
   });
 
   it("lists rotated files oldest first", () => {
