@@ -34,8 +34,11 @@ import { needsSupervision } from "./state-files.js";
 export const ENTRY_ENV = "BERTH_SUPERVISOR_ENTRY";
 /** The bundle's entry name (scripts/bundle.mjs) and tsc's file name. */
 const ENTRY_CANDIDATES = ["./berth-supervisor.js", "./main.js", "../../../../dist/bin/berth-supervisor.js"];
-/** V8 flags that keep an idle supervisor small (it holds little: timers and a few records). */
-export const SUPERVISOR_NODE_FLAGS = ["--max-semi-space-size=1", "--max-old-space-size=64"];
+/**
+ * V8 flags for a small supervisor: it holds little (timers, a few records) and waits most of the
+ * time, so no optimizing compiler (--lite-mode: 53 MB RSS instead of 60 with 50 containers).
+ */
+export const SUPERVISOR_NODE_FLAGS = ["--lite-mode", "--max-semi-space-size=1", "--max-old-space-size=64"];
 
 const READY_WAIT_MS = 10_000;
 

@@ -74,7 +74,7 @@ const MAX_SCANS_QUEUED = 1;
 export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   const { paths, containers } = options;
   const runcPath = options.runcPath ?? RUNC_PATH;
-  const rescanMs = options.rescanMs ?? 1_000;
+  const rescanMs = options.rescanMs ?? 2_000;
   const idleExitMs = options.idleExitMs ?? 3_000;
   const log = options.log ?? (() => undefined);
   const health = new Map<string, HealthWatch>();
@@ -114,7 +114,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     if (watch.abort.signal.aborted || health.get(id) !== watch) return;
     // The run may have ended while the probe ran: its result then belongs to no one.
     const record = readRecord(paths, id);
-    if (!record || record.startedAt !== watch.runStartedAt || record.run === undefined) return;
+    if (!record || record.startedAt !== watch.runStartedAt || record.run === undefined || record.paused)
+      return;
     const before = readHealth(paths, id);
     const state =
       before?.runStartedAt === watch.runStartedAt ? before : startingHealth(before, watch.runStartedAt);
@@ -258,7 +259,10 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
       const config = healthConfigOf(record);
       if (observed.kind === "running" || observed.kind === "unstarted") {
         needed = true;
-        if (observed.kind === "running" && config) ensureHealth(record, config);
+        // Docker probes running containers only: a paused one is left alone until unpaused.
+        if (observed.kind === "running" && observed.status === "running" && config)
+          ensureHealth(record, config);
+        else stopHealth(id);
         continue;
       }
       stopHealth(id);
