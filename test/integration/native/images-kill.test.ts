@@ -3,7 +3,8 @@
  * stops sending mid-layer is SIGKILLed while it holds the blob's lock and a partial temporary file;
  * the next pull breaks the stale lock, sweeps the temporary, and ends with the whole image. The
  * registry is a small server in this test (the manifest, config and layer of a busybox rootfs), so
- * the stall is certain; the pull is the real one, in a process of its own.
+ * the stall is certain; the pull is the real one, in a process of its own. A pull that stays in
+ * this process meets the same stall and fails after the idle bound, naming the registry.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -36,6 +37,14 @@ describe("native pull killed half-way", () => {
   let child: string;
   let server: http.Server | undefined;
   let stall = true;
+  let layer: Buffer;
+  let config: Buffer;
+  let manifest: Buffer;
+  let reference: string;
+  const registry = {
+    daemonConfigPath: "/nonexistent/daemon.json",
+    dockerConfigPath: "/nonexistent/config.json",
+  };
   const processes: ChildProcess[] = [];
   const stalled: http.ServerResponse[] = [];
 
@@ -50,26 +59,15 @@ describe("native pull killed half-way", () => {
       logLevel: "warn",
       output: { file: child, format: "esm" },
     });
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const process of processes) process.kill("SIGKILL");
-    for (const response of stalled) response.destroy();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    if (base) rmSync(base, { recursive: true, force: true });
-  });
-
-  it("leaves no blob, no temporary and no held lock; the next pull completes the image", async (ctx) => {
-    requireOrSkip(ctx, native, "native tests need root and runc");
-    const layer = await buildRootfsTar(readFileSync(BUSYBOX_PATH));
-    const config = Buffer.from(
+    layer = await buildRootfsTar(readFileSync(BUSYBOX_PATH));
+    config = Buffer.from(
       JSON.stringify({
         architecture: "amd64",
         os: "linux",
         rootfs: { type: "layers", diff_ids: [sha256(layer)] },
       }),
     );
-    const manifest = Buffer.from(
+    manifest = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
         mediaType: MediaType.ociManifest,
@@ -100,8 +98,18 @@ describe("native pull killed half-way", () => {
       res.end(blob);
     });
     await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-    const reference = `127.0.0.1:${(server.address() as AddressInfo).port}/berth-test/killed:1`;
+    reference = `127.0.0.1:${(server.address() as AddressInfo).port}/berth-test/killed:1`;
+  }, 60_000);
 
+  afterAll(async () => {
+    for (const process of processes) process.kill("SIGKILL");
+    for (const response of stalled) response.destroy();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it("leaves no blob, no temporary and no held lock; the next pull completes the image", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
     const env = { BERTH_ROOT: path.join(base, "root"), BERTH_RUN_ROOT: path.join(base, "run") };
     const paths = nativePaths(env);
     const sha = path.join(paths.blobs, "sha256");
@@ -136,4 +144,22 @@ describe("native pull killed half-way", () => {
     );
     expect(existsSync(lock)).toBe(false);
   }, 60_000);
+
+  it("a download that goes quiet fails after the idle bound, naming the registry, leaving only whole blobs", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    stall = true;
+    const paths = nativePaths({
+      BERTH_ROOT: path.join(base, "idle-root"),
+      BERTH_RUN_ROOT: path.join(base, "idle-run"),
+    });
+    const store = openImageStore(paths, { registry, downloadIdleMs: 300 });
+    const started = Date.now();
+    await expect(store.pull(reference)).rejects.toThrow(
+      new RegExp(`registry 127\\.0\\.0\\.1:\\d+ sent nothing for 0\\.3s while downloading ${sha256(layer)}`),
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const sha = path.join(paths.blobs, "sha256");
+    expect(readdirSync(sha).sort()).toEqual([config, manifest].map((bytes) => sha256(bytes).slice(7)).sort());
+    expect(await store.inspect(reference)).toBeUndefined();
+  });
 });

@@ -29,12 +29,14 @@ import { tagKey } from "./reference.js";
 const CONCURRENT_DOWNLOADS = 3;
 const CONCURRENT_UPLOADS = 5;
 /** A body that sends nothing for this long is given up (the client bounds the wait for headers). */
-const IDLE_MS = 60_000;
+export const DOWNLOAD_IDLE_MS = 60_000;
 /** Progress reports per layer at most this often, and always at the end. */
 const PROGRESS_EVERY_MS = 100;
 
 export interface DistributionOptions extends PullOptions {
   readonly client: RegistryClient;
+  /** How long a download may go without a byte (default DOWNLOAD_IDLE_MS). */
+  readonly idleMs?: number | undefined;
 }
 
 /** Docker's short layer name in progress reports: 12 hex of the blob digest. */
@@ -42,21 +44,23 @@ function shortId(digest: string): string {
   return digest.slice("sha256:".length, "sha256:".length + 12);
 }
 
-/** Counts bytes for progress, and fails when none come for `IDLE_MS`. */
+/** Counts bytes for progress, and, given an idle bound, fails when no byte comes for that long. */
 class Meter extends Transform {
   private count = 0;
   private last = 0;
   private timer: NodeJS.Timeout | undefined;
   constructor(
     private readonly report: (current: number) => void,
-    private readonly idleError: () => Error,
+    private readonly idle?: { readonly ms: number; readonly error: () => Error },
   ) {
     super();
     this.arm();
   }
   private arm(): void {
+    if (this.idle === undefined) return;
+    const { ms, error } = this.idle;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.destroy(this.idleError()), IDLE_MS);
+    this.timer = setTimeout(() => this.destroy(error()), ms);
     this.timer.unref();
   }
   override _transform(
@@ -149,6 +153,7 @@ export async function pullImage(
   onProgress?: OnProgress,
 ): Promise<ImageRecord> {
   const { client, signal } = options;
+  const idleMs = options.idleMs ?? DOWNLOAD_IDLE_MS;
   const ref = parseReference(reference);
   const registry = ref.domain;
   onProgress?.({
@@ -161,13 +166,13 @@ export async function pullImage(
   const fetchBlob =
     (layer: Descriptor, report?: (current: number) => void) => async (): Promise<Readable> => {
       const body = await client.getBlob(ref, layer.digest, { size: layer.size, signal });
-      const meter = new Meter(
-        (current) => report?.(current),
-        () =>
+      const meter = new Meter((current) => report?.(current), {
+        ms: idleMs,
+        error: () =>
           new ApiError(
-            `registry ${registry} sent nothing for ${IDLE_MS / 1000}s while downloading ${layer.digest}`,
+            `registry ${registry} sent nothing for ${idleMs / 1000}s while downloading ${layer.digest}`,
           ),
-      );
+      });
       body.once("error", (error) => meter.destroy(error));
       return body.pipe(meter);
     };
@@ -276,9 +281,9 @@ export async function pushImage(
   await eachLimited(record.layers, CONCURRENT_UPLOADS, async (layer) => {
     const id = shortId(layer.digest);
     const source = (): Readable => {
-      const meter = new Meter(
-        (current) => onProgress?.({ id, status: "Pushing", current, total: layer.size }),
-        () => new ApiError(`pushing ${layer.digest} to ${ref.domain} stalled`),
+      // No idle bound here: reading a local file waits only on the registry taking the bytes.
+      const meter = new Meter((current) =>
+        onProgress?.({ id, status: "Pushing", current, total: layer.size }),
       );
       const blob = parts.blobs.open(layer.digest);
       blob.once("error", (error) => meter.destroy(error));

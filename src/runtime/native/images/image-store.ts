@@ -33,6 +33,8 @@ export interface ResolvedImage {
 export interface ImageStoreOptions {
   /** How the registry client is made for pull and push (daemon.json, config.json, timeouts). */
   readonly registry?: RegistryClientOptions | undefined;
+  /** How long a layer download may go without a byte before it fails (default 60 s). */
+  readonly downloadIdleMs?: number | undefined;
   /** Whether a container uses the image (the containers module knows; images do not). */
   readonly inUse?: ((id: string) => boolean | Promise<boolean>) | undefined;
 }
@@ -266,7 +268,7 @@ export function openImageStore(
     async pull(reference, pullOptions = {}, onProgress) {
       await sweep();
       await withClient(pullOptions, (client) =>
-        pullImage(parts, reference, { ...pullOptions, client }, onProgress),
+        pullImage(parts, reference, { ...pullOptions, client, idleMs: options.downloadIdleMs }, onProgress),
       );
     },
 
