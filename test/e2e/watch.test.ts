@@ -112,11 +112,13 @@ describeEngine("berth watch", () => {
     await runtime.close();
   }, 60_000);
 
-  it("watch must sync a changed file within 2 s, leave ignored ones out and delete a removed one", async () => {
+  it("watch must sync a changed file within 2 s, leave ignored ones out, delete a removed one, run a sync+exec hook", async () => {
     const { dir, project, app } = fixture(
       "sync",
-      '        - { path: ./app/src, action: sync, target: /src, ignore: ["*.tmp"] }\n',
+      '        - { path: ./app/src, action: sync, target: /src, ignore: ["*.tmp"] }\n' +
+        '        - { path: ./app/hooks, action: sync+exec, target: /hooks, exec: { command: [sh, -c, "cat /hooks/h.txt > /hooks/ran"] } }\n',
     );
+    mkdirSync(path.join(app, "hooks"));
     const watch = await startWatch(dir);
     expect(watch.output.stderr).toContain("Container " + project + "-web-1  Started");
 
@@ -137,6 +139,9 @@ describeEngine("berth watch", () => {
 
     unlinkSync(path.join(app, "src", "a.txt"));
     await eventually(async () => expect(await shIn(project, "ls /src")).toBe("sub\n"), 3_000);
+
+    writeFileSync(path.join(app, "hooks", "h.txt"), "hook ran\n");
+    await eventually(async () => expect(await shIn(project, "cat /hooks/ran")).toBe("hook ran\n"), 3_000);
 
     const out = await terminate(watch);
     expect(out).toContain("Watch disabled");
