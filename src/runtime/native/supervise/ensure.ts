@@ -38,7 +38,13 @@ const ENTRY_CANDIDATES = ["./berth-supervisor.js", "./main.js", "../../../../dis
  * V8 flags for a small supervisor: it holds little (timers, a few records) and waits most of the
  * time, so no optimizing compiler (--lite-mode: 53 MB RSS instead of 60 with 50 containers).
  */
-export const SUPERVISOR_NODE_FLAGS = ["--lite-mode", "--max-semi-space-size=1", "--max-old-space-size=64"];
+export const SUPERVISOR_NODE_FLAGS = [
+  "--lite-mode",
+  // Lite mode turns WebAssembly off and says so on stderr at every start unless told first.
+  "--no-expose-wasm",
+  "--max-semi-space-size=1",
+  "--max-old-space-size=64",
+];
 
 const READY_WAIT_MS = 10_000;
 
