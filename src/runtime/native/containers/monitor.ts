@@ -4,12 +4,16 @@
  * the container's init and writes its exit code to `<exits>/<id>`; it double-forks and `setsid`s,
  * so it outlives the berth command that started it and a SIGKILL of berth never reaches it.
  *
- * Why conmon rather than a monitor of our own (measured on this host, Debian 12, 2 cores, medians):
- * - memory per idle container: conmon 2.0 MB RSS / 0.41 MB PSS (smaps_rollup); a Node process per
- *   container holds ~40 MB RSS, one per project still ~40 MB plus no exit code of its own (Node
- *   cannot be a subreaper, nor receive a PTY master over SCM_RIGHTS);
- * - latency: spawn → `{"data":PID}` on the sync pipe ~35–48 ms, + `runc start` ~9 ms (bare
- *   `runc run -d` ~29 ms); a Node supervisor per container costs ~130 ms to start.
+ * Why conmon rather than a monitor of our own (measured on this host, Debian 12, 2 cores shared
+ * with other work, load 6–9; medians):
+ * - memory per idle container: conmon 2.1 MB RSS, 0.36 MB PSS (/proc/PID/smaps_rollup, 50
+ *   containers running); a Node process per container holds ~40 MB RSS, and one Node process per
+ *   project would still need conmon's parts Node lacks: being the init's subreaper (its exit code)
+ *   and receiving a PTY master over SCM_RIGHTS;
+ * - latency: create 26 ms, start (conmon spawn → `{"data":PID}` → `runc start`) 61–92 ms, against
+ *   36–49 ms for a bare `runc run -d` of the same bundle in the same runs (create+start ≈ 2× bare
+ *   runc: two runc calls and conmon's fork instead of one runc call); a Node supervisor per
+ *   container costs ~130 ms to start.
  * See bench/README.md for the figures measured through this module.
  *
  * The protocol (conmon's src/conmon.c): fds 3 and 4 are the sync and start pipes, named by
