@@ -38,11 +38,6 @@ export class WatchError extends EngineError {
 
 const ACTIONS: ReadonlySet<string> = new Set(["sync", "rebuild", "restart", "sync+restart", "sync+exec"]);
 
-/** Whether a rule copies files into the containers (Compose's `isSync`, with sync+exec as its handler does). */
-export function copiesFiles(action: WatchAction): boolean {
-  return action === "sync" || action === "sync+restart" || action === "sync+exec";
-}
-
 /**
  * A bind mount already shares the path with the container, so Compose does not watch it for a
  * sync (`checkIfPathAlreadyBindMounted`).
