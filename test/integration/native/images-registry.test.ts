@@ -2,7 +2,8 @@
  * Pull and push between the native image store and the local registry on 127.0.0.1:5000: a busybox
  * image made offline is pushed natively, removed, and pulled back with the same ID (two concurrent
  * pulls of it share the work); an image pushed there by dockerd (Docker schema 2, gzip layers) pulls
- * natively with dockerd's ID. Progress is reported per layer as Docker's engine words it.
+ * natively with dockerd's ID; an OCI index naming two platforms yields the host's image. Progress
+ * is reported per layer as Docker's engine words it.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { readdir } from "node:fs/promises";
@@ -10,7 +11,11 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { commitImage } from "../../../src/runtime/native/images/commit.js";
+import { sha256 } from "../../../src/runtime/native/images/digest.js";
 import { openImageStore } from "../../../src/runtime/native/images/image-store.js";
+import { MediaType } from "../../../src/runtime/native/images/media-types.js";
+import { createRegistryClient } from "../../../src/runtime/native/registry/index.js";
 import { nativePaths, type NativePaths } from "../../../src/runtime/native/paths.js";
 import type { ProgressEvent } from "../../../src/runtime/runtime.js";
 import { engineRuntime, engineUp, requireOrSkip, RUN_ID, TEST_LABEL } from "../engine.js";
@@ -129,4 +134,59 @@ describe("native pull and push", () => {
     expect(repeat).toContain("Already exists");
     expect(repeat.at(-1)).toBe(`Status: Image is up to date for ${reference}`);
   }, 60_000);
+
+  it("pulls the host's image from an OCI index naming several platforms, recording the index's digest", async (ctx) => {
+    requireOrSkip(ctx, native && registryUp, `native tests need root, runc and the registry on ${REGISTRY}`);
+    const store = openImageStore(freshPaths(), { registry });
+    const repo = `${REGISTRY}/berth-test/native-index-${RUN_ID}`;
+    const rootfs = await buildRootfsTar(readFileSync(BUSYBOX_PATH));
+    const host = await store.importRootfs(Readable.from([rootfs]), { reference: `${repo}:host` });
+    // The same layer under a config for another platform (what a multi-platform build pushes).
+    const otherConfig = Buffer.from(
+      JSON.stringify({
+        architecture: "arm64",
+        variant: "v8",
+        os: "linux",
+        rootfs: { type: "layers", diff_ids: [sha256(rootfs)] },
+      }),
+    );
+    const hostRecord = (await store.parts.records.get(host.id as `sha256:${string}`))!;
+    await commitImage(store.parts, {
+      configBytes: otherConfig,
+      layers: hostRecord.layers,
+      tags: [`${repo}:other`],
+    });
+    const manifests: object[] = [];
+    for (const [tag, id, platform] of [
+      ["other", sha256(otherConfig), { os: "linux", architecture: "arm64", variant: "v8" }],
+      ["host", host.id, { os: "linux", architecture: "amd64" }],
+    ] as const) {
+      await store.push(`${repo}:${tag}`);
+      // The push records the manifest it sent: the index points at exactly that.
+      const pushed = (await store.parts.records.get(id as `sha256:${string}`))?.manifest;
+      manifests.push({ ...pushed, platform });
+    }
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociIndex,
+        manifests,
+      }),
+    );
+    const client = createRegistryClient(registry);
+    try {
+      await client.putManifest(repo, "multi", index, MediaType.ociIndex);
+    } finally {
+      client.close();
+    }
+
+    const fresh = openImageStore(freshPaths(), { registry });
+    await fresh.pull(`${repo}:multi`);
+    const info = await fresh.inspect(`${repo}:multi`);
+    expect([info?.id, info?.platform]).toEqual([host.id, "linux/amd64"]);
+    expect(info?.repoDigests).toEqual([`${repo}@${sha256(index)}`]);
+    await expect(fresh.pull(`${repo}:multi`, { platform: "linux/s390x" })).rejects.toThrow(
+      /no matching manifest for linux\/s390x/,
+    );
+  });
 });
