@@ -1,0 +1,320 @@
+#!/usr/bin/env node
+// Benchmark: create+start of one container on the native runtime against bare `runc run -d` of the
+// same bundle and against Docker, in the same run (issue 14: target ≤ 2× bare runc). One image,
+// made offline from the host's busybox (bench/lib.mjs), is imported natively and into dockerd; each
+// container runs `sleep 3600` with no network (`network_mode: none`; native networks arrive with
+// part 2, so Docker gets `--network none` too). Timed, each until the container runs:
+//  - native, library: `containers.create` + `containers.start` of the native Runtime from dist/, in
+//    this process (what `berth up` does per container once the project is loaded);
+//  - bare runc: `runc run -d` (a fresh runc process) of a copy of the bundle the native runtime
+//    generated for a container it created (its config.json and its mounted overlay rootfs), with a
+//    runc --root and a cgroup of its own: the floor under any runtime built on runc;
+//  - Docker, Engine API: create + start through berth's Engine API client, in this process;
+//  - `docker run -d` (the CLI, a fresh process);
+//  - the CLI: `berth --runtime native up -d` and `berth --runtime docker up -d` of a one-service
+//    project (fresh Node processes: start-up and project load included).
+// Every round removes what it made (outside the timed part); tools take turns to go first; one
+// warm-up each; medians of N. State lives in a temporary BERTH_ROOT/BERTH_RUN_ROOT under /var/tmp,
+// removed afterwards, after checking that no process, mount or cgroup of it is left.
+// Needs root, runc, conmon, `npm run build`, a Docker engine and its CLI. Run by hand, not in CI.
+// Usage: node bench/native-start.mjs [--runs N] [--no-cli] [--no-write]
+/* global performance */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  benchImage,
+  builtDockerRuntime,
+  cliEnv,
+  median,
+  numberOption,
+  table,
+  timed,
+  writeReadmeSection,
+} from "./lib.mjs";
+import {
+  leftovers,
+  loadAverage,
+  nativeSandbox,
+  requireNativeBench,
+  toolVersion,
+  untilGone,
+} from "./native-lib.mjs";
+
+const TARGET = 2;
+const LABEL = "berth.bench";
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const args = process.argv.slice(2);
+const runs = numberOption(args, "--runs", 10);
+const write = !args.includes("--no-write");
+const withCli = !args.includes("--no-cli");
+const berthBin = path.join(root, "bin", "berth.js");
+const RUN = `native-start-${Date.now().toString(36)}`;
+
+requireNativeBench(root);
+const docker = await builtDockerRuntime(root, "docker");
+const sandbox = await nativeSandbox(root, "start");
+const native = sandbox.runtime;
+const childEnv = cliEnv();
+const labels = { [LABEL]: RUN };
+
+/** Runs a command to its end (bounded); its stdout, or an error with its stderr. */
+function step(cmd, argv, options = {}) {
+  const result = spawnSync(cmd, argv, { encoding: "utf8", timeout: 60_000, env: childEnv, ...options });
+  if (result.status !== 0) {
+    throw new Error(`${cmd} ${argv.join(" ")} exited ${result.status}: ${result.stderr ?? result.error}`);
+  }
+  return result.stdout;
+}
+
+/** Wall time of a command in ms and its stdout (stdin closed). */
+function timedOutput(cmd, argv) {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(cmd, argv, { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const ms = performance.now() - start;
+      if (code === 0) resolve({ ms, stdout });
+      else reject(new Error(`${cmd} ${argv.join(" ")} exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+const ms = (value) => `${Math.round(value)} ms`;
+const loads = [];
+const samples = {};
+const split = { create: [], start: [] };
+const removeDocker = (id) => docker.containers.remove(id, { force: true });
+const runcRoot = path.join(sandbox.dir, "runc-root");
+const runcBundle = path.join(sandbox.dir, "runc-bundle");
+const runcCgroup = `/berth-bench/${RUN}`;
+const projectDir = path.join(sandbox.dir, "project");
+const projects = { native: `${RUN}-n`, docker: `${RUN}-d` };
+let template;
+/** Every native container made, for the check that none of their cgroups is left. */
+const made = [];
+
+try {
+  const image = await benchImage(native);
+  if ((await benchImage(docker)) !== image) throw new Error("the image differs between the runtimes");
+  const spec = (name) => ({ name, image, command: ["sleep", "3600"], networkMode: "none", labels });
+
+  // The bundle bare runc runs: the one the native runtime generated for a container it created (not
+  // started), with a cgroup and a state directory of runc's own; the rootfs is that container's.
+  template = (await native.containers.create(spec(`${RUN}-bundle`))).id;
+  made.push(template);
+  const config = JSON.parse(readFileSync(sandbox.containerLayout(sandbox.paths, template).config, "utf8"));
+  config.linux.cgroupsPath = runcCgroup;
+  mkdirSync(runcBundle, { recursive: true });
+  writeFileSync(path.join(runcBundle, "config.json"), JSON.stringify(config));
+  const runcArgs = (...rest) => ["--root", runcRoot, ...rest];
+
+  mkdirSync(projectDir, { recursive: true });
+  writeFileSync(
+    path.join(projectDir, "compose.yaml"),
+    `services:\n  app:\n    image: ${image}\n    command: ["sleep", "3600"]\n    network_mode: none\n    labels: { ${LABEL}: "${RUN}" }\n`,
+  );
+  const berthCli = (runtime, verb) => [
+    berthBin,
+    "--runtime",
+    runtime,
+    "-p",
+    projects[runtime],
+    "--progress",
+    "quiet",
+    ...verb,
+  ];
+
+  // Each tool: one timed create+start (ms), then a clean-up that checks the container ran.
+  let round = 0;
+  const tools = {
+    native: async () => {
+      const t0 = performance.now();
+      const { id } = await native.containers.create(spec(`${RUN}-${round}`));
+      made.push(id);
+      const t1 = performance.now();
+      await native.containers.start(id);
+      const t2 = performance.now();
+      return {
+        ms: t2 - t0,
+        split: { create: t1 - t0, start: t2 - t1 },
+        cleanup: async () => {
+          const state = await native.containers.inspect(id);
+          if (state?.status !== "running") throw new Error(`native: ${state?.status} after start`);
+          await native.containers.remove(id, { force: true });
+        },
+      };
+    },
+    runc: async () => {
+      const id = `${RUN}-runc`;
+      const time = await timed("runc", runcArgs("run", "-d", "-b", runcBundle, id), sandbox.dir, childEnv);
+      return {
+        ms: time,
+        cleanup: async () => {
+          const state = JSON.parse(step("runc", runcArgs("state", id)));
+          if (state.status !== "running") throw new Error(`runc: ${state.status} after run -d`);
+          step("runc", runcArgs("delete", "-f", id));
+        },
+      };
+    },
+    engine: async () => {
+      const t0 = performance.now();
+      const { id } = await docker.containers.create(spec(`${RUN}-engine-${round}`));
+      await docker.containers.start(id);
+      const time = performance.now() - t0;
+      return {
+        ms: time,
+        cleanup: async () => {
+          const state = await docker.containers.inspect(id);
+          if (state?.status !== "running") throw new Error(`engine: ${state?.status} after start`);
+          await removeDocker(id);
+        },
+      };
+    },
+    dockerCli: async () => {
+      const argv = ["run", "-d", "--network", "none", "--label", `${LABEL}=${RUN}`, image, "sleep", "3600"];
+      const { ms: time, stdout } = await timedOutput("docker", argv);
+      const id = stdout.trim();
+      return {
+        ms: time,
+        cleanup: async () => {
+          const state = await docker.containers.inspect(id);
+          if (state?.status !== "running") throw new Error(`docker run: ${state?.status} after run -d`);
+          await removeDocker(id);
+        },
+      };
+    },
+  };
+  if (withCli) {
+    for (const runtime of ["native", "docker"]) {
+      tools[`berth-${runtime}`] = async () => {
+        const time = await timed(process.execPath, berthCli(runtime, ["up", "-d"]), projectDir, childEnv);
+        return {
+          ms: time,
+          cleanup: async () => {
+            const ps = step(process.execPath, berthCli(runtime, ["ps", "--status", "running", "-q"]), {
+              cwd: projectDir,
+            });
+            if (ps.trim() === "") throw new Error(`berth --runtime ${runtime}: nothing running after up -d`);
+            step(process.execPath, berthCli(runtime, ["down", "-t", "0"]), { cwd: projectDir });
+          },
+        };
+      };
+    }
+  }
+
+  const names = Object.keys(tools);
+  for (const name of names) samples[name] = [];
+  for (round = -1; round < runs; round++) {
+    if (round >= 0) loads.push(loadAverage());
+    // Turns: each round starts one tool later, and odd rounds go backwards.
+    const order = names.map((_, i) => names[(i + Math.max(round, 0)) % names.length]);
+    if (round % 2 === 1) order.reverse();
+    for (const name of order) {
+      const result = await tools[name]();
+      await result.cleanup();
+      if (round < 0) continue; // the warm-up
+      samples[name].push(result.ms);
+      if (result.split) for (const key of Object.keys(split)) split[key].push(result.split[key]);
+    }
+    if (round >= 0) process.stderr.write(`run ${round + 1}/${runs} done\n`);
+  }
+} finally {
+  await cleanUp();
+}
+
+async function cleanUp() {
+  if (template) await native.containers.remove(template, { force: true }).catch(() => undefined);
+  for (const summary of await native.containers.list({ labels: { [LABEL]: RUN }, all: true })) {
+    await native.containers.remove(summary.id, { force: true }).catch(() => undefined);
+  }
+  spawnSync("runc", ["--root", runcRoot, "delete", "-f", `${RUN}-runc`], { timeout: 30_000 });
+  for (const runtime of withCli ? ["native", "docker"] : []) {
+    spawnSync(
+      process.execPath,
+      [berthBin, "--runtime", runtime, "-p", projects[runtime], "down", "-t", "0"],
+      {
+        cwd: projectDir,
+        env: childEnv,
+        timeout: 60_000,
+      },
+    );
+  }
+  for (const summary of await docker.containers.list({ labels: { [LABEL]: RUN }, all: true })) {
+    await removeDocker(summary.id).catch(() => undefined);
+  }
+  await docker.close();
+  // runc leaves the parents of a deleted container's cgroup.
+  for (const hierarchy of sandbox.hierarchies()) {
+    for (const dir of [path.join(hierarchy, runcCgroup), path.join(hierarchy, "berth-bench")]) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // Not there, or shared with a bench still running.
+      }
+    }
+  }
+  const left = await untilGone(() => [
+    ...leftovers(sandbox, made),
+    ...sandbox
+      .hierarchies()
+      .map((hierarchy) => path.join(hierarchy, runcCgroup))
+      .filter((dir) => existsSync(dir))
+      .map((dir) => `cgroup ${dir}`),
+  ]);
+  if (left.length > 0) {
+    console.error(`left behind (the sandbox ${sandbox.dir} is kept):\n  ${left.join("\n  ")}`);
+    process.exitCode = 1;
+  } else {
+    rmSync(sandbox.dir, { recursive: true, force: true });
+  }
+}
+
+const medians = Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
+const row = (name, label, timedPart) => [
+  label,
+  timedPart,
+  ms(medians[name]),
+  ms(Math.min(...samples[name])),
+  (medians[name] / medians.runc).toFixed(2),
+];
+const rows = [
+  row(
+    "native",
+    "native runtime, library (dist/)",
+    `\`containers.create\` ${ms(median(split.create))} + \`start\` ${ms(median(split.start))}`,
+  ),
+  row("runc", "bare `runc run -d` of the same bundle", "one runc process"),
+  row("engine", "Docker, berth's Engine API client", "create + start"),
+  row("dockerCli", "`docker run -d --network none`", "one CLI process"),
+];
+if (withCli) {
+  rows.push(
+    row("berth-native", "`berth --runtime native up -d` (1 service)", "one berth process"),
+    row("berth-docker", "`berth --runtime docker up -d` (1 service)", "one berth process"),
+  );
+}
+const engineVersion = toolVersion("docker", ["version", "--format", "{{.Server.Version}}"]);
+const report = [
+  ...table(["what", "timed", "median", "best", "× runc"], rows),
+  "",
+  `native / bare runc (median): ${(medians.native / medians.runc).toFixed(2)} (target ≤ ${TARGET}); ` +
+    `native / Docker Engine API: ${(medians.native / medians.engine).toFixed(2)}` +
+    (withCli
+      ? `; berth up -d native / docker: ${(medians["berth-native"] / medians["berth-docker"]).toFixed(2)}`
+      : "") +
+    ".",
+  `Runs: ${runs} per tool (after one warm-up), ${os.cpus().length} cores, Node ${process.version}; ` +
+    `${toolVersion("runc")}, ${toolVersion("conmon")}, Docker Engine ${engineVersion}.`,
+  `Load average (1 min) at the start of each run: ${loads.join(", ")}.`,
+  `Measured ${new Date().toISOString().slice(0, 10)}.`,
+].join("\n");
+console.log(report);
+if (write) writeReadmeSection(root, "native-start", report);
