@@ -270,6 +270,10 @@ describe("native image archives and bookkeeping", () => {
     expect((await store.inspect(id))?.repoTags).toEqual(["berth-test/a:1", "other/b:latest"]);
     await expect(store.remove(id)).rejects.toThrow(/referenced in multiple repositories/);
     await store.remove("other/b");
+    // Two tags of one repository are still more than Docker removes by ID unforced.
+    await store.tag(id, "berth-test/a:3");
+    await expect(store.remove(id)).rejects.toThrow(/must be forced/);
+    await store.remove("berth-test/a:3");
     inUse.add(id);
     await expect(store.remove(id)).rejects.toMatchObject({ code: "CONFLICT" });
     await store.remove(id, { force: true });

@@ -6,6 +6,11 @@ export function repositoryOf(tag: string): string {
   return tag.slice(0, tag.lastIndexOf(":"));
 }
 
+/** `name@sha256:…` → `name`. */
+export function repositoryOfDigest(reference: string): string {
+  return reference.slice(0, reference.lastIndexOf("@"));
+}
+
 /** Docker's `reference` filter: a glob over the familiar name or `name:tag` (`*` stays within a path part). */
 export function matchesReference(pattern: string, tags: readonly string[]): boolean {
   const regex = new RegExp(

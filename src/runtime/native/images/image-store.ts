@@ -14,7 +14,7 @@ import type { StoreParts } from "./commit.js";
 import { imageInfo, type OciImageConfig, parseImageConfig } from "./config.js";
 import { chainIds, type Digest, isDigest } from "./digest.js";
 import { pullImage, pushImage } from "./distribution.js";
-import { matchesLabels, matchesReference, repositoryOf } from "./filters.js";
+import { matchesLabels, matchesReference, repositoryOf, repositoryOfDigest } from "./filters.js";
 import { importRootfs } from "./import-rootfs.js";
 import { openLayerStore } from "./layer-store.js";
 import { loadArchive, type LoadOptions, type LoadResult } from "./load.js";
@@ -243,7 +243,12 @@ export function openImageStore(
           delete tx.tags[hit.byTag];
           return undefined;
         }
-        if (hit.byTag === undefined && !force && new Set(own.map(repositoryOf)).size > 1) {
+        // By ID, Docker removes the names only when they are one tag (and digests) of one repository.
+        const repositories = new Set([
+          ...own.map(repositoryOf),
+          ...hit.record.repoDigests.map(repositoryOfDigest),
+        ]);
+        if (hit.byTag === undefined && !force && (own.length > 1 || repositories.size > 1)) {
           throw new ConflictError(
             `conflict: unable to delete ${id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`,
           );
@@ -251,7 +256,9 @@ export function openImageStore(
         if (await options.inUse?.(id)) {
           if (!force) {
             throw new ConflictError(
-              `conflict: unable to remove repository reference "${reference}" (must force) - image ${id.slice(7, 19)} is being used by a container`,
+              hit.byTag === undefined
+                ? `conflict: unable to delete ${id.slice(7, 19)} (must be forced) - image is being used by a container`
+                : `conflict: unable to remove repository reference "${reference}" (must force) - a container is using its referenced image ${id.slice(7, 19)}`,
             );
           }
           // Forced: the names go, the image stays (dangling) under the containers that use it.
