@@ -156,6 +156,32 @@ describe("native supervisor", () => {
     expect([...seen].filter((status) => !["running", "restarting", "exited"].includes(status))).toEqual([]);
   }, 30_000);
 
+  it("shows a restart waiting its delay as restarting; a stop then cancels it", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const id = await run(
+      spec("berth-sv-backoff", { command: ["sh", "-c", "exit 2"], restart: { name: "always" } }),
+    );
+    // Delays 100, 200, 400, 800, 1600 ms…: soon one is long enough to be seen.
+    await until(15_000, "seen restarting", async () => {
+      const state = await containers.inspect(id);
+      return state?.status === "restarting" && state.restartCount >= 4;
+    });
+    const waiting = await containers.inspect(id);
+    expect(waiting).toMatchObject({ running: true, exitCode: 2 });
+    const listed = (await containers.list({ labels: ["berth.test=native-supervise"] })).find(
+      (c) => c.id === id,
+    );
+    expect(listed?.statusText).toMatch(/^Restarting \(2\) /);
+    await containers.stop(id, { timeoutS: 0 });
+    const stopped = await containers.inspect(id);
+    expect(stopped?.status).toBe("exited");
+    // Longer than the delay that was pending (at most 60 s, here a few seconds at most).
+    await sleep(3_500);
+    const after = await containers.inspect(id);
+    expect(after?.status).toBe("exited");
+    expect(after?.restartCount).toBe(stopped?.restartCount);
+  }, 30_000);
+
   it("reports starting → healthy → unhealthy, a start period shielding early failures", async (context) => {
     requireOrSkip(context, nativeReady, NOT_READY);
     const id = await run(

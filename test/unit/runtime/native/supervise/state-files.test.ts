@@ -1,0 +1,150 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { self } from "../../../../../src/runtime/native/containers/lock.js";
+import {
+  containerLayout,
+  type ContainerRecord,
+} from "../../../../../src/runtime/native/containers/records.js";
+import { nativePaths, type NativePaths } from "../../../../../src/runtime/native/paths.js";
+import {
+  claimSupervisor,
+  releaseSupervisor,
+  runningSupervisor,
+  supervisorFiles,
+} from "../../../../../src/runtime/native/supervise/ensure.js";
+import {
+  needsSupervision,
+  supervisedView,
+  writeHealth,
+  writeRestartMarker,
+} from "../../../../../src/runtime/native/supervise/state-files.js";
+
+let dir = "";
+let paths: NativePaths;
+const ID = "a".repeat(64);
+
+const record = (changes: Partial<ContainerRecord> = {}): ContainerRecord => ({
+  version: 1,
+  id: ID,
+  name: "web",
+  state: "created",
+  spec: { name: "web", image: "busybox", labels: {}, healthcheck: { test: ["CMD", "true"] } },
+  image: "busybox",
+  imageId: "sha256:x",
+  imageConfig: {},
+  layerDirs: [],
+  labels: {},
+  hostname: "web",
+  user: { uid: 0, gid: 0, additionalGids: [] },
+  created: "2026-01-01T00:00:00.000Z",
+  startedAt: "2026-01-01T00:00:01.000Z",
+  oomKilled: false,
+  restartCount: 0,
+  ...changes,
+});
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "berth-sv-unit-"));
+  paths = nativePaths({ BERTH_ROOT: path.join(dir, "root"), BERTH_RUN_ROOT: path.join(dir, "run") });
+  mkdirSync(containerLayout(paths, ID).dir, { recursive: true });
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("what the supervisor tells inspect", () => {
+  it("a container needs the supervisor for a restart policy or an enabled healthcheck", () => {
+    expect(needsSupervision(record())).toBe(true);
+    const plain = { name: "web", image: "busybox", labels: {} };
+    expect(needsSupervision(record({ spec: plain }))).toBe(false);
+    expect(needsSupervision(record({ spec: { ...plain, restart: { name: "no" } } }))).toBe(false);
+    expect(needsSupervision(record({ spec: { ...plain, restart: { name: "unless-stopped" } } }))).toBe(true);
+    expect(needsSupervision(record({ spec: { ...plain, healthcheck: { test: ["NONE"] } } }))).toBe(false);
+    // The image's healthcheck counts too.
+    expect(
+      needsSupervision(record({ spec: plain, imageConfig: { Healthcheck: { Test: ["CMD", "x"] } } })),
+    ).toBe(true);
+  });
+
+  it("health belongs to its run: none yet, or another run's, reads as starting", () => {
+    expect(supervisedView(paths, record()).health).toBe("starting");
+    const probe = {
+      exitCode: 0,
+      output: "ok",
+      start: "2026-01-01T00:00:02.000Z",
+      end: "2026-01-01T00:00:02.100Z",
+    };
+    writeHealth(paths, ID, {
+      status: "healthy",
+      failingStreak: 0,
+      log: [probe],
+      runStartedAt: record().startedAt!,
+    });
+    expect(supervisedView(paths, record())).toMatchObject({
+      health: "healthy",
+      healthProbe: { exitCode: 0, output: "ok", start: new Date(probe.start) },
+    });
+    const next = supervisedView(paths, record({ startedAt: "2026-01-01T00:05:00.000Z" }));
+    expect(next).toMatchObject({ health: "starting", failingStreak: 0 });
+    expect(next.healthLog).toHaveLength(1);
+    expect(
+      supervisedView(paths, record({ spec: { name: "web", image: "busybox", labels: {} } })).health,
+    ).toBeUndefined();
+  });
+
+  it("restarting only for the exit the marker answers, while its supervisor lives, unless stopped by hand", async () => {
+    const exited = record({ finishedAt: "2026-01-01T00:00:03.000Z", exitCode: 1 });
+    expect(supervisedView(paths, exited).restarting).toBe(false);
+    writeRestartMarker(paths, ID, {
+      finishedAt: exited.finishedAt!,
+      due: exited.finishedAt!,
+      supervisor: self,
+    });
+    expect(supervisedView(paths, exited).restarting).toBe(true);
+    expect(supervisedView(paths, { ...exited, stoppedByUser: true }).restarting).toBe(false);
+    expect(supervisedView(paths, { ...exited, finishedAt: "2026-01-01T00:09:00.000Z" }).restarting).toBe(
+      false,
+    );
+    const gone = await deadProcess();
+    writeRestartMarker(paths, ID, {
+      finishedAt: exited.finishedAt!,
+      due: exited.finishedAt!,
+      supervisor: gone,
+    });
+    expect(supervisedView(paths, exited).restarting).toBe(false);
+  });
+});
+
+/** The identity of a process that has exited. */
+async function deadProcess(): Promise<{ pid: number; start: string | undefined }> {
+  const child = spawn(process.execPath, ["-e", "0"]);
+  const pid = child.pid!;
+  await new Promise((resolve) => child.on("exit", resolve));
+  return { pid, start: "0" };
+}
+
+describe("the supervisor's pid file", () => {
+  it("is claimed once, taken over from a dead owner, released only by its holder", async () => {
+    expect(runningSupervisor(paths)).toBeUndefined();
+    expect(claimSupervisor(paths)).toBe(true);
+    expect(runningSupervisor(paths)?.pid).toBe(process.pid);
+    expect(claimSupervisor(paths)).toBe(false);
+    releaseSupervisor(paths);
+    expect(runningSupervisor(paths)).toBeUndefined();
+
+    writeFileSync(supervisorFiles(paths).pidFile, JSON.stringify(await deadProcess()));
+    expect(runningSupervisor(paths)).toBeUndefined();
+    expect(claimSupervisor(paths)).toBe(true);
+    expect(runningSupervisor(paths)?.pid).toBe(process.pid);
+
+    const other = { pid: 1, start: undefined };
+    writeFileSync(supervisorFiles(paths).pidFile, JSON.stringify(other));
+    releaseSupervisor(paths);
+    expect(runningSupervisor(paths)?.pid).toBe(1);
+    expect(claimSupervisor(paths)).toBe(false);
+  });
+});
