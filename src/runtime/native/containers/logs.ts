@@ -140,17 +140,16 @@ export async function* readLog(
       if (joined && wanted(joined, options)) whole.push(joined);
     }
   }
+  const following = options.follow === true && source !== undefined;
+  // Not following: a line the process left unfinished is the last line (and counts for tail).
+  if (!following) for (const entry of joiner.flush()) if (wanted(entry, options)) whole.push(entry);
   const tail = options.tail;
   const first = tail === undefined || tail < 0 ? whole : tail === 0 ? [] : whole.slice(-tail);
   for (const entry of first) {
     if (options.signal?.aborted) return;
     yield toLine(entry, timestamps);
   }
-  if (!options.follow || source === undefined) {
-    for (const entry of joiner.flush()) if (wanted(entry, options)) yield toLine(entry, timestamps);
-    return;
-  }
-  yield* follow(log, offset, pending, joiner, options, source);
+  if (following) yield* follow(log, offset, pending, joiner, options, source);
 }
 
 async function* follow(
