@@ -33,9 +33,15 @@ export async function importRootfs(
   // Before anything is written: a bad instruction leaves nothing behind.
   const containerConfig = applyChanges({}, options.changes ?? []);
   onProgress?.({ status: "Importing" });
+  let reported = 0;
   const blob = await parts.blobs.put(tar, {
     signal: options.signal,
-    onBytes: (current) => onProgress?.({ status: "Importing", current }),
+    // A report per 100 ms at most, not one per chunk read.
+    onBytes: (current) => {
+      if (Date.now() - reported < 100) return;
+      reported = Date.now();
+      onProgress?.({ status: "Importing", current });
+    },
   });
   const compression = compressionOf(await parts.blobs.head(blob.digest, 4));
   if (compression === "zstd") {
