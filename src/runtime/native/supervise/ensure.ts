@@ -11,20 +11,11 @@
  * container's state from files.
  */
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  existsSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  unlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { createExclusive } from "../../../file-lock.js";
 import { type ProcessIdentity, self, stillRuns } from "../containers/lock.js";
 import { listIds, readRecord } from "../containers/records.js";
 import type { NativePaths } from "../paths.js";
@@ -80,16 +71,7 @@ export function claimSupervisor(paths: NativePaths): boolean {
   mkdirSync(paths.run, { recursive: true, mode: 0o700 });
   const text = `${JSON.stringify(self)}\n`;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const temporary = `${pidFile}.${process.pid}.${randomBytes(4).toString("hex")}`;
-    writeFileSync(temporary, text, { mode: 0o644 });
-    try {
-      linkSync(temporary, pidFile);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    } finally {
-      unlinkSync(temporary);
-    }
+    if (createExclusive(pidFile, text)) return true;
     const owner = readIdentity(pidFile);
     if (owner && stillRuns(owner)) return false;
     // A dead owner's file (or one being written: then the next link loses and reads it again).
