@@ -1,16 +1,19 @@
 /**
- * The engine (up, down, scale) against a real Docker engine. Each test brings up its own project
- * (`berth-it-<run>-<n>`), every object it makes carries `berth.test=<run id>`, and after each test
- * `down -v` runs and nothing with the project label may be left (the leak check). Waits are bounded
- * and every test has its own time limit. Checks read real state (container IDs, names, labels,
- * event times), not printed text.
+ * The engine (up, down, scale) on each runtime backend (./orchestration/backends.ts): the same cases
+ * on Docker and on native, where a case needing what a backend lacks (networks, volumes) is
+ * registered for the backends that have it. Each test brings up its own project
+ * (`berth-it-<backend>-<run>-<n>`), every object it makes carries `berth.test=<run id>`, and after
+ * each test `down -v` runs and nothing of the project may be left (the backend's leak check). Waits
+ * are bounded and every test has its own time limit. Checks read real state (container IDs, names,
+ * labels, event times), not printed text.
  *
- * Without an engine the suite is skipped (and fails under CI=true): see ./engine.ts.
+ * Docker without an engine, and native without root, runc and conmon, are skipped (failing under
+ * CI=true): see ./engine.ts and ./orchestration/backends.ts.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect } from "vitest";
 import { containerSpecFor } from "../../src/engine/container-spec.js";
 import { type EngineEvent, recordingSink } from "../../src/engine/events.js";
 import { down, EngineError, ps, restart, scale, up } from "../../src/engine/index.js";
@@ -19,43 +22,12 @@ import { replacementName } from "../../src/engine/names.js";
 import { networkSpec } from "../../src/engine/desired.js";
 import { loadProject, type LoadedProject } from "../../src/project/load.js";
 import type { ContainerSummary, Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "./engine.js";
-import { openTestEngine } from "./images.js";
-import { leaks as leaksOf } from "./leaks.js";
-
-let runtime: Runtime;
-let image: string;
-let counter = 0;
-const dirs: string[] = [];
-const projects = new Set<string>();
+import { eventually, RUN_ID, TEST_LABEL } from "./engine.js";
+import { adapt, BACKENDS, useBackend, withFeatures } from "./orchestration/backends.js";
 
 /** A long-running process that exits at once on SIGTERM (a PID 1 `sleep` would ignore it). */
 const SERVE = `["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"]`;
 const HEALTHY = `{ test: ["CMD", "true"], interval: 200ms, timeout: 2s, retries: 3 }`;
-
-function newProject(): string {
-  const name = `berth-it-${RUN_ID}-${++counter}`;
-  projects.add(name);
-  return name;
-}
-
-/** Writes `yaml` (with `IMAGE` and `LABEL` replaced) and loads it as project `name`. */
-async function load(name: string, yaml: string): Promise<LoadedProject> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "berth-engine-it-"));
-  dirs.push(dir);
-  const text = yaml.replaceAll("IMAGE", image).replaceAll("LABEL", `${TEST_LABEL}: "${RUN_ID}"`);
-  writeFileSync(path.join(dir, "compose.yaml"), text);
-  return loadProject({ cwd: dir, env: {}, projectName: name });
-}
-
-async function idsByName(project: string): Promise<Record<string, string>> {
-  const all = await ps(runtime, project, { all: true });
-  return Object.fromEntries(all.map((c) => [c.name, c.id]));
-}
-
-function leaks(project: string): Promise<string[]> {
-  return leaksOf(runtime, project);
-}
 
 /** The time of the first event matching, or fail naming what was looked for. */
 function at(events: readonly EngineEvent[], id: string, status: EngineEvent["status"]): number {
@@ -64,8 +36,42 @@ function at(events: readonly EngineEvent[], id: string, status: EngineEvent["sta
   return found.at;
 }
 
-describeEngine("engine: up, down and scale on the Docker engine", () => {
-  beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
+describe.each(BACKENDS)("engine: up, down and scale ($name)", (backend) => {
+  const suite = useBackend(backend);
+  const it = suite.it;
+  let runtime: Runtime;
+  let image: string;
+  let counter = 0;
+  const dirs: string[] = [];
+  const projects = new Set<string>();
+
+  function newProject(): string {
+    const name = `berth-it-${backend.name}-${RUN_ID}-${++counter}`;
+    projects.add(name);
+    return name;
+  }
+
+  /** Writes `yaml` (with `IMAGE` and `LABEL` replaced, adapted to the backend) and loads it as `name`. */
+  async function load(name: string, yaml: string): Promise<LoadedProject> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "berth-engine-it-"));
+    dirs.push(dir);
+    const text = yaml.replaceAll("IMAGE", image).replaceAll("LABEL", `${TEST_LABEL}: "${RUN_ID}"`);
+    writeFileSync(path.join(dir, "compose.yaml"), adapt(backend, text));
+    return loadProject({ cwd: dir, env: {}, projectName: name });
+  }
+
+  async function idsByName(project: string): Promise<Record<string, string>> {
+    const all = await ps(runtime, project, { all: true });
+    return Object.fromEntries(all.map((c) => [c.name, c.id]));
+  }
+
+  function leaks(project: string): Promise<string[]> {
+    return suite.opened.leaks(project);
+  }
+
+  beforeAll(() => {
+    if (backend.available) ({ runtime, image } = suite.opened);
+  });
 
   afterEach(async () => {
     const problems: string[] = [];
@@ -80,12 +86,11 @@ describeEngine("engine: up, down and scale on the Docker engine", () => {
       problems.push(...(await leaks(project)));
     }
     projects.clear();
-    expect(problems, "objects left with the project label after down -v").toEqual([]);
+    expect(problems, "objects left of the project after down -v").toEqual([]);
   }, 60_000);
 
-  afterAll(async () => {
+  afterAll(() => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    await runtime?.close();
   });
 
   it("brings a 6-service stack up in dependency order, independent services at the same time", async () => {
@@ -210,11 +215,13 @@ networks:
     expect(one.map((c) => `${c.name} ${c.id}`)).toEqual([`${name}-web-1 ${first}`]);
   }, 60_000);
 
-  it("down -v removes containers, networks, named and anonymous volumes", async () => {
-    const name = newProject();
-    const loaded = await load(
-      name,
-      `
+  // Networks and volumes are what it checks.
+  if (withFeatures(backend, "networks", "volumes"))
+    it("down -v removes containers, networks, named and anonymous volumes", async () => {
+      const name = newProject();
+      const loaded = await load(
+        name,
+        `
 services:
   app:
     image: IMAGE
@@ -228,31 +235,31 @@ networks:
 volumes:
   data: { labels: { LABEL } }
 `,
-    );
-    await up(runtime, loaded, {}, recordingSink());
-    const app = await runtime.containers.inspect(`${name}-app-1`);
-    const anonymous = app?.mounts.find((m) => m.target === "/scratch")?.name;
-    expect(anonymous).toMatch(/^[0-9a-f]{64}$/);
-    expect((await leaks(name)).length).toBe(4); // a container, two networks, a volume
+      );
+      await up(runtime, loaded, {}, recordingSink());
+      const app = await runtime.containers.inspect(`${name}-app-1`);
+      const anonymous = app?.mounts.find((m) => m.target === "/scratch")?.name;
+      expect(anonymous).toMatch(/^[0-9a-f]{64}$/);
+      expect((await leaks(name)).length).toBe(4); // a container, two networks, a volume
 
-    const sink = recordingSink();
-    await down(runtime, name, loaded, { volumes: true, timeoutS: 1 }, sink);
-    expect(await leaks(name)).toEqual([]);
-    expect(await runtime.volumes.inspect(anonymous ?? "")).toBeUndefined();
-    expect(
-      sink.events
-        .filter((e) => e.status === "Removed")
-        .map((e) => `${e.resource} ${e.id}`)
-        .sort(),
-    ).toEqual(
-      [
-        `container ${name}-app-1`,
-        `network ${name}_back`,
-        `network ${name}_front`,
-        `volume ${name}_data`,
-      ].sort(),
-    );
-  }, 60_000);
+      const sink = recordingSink();
+      await down(runtime, name, loaded, { volumes: true, timeoutS: 1 }, sink);
+      expect(await leaks(name)).toEqual([]);
+      expect(await runtime.volumes.inspect(anonymous ?? "")).toBeUndefined();
+      expect(
+        sink.events
+          .filter((e) => e.status === "Removed")
+          .map((e) => `${e.resource} ${e.id}`)
+          .sort(),
+      ).toEqual(
+        [
+          `container ${name}-app-1`,
+          `network ${name}_back`,
+          `network ${name}_front`,
+          `volume ${name}_data`,
+        ].sort(),
+      );
+    }, 60_000);
 
   it("warns about orphans and removes them only with removeOrphans", async () => {
     const name = newProject();
@@ -410,7 +417,8 @@ networks:
 `,
     );
     // As `docker compose up` would leave it: the network and app-1 with the same labels and hash.
-    await runtime.networks.create(networkSpec(loaded.project, "default"));
+    if (withFeatures(backend, "networks"))
+      await runtime.networks.create(networkSpec(loaded.project, "default"));
     const configFiles = loaded.files.map((f) => f.path);
     const appSpec = containerSpecFor(loaded.project, "app", 1, { configFiles }).spec;
     const handMade = (await runtime.containers.create(appSpec)).id;
