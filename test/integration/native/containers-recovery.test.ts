@@ -14,7 +14,7 @@ import { build } from "rolldown";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NativeContainers } from "../../../src/runtime/native/containers/containers.js";
 import { stillRuns } from "../../../src/runtime/native/containers/lock.js";
-import { containerLayout, readRecord } from "../../../src/runtime/native/containers/records.js";
+import { containerLayout, readRecord, writeRecord } from "../../../src/runtime/native/containers/records.js";
 import type { ContainerSpec } from "../../../src/runtime/runtime.js";
 import { requireOrSkip } from "../engine.js";
 import {
@@ -147,6 +147,25 @@ describe("native containers: across processes", () => {
     expect((await containers.list({ all: true })).map((c) => c.id)).not.toContain(id);
     expect(traces(env!, id)).toEqual([]);
     const { id: again } = await containers.create(spec("berth-ct-interrupted", ["true"]));
+    made.push(again);
+    await containers.remove(again);
+  });
+
+  it("finishes, in the next command, a remove killed half-way with the container still running", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const { id } = await containers.create(spec("berth-ct-removing", ["sleep", "60"]));
+    made.push(id);
+    await containers.start(id);
+    // As a remove leaves it when killed after marking the record: its owner gone, runc's container up.
+    const gone = spawn("true");
+    await new Promise((resolve) => gone.once("exit", resolve));
+    const record = readRecord(env!.paths, id)!;
+    writeRecord(env!.paths, { ...record, state: "removing", owner: { pid: gone.pid!, start: undefined } });
+    expect((await containers.inspect(id))?.status).toBe("removing");
+
+    expect((await containers.list({ all: true })).map((c) => c.id)).not.toContain(id);
+    expect(traces(env!, id)).toEqual([]);
+    const { id: again } = await containers.create(spec("berth-ct-removing", ["true"]));
     made.push(again);
     await containers.remove(again);
   });

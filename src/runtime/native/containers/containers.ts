@@ -267,9 +267,13 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       }
     }
     try {
-      if (existsSync(path.join(paths.runc, record.id)) && (await runc.state(record.id))) {
-        await runc.delete(record.id);
+      const state = existsSync(path.join(paths.runc, record.id)) ? await runc.state(record.id) : undefined;
+      if (state && state.status !== "stopped") {
+        // Left running by a remove or create killed half-way: its processes go first.
+        await runc.kill(record.id, "SIGKILL", { all: true }).catch(() => undefined);
+        for (let i = 0; i < 40 && (await runc.state(record.id))?.status !== "stopped"; i++) await sleep(25);
       }
+      if (state) await runc.delete(record.id);
     } catch (error) {
       if (!(error instanceof NotFoundError)) problems.push(errorMessage(error));
     }
@@ -383,13 +387,18 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       }
       if (record.state === "created") continue;
       if (record.owner && stillRuns(record.owner)) continue;
-      await locked(id, async () => {
-        const current = readRecord(paths, id);
-        if (!current || current.state === "created") return;
-        if (current.owner && stillRuns(current.owner)) return;
-        await teardown(current);
-        if (current.state === "removing") event(current, { action: "destroy" });
-      });
+      try {
+        await locked(id, async () => {
+          const current = readRecord(paths, id);
+          if (!current || current.state === "created") return;
+          if (current.owner && stillRuns(current.owner)) return;
+          await teardown(current);
+          if (current.state === "removing") event(current, { action: "destroy" });
+        });
+      } catch {
+        // What cannot be cleaned up now (a busy mount) is tried again by the next command; it must
+        // not fail this one.
+      }
     }
   };
 
@@ -878,9 +887,10 @@ export function createNativeContainers(options: NativeContainersOptions): Native
         if (!record || record.state === "creating") throw notFound(nameOrId);
         const observed = observe(record, layoutOf(record.id));
         if (observed.kind === "running" || observed.kind === "unstarted") {
-          if (!removeOptions.force) {
+          // A run created but never started (its starter was killed) is `created` to the user: no force needed.
+          if (observed.kind === "running" && !removeOptions.force) {
             throw new ConflictError(
-              `You cannot remove a ${observed.kind === "running" ? observed.status : "running"} container ${record.id}. ` +
+              `You cannot remove a ${observed.status} container ${record.id}. ` +
                 "Stop the container before attempting removal or force remove",
               { status: 409 },
             );
