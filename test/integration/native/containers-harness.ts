@@ -6,12 +6,13 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { cgroupDirs } from "../../../src/runtime/native/containers/cgroups.js";
+import { cgroupDirs, removeCgroups } from "../../../src/runtime/native/containers/cgroups.js";
 import {
   createNativeContainers,
   type NativeContainers,
 } from "../../../src/runtime/native/containers/containers.js";
 import type { ContainerDeps } from "../../../src/runtime/native/containers/deps.js";
+import { listIds } from "../../../src/runtime/native/containers/records.js";
 import { openImageStore } from "../../../src/runtime/native/images/image-store.js";
 import { unmountRootfs } from "../../../src/runtime/native/images/rootfs.js";
 import { nativePaths, type NativePaths } from "../../../src/runtime/native/paths.js";
@@ -31,7 +32,7 @@ export interface NativeEnv {
   readonly deps: ContainerDeps;
   containers(): NativeContainers;
   /** Removes the temporary roots (after the containers are gone). */
-  dispose(): void;
+  dispose(): Promise<void>;
 }
 
 /** A fresh pair of state roots with the test image imported. */
@@ -52,8 +53,20 @@ export async function openNativeEnv(): Promise<NativeEnv> {
     paths,
     deps,
     containers: () => createNativeContainers({ paths, deps }),
-    dispose: () => {
-      for (const mount of mountsUnder(dir).reverse()) void unmountRootfs(mount);
+    dispose: async () => {
+      // What a failed test could not remove (already reported by its trace check): this run's
+      // containers' processes killed, their cgroups and mounts removed, so the host stays clean.
+      for (const id of listIds(paths)) {
+        for (const pid of processesOf(id)) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // Gone.
+          }
+        }
+      }
+      for (const mount of mountsUnder(dir).reverse()) await unmountRootfs(mount).catch(() => undefined);
+      for (const id of listIds(paths)) await removeCgroups(id);
       rmSync(dir, { recursive: true, force: true });
     },
   };

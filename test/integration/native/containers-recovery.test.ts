@@ -61,7 +61,7 @@ describe("native containers: across processes", () => {
     if (!env) return;
     for (const id of made) await containers.remove(id, { force: true }).catch(() => undefined);
     const left = made.flatMap((id) => traces(env!, id));
-    env.dispose();
+    await env.dispose();
     expect(left, "traces left after the tests").toEqual([]);
   }, 30_000);
 
