@@ -113,6 +113,12 @@ export interface NativeContainers extends Containers {
   target(nameOrId: string): Promise<ProcessTarget>;
   /** Whether any container (in any state) was made from image `imageId`. */
   usesImage(imageId: string): boolean;
+  /**
+   * The supervisor's restart (../supervise): starts the container only while its exit at
+   * `finishedAt` is still its last word (not stopped by hand, not started meanwhile), keeping the
+   * restart count, which the supervisor keeps; false when it did not start it.
+   */
+  startByPolicy(id: string, finishedAt: string): Promise<boolean>;
 }
 
 /** An event's own part (its action and what goes with it), the common fields left out. */
@@ -565,6 +571,12 @@ export function createNativeContainers(options: NativeContainersOptions): Native
 
   // --- lifecycle -------------------------------------------------------------------------------
 
+  /** A start by hand gives the restart policy a fresh count (Docker's ResetRestartManager(true)). */
+  const freshCount = (record: ContainerRecord): ContainerRecord =>
+    record.restartCount === 0 || observe(record, layoutOf(record.id)).kind === "running"
+      ? record
+      : update(record, { restartCount: 0 });
+
   /** A container with a restart policy or a healthcheck needs the supervisor (../supervise) running. */
   const superviseAfterStart = async (id: string): Promise<void> => {
     const record = readRecord(paths, id);
@@ -796,9 +808,25 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       await locked(id, async () => {
         const record = readRecord(paths, id);
         if (!record || record.state !== "created") throw notFound(nameOrId);
-        await startLocked(record);
+        await startLocked(freshCount(record));
       });
       await superviseAfterStart(id);
+    },
+
+    async startByPolicy(id, finishedAt) {
+      const started = await locked(id, async () => {
+        const record = readRecord(paths, id);
+        const due =
+          record?.state === "created" &&
+          record.run === undefined &&
+          record.finishedAt === finishedAt &&
+          record.stoppedByUser !== true;
+        if (!due) return false;
+        await startLocked(record);
+        return true;
+      });
+      if (started) await superviseAfterStart(id);
+      return started;
     },
 
     async stop(nameOrId, stopOptions = {}) {
@@ -846,7 +874,7 @@ export function createNativeContainers(options: NativeContainersOptions): Native
         const wasRunning = observe(record, layoutOf(record.id)).kind === "running";
         record = await stopLocked(record, signal, Math.max(0, timeoutS));
         if (wasRunning) event(record, { action: "stop" });
-        await startLocked(record);
+        await startLocked(freshCount(record));
         const started = readRecord(paths, found.id);
         if (started) event(started, { action: "restart" });
       });

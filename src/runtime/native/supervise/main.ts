@@ -1,17 +1,15 @@
 /**
  * The supervisor's process (bundled as dist/bin/berth-supervisor.js; started by ensureSupervisor,
  * never by hand). The state roots come from BERTH_ROOT / BERTH_RUN_ROOT; containers are restarted
- * through the native runtime itself, so a restart makes exactly what a `berth start` makes, and
- * exits are collected as any command collects them (listing the containers does).
+ * through the native container lifecycle with the native runtime's own parts (image store, config
+ * generation), so a restart makes exactly what a `berth start` makes.
  */
-import { createNativeRuntime } from "../native-runtime.js";
-import { superviseProcess } from "./process-main.js";
+import { nativeContainerDeps } from "../container-deps.js";
+import { createNativeContainers } from "../containers/containers.js";
+import { openImageStore } from "../images/index.js";
 import { nativePaths } from "../paths.js";
+import { superviseProcess } from "./process-main.js";
 
-const runtime = createNativeRuntime({ env: process.env });
-await superviseProcess(nativePaths(process.env), {
-  collectExits: async () => {
-    await runtime.containers.list({ all: true });
-  },
-  start: (id) => runtime.containers.start(id),
-});
+const paths = nativePaths(process.env);
+const deps = nativeContainerDeps(openImageStore(paths));
+await superviseProcess(paths, createNativeContainers({ paths, deps }));

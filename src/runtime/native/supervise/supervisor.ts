@@ -42,7 +42,7 @@ import {
 
 export interface SupervisorOptions {
   readonly paths: NativePaths;
-  readonly containers: Pick<NativeContainers, "collectExits" | "start">;
+  readonly containers: Pick<NativeContainers, "collectExits" | "startByPolicy">;
   readonly runcPath?: string | undefined;
   /** The periodic rescan (a safety net under fs.watch). */
   readonly rescanMs?: number | undefined;
@@ -172,8 +172,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   const restartNow = async (id: string, finishedAt: string, delayMs: number): Promise<void> => {
     pending.delete(id);
     try {
-      if (!stillDue(readRecord(paths, id), finishedAt)) return;
-      await containers.start(id);
+      // Checked again under the container's lock: a stop or start by hand meanwhile wins.
+      if (!(await containers.startByPolicy(id, finishedAt))) return;
       delays.set(id, { delayMs, startedAt: readRecord(paths, id)?.startedAt });
     } catch (error) {
       log(`restart of ${id}: ${error instanceof Error ? error.message : String(error)}`);
