@@ -187,6 +187,36 @@ describe("native image store", () => {
     expect(mountsUnder(base)).toEqual([]);
   });
 
+  it("a later entry of a layer replaces an earlier one of the same name, as tar extraction does", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const store = openImageStore(paths);
+    const layer = await tarOf([
+      { name: "x", content: "first" },
+      { name: "x", content: "second" },
+      { name: "d", type: "directory" },
+      { name: "d/f", content: "f" },
+      { name: "d", content: "now a file" },
+      { name: "l", type: "symlink", linkname: "x" },
+      { name: "l", type: "directory" },
+      { name: "l/inside", content: "i" },
+    ]);
+    const diffId = sha256(layer);
+    const configBytes = Buffer.from(
+      JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [diffId] } }),
+    );
+    const digest = await store.parts.blobs.putBytes(layer);
+    await commitImage(store.parts, {
+      configBytes,
+      layers: [{ mediaType: MediaType.ociLayer, digest, size: layer.length, diffId }],
+      tags: ["berth-test/repeated:1"],
+    });
+    const [diff] = (await store.resolve("berth-test/repeated:1")).layerDirs;
+    expect(await readFile(path.join(diff!, "x"), "utf8")).toBe("second");
+    expect(await readFile(path.join(diff!, "d"), "utf8")).toBe("now a file");
+    expect((await lstat(path.join(diff!, "l"))).isDirectory()).toBe(true);
+    expect(await readFile(path.join(diff!, "l/inside"), "utf8")).toBe("i");
+  });
+
   it("refuses a layer that would reach outside through a symlink it made, leaving nothing outside or half-unpacked", async (ctx) => {
     requireOrSkip(ctx, native, "native tests need root and runc");
     const store = openImageStore(paths);

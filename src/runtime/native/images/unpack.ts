@@ -55,6 +55,8 @@ export async function unpackLayer(source: Readable, dir: string, signal?: AbortS
   const extract = tar.extract();
   const feeding = pipeline(plain, hasher, extract, { signal });
   const realDirs = new Set<string>([""]);
+  /** Every path made so far: the directory starts empty, so nothing else can be in the way. */
+  const made = new Set<string>();
   const opaque = new Set<string>();
   const dirTimes = new Map<string, Date>();
 
@@ -78,6 +80,7 @@ export async function unpackLayer(source: Readable, dir: string, signal?: AbortS
       } catch (error) {
         if (!isMissing(error) || !create) throw error;
         await mkdir(full, { mode: 0o755 });
+        made.add(current);
       }
       realDirs.add(current);
     }
@@ -85,6 +88,11 @@ export async function unpackLayer(source: Readable, dir: string, signal?: AbortS
 
   /** Clears what a repeated entry replaces (a directory stays when a directory replaces it). */
   async function clear(rel: string, keepDir: boolean): Promise<void> {
+    // Most entries are new: no lstat for them, and no scan of the known directories.
+    if (!made.has(rel)) {
+      made.add(rel);
+      return;
+    }
     const full = path.join(dir, rel);
     try {
       const stat = await lstat(full);
