@@ -8,19 +8,23 @@
 //    this process (what `berth up` does per container once the project is loaded);
 //  - bare runc: `runc run -d` (a fresh runc process) of a copy of the bundle the native runtime
 //    generated for a container it created (its config.json and its mounted overlay rootfs), with a
-//    runc --root and a cgroup of its own: the floor under any runtime built on runc;
+//    runc --root and a cgroup of its own: the floor under any runtime built on runc; and the same
+//    as `runc create` + `runc start` (two processes), which is what the native runtime runs;
 //  - Docker, Engine API: create + start through berth's Engine API client, in this process;
 //  - `docker run -d` (the CLI, a fresh process);
 //  - the CLI: `berth --runtime native up -d` and `berth --runtime docker up -d` of a one-service
 //    project (fresh Node processes: start-up and project load included).
+// Where the native start's time goes is read from the processes it spawns (conmon, `runc start`):
+// node:child_process is wrapped before dist/ is loaded, to note when each began and exited.
 // Every round removes what it made (outside the timed part); tools take turns to go first; one
 // warm-up each; medians of N. State lives in a temporary BERTH_ROOT/BERTH_RUN_ROOT under /var/tmp,
 // removed afterwards, after checking that no process, mount or cgroup of it is left.
 // Needs root, runc, conmon, `npm run build`, a Docker engine and its CLI. Run by hand, not in CI.
 // Usage: node bench/native-start.mjs [--runs N] [--no-cli] [--no-write]
 /* global performance */
-import { spawn, spawnSync } from "node:child_process";
+import childProcess, { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -54,11 +58,51 @@ const berthBin = path.join(root, "bin", "berth.js");
 const RUN = `native-start-${Date.now().toString(36)}`;
 
 requireNativeBench(root);
+const spawned = tracePhases();
 const docker = await builtDockerRuntime(root, "docker");
 const sandbox = await nativeSandbox(root, "start");
 const native = sandbox.runtime;
 const childEnv = cliEnv();
 const labels = { [LABEL]: RUN };
+
+/**
+ * Where a native start's time goes: the processes it spawns (conmon, which runs `runc create` and
+ * answers on its sync pipe; then `runc start`), seen by wrapping node:child_process's spawn and
+ * execFile (before dist/ is loaded) to note when each began and exited.
+ */
+function tracePhases() {
+  const seen = [];
+  for (const name of ["spawn", "execFile"]) {
+    const original = childProcess[name];
+    childProcess[name] = function traced(file, ...rest) {
+      const child = original.call(this, file, ...rest);
+      const entry = {
+        file: path.basename(file),
+        args: Array.isArray(rest[0]) ? rest[0] : [],
+        at: performance.now(),
+      };
+      child.once("exit", () => (entry.exited = performance.now()));
+      seen.push(entry);
+      return child;
+    };
+  }
+  syncBuiltinESMExports();
+  return seen;
+}
+
+/** The phases of one native start begun at `begin` and done at `end`, from what it spawned. */
+function startPhases(begin, end) {
+  const during = spawned.filter((entry) => entry.at >= begin && entry.at <= end);
+  const monitor = during.find((entry) => entry.file === "conmon");
+  const runcStart = during.find((entry) => entry.file === "runc" && entry.args.includes("start"));
+  if (!monitor || !runcStart?.exited) return undefined;
+  return {
+    before: monitor.at - begin,
+    monitor: runcStart.at - monitor.at,
+    runcStart: runcStart.exited - runcStart.at,
+    after: end - runcStart.exited,
+  };
+}
 
 /** Runs a command to its end (bounded); its stdout, or an error with its stderr. */
 function step(cmd, argv, options = {}) {
@@ -91,6 +135,8 @@ const ms = (value) => `${Math.round(value)} ms`;
 const loads = [];
 const samples = {};
 const split = { create: [], start: [] };
+const phases = { before: [], monitor: [], runcStart: [], after: [] };
+const runcSplit = { create: [], start: [] };
 const removeDocker = (id) => docker.containers.remove(id, { force: true });
 const runcRoot = path.join(sandbox.dir, "runc-root");
 const runcBundle = path.join(sandbox.dir, "runc-bundle");
@@ -145,6 +191,7 @@ try {
       return {
         ms: t2 - t0,
         split: { create: t1 - t0, start: t2 - t1 },
+        phases: startPhases(t1, t2),
         cleanup: async () => {
           const state = await native.containers.inspect(id);
           if (state?.status !== "running") throw new Error(`native: ${state?.status} after start`);
@@ -160,6 +207,21 @@ try {
         cleanup: async () => {
           const state = JSON.parse(step("runc", runcArgs("state", id)));
           if (state.status !== "running") throw new Error(`runc: ${state.status} after run -d`);
+          step("runc", runcArgs("delete", "-f", id));
+        },
+      };
+    },
+    // What the native runtime runs under its monitor: runc create, then runc start.
+    runcCreateStart: async () => {
+      const id = `${RUN}-runc`;
+      const create = await timed("runc", runcArgs("create", "-b", runcBundle, id), sandbox.dir, childEnv);
+      const start = await timed("runc", runcArgs("start", id), sandbox.dir, childEnv);
+      return {
+        ms: create + start,
+        runcSplit: { create, start },
+        cleanup: async () => {
+          const state = JSON.parse(step("runc", runcArgs("state", id)));
+          if (state.status !== "running") throw new Error(`runc: ${state.status} after create + start`);
           step("runc", runcArgs("delete", "-f", id));
         },
       };
@@ -223,6 +285,9 @@ try {
       if (round < 0) continue; // the warm-up
       samples[name].push(result.ms);
       if (result.split) for (const key of Object.keys(split)) split[key].push(result.split[key]);
+      if (result.phases) for (const key of Object.keys(phases)) phases[key].push(result.phases[key]);
+      if (result.runcSplit)
+        for (const key of Object.keys(runcSplit)) runcSplit[key].push(result.runcSplit[key]);
     }
     if (round >= 0) process.stderr.write(`run ${round + 1}/${runs} done\n`);
   }
@@ -292,6 +357,11 @@ const rows = [
     `\`containers.create\` ${ms(median(split.create))} + \`start\` ${ms(median(split.start))}`,
   ),
   row("runc", "bare `runc run -d` of the same bundle", "one runc process"),
+  row(
+    "runcCreateStart",
+    "bare `runc create` + `runc start`, same bundle",
+    `\`create\` ${ms(median(runcSplit.create))} + \`start\` ${ms(median(runcSplit.start))}`,
+  ),
   row("engine", "Docker, berth's Engine API client", "create + start"),
   row("dockerCli", "`docker run -d --network none`", "one CLI process"),
 ];
@@ -311,6 +381,10 @@ const report = [
       ? `; berth up -d native / docker: ${(medians["berth-native"] / medians["berth-docker"]).toFixed(2)}`
       : "") +
     ".",
+  `Where the native \`start\` goes (medians of ${phases.before.length}): ${ms(median(phases.before))} to spawn the ` +
+    `monitor, ${ms(median(phases.monitor))} from conmon's spawn to \`runc start\` (conmon's \`runc create\`, its ` +
+    `answer on the sync pipe, the record written), ${ms(median(phases.runcStart))} \`runc start\`, ` +
+    `${ms(median(phases.after))} after it (the record, the start event).`,
   `Runs: ${runs} per tool (after one warm-up), ${os.cpus().length} cores, Node ${process.version}; ` +
     `${toolVersion("runc")}, ${toolVersion("conmon")}, Docker Engine ${engineVersion}.`,
   `Load average (1 min) at the start of each run: ${loads.join(", ")}.`,
