@@ -1,0 +1,48 @@
+/**
+ * The native runtime's network layer: bridges, per-container namespaces and veth pairs, IPAM,
+ * filtering and published ports. (The embedded DNS is src/runtime/native/dns/.)
+ *
+ * ## Use
+ * ```ts
+ * const layer = openNetworkLayer(nativePaths(env), { pools }); // pools: optional, Docker's by default
+ * await layer.createNetwork(spec);          // NetworkSpec from runtime.ts; idempotent
+ * const net = await layer.setupContainer({ id, networks: spec.networks, ports: spec.ports });
+ * //   net.netnsPath → the OCI spec's network namespace path (`/run/netns/berth-…`)
+ * //   net.endpoints → [{ network, ifname: "eth0", address, prefix, gateway, mac, aliases }] (for
+ * //                   /etc/hosts, the DNS records and inspect); net.ports → the host ports chosen
+ * // … runc create/start with that netnsPath; after the container is stopped for good:
+ * await layer.teardownContainer(id);        // idempotent
+ * await layer.removeNetwork(name);          // ConflictError while a container is attached
+ * await layer.sweep(liveContainerIds);      // at the start of a command: undo what a crash left
+ * ```
+ *
+ * ## What it guarantees
+ * - One bridge per network, `berth` + 10 hex of (state root, name): 15 chars, stable, its gateway
+ *   the subnet's first address (or `ipam.config.gateway`), MTU from `com.docker.network.driver.mtu`.
+ * - Per container one namespace in /run/netns and one veth pair per network, container ends
+ *   eth0, eth1… in the order of `networks` (priority order), loopback up, the default route via the
+ *   first non-internal network; two `ip -batch` processes to set up, one to tear down.
+ * - IPAM: Docker's default pools (configurable), `ipam.config` subnet/gateway/ip_range/aux_addresses,
+ *   `ipv4_address`; subnets overlapping host routes (Docker's bridges among them) or other berth
+ *   networks are skipped; allocations live in one state document under a lock, so concurrent
+ *   processes never share an address; AddressExhaustedError when nothing is left.
+ * - Filtering (rules.ts says why it is shaped so): one nft table per network, loaded whole and
+ *   atomically; accepts in iptables' DOCKER-USER (or FORWARD) only where a DROP policy needs them;
+ *   all tagged with the bridge's name and removed with the network.
+ * - Published ports: DNAT, reachable from other hosts and from 127.0.0.1; the host port checked
+ *   free first (the holder named) or picked free; removed with the container.
+ * - Crash safety: records are written before effects; every setup is idempotent; `sweep` undoes
+ *   containers that no longer exist and finishes half-removed networks.
+ *
+ * Needs root, iproute2 and nftables; iptables only where a FORWARD DROP policy exists.
+ */
+export { AddressExhaustedError, type AddressPool, DEFAULT_POOLS } from "./ipam.js";
+export {
+  type ContainerNetworking,
+  type ContainerNetworkRequest,
+  type NetworkLayer,
+  type NetworkLayerOptions,
+  openNetworkLayer,
+} from "./layer.js";
+export { bridgeName, hostVethName, netnsName, netnsPath } from "./names.js";
+export type { ContainerRecord, EndpointRecord, NetworkRecord, PortRecord } from "./records.js";

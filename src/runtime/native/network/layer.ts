@@ -1,0 +1,379 @@
+/**
+ * The network layer's effects, each paired with its undo and ordered by the state document:
+ * a record is written (under the lock) before anything is made on the host, marked ready after,
+ * and removed only once its effects are undone — so a crash at any point leaves a record naming
+ * what may exist, and the next call (or `sweep`) finishes or undoes it.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { ConflictError, InvalidRequestError, NotFoundError } from "../../errors.js";
+import type { EndpointSpec, NetworkSpec, PortBinding } from "../../runtime.js";
+import type { NativePaths } from "../paths.js";
+import { ipBatch, iptablesRestore, iptablesRules, nftLoad } from "./commands.js";
+import {
+  type AddressPool,
+  allocateAddress,
+  DEFAULT_POOLS,
+  parseProcRoutes,
+  planAddressing,
+  usedAddresses,
+} from "./ipam.js";
+import { formatIp, requireCidr } from "./ipv4.js";
+import {
+  bridgeName,
+  containerIfName,
+  hostVethName,
+  macFor,
+  NETNS_DIR,
+  netnsName,
+  netnsPath,
+} from "./names.js";
+import {
+  bridgeSetup,
+  bridgeTeardown,
+  containerTeardown,
+  DEFAULT_MTU,
+  hostSetup,
+  insideSetup,
+  MTU_OPTION,
+} from "./plan.js";
+import { choosePorts, portRequest } from "./ports.js";
+import type { ContainerRecord, EndpointRecord, NetworkRecord, NetworkState, PortRecord } from "./records.js";
+import { parseFilter, renderAccepts, renderTable, renderTableRemoval } from "./rules.js";
+import { readState, updateState } from "./store.js";
+
+export interface NetworkLayerOptions {
+  /** Subnets for networks that name none (dockerd's `default-address-pools`); Docker's by default. */
+  readonly pools?: readonly AddressPool[] | undefined;
+}
+
+/** What a container's setup gives its caller (the OCI spec takes `netnsPath`). */
+export interface ContainerNetworking {
+  readonly netns: string;
+  readonly netnsPath: string;
+  readonly endpoints: readonly (EndpointRecord & { readonly gateway: string; readonly prefix: number })[];
+  readonly ports: readonly PortRecord[];
+}
+
+export interface ContainerNetworkRequest {
+  readonly id: string;
+  /** By name, in priority order (ContainerSpec.networks' order); the first non-internal one routes out. */
+  readonly networks: Readonly<Record<string, EndpointSpec>>;
+  readonly ports?: readonly PortBinding[] | undefined;
+}
+
+// --- host observations (files, no processes) ------------------------------------------------------
+
+function linkExists(name: string): boolean {
+  return existsSync(`/sys/class/net/${name}`);
+}
+
+async function hostRoutes(): Promise<ReturnType<typeof parseProcRoutes>> {
+  try {
+    return parseProcRoutes(await readFile("/proc/net/route", "utf8"));
+  } catch {
+    return [];
+  }
+}
+
+async function writeSysctl(file: string, value: string): Promise<void> {
+  const current = await readFile(file, "utf8").catch(() => undefined);
+  if (current?.trim() !== value) await writeFile(file, value);
+}
+
+// --- networks -------------------------------------------------------------------------------------
+
+function mtuOf(spec: NetworkSpec): number {
+  const text = spec.driverOpts?.[MTU_OPTION];
+  if (text === undefined) return DEFAULT_MTU;
+  const mtu = Number(text);
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
+    throw new InvalidRequestError(`network ${spec.name}: ${MTU_OPTION} "${text}" is not an MTU (68-65535)`);
+  return mtu;
+}
+
+function checkSpec(spec: NetworkSpec): void {
+  if (spec.driver !== undefined && spec.driver !== "bridge")
+    throw new InvalidRequestError(
+      `network ${spec.name}: driver "${spec.driver}" is not supported by the native runtime (bridge only)`,
+    );
+  if (spec.ipam?.driver !== undefined && spec.ipam.driver !== "default")
+    throw new InvalidRequestError(
+      `network ${spec.name}: IPAM driver "${spec.ipam.driver}" is not supported (default only)`,
+    );
+}
+
+/** Makes everything of a network exist (idempotent): bridge, sysctls, its nft table, the accepts. */
+async function ensureNetworkEffects(paths: NativePaths, network: NetworkRecord): Promise<void> {
+  try {
+    await ipBatch(bridgeSetup(network, linkExists(network.bridge)));
+  } catch (error) {
+    // Another command made the bridge between the look and the add: go on from there.
+    if (!linkExists(network.bridge)) throw error;
+    await ipBatch(bridgeSetup(network, true));
+  }
+  // Forwarding is the host's to have on for any bridge to route; never turned off again (Docker neither).
+  await writeSysctl("/proc/sys/net/ipv4/ip_forward", "1");
+  // DNAT from 127.0.0.1 to a container leaves through the bridge with a loopback source.
+  await writeSysctl(`/proc/sys/net/ipv4/conf/${network.bridge}/route_localnet`, "1");
+  await updateState(paths, async (state) => {
+    await nftLoad(renderTable(network, allPorts(state)));
+    return { state, result: undefined };
+  });
+  const rules = await iptablesRules();
+  if (rules !== undefined) {
+    const text = renderAccepts(parseFilter(rules), network.bridge, true);
+    if (text !== undefined) await iptablesRestore(text);
+  }
+}
+
+async function removeNetworkEffects(network: NetworkRecord): Promise<void> {
+  const rules = await iptablesRules();
+  if (rules !== undefined) {
+    const text = renderAccepts(parseFilter(rules), network.bridge, false);
+    if (text !== undefined) await iptablesRestore(text);
+  }
+  await nftLoad(renderTableRemoval(network.bridge));
+  if (linkExists(network.bridge)) await ipBatch(bridgeTeardown(network));
+}
+
+function allPorts(state: NetworkState): (PortRecord & { container: string })[] {
+  return Object.values(state.containers).flatMap((c) => c.ports.map((p) => ({ ...p, container: c.id })));
+}
+
+function withNetwork(state: NetworkState, network: NetworkRecord): NetworkState {
+  return { ...state, networks: { ...state.networks, [network.name]: network } };
+}
+
+function withoutNetwork(state: NetworkState, name: string): NetworkState {
+  const { [name]: _gone, ...networks } = state.networks;
+  return { ...state, networks };
+}
+
+function withContainer(state: NetworkState, container: ContainerRecord): NetworkState {
+  return { ...state, containers: { ...state.containers, [container.id]: container } };
+}
+
+function withoutContainer(state: NetworkState, id: string): NetworkState {
+  const { [id]: _gone, ...containers } = state.containers;
+  return { ...state, containers };
+}
+
+export interface NetworkLayer {
+  /**
+   * Creates network `spec.name` (bridge, addresses, rules), or finishes one a crash left half-made,
+   * or re-ensures an existing one; gives its record.
+   */
+  createNetwork(spec: NetworkSpec): Promise<NetworkRecord>;
+  /** Removes a network with no container attached (ConflictError otherwise; NotFoundError if unknown). */
+  removeNetwork(name: string): Promise<void>;
+  inspectNetwork(name: string): Promise<NetworkRecord | undefined>;
+  listNetworks(): Promise<NetworkRecord[]>;
+  /** Namespace, veths, addresses, routes and published ports of one container (re-run: redone from scratch). */
+  setupContainer(request: ContainerNetworkRequest): Promise<ContainerNetworking>;
+  /** Undoes setupContainer: rules, veths, namespace, addresses and ports released. Idempotent. */
+  teardownContainer(id: string): Promise<void>;
+  /** What setupContainer gave a container, while it is set up. */
+  containerNetworking(id: string): Promise<ContainerNetworking | undefined>;
+  /**
+   * Tears down every container not in `live`, finishes networks a crash left being removed, and
+   * deletes namespaces of this state root that no record names. Gives the container ids torn down.
+   */
+  sweep(live: Iterable<string>): Promise<string[]>;
+}
+
+export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOptions = {}): NetworkLayer {
+  const pools = options.pools ?? DEFAULT_POOLS;
+
+  async function finishRemoval(network: NetworkRecord): Promise<void> {
+    await removeNetworkEffects(network);
+    await updateState(paths, (state) => ({
+      state: state.networks[network.name]?.id === network.id ? withoutNetwork(state, network.name) : state,
+      result: undefined,
+    }));
+  }
+
+  async function createNetwork(spec: NetworkSpec): Promise<NetworkRecord> {
+    checkSpec(spec);
+    if (spec.ipam?.pools.some((p) => p.subnet?.includes(":")) || spec.enableIPv6)
+      throw new InvalidRequestError(`network ${spec.name}: IPv6 is not supported by the native runtime yet`);
+    const mtu = mtuOf(spec);
+    const routes = await hostRoutes();
+    const existing = (await readState(paths)).networks[spec.name];
+    if (existing?.state === "removing") await finishRemoval(existing);
+    const network = await updateState(paths, (state) => {
+      const current = state.networks[spec.name];
+      if (current && current.state !== "removing") return { state, result: current };
+      const bridge = bridgeName(paths.root, spec.name);
+      // Docker's bridges (and berth's of other state roots) show as host routes: skipped with them.
+      const addressing = planAddressing(spec.name, spec.ipam?.pools[0], state, routes, pools);
+      const record: NetworkRecord = {
+        id: randomBytes(32).toString("hex"),
+        name: spec.name,
+        bridge,
+        ...addressing,
+        internal: spec.internal ?? false,
+        attachable: spec.attachable ?? false,
+        mtu,
+        driverOpts: spec.driverOpts ?? {},
+        labels: spec.labels,
+        created: new Date().toISOString(),
+        state: "creating",
+      };
+      return { state: withNetwork(state, record), result: record };
+    });
+    await ensureNetworkEffects(paths, network);
+    if (network.state === "ready") return network;
+    const ready: NetworkRecord = { ...network, state: "ready" };
+    await updateState(paths, (state) => ({ state: withNetwork(state, ready), result: undefined }));
+    return ready;
+  }
+
+  async function removeNetwork(name: string): Promise<void> {
+    const network = await updateState(paths, (state) => {
+      const current = state.networks[name];
+      if (!current) throw new NotFoundError(`network ${name} not found`);
+      const users = Object.values(state.containers).filter((c) =>
+        c.endpoints.some((e) => e.network === name),
+      );
+      if (users.length > 0)
+        throw new ConflictError(
+          `network ${name} has active endpoints (${users.map((c) => c.id.slice(0, 12)).join(", ")})`,
+        );
+      const removing: NetworkRecord = { ...current, state: "removing" };
+      return { state: withNetwork(state, removing), result: removing };
+    });
+    await finishRemoval(network);
+  }
+
+  function networkingOf(state: NetworkState, container: ContainerRecord): ContainerNetworking {
+    return {
+      netns: container.netns,
+      netnsPath: netnsPath(container.netns),
+      endpoints: container.endpoints.map((e) => {
+        const network = state.networks[e.network];
+        return {
+          ...e,
+          gateway: network?.gateway ?? "",
+          prefix: network ? requireCidr(network.subnet, "subnet").prefix : 32,
+        };
+      }),
+      ports: container.ports,
+    };
+  }
+
+  async function undoContainer(container: ContainerRecord): Promise<void> {
+    const links = new Set(container.endpoints.map((e) => e.hostVeth).filter(linkExists));
+    await ipBatch(containerTeardown(container, { netns: existsSync(netnsPath(container.netns)), links }));
+    await updateState(paths, async (state) => {
+      const next = withoutContainer(state, container.id);
+      // Unpublish: reload the tables that held this container's ports, from the state without it.
+      const affected = new Set(container.ports.map((p) => p.network));
+      for (const name of affected) {
+        const network = next.networks[name];
+        if (network && network.state !== "removing") await nftLoad(renderTable(network, allPorts(next)));
+      }
+      return { state: next, result: undefined };
+    });
+  }
+
+  async function teardownContainer(id: string): Promise<void> {
+    const container = (await readState(paths)).containers[id];
+    if (container) await undoContainer(container);
+  }
+
+  async function setupContainer(request: ContainerNetworkRequest): Promise<ContainerNetworking> {
+    if (!/^[0-9a-f]{12,64}$/.test(request.id))
+      throw new InvalidRequestError(`container id ${request.id} is not hex`);
+    await teardownContainer(request.id);
+    const names = Object.keys(request.networks);
+    const requests = (request.ports ?? []).map(portRequest);
+    // A network whose bridge is gone (a reboot) is made again before anything joins it.
+    const before = await readState(paths);
+    for (const name of names) {
+      const network = before.networks[name];
+      if (network?.state === "ready" && !linkExists(network.bridge))
+        await ensureNetworkEffects(paths, network);
+    }
+    const container = await updateState(paths, async (state) => {
+      const endpoints: EndpointRecord[] = names.map((name, index) => {
+        const network = state.networks[name];
+        if (!network || network.state === "removing") throw new NotFoundError(`network ${name} not found`);
+        if (network.state !== "ready") throw new ConflictError(`network ${name} is still being created`);
+        const endpoint = request.networks[name];
+        const ip = allocateAddress(network, usedAddresses(state, name), endpoint?.ipv4Address);
+        return {
+          network: name,
+          ifname: containerIfName(index),
+          hostVeth: hostVethName(paths.root, request.id, name),
+          address: formatIp(ip),
+          mac: macFor(ip),
+          aliases: endpoint?.aliases ?? [],
+        };
+      });
+      // Ports are forwarded to the first network that is not internal (Docker publishes none on internal ones).
+      const target = endpoints.find((e) => !state.networks[e.network]?.internal);
+      const ports = target && requests.length > 0 ? await choosePorts(state, requests, target) : [];
+      const record: ContainerRecord = {
+        id: request.id,
+        netns: netnsName(paths.root, request.id),
+        endpoints,
+        ports,
+        state: "creating",
+      };
+      return { state: withContainer(state, record), result: record };
+    });
+    try {
+      const state = await readState(paths);
+      const networks = new Map(Object.entries(state.networks));
+      await ipBatch(hostSetup(container, networks));
+      await ipBatch(insideSetup(container, networks), container.netns);
+      return await updateState(paths, async (current) => {
+        const ready: ContainerRecord = { ...container, state: "ready" };
+        const next = withContainer(current, ready);
+        for (const name of new Set(ready.ports.map((p) => p.network))) {
+          const network = next.networks[name];
+          if (network) await nftLoad(renderTable(network, allPorts(next)));
+        }
+        return { state: next, result: networkingOf(next, ready) };
+      });
+    } catch (error) {
+      await undoContainer(container).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async function sweep(live: Iterable<string>): Promise<string[]> {
+    const keep = new Set(live);
+    const state = await readState(paths);
+    const gone = Object.values(state.containers).filter((c) => !keep.has(c.id));
+    for (const container of gone) await undoContainer(container);
+    for (const network of Object.values(state.networks)) {
+      if (network.state === "removing") await finishRemoval(network);
+    }
+    // Namespaces of this root that no record names (none should exist: records come first).
+    const prefix = netnsName(paths.root, "");
+    const named = new Set(Object.values((await readState(paths)).containers).map((c) => c.netns));
+    const orphans = (await readdir(NETNS_DIR).catch(() => [] as string[])).filter(
+      (n) => n.startsWith(prefix) && !named.has(n),
+    );
+    await ipBatch(orphans.map((n) => `netns del ${n}`));
+    return gone.map((c) => c.id);
+  }
+
+  return {
+    createNetwork,
+    removeNetwork,
+    inspectNetwork: async (name) => (await readState(paths)).networks[name],
+    listNetworks: async () => Object.values((await readState(paths)).networks),
+    setupContainer,
+    teardownContainer,
+    containerNetworking: async (id) => {
+      const state = await readState(paths);
+      const container = state.containers[id];
+      return container?.state === "ready" ? networkingOf(state, container) : undefined;
+    },
+    sweep,
+  };
+}

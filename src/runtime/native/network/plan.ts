@@ -1,0 +1,80 @@
+/**
+ * The `ip` scripts for a network's bridge and a container's namespace, in pure code (golden-tested
+ * as text). Each setup script has its undo beside it. A container costs two processes — the host
+ * side (`ip -batch`: namespace, veth pairs with their peers made directly inside it as eth0…,
+ * host ends on the bridges) and the inside (`ip -n NS -batch`: loopback, addresses, default
+ * route) — measured 5.6 ms against 18 ms for separate calls; teardown is one.
+ */
+import { requireCidr } from "./ipv4.js";
+import type { ContainerRecord, NetworkRecord } from "./records.js";
+
+/** Docker's default MTU, and the driver option that changes it. */
+export const DEFAULT_MTU = 1500;
+export const MTU_OPTION = "com.docker.network.driver.mtu";
+
+/** The bridge up with its gateway address; `exists` leaves out the `link add` (idempotent re-run). */
+export function bridgeSetup(network: NetworkRecord, exists: boolean): string[] {
+  const prefix = requireCidr(network.subnet, "subnet").prefix;
+  return [
+    ...(exists ? [] : [`link add name ${network.bridge} mtu ${network.mtu} type bridge`]),
+    `addr replace ${network.gateway}/${prefix} dev ${network.bridge}`,
+    `link set ${network.bridge} mtu ${network.mtu} up`,
+  ];
+}
+
+export function bridgeTeardown(network: NetworkRecord): string[] {
+  return [`link del ${network.bridge}`];
+}
+
+/** Host side: the namespace, then per network a veth pair whose peer is born in it as ethN. */
+export function hostSetup(
+  container: ContainerRecord,
+  networks: ReadonlyMap<string, NetworkRecord>,
+): string[] {
+  const lines = [`netns add ${container.netns}`];
+  for (const endpoint of container.endpoints) {
+    const network = networks.get(endpoint.network);
+    if (!network) throw new Error(`network ${endpoint.network} is not in the state`);
+    lines.push(
+      `link add ${endpoint.hostVeth} mtu ${network.mtu} type veth peer name ${endpoint.ifname} ` +
+        `mtu ${network.mtu} address ${endpoint.mac} netns ${container.netns}`,
+      `link set ${endpoint.hostVeth} master ${network.bridge} up`,
+    );
+  }
+  return lines;
+}
+
+/** Inside the namespace: loopback, addresses, and the default route of the first non-internal network. */
+export function insideSetup(
+  container: ContainerRecord,
+  networks: ReadonlyMap<string, NetworkRecord>,
+): string[] {
+  const lines = ["link set lo up"];
+  let gateway: { address: string; ifname: string } | undefined;
+  for (const endpoint of container.endpoints) {
+    const network = networks.get(endpoint.network);
+    if (!network) throw new Error(`network ${endpoint.network} is not in the state`);
+    const prefix = requireCidr(network.subnet, "subnet").prefix;
+    lines.push(
+      `addr add ${endpoint.address}/${prefix} dev ${endpoint.ifname}`,
+      `link set ${endpoint.ifname} up`,
+    );
+    if (!network.internal) gateway ??= { address: network.gateway, ifname: endpoint.ifname };
+  }
+  if (gateway) lines.push(`route add default via ${gateway.address} dev ${gateway.ifname}`);
+  return lines;
+}
+
+/**
+ * Undo of hostSetup for what still exists: the host ends first (deleting one deletes its peer at
+ * once, where a deleted namespace frees its veths only later, asynchronously), then the namespace.
+ */
+export function containerTeardown(
+  container: ContainerRecord,
+  present: { readonly netns: boolean; readonly links: ReadonlySet<string> },
+): string[] {
+  return [
+    ...container.endpoints.filter((e) => present.links.has(e.hostVeth)).map((e) => `link del ${e.hostVeth}`),
+    ...(present.netns ? [`netns del ${container.netns}`] : []),
+  ];
+}

@@ -1,0 +1,72 @@
+/**
+ * The network state document (records.ts) read and changed under one lock between processes
+ * (src/file-lock.ts), written atomically (temporary file + rename), so a reader never sees half a
+ * document and a killed writer leaves the previous one.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { acquireFileLock } from "../../../file-lock.js";
+import { ApiError } from "../../errors.js";
+import type { NativePaths } from "../paths.js";
+import { EMPTY_STATE, type NetworkState } from "./records.js";
+
+/** Holders do a few file operations and at most one short `nft -f`: seconds is generous. */
+const LOCK_TIMEOUT_MS = 60_000;
+
+export function stateFile(paths: NativePaths): string {
+  return path.join(paths.root, "network", "state.json");
+}
+
+export async function readState(paths: NativePaths): Promise<NetworkState> {
+  let text: string;
+  try {
+    text = await readFile(stateFile(paths), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return EMPTY_STATE;
+    throw error;
+  }
+  const value = JSON.parse(text) as NetworkState;
+  if (value.version !== 1)
+    throw new ApiError(`${stateFile(paths)}: unknown version ${String(value.version)}`);
+  return value;
+}
+
+async function writeState(paths: NativePaths, state: NetworkState): Promise<void> {
+  const file = stateFile(paths);
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  await writeFile(temporary, `${JSON.stringify(state, null, 1)}\n`, { mode: 0o600 });
+  await rename(temporary, file);
+}
+
+/**
+ * Runs `change` on the current state under the lock; writes what it returns as `state` (unless it is
+ * the same object), and gives back its `result`. `change` may run effects that must be ordered with
+ * the state (reloading a network's rules), never long ones.
+ */
+export async function updateState<T>(
+  paths: NativePaths,
+  change: (
+    state: NetworkState,
+  ) => Promise<{ state: NetworkState; result: T }> | { state: NetworkState; result: T },
+): Promise<T> {
+  await mkdir(path.dirname(stateFile(paths)), { recursive: true, mode: 0o700 });
+  await mkdir(paths.locks, { recursive: true, mode: 0o700 });
+  const file = path.join(paths.locks, "network.lock");
+  const release = await acquireFileLock(file, {
+    timeoutMs: LOCK_TIMEOUT_MS,
+    aborted: () => new ApiError("stopped waiting for the network state lock"),
+    timedOut: (owner) =>
+      new ApiError(`process ${owner?.pid ?? "?"} held the network state lock too long; gave up waiting`, {
+        hint: `if no berth is running, remove ${file}`,
+      }),
+  });
+  try {
+    const before = await readState(paths);
+    const { state, result } = await change(before);
+    if (state !== before) await writeState(paths, state);
+    return result;
+  } finally {
+    release();
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * The native network layer on the real host, with dockerd running (its FORWARD policy DROP and
+ * br_netfilter live): containers' namespaces on one berth bridge reach each other, an internal
+ * network has no way out, a published port answers on 127.0.0.1, concurrent processes never share
+ * an address, a taken host port names its holder, and removing everything leaves the links,
+ * namespaces, nft ruleset and Docker's DOCKER-USER chain exactly as they were. Traffic goes only
+ * to namespaces this test made and to loopback.
+ */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { build } from "rolldown";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openNetworkLayer } from "../../../src/runtime/native/network/index.js";
+import type { NetworkLayer } from "../../../src/runtime/native/network/index.js";
+import { nativePaths } from "../../../src/runtime/native/paths.js";
+import { requireOrSkip } from "../engine.js";
+
+const runcFound = existsSync("/usr/sbin/runc") || existsSync("/usr/bin/runc");
+const native = process.getuid?.() === 0 && runcFound;
+
+function text(file: string, args: string[]): string {
+  const result = spawnSync(file, args, { encoding: "utf8", timeout: 10_000 });
+  return `${result.stdout}${result.stderr}`;
+}
+
+/** What the host looks like, in the parts this layer touches (interface names, not counters). */
+function hostView(): { links: string; netns: string; nft: string; dockerUser: string } {
+  const links = text("ip", ["-o", "link"])
+    .split("\n")
+    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .sort()
+    .join(" ");
+  return {
+    links,
+    netns: text("ip", ["netns", "list"]),
+    nft: text("nft", ["list", "ruleset"]).replace(/counter packets \d+ bytes \d+/g, "counter"),
+    dockerUser: text("iptables", ["-w", "5", "-S", "DOCKER-USER"]),
+  };
+}
+
+function inNetns(netns: string, args: string[]): { code: number | null; out: string } {
+  const result = spawnSync("ip", ["netns", "exec", netns, ...args], { encoding: "utf8", timeout: 15_000 });
+  return { code: result.status, out: `${result.stdout}${result.stderr}` };
+}
+
+function newId(): string {
+  return randomBytes(32).toString("hex");
+}
+
+/** Reads what a TCP server sends on connect, bounded. */
+function fetchBanner(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    let data = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error("no answer within 5 s"));
+    }, 5_000);
+    socket.on("data", (chunk) => (data += String(chunk)));
+    socket.on("end", () => {
+      clearTimeout(timer);
+      resolve(data);
+    });
+    socket.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+describe("native network layer", () => {
+  const run = randomBytes(3).toString("hex");
+  let base: string;
+  let env: Record<string, string>;
+  let layer: NetworkLayer;
+  let before: ReturnType<typeof hostView>;
+  const processes: ChildProcess[] = [];
+  const containers = new Set<string>();
+  const networks = new Set<string>();
+  const labels = { "berth.test": run };
+
+  beforeAll(() => {
+    if (!native) return;
+    before = hostView();
+    base = mkdtempSync("/var/tmp/berth-network-");
+    env = { BERTH_ROOT: path.join(base, "root"), BERTH_RUN_ROOT: path.join(base, "run") };
+    layer = openNetworkLayer(nativePaths(env));
+  });
+
+  afterAll(async () => {
+    if (!native) return;
+    for (const child of processes) child.kill("SIGKILL");
+    for (const id of containers) await layer.teardownContainer(id).catch(() => undefined);
+    for (const name of networks) await layer.removeNetwork(name).catch(() => undefined);
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  async function network(suffix: string, extra: Partial<Parameters<NetworkLayer["createNetwork"]>[0]> = {}) {
+    const name = `berthtest${run}_${suffix}`;
+    networks.add(name);
+    return layer.createNetwork({ name, labels, ...extra });
+  }
+
+  async function container(
+    networksOf: Record<string, object>,
+    ports?: Parameters<NetworkLayer["setupContainer"]>[0]["ports"],
+  ) {
+    const id = newId();
+    containers.add(id);
+    return { id, net: await layer.setupContainer({ id, networks: networksOf, ports }) };
+  }
+
+  it("two namespaces on one bridge ping each other while dockerd's FORWARD policy is DROP", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    expect(text("iptables", ["-w", "5", "-S", "FORWARD"])).toContain("-P FORWARD DROP");
+    const a = await network("a", { driverOpts: { "com.docker.network.driver.mtu": "1400" } });
+    expect(a.bridge).toMatch(/^berth[0-9a-f]{10}$/);
+    const one = await container({ [a.name]: {} });
+    const two = await container({ [a.name]: {} });
+    const [first] = one.net.endpoints;
+    const [second] = two.net.endpoints;
+    expect(first?.address).not.toEqual(second?.address);
+    expect(text("ip", ["-n", one.net.netns, "-o", "link", "show", "eth0"])).toContain("mtu 1400");
+    expect(text("ip", ["-n", one.net.netns, "route"])).toContain(`default via ${a.gateway} dev eth0`);
+    const ping = inNetns(one.net.netns, ["busybox", "ping", "-c", "1", "-W", "3", second?.address ?? ""]);
+    expect(ping.out).toContain("1 packets received");
+    expect(ping.code).toBe(0);
+    // Setting a container up again redoes it from scratch (what a crash mid-setup leaves is undone).
+    const again = await layer.setupContainer({ id: one.id, networks: { [a.name]: {} } });
+    expect(again.endpoints[0]?.address).toBe(first?.address);
+    expect(inNetns(again.netns, ["busybox", "ping", "-c", "1", "-W", "3", second?.address ?? ""]).code).toBe(
+      0,
+    );
+  });
+
+  it("an internal network gives no route out, and two networks are isolated", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const internal = await network("internal", { internal: true });
+    const other = await network("b");
+    const inside = await container({ [internal.name]: {} });
+    expect(text("ip", ["-n", inside.net.netns, "route"])).not.toContain("default");
+    const out = inNetns(inside.net.netns, ["ip", "route", "get", "192.0.2.1"]);
+    expect(out.code).not.toBe(0);
+    expect(out.out).toContain("unreachable");
+    // A container on another berth network cannot reach into this one.
+    const outside = await container({ [other.name]: {} });
+    const ping = inNetns(outside.net.netns, [
+      "busybox",
+      "ping",
+      "-c",
+      "1",
+      "-W",
+      "1",
+      inside.net.endpoints[0]?.address ?? "",
+    ]);
+    expect(ping.out).toContain("0 packets received");
+    // Two networks in priority order: eth0, eth1, the default route through the non-internal one.
+    const both = await container({
+      [internal.name]: {},
+      [other.name]: { ipv4Address: other.subnet.replace(/0\/\d+$/, "200") },
+    });
+    expect(both.net.endpoints.map((e) => e.ifname)).toEqual(["eth0", "eth1"]);
+    expect(both.net.endpoints[1]?.address).toBe(other.subnet.replace(/0\/\d+$/, "200"));
+    expect(text("ip", ["-n", both.net.netns, "route"])).toContain(`default via ${other.gateway} dev eth1`);
+  });
+
+  it("a published TCP port answers from 127.0.0.1, and a taken port names its holder", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const web = await network("web");
+    const { net: published } = await container({ [web.name]: {} }, [
+      { containerPort: 8080, protocol: "tcp" },
+    ]);
+    const port = published.ports[0]?.hostPort ?? 0;
+    expect(port).toBeGreaterThan(0);
+    const server = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        published.netns,
+        process.execPath,
+        "-e",
+        'require("net").createServer((s) => s.end("hello from the namespace\\n")).listen(8080, () => console.log("ready"))',
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    processes.push(server);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("server not ready within 10 s")), 10_000);
+      server.stdout?.on("data", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    expect(await fetchBanner(port)).toBe("hello from the namespace\n");
+
+    // A port a host process holds: refused, naming it.
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "0.0.0.0", resolve));
+    const held = (holder.address() as net.AddressInfo).port;
+    try {
+      const id = newId();
+      await expect(
+        layer.setupContainer({
+          id,
+          networks: { [web.name]: {} },
+          ports: [{ containerPort: 80, protocol: "tcp", hostPort: String(held) }],
+        }),
+      ).rejects.toThrow(`host port ${held}/tcp is already in use by node (pid ${process.pid})`);
+      // The refused container left nothing: no record, no namespace.
+      expect(await layer.containerNetworking(id)).toBeUndefined();
+      // A port another berth container publishes: refused, naming that container.
+      await expect(
+        layer.setupContainer({
+          id,
+          networks: { [web.name]: {} },
+          ports: [{ containerPort: 80, protocol: "tcp", hostPort: String(port) }],
+        }),
+      ).rejects.toThrow(/already in use by berth container [0-9a-f]{12}/);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it("ten processes setting containers up at once never share an address", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const shared = await network("race");
+    const child = path.join(base, "child.mjs");
+    await build({
+      input: path.join(import.meta.dirname, "network-child.ts"),
+      platform: "node",
+      external: [/^node:/],
+      logLevel: "warn",
+      output: { file: child, format: "esm" },
+    });
+    const ids = Array.from({ length: 10 }, newId);
+    for (const id of ids) containers.add(id);
+    const outputs = await Promise.all(
+      ids.map(
+        (id) =>
+          new Promise<string>((resolve, reject) => {
+            const proc = spawn(process.execPath, [child, JSON.stringify(env), id, shared.name], {
+              stdio: ["ignore", "pipe", "pipe"],
+              cwd: path.resolve(import.meta.dirname, "../../.."),
+            });
+            processes.push(proc);
+            let out = "";
+            let err = "";
+            proc.stdout.on("data", (c) => (out += String(c)));
+            proc.stderr.on("data", (c) => (err += String(c)));
+            const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
+            proc.on("close", (code) => {
+              clearTimeout(timer);
+              if (code === 0) resolve(out);
+              else reject(new Error(`child exited ${code}: ${err}`));
+            });
+          }),
+      ),
+    );
+    const addresses = outputs.map((o) => (JSON.parse(o) as { address: string }[])[0]?.address);
+    expect(new Set(addresses).size).toBe(10);
+    for (const id of ids)
+      expect(existsSync((await layer.containerNetworking(id))?.netnsPath ?? "/nonexistent")).toBe(true);
+  });
+
+  it("sweep tears down containers that are gone; removing everything leaves the host as it was", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const live = [...containers].slice(0, 2);
+    const swept = await layer.sweep(live);
+    expect(swept.length).toBe(containers.size - 2);
+    for (const id of swept) expect(await layer.containerNetworking(id)).toBeUndefined();
+    for (const id of live) await layer.teardownContainer(id);
+    for (const child of processes) child.kill("SIGKILL");
+    for (const name of networks) await layer.removeNetwork(name);
+    networks.clear();
+    containers.clear();
+    expect(await layer.listNetworks()).toEqual([]);
+    expect(hostView()).toEqual(before);
+    // The CLI-facing check of the same: nothing of berth's in the ruleset.
+    expect(execFileSync("nft", ["list", "tables"], { encoding: "utf8" })).not.toMatch(/berth/);
+  });
+});
