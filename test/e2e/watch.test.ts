@@ -7,15 +7,20 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { serviceFilter } from "../../src/engine/labels.js";
 import type { ContainerSummary, Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { describeEngine, eventually, requireOrSkip, RUN_ID, TEST_LABEL } from "../integration/engine.js";
 import { BUSYBOX_PATH, openTestEngine } from "../integration/images.js";
 import { leaks } from "../integration/leaks.js";
-import { berth, startBerth } from "./cli.js";
+import { berth, repoRoot, startBerth } from "./cli.js";
 
 let runtime: Runtime;
+/** A tmux server of this file's own, for the dashboard (a real terminal); killed after. */
+const TMUX = ["-L", `berth-e2e-watch-${RUN_ID}`, "-f", "/dev/null"];
+const tmux = (...args: string[]) => execa("tmux", [...TMUX, ...args], { timeout: 10_000, reject: false });
+const tmuxFound = (await execa("tmux", ["-V"], { reject: false })).exitCode === 0;
 const dirs: string[] = [];
 const projects: string[] = [];
 const images: string[] = [];
@@ -109,6 +114,7 @@ describeEngine("berth watch", () => {
     for (const reference of images)
       await runtime.images.remove(reference, { force: true }).catch(() => undefined);
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    if (tmuxFound) await tmux("kill-server");
     await runtime.close();
   }, 60_000);
 
@@ -257,5 +263,54 @@ describeEngine("berth watch", () => {
     expect(String(result.stdout)).toContain("⦿ Watch disabled");
     const [web] = await runtime.containers.list({ labels: serviceFilter(project, "web"), all: true });
     expect(web?.status).toBe("exited");
+  }, 60_000);
+
+  it("up --watch on a terminal must run the watch beside the dashboard, its lines in the events strip", async (context) => {
+    requireOrSkip(context, tmuxFound, "tmux is not installed (apt-get install -y tmux)");
+    const { dir, project, app } = fixture(
+      "dash",
+      "        - { path: ./app/src, action: sync, target: /src }\n",
+    );
+    const env = [`PATH=${process.env["PATH"] ?? "/usr/bin:/bin"}`, "HOME=/root", "TERM=xterm-256color"];
+    const bin = path.join(repoRoot, "bin", "berth.js");
+    await tmux(
+      "new-session",
+      "-d",
+      "-s",
+      "dash",
+      "-x",
+      "120",
+      "-y",
+      "40",
+      "-c",
+      dir,
+      "env",
+      "-i",
+      ...env,
+      process.execPath,
+      bin,
+      "up",
+      "--watch",
+    );
+    const screen = async (): Promise<string> => (await tmux("capture-pane", "-p", "-t", "dash")).stdout;
+    await eventually(async () => expect(await screen()).toMatch(/watch +Watch enabled/), 30_000);
+
+    writeFileSync(path.join(app, "src", "a.txt"), "from the dashboard\n");
+    await eventually(
+      async () => expect(await shIn(project, "cat /src/a.txt")).toBe("from the dashboard\n"),
+      2_000,
+    );
+    await eventually(
+      async () =>
+        expect(await screen()).toMatch(/watch +Syncing service "web" after 1 changes were detected/),
+      5_000,
+    );
+
+    await tmux("send-keys", "-t", "dash", "q");
+    await eventually(async () => {
+      const [web] = await runtime.containers.list({ labels: serviceFilter(project, "web"), all: true });
+      expect(web?.status).toBe("exited");
+      expect((await tmux("has-session", "-t", "dash")).exitCode).not.toBe(0);
+    }, 20_000);
   }, 60_000);
 });

@@ -5,14 +5,16 @@
  * controller that runs engine actions for keys, and the Ink screen (loaded here, by `import()`, and
  * nowhere else). After the dashboard closes, one line on stderr says what was left behind.
  */
-import type { UpContext, UpOptions } from "../../engine/index.js";
+import type { EventSink, UpContext, UpOptions } from "../../engine/index.js";
+import type { WatchSession } from "../../engine/watch/watcher.js";
+import type { Runtime } from "../../runtime/runtime.js";
 import { UsageError } from "../../errors.js";
 import type { LoadedProject } from "../../project/load.js";
 import { desiredReplicas, imageReference } from "../../engine/desired.js";
 import { Controller, type Exit } from "../../ui/dashboard/controller.js";
 import { Feeds, type Follow } from "../../ui/dashboard/feeds.js";
 import { DEFAULT_SCROLLBACK } from "../../ui/dashboard/log-store.js";
-import type { ServiceDef } from "../../ui/dashboard/model.js";
+import { pushEvent, type ServiceDef } from "../../ui/dashboard/model.js";
 import { runShell } from "../../ui/dashboard/shell.js";
 import { DashboardStore } from "../../ui/dashboard/store.js";
 // Types only (erased): the module itself, which loads Ink, is imported with import() below.
@@ -53,6 +55,8 @@ export interface UpHandover {
   readonly stopServices: readonly string[];
   readonly timeoutS: number | undefined;
   readonly flags: DashboardFlags;
+  /** `up --watch`: once the `up` is done, the watch runs beside the dashboard (its lines in the events strip). */
+  readonly watch?: boolean;
 }
 
 /** `berth up` on a terminal: the dashboard opens at once, then the `up` runs inside it. */
@@ -164,11 +168,25 @@ async function open(
     // elsewhere (kill, a closing terminal) act the same.
     const removeInterrupt = onInterrupt((_count, signal) => controller.interrupt(signal));
     let exit: Exit;
+    let watching: Promise<WatchSession | undefined> | undefined;
+    let leaving = false;
     try {
       feeds.start();
-      if (opening.up) void controller.up(opening.up.options, opening.up.context);
+      const { up } = opening;
+      if (up) {
+        const run = controller.up(up.options, up.context);
+        if (up.watch === true) {
+          watching = run.then(() =>
+            !leaving && controller.failure === undefined
+              ? watchBeside(runtime, loaded, store, controller.sink, up)
+              : undefined,
+          );
+        }
+      }
       exit = await controller.exited;
     } finally {
+      leaving = true;
+      await (await watching?.catch(() => undefined))?.stop();
       mounted.unmount();
       removeInterrupt();
       await feeds.stop();
@@ -179,6 +197,35 @@ async function open(
     process.stderr.write(`${farewell(exit, loaded.project.name)}\n`);
     return exit.code;
   });
+}
+
+/** `up --watch` in the dashboard: the watch's lines go to the events strip, its progress to the rows. */
+async function watchBeside(
+  runtime: Runtime,
+  loaded: LoadedProject,
+  store: DashboardStore,
+  sink: EventSink,
+  up: UpHandover,
+): Promise<WatchSession | undefined> {
+  const say = (level: "info" | "warn" | "error") => (text: string) =>
+    store.update((m) => pushEvent(m, { at: Date.now(), subject: "watch", text, level }));
+  const { startWatch } = await import("../../engine/watch/watcher.js");
+  try {
+    return await startWatch(
+      runtime,
+      loaded,
+      {
+        services: up.options.services ?? [],
+        prune: true,
+        sink,
+        ...(up.timeoutS !== undefined ? { timeoutS: up.timeoutS } : {}),
+      },
+      { info: say("info"), warn: say("warn"), error: say("error") },
+    );
+  } catch (error) {
+    say("error")(error instanceof Error ? error.message : String(error));
+    return undefined;
+  }
 }
 
 function farewell(exit: Exit, project: string): string {

@@ -9,7 +9,8 @@
  *   code of `--exit-code-from`'s container (which implies the abort), else of the first one to exit.
  * - `--dry-run`: the plan is printed (stdout) and nothing is done.
  * - `--watch`: the `develop.watch` rules are acted on while attached (src/engine/watch/, loaded only
- *   then); its lines print among the containers' with a ` ⦿ ` prefix, as Compose prints them.
+ *   then); its lines print among the containers' with a ` ⦿ ` prefix, as Compose prints them (in
+ *   the dashboard, in its events strip).
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { kill, ps, silentSink, stop, up, type UpOptions } from "../../engine/index.js";
@@ -48,11 +49,12 @@ export async function runUp(globals: GlobalOptions, services: string[], flags: U
       return 0;
     });
   }
+  // Watch rules Compose refuses (or none at all) fail before anything is created.
+  if (plan.watch) (await import("../../engine/watch/watcher.js")).checkWatch(loaded, plan.options.services);
   const dashboard = {
     stdinTTY: process.stdin.isTTY === true,
     stdoutTTY: process.stdout.isTTY === true,
-    // The watch prints its lines among the containers', as Compose's `up --watch` does.
-    flag: plan.watch ? false : flags.dashboard,
+    flag: flags.dashboard,
     detach: plan.detach,
     abortOnExit: plan.abortOnExit,
     progress: globals.progress,
@@ -67,6 +69,7 @@ export async function runUp(globals: GlobalOptions, services: string[], flags: U
       stopServices,
       timeoutS,
       flags,
+      watch: plan.watch,
     });
   }
 
@@ -225,8 +228,6 @@ class PlainUp {
 
   async run(): Promise<number> {
     const { runtime, loaded, plan } = this;
-    // Rules Compose refuses (or none at all) fail before anything is created.
-    if (plan.watch) (await import("../../engine/watch/watcher.js")).checkWatch(loaded, plan.options.services);
     // Taken before anything changes: what this `up` prints of each container begins there, so the
     // output of a container that exits before following begins is printed too.
     const starts = plan.detach
