@@ -8,7 +8,16 @@
  * fs.watch plus a bounded poll (a watch can miss writes made by other processes on some
  * filesystems), until `until` passes or its signal aborts.
  */
-import { appendFileSync, closeSync, mkdirSync, openSync, readSync, statSync, watch } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  watch,
+} from "node:fs";
 import path from "node:path";
 import type { EventFilter, Labels, RuntimeEvent } from "../runtime.js";
 import type { NativePaths } from "./paths.js";
@@ -16,9 +25,19 @@ import type { NativePaths } from "./paths.js";
 /** An event as stored: the RuntimeEvent with its time as text. */
 type StoredEvent = Omit<RuntimeEvent, "time"> & { readonly time: string };
 
-export function appendEvent(paths: NativePaths, event: RuntimeEvent): void {
+/** The log is started afresh past this size, the previous one kept as `<events>.1`. */
+export const EVENTS_MAX_BYTES = 8 * 1024 * 1024;
+
+export function appendEvent(paths: NativePaths, event: RuntimeEvent, maxBytes = EVENTS_MAX_BYTES): void {
   const stored = { ...event, time: event.time.toISOString() } as StoredEvent;
   mkdirSync(path.dirname(paths.events), { recursive: true });
+  try {
+    // Two writers may both rotate: the second renames a nearly empty log over the first's .1, losing
+    // at most the few events written between (Docker keeps no more than its last 256 either).
+    if (statSync(paths.events).size >= maxBytes) renameSync(paths.events, `${paths.events}.1`);
+  } catch {
+    // No log yet.
+  }
   appendFileSync(paths.events, `${JSON.stringify(stored)}\n`, { mode: 0o600 });
 }
 
@@ -73,6 +92,8 @@ export async function* readEvents(
   const pollMs = options.pollMs ?? 200;
   mkdirSync(path.dirname(paths.events), { recursive: true });
   let offset = 0;
+  /** The inode of the log being read: another one means the log was started afresh. */
+  let reading = statOf(paths.events).inode;
   if (filter.since === undefined) {
     try {
       offset = statSync(paths.events).size;
@@ -97,6 +118,14 @@ export async function* readEvents(
   try {
     for (;;) {
       if (signal?.aborted) return;
+      // Started afresh by a writer (see appendEvent): read the new log from its start.
+      // (Another inode, or, as inode numbers are reused, a file shorter than what was read of it.)
+      const { inode, size } = statOf(paths.events);
+      if (inode !== undefined && ((reading !== undefined && inode !== reading) || size < offset)) {
+        offset = 0;
+        pending = Buffer.alloc(0);
+      }
+      reading = inode ?? reading;
       const read = readFrom(paths.events, offset);
       offset = read.offset;
       pending = Buffer.concat([pending, read.bytes]);
@@ -124,6 +153,15 @@ export async function* readEvents(
   } finally {
     watcher?.close();
     signal?.removeEventListener("abort", nudge);
+  }
+}
+
+function statOf(file: string): { inode: number | undefined; size: number } {
+  try {
+    const stat = statSync(file);
+    return { inode: stat.ino, size: stat.size };
+  } catch {
+    return { inode: undefined, size: 0 };
   }
 }
 
