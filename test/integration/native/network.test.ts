@@ -226,6 +226,63 @@ describe("native network layer", () => {
     }
   });
 
+  it("a non-internal network reaches out masqueraded past dockerd's FORWARD DROP; an internal one does not", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    // "Outside" is a namespace of this test's own behind a plain veth: traffic to it is forwarded
+    // by the host exactly as traffic to another host would be, and goes nowhere else.
+    const outside = `berthtest-out-${run}`;
+    const veth = `bto${run}`;
+    const setup = spawnSync("ip", ["-batch", "-"], {
+      input: [
+        `netns add ${outside}`,
+        `link add ${veth} type veth peer name eth0 netns ${outside}`,
+        `addr add 198.51.100.1/30 dev ${veth}`,
+        `link set ${veth} up`,
+      ].join("\n"),
+      encoding: "utf8",
+    });
+    expect(setup.stderr).toBe("");
+    try {
+      spawnSync("ip", ["-n", outside, "-batch", "-"], {
+        input: "link set lo up\naddr add 198.51.100.2/30 dev eth0\nlink set eth0 up\n",
+      });
+      const server = spawn(
+        "ip",
+        [
+          "netns",
+          "exec",
+          outside,
+          process.execPath,
+          "-e",
+          'require("net").createServer((s) => s.end(s.remoteAddress + "\\n")).listen(7000, "0.0.0.0", () => console.log("ready"))',
+        ],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      processes.push(server);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("server not ready within 10 s")), 10_000);
+        server.stdout?.on("data", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      const out = await network("out");
+      const { net: client } = await container({ [out.name]: {} });
+      // The server sees the host's address on its link: the container's was masqueraded.
+      const answer = inNetns(client.netns, ["busybox", "nc", "-w", "3", "198.51.100.2", "7000"]);
+      expect(answer.out.trim()).toBe("198.51.100.1");
+      const closed = await network("closed", { internal: true });
+      const { net: shut } = await container({ [closed.name]: {} });
+      const refused = inNetns(shut.netns, ["busybox", "nc", "-w", "2", "198.51.100.2", "7000"]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.out).toContain("Network is unreachable");
+      server.kill("SIGKILL");
+    } finally {
+      spawnSync("ip", ["link", "del", veth]);
+      spawnSync("ip", ["netns", "del", outside]);
+    }
+  });
+
   it("ten processes setting containers up at once never share an address", async (ctx) => {
     requireOrSkip(ctx, native, "native tests need root and runc");
     const shared = await network("race");
