@@ -45,6 +45,8 @@ await build({
   input: {
     entry: join(root, "dist", "cli", "entry.js"),
     "berth-supervisor": join(root, "dist", "runtime", "native", "supervise", "main.js"),
+    // The embedded DNS server, likewise (src/runtime/native/dns/ensure.ts finds it beside its chunk).
+    "berth-dns": join(root, "dist", "runtime", "native", "dns", "main.js"),
   },
   platform: "node",
   // Ink is bundled into the dashboard's chunk (only `import()`ed for the dashboard): loaded from
