@@ -26,6 +26,7 @@ import {
   nativeReady,
   NOT_READY,
   openNativeEnv,
+  processesOf,
   TEST_IMAGE,
   traces,
   until,
@@ -230,6 +231,34 @@ describe("native supervisor", () => {
     expect(state?.healthProbe?.exitCode).toBe(1);
     const changes = eventsOf(id).flatMap((e) => (e.action === "health" ? [e.health] : []));
     expect(changes).toEqual(["healthy", "unhealthy"]);
+  }, 30_000);
+
+  it("kills a probe that outlives its timeout and counts it as a failure", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const id = await run(
+      spec("berth-sv-timeout", {
+        command: ["sleep", "120"],
+        healthcheck: { test: ["CMD", "sleep", "7"], intervalNs: 200e6, timeoutNs: 300e6, retries: 1 },
+      }),
+    );
+    // Three timed-out probes: left running, three `sleep 7` would be in the container now.
+    await until(10_000, "unhealthy after 3 timeouts", async () => {
+      const timeouts = readHealth(env!.paths, id)?.log.filter((p) => p.exitCode === -1).length ?? 0;
+      return timeouts >= 3 && (await containers.inspect(id))?.health === "unhealthy";
+    });
+    const probe = (await containers.inspect(id))?.healthProbe;
+    expect(probe).toMatchObject({ exitCode: -1, output: "Health check exceeded timeout (300ms)" });
+    expect(probe!.end!.getTime() - probe!.start!.getTime()).toBeLessThan(3_000);
+    // The probe's process was killed, not left to run its 7 s in the container.
+    const probes = processesOf(id).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8") === "sleep\u00007\u0000";
+      } catch {
+        return false;
+      }
+    });
+    expect(probes.length).toBeLessThanOrEqual(1); // at most the probe running right now
+    await containers.remove(id, { force: true });
   }, 30_000);
 
   it("a SIGKILLed supervisor leaves the containers running; the next one resumes the probes", async (context) => {

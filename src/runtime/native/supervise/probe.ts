@@ -13,7 +13,7 @@ export interface ProbeTarget {
   readonly runcPath: string;
   readonly runcRoot: string;
   readonly id: string;
-  /** A directory for the probe's pid file. */
+  /** A directory for the probe's pid file (the container's bundle: removed with it). */
   readonly scratchDir: string;
 }
 

@@ -107,7 +107,9 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
 
   const probeOnce = async (id: string, config: HealthConfig, watch: HealthWatch): Promise<void> => {
     const result = await runProbe(
-      { runcPath, runcRoot: paths.runc, id, scratchDir: paths.run },
+      // The pid file goes in the bundle, so a supervisor killed mid-probe leaves nothing the
+      // container's removal does not remove.
+      { runcPath, runcRoot: paths.runc, id, scratchDir: containerLayout(paths, id).bundle },
       config,
       watch.abort.signal,
     );
