@@ -36,6 +36,8 @@ export interface DnsServerOptions {
   /** Outside resolvers when a container names none (default: the host's /etc/resolv.conf). */
   readonly hostResolvers?: (() => readonly string[]) | undefined;
   readonly pollMs?: number | undefined;
+  /** How long each upstream is given (default 4 s, libnetwork's extIOTimeout). */
+  readonly upstreamTimeoutMs?: number | undefined;
   readonly log?: ((line: string) => void) | undefined;
 }
 
@@ -297,7 +299,8 @@ export class DnsServer {
       if (decision.kind === "drop") return undefined;
       // A container's own `dns:` servers, else the host's (an empty list of its own: SERVFAIL).
       const servers = decision.upstreams ?? this.upstreams();
-      return (await forwardQuery(message, servers, transport)) ?? serverFailure(message);
+      const answer = await forwardQuery(message, servers, transport, this.options.upstreamTimeoutMs);
+      return answer ?? serverFailure(message);
     } catch (error) {
       this.log(`query from ${source}: ${String(error)}`);
       return undefined;

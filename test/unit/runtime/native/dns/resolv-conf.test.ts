@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { resolvConfServers } from "../../../../../src/runtime/native/dns/forward.js";
 import { containerResolvConf } from "../../../../../src/runtime/native/dns/resolv-conf.js";
 
 const GOLDENS = path.join(import.meta.dirname, "goldens");
@@ -75,5 +76,13 @@ describe("containerResolvConf from the host's file", () => {
     expect(containerResolvConf({ nameserver: "10.1.0.1", hostResolvConf: "" }).text).toBe(
       "nameserver 10.1.0.1\noptions ndots:0\n",
     );
+  });
+});
+
+describe("resolvConfServers (the host's upstreams)", () => {
+  it("lists every nameserver, loopback ones included: the server asks from the host", () => {
+    expect(
+      resolvConfServers("# x\nnameserver 127.0.0.53\n  nameserver\t192.0.2.1 \nsearch lan\nnameserver\n"),
+    ).toEqual(["127.0.0.53", "192.0.2.1"]);
   });
 });
