@@ -13,7 +13,7 @@ import net from "node:net";
 import path from "node:path";
 import { build } from "rolldown";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openNetworkLayer } from "../../../src/runtime/native/network/index.js";
+import { hostVethName, netnsName, openNetworkLayer } from "../../../src/runtime/native/network/index.js";
 import type { NetworkLayer } from "../../../src/runtime/native/network/index.js";
 import { nativePaths } from "../../../src/runtime/native/paths.js";
 import { requireOrSkip } from "../engine.js";
@@ -323,6 +323,33 @@ describe("native network layer", () => {
     for (const id of ids)
       expect(existsSync((await layer.containerNetworking(id))?.netnsPath ?? "/nonexistent")).toBe(true);
   });
+
+  it("a setup SIGKILLed at any point is undone by the next sweep, leaving no namespace, veth or record", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const shared = await network("kill");
+    const child = path.join(base, "child.mjs");
+    // Spread over the child's life: node starting, the lock, the state write, the ip processes, done.
+    for (const delay of [60, 120, 180, 240, 300, 400, 600]) {
+      const id = newId();
+      const proc = spawn(process.execPath, [child, JSON.stringify(env), id, shared.name], {
+        stdio: "ignore",
+      });
+      processes.push(proc);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      const exited = proc.exitCode !== null || proc.signalCode !== null;
+      proc.kill("SIGKILL");
+      if (!exited) await new Promise((resolve) => proc.once("exit", resolve));
+      // An ip process the kill orphaned finishes within milliseconds; the next command comes later.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await layer.sweep([...containers]);
+      expect(text("ip", ["netns", "list"])).not.toContain(netnsName(nativePaths(env).root, id));
+      expect(text("ip", ["-o", "link"])).not.toContain(hostVethName(nativePaths(env).root, id, shared.name));
+      expect(await layer.containerNetworking(id)).toBeUndefined();
+    }
+    // The network still serves: a container set up after all that gets the first address again.
+    const { net: after } = await container({ [shared.name]: {} });
+    expect(after.endpoints[0]?.address).toBe(shared.gateway.replace(/\.1$/, ".2"));
+  }, 60_000);
 
   it("sweep tears down containers that are gone; removing everything leaves the host as it was", async (ctx) => {
     requireOrSkip(ctx, native, "native tests need root and runc");
