@@ -191,6 +191,29 @@ describe("native supervisor", () => {
     expect(after?.restartCount).toBe(stopped?.restartCount);
   }, 30_000);
 
+  it("answers an exit collected while no supervisor ran: the next command starts one", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const id = await run(
+      spec("berth-sv-owed", { command: ["sh", "-c", "sleep 1"], restart: { name: "unless-stopped" } }),
+    );
+    const supervisor = runningSupervisor(env!.paths);
+    expect(supervisor).toBeDefined();
+    process.kill(supervisor!.pid, "SIGKILL");
+    await until(5_000, "the supervisor gone", () => !stillRuns(supervisor!));
+    // inspect collects the exit (die) and starts nothing.
+    await until(10_000, "exited, collected", async () => (await containers.inspect(id))?.status === "exited");
+    expect(runningSupervisor(env!.paths)).toBeUndefined();
+    expect((await containers.inspect(id))?.restartCount).toBe(0);
+    // A list (ps) starts a supervisor, which restarts it.
+    await containers.list({ all: true });
+    expect(runningSupervisor(env!.paths)).toBeDefined();
+    await until(10_000, "restarted", async () => {
+      const state = await containers.inspect(id);
+      return state?.restartCount === 1 && state.status === "running";
+    });
+    await containers.remove(id, { force: true });
+  }, 30_000);
+
   it("reports starting → healthy → unhealthy, a start period shielding early failures", async (context) => {
     requireOrSkip(context, nativeReady, NOT_READY);
     const id = await run(

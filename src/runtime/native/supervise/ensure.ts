@@ -19,7 +19,7 @@ import { createExclusive } from "../../../file-lock.js";
 import { type ProcessIdentity, self, stillRuns } from "../containers/lock.js";
 import { listIds, readRecord } from "../containers/records.js";
 import type { NativePaths } from "../paths.js";
-import { needsSupervision } from "./state-files.js";
+import { needsSupervision, restartOwed } from "./state-files.js";
 
 /** Names the supervisor's entry script (a test's bundle; otherwise it is found beside this module). */
 export const ENTRY_ENV = "BERTH_SUPERVISOR_ENTRY";
@@ -163,7 +163,11 @@ export async function ensureSupervisor(
   throw new Error(`the native supervisor did not start (see ${logFile})`);
 }
 
-/** Starts a supervisor when a container needs one and none runs (a command's re-attach). */
+/**
+ * Starts a supervisor when none runs and a container needs one (a command's re-attach): one that
+ * runs with a restart policy or a healthcheck, or one whose exit its policy answers, collected
+ * while no supervisor ran.
+ */
 export async function superviseIfNeeded(
   paths: NativePaths,
   options: EnsureOptions = {},
@@ -171,7 +175,8 @@ export async function superviseIfNeeded(
   if (runningSupervisor(paths)) return undefined;
   const needed = listIds(paths).some((id) => {
     const record = readRecord(paths, id);
-    return record?.state === "created" && record.run !== undefined && needsSupervision(record);
+    if (record?.state !== "created") return false;
+    return record.run !== undefined ? needsSupervision(record) : restartOwed(paths, record);
   });
   return needed ? ensureSupervisor(paths, options) : undefined;
 }

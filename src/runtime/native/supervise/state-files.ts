@@ -14,7 +14,7 @@ import { stillRuns, type ProcessIdentity } from "../containers/lock.js";
 import { containerLayout, type ContainerRecord, writeAtomic } from "../containers/records.js";
 import type { NativePaths } from "../paths.js";
 import { healthConfig, type HealthState, mergeHealthcheck } from "./health.js";
-import { isRestartPolicyActive } from "./restart-policy.js";
+import { decideRestart, isRestartPolicyActive } from "./restart-policy.js";
 
 export interface RestartMarker {
   /** The `finishedAt` of the exit this restart answers. */
@@ -22,6 +22,8 @@ export interface RestartMarker {
   /** When the restart is due (ISO). */
   readonly due: string;
   readonly supervisor: ProcessIdentity;
+  /** The restart was tried and failed (why): that exit is not answered again. */
+  readonly failed?: string | undefined;
 }
 
 export function healthFile(paths: NativePaths, id: string): string {
@@ -87,6 +89,26 @@ export function needsSupervision(record: ContainerRecord): boolean {
   return isRestartPolicyActive(record.spec.restart) || healthConfigOf(record) !== undefined;
 }
 
+/**
+ * An exit the restart policy answers and no supervisor has answered yet (one was down when the
+ * container exited and a command collected the exit): a supervisor must be started for it.
+ */
+export function restartOwed(paths: NativePaths, record: ContainerRecord): boolean {
+  const { finishedAt, startedAt } = record;
+  if (record.state !== "created" || record.run !== undefined) return false;
+  if (finishedAt === undefined || startedAt === undefined) return false;
+  const marker = readRestartMarker(paths, record.id);
+  if (marker?.finishedAt === finishedAt && marker.failed !== undefined) return false;
+  return decideRestart({
+    policy: record.spec.restart,
+    exitCode: record.exitCode ?? 0,
+    stoppedByUser: record.stoppedByUser === true,
+    restartCount: record.restartCount,
+    runMs: 0,
+    previousDelayMs: 0,
+  }).restart;
+}
+
 export interface SupervisedView {
   /** Undefined when the container has no healthcheck. */
   readonly health: HealthStatus | undefined;
@@ -121,6 +143,7 @@ export function supervisedView(paths: NativePaths, record: ContainerRecord): Sup
     restarting:
       marker !== undefined &&
       marker.finishedAt === record.finishedAt &&
+      marker.failed === undefined &&
       record.stoppedByUser !== true &&
       stillRuns(marker.supervisor),
   };

@@ -175,12 +175,17 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     pending.delete(id);
     try {
       // Checked again under the container's lock: a stop or start by hand meanwhile wins.
-      if (!(await containers.startByPolicy(id, finishedAt))) return;
-      delays.set(id, { delayMs, startedAt: readRecord(paths, id)?.startedAt });
-    } catch (error) {
-      log(`restart of ${id}: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
+      if (await containers.startByPolicy(id, finishedAt)) {
+        delays.set(id, { delayMs, startedAt: readRecord(paths, id)?.startedAt });
+      }
       removeRestartMarker(paths, id);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`restart of ${id}: ${message}`);
+      // Docker leaves a container whose restart failed exited: this exit is not answered again
+      // (by this supervisor or the next), until the container is started and exits anew.
+      const marker = readRestartMarker(paths, id);
+      if (marker?.finishedAt === finishedAt) writeRestartMarker(paths, id, { ...marker, failed: message });
     }
     requestScan();
   };
@@ -207,6 +212,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     if (pending.get(record.id)?.finishedAt === finishedAt) return true;
     if (decided.get(record.id) === finishedAt) return false;
     decided.set(record.id, finishedAt);
+    const marker = readRestartMarker(paths, record.id);
+    if (marker?.finishedAt === finishedAt && marker.failed !== undefined) return false;
     const memory = delays.get(record.id);
     const decision = decideRestart({
       policy: record.spec.restart,

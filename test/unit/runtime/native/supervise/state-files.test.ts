@@ -17,6 +17,7 @@ import {
 } from "../../../../../src/runtime/native/supervise/ensure.js";
 import {
   needsSupervision,
+  restartOwed,
   supervisedView,
   writeHealth,
   writeRestartMarker,
@@ -115,6 +116,26 @@ describe("what the supervisor tells inspect", () => {
       due: exited.finishedAt!,
       supervisor: gone,
     });
+    expect(supervisedView(paths, exited).restarting).toBe(false);
+  });
+});
+
+describe("an exit owed a restart", () => {
+  it("is one the policy answers, not running, not failed before", () => {
+    const always = { name: "web", image: "busybox", labels: {}, restart: { name: "always" as const } };
+    const exited = record({ spec: always, finishedAt: "2026-01-01T00:00:03.000Z", exitCode: 0 });
+    expect(restartOwed(paths, exited)).toBe(true);
+    expect(restartOwed(paths, { ...exited, stoppedByUser: true })).toBe(false);
+    expect(restartOwed(paths, { ...exited, startedAt: undefined, finishedAt: undefined })).toBe(false);
+    const run = { pid: 1, pidStart: undefined, monitorPid: undefined, monitorStart: undefined };
+    expect(restartOwed(paths, { ...exited, run })).toBe(false);
+    const onFailure = { ...always, restart: { name: "on-failure" as const, maximumRetryCount: 2 } };
+    expect(restartOwed(paths, { ...exited, spec: onFailure })).toBe(false);
+    expect(restartOwed(paths, { ...exited, spec: onFailure, exitCode: 1, restartCount: 1 })).toBe(true);
+    expect(restartOwed(paths, { ...exited, spec: onFailure, exitCode: 1, restartCount: 2 })).toBe(false);
+    const marker = { finishedAt: exited.finishedAt!, due: exited.finishedAt!, supervisor: self };
+    writeRestartMarker(paths, ID, { ...marker, failed: "no such image" });
+    expect(restartOwed(paths, exited)).toBe(false);
     expect(supervisedView(paths, exited).restarting).toBe(false);
   });
 });
