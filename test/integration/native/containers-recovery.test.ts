@@ -7,13 +7,15 @@
  * name, files).
  */
 import { execFile, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { build } from "rolldown";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NativeContainers } from "../../../src/runtime/native/containers/containers.js";
+import { removeCgroups } from "../../../src/runtime/native/containers/cgroups.js";
 import { stillRuns } from "../../../src/runtime/native/containers/lock.js";
+import { unmountRootfs } from "../../../src/runtime/native/images/rootfs.js";
 import { containerLayout, readRecord, writeRecord } from "../../../src/runtime/native/containers/records.js";
 import type { ContainerSpec } from "../../../src/runtime/runtime.js";
 import { requireOrSkip } from "../engine.js";
@@ -168,5 +170,34 @@ describe("native containers: across processes", () => {
     const { id: again } = await containers.create(spec("berth-ct-removing", ["true"]));
     made.push(again);
     await containers.remove(again);
+  });
+
+  it("after a reboot (processes gone, BERTH_RUN_ROOT and mounts wiped) reports exited 255 and starts again", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const { id } = await containers.create(spec("berth-ct-reboot", ["sh", "-c", "echo run; exec sleep 60"]));
+    made.push(id);
+    await containers.start(id);
+    const logged = async (expected: string): Promise<boolean> => {
+      const lines: string[] = [];
+      for await (const line of containers.logs(id)) lines.push(line.line);
+      return lines.join(",") === expected;
+    };
+    // Logged before the monitor dies (a line still in its pipe would die with it).
+    await until(5_000, "the first run logged", () => logged("run"));
+    const run = readRecord(env!.paths, id)!.run!;
+    for (const pid of [run.monitorPid!, run.pid]) process.kill(pid, "SIGKILL");
+    await until(5_000, "the processes gone", () => !stillRuns({ pid: run.pid, start: run.pidStart }));
+    await unmountRootfs(containerLayout(env!.paths, id).rootfs);
+    await removeCgroups(id);
+    rmSync(env!.paths.run, { recursive: true, force: true });
+
+    const state = await containers.inspect(id);
+    expect(state?.status).toBe("exited");
+    expect(state?.exitCode).toBe(255);
+    await containers.start(id);
+    expect((await containers.inspect(id))?.status).toBe("running");
+    await until(5_000, "the second run logged after the first", () => logged("run,run"));
+    await containers.remove(id, { force: true });
+    expect(traces(env!, id)).toEqual([]);
   });
 });
