@@ -118,6 +118,9 @@ export interface EnsureOptions {
   readonly entry?: string | undefined;
 }
 
+/** Spawns in progress in this process, by run root: parallel starts (`up`) share one. */
+const spawning = new Map<string, Promise<EnsureResult>>();
+
 /** Makes sure a supervisor runs for `paths`; throws when none could be started. */
 export async function ensureSupervisor(
   paths: NativePaths,
@@ -125,6 +128,14 @@ export async function ensureSupervisor(
 ): Promise<EnsureResult> {
   const running = runningSupervisor(paths);
   if (running) return { pid: running.pid, started: false };
+  const pending = spawning.get(paths.run);
+  if (pending) return pending;
+  const spawned = spawnSupervisor(paths, options).finally(() => spawning.delete(paths.run));
+  spawning.set(paths.run, spawned);
+  return spawned;
+}
+
+async function spawnSupervisor(paths: NativePaths, options: EnsureOptions): Promise<EnsureResult> {
   const entry = options.entry ?? supervisorEntry();
   if (entry === undefined) {
     throw new Error("the native supervisor's entry script was not found (is berth built? npm run build)");
