@@ -3,17 +3,22 @@
  * gateways are 127.0.53.1 and 127.0.53.2, "containers" that ask from their own 127.0.53.x source
  * addresses. Started on demand by ensureDnsServer and answering its first query, scoped by arrival
  * address and asker, round robin, NODATA/NXDOMAIN, TCP, records changed by another writer seen
- * within a second, a SIGKILLed server replaced by the next ensure, and an exit once no network is
- * left. Nothing is forwarded outside (the test bundle turns forwarding off).
+ * within a second, records of gone containers pruned, a SIGKILLed server replaced by the next
+ * command's ensureDnsIfNeeded, and an exit once no network is left. Nothing is forwarded outside (the test bundle turns forwarding off).
  */
 import { connect } from "node:net";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureDnsServer, runningDnsServer } from "../../../src/runtime/native/dns/ensure.js";
+import {
+  ensureDnsIfNeeded,
+  ensureDnsServer,
+  runningDnsServer,
+} from "../../../src/runtime/native/dns/ensure.js";
 import {
   dnsFiles,
   type DnsContainerRecord,
   type DnsListenAddress,
+  pruneDnsRecords,
   releaseDnsNetwork,
   removeDnsRecords,
   writeDnsRecords,
@@ -176,15 +181,30 @@ describe("native embedded DNS server (loopback)", () => {
     writeDnsRecords(paths, API(2));
   });
 
-  it("a killed server is replaced by the next ensureDnsServer", async () => {
+  it("drops the records of containers gone (a sweep) from the answers", async () => {
+    const { paths } = env!;
+    const ask = () => askUdp(front, "api", "A", { source: "127.0.53.10", timeoutMs: 500 });
+    writeDnsRecords(paths, API(4));
+    expect(await visibleWithin(1_000, ask, (r) => addressesOf(r).length === 3)).toBeDefined();
+    const live = new Set([WEB, API(1), API(2), DB].map((r) => r.id));
+    expect(pruneDnsRecords(paths, live)).toEqual([API(4).id]);
+    expect(await visibleWithin(1_000, ask, (r) => addressesOf(r).length === 2)).toBeDefined();
+  });
+
+  it("a killed server is replaced by the next command's ensureDnsIfNeeded", async () => {
     const { paths, entry } = env!;
     const before = runningDnsServer(paths)!;
     process.kill(before.pid, "SIGKILL");
     for (let i = 0; i < 100 && alive(before); i++) await sleep(20);
     expect(runningDnsServer(paths)).toBeUndefined();
-    const after = await ensureDnsServer(paths, [FRONT, BACK], { entry });
-    expect(after.started).toBe(true);
-    expect(after.pid).not.toBe(before.pid);
+    const after = await ensureDnsIfNeeded(paths, { entry });
+    expect(after?.started).toBe(true);
+    expect(after?.pid).not.toBe(before.pid);
+    expect(await ensureDnsIfNeeded(paths, { entry })).toBeUndefined();
+    expect(await ensureDnsServer(paths, [FRONT, BACK], { entry })).toEqual({
+      pid: after?.pid,
+      started: false,
+    });
     expect(addressesOf(await askUdp(back, "db", "A", { source: "127.0.53.21" }))).toEqual(["127.0.53.30"]);
   });
 

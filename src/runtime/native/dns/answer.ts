@@ -4,7 +4,9 @@
  * A records with TTL 600, authoritative, recursion available; AAAA of a known name without an IPv6
  * address, and any other type of a known name, NOERROR with no answer (NODATA); an unknown name of
  * ours NXDOMAIN; opcodes other than QUERY NOTIMP; a message that does not decode FORMERR when its
- * header can be read.
+ * header can be read. A UDP reply longer than the asker takes (its EDNS0 payload size, else 512
+ * bytes) keeps the answers that fit and says it was truncated (TC), so the asker retries over TCP,
+ * as libnetwork's truncateResp does.
  */
 import * as dnsPacket from "dns-packet";
 import { type DnsIndex, lookupName, type RoundRobin } from "./lookup.js";
@@ -28,7 +30,12 @@ export interface QueryContext {
   readonly source: string;
   /** False: names not ours are answered NXDOMAIN instead of forwarded (tests). */
   readonly forward: boolean;
+  /** How the query came (default udp): a UDP reply is bounded in size. */
+  readonly transport?: "udp" | "tcp" | undefined;
 }
+
+/** RFC 1035's limit for a UDP message without EDNS0. */
+export const UDP_CLASSIC_LIMIT = 512;
 
 /** A reply with the query's ID, opcode, RD and questions, and `rcode`. */
 export function replyBytes(
@@ -36,13 +43,18 @@ export function replyBytes(
   rcode: Rcode,
   questions: dnsPacket.Question[] = [],
   answers: dnsPacket.Answer[] = [],
+  truncated = false,
 ): Buffer {
   const flags = query.length >= 4 ? query.readUInt16BE(2) : 0;
   return dnsPacket.encode({
     type: "response",
     id: query.length >= 2 ? query.readUInt16BE(0) : 0,
     flags:
-      (flags & (OPCODE_MASK | RD)) | dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.RECURSION_AVAILABLE | rcode,
+      (flags & (OPCODE_MASK | RD)) |
+      dnsPacket.AUTHORITATIVE_ANSWER |
+      dnsPacket.RECURSION_AVAILABLE |
+      (truncated ? dnsPacket.TRUNCATED_RESPONSE : 0) |
+      rcode,
     questions,
     answers,
   });
@@ -103,5 +115,19 @@ export function decide(
       data,
     }));
   }
-  return { kind: "reply", bytes: replyBytes(query, RCODE.NOERROR, questions, answers) };
+  let bytes = replyBytes(query, RCODE.NOERROR, questions, answers);
+  if ((context.transport ?? "udp") === "udp") {
+    const limit = udpLimit(packet);
+    while (bytes.length > limit && answers.length > 0) {
+      answers = answers.slice(0, -1);
+      bytes = replyBytes(query, RCODE.NOERROR, questions, answers, true);
+    }
+  }
+  return { kind: "reply", bytes };
+}
+
+/** The largest UDP reply the asker takes: its EDNS0 payload size (at least 512), else 512. */
+function udpLimit(packet: dnsPacket.DecodedPacket): number {
+  const opt = (packet.additionals ?? []).find((a): a is dnsPacket.OptAnswer => a.type === "OPT");
+  return opt === undefined ? UDP_CLASSIC_LIMIT : Math.max(UDP_CLASSIC_LIMIT, opt.udpPayloadSize);
 }

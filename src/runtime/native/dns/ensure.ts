@@ -18,7 +18,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { acquireFileLock, isStale, type LockOwner, parseOwner, systemProbe } from "../../../file-lock.js";
 import type { NativePaths } from "../paths.js";
-import { dnsFiles, type DnsListenAddress, writeDnsNetwork } from "./records.js";
+import { dnsFiles, type DnsListenAddress, readDnsNetworks, writeDnsNetwork } from "./records.js";
 import { DNS_PORT, type DnsServerStatus } from "./server.js";
 
 /** Names the server's entry script (a test's bundle); otherwise it is found beside this module. */
@@ -170,4 +170,17 @@ export async function ensureDnsServer(
     await sleep(i < 50 ? 10 : 50);
   }
   throw new Error(`the embedded DNS server does not listen on ${waitingFor} (see ${files.logFile})`);
+}
+
+/**
+ * A command's re-attach: when networks still want DNS and no server runs (it was killed, or the host
+ * rebooted with the run root kept), starts one for them; undefined when nothing was needed.
+ */
+export async function ensureDnsIfNeeded(
+  paths: NativePaths,
+  options: EnsureDnsOptions = {},
+): Promise<EnsureDnsResult | undefined> {
+  if (runningDnsServer(paths)) return undefined;
+  const networks = readDnsNetworks(paths);
+  return networks.length > 0 ? ensureDnsServer(paths, networks, options) : undefined;
 }

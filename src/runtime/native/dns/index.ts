@@ -20,6 +20,8 @@
  *    change within a second (scale up/down).
  * 4. When a network is removed: releaseDnsNetwork(paths, "<network name>"); the server closes that
  *    address and exits when no network is left.
+ * 5. At the start of a command (its sweep): ensureDnsIfNeeded(paths) restarts a killed server for the
+ *    networks still listed; pruneDnsRecords(paths, liveIds) drops records of containers gone.
  * Network names key everything: the listen file, the record's `networks`, and `name.<network>`.
  */
 export { ANSWER_TTL } from "./answer.js";
@@ -27,6 +29,7 @@ export {
   claimDnsServer,
   DNS_ENTRY_ENV,
   dnsServerEntry,
+  ensureDnsIfNeeded,
   ensureDnsServer,
   runningDnsServer,
   type EnsureDnsOptions,
@@ -36,6 +39,7 @@ export { buildIndex, lookupName, RoundRobin, type DnsIndex, type LookupResult } 
 export {
   dnsFiles,
   readDnsNetworks,
+  pruneDnsRecords,
   readDnsRecords,
   releaseDnsNetwork,
   removeDnsRecords,

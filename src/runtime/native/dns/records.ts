@@ -181,6 +181,19 @@ export function removeDnsRecords(paths: NativePaths, id: string): void {
   rmSync(path.join(dnsFiles(paths).containers, fileName(id)), { force: true });
 }
 
+/**
+ * Removes the records of containers that no longer exist (a command killed between removing a
+ * container and its record leaves one): the sweep of the next command, given the live IDs.
+ * Returns the IDs removed.
+ */
+export function pruneDnsRecords(paths: NativePaths, liveIds: ReadonlySet<string>): string[] {
+  const gone = readDnsRecords(paths)
+    .map((r) => r.id)
+    .filter((id) => !liveIds.has(id));
+  for (const id of gone) removeDnsRecords(paths, id);
+  return gone;
+}
+
 /** Every container record, in file-name order (malformed or foreign files skipped). */
 export function readDnsRecords(paths: NativePaths): DnsContainerRecord[] {
   return readJsonDir(dnsFiles(paths).containers)

@@ -291,7 +291,7 @@ export class DnsServer {
       const asker = source.startsWith("::ffff:") ? source.slice(7) : source;
       const decision = decide(
         message,
-        { network, source: asker, forward: this.forward },
+        { network, source: asker, forward: this.forward, transport },
         this.index,
         this.roundRobin,
       );

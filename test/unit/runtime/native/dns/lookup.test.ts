@@ -201,6 +201,67 @@ describe("decide: packets", () => {
   });
 });
 
+describe("decide: reply size", () => {
+  const many = buildIndex(
+    Array.from({ length: 60 }, (_, i) =>
+      record({
+        id: id(i + 10),
+        name: `s-web-${i + 1}`,
+        networks: { n: { ipv4: `10.7.0.${i + 2}`, aliases: ["web"] } },
+      }),
+    ),
+  );
+  const reply = (bytes: Buffer, transport?: "udp" | "tcp") => {
+    const decision = decide(
+      bytes,
+      { network: "n", source: "10.7.1.1", forward: false, transport },
+      many,
+      new RoundRobin(),
+    );
+    if (decision.kind !== "reply") throw new Error(`expected a reply, got ${decision.kind}`);
+    return {
+      size: decision.bytes.length,
+      tc: (decision.bytes.readUInt16BE(2) & 0x0200) !== 0,
+      ...readReply(decision.bytes),
+    };
+  };
+
+  it("a UDP reply without EDNS0 fits 512 bytes and says it was truncated; TCP carries every answer", () => {
+    const udp = reply(query("web", "A"));
+    expect(udp.size).toBeLessThanOrEqual(512);
+    expect(udp.tc).toBe(true);
+    expect(udp.answers.length).toBeGreaterThan(0);
+    expect(udp.answers.length).toBeLessThan(60);
+    const tcp = reply(query("web", "A"), "tcp");
+    expect([tcp.tc, tcp.answers.length]).toEqual([false, 60]);
+  });
+
+  it("an EDNS0 payload size lets a UDP reply grow to it", () => {
+    const edns = dnsPacket.encode({
+      type: "query",
+      id: 5,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ type: "A", name: "web", class: "IN" }],
+      additionals: [
+        {
+          type: "OPT",
+          name: ".",
+          udpPayloadSize: 4096,
+          extendedRcode: 0,
+          ednsVersion: 0,
+          flags: 0,
+          flag_do: false,
+          options: [],
+        },
+      ],
+    });
+    const udp = reply(edns);
+    expect([udp.tc, udp.answers.length]).toEqual([false, 60]);
+    // Few answers need no truncation at all.
+    expect(reply(query("s-web-1", "A")).tc).toBe(false);
+  });
+});
+
 describe("parseDnsRecord", () => {
   it("reads back what is written and refuses other versions and shapes", () => {
     const r = records[0]!;
