@@ -136,7 +136,13 @@ export function supervisedView(paths: NativePaths, record: ContainerRecord): Sup
   // Until `runc start` of the restart returned, the container is still restarting.
   const marker = record.run?.started !== true ? readRestartMarker(paths, record.id) : undefined;
   return {
-    health: healthConfigOf(record) === undefined ? undefined : current ? stored.status : "starting",
+    // Docker has no health state before the first start.
+    health:
+      healthConfigOf(record) === undefined || record.startedAt === undefined
+        ? undefined
+        : current
+          ? stored.status
+          : "starting",
     healthProbe: log.at(-1),
     healthLog: log,
     failingStreak: current ? stored.failingStreak : 0,

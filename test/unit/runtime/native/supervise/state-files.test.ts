@@ -73,6 +73,7 @@ describe("what the supervisor tells inspect", () => {
 
   it("health belongs to its run: none yet, or another run's, reads as starting", () => {
     expect(supervisedView(paths, record()).health).toBe("starting");
+    expect(supervisedView(paths, record({ startedAt: undefined })).health).toBeUndefined();
     const probe = {
       exitCode: 0,
       output: "ok",
