@@ -15,6 +15,7 @@ import { build } from "rolldown";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostVethName, netnsName, openNetworkLayer } from "../../../src/runtime/native/network/index.js";
 import type { NetworkLayer } from "../../../src/runtime/native/network/index.js";
+import { readState } from "../../../src/runtime/native/network/store.js";
 import { nativePaths } from "../../../src/runtime/native/paths.js";
 import { requireOrSkip } from "../engine.js";
 
@@ -83,10 +84,17 @@ describe("native network layer", () => {
   const networks = new Set<string>();
   const labels = { "berth.test": run };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     if (!native) return;
     before = hostView();
     base = mkdtempSync("/var/tmp/berth-network-");
+    await build({
+      input: path.join(import.meta.dirname, "network-child.ts"),
+      platform: "node",
+      external: [/^node:/],
+      logLevel: "warn",
+      output: { file: path.join(base, "child.mjs"), format: "esm" },
+    });
     env = { BERTH_ROOT: path.join(base, "root"), BERTH_RUN_ROOT: path.join(base, "run") };
     layer = openNetworkLayer(nativePaths(env));
   });
@@ -287,20 +295,13 @@ describe("native network layer", () => {
     requireOrSkip(ctx, native, "native tests need root and runc");
     const shared = await network("race");
     const child = path.join(base, "child.mjs");
-    await build({
-      input: path.join(import.meta.dirname, "network-child.ts"),
-      platform: "node",
-      external: [/^node:/],
-      logLevel: "warn",
-      output: { file: child, format: "esm" },
-    });
     const ids = Array.from({ length: 10 }, newId);
     for (const id of ids) containers.add(id);
     const outputs = await Promise.all(
       ids.map(
         (id) =>
           new Promise<string>((resolve, reject) => {
-            const proc = spawn(process.execPath, [child, JSON.stringify(env), id, shared.name], {
+            const proc = spawn(process.execPath, [child, JSON.stringify(env), "setup", id, shared.name], {
               stdio: ["ignore", "pipe", "pipe"],
               cwd: path.resolve(import.meta.dirname, "../../.."),
             });
@@ -328,14 +329,23 @@ describe("native network layer", () => {
     requireOrSkip(ctx, native, "native tests need root and runc");
     const shared = await network("kill");
     const child = path.join(base, "child.mjs");
-    // Spread over the child's life: node starting, the lock, the state write, the ip processes, done.
-    for (const delay of [60, 120, 180, 240, 300, 400, 600]) {
+    let landed = 0;
+    // Spread over the child's life (node starting, the lock, the state write, the ip processes,
+    // done), plus kills the moment the record shows "creating" (the effects under way).
+    for (const delay of [60, 200, 400, 600, -1, -1, -1]) {
       const id = newId();
-      const proc = spawn(process.execPath, [child, JSON.stringify(env), id, shared.name], {
+      const proc = spawn(process.execPath, [child, JSON.stringify(env), "setup", id, shared.name], {
         stdio: "ignore",
       });
       processes.push(proc);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (delay >= 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      const deadline = Date.now() + 10_000;
+      while (delay < 0 && Date.now() < deadline && proc.exitCode === null) {
+        const seen = (await readState(nativePaths(env))).containers[id]?.state;
+        if (seen === "creating") landed++;
+        if (seen !== undefined) break;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
       const exited = proc.exitCode !== null || proc.signalCode !== null;
       proc.kill("SIGKILL");
       if (!exited) await new Promise((resolve) => proc.once("exit", resolve));
@@ -344,11 +354,49 @@ describe("native network layer", () => {
       await layer.sweep([...containers]);
       expect(text("ip", ["netns", "list"])).not.toContain(netnsName(nativePaths(env).root, id));
       expect(text("ip", ["-o", "link"])).not.toContain(hostVethName(nativePaths(env).root, id, shared.name));
-      expect(await layer.containerNetworking(id)).toBeUndefined();
+      expect((await readState(nativePaths(env))).containers[id]).toBeUndefined();
     }
+    expect(landed).toBeGreaterThan(0);
     // The network still serves: a container set up after all that gets the first address again.
     const { net: after } = await container({ [shared.name]: {} });
     expect(after.endpoints[0]?.address).toBe(shared.gateway.replace(/\.1$/, ".2"));
+  }, 60_000);
+
+  it("a network create SIGKILLed half-way is finished by the next sweep; a bridge gone (a reboot) is made again", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const child = path.join(base, "child.mjs");
+    let landed = 0;
+    // Kill the creating process the moment its record shows "creating" (its effects under way).
+    for (let round = 0; round < 6 && landed < 2; round++) {
+      const name = `berthtest${run}_killed${round}`;
+      networks.add(name);
+      const proc = spawn(process.execPath, [child, JSON.stringify(env), "create", name], { stdio: "ignore" });
+      processes.push(proc);
+      const deadline = Date.now() + 10_000;
+      let seen: string | undefined;
+      while (seen === undefined && Date.now() < deadline && proc.exitCode === null) {
+        seen = (await layer.inspectNetwork(name))?.state;
+        if (seen === undefined) await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const exited = proc.exitCode !== null || proc.signalCode !== null;
+      proc.kill("SIGKILL");
+      if (!exited) await new Promise((resolve) => proc.once("exit", resolve));
+      if (seen === "creating") landed++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await layer.sweep([...containers]);
+      const record = await layer.inspectNetwork(name);
+      expect(record?.state).toBe("ready");
+      expect(existsSync(`/sys/class/net/${record?.bridge ?? "-"}`)).toBe(true);
+      expect(text("nft", ["list", "tables"])).toContain(`table ip ${record?.bridge ?? "-"}`);
+    }
+    expect(landed).toBeGreaterThan(0);
+    const lost = await network("lost");
+    spawnSync("ip", ["link", "del", lost.bridge]);
+    const { net: joined } = await container({ [lost.name]: {} });
+    expect(existsSync(`/sys/class/net/${lost.bridge}`)).toBe(true);
+    expect(text("ip", ["-o", "link", "show", "master", lost.bridge])).toContain(
+      joined.endpoints[0]?.hostVeth,
+    );
   }, 60_000);
 
   it("sweep tears down containers that are gone; removing everything leaves the host as it was", async (ctx) => {
@@ -359,7 +407,8 @@ describe("native network layer", () => {
     for (const id of swept) expect(await layer.containerNetworking(id)).toBeUndefined();
     for (const id of live) await layer.teardownContainer(id);
     for (const child of processes) child.kill("SIGKILL");
-    for (const name of networks) await layer.removeNetwork(name);
+    expect([...networks]).toEqual(expect.arrayContaining((await layer.listNetworks()).map((n) => n.name)));
+    for (const record of await layer.listNetworks()) await layer.removeNetwork(record.name);
     networks.clear();
     containers.clear();
     expect(await layer.listNetworks()).toEqual([]);

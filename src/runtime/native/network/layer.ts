@@ -177,8 +177,9 @@ export interface NetworkLayer {
   /** What setupContainer gave a container, while it is set up. */
   containerNetworking(id: string): Promise<ContainerNetworking | undefined>;
   /**
-   * Tears down every container not in `live`, finishes networks a crash left being removed, and
-   * deletes namespaces of this state root that no record names. Gives the container ids torn down.
+   * Tears down every container not in `live` (which must include containers being created right
+   * now), finishes networks a crash left half-created or half-removed, and deletes namespaces of
+   * this state root that no record names. Gives the container ids torn down.
    */
   sweep(live: Iterable<string>): Promise<string[]>;
 }
@@ -223,10 +224,17 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
       };
       return { state: withNetwork(state, record), result: record };
     });
+    return finishCreation(network);
+  }
+
+  async function finishCreation(network: NetworkRecord): Promise<NetworkRecord> {
     await ensureNetworkEffects(paths, network);
     if (network.state === "ready") return network;
     const ready: NetworkRecord = { ...network, state: "ready" };
-    await updateState(paths, (state) => ({ state: withNetwork(state, ready), result: undefined }));
+    await updateState(paths, (state) => ({
+      state: state.networks[network.name]?.id === network.id ? withNetwork(state, ready) : state,
+      result: undefined,
+    }));
     return ready;
   }
 
@@ -351,6 +359,8 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
     for (const container of gone) await undoContainer(container);
     for (const network of Object.values(state.networks)) {
       if (network.state === "removing") await finishRemoval(network);
+      // A create a crash interrupted: callers already see the network (inspect), so make it whole.
+      else if (network.state === "creating") await finishCreation(network);
     }
     // Namespaces of this root that no record names (none should exist: records come first).
     const prefix = netnsName(paths.root, "");
