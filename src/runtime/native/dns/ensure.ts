@@ -136,7 +136,9 @@ export interface EnsureDnsOptions {
 
 /**
  * Makes sure a server runs for `paths` and listens on every address given (each a network's
- * gateway); throws, naming the address and why, when it does not within the bound.
+ * gateway); throws, naming the address and why, when it does not within the bound. The listen files
+ * stay written either way (the server keeps retrying them): the caller's teardown of a network that
+ * failed to come up calls releaseDnsNetwork.
  */
 export async function ensureDnsServer(
   paths: NativePaths,
