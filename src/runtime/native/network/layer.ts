@@ -224,7 +224,14 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
       };
       return { state: withNetwork(state, record), result: record };
     });
-    return finishCreation(network);
+    if (network.state === "ready") return finishCreation(network);
+    try {
+      return await finishCreation(network);
+    } catch (error) {
+      // Undo this create's effects and record, so a refused create leaves nothing behind.
+      await finishRemoval(network).catch(() => undefined);
+      throw error;
+    }
   }
 
   async function finishCreation(network: NetworkRecord): Promise<NetworkRecord> {
