@@ -256,6 +256,27 @@ describe("native supervisor", () => {
     expect(changes).toEqual(["healthy", "unhealthy"]);
   }, 30_000);
 
+  it("does not probe a paused container, and probes again once unpaused", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const id = await run(
+      spec("berth-sv-paused", {
+        command: ["sleep", "120"],
+        healthcheck: { test: ["CMD", "true"], intervalNs: 200e6, timeoutNs: 1e9 },
+      }),
+    );
+    await until(10_000, "healthy", async () => (await containers.inspect(id))?.health === "healthy");
+    await containers.pause(id);
+    // The scan that sees the pause comes within 0.5 s; a probe in flight then may still land.
+    await sleep(1_000);
+    const frozen = readHealth(env!.paths, id)?.log.at(-1)?.end;
+    await sleep(1_000);
+    expect(readHealth(env!.paths, id)?.log.at(-1)?.end).toBe(frozen);
+    await containers.unpause(id);
+    await until(10_000, "probing again", () => readHealth(env!.paths, id)?.log.at(-1)?.end !== frozen);
+    expect((await containers.inspect(id))?.health).toBe("healthy");
+    await containers.remove(id, { force: true });
+  }, 30_000);
+
   it("kills a probe that outlives its timeout and counts it as a failure", async (context) => {
     requireOrSkip(context, nativeReady, NOT_READY);
     const id = await run(

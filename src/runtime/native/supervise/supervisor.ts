@@ -116,11 +116,15 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     if (watch.abort.signal.aborted || health.get(id) !== watch) return;
     // The run may have ended while the probe ran: its result then belongs to no one.
     const record = readRecord(paths, id);
-    if (!record || record.startedAt !== watch.runStartedAt || record.run === undefined || record.paused)
-      return;
+    if (!record || record.startedAt !== watch.runStartedAt || record.run === undefined) return;
     const before = readHealth(paths, id);
     const state =
       before?.runStartedAt === watch.runStartedAt ? before : startingHealth(before, watch.runStartedAt);
+    // Paused meanwhile (a frozen probe timed out): not a verdict; the scan stops the timer.
+    if (record.paused) {
+      schedule(id, config, watch, state);
+      return;
+    }
     const next = applyProbe(config, state, result);
     if (!writeHealth(paths, id, next.state)) return;
     if (next.changed) eventOf(record, next.state.status);
