@@ -85,8 +85,12 @@ describe("native runtime", () => {
       });
       made.push(id);
       await runtime!.containers.start(id);
-      const pid = (await runtime!.containers.inspect(id))?.pid;
-      expect(readlinkSync(`/proc/${pid}/ns/net`) === hostNet).toBe(same);
+      const state = await runtime!.containers.inspect(id);
+      expect(readlinkSync(`/proc/${state?.pid}/ns/net`) === hostNet).toBe(same);
+      // Docker names `none` and `host` as the container's network, in inspect and in the list.
+      expect(Object.keys(state?.networks ?? {})).toEqual([mode]);
+      const listed = await runtime!.containers.list({ name: `berth-rt-net-${mode}` });
+      expect(listed[0]?.networks).toEqual([mode]);
       await runtime!.containers.remove(id, { force: true });
     }
   });

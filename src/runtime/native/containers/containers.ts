@@ -132,6 +132,10 @@ const DEFAULT_STOP_TIMEOUT_S = 10;
 /** After SIGKILL, how long a process may take to be gone before stop reports failure. */
 const KILL_WAIT_MS = 10_000;
 
+function hostOrNone(spec: ContainerSpec): boolean {
+  return spec.networkMode === "none" || spec.networkMode === "host";
+}
+
 function notFound(nameOrId: string): NotFoundError {
   return new NotFoundError(`No such container: ${nameOrId}`, { status: 404 });
 }
@@ -439,7 +443,10 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       error: monitorGone ? "the container's monitor is gone: its output is no longer logged" : record.error,
       tty: record.spec.tty === true,
       stdinOpen: record.spec.stdinOpen === true,
-      networks: {},
+      // `none` and `host` are what Docker lists as the container's network (no address of its own).
+      networks: hostOrNone(record.spec)
+        ? { [record.spec.networkMode ?? ""]: { networkId: "", ipAddress: "", aliases: [] } }
+        : {},
       ports: record.spec.ports ?? [],
       mounts: (record.spec.mounts ?? []).map((m) => ({
         type: m.type,
@@ -994,6 +1001,10 @@ export function createNativeContainers(options: NativeContainersOptions): Native
           created: state.created,
           ports: state.ports,
           command: commandOf(found.record),
+          networks: Object.keys(state.networks),
+          mounts: (found.record.spec.mounts ?? []).flatMap((m) =>
+            m.type === "bind" ? [{ source: m.source }] : [],
+          ),
         });
       }
       out.sort((a, b) => b.created.getTime() - a.created.getTime());
