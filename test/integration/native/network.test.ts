@@ -8,6 +8,7 @@
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import dgram from "node:dgram";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -107,6 +108,22 @@ describe("native network layer", () => {
     rmSync(base, { recursive: true, force: true });
   });
 
+  /** Runs a Node script in `netns` and waits (bounded) for its first line on stdout. */
+  async function serveIn(netns: string, script: string): Promise<ChildProcess> {
+    const server = spawn("ip", ["netns", "exec", netns, process.execPath, "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    processes.push(server);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("server not ready within 10 s")), 10_000);
+      server.stdout?.on("data", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return server;
+  }
+
   async function network(suffix: string, extra: Partial<Parameters<NetworkLayer["createNetwork"]>[0]> = {}) {
     const name = `berthtest${run}_${suffix}`;
     networks.add(name);
@@ -184,26 +201,10 @@ describe("native network layer", () => {
     ]);
     const port = published.ports[0]?.hostPort ?? 0;
     expect(port).toBeGreaterThan(0);
-    const server = spawn(
-      "ip",
-      [
-        "netns",
-        "exec",
-        published.netns,
-        process.execPath,
-        "-e",
-        'require("net").createServer((s) => s.end("hello from the namespace\\n")).listen(8080, () => console.log("ready"))',
-      ],
-      { stdio: ["ignore", "pipe", "inherit"] },
+    await serveIn(
+      published.netns,
+      'require("net").createServer((s) => s.end("hello from the namespace\\n")).listen(8080, () => console.log("ready"))',
     );
-    processes.push(server);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("server not ready within 10 s")), 10_000);
-      server.stdout?.on("data", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
     expect(await fetchBanner(port)).toBe("hello from the namespace\n");
 
     // A port a host process holds: refused, naming it.
@@ -254,26 +255,10 @@ describe("native network layer", () => {
       spawnSync("ip", ["-n", outside, "-batch", "-"], {
         input: "link set lo up\naddr add 198.51.100.2/30 dev eth0\nlink set eth0 up\n",
       });
-      const server = spawn(
-        "ip",
-        [
-          "netns",
-          "exec",
-          outside,
-          process.execPath,
-          "-e",
-          'require("net").createServer((s) => s.end(s.remoteAddress + "\\n")).listen(7000, "0.0.0.0", () => console.log("ready"))',
-        ],
-        { stdio: ["ignore", "pipe", "inherit"] },
+      const server = await serveIn(
+        outside,
+        'require("net").createServer((s) => s.end(s.remoteAddress + "\\n")).listen(7000, "0.0.0.0", () => console.log("ready"))',
       );
-      processes.push(server);
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("server not ready within 10 s")), 10_000);
-        server.stdout?.on("data", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
       const out = await network("out");
       const { net: client } = await container({ [out.name]: {} });
       // The server sees the host's address on its link: the container's was masqueraded.
@@ -288,6 +273,42 @@ describe("native network layer", () => {
     } finally {
       spawnSync("ip", ["link", "del", veth]);
       spawnSync("ip", ["netns", "del", outside]);
+    }
+  });
+
+  it("a published UDP port on host_ip 127.0.0.1 answers, from the first free port of its range", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const udp = await network("udp");
+    const taken = dgram.createSocket("udp4");
+    await new Promise<void>((resolve) => taken.bind(0, "127.0.0.1", resolve));
+    const low = taken.address().port;
+    try {
+      const { net: published } = await container({ [udp.name]: {} }, [
+        { containerPort: 5353, protocol: "udp", hostIp: "127.0.0.1", hostPort: `${low}-${low + 5}` },
+      ]);
+      const port = published.ports[0]?.hostPort ?? 0;
+      expect(port).toBeGreaterThan(low);
+      expect(port).toBeLessThanOrEqual(low + 5);
+      await serveIn(
+        published.netns,
+        'const s = require("dgram").createSocket("udp4"); s.on("message", (m, r) => s.send("pong " + m, r.port, r.address)); s.bind(5353, () => console.log("ready"))',
+      );
+      const client = dgram.createSocket("udp4");
+      try {
+        const reply = await new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error("no UDP answer within 5 s")), 5_000);
+          client.on("message", (message) => {
+            clearTimeout(timer);
+            resolve(String(message));
+          });
+          client.send("ping", port, "127.0.0.1");
+        });
+        expect(reply).toBe("pong ping");
+      } finally {
+        client.close();
+      }
+    } finally {
+      taken.close();
     }
   });
 

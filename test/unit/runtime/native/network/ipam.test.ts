@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { networkRecord } from "./fixtures.js";
 import {
   AddressExhaustedError,
   allocateAddress,
@@ -24,22 +25,7 @@ import {
 
 function network(name: string, subnet: string, extra: Partial<NetworkRecord> = {}): NetworkRecord {
   const cidr = requireCidr(subnet, "subnet");
-  return {
-    id: name,
-    name,
-    bridge: `br${name}`,
-    subnet,
-    gateway: formatIp(cidr.base + 1),
-    auxAddresses: {},
-    internal: false,
-    attachable: false,
-    mtu: 1500,
-    driverOpts: {},
-    labels: {},
-    created: "2026-12-06T00:00:00.000Z",
-    state: "ready",
-    ...extra,
-  };
+  return networkRecord({ name, subnet, gateway: formatIp(cidr.base + 1), ...extra });
 }
 
 function stateWith(networks: NetworkRecord[], addresses: Record<string, string[]> = {}): NetworkState {

@@ -6,6 +6,7 @@ import {
   hostSetup,
   insideSetup,
 } from "../../../../../src/runtime/native/network/plan.js";
+import { networkRecord } from "./fixtures.js";
 import type { ContainerRecord, NetworkRecord } from "../../../../../src/runtime/native/network/records.js";
 
 function network(
@@ -15,21 +16,7 @@ function network(
   gateway: string,
   internal = false,
 ): NetworkRecord {
-  return {
-    id: name,
-    name,
-    bridge,
-    subnet,
-    gateway,
-    auxAddresses: {},
-    internal,
-    attachable: false,
-    mtu: internal ? 1500 : 1400,
-    driverOpts: {},
-    labels: {},
-    created: "2026-12-06T00:00:00.000Z",
-    state: "ready",
-  };
+  return networkRecord({ name, bridge, subnet, gateway, internal, mtu: internal ? 1500 : 1400 });
 }
 
 const back = network("p_back", "berthbbbbbbbbbb", "10.9.0.0/24", "10.9.0.1", true);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { networkRecord } from "./fixtures.js";
 import type { NetworkRecord, PortRecord } from "../../../../../src/runtime/native/network/records.js";
 import {
   parseFilter,
@@ -7,21 +8,12 @@ import {
   renderTableRemoval,
 } from "../../../../../src/runtime/native/network/rules.js";
 
-const network: NetworkRecord = {
-  id: "id",
+const network: NetworkRecord = networkRecord({
   name: "shop_default",
   bridge: "berth0123456789",
   subnet: "172.18.0.0/16",
   gateway: "172.18.0.1",
-  auxAddresses: {},
-  internal: false,
-  attachable: false,
-  mtu: 1500,
-  driverOpts: {},
-  labels: {},
-  created: "2026-12-06T00:00:00.000Z",
-  state: "ready",
-};
+});
 
 const ports: (PortRecord & { container: string })[] = [
   {
