@@ -162,6 +162,32 @@ describe("native network layer", () => {
     );
   });
 
+  it("a network made before dockerd's FORWARD DROP gets its accepts at the next container's setup", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const late = await network("late");
+    // As if dockerd had started after the network was made: no accepts of this bridge in DOCKER-USER.
+    const mine = text("iptables", ["-w", "5", "-S", "DOCKER-USER"])
+      .split("\n")
+      .filter((l) => l.includes(`berth:${late.bridge}`));
+    expect(mine).toHaveLength(2);
+    spawnSync("iptables-restore", ["--noflush"], {
+      input: ["*filter", ...mine.map((l) => l.replace(/^-A /, "-D ")), "COMMIT", ""].join("\n"),
+    });
+    expect(text("iptables", ["-w", "5", "-S", "DOCKER-USER"])).not.toContain(late.bridge);
+    const one = await container({ [late.name]: {} });
+    const two = await container({ [late.name]: {} });
+    const ping = inNetns(one.net.netns, [
+      "busybox",
+      "ping",
+      "-c",
+      "1",
+      "-W",
+      "3",
+      two.net.endpoints[0]?.address ?? "",
+    ]);
+    expect(ping.out).toContain("1 packets received");
+  });
+
   it("an internal network gives no route out, and two networks are isolated", async (ctx) => {
     requireOrSkip(ctx, native, "native tests need root and runc");
     const internal = await network("internal", { internal: true });

@@ -104,6 +104,18 @@ function checkSpec(spec: NetworkSpec): void {
     );
 }
 
+/**
+ * Brings the iptables accepts of `bridges` to `want`: one `iptables -S`, and one restore when
+ * something changes. Checked again at each container's setup, since dockerd may have started (and
+ * made its FORWARD DROP) after the network was created.
+ */
+async function setAccepts(bridges: readonly string[], want: boolean): Promise<void> {
+  const rules = await iptablesRules();
+  if (rules === undefined) return;
+  const text = renderAccepts(parseFilter(rules), bridges, want);
+  if (text !== undefined) await iptablesRestore(text);
+}
+
 /** Makes everything of a network exist (idempotent): bridge, sysctls, its nft table, the accepts. */
 async function ensureNetworkEffects(paths: NativePaths, network: NetworkRecord): Promise<void> {
   try {
@@ -121,19 +133,11 @@ async function ensureNetworkEffects(paths: NativePaths, network: NetworkRecord):
     await nftLoad(renderTable(network, allPorts(state)));
     return { state, result: undefined };
   });
-  const rules = await iptablesRules();
-  if (rules !== undefined) {
-    const text = renderAccepts(parseFilter(rules), network.bridge, true);
-    if (text !== undefined) await iptablesRestore(text);
-  }
+  await setAccepts([network.bridge], true);
 }
 
 async function removeNetworkEffects(network: NetworkRecord): Promise<void> {
-  const rules = await iptablesRules();
-  if (rules !== undefined) {
-    const text = renderAccepts(parseFilter(rules), network.bridge, false);
-    if (text !== undefined) await iptablesRestore(text);
-  }
+  await setAccepts([network.bridge], false);
   await nftLoad(renderTableRemoval(network.bridge));
   if (linkExists(network.bridge)) await ipBatch(bridgeTeardown(network));
 }
@@ -306,11 +310,14 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
     const requests = (request.ports ?? []).map(portRequest);
     // A network whose bridge is gone (a reboot) is made again before anything joins it.
     const before = await readState(paths);
+    const bridges: string[] = [];
     for (const name of names) {
       const network = before.networks[name];
       if (network?.state === "ready" && !linkExists(network.bridge))
         await ensureNetworkEffects(paths, network);
+      if (network) bridges.push(network.bridge);
     }
+    await setAccepts(bridges, true);
     const container = await updateState(paths, async (state) => {
       const endpoints: EndpointRecord[] = names.map((name, index) => {
         const network = state.networks[name];

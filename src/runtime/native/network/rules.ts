@@ -155,23 +155,29 @@ export function bridgeAccepts(bridge: string): string[] {
 }
 
 /**
- * The `iptables-restore --noflush` text that brings `bridge`'s accepts to `want` (present or
+ * The `iptables-restore --noflush` text that brings the accepts of `bridges` to `want` (present or
  * absent) given what `view` saw; undefined when nothing changes. Inserted at the top, so they come
  * before a RETURN or a user's drop-all.
  */
-export function renderAccepts(view: FilterView, bridge: string, want: boolean): string | undefined {
-  const tag = ` --comment "${iptablesTag(bridge)}" `;
-  const mine = view.tagged.filter((l) => l.includes(tag));
+export function renderAccepts(
+  view: FilterView,
+  bridges: readonly string[],
+  want: boolean,
+): string | undefined {
   const lines: string[] = [];
-  if (want && view.chain) {
-    for (const rule of bridgeAccepts(bridge)) {
-      if (!mine.includes(`-A ${view.chain} ${rule}`)) lines.push(`-I ${view.chain} 1 ${rule}`);
+  for (const bridge of bridges) {
+    const tag = ` --comment "${iptablesTag(bridge)}" `;
+    const mine = view.tagged.filter((l) => l.includes(tag));
+    if (want && view.chain) {
+      for (const rule of bridgeAccepts(bridge)) {
+        if (!mine.includes(`-A ${view.chain} ${rule}`)) lines.push(`-I ${view.chain} 1 ${rule}`);
+      }
+      for (const line of mine) {
+        if (!line.startsWith(`-A ${view.chain} `)) lines.push(line.replace(/^-A /, "-D "));
+      }
+    } else if (!want) {
+      for (const line of mine) lines.push(line.replace(/^-A /, "-D "));
     }
-    for (const line of mine) {
-      if (!line.startsWith(`-A ${view.chain} `)) lines.push(line.replace(/^-A /, "-D "));
-    }
-  } else if (!want) {
-    for (const line of mine) lines.push(line.replace(/^-A /, "-D "));
   }
   return lines.length === 0 ? undefined : ["*filter", ...lines, "COMMIT", ""].join("\n");
 }

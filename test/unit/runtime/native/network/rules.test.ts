@@ -118,21 +118,31 @@ describe("iptables accepts", () => {
   });
 
   it("are inserted at the top, tagged, and only those missing", () => {
-    expect(renderAccepts(parseFilter(dockerFilter), "berth0123456789", true)).toBe(`*filter
+    expect(renderAccepts(parseFilter(dockerFilter), ["berth0123456789"], true)).toBe(`*filter
 -I DOCKER-USER 1 -i berth0123456789 -m comment --comment "berth:berth0123456789" -j ACCEPT
 -I DOCKER-USER 1 -o berth0123456789 -m comment --comment "berth:berth0123456789" -j ACCEPT
 COMMIT
 `);
     const present = `${dockerFilter}-A DOCKER-USER -i berth0123456789 -m comment --comment "berth:berth0123456789" -j ACCEPT\n-A DOCKER-USER -o berth0123456789 -m comment --comment "berth:berth0123456789" -j ACCEPT\n`;
-    expect(renderAccepts(parseFilter(present), "berth0123456789", true)).toBeUndefined();
-    expect(renderAccepts(parseFilter("-P FORWARD ACCEPT\n"), "berth0123456789", true)).toBeUndefined();
+    expect(renderAccepts(parseFilter(present), ["berth0123456789"], true)).toBeUndefined();
+    expect(renderAccepts(parseFilter("-P FORWARD ACCEPT\n"), ["berth0123456789"], true)).toBeUndefined();
+  });
+
+  it("cover several bridges in one restore", () => {
+    expect(renderAccepts(parseFilter(dockerFilter), ["berth0123456789", "berthffffffffff"], true))
+      .toBe(`*filter
+-I DOCKER-USER 1 -i berth0123456789 -m comment --comment "berth:berth0123456789" -j ACCEPT
+-I DOCKER-USER 1 -o berth0123456789 -m comment --comment "berth:berth0123456789" -j ACCEPT
+-I DOCKER-USER 1 -i berthffffffffff -m comment --comment "berth:berthffffffffff" -j ACCEPT
+COMMIT
+`);
   });
 
   it("are deleted as iptables -S printed them, leaving other bridges' alone", () => {
-    expect(renderAccepts(parseFilter(dockerFilter), "berthffffffffff", false)).toBe(`*filter
+    expect(renderAccepts(parseFilter(dockerFilter), ["berthffffffffff"], false)).toBe(`*filter
 -D DOCKER-USER -o berthffffffffff -m comment --comment "berth:berthffffffffff" -j ACCEPT
 COMMIT
 `);
-    expect(renderAccepts(parseFilter(dockerFilter), "berth0123456789", false)).toBeUndefined();
+    expect(renderAccepts(parseFilter(dockerFilter), ["berth0123456789"], false)).toBeUndefined();
   });
 });
