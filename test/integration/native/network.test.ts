@@ -302,6 +302,40 @@ describe("native network layer", () => {
     }
   });
 
+  it("connect joins a running container to one more network (eth1, the route if it had none); disconnect undoes it", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const lan = await network("lan");
+    const island = await network("island", { internal: true });
+    const peer = await container({ [lan.name]: {} });
+    const joiner = await container({ [island.name]: {} });
+    expect(text("ip", ["-n", joiner.net.netns, "route"])).not.toContain("default");
+    const joined = await layer.connectContainer(joiner.id, lan.name, { aliases: ["j"] });
+    const eth1 = joined.endpoints.find((e) => e.network === lan.name);
+    expect(eth1?.ifname).toBe("eth1");
+    expect(eth1?.aliases).toEqual(["j"]);
+    expect(text("ip", ["-n", joiner.net.netns, "route"])).toContain(`default via ${lan.gateway} dev eth1`);
+    const ping = inNetns(joiner.net.netns, [
+      "busybox",
+      "ping",
+      "-c",
+      "1",
+      "-W",
+      "3",
+      peer.net.endpoints[0]?.address ?? "",
+    ]);
+    expect(ping.out).toContain("1 packets received");
+    await expect(layer.connectContainer(joiner.id, lan.name)).rejects.toThrow("already exists in network");
+    await layer.disconnectContainer(joiner.id, lan.name);
+    expect(text("ip", ["-n", joiner.net.netns, "-o", "link"])).not.toContain("eth1");
+    expect(text("ip", ["-o", "link"])).not.toContain(eth1?.hostVeth ?? "-");
+    expect((await layer.containerNetworking(joiner.id))?.endpoints.map((e) => e.network)).toEqual([
+      island.name,
+    ]);
+    // Its address is free again: the next container on the network gets it.
+    const next = await container({ [lan.name]: {} });
+    expect(next.net.endpoints[0]?.address).toBe(eth1?.address);
+  });
+
   it("a published UDP port on host_ip 127.0.0.1 answers, from the first free port of its range", async (ctx) => {
     requireOrSkip(ctx, native, "native tests need root and runc");
     const udp = await network("udp");

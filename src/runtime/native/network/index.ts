@@ -10,6 +10,8 @@
  * //   net.netnsPath → the OCI spec's network namespace path (`/run/netns/berth-…`)
  * //   net.endpoints → [{ network, ifname: "eth0", address, prefix, gateway, mac, aliases }] (for
  * //                   /etc/hosts, the DNS records and inspect); net.ports → the host ports chosen
+ * await layer.connectContainer(id, name, endpoint); // Runtime.networks.connect: eth1…, the route if none
+ * await layer.disconnectContainer(id, name);         // its veth, address and ports go; the route moves on
  * // … runc create/start with that netnsPath; after the container is stopped for good:
  * await layer.teardownContainer(id);        // idempotent
  * await layer.removeNetwork(name);          // ConflictError while a container is attached

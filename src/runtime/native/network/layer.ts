@@ -30,6 +30,9 @@ import {
   netnsPath,
 } from "./names.js";
 import {
+  endpointHostSetup,
+  endpointInsideSetup,
+  routingEndpoint,
   bridgeSetup,
   bridgeTeardown,
   containerTeardown,
@@ -176,6 +179,13 @@ export interface NetworkLayer {
   listNetworks(): Promise<NetworkRecord[]>;
   /** Namespace, veths, addresses, routes and published ports of one container (re-run: redone from scratch). */
   setupContainer(request: ContainerNetworkRequest): Promise<ContainerNetworking>;
+  /**
+   * Joins a set-up container to one more network (Runtime.networks.connect): the next free ethN,
+   * the default route through it only if the container had none. ConflictError if already joined.
+   */
+  connectContainer(id: string, network: string, endpoint?: EndpointSpec): Promise<ContainerNetworking>;
+  /** Leaves one network: its veth, address and the ports forwarded through it; the route moves on. */
+  disconnectContainer(id: string, network: string): Promise<void>;
   /** Undoes setupContainer: rules, veths, namespace, addresses and ports released. Idempotent. */
   teardownContainer(id: string): Promise<void>;
   /** What setupContainer gave a container, while it is set up. */
@@ -366,6 +376,95 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
     }
   }
 
+  function withEndpoints(container: ContainerRecord, endpoints: EndpointRecord[], ports: PortRecord[]) {
+    return { ...container, endpoints, ports };
+  }
+
+  async function connectContainer(
+    id: string,
+    name: string,
+    endpoint: EndpointSpec = {},
+  ): Promise<ContainerNetworking> {
+    const before = await readState(paths);
+    const existing = before.networks[name];
+    if (existing?.state === "ready" && !linkExists(existing.bridge))
+      await ensureNetworkEffects(paths, existing);
+    if (existing) await setAccepts([existing.bridge], true);
+    const { container, added } = await updateState(paths, (state) => {
+      const current = state.containers[id];
+      if (!current || current.state !== "ready")
+        throw new NotFoundError(`container ${id} has no network namespace`);
+      const network = state.networks[name];
+      if (!network || network.state !== "ready") throw new NotFoundError(`network ${name} not found`);
+      if (current.endpoints.some((e) => e.network === name))
+        throw new ConflictError(`endpoint with name ${id.slice(0, 12)} already exists in network ${name}`);
+      const ip = allocateAddress(network, usedAddresses(state, name), endpoint.ipv4Address);
+      const taken = new Set(current.endpoints.map((e) => e.ifname));
+      let index = 0;
+      while (taken.has(containerIfName(index))) index++;
+      const added: EndpointRecord = {
+        network: name,
+        ifname: containerIfName(index),
+        hostVeth: hostVethName(paths.root, id, name),
+        address: formatIp(ip),
+        mac: macFor(ip),
+        aliases: endpoint.aliases ?? [],
+      };
+      const next = withEndpoints(current, [...current.endpoints, added], [...current.ports]);
+      return { state: withContainer(state, next), result: { container: next, added } };
+    });
+    const state = await readState(paths);
+    const networks = new Map(Object.entries(state.networks));
+    const network = networks.get(name);
+    try {
+      if (!network) throw new NotFoundError(`network ${name} not found`);
+      // The default route goes through the new network only when the container had no way out.
+      const route = routingEndpoint(container.endpoints, networks) === added;
+      await ipBatch(endpointHostSetup(container.netns, added, network));
+      await ipBatch(endpointInsideSetup(added, network, route), container.netns);
+    } catch (error) {
+      await disconnectContainer(id, name).catch(() => undefined);
+      throw error;
+    }
+    return networkingOf(state, container);
+  }
+
+  async function disconnectContainer(id: string, name: string): Promise<void> {
+    const current = (await readState(paths)).containers[id];
+    const endpoint = current?.endpoints.find((e) => e.network === name);
+    if (!current || !endpoint)
+      throw new NotFoundError(`container ${id.slice(0, 12)} is not connected to network ${name}`);
+    if (linkExists(endpoint.hostVeth)) await ipBatch([`link del ${endpoint.hostVeth}`]);
+    const { container, lostRoute } = await updateState<{
+      container: ContainerRecord | undefined;
+      lostRoute: boolean;
+    }>(paths, async (state) => {
+      const record = state.containers[id];
+      if (!record) return { state, result: { container: undefined, lostRoute: false } };
+      const networks = new Map(Object.entries(state.networks));
+      const routed = routingEndpoint(record.endpoints, networks)?.network === name;
+      const next = withEndpoints(
+        record,
+        record.endpoints.filter((e) => e.network !== name),
+        record.ports.filter((p) => p.network !== name),
+      );
+      const after = withContainer(state, next);
+      const network = after.networks[name];
+      if (network && record.ports.some((p) => p.network === name))
+        await nftLoad(renderTable(network, allPorts(after)));
+      return { state: after, result: { container: next, lostRoute: routed } };
+    });
+    // The default route went with the link: the next network that is not internal takes it over.
+    if (container && lostRoute) {
+      const state = await readState(paths);
+      const networks = new Map(Object.entries(state.networks));
+      const next = routingEndpoint(container.endpoints, networks);
+      const network = next && networks.get(next.network);
+      if (next && network && existsSync(netnsPath(container.netns)))
+        await ipBatch([`route replace default via ${network.gateway} dev ${next.ifname}`], container.netns);
+    }
+  }
+
   async function sweep(live: Iterable<string>): Promise<string[]> {
     const keep = new Set(live);
     const state = await readState(paths);
@@ -393,6 +492,8 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
     listNetworks: async () => Object.values((await readState(paths)).networks),
     setupContainer,
     teardownContainer,
+    connectContainer,
+    disconnectContainer,
     containerNetworking: async (id) => {
       const state = await readState(paths);
       const container = state.containers[id];

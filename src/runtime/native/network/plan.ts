@@ -6,7 +6,7 @@
  * route) — measured 5.6 ms against 18 ms for separate calls; teardown is one.
  */
 import { requireCidr } from "./ipv4.js";
-import type { ContainerRecord, NetworkRecord } from "./records.js";
+import type { ContainerRecord, EndpointRecord, NetworkRecord } from "./records.js";
 
 /** Docker's default MTU, and the driver option that changes it. */
 export const DEFAULT_MTU = 1500;
@@ -26,22 +26,52 @@ export function bridgeTeardown(network: NetworkRecord): string[] {
   return [`link del ${network.bridge}`];
 }
 
+function networkOf(networks: ReadonlyMap<string, NetworkRecord>, endpoint: EndpointRecord): NetworkRecord {
+  const network = networks.get(endpoint.network);
+  if (!network) throw new Error(`network ${endpoint.network} is not in the state`);
+  return network;
+}
+
+/** Host side of one endpoint: a veth pair whose peer is born in the namespace as ethN, on the bridge. */
+export function endpointHostSetup(netns: string, endpoint: EndpointRecord, network: NetworkRecord): string[] {
+  return [
+    `link add ${endpoint.hostVeth} mtu ${network.mtu} type veth peer name ${endpoint.ifname} ` +
+      `mtu ${network.mtu} address ${endpoint.mac} netns ${netns}`,
+    `link set ${endpoint.hostVeth} master ${network.bridge} up`,
+  ];
+}
+
+/** Inside of one endpoint: its address and link up, and the default route through it when asked. */
+export function endpointInsideSetup(
+  endpoint: EndpointRecord,
+  network: NetworkRecord,
+  route: boolean,
+): string[] {
+  const prefix = requireCidr(network.subnet, "subnet").prefix;
+  return [
+    `addr add ${endpoint.address}/${prefix} dev ${endpoint.ifname}`,
+    `link set ${endpoint.ifname} up`,
+    ...(route ? [`route replace default via ${network.gateway} dev ${endpoint.ifname}`] : []),
+  ];
+}
+
+/** The endpoint that carries the default route: the first on a network that is not internal. */
+export function routingEndpoint(
+  endpoints: readonly EndpointRecord[],
+  networks: ReadonlyMap<string, NetworkRecord>,
+): EndpointRecord | undefined {
+  return endpoints.find((e) => networks.get(e.network)?.internal === false);
+}
+
 /** Host side: the namespace, then per network a veth pair whose peer is born in it as ethN. */
 export function hostSetup(
   container: ContainerRecord,
   networks: ReadonlyMap<string, NetworkRecord>,
 ): string[] {
-  const lines = [`netns add ${container.netns}`];
-  for (const endpoint of container.endpoints) {
-    const network = networks.get(endpoint.network);
-    if (!network) throw new Error(`network ${endpoint.network} is not in the state`);
-    lines.push(
-      `link add ${endpoint.hostVeth} mtu ${network.mtu} type veth peer name ${endpoint.ifname} ` +
-        `mtu ${network.mtu} address ${endpoint.mac} netns ${container.netns}`,
-      `link set ${endpoint.hostVeth} master ${network.bridge} up`,
-    );
-  }
-  return lines;
+  return [
+    `netns add ${container.netns}`,
+    ...container.endpoints.flatMap((e) => endpointHostSetup(container.netns, e, networkOf(networks, e))),
+  ];
 }
 
 /** Inside the namespace: loopback, addresses, and the default route of the first non-internal network. */
@@ -49,20 +79,11 @@ export function insideSetup(
   container: ContainerRecord,
   networks: ReadonlyMap<string, NetworkRecord>,
 ): string[] {
-  const lines = ["link set lo up"];
-  let gateway: { address: string; ifname: string } | undefined;
-  for (const endpoint of container.endpoints) {
-    const network = networks.get(endpoint.network);
-    if (!network) throw new Error(`network ${endpoint.network} is not in the state`);
-    const prefix = requireCidr(network.subnet, "subnet").prefix;
-    lines.push(
-      `addr add ${endpoint.address}/${prefix} dev ${endpoint.ifname}`,
-      `link set ${endpoint.ifname} up`,
-    );
-    if (!network.internal) gateway ??= { address: network.gateway, ifname: endpoint.ifname };
-  }
-  if (gateway) lines.push(`route add default via ${gateway.address} dev ${gateway.ifname}`);
-  return lines;
+  const routing = routingEndpoint(container.endpoints, networks);
+  return [
+    "link set lo up",
+    ...container.endpoints.flatMap((e) => endpointInsideSetup(e, networkOf(networks, e), e === routing)),
+  ];
 }
 
 /**
