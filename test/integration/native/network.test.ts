@@ -14,7 +14,13 @@ import net from "node:net";
 import path from "node:path";
 import { build } from "rolldown";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hostVethName, netnsName, openNetworkLayer } from "../../../src/runtime/native/network/index.js";
+import {
+  AddressExhaustedError,
+  hostVethName,
+  netnsName,
+  netnsPath,
+  openNetworkLayer,
+} from "../../../src/runtime/native/network/index.js";
 import type { NetworkLayer } from "../../../src/runtime/native/network/index.js";
 import { readState } from "../../../src/runtime/native/network/store.js";
 import { nativePaths } from "../../../src/runtime/native/paths.js";
@@ -404,6 +410,38 @@ describe("native network layer", () => {
     expect(new Set(addresses).size).toBe(10);
     for (const id of ids)
       expect(existsSync((await layer.containerNetworking(id))?.netnsPath ?? "/nonexistent")).toBe(true);
+  });
+
+  it("setups racing in one process share a small subnet exactly, and the one too many is told it is exhausted", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    // A /29 holds 5 container addresses (.2-.6) besides the network, gateway and broadcast.
+    const small = await network("small", { ipam: { pools: [{ subnet: "10.250.17.0/29" }] } });
+    expect(small.gateway).toBe("10.250.17.1");
+    const ids = Array.from({ length: 6 }, newId);
+    for (const id of ids) containers.add(id);
+    const results = await Promise.allSettled(
+      ids.map((id) => layer.setupContainer({ id, networks: { [small.name]: {} } })),
+    );
+    const addresses = results.flatMap((r) =>
+      r.status === "fulfilled" ? [r.value.endpoints[0]?.address] : [],
+    );
+    expect(addresses.sort()).toEqual([
+      "10.250.17.2",
+      "10.250.17.3",
+      "10.250.17.4",
+      "10.250.17.5",
+      "10.250.17.6",
+    ]);
+    const refused = results.flatMap((r) => (r.status === "rejected" ? [r.reason as Error] : []));
+    expect(refused.map((e) => e.message)).toEqual([
+      `no available IPv4 addresses on network ${small.name} (10.250.17.0/29)`,
+    ]);
+    expect(refused[0]).toBeInstanceOf(AddressExhaustedError);
+    // The refused one left nothing: no record, no namespace.
+    const loser = ids[results.findIndex((r) => r.status === "rejected")] ?? "";
+    containers.delete(loser);
+    expect(await layer.containerNetworking(loser)).toBeUndefined();
+    expect(existsSync(netnsPath(netnsName(nativePaths(env).root, loser)))).toBe(false);
   });
 
   it("a setup SIGKILLed at any point is undone by the next sweep, leaving no namespace, veth or record", async (ctx) => {
