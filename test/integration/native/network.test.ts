@@ -223,6 +223,12 @@ describe("native network layer", () => {
     expect(both.net.endpoints.map((e) => e.ifname)).toEqual(["eth0", "eth1"]);
     expect(both.net.endpoints[1]?.address).toBe(other.subnet.replace(/0\/\d+$/, "200"));
     expect(text("ip", ["-n", both.net.netns, "route"])).toContain(`default via ${other.gateway} dev eth1`);
+    // No network at all (network_mode: none): a namespace with loopback only, up.
+    const alone = await container({});
+    expect(alone.net.endpoints).toEqual([]);
+    const links = text("ip", ["-n", alone.net.netns, "-o", "link"]).trim().split("\n");
+    expect(links).toHaveLength(1);
+    expect(links[0]).toMatch(/^1: lo: <LOOPBACK,UP,LOWER_UP>/);
   });
 
   it("a published TCP port answers from 127.0.0.1, and a taken port names its holder", async (ctx) => {

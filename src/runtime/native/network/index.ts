@@ -18,6 +18,9 @@
  * await layer.sweep(liveContainerIds);      // at the start of a command: undo what a crash left
  * ```
  *
+ * Network modes: `none` is `setupContainer({ id, networks: {} })` (a namespace with loopback only);
+ * `container:x`/`service:x` join x's `containerNetworking(x).netnsPath`; `host` needs nothing here.
+ *
  * ## What it guarantees
  * - One bridge per network, `berth` + 10 hex of (state root, name): 15 chars, stable, its gateway
  *   the subnet's first address (or `ipam.config.gateway`), MTU from `com.docker.network.driver.mtu`.
