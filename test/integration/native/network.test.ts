@@ -16,6 +16,7 @@ import { build } from "rolldown";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AddressExhaustedError,
+  bridgeName,
   hostVethName,
   netnsName,
   netnsPath,
@@ -34,20 +35,12 @@ function text(file: string, args: string[]): string {
   return `${result.stdout}${result.stderr}`;
 }
 
-/** What the host looks like, in the parts this layer touches (interface names, not counters). */
-function hostView(): { links: string; netns: string; nft: string; dockerUser: string } {
-  const links = text("ip", ["-o", "link"])
+/** The tagged berth lines of DOCKER-USER set aside: those of other state roots (tests running beside). */
+function dockerUser(mine: (line: string) => boolean): string {
+  return text("iptables", ["-w", "5", "-S", "DOCKER-USER"])
     .split("\n")
-    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1])
-    .filter((n): n is string => n !== undefined)
-    .sort()
-    .join(" ");
-  return {
-    links,
-    netns: text("ip", ["netns", "list"]),
-    nft: text("nft", ["list", "ruleset"]).replace(/counter packets \d+ bytes \d+/g, "counter"),
-    dockerUser: text("iptables", ["-w", "5", "-S", "DOCKER-USER"]),
-  };
+    .filter((l) => !l.includes("berth:") || mine(l))
+    .join("\n");
 }
 
 function inNetns(netns: string, args: string[]): { code: number | null; out: string } {
@@ -55,8 +48,13 @@ function inNetns(netns: string, args: string[]): { code: number | null; out: str
   return { code: result.status, out: `${result.stdout}${result.stderr}` };
 }
 
+/** Every container id this test used, so the final check can name every link it could have made. */
+const everyId = new Set<string>();
+
 function newId(): string {
-  return randomBytes(32).toString("hex");
+  const id = randomBytes(32).toString("hex");
+  everyId.add(id);
+  return id;
 }
 
 /** Reads what a TCP server sends on connect, bounded. */
@@ -85,15 +83,17 @@ describe("native network layer", () => {
   let base: string;
   let env: Record<string, string>;
   let layer: NetworkLayer;
-  let before: ReturnType<typeof hostView>;
+  let before: string;
   const processes: ChildProcess[] = [];
   const containers = new Set<string>();
   const networks = new Set<string>();
+  /** Every network name this test asked for, kept after removal for the final check. */
+  const madeNetworks = new Set<string>();
   const labels = { "berth.test": run };
 
   beforeAll(async () => {
     if (!native) return;
-    before = hostView();
+    before = dockerUser(() => false);
     base = mkdtempSync("/var/tmp/berth-network-");
     await build({
       input: path.join(import.meta.dirname, "network-child.ts"),
@@ -133,6 +133,7 @@ describe("native network layer", () => {
   async function network(suffix: string, extra: Partial<Parameters<NetworkLayer["createNetwork"]>[0]> = {}) {
     const name = `berthtest${run}_${suffix}`;
     networks.add(name);
+    madeNetworks.add(name);
     return layer.createNetwork({ name, labels, ...extra });
   }
 
@@ -495,6 +496,7 @@ describe("native network layer", () => {
     for (let round = 0; round < 6 && landed < 2; round++) {
       const name = `berthtest${run}_killed${round}`;
       networks.add(name);
+      madeNetworks.add(name);
       const proc = spawn(process.execPath, [child, JSON.stringify(env), "create", name], { stdio: "ignore" });
       processes.push(proc);
       const deadline = Date.now() + 10_000;
@@ -537,7 +539,25 @@ describe("native network layer", () => {
     networks.clear();
     containers.clear();
     expect(await layer.listNetworks()).toEqual([]);
-    expect(hostView()).toEqual(before);
+    // Nothing of this test's state root is left: links, namespaces, nft tables, DOCKER-USER lines.
+    const root = nativePaths(env).root;
+    const bridges = [...madeNetworks].map((name) => bridgeName(root, name));
+    const links = new Set(
+      text("ip", ["-o", "link"])
+        .split("\n")
+        .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1]),
+    );
+    const could = [
+      ...bridges,
+      ...[...everyId].flatMap((id) => [...madeNetworks].map((name) => hostVethName(root, id, name))),
+      `bto${run}`,
+    ];
+    expect(could.filter((name) => links.has(name))).toEqual([]);
+    expect(text("ip", ["netns", "list"])).not.toContain(netnsName(root, ""));
+    expect(text("ip", ["netns", "list"])).not.toContain(`berthtest-out-${run}`);
+    const tables = text("nft", ["list", "tables"]);
+    expect(bridges.filter((bridge) => tables.includes(bridge))).toEqual([]);
+    expect(dockerUser((line) => bridges.some((bridge) => line.includes(bridge)))).toBe(before);
     // The CLI-facing check of the same: nothing of berth's in the ruleset.
     expect(execFileSync("nft", ["list", "tables"], { encoding: "utf8" })).not.toMatch(/berth/);
   });

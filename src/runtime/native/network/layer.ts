@@ -109,8 +109,8 @@ function checkSpec(spec: NetworkSpec): void {
 
 /**
  * Brings the iptables accepts of `bridges` to `want`: one `iptables -S`, and one restore when
- * something changes. Checked again at each container's setup, since dockerd may have started (and
- * made its FORWARD DROP) after the network was created.
+ * something changes. Checked again at the first container setup of each process, since dockerd may
+ * have started (and made its FORWARD DROP) after the network was created.
  */
 async function setAccepts(bridges: readonly string[], want: boolean): Promise<void> {
   const rules = await iptablesRules();
@@ -200,6 +200,8 @@ export interface NetworkLayer {
 
 export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOptions = {}): NetworkLayer {
   const pools = options.pools ?? DEFAULT_POOLS;
+  /** Bridges whose iptables accepts this process has checked: once per process, not per container. */
+  const acceptsChecked = new Set<string>();
 
   async function finishRemoval(network: NetworkRecord): Promise<void> {
     await removeNetworkEffects(network);
@@ -325,9 +327,10 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
       const network = before.networks[name];
       if (network?.state === "ready" && !linkExists(network.bridge))
         await ensureNetworkEffects(paths, network);
-      if (network) bridges.push(network.bridge);
+      if (network && !acceptsChecked.has(network.bridge)) bridges.push(network.bridge);
     }
-    await setAccepts(bridges, true);
+    if (bridges.length > 0) await setAccepts(bridges, true);
+    for (const bridge of bridges) acceptsChecked.add(bridge);
     const container = await updateState(paths, async (state) => {
       const endpoints: EndpointRecord[] = names.map((name, index) => {
         const network = state.networks[name];
