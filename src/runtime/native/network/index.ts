@@ -39,13 +39,14 @@
  * - Crash safety: records are written before effects; every setup is idempotent; `sweep` undoes
  *   containers that no longer exist and finishes half-removed networks.
  *
- * ## Cost (medians of 10 on this 2-core host under load average ~11, in-process, Node 20)
- * createNetwork 56 ms (ip -batch, two sysctl writes, nft -f, iptables -S, iptables-restore; a
- * re-ensure of an existing one 47 ms); setupContainer 28 ms (two ip processes, three short state
- * updates), 63 ms with a published port (plus a free-port check and one nft -f of the network's
- * table); teardownContainer 31 ms (60 ms with ports); removeNetwork 99 ms (the kernel's bridge
- * deletion dominates). An `nft -f` costs 18-23 ms here whatever its size (registering base chains),
- * so each change is one whole-table load, never rule-by-rule edits (11-19 ms each).
+ * ## Cost (medians of 10 on this 2-core host under load average ~9, in-process, Node 20)
+ * createNetwork 67 ms (ip -batch, two sysctl writes, nft -f, iptables -S, iptables-restore; a
+ * re-ensure of an existing one 37 ms); setupContainer 21 ms (two ip processes, three short state
+ * updates; the first one of a process per network adds an iptables -S), 51 ms with a published port
+ * (a free-port check and one nft -f of the network's table); teardownContainer 29 ms (58 ms with
+ * ports); removeNetwork 96 ms (the kernel's bridge deletion dominates). An `nft -f` costs 18-23 ms
+ * here whatever its size (registering base chains), so each change is one whole-table load, never
+ * rule-by-rule edits (11-19 ms each).
  *
  * Needs root, iproute2 and nftables; iptables only where a FORWARD DROP policy exists.
  */
