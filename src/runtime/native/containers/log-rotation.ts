@@ -8,6 +8,8 @@
  */
 import { closeSync, constants, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
+import type { NativePaths } from "../paths.js";
+import { containerLayout, listIds, readRecord } from "./records.js";
 
 export interface LogLimits {
   readonly maxSize: number | undefined;
@@ -73,3 +75,13 @@ export function rotateIfDue(log: string, ctl: string, limits: LogLimits): boolea
 }
 
 export const ctlPath = (bundle: string): string => path.join(bundle, "ctl");
+
+/** Rotates the logs of running containers that reached their `max-size` (max-file > 1). */
+export function rotateLogs(paths: NativePaths): void {
+  for (const id of listIds(paths)) {
+    const record = readRecord(paths, id);
+    if (!record?.run || record.spec.logging?.options?.["max-file"] === undefined) continue;
+    const layout = containerLayout(paths, id);
+    rotateIfDue(layout.log, ctlPath(layout.bundle), logLimits(record.spec.logging.options));
+  }
+}

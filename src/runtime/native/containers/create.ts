@@ -1,0 +1,87 @@
+/**
+ * `create`: a record (`creating` until complete), the name claimed, the rootfs mounted, the user
+ * resolved in it and the bundle written. A failure undoes all of it; a create killed half-way is
+ * finished by the next command's recover (./recover.ts).
+ */
+import os from "node:os";
+import { NotFoundError } from "../../errors.js";
+import type { ContainerSpec } from "../../runtime.js";
+import type { ContainerContext } from "./context.js";
+import { self, stillRuns } from "./lock.js";
+import { checkName, nameConflict } from "./names.js";
+import {
+  claimName,
+  type ContainerRecord,
+  nameOwner,
+  newId,
+  readRecord,
+  releaseName,
+  writeRecord,
+} from "./records.js";
+import { recover } from "./recover.js";
+import { ensureRootfs, writeBundle } from "./rootfs.js";
+import { teardown } from "./teardown.js";
+
+/** Claims `name` for `id`, taking it over from a holder that is gone or was never completed. */
+function claimOrConflict(ctx: ContainerContext, name: string, id: string): void {
+  const { paths } = ctx;
+  if (claimName(paths, name, id)) return;
+  const holder = nameOwner(paths, name);
+  const held = holder === undefined ? undefined : readRecord(paths, holder);
+  const stale =
+    !held || held.name !== name || (held.state !== "created" && !(held.owner && stillRuns(held.owner)));
+  if (stale && holder !== undefined) releaseName(paths, name, holder);
+  if (!stale || !claimName(paths, name, id)) throw nameConflict(paths, name);
+}
+
+export async function create(
+  ctx: ContainerContext,
+  spec: ContainerSpec,
+): Promise<{ id: string; warnings: string[] }> {
+  const { paths, deps } = ctx;
+  await recover(ctx);
+  const id = newId();
+  const name = spec.name === "" || spec.name === undefined ? `berth_${id.slice(0, 12)}` : spec.name;
+  checkName(name);
+  const image = await deps.resolveImage(spec.image).catch((error: unknown) => {
+    if (error instanceof NotFoundError) {
+      throw new NotFoundError(`No such image: ${spec.image}`, { status: 404, cause: error });
+    }
+    throw error;
+  });
+  const hostname = spec.hostname ?? (spec.networkMode === "host" ? os.hostname() : id.slice(0, 12));
+  let record: ContainerRecord = {
+    version: 1,
+    id,
+    name,
+    state: "creating",
+    owner: self,
+    spec: { ...spec, name },
+    image: spec.image,
+    imageId: image.id,
+    imageConfig: image.config,
+    layerDirs: image.layerDirs,
+    labels: { ...(image.config.Labels ?? {}), ...spec.labels },
+    hostname,
+    user: { uid: 0, gid: 0, additionalGids: [] },
+    created: new Date().toISOString(),
+    oomKilled: false,
+    restartCount: 0,
+  };
+  writeRecord(paths, record);
+  try {
+    claimOrConflict(ctx, name, id);
+    await ensureRootfs(ctx, record);
+    const layout = ctx.layoutOf(id);
+    const user = await deps.resolveUser(spec.user ?? (image.config.User || undefined), layout.rootfs);
+    record = { ...record, user };
+    writeBundle(ctx, record);
+    record = ctx.update(record, { state: "created", owner: undefined });
+  } catch (error) {
+    await teardown(ctx, record).catch(() => undefined);
+    if (nameOwner(paths, name) === id) releaseName(paths, name, id);
+    throw error;
+  }
+  ctx.event(record, { action: "create" });
+  return { id, warnings: [] };
+}

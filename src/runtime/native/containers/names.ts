@@ -1,0 +1,40 @@
+/** Container names: Docker's rules for them, the conflict it reports, and `rename`. */
+import { ConflictError, InvalidRequestError } from "../../errors.js";
+import type { NativePaths } from "../paths.js";
+import { type ContainerContext, notFound } from "./context.js";
+import { claimName, NAME_PATTERN, nameOwner, readRecord, releaseName } from "./records.js";
+
+export function checkName(name: string): void {
+  if (!NAME_PATTERN.test(name)) {
+    throw new InvalidRequestError(
+      `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+      {
+        status: 400,
+      },
+    );
+  }
+}
+
+export function nameConflict(paths: NativePaths, name: string): ConflictError {
+  return new ConflictError(
+    `Conflict. The container name "/${name}" is already in use by container "${nameOwner(paths, name) ?? "?"}". ` +
+      "You have to remove (or rename) that container to be able to reuse that name.",
+    { status: 409 },
+  );
+}
+
+export async function rename(ctx: ContainerContext, nameOrId: string, newName: string): Promise<void> {
+  const found = ctx.mustFind(nameOrId);
+  checkName(newName);
+  await ctx.locked(found.id, async () => {
+    const record = readRecord(ctx.paths, found.id);
+    if (!record || record.state !== "created") throw notFound(nameOrId);
+    if (record.name === newName) {
+      throw new ConflictError(`Renaming a container with the same name as its current name`);
+    }
+    if (!claimName(ctx.paths, newName, record.id)) throw nameConflict(ctx.paths, newName);
+    const next = ctx.update(record, { name: newName, spec: { ...record.spec, name: newName } });
+    releaseName(ctx.paths, record.name, record.id);
+    ctx.event(next, { action: "rename", oldName: record.name });
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * A container's rootfs (an overlay of its image's layers and its own upper dir) and its bundle
+ * (config.json from the oci part, plus the /etc/hosts, /etc/resolv.conf and /etc/hostname it gets).
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { hostnameFile, hostsFile, resolvFile } from "./bundle-files.js";
+import { cgroupsPath, cgroupVersion } from "./cgroups.js";
+import type { ContainerContext } from "./context.js";
+import { type ContainerRecord, writeAtomic } from "./records.js";
+
+export function mounted(target: string): boolean {
+  try {
+    return readFileSync("/proc/self/mountinfo", "utf8")
+      .split("\n")
+      .some((line) => line.split(" ")[4] === target);
+  } catch {
+    return false;
+  }
+}
+
+export async function ensureRootfs(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
+  const layout = ctx.layoutOf(record.id);
+  if (mounted(layout.rootfs)) return;
+  for (const dir of [layout.upper, layout.work, layout.rootfs])
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await ctx.deps.mountRootfs({
+    layerDirs: record.layerDirs,
+    upper: layout.upper,
+    work: layout.work,
+    target: layout.rootfs,
+  });
+}
+
+function hostFile(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeBundle(ctx: ContainerContext, record: ContainerRecord): void {
+  const layout = ctx.layoutOf(record.id);
+  mkdirSync(layout.bundle, { recursive: true, mode: 0o700 });
+  writeAtomic(layout.hosts, hostsFile(record.spec, record.hostname, hostFile("/etc/hosts")), 0o644);
+  writeAtomic(layout.resolv, resolvFile(record.spec, hostFile("/etc/resolv.conf") ?? ""), 0o644);
+  writeAtomic(layout.hostname, hostnameFile(record.hostname), 0o644);
+  const config = ctx.deps.ociSpec({
+    spec: record.spec,
+    image: record.imageConfig,
+    rootfs: layout.rootfs,
+    user: record.user,
+    hostsPath: layout.hosts,
+    resolvPath: layout.resolv,
+    hostnamePath: layout.hostname,
+    hostname: record.hostname,
+    initPath: record.spec.init ? ctx.deps.initPath : undefined,
+    cgroupsPath: cgroupsPath(record.id),
+    cgroupVersion: cgroupVersion(),
+  });
+  writeAtomic(layout.config, `${JSON.stringify(config, null, 1)}\n`);
+}

@@ -1,0 +1,126 @@
+/**
+ * Starting a container's run: its rootfs mounted and bundle written anew, a conmon monitor spawned
+ * (which runs `runc create`), then `runc start`. A failed start leaves no run behind.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { ConflictError } from "../../errors.js";
+import { ensureSupervisor } from "../supervise/ensure.js";
+import { needsSupervision } from "../supervise/state-files.js";
+import { type ContainerContext, errorMessage } from "./context.js";
+import { collectLocked, waitEnded } from "./exits.js";
+import { processStart } from "./lock.js";
+import { logLimits, monitorSizeMax } from "./log-rotation.js";
+import { startMonitor } from "./monitor.js";
+import { observe } from "./observe.js";
+import { type ContainerRecord, readRecord } from "./records.js";
+import { ensureRootfs, writeBundle } from "./rootfs.js";
+import { removeFile } from "./teardown.js";
+
+function readPidFile(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(file, "utf8").trim(), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A start by hand gives the restart policy a fresh count (Docker's ResetRestartManager(true)). */
+export function freshCount(ctx: ContainerContext, record: ContainerRecord): ContainerRecord {
+  return record.restartCount === 0 || observe(record, ctx.layoutOf(record.id)).kind === "running"
+    ? record
+    : ctx.update(record, { restartCount: 0 });
+}
+
+/** A container with a restart policy or a healthcheck needs the supervisor (../supervise) running. */
+export async function superviseAfterStart(ctx: ContainerContext, id: string): Promise<void> {
+  const record = readRecord(ctx.paths, id);
+  // Not started, the supervisor is not there: the next command's list starts it (superviseIfNeeded).
+  if (record && needsSupervision(record)) await ensureSupervisor(ctx.paths).catch(() => undefined);
+}
+
+export async function startLocked(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
+  const { paths, runc } = ctx;
+  const layout = ctx.layoutOf(record.id);
+  let observed = observe(record, layout);
+  if (observed.kind === "ended") {
+    record = await collectLocked(ctx, record);
+    observed = observe(record, layout);
+  }
+  if (observed.kind === "running") {
+    if (observed.status === "paused") {
+      throw new ConflictError(`cannot start a paused container ${record.name}, try unpause instead`);
+    }
+    return;
+  }
+  if (observed.kind === "unstarted" && record.run) {
+    await runc.start(record.id);
+    record = ctx.update(record, {
+      startedAt: new Date().toISOString(),
+      run: { ...record.run, started: true },
+    });
+    ctx.event(record, { action: "start" });
+    return;
+  }
+  // A runc container left by a run nobody collected (its record lost the run): clear it. Its state
+  // directory says so without spawning runc (a start must not pay ~10 ms to learn there is none).
+  if (existsSync(path.join(paths.runc, record.id)) && (await runc.state(record.id))) {
+    await runc.kill(record.id, "SIGKILL", { all: true }).catch(() => undefined);
+    await runc.delete(record.id).catch(() => undefined);
+  }
+  await ensureRootfs(ctx, record);
+  writeBundle(ctx, record);
+  for (const file of [layout.exitFile, layout.oomFile, layout.pidFile, layout.monitorPidFile])
+    removeFile(file);
+  mkdirSync(paths.exits, { recursive: true });
+  mkdirSync(layout.socketDir, { recursive: true });
+  const logOptions = record.spec.logging?.options ?? {};
+  const { pid } = await startMonitor({
+    conmonPath: ctx.conmonPath,
+    id: record.id,
+    uuid: record.id.slice(0, 12),
+    name: record.name,
+    runcPath: runc.path,
+    runcArgs: runc.globalArgs,
+    bundle: layout.bundle,
+    pidFile: layout.pidFile,
+    logPath: layout.log,
+    logSizeMax: monitorSizeMax(logLimits(logOptions)),
+    exitDir: paths.exits,
+    socketDir: layout.socketDir,
+    conmonPidFile: layout.monitorPidFile,
+    tty: record.spec.tty === true,
+    stdin: record.spec.stdinOpen === true,
+    leaveStdinOpen: record.spec.stdinOnce !== true,
+  });
+  const monitorPid = readPidFile(layout.monitorPidFile);
+  record = ctx.update(record, {
+    run: {
+      pid,
+      pidStart: processStart(pid),
+      monitorPid,
+      monitorStart: monitorPid === undefined ? undefined : processStart(monitorPid),
+    },
+    paused: false,
+    stoppedByUser: false,
+    error: undefined,
+  });
+  // Attaches waiting for this start connect now, before the process runs.
+  for (const wake of ctx.starting.get(record.id) ?? []) wake();
+  try {
+    await runc.start(record.id);
+  } catch (error) {
+    await runc.kill(record.id, "SIGKILL", { all: true }).catch(() => undefined);
+    await waitEnded(ctx, record, 5_000);
+    await runc.delete(record.id).catch(() => undefined);
+    removeFile(layout.exitFile);
+    ctx.update(record, { run: undefined, error: errorMessage(error) });
+    throw error;
+  }
+  record = ctx.update(record, {
+    startedAt: new Date().toISOString(),
+    run: record.run ? { ...record.run, started: true } : undefined,
+  });
+  ctx.event(record, { action: "start" });
+}

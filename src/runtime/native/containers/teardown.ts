@@ -1,0 +1,63 @@
+/**
+ * Removes every trace of a container: its monitor, runc's state, its cgroups, its rootfs mount,
+ * bundle and directories, and its name. Each step tolerates what is already gone, so a removal
+ * killed half-way is finished by the next command (./recover.ts).
+ */
+import { existsSync, rmSync, unlinkSync } from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ApiError, NotFoundError } from "../../errors.js";
+import { removeCgroups } from "./cgroups.js";
+import { type ContainerContext, errorMessage } from "./context.js";
+import { stillRuns } from "./lock.js";
+import { type ContainerRecord, releaseName } from "./records.js";
+import { mounted } from "./rootfs.js";
+
+export function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Not there.
+  }
+}
+
+export async function teardown(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
+  const { paths, runc } = ctx;
+  const layout = ctx.layoutOf(record.id);
+  const problems: string[] = [];
+  const run = record.run;
+  if (run?.monitorPid !== undefined && stillRuns({ pid: run.monitorPid, start: run.monitorStart })) {
+    try {
+      process.kill(run.monitorPid, "SIGKILL");
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  try {
+    const state = existsSync(path.join(paths.runc, record.id)) ? await runc.state(record.id) : undefined;
+    if (state && state.status !== "stopped") {
+      // Left running by a remove or create killed half-way: its processes go first.
+      await runc.kill(record.id, "SIGKILL", { all: true }).catch(() => undefined);
+      for (let i = 0; i < 40 && (await runc.state(record.id))?.status !== "stopped"; i++) await sleep(25);
+    }
+    if (state) await runc.delete(record.id);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) problems.push(errorMessage(error));
+  }
+  problems.push(...(await removeCgroups(record.id)).map((dir) => `cgroup ${dir} is busy`));
+  if (mounted(layout.rootfs)) {
+    try {
+      await ctx.deps.unmountRootfs(layout.rootfs);
+    } catch (error) {
+      problems.push(errorMessage(error));
+    }
+  }
+  removeFile(layout.exitFile);
+  removeFile(layout.attachLink);
+  rmSync(layout.bundle, { recursive: true, force: true });
+  if (!mounted(layout.rootfs)) rmSync(layout.dir, { recursive: true, force: true });
+  releaseName(paths, record.name, record.id);
+  if (problems.length > 0) {
+    throw new ApiError(`could not remove everything of container ${record.name}: ${problems.join("; ")}`);
+  }
+}
