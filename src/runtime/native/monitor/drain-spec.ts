@@ -1,0 +1,57 @@
+/**
+ * What a bundle tells the log drainer (./log-drainer.ts): `<bundle>/log-drain.json` names the log
+ * its FIFOs go to; `<bundle>/log-drained` is written once both FIFOs reached EOF (every process of
+ * the run has exited) and everything read is in the log: a reader of an exited container's log
+ * waits for it, as it waits for conmon's exit today.
+ */
+import { readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import { writeAtomic } from "../containers/records.js";
+
+export interface DrainSpec {
+  readonly logPath: string;
+  /** The run this spec belongs to (the container's init PID), so a marker of an older run is told apart. */
+  readonly pid: number;
+}
+
+export function drainSpecFile(bundle: string): string {
+  return path.join(bundle, "log-drain.json");
+}
+
+export function drainedMarker(bundle: string): string {
+  return path.join(bundle, "log-drained");
+}
+
+export function writeDrainSpec(bundle: string, spec: DrainSpec): void {
+  writeAtomic(drainSpecFile(bundle), `${JSON.stringify(spec)}\n`);
+}
+
+export function readDrainSpec(bundle: string): DrainSpec | undefined {
+  try {
+    const value = JSON.parse(readFileSync(drainSpecFile(bundle), "utf8")) as Partial<DrainSpec>;
+    if (typeof value.logPath !== "string" || typeof value.pid !== "number") return undefined;
+    return { logPath: value.logPath, pid: value.pid };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The PID of the run whose output has all been drained, if any. */
+export function drainedRun(bundle: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(drainedMarker(bundle), "utf8"), 10);
+    return Number.isSafeInteger(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function markDrained(bundle: string, pid: number): void {
+  writeAtomic(drainedMarker(bundle), `${pid}\n`);
+}
+
+/** Forgets the drain of a previous run (a new run is being started). */
+export function clearDrain(bundle: string): void {
+  rmSync(drainSpecFile(bundle), { force: true });
+  rmSync(drainedMarker(bundle), { force: true });
+}

@@ -1,0 +1,63 @@
+/**
+ * Drains one run's stdout and stderr FIFOs into its k8s-file log, in this process. Each FIFO is
+ * opened O_RDONLY | O_NONBLOCK (never for writing: the drain must see EOF when the container's
+ * processes are gone) and read through a libuv pipe handle (net.Socket), so many containers share
+ * one event loop and no thread-pool thread blocks on a FIFO. Each read goes to the log in one
+ * append before the next is taken, so a drainer killed between two reads loses nothing and the
+ * next one, reading where the pipe is, repeats nothing; what a kill can lose is the one read in
+ * flight (at most 64 KiB, read but not yet appended).
+ */
+import { closeSync, constants, openSync, writeSync } from "node:fs";
+import net from "node:net";
+import { drainedRun, type DrainSpec, markDrained } from "./drain-spec.js";
+import { stdioFifos } from "./fifos.js";
+import { k8sRecords, k8sTimestamp, type StreamName } from "./k8s-format.js";
+
+export interface Drain {
+  /** Settles once both streams ended (then the drained marker is written) or `stop` was called. */
+  readonly done: Promise<void>;
+  stop(): void;
+}
+
+function now(): string {
+  return k8sTimestamp(new Date(), Number(process.hrtime.bigint() % 1_000_000n));
+}
+
+export function drainBundle(bundle: string, spec: DrainSpec): Drain {
+  const log = openSync(spec.logPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+  const fifos = stdioFifos(bundle);
+  const sockets: net.Socket[] = [];
+  let stopped = false;
+  const ended = (Object.keys(fifos) as StreamName[]).map((stream) => {
+    let fd: number;
+    try {
+      fd = openSync(fifos[stream], constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      // No FIFO (the container was removed): nothing to drain.
+      return Promise.resolve();
+    }
+    const socket = new net.Socket({ fd, readable: true, writable: false, allowHalfOpen: true });
+    sockets.push(socket);
+    socket.on("data", (chunk: Buffer) => {
+      writeSync(log, k8sRecords(stream, chunk, now()));
+    });
+    return new Promise<void>((resolve) => {
+      socket.on("end", resolve);
+      socket.on("close", () => resolve());
+      socket.on("error", () => resolve());
+    });
+  });
+  const done = Promise.all(ended).then(() => {
+    for (const socket of sockets) socket.destroy();
+    closeSync(log);
+    // A stop (the drainer is exiting) is not an end: the next drainer goes on from here.
+    if (!stopped && drainedRun(bundle) !== spec.pid) markDrained(bundle, spec.pid);
+  });
+  return {
+    done,
+    stop: () => {
+      stopped = true;
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}

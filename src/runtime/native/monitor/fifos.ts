@@ -1,0 +1,69 @@
+/**
+ * The container's stdout and stderr as FIFOs in its bundle, so that no single process holds the
+ * only read end of its output (docs/native-monitor.md):
+ * - the container's side is opened O_RDWR, so the container itself counts as a reader: with no
+ *   log drainer alive its writes never meet EPIPE/SIGPIPE, they fill the pipe (64 KiB) and block;
+ * - a drainer opens them by path (O_RDONLY | O_NONBLOCK) and sees EOF once every process holding
+ *   the container's side has exited; a drainer started after another was killed resumes where the
+ *   pipe is, so nothing is read twice.
+ * Node has no mkfifo(3): one `mkfifo` process makes both (~4 ms measured).
+ */
+import { execFile } from "node:child_process";
+import { closeSync, constants, existsSync, openSync, rmSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { ApiError } from "../../errors.js";
+import type { StreamName } from "./k8s-format.js";
+
+const run = promisify(execFile);
+
+export const MKFIFO_PATH = "/usr/bin/mkfifo";
+
+export type StdioFifos = Readonly<Record<StreamName, string>>;
+
+export function stdioFifos(bundle: string): StdioFifos {
+  return { stdout: path.join(bundle, "stdout.fifo"), stderr: path.join(bundle, "stderr.fifo") };
+}
+
+/** Makes the FIFOs that do not exist yet (mode 0600); a previous run's are reused. */
+export async function makeStdioFifos(bundle: string): Promise<StdioFifos> {
+  const fifos = stdioFifos(bundle);
+  const missing = Object.values(fifos).filter((file) => !existsSync(file));
+  if (missing.length > 0) {
+    try {
+      await run(MKFIFO_PATH, ["-m", "600", ...missing], { timeout: 10_000 });
+    } catch (error) {
+      throw new ApiError(`cannot make the stdio FIFOs in ${bundle}: ${(error as Error).message}`);
+    }
+  }
+  return fifos;
+}
+
+/** The container's ends, read-write (opening never blocks: an O_RDWR FIFO has its own reader); libuv sets O_CLOEXEC. */
+export function openContainerEnds(fifos: StdioFifos): { stdout: number; stderr: number; close(): void } {
+  const stdout = openSync(fifos.stdout, constants.O_RDWR);
+  let stderr: number;
+  try {
+    stderr = openSync(fifos.stderr, constants.O_RDWR);
+  } catch (error) {
+    closeSync(stdout);
+    throw error;
+  }
+  return {
+    stdout,
+    stderr,
+    close: () => {
+      for (const fd of [stdout, stderr]) {
+        try {
+          closeSync(fd);
+        } catch {
+          // Closed already.
+        }
+      }
+    },
+  };
+}
+
+export function removeStdioFifos(bundle: string): void {
+  for (const file of Object.values(stdioFifos(bundle))) rmSync(file, { force: true });
+}
