@@ -308,10 +308,38 @@ describe("native network layer", () => {
       const refused = inNetns(shut.netns, ["busybox", "nc", "-w", "2", "198.51.100.2", "7000"]);
       expect(refused.code).not.toBe(0);
       expect(refused.out).toContain("Network is unreachable");
+      // A network made as Docker makes one (a bridge named br-…, a namespace behind it): the
+      // container cannot reach into it, though the host routes there.
+      const dockerish = spawnSync("ip", ["-batch", "-"], {
+        input: [
+          `link add br-${run}dk0000 type bridge`,
+          `addr add 198.51.100.5/30 dev br-${run}dk0000`,
+          `link set br-${run}dk0000 up`,
+          `netns add berthtest-dk-${run}`,
+          `link add bdk${run} type veth peer name eth0 netns berthtest-dk-${run}`,
+          `link set bdk${run} master br-${run}dk0000 up`,
+        ].join("\n"),
+        encoding: "utf8",
+      });
+      expect(dockerish.stderr).toBe("");
+      spawnSync("ip", ["-n", `berthtest-dk-${run}`, "-batch", "-"], {
+        input:
+          "link set lo up\naddr add 198.51.100.6/30 dev eth0\nlink set eth0 up\nroute add default via 198.51.100.5\n",
+      });
+      await serveIn(
+        `berthtest-dk-${run}`,
+        'require("net").createServer((s) => s.end("docker side\\n")).listen(7001, "0.0.0.0", () => console.log("ready"))',
+      );
+      const blocked = inNetns(client.netns, ["busybox", "nc", "-w", "2", "198.51.100.6", "7001"]);
+      expect(blocked.out).not.toContain("docker side");
+      expect(blocked.code).not.toBe(0);
       server.kill("SIGKILL");
     } finally {
       spawnSync("ip", ["link", "del", veth]);
       spawnSync("ip", ["netns", "del", outside]);
+      spawnSync("ip", ["link", "del", `bdk${run}`]);
+      spawnSync("ip", ["link", "del", `br-${run}dk0000`]);
+      spawnSync("ip", ["netns", "del", `berthtest-dk-${run}`]);
     }
   });
 
@@ -551,10 +579,13 @@ describe("native network layer", () => {
       ...bridges,
       ...[...everyId].flatMap((id) => [...madeNetworks].map((name) => hostVethName(root, id, name))),
       `bto${run}`,
+      `bdk${run}`,
+      `br-${run}dk0000`,
     ];
     expect(could.filter((name) => links.has(name))).toEqual([]);
     expect(text("ip", ["netns", "list"])).not.toContain(netnsName(root, ""));
     expect(text("ip", ["netns", "list"])).not.toContain(`berthtest-out-${run}`);
+    expect(text("ip", ["netns", "list"])).not.toContain(`berthtest-dk-${run}`);
     const tables = text("nft", ["list", "tables"]);
     expect(bridges.filter((bridge) => tables.includes(bridge))).toEqual([]);
     expect(dockerUser((line) => bridges.some((bridge) => line.includes(bridge)))).toBe(before);

@@ -9,9 +9,9 @@
  * accepts go where Docker's chain consults them — `DOCKER-USER` (or FORWARD itself when a DROP
  * policy exists without Docker's chain) — and say only "this bridge's traffic is berth's to judge";
  * berth's own table then decides: replies, traffic within the network and to published ports come
- * in; nothing else enters; a non-internal network goes out masqueraded; an `internal` one goes
- * nowhere. A drop in berth's table is final whatever else is loaded, so the rules hold with and
- * without dockerd.
+ * in; nothing else enters; a non-internal network goes out masqueraded (but not into Docker's
+ * bridges, as Docker keeps its own networks apart); an `internal` one goes nowhere. A drop in
+ * berth's table is final whatever else is loaded, so the rules hold with and without dockerd.
  *
  * Published ports are DNAT (prerouting for other hosts, output for this one, 127.0.0.1 included)
  * with `route_localnet=1` on the bridge and masquerade of 127.0.0.0/8 leaving through it — measured
@@ -74,6 +74,9 @@ export function renderTable(
         `\t\toifname ${br} iifname ${br} accept ${tag("between its containers")}`,
         `\t\toifname ${br} ct status dnat accept ${tag("published ports")}`,
         `\t\toifname ${br} drop ${tag("nothing else comes in")}`,
+        // The accepts in DOCKER-USER would let it into Docker's networks, which Docker keeps apart
+        // from each other: kept apart from them too, their published ports (DNAT) excepted.
+        `\t\tiifname ${br} oifname { "docker0", "br-*" } ct status != dnat drop ${tag("not into Docker's networks")}`,
         `\t\tiifname ${br} accept ${tag("outbound")}`,
       ];
   const postrouting = [

@@ -56,6 +56,7 @@ table ip berth0123456789 {
 		oifname "berth0123456789" iifname "berth0123456789" accept comment "berth shop_default: between its containers"
 		oifname "berth0123456789" ct status dnat accept comment "berth shop_default: published ports"
 		oifname "berth0123456789" drop comment "berth shop_default: nothing else comes in"
+		iifname "berth0123456789" oifname { "docker0", "br-*" } ct status != dnat drop comment "berth shop_default: not into Docker's networks"
 		iifname "berth0123456789" accept comment "berth shop_default: outbound"
 	}
 	chain martians {
