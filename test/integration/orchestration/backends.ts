@@ -35,9 +35,23 @@ import { mountsUnder, processesOf } from "../native/containers-harness.js";
  * - `volumes`: named and anonymous volumes;
  * - `ports`: published host ports;
  * - `engine-api`: the Docker Engine API itself (its inspect JSON, DOCKER_HOST, a proxy to its socket);
- * - `log-drivers`: Docker's log drivers (`json-file`, `local`, `none`) with their own behaviours.
+ * - `log-drivers`: Docker's log drivers (`json-file`, `local`, `none`) with their own behaviours;
+ * - `kill-during-stop`: a kill is served at once while a stop waits out its grace period;
+ * - `start-recovery`: a start cut short by berth's SIGKILL (the process runs, the start is not yet
+ *   recorded) is taken up by the next command (health, supervision);
+ * - `log-run-boundaries`: a run's unterminated last line stays a line of its own after a restart;
+ * - `tty-log-lines`: a TTY container's log lines come back without the terminal's `\r`.
  */
-export type Feature = "networks" | "volumes" | "ports" | "engine-api" | "log-drivers";
+export type Feature =
+  | "networks"
+  | "volumes"
+  | "ports"
+  | "engine-api"
+  | "log-drivers"
+  | "kill-during-stop"
+  | "start-recovery"
+  | "log-run-boundaries"
+  | "tty-log-lines";
 
 export interface OpenBackend {
   readonly runtime: Runtime;
@@ -96,7 +110,17 @@ async function openDocker(): Promise<OpenBackend> {
 
 const docker: Backend = {
   name: "docker",
-  features: new Set(["networks", "volumes", "ports", "engine-api", "log-drivers"]),
+  features: new Set([
+    "networks",
+    "volumes",
+    "ports",
+    "engine-api",
+    "log-drivers",
+    "kill-during-stop",
+    "start-recovery",
+    "log-run-boundaries",
+    "tty-log-lines",
+  ]),
   available: engine.state === "up",
   gate: dockerGate,
   open: openDocker,
@@ -132,6 +156,17 @@ function processesNaming(dir: string): number[] {
     }
   }
   return pids;
+}
+
+/** A process's state letter and command line, for a leak report. */
+function describeProcess(pid: number): string {
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] ?? "?";
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+    return `[${state}] ${cmdline.slice(0, 200)}`;
+  } catch {
+    return "(gone)";
+  }
 }
 
 async function waitFor(ms: number, check: () => boolean): Promise<boolean> {
@@ -172,7 +207,7 @@ async function openNative(): Promise<OpenBackend> {
         const short = id.slice(0, 12);
         if (existsSync(path.join(paths.containers, id))) left.push(`record of ${short}`);
         if (existsSync(path.join(paths.runContainers, id))) left.push(`run state of ${short}`);
-        for (const pid of processesOf(id)) left.push(`process ${pid} of ${short}`);
+        for (const pid of processesOf(id)) left.push(`process ${pid} of ${short}: ${describeProcess(pid)}`);
         for (const mount of mounts) if (mount.includes(id)) left.push(`mount ${mount}`);
         for (const cgroup of cgroupDirs(id)) if (existsSync(cgroup)) left.push(`cgroup ${cgroup}`);
       }
@@ -208,7 +243,17 @@ async function openNative(): Promise<OpenBackend> {
 const native: Backend = {
   name: "native",
   // Networks, volumes and published ports come with the native runtime's second part (issue 15);
-  // log drivers are Docker's: native keeps one log per container (conmon's k8s-file).
+  // log drivers are Docker's: native keeps one log per container (conmon's k8s-file). Gaps found by
+  // these tests, left out until the native runtime closes them:
+  // - kill-during-stop: `stop` holds the container's lock for its whole grace period and `kill`
+  //   waits for that lock, so a second Ctrl-C kills only when the grace period ends
+  //   (containers/lifecycle.ts: stop and kill both run under ctx.locked).
+  // - start-recovery: a berth SIGKILLed while a start is between `runc start` and its record update
+  //   leaves the container running with no startedAt and no health state; inspect then reports no
+  //   healthcheck and the next `up` fails "container … has no healthcheck configured".
+  // - log-run-boundaries: a run's last line without a newline is joined to the next run's first
+  //   line in `logs` (one k8s-file across runs, its `P` partial continued by the next run).
+  // - tty-log-lines: a TTY container's log lines keep the terminal's trailing carriage return.
   features: new Set(),
   available: nativeReason === undefined,
   gate: (context) =>
