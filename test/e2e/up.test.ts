@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { canBind } from "../../src/engine/port-check.js";
+import { canBind } from "../../src/host/ports.js";
 import { formatOwner, lockDirectories, lockFileName, parseProcStat } from "../../src/engine/project-lock.js";
 import type { Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PortInUseError } from "../../../src/engine/errors.js";
 import { PROJECT_LABEL, SERVICE_LABEL } from "../../../src/engine/labels.js";
 import { Plan, type PlanNode } from "../../../src/engine/plan.js";
-import { canBind, checkHostPorts, findHolder } from "../../../src/engine/port-check.js";
+import { checkHostPorts } from "../../../src/engine/port-check.js";
+import { canBind, findHolder } from "../../../src/host/ports.js";
 import type { PortBinding } from "../../../src/runtime/runtime.js";
 import { FakeRuntime } from "../../fake-runtime.js";
 

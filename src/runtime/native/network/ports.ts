@@ -6,7 +6,7 @@
  */
 import dgram from "node:dgram";
 import net from "node:net";
-import { canBind, findHolder } from "../../../engine/port-check.js";
+import { canBind, findHolder } from "../../../host/ports.js";
 import { ConflictError, InvalidRequestError } from "../../errors.js";
 import type { PortBinding } from "../../runtime.js";
 import type { NetworkState, PortRecord } from "./records.js";
