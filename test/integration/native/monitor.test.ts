@@ -6,6 +6,7 @@
  *   init, which SIGPIPE would kill, included), the next command's ensureLogDrainer re-attaches, the
  *   log holds every line once, in order, and the exit code is recorded when the container exits.
  * - SIGKILL of conmon: the container keeps running and its output keeps reaching the log.
+ * - `max-size`/`max-file`: the drainer rotates the log it writes.
  * Afterwards no process, FIFO, cgroup or mount of the tests is left and the drainer has exited.
  */
 import { execFileSync } from "node:child_process";
@@ -26,7 +27,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cgroupDirs, removeCgroups } from "../../../src/runtime/native/containers/cgroups.js";
 import { stillRuns } from "../../../src/runtime/native/containers/lock.js";
 import { drainedRun } from "../../../src/runtime/native/monitor/drain-spec.js";
-import { startFifoMonitor } from "../../../src/runtime/native/monitor/fifo-monitor.js";
+import {
+  type FifoMonitorOptions,
+  startFifoMonitor,
+} from "../../../src/runtime/native/monitor/fifo-monitor.js";
 import { ensureLogDrainer, runningDrainer } from "../../../src/runtime/native/monitor/log-drainer.js";
 import { nativePaths, type NativePaths } from "../../../src/runtime/native/paths.js";
 import { requireOrSkip } from "../engine.js";
@@ -67,7 +71,10 @@ function bundle(script: string): { id: string; dir: string } {
   return { id, dir: dirOf };
 }
 
-async function start(script: string): Promise<{ id: string; bundle: string; pid: number; log: string }> {
+async function start(
+  script: string,
+  limits: Pick<FifoMonitorOptions, "logMaxSize" | "logMaxFiles"> = {},
+): Promise<{ id: string; bundle: string; pid: number; log: string }> {
   const { id, dir: bundleDir } = bundle(script);
   const log = path.join(paths.containers, id, "container.log");
   mkdirSync(path.dirname(log), { recursive: true });
@@ -83,6 +90,7 @@ async function start(script: string): Promise<{ id: string; bundle: string; pid:
     conmonPidFile: path.join(bundleDir, "conmon.pid"),
     exitDir: paths.exits,
     logPath: log,
+    ...limits,
   });
   runc("start", id);
   ensureLogDrainer(paths, { entry });
@@ -220,5 +228,28 @@ describe("native FIFO-stdio monitor", () => {
     expect(lines(ctr.log, "stdout")).toEqual(numbered("out", count));
     // Nobody reaped it with its status: the code is unknown (docs/native-monitor.md).
     expect(existsSync(path.join(paths.exits, ctr.id))).toBe(false);
+  }, 60_000);
+
+  it("rotates the log at max-size, keeping max-file files of the latest output", async (context) => {
+    requireOrSkip(context, ready, NOT_READY);
+    const count = 400;
+    const maxSize = 4_000;
+    const ctr = await start(
+      `i=0; while [ $i -lt ${count} ]; do i=$((i+1)); echo line $i; [ $((i % 20)) -eq 0 ] && sleep 0.02; done; exit 0`,
+      { logMaxSize: maxSize, logMaxFiles: 3 },
+    );
+    await until(20_000, "its output drained to the end", () => drainedRun(ctr.bundle) === ctr.pid);
+    expect(existsSync(`${ctr.log}.3`), "no more than max-file files").toBe(false);
+    const files = [`${ctr.log}.2`, `${ctr.log}.1`, ctr.log];
+    for (const file of files.slice(0, 2)) {
+      // Rotated once past the limit: at most one read's records over it.
+      expect(readFileSync(file).length).toBeGreaterThanOrEqual(maxSize);
+    }
+    // Oldest to newest, the files hold one unbroken run of the latest lines.
+    const kept = files.flatMap((file) => lines(file, "stdout"));
+    const first = Number(kept[0]?.split(" ")[1]);
+    expect(first).toBeGreaterThan(1);
+    expect(kept).toEqual(numbered("line", count).slice(first - 1));
+    runc("delete", ctr.id);
   }, 60_000);
 });

@@ -12,6 +12,10 @@ export interface DrainSpec {
   readonly logPath: string;
   /** The run this spec belongs to (the container's init PID), so a marker of an older run is told apart. */
   readonly pid: number;
+  /** `max-size` in bytes (../containers/log-rotation.ts): the drainer rotates, as conmon no longer writes the log. */
+  readonly maxSize?: number | undefined;
+  /** `max-file`: 1 truncates the log in place (conmon's `--log-size-max`), more rotates to `.1`, `.2`… */
+  readonly maxFiles?: number | undefined;
 }
 
 export function drainSpecFile(bundle: string): string {
@@ -30,7 +34,12 @@ export function readDrainSpec(bundle: string): DrainSpec | undefined {
   try {
     const value = JSON.parse(readFileSync(drainSpecFile(bundle), "utf8")) as Partial<DrainSpec>;
     if (typeof value.logPath !== "string" || typeof value.pid !== "number") return undefined;
-    return { logPath: value.logPath, pid: value.pid };
+    return {
+      logPath: value.logPath,
+      pid: value.pid,
+      maxSize: typeof value.maxSize === "number" ? value.maxSize : undefined,
+      maxFiles: typeof value.maxFiles === "number" ? value.maxFiles : undefined,
+    };
   } catch {
     return undefined;
   }

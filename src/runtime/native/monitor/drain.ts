@@ -7,8 +7,9 @@
  * next one, reading where the pipe is, repeats nothing; what a kill can lose is the one read in
  * flight (at most 64 KiB, read but not yet appended).
  */
-import { closeSync, constants, openSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import net from "node:net";
+import { rotateIfDue } from "../containers/log-rotation.js";
 import { drainedRun, type DrainSpec, markDrained } from "./drain-spec.js";
 import { stdioFifos } from "./fifos.js";
 import { k8sRecords, k8sTimestamp, type StreamName } from "./k8s-format.js";
@@ -23,8 +24,26 @@ function now(): string {
   return k8sTimestamp(new Date(), Number(process.hrtime.bigint() % 1_000_000n));
 }
 
+/** No control FIFO: the drainer reopens the log itself after a rotation. */
+const NO_CTL = "/nonexistent/berth-log-drainer-ctl";
+
+function openLog(file: string): number {
+  return openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+}
+
 export function drainBundle(bundle: string, spec: DrainSpec): Drain {
-  const log = openSync(spec.logPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+  let log = openLog(spec.logPath);
+  const { maxSize } = spec;
+  const maxFiles = spec.maxFiles ?? 1;
+  /** Before an append: `max-size` reached, one file truncates, more rotate (Docker's json-file). */
+  const limit = (): void => {
+    if (maxSize === undefined || fstatSync(log).size < maxSize) return;
+    if (maxFiles <= 1) ftruncateSync(log, 0);
+    else if (rotateIfDue(spec.logPath, NO_CTL, { maxSize, maxFiles })) {
+      closeSync(log);
+      log = openLog(spec.logPath);
+    }
+  };
   const fifos = stdioFifos(bundle);
   const sockets: net.Socket[] = [];
   let stopped = false;
@@ -39,6 +58,7 @@ export function drainBundle(bundle: string, spec: DrainSpec): Drain {
     const socket = new net.Socket({ fd, readable: true, writable: false, allowHalfOpen: true });
     sockets.push(socket);
     socket.on("data", (chunk: Buffer) => {
+      limit();
       writeSync(log, k8sRecords(stream, chunk, now()));
     });
     return new Promise<void>((resolve) => {

@@ -37,6 +37,9 @@ export interface FifoMonitorOptions {
   readonly exitDir: string;
   /** The k8s-file log the drainer appends to. */
   readonly logPath: string;
+  /** `max-size` (bytes) and `max-file` of the service's logging options, applied by the drainer. */
+  readonly logMaxSize?: number | undefined;
+  readonly logMaxFiles?: number | undefined;
   readonly timeoutMs?: number | undefined;
 }
 
@@ -99,7 +102,12 @@ export async function startFifoMonitor(options: FifoMonitorOptions): Promise<{ p
   try {
     devNull = openSync("/dev/null", "r");
     const { pid } = await spawnConmon(options, [devNull, ends.stdout, ends.stderr]);
-    writeDrainSpec(options.bundle, { logPath: options.logPath, pid });
+    writeDrainSpec(options.bundle, {
+      logPath: options.logPath,
+      pid,
+      maxSize: options.logMaxSize,
+      maxFiles: options.logMaxFiles,
+    });
     return { pid };
   } catch (error) {
     // Nothing ran: the FIFOs go with whatever runc said into them.
