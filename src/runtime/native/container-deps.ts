@@ -1,13 +1,24 @@
 /**
  * What the container lifecycle is given of the other native parts (./containers/deps.ts): images
- * resolved and mounted by the image store, config.json from the oci part's pure generator, users
- * looked up in the rootfs, and the host's init for `init: true`.
+ * resolved and mounted by the image store, config.json from the oci part's pure generator fed with
+ * what the host has (its cgroups, device nodes, capability bounding set), users looked up in the
+ * rootfs, and the host's init for `init: true`.
  */
 import { existsSync } from "node:fs";
 import type { ImageInfo } from "../runtime.js";
 import type { ContainerDeps, ImageRunConfig } from "./containers/deps.js";
 import { mountRootfs, unmountRootfs, type ImageStore } from "./images/index.js";
-import { ociSpec, resolveUser } from "./oci/index.js";
+import {
+  cgroupHost,
+  type CgroupHost,
+  hostCapabilities,
+  hostDevices,
+  ociSpec,
+  resolveDevices,
+  resolveUser,
+  type OciSpecInput,
+  specWarnings,
+} from "./oci/index.js";
 
 /** Debian's inits, in order of preference (bind-mounted as Docker mounts docker-init). */
 const INITS = ["/usr/bin/catatonit", "/usr/bin/tini-static", "/usr/bin/tini"];
@@ -26,8 +37,11 @@ function ociImage(
   };
 }
 
-export function nativeContainerDeps(store: Pick<ImageStore, "resolve">): ContainerDeps {
-  const memswAvailable = existsSync("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
+/** `host` is this host's cgroups unless a test stands in another. */
+export function nativeContainerDeps(
+  store: Pick<ImageStore, "resolve">,
+  host: CgroupHost = cgroupHost(),
+): ContainerDeps {
   return {
     resolveImage: async (reference) => {
       const image = await store.resolve(reference);
@@ -35,9 +49,15 @@ export function nativeContainerDeps(store: Pick<ImageStore, "resolve">): Contain
     },
     mountRootfs,
     unmountRootfs,
-    ociSpec: (input) =>
-      ociSpec({
-        spec: input.spec,
+    ociSpec: async (input) => {
+      const { spec } = input;
+      // Docker gives a privileged container every host device besides those it asks for.
+      const devices = [
+        ...(spec.privileged === true ? await hostDevices() : []),
+        ...(await resolveDevices(spec.devices ?? [])),
+      ];
+      const full: OciSpecInput = {
+        spec,
         image: ociImage(input.image),
         rootfs: input.rootfs,
         user: input.user,
@@ -48,10 +68,14 @@ export function nativeContainerDeps(store: Pick<ImageStore, "resolve">): Contain
         netnsPath: input.netnsPath,
         initPath: input.initPath,
         cgroupsPath: input.cgroupsPath,
-        cgroupVersion: input.cgroupVersion,
-        memswAvailable,
-      }),
-    resolveUser: (user, rootfs) => resolveUser(user, rootfs),
+        cgroupVersion: host.cgroupVersion,
+        memswAvailable: host.memswAvailable,
+        devices,
+        boundingCapabilities: hostCapabilities(),
+      };
+      return { config: ociSpec(full), warnings: specWarnings(full) };
+    },
+    resolveUser: (user, rootfs, groupAdd) => resolveUser(user, rootfs, groupAdd),
     initPath: INITS.find((path) => existsSync(path)),
   };
 }

@@ -75,9 +75,10 @@ function berthVersion(): string {
 
 const V1_CONTROLLERS = ["memory", "cpu", "cpuacct", "pids", "blkio", "freezer", "cpuset", "devices"];
 
-function cgroupPathsOf(id: string): CgroupPaths {
-  if (cgroupVersion() === 2) return { version: 2, dir: controllerDir(id, "") };
-  return { version: 1, dirs: Object.fromEntries(V1_CONTROLLERS.map((c) => [c, controllerDir(id, c)])) };
+function cgroupPathsOf(target: ProcessTarget): CgroupPaths {
+  const dirOf = (controller: string): string => controllerDir(target.id, controller, target.cgroupParent);
+  if (cgroupVersion() === 2) return { version: 2, dir: dirOf("") };
+  return { version: 1, dirs: Object.fromEntries(V1_CONTROLLERS.map((c) => [c, dirOf(c)])) };
 }
 
 function processHandle(target: ProcessTarget): ProcessHandle {
@@ -85,7 +86,7 @@ function processHandle(target: ProcessTarget): ProcessHandle {
     runcRoot: target.runcRoot,
     id: target.id,
     rootfs: target.rootfs,
-    cgroupPaths: cgroupPathsOf(target.id),
+    cgroupPaths: cgroupPathsOf(target),
     pid: target.pid ?? 0,
     tty: target.tty,
     bundle: target.bundle,

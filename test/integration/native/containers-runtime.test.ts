@@ -3,15 +3,24 @@
  * as root: a process that over-allocates under a memory limit is OOM-killed and reported so
  * (oomKilled, exit 137, the oom and die events); `network_mode: host` shares the host's network
  * namespace and `none` has only loopback; a named network or a volume is refused with a sentence
- * saying they come with part 2.
+ * saying they come with part 2. What the oci part reads from the host reaches the container: a
+ * privileged one starts (capabilities limited to the host's bounding set) with the host's devices,
+ * `devices`, `group_add` and `cgroup_parent` apply (remove clears the cgroup under that parent), and
+ * create returns Docker's warnings for this host.
  */
-import { mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidRequestError } from "../../../src/runtime/errors.js";
 import { runtimeBackend } from "../../../src/runtime/backends.js";
 import type { Runtime, RuntimeEvent } from "../../../src/runtime/runtime.js";
+import { nativeContainerDeps } from "../../../src/runtime/native/container-deps.js";
+import { cgroupDirs } from "../../../src/runtime/native/containers/cgroups.js";
+import { capabilitiesIn } from "../../../src/runtime/native/oci/capabilities.js";
+import { createNativeContainers } from "../../../src/runtime/native/containers/containers.js";
+import { openImageStore } from "../../../src/runtime/native/images/image-store.js";
+import { nativePaths } from "../../../src/runtime/native/paths.js";
 import { requireOrSkip } from "../engine.js";
 import { BUSYBOX_PATH, buildRootfsTar } from "../images.js";
 import { mountsUnder, nativeReady, NOT_READY, rejection } from "./containers-harness.js";
@@ -20,6 +29,15 @@ const IMAGE = "berth-test/busybox:runtime";
 let dir = "";
 let runtime: Runtime | undefined;
 const made: string[] = [];
+const PARENT = `berth-test-parent-${process.pid}`;
+
+/** A line of /proc/<pid>/status (`CapBnd`, `Groups`, …). */
+function statusField(pid: number | undefined, field: string): string {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${field}:`));
+  return (line ?? "").slice(field.length + 1).trim();
+}
 
 describe("native runtime", () => {
   beforeAll(async () => {
@@ -39,6 +57,11 @@ describe("native runtime", () => {
   afterAll(async () => {
     if (!runtime) return;
     for (const id of made) await runtime.containers.remove(id, { force: true }).catch(() => undefined);
+    // The parent runc leaves (as it leaves /berth): this test's own, removed in every hierarchy.
+    for (const hierarchy of readdirSync("/sys/fs/cgroup")) {
+      const parent = path.join("/sys/fs/cgroup", hierarchy, PARENT);
+      if (existsSync(parent)) rmdirSync(parent);
+    }
     const left = mountsUnder(dir);
     rmSync(dir, { recursive: true, force: true });
     expect(left).toEqual([]);
@@ -122,5 +145,67 @@ describe("native runtime", () => {
     expect(await runtime!.networks.list()).toEqual([]);
     expect(await runtime!.volumes.list()).toEqual([]);
     expect((await runtime!.ping()).kind).toBe("native");
+  });
+
+  it("starts a privileged container with the host's bounding set and devices; devices, group_add and cgroup_parent apply", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const { id } = await runtime!.containers.create({
+      name: "berth-rt-priv",
+      image: IMAGE,
+      labels: {},
+      command: ["sleep", "30"],
+      networkMode: "none",
+      privileged: true,
+      groupAdd: ["4321"],
+      cgroupParent: PARENT,
+    });
+    made.push(id);
+    await runtime!.containers.start(id);
+    const pid = (await runtime!.containers.inspect(id))?.pid;
+    // Every capability Docker 20.10 knows (up to CAP_AUDIT_READ) that the host's bounding set holds.
+    expect(capabilitiesIn(statusField(pid, "CapBnd"))).toEqual(
+      capabilitiesIn(statusField(process.pid, "CapBnd")),
+    );
+    expect(statusField(pid, "Groups").split(" ")).toContain("4321");
+    expect(readFileSync(`/proc/${pid}/cgroup`, "utf8")).toContain(`/${PARENT}/${id}`);
+    // The host's device nodes (runc's HostDevices): /dev/kmsg is one every Linux host has.
+    expect(existsSync(`/proc/${pid}/root/dev/kmsg`)).toBe(true);
+    const dirs = cgroupDirs(id, PARENT);
+    expect(dirs.filter((d) => existsSync(d)).length).toBeGreaterThan(0);
+    await runtime!.containers.remove(id, { force: true });
+    expect(dirs.filter((d) => existsSync(d))).toEqual([]);
+
+    const device = await runtime!.containers.create({
+      name: "berth-rt-dev",
+      image: IMAGE,
+      labels: {},
+      command: ["sleep", "30"],
+      networkMode: "none",
+      devices: [{ source: "/dev/null", target: "/dev/berth-null", permissions: "rwm" }],
+    });
+    made.push(device.id);
+    await runtime!.containers.start(device.id);
+    const devicePid = (await runtime!.containers.inspect(device.id))?.pid;
+    expect(existsSync(`/proc/${devicePid}/root/dev/berth-null`)).toBe(true);
+    await runtime!.containers.remove(device.id, { force: true });
+  });
+
+  it("returns Docker's warnings from create for the host it runs on", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const paths = nativePaths({ BERTH_ROOT: path.join(dir, "root"), BERTH_RUN_ROOT: path.join(dir, "run") });
+    // A host without swap accounting (memory.memsw.*), as many kernels boot.
+    const deps = nativeContainerDeps(openImageStore(paths), { cgroupVersion: 1, memswAvailable: false });
+    const containers = createNativeContainers({ paths, deps });
+    const { id, warnings } = await containers.create({
+      name: "berth-rt-warn",
+      image: IMAGE,
+      labels: {},
+      networkMode: "none",
+      resources: { memoryBytes: 32 * 1024 * 1024 },
+    });
+    made.push(id);
+    expect(warnings).toEqual([
+      "Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.",
+    ]);
   });
 });

@@ -1,13 +1,15 @@
 /**
- * The container's cgroup: `cgroupsPath` `/berth/<id>` under each hierarchy (runc's cgroupfs driver).
- * cgroup v2 when `/sys/fs/cgroup/cgroup.controllers` exists, else v1 (this host is v1 hybrid: one
- * directory per controller, plus `unified/` and the `systemd` named hierarchy). runc removes the
+ * The container's cgroup: `cgroupsPath` `/berth/<id>`, or `<cgroup_parent>/<id>`, under each
+ * hierarchy (runc's cgroupfs driver; the path is the oci part's `cgroupsPathFor`). cgroup v2 when
+ * `/sys/fs/cgroup/cgroup.controllers` exists, else v1 (this host is v1 hybrid: one directory per
+ * controller, plus `unified/` and the `systemd` named hierarchy). runc removes the
  * container's directories on delete but not always (a killed runc, a container whose runc state is
  * gone), so remove tries every hierarchy itself.
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmdirSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { cgroupsPathFor } from "../oci/cgroups.js";
 
 export const CGROUP_ROOT = "/sys/fs/cgroup";
 
@@ -16,8 +18,8 @@ export function cgroupVersion(root = CGROUP_ROOT): 1 | 2 {
 }
 
 /** The path runc is given (relative to each hierarchy's root). */
-export function cgroupsPath(id: string): string {
-  return `/berth/${id}`;
+export function cgroupsPath(id: string, cgroupParent?: string): string {
+  return cgroupsPathFor(id, cgroupParent);
 }
 
 /** Every hierarchy's mount point (v1: one per controller, links like `cpu,cpuacct` counted once). */
@@ -41,21 +43,30 @@ export function hierarchies(root = CGROUP_ROOT): string[] {
 }
 
 /** The container's directory in each hierarchy (whether or not it exists now). */
-export function cgroupDirs(id: string, root = CGROUP_ROOT): string[] {
-  return hierarchies(root).map((h) => path.join(h, cgroupsPath(id)));
+export function cgroupDirs(id: string, cgroupParent?: string, root = CGROUP_ROOT): string[] {
+  return hierarchies(root).map((h) => path.join(h, cgroupsPath(id, cgroupParent)));
 }
 
 /** The container's directory in the hierarchy of `controller` (v1), or the one directory (v2). */
-export function controllerDir(id: string, controller: string, root = CGROUP_ROOT): string {
+export function controllerDir(
+  id: string,
+  controller: string,
+  cgroupParent?: string,
+  root = CGROUP_ROOT,
+): string {
   return cgroupVersion(root) === 2
-    ? path.join(root, cgroupsPath(id))
-    : path.join(root, controller, cgroupsPath(id));
+    ? path.join(root, cgroupsPath(id, cgroupParent))
+    : path.join(root, controller, cgroupsPath(id, cgroupParent));
 }
 
 /** Removes the container's directories everywhere; a busy one (tasks still leaving) is retried. */
-export async function removeCgroups(id: string, root = CGROUP_ROOT): Promise<string[]> {
+export async function removeCgroups(
+  id: string,
+  cgroupParent?: string,
+  root = CGROUP_ROOT,
+): Promise<string[]> {
   const left: string[] = [];
-  for (const dir of cgroupDirs(id, root)) {
+  for (const dir of cgroupDirs(id, cgroupParent, root)) {
     for (let attempt = 0; attempt < 20; attempt++) {
       try {
         rmdirSync(dir);
@@ -81,11 +92,9 @@ export function parseOomKills(text: string): number {
 }
 
 /** Whether the kernel OOM-killed a process of the container (false when the cgroup is gone). */
-export function oomKilledInCgroup(id: string, root = CGROUP_ROOT): boolean {
-  const file =
-    cgroupVersion(root) === 2
-      ? path.join(root, cgroupsPath(id), "memory.events")
-      : path.join(root, "memory", cgroupsPath(id), "memory.oom_control");
+export function oomKilledInCgroup(id: string, cgroupParent?: string, root = CGROUP_ROOT): boolean {
+  const dir = controllerDir(id, "memory", cgroupParent, root);
+  const file = path.join(dir, cgroupVersion(root) === 2 ? "memory.events" : "memory.oom_control");
   try {
     return parseOomKills(readFileSync(file, "utf8")) > 0;
   } catch {

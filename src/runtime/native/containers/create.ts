@@ -37,7 +37,7 @@ function claimOrConflict(ctx: ContainerContext, name: string, id: string): void 
 export async function create(
   ctx: ContainerContext,
   spec: ContainerSpec,
-): Promise<{ id: string; warnings: string[] }> {
+): Promise<{ id: string; warnings: readonly string[] }> {
   const { paths, deps } = ctx;
   await recover(ctx);
   const id = newId();
@@ -69,13 +69,18 @@ export async function create(
     restartCount: 0,
   };
   writeRecord(paths, record);
+  let warnings: readonly string[] = [];
   try {
     claimOrConflict(ctx, name, id);
     await ensureRootfs(ctx, record);
     const layout = ctx.layoutOf(id);
-    const user = await deps.resolveUser(spec.user ?? (image.config.User || undefined), layout.rootfs);
+    const user = await deps.resolveUser(
+      spec.user ?? (image.config.User || undefined),
+      layout.rootfs,
+      spec.groupAdd,
+    );
     record = { ...record, user };
-    writeBundle(ctx, record);
+    warnings = await writeBundle(ctx, record);
     record = ctx.update(record, { state: "created", owner: undefined });
   } catch (error) {
     await teardown(ctx, record).catch(() => undefined);
@@ -83,5 +88,5 @@ export async function create(
     throw error;
   }
   ctx.event(record, { action: "create" });
-  return { id, warnings: [] };
+  return { id, warnings };
 }

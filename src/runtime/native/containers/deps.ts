@@ -48,8 +48,14 @@ export interface OciSpecInput {
   readonly hostname: string;
   readonly netnsPath?: string | undefined;
   readonly initPath?: string | undefined;
+  /** runc's cgroupsPath: `cgroupsPathFor(id, spec.cgroupParent)` (./cgroups.ts). */
   readonly cgroupsPath: string;
-  readonly cgroupVersion: 1 | 2;
+}
+
+/** A bundle's config.json and the warnings Docker gives creating the container on this host. */
+export interface GeneratedSpec {
+  readonly config: unknown;
+  readonly warnings: readonly string[];
 }
 
 export interface MountRootfsOptions {
@@ -65,9 +71,17 @@ export interface ContainerDeps {
   resolveImage(reference: string): Promise<ResolvedImage>;
   mountRootfs(options: MountRootfsOptions): Promise<void>;
   unmountRootfs(target: string): Promise<void>;
-  ociSpec(input: OciSpecInput): unknown;
-  /** `user` as the service gives it (`name`, `uid`, `name:group`…), resolved in the rootfs. */
-  resolveUser(user: string | undefined, rootfsDir: string): Promise<ResolvedUser>;
+  /** config.json, with what it needs of the host (cgroup version, swap accounting, devices, capabilities) read. */
+  ociSpec(input: OciSpecInput): Promise<GeneratedSpec>;
+  /**
+   * `user` as the service gives it (`name`, `uid`, `name:group`…) and `group_add`, resolved in the
+   * rootfs.
+   */
+  resolveUser(
+    user: string | undefined,
+    rootfsDir: string,
+    groupAdd?: readonly string[],
+  ): Promise<ResolvedUser>;
   /** An init (catatonit, tini) to bind-mount for `init: true`; undefined when none is installed. */
   readonly initPath?: string | undefined;
 }

@@ -22,7 +22,7 @@ export async function collectLocked(
   const layout = ctx.layoutOf(record.id);
   const observed = observe(record, layout);
   if (observed.kind !== "ended") return record;
-  const oomKilled = existsSync(layout.oomFile) || oomKilledInCgroup(record.id);
+  const oomKilled = existsSync(layout.oomFile) || oomKilledInCgroup(record.id, record.spec.cgroupParent);
   try {
     await runc.delete(record.id);
   } catch (error) {
@@ -32,7 +32,7 @@ export async function collectLocked(
       await runc.delete(record.id).catch(() => undefined);
     }
   }
-  await removeCgroups(record.id);
+  await removeCgroups(record.id, record.spec.cgroupParent);
   const next = ctx.update(record, {
     run: undefined,
     paused: false,

@@ -17,6 +17,8 @@ export interface ProcessTarget {
   /** The merged rootfs directory. */
   readonly rootfs: string;
   readonly cgroupPaths: readonly string[];
+  /** `cgroup_parent`, when the container has one (its cgroups are under it). */
+  readonly cgroupParent: string | undefined;
   /** The init's PID; undefined when the container does not run. */
   readonly pid: number | undefined;
   readonly bundle: string;
@@ -50,7 +52,8 @@ export function targetOf(ctx: ContainerContext, record: ContainerRecord, observe
     runcRoot: ctx.paths.runc,
     id: record.id,
     rootfs: layout.rootfs,
-    cgroupPaths: cgroupDirs(record.id),
+    cgroupPaths: cgroupDirs(record.id, record.spec.cgroupParent),
+    cgroupParent: record.spec.cgroupParent,
     pid: observed.kind === "running" || observed.kind === "unstarted" ? observed.pid : undefined,
     bundle: layout.bundle,
     attachSocket: layout.attachSocket,

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { hostnameFile, hostsFile, resolvFile } from "./bundle-files.js";
-import { cgroupsPath, cgroupVersion } from "./cgroups.js";
+import { cgroupsPath } from "./cgroups.js";
 import type { ContainerContext } from "./context.js";
 import { type ContainerRecord, writeAtomic } from "./records.js";
 
@@ -39,13 +39,17 @@ function hostFile(file: string): string | undefined {
   }
 }
 
-export function writeBundle(ctx: ContainerContext, record: ContainerRecord): void {
+/** Writes the bundle; answers Docker's warnings for the container on this host. */
+export async function writeBundle(
+  ctx: ContainerContext,
+  record: ContainerRecord,
+): Promise<readonly string[]> {
   const layout = ctx.layoutOf(record.id);
   mkdirSync(layout.bundle, { recursive: true, mode: 0o700 });
   writeAtomic(layout.hosts, hostsFile(record.spec, record.hostname, hostFile("/etc/hosts")), 0o644);
   writeAtomic(layout.resolv, resolvFile(record.spec, hostFile("/etc/resolv.conf") ?? ""), 0o644);
   writeAtomic(layout.hostname, hostnameFile(record.hostname), 0o644);
-  const config = ctx.deps.ociSpec({
+  const { config, warnings } = await ctx.deps.ociSpec({
     spec: record.spec,
     image: record.imageConfig,
     rootfs: layout.rootfs,
@@ -55,8 +59,8 @@ export function writeBundle(ctx: ContainerContext, record: ContainerRecord): voi
     hostnamePath: layout.hostname,
     hostname: record.hostname,
     initPath: record.spec.init ? ctx.deps.initPath : undefined,
-    cgroupsPath: cgroupsPath(record.id),
-    cgroupVersion: cgroupVersion(),
+    cgroupsPath: cgroupsPath(record.id, record.spec.cgroupParent),
   });
   writeAtomic(layout.config, `${JSON.stringify(config, null, 1)}\n`);
+  return warnings;
 }

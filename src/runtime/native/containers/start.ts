@@ -70,7 +70,7 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
     await runc.delete(record.id).catch(() => undefined);
   }
   await ensureRootfs(ctx, record);
-  writeBundle(ctx, record);
+  await writeBundle(ctx, record);
   for (const file of [layout.exitFile, layout.oomFile, layout.pidFile, layout.monitorPidFile])
     removeFile(file);
   mkdirSync(paths.exits, { recursive: true });

@@ -44,7 +44,9 @@ export async function teardown(ctx: ContainerContext, record: ContainerRecord): 
   } catch (error) {
     if (!(error instanceof NotFoundError)) problems.push(errorMessage(error));
   }
-  problems.push(...(await removeCgroups(record.id)).map((dir) => `cgroup ${dir} is busy`));
+  problems.push(
+    ...(await removeCgroups(record.id, record.spec.cgroupParent)).map((dir) => `cgroup ${dir} is busy`),
+  );
   if (mounted(layout.rootfs)) {
     try {
       await ctx.deps.unmountRootfs(layout.rootfs);

@@ -1,7 +1,10 @@
 /**
  * Capabilities as Docker 20.10 computes them (moby v20.10.24 `oci/caps`): its default set, `cap_add`
  * and `cap_drop` with or without the `CAP_` prefix in any case, `ALL` on either side, and every
- * capability for a privileged container.
+ * capability for a privileged container — every one the host's own bounding set holds, when the
+ * caller gives it: no process can gain one outside it (runc fails with "unable to apply caps:
+ * operation not permitted"), and hosts that are themselves sandboxed lack some (this CI VM lacks
+ * CAP_SYS_RESOURCE).
  */
 import { InvalidRequestError } from "../../errors.js";
 
@@ -81,21 +84,30 @@ export function normalizeCapabilities(names: readonly string[]): string[] {
   });
 }
 
+/** The names in `names` (kernel order from 0) whose bit is set in the hex mask `bounding`. */
+export function capabilitiesIn(bounding: string, names: readonly string[] = ALL_CAPABILITIES): string[] {
+  const mask = BigInt(`0x${bounding}`);
+  return names.filter((_name, bit) => ((mask >> BigInt(bit)) & 1n) === 1n);
+}
+
 /**
  * The container's capability set (moby `caps.TweakCapabilities`): add ALL keeps every capability
  * not dropped; drop ALL keeps only what is added; otherwise the defaults minus the drops, then the
- * adds (a cap added that is already a default appears twice, as Docker writes it).
+ * adds (a cap added that is already a default appears twice, as Docker writes it). "Every
+ * capability" (privileged, add ALL) is every one in `bounding`, when given.
  */
 export function containerCapabilities(
   capAdd: readonly string[] = [],
   capDrop: readonly string[] = [],
   privileged = false,
+  bounding: readonly string[] = ALL_CAPABILITIES,
 ): string[] {
-  if (privileged) return [...ALL_CAPABILITIES];
+  const all = ALL_CAPABILITIES.filter((c) => bounding.includes(c));
+  if (privileged) return all;
   if (capAdd.length === 0 && capDrop.length === 0) return [...DEFAULT_CAPABILITIES];
   const drops = normalizeCapabilities(capDrop);
   const adds = normalizeCapabilities(capAdd);
-  if (adds.includes(ALL)) return ALL_CAPABILITIES.filter((c) => !drops.includes(c));
+  if (adds.includes(ALL)) return all.filter((c) => !drops.includes(c));
   if (drops.includes(ALL)) return adds;
   return [...DEFAULT_CAPABILITIES.filter((c) => !drops.includes(c)), ...adds];
 }

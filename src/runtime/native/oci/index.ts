@@ -2,7 +2,13 @@
  * The OCI part of the native runtime: a container's `config.json` from its ContainerSpec (pure), and
  * the lookups that feed it from the rootfs and the host (user ids, device nodes), plus signal parsing.
  */
-export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, containerCapabilities } from "./capabilities.js";
+export {
+  ALL_CAPABILITIES,
+  DEFAULT_CAPABILITIES,
+  capabilitiesIn,
+  containerCapabilities,
+} from "./capabilities.js";
+export { hostCapabilities } from "./host-capabilities.js";
 export { cgroupHost, cgroupsPathFor, type CgroupHost } from "./cgroups.js";
 export { hostDevices, resolveDevices, type ResolvedDevice } from "./devices.js";
 export { DEFAULT_SHM_SIZE, INIT_PATH_IN_CONTAINER } from "./mounts.js";

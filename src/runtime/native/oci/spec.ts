@@ -112,6 +112,8 @@ export interface OciSpecInput {
   /** Device nodes from `resolveDevices(spec.devices)`; for a privileged container, `hostDevices()`. */
   readonly devices?: readonly ResolvedDevice[] | undefined;
   readonly oomScoreAdj?: number | undefined;
+  /** The host's bounding set (`hostCapabilities()`): all a privileged container may get; default every capability. */
+  readonly boundingCapabilities?: readonly string[] | undefined;
 }
 
 /** Docker's PATH when the image sets none (`system.DefaultPathEnv`). */
@@ -270,8 +272,12 @@ function namespaces(input: OciSpecInput): OciNamespace[] {
     );
 }
 
-function capabilities(spec: ContainerSpec, uid: number): OciCapabilities {
-  const caps = containerCapabilities(spec.capAdd, spec.capDrop, spec.privileged === true);
+function capabilities(
+  spec: ContainerSpec,
+  uid: number,
+  bounding: readonly string[] | undefined,
+): OciCapabilities {
+  const caps = containerCapabilities(spec.capAdd, spec.capDrop, spec.privileged === true, bounding);
   // A non-root process gets the bounding set only, as execve would leave it (moby SetCapabilities).
   return uid === 0 ? { bounding: caps, effective: caps, permitted: caps } : { bounding: caps };
 }
@@ -347,7 +353,7 @@ export function ociSpec(input: OciSpecInput): OciRuntimeSpec {
       args,
       env: processEnv(spec, image, input.hostname),
       cwd: workingDir(spec, image),
-      capabilities: capabilities(spec, user.uid),
+      capabilities: capabilities(spec, user.uid, input.boundingCapabilities),
       ...(limits !== undefined ? { rlimits: limits } : {}),
       ...(noNewPrivileges(spec.securityOpt) ? { noNewPrivileges: true } : {}),
       oomScoreAdj: input.oomScoreAdj ?? 0,

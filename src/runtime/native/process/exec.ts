@@ -14,10 +14,10 @@ import { readFile, rm } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import path from "node:path";
 import { ApiError, ConflictError, NotFoundError } from "../../errors.js";
+import { hostCapabilities } from "../oci/host-capabilities.js";
 import { resolveUser } from "../oci/user.js";
 import { RUNC_PATH } from "../containers/runc.js";
 import type { ExecSession, ExecSpec, OutputChunk } from "../../runtime.js";
-import { privilegedCapabilities } from "./capabilities.js";
 import { ChunkQueue } from "./chunk-queue.js";
 import { execSession } from "./session.js";
 import { type ExecArgsInput, type ExecUser, runcExecArgs, startFailureExitCode } from "./exec-args.js";
@@ -45,7 +45,7 @@ export async function exec(handle: ProcessHandle, spec: ExecSpec): Promise<ExecS
     spec,
     user,
     // A privileged exec gets every capability (that the host has), as a privileged container does.
-    privilegedCaps: spec.privileged === true ? privilegedCapabilities() : [],
+    privilegedCaps: spec.privileged === true ? hostCapabilities() : [],
   };
   if (spec.tty === true && spec.detach !== true) return ttyExec(handle, input);
   const logFile = path.join(tmpdir(), `berth-exec-${randomBytes(8).toString("hex")}.log`);
