@@ -92,6 +92,8 @@ function processHandle(target: ProcessTarget): ProcessHandle {
     bundle: target.bundle,
     attachSocket: target.attachSocket,
     logPath: target.logPath,
+    mounts: target.mounts,
+    readOnlyRootfs: target.readOnlyRootfs,
     runc: RUNC_PATH,
     conmon: CONMON_PATH,
   };

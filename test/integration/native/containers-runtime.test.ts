@@ -6,13 +6,24 @@
  * saying they come with part 2. What the oci part reads from the host reaches the container: a
  * privileged one starts (capabilities limited to the host's bounding set) with the host's devices,
  * `devices`, `group_add` and `cgroup_parent` apply (remove clears the cgroup under that parent), and
- * create returns Docker's warnings for this host.
+ * create returns Docker's warnings for this host. Copy in and out reaches bind mounts at their
+ * sources and refuses a read-only rootfs; pause refuses what Docker refuses.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+} from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
+import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidRequestError } from "../../../src/runtime/errors.js";
+import { ConflictError, InvalidRequestError } from "../../../src/runtime/errors.js";
 import { runtimeBackend } from "../../../src/runtime/backends.js";
 import type { Runtime, RuntimeEvent } from "../../../src/runtime/runtime.js";
 import { nativeContainerDeps } from "../../../src/runtime/native/container-deps.js";
@@ -207,5 +218,64 @@ describe("native runtime", () => {
     expect(warnings).toEqual([
       "Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.",
     ]);
+  });
+
+  it("copies into and out of a bind mount at its source, and refuses to write into a read-only rootfs", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const source = path.join(dir, "bind");
+    mkdirSync(source);
+    const { id } = await runtime!.containers.create({
+      name: "berth-rt-copy",
+      image: IMAGE,
+      labels: {},
+      command: ["sleep", "30"],
+      networkMode: "none",
+      readOnlyRootfs: true,
+      mounts: [{ type: "bind", source, target: "/data" }],
+    });
+    made.push(id);
+    await runtime!.containers.start(id);
+    const archive = async (name: string, text: string): Promise<Readable> => {
+      const pack = tar.pack();
+      pack.entry({ name }, text);
+      pack.finalize();
+      const chunks: Buffer[] = [];
+      for await (const chunk of pack) chunks.push(chunk as Buffer);
+      return Readable.from([Buffer.concat(chunks)]);
+    };
+    await runtime!.containers.copyTo(id, "/data", await archive("in.txt", "from the host"));
+    // The container sees it, so the host's source has it (not the rootfs under the mount).
+    expect(readFileSync(path.join(source, "in.txt"), "utf8")).toBe("from the host");
+    const out = await runtime!.containers.copyFrom(id, "/data/in.txt");
+    const names: string[] = [];
+    for await (const entry of out.pipe(tar.extract())) {
+      names.push(entry.header.name);
+      entry.resume();
+    }
+    expect(names).toEqual(["in.txt"]);
+    const refused = await rejection(runtime!.containers.copyTo(id, "/tmp", await archive("x", "x")));
+    expect(refused).toBeInstanceOf(ConflictError);
+    expect((refused as Error).message).toContain("read-only");
+    await runtime!.containers.remove(id, { force: true });
+  });
+
+  it("pauses and unpauses, refusing to pause one not running or paused, and to unpause one not paused", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const { id } = await runtime!.containers.create({
+      name: "berth-rt-pause",
+      image: IMAGE,
+      labels: {},
+      command: ["sleep", "30"],
+      networkMode: "none",
+    });
+    made.push(id);
+    expect(await rejection(runtime!.containers.pause(id))).toBeInstanceOf(ConflictError);
+    await runtime!.containers.start(id);
+    await runtime!.containers.pause(id);
+    expect((await runtime!.containers.inspect(id))?.status).toBe("paused");
+    expect(await rejection(runtime!.containers.pause(id))).toBeInstanceOf(ConflictError);
+    await runtime!.containers.unpause(id);
+    expect(await rejection(runtime!.containers.unpause(id))).toBeInstanceOf(ConflictError);
+    await runtime!.containers.remove(id, { force: true });
   });
 });

@@ -27,6 +27,14 @@ export interface ProcessTarget {
   readonly logPath: string;
   readonly tty: boolean;
   readonly running: boolean;
+  /** Bind mounts: from the host they are not under the merged rootfs, so copy goes to their sources. */
+  readonly mounts: readonly {
+    readonly source: string;
+    readonly target: string;
+    readonly readOnly: boolean;
+  }[];
+  /** `read_only`: copy refuses to write into the rootfs. */
+  readonly readOnlyRootfs: boolean;
 }
 
 /** The process-io part (exec, attach, top, stats, copy), given per call what it needs. */
@@ -60,6 +68,12 @@ export function targetOf(ctx: ContainerContext, record: ContainerRecord, observe
     logPath: layout.log,
     tty: record.spec.tty === true,
     running: observed.kind === "running",
+    mounts: (record.spec.mounts ?? []).flatMap((m) =>
+      m.type === "bind" && m.source !== undefined
+        ? [{ source: m.source, target: m.target, readOnly: m.readOnly === true }]
+        : [],
+    ),
+    readOnlyRootfs: record.spec.readOnlyRootfs === true,
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * What the process-io functions (exec, attach, top, stats, copy, pause) need to know about one
+ * What the process-io functions (exec, attach, top, stats, copy) need to know about one
  * container: where runc keeps it, its mounted rootfs, its cgroup directories and its main pid.
  * The containers module builds this from its record; nothing here knows how records are stored.
  */

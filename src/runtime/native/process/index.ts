@@ -1,5 +1,5 @@
 /**
- * Process io of the native runtime: exec, attach, top, stats, copy and pause, each a function of a
+ * Process io of the native runtime: exec, attach, top, stats and copy, each a function of a
  * ProcessHandle (what runc, the rootfs and the cgroups say about one container), so the containers
  * module wires them into the Runtime's `Containers` without these knowing its records.
  */
@@ -11,4 +11,3 @@ export { resizeTerminal } from "./ctl.js";
 export { top } from "./top.js";
 export { stats } from "./stats.js";
 export { copyFrom, copyTo } from "./copy.js";
-export { pause, unpause } from "./pause.js";
