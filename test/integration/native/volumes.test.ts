@@ -183,6 +183,30 @@ describe("native volumes", () => {
     expect(existsSync(path.join(paths.volumes, "scratch"))).toBe(false);
   });
 
+  it("gives racing creates one volume and racing prepares one mount", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    const made = await Promise.all(
+      [1, 2, 3, 4, 5].map((n) => store.create({ name: "raced", labels: { n: String(n) } })),
+    );
+    expect(new Set(made.map((v) => JSON.stringify(v))).size).toBe(1);
+    await store.remove("raced");
+
+    await store.create({
+      name: "shared",
+      driverOpts: { type: "tmpfs", device: "tmpfs", o: "size=1m" },
+      labels: {},
+    });
+    const ids = ["c1", "c2", "c3", "c4", "c5"];
+    await Promise.all(ids.map((id) => store.prepare("shared", id)));
+    expect(mountsHere()).toHaveLength(1);
+    await Promise.all(ids.slice(1).map((id) => store.release("shared", id)));
+    expect(mountsHere()).toHaveLength(1);
+    await store.release("shared", "c1");
+    expect(mountsHere()).toEqual([]);
+    await store.remove("shared");
+    expect(await readdir(paths.volumes)).toEqual([]);
+  });
+
   it("copies the image's content at the mount point into an empty volume, with owners, modes and symlinks", async (ctx) => {
     requireOrSkip(ctx, native, "native tests need root and runc");
     const rootfs = path.join(base, "image");

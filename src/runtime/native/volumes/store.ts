@@ -7,7 +7,7 @@ import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promise
 import path from "node:path";
 import { acquireFileLock } from "../../../file-lock.js";
 import { ConflictError, InvalidRequestError, NotFoundError, RuntimeError } from "../../errors.js";
-import type { LabelTerms, VolumeInfo, VolumeSpec } from "../../runtime.js";
+import type { LabelTerms, VolumeInfo, Volumes, VolumeSpec } from "../../runtime.js";
 import { matchesLabels } from "../images/filters.js";
 import { sweepTemporaries, tempName } from "../images/temp-files.js";
 import type { NativePaths } from "../paths.js";
@@ -25,7 +25,8 @@ export interface VolumeStoreOptions {
   readonly inUse?: ((name: string) => Promise<readonly string[]> | readonly string[]) | undefined;
 }
 
-export interface VolumeStore {
+/** Runtime.volumes itself, plus what the containers code needs around a container's mounts. */
+export interface VolumeStore extends Volumes {
   /** Idempotent: an existing volume of the local driver is returned as it is (Docker does so). */
   create(spec: VolumeSpec): Promise<VolumeInfo>;
   /** A new anonymous volume: a random 64-hex name and Docker's anonymous label. */
