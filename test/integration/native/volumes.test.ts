@@ -207,6 +207,18 @@ describe("native volumes", () => {
     expect(await readdir(paths.volumes)).toEqual([]);
   });
 
+  it("sweeps what a create or remove killed half-way left, and never lists it", async (ctx) => {
+    requireOrSkip(ctx, native, "native tests need root and runc");
+    // A temporary of a writer that is gone (pid beyond pid_max), holding a half-made volume.
+    const orphan = path.join(paths.volumes, ".tmp-99999999-0123456789ab");
+    await mkdir(path.join(orphan, "_data"), { recursive: true });
+    expect(await store.list()).toEqual([]);
+    const fresh = openVolumeStore(paths);
+    await fresh.create({ name: "after_crash", labels: {} });
+    expect(await readdir(paths.volumes)).toEqual(["after_crash"]);
+    await fresh.remove("after_crash");
+  });
+
   it("copies the image's content at the mount point into an empty volume, with owners, modes and symlinks", async (ctx) => {
     requireOrSkip(ctx, native, "native tests need root and runc");
     const rootfs = path.join(base, "image");
