@@ -40,6 +40,11 @@
  *   Paths resolve inside the rootfs (an image's symlink cannot lead the copy out).
  * - Anonymous volumes carry `com.docker.volume.anonymous` (value empty), as Docker 23+ labels them.
  *
+ * ## Cost (medians of 10 on this 2-core host, load average 2-6, in-process, Node 20)
+ * create 1.2 ms (of an existing volume 0.3 ms); prepare of a plain volume 0.2 ms (no process), of a
+ * tmpfs 10 ms (one `mount` under the volume's lock); release 11 ms (one `umount`); populate of 50
+ * small files 18 ms (one `cp -a`); remove 7 ms.
+ *
  * Needs root for mounts (`mount`/`umount` from util-linux, argument arrays only).
  */
 export { ensureBindSource } from "./bind-source.js";
