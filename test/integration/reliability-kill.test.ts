@@ -1,12 +1,14 @@
 /**
  * Reliability tests 3, 4 and 7 (/work/shared/RESEARCH/reliability-anchors.md §5) through the built
- * CLI on the real engine: `berth up -d` SIGKILLed at every step of the executor (the
+ * CLI on each runtime backend (./orchestration/backends.ts; the CLI pointed at it by its cliEnv): `berth up -d` SIGKILLed at every step of the executor (the
  * BERTH_FAULT_KILL_AT test hook, src/engine/fault.ts) and after random delays, `down` killed after
  * its first removal, and two `up -d` of one project started 0–50 ms apart. After each fault the
- * next run must exit 0 and leave exactly the desired set (checked on the engine by labels and by
- * name, not on printed text); then `down -v` must leave nothing with the project's label.
+ * next run must exit 0 and leave exactly the desired set (checked on the runtime by labels and by
+ * name, not on printed text); then `down -v` must leave nothing of the project (the backend's leak
+ * check). Native runs the stacks without networks and the named volume (until its second part):
+ * the cases about those are registered for the backends that have them.
  *
- * Every project is `berth-rk-<run>-<n>` and every object carries `berth.test=<run id>`. Random
+ * Every project is `berth-rk-<backend>-<run>-<n>` and every object carries `berth.test=<run id>`. Random
  * delays come from a seeded generator; the seed is printed, and BERTH_TEST_SEED replays it.
  * Needs `npm run build` first (the CLI runs from dist/).
  */
@@ -14,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { containerSpecFor } from "../../src/engine/container-spec.js";
 import { serviceConfigHash } from "../../src/engine/hash.js";
 import {
@@ -30,268 +32,16 @@ import { loadProject } from "../../src/project/load.js";
 import { ConflictError } from "../../src/runtime/errors.js";
 import type { Runtime } from "../../src/runtime/runtime.js";
 import { repoRoot } from "../e2e/cli.js";
-import { describeEngine, engineRuntime, RUN_ID, TEST_LABEL } from "./engine.js";
-import { ensureTestImage } from "./images.js";
-import { leaks } from "./leaks.js";
+import { RUN_ID, TEST_LABEL } from "./engine.js";
+import { adapt, BACKENDS, useBackend, withFeatures } from "./orchestration/backends.js";
 
 const BIN = path.join(repoRoot, "bin", "berth.js");
 /** One CLI run may take this long at most (a loaded 2-core machine starts containers slowly). */
 const CLI_TIMEOUT_MS = 60_000;
 const SEED = Number(process.env["BERTH_TEST_SEED"] ?? Date.now() % 2 ** 31);
 
-let runtime: Runtime;
-let image: string;
-let counter = 0;
-const dirs: string[] = [];
-const projects = new Set<string>();
-
 /** A long-running process that exits at once on SIGTERM (a PID 1 `sleep` would ignore it). */
 const SERVE = `["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"]`;
-
-/**
- * Ten services, eleven containers: healthy-gated dependencies, a named volume, two networks,
- * `worker` scaled to 2 (its MODE is what the recreate cases change), and `web` with a config
- * copied in at create.
- */
-const STACK = () => `
-x-svc: &svc
-  image: ${image}
-  command: ${SERVE}
-  labels: { ${TEST_LABEL}: "${RUN_ID}" }
-x-health: &health
-  test: ["CMD", "true"]
-  interval: 200ms
-  timeout: 2s
-  retries: 5
-services:
-  db: { <<: *svc, healthcheck: *health, volumes: [data:/data], networks: [back] }
-  cache: { <<: *svc, healthcheck: *health, networks: [back] }
-  api:
-    <<: *svc
-    healthcheck: *health
-    networks: [front, back]
-    depends_on: { db: { condition: service_healthy }, cache: { condition: service_healthy } }
-  worker:
-    <<: *svc
-    scale: 2
-    environment: { MODE: "\${MODE:-one}" }
-    networks: [back]
-    depends_on: { db: { condition: service_healthy } }
-  web:
-    <<: *svc
-    networks: [front]
-    configs: [{ source: banner, target: /etc/banner }]
-    depends_on: { api: { condition: service_healthy } }
-  proxy: { <<: *svc, networks: [front], depends_on: [web] }
-  cron: { <<: *svc, networks: [back], depends_on: [worker] }
-  metrics: { <<: *svc, networks: [front, back] }
-  logger: { <<: *svc, networks: [front] }
-  admin:
-    <<: *svc
-    networks: [front, back]
-    depends_on: { api: { condition: service_started }, db: { condition: service_healthy } }
-networks:
-  front: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
-  back: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
-configs:
-  banner: { content: "banner" }
-volumes:
-  data: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
-`;
-
-/** Small enough to run ten rounds: a healthy-gated dependency, a scaled service, two networks. */
-const SMALL = () => `
-x-svc: &svc
-  image: ${image}
-  command: ${SERVE}
-  labels: { ${TEST_LABEL}: "${RUN_ID}" }
-services:
-  db:
-    <<: *svc
-    healthcheck: { test: ["CMD", "true"], interval: 200ms, timeout: 2s, retries: 5 }
-    volumes: [data:/data]
-    networks: [back]
-  api: { <<: *svc, networks: [front, back], depends_on: { db: { condition: service_healthy } } }
-  worker: { <<: *svc, scale: 2, networks: [back], depends_on: [db] }
-networks:
-  front: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
-  back: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
-volumes:
-  data: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
-`;
-
-interface Fixture {
-  readonly dir: string;
-  readonly project: string;
-}
-
-function fixture(compose: string): Fixture {
-  const project = `berth-rk-${RUN_ID}-${++counter}`;
-  const dir = mkdtempSync(path.join(tmpdir(), "berth-rk-"));
-  writeFileSync(path.join(dir, "compose.yaml"), compose);
-  dirs.push(dir);
-  projects.add(project);
-  return { dir, project };
-}
-
-/** Starts `berth -p <project> <args>` as a real process with a clean environment. */
-function spawnBerth(fx: Fixture, args: readonly string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [BIN, "--progress", "plain", "-p", fx.project, ...args], {
-    cwd: fx.dir,
-    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", ...env },
-    extendEnv: false,
-    reject: false,
-    timeout: CLI_TIMEOUT_MS,
-  });
-}
-
-interface RunResult {
-  readonly exitCode?: number | undefined;
-  readonly signal?: string | undefined;
-  readonly stdout: unknown;
-  readonly stderr: unknown;
-}
-
-function describeRun(result: RunResult): string {
-  const how = result.signal ? `signal ${result.signal}` : `exit ${String(result.exitCode)}`;
-  return `${how}\n--- stderr ---\n${String(result.stderr)}\n--- stdout ---\n${String(result.stdout)}`;
-}
-
-/** Runs berth and requires exit 0, printing its output when it fails. */
-async function berthOk(fx: Fixture, args: readonly string[], env: Record<string, string> = {}) {
-  const result = await spawnBerth(fx, args, env);
-  expect(result.exitCode, `berth ${args.join(" ")} (${fx.project}): ${describeRun(result)}`).toBe(0);
-  expect(String(result.stderr)).not.toMatch(/ambiguous/i);
-  return result;
-}
-
-/** Runs berth with the fault hook and requires that the hook killed it. */
-async function killedAt(
-  fx: Fixture,
-  args: readonly string[],
-  step: string,
-  env: Record<string, string> = {},
-) {
-  const result = await spawnBerth(fx, args, { ...env, BERTH_FAULT_KILL_AT: step });
-  expect(
-    result.signal,
-    `berth ${args.join(" ")} with BERTH_FAULT_KILL_AT=${step}: ${describeRun(result)}`,
-  ).toBe("SIGKILL");
-}
-
-/**
- * The engine holds exactly the project as loaded with `env`: one running container per replica,
- * named and labelled as Compose names them, with the current config hash and no temporary
- * `<id>_name` leftover; one network per declared network, by label and by name; the named volumes.
- */
-async function expectConverged(fx: Fixture, env: Record<string, string> = {}): Promise<void> {
-  const { project } = fx;
-  const loaded = await loadProject({ cwd: fx.dir, env, projectName: project });
-  const services = loaded.project.services;
-  const wanted: Record<string, { service: string; number: number; hash: string; networks: string[] }> = {};
-  const networkNames = new Set<string>();
-  const volumeNames = new Set<string>();
-  for (const [name, service] of Object.entries(services)) {
-    const joins = serviceNetworkKeys(service).map((key) => loaded.project.networks[key]?.name ?? key);
-    for (let n = 1; n <= desiredReplicas(name, service, undefined); n++) {
-      const hash = serviceConfigHash(service);
-      wanted[`${project}-${name}-${n}`] = { service: name, number: n, hash, networks: [...joins].sort() };
-    }
-    for (const joined of joins) networkNames.add(joined);
-    for (const key of serviceVolumeKeys(loaded.project, service))
-      volumeNames.add(loaded.project.volumes[key]?.name ?? key);
-  }
-
-  const labels = projectFilter(project);
-  const containers = await runtime.containers.list({ labels, all: true });
-  const seen = containers.map((c) => c.name).sort();
-  expect(seen, `containers of ${project}`).toEqual(Object.keys(wanted).sort());
-  expect(seen.filter((name) => /^[0-9a-f]{12}_/.test(name))).toEqual([]);
-  for (const c of containers) {
-    const want = wanted[c.name];
-    expect(
-      {
-        status: c.status,
-        project: c.labels[PROJECT_LABEL],
-        service: c.labels[SERVICE_LABEL],
-        number: c.labels[CONTAINER_NUMBER_LABEL],
-        oneoff: c.labels[ONEOFF_LABEL],
-        hash: c.labels[CONFIG_HASH_LABEL],
-      },
-      c.name,
-    ).toEqual({
-      status: "running",
-      project,
-      service: want?.service,
-      number: String(want?.number),
-      oneoff: "False",
-      hash: want?.hash,
-    });
-    // Every network of its service: a create cut short can leave a container on its first only.
-    const joined = Object.keys((await runtime.containers.inspect(c.id))?.networks ?? {}).sort();
-    expect(joined, `networks ${c.name} is on`).toEqual(want?.networks);
-  }
-
-  const networks = await runtime.networks.list({ labels });
-  expect(networks.map((n) => n.name).sort(), `networks of ${project} by label`).toEqual(
-    [...networkNames].sort(),
-  );
-  for (const name of networkNames) {
-    // Docker allows two networks of one name; the label listing alone would not show a foreign twin.
-    expect(await runtime.networks.list({ name }), `networks named ${name}`).toHaveLength(1);
-  }
-  const volumes = await runtime.volumes.list({ labels });
-  expect(volumes.map((v) => v.name).sort(), `volumes of ${project}`).toEqual([...volumeNames].sort());
-
-  if (services["web"]?.configs) {
-    expect(await read(`${project}-web-1`, "/etc/banner"), "web's config file").toBe("banner");
-  }
-}
-
-/** A file's content, read inside the running container. */
-async function read(container: string, file: string): Promise<string> {
-  const session = await runtime.containers.exec(container, { command: ["cat", file] });
-  const chunks: Buffer[] = [];
-  for await (const chunk of session.output)
-    if (chunk.stream === "stdout") chunks.push(Buffer.from(chunk.data));
-  await session.exitCode();
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-/** `down -v` exits 0 and nothing with the project's label is left. */
-async function downAndCheck(fx: Fixture): Promise<void> {
-  await berthOk(fx, ["down", "-v", "-t", "1"]);
-  const left = await leaks(runtime, fx.project);
-  const stuck = left.some((line) => line.startsWith("network ")) ? await stuckNetworks(fx.project) : [];
-  if (stuck.length > 0) {
-    console.warn(
-      `reliability-kill: the engine keeps ${stuck.join(", ")} with no container on it and refuses to ` +
-        "remove it (stale endpoint count, moby/moby#43286; a dockerd restart clears it); not counted as a leak",
-    );
-  }
-  const leaked = left.filter((line) => !stuck.some((name) => line === `network ${name}`));
-  expect(leaked, `left after down -v of ${fx.project}`).toEqual([]);
-}
-
-/**
- * The project's networks Docker 20.10 will not remove though no container is on them: libnetwork's
- * endpoint count went stale (moby/moby#42119, #43286; here about once in a few hundred network
- * lifecycles) and only a dockerd restart clears it. A network that is removable, or that has a
- * container on it, is not one of these: it stays a leak (it is removed here either way).
- */
-async function stuckNetworks(project: string): Promise<string[]> {
-  const stuck: string[] = [];
-  for (const network of await runtime.networks.list({ labels: projectFilter(project) })) {
-    const now = await runtime.networks.inspect(network.id);
-    if (!now || Object.keys(now.containers).length > 0) continue;
-    try {
-      await runtime.networks.remove(network.id);
-    } catch (error) {
-      if (error instanceof ConflictError && /active endpoints/.test(error.message)) stuck.push(network.name);
-    }
-  }
-  return stuck;
-}
 
 /** A deterministic generator in [0, 1) (mulberry32), so a failing run can be replayed from its seed. */
 function random(seed: number): () => number {
@@ -339,12 +89,278 @@ function withinBudget(deadline: number, what: string): void {
   if (Date.now() > deadline) throw new Error(`time budget exhausted before ${what}`);
 }
 
-describeEngine("reliability: SIGKILL and concurrent runs of the CLI", () => {
-  beforeAll(async () => {
-    runtime = engineRuntime();
-    image = await ensureTestImage(runtime, AbortSignal.timeout(60_000));
-    console.info(`reliability-kill: seed ${SEED} (replay with BERTH_TEST_SEED=${SEED})`);
-  }, 90_000);
+describe.each(BACKENDS)("reliability: SIGKILL and concurrent runs of the CLI ($name)", (backend) => {
+  const suite = useBackend(backend);
+  const it = suite.it;
+  let runtime: Runtime;
+  let image: string;
+  let counter = 0;
+  const dirs: string[] = [];
+  const projects = new Set<string>();
+
+  // db's named volume, where the backend has volumes (a block entry, or `, …` in a flow map).
+  const hasVolumes = withFeatures(backend, "volumes");
+  const dataVolume = (flow = false): string => {
+    if (!hasVolumes) return "";
+    return flow ? ", volumes: [data:/data]" : "    volumes: [data:/data]\n";
+  };
+  const volumes = (): string =>
+    hasVolumes ? `volumes:\n  data: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }\n` : "";
+
+  /**
+   * Ten services, eleven containers: healthy-gated dependencies, a named volume, two networks,
+   * `worker` scaled to 2 (its MODE is what the recreate cases change), and `web` with a config
+   * copied in at create.
+   */
+  const STACK = () => `
+x-svc: &svc
+  image: ${image}
+  command: ${SERVE}
+  labels: { ${TEST_LABEL}: "${RUN_ID}" }
+x-health: &health
+  test: ["CMD", "true"]
+  interval: 200ms
+  timeout: 2s
+  retries: 5
+services:
+  db: { <<: *svc, healthcheck: *health${dataVolume(true)}, networks: [back] }
+  cache: { <<: *svc, healthcheck: *health, networks: [back] }
+  api:
+    <<: *svc
+    healthcheck: *health
+    networks: [front, back]
+    depends_on: { db: { condition: service_healthy }, cache: { condition: service_healthy } }
+  worker:
+    <<: *svc
+    scale: 2
+    environment: { MODE: "\${MODE:-one}" }
+    networks: [back]
+    depends_on: { db: { condition: service_healthy } }
+  web:
+    <<: *svc
+    networks: [front]
+    configs: [{ source: banner, target: /etc/banner }]
+    depends_on: { api: { condition: service_healthy } }
+  proxy: { <<: *svc, networks: [front], depends_on: [web] }
+  cron: { <<: *svc, networks: [back], depends_on: [worker] }
+  metrics: { <<: *svc, networks: [front, back] }
+  logger: { <<: *svc, networks: [front] }
+  admin:
+    <<: *svc
+    networks: [front, back]
+    depends_on: { api: { condition: service_started }, db: { condition: service_healthy } }
+networks:
+  front: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
+  back: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
+configs:
+  banner: { content: "banner" }
+${volumes()}`;
+
+  /** Small enough to run ten rounds: a healthy-gated dependency, a scaled service, two networks. */
+  const SMALL = () => `
+x-svc: &svc
+  image: ${image}
+  command: ${SERVE}
+  labels: { ${TEST_LABEL}: "${RUN_ID}" }
+services:
+  db:
+    <<: *svc
+    healthcheck: { test: ["CMD", "true"], interval: 200ms, timeout: 2s, retries: 5 }
+${dataVolume()}    networks: [back]
+  api: { <<: *svc, networks: [front, back], depends_on: { db: { condition: service_healthy } } }
+  worker: { <<: *svc, scale: 2, networks: [back], depends_on: [db] }
+networks:
+  front: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
+  back: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
+${volumes()}`;
+
+  interface Fixture {
+    readonly dir: string;
+    readonly project: string;
+  }
+
+  function fixture(compose: string): Fixture {
+    const project = `berth-rk-${backend.name}-${RUN_ID}-${++counter}`;
+    const dir = mkdtempSync(path.join(tmpdir(), "berth-rk-"));
+    writeFileSync(path.join(dir, "compose.yaml"), adapt(backend, compose));
+    dirs.push(dir);
+    projects.add(project);
+    return { dir, project };
+  }
+
+  /** Starts `berth -p <project> <args>` as a real process with a clean environment. */
+  function spawnBerth(fx: Fixture, args: readonly string[], env: Record<string, string> = {}) {
+    return execa(process.execPath, [BIN, "--progress", "plain", "-p", fx.project, ...args], {
+      cwd: fx.dir,
+      env: {
+        PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+        HOME: process.env["HOME"] ?? "/root",
+        ...suite.opened.cliEnv,
+        ...env,
+      },
+      extendEnv: false,
+      reject: false,
+      timeout: CLI_TIMEOUT_MS,
+    });
+  }
+
+  interface RunResult {
+    readonly exitCode?: number | undefined;
+    readonly signal?: string | undefined;
+    readonly stdout: unknown;
+    readonly stderr: unknown;
+  }
+
+  function describeRun(result: RunResult): string {
+    const how = result.signal ? `signal ${result.signal}` : `exit ${String(result.exitCode)}`;
+    return `${how}\n--- stderr ---\n${String(result.stderr)}\n--- stdout ---\n${String(result.stdout)}`;
+  }
+
+  /** Runs berth and requires exit 0, printing its output when it fails. */
+  async function berthOk(fx: Fixture, args: readonly string[], env: Record<string, string> = {}) {
+    const result = await spawnBerth(fx, args, env);
+    expect(result.exitCode, `berth ${args.join(" ")} (${fx.project}): ${describeRun(result)}`).toBe(0);
+    expect(String(result.stderr)).not.toMatch(/ambiguous/i);
+    return result;
+  }
+
+  /** Runs berth with the fault hook and requires that the hook killed it. */
+  async function killedAt(
+    fx: Fixture,
+    args: readonly string[],
+    step: string,
+    env: Record<string, string> = {},
+  ) {
+    const result = await spawnBerth(fx, args, { ...env, BERTH_FAULT_KILL_AT: step });
+    expect(
+      result.signal,
+      `berth ${args.join(" ")} with BERTH_FAULT_KILL_AT=${step}: ${describeRun(result)}`,
+    ).toBe("SIGKILL");
+  }
+
+  /**
+   * The engine holds exactly the project as loaded with `env`: one running container per replica,
+   * named and labelled as Compose names them, with the current config hash and no temporary
+   * `<id>_name` leftover; one network per declared network, by label and by name; the named volumes.
+   */
+  async function expectConverged(fx: Fixture, env: Record<string, string> = {}): Promise<void> {
+    const { project } = fx;
+    const loaded = await loadProject({ cwd: fx.dir, env, projectName: project });
+    const services = loaded.project.services;
+    const wanted: Record<string, { service: string; number: number; hash: string; networks: string[] }> = {};
+    const networkNames = new Set<string>();
+    const volumeNames = new Set<string>();
+    for (const [name, service] of Object.entries(services)) {
+      const joins = serviceNetworkKeys(service).map((key) => loaded.project.networks[key]?.name ?? key);
+      for (let n = 1; n <= desiredReplicas(name, service, undefined); n++) {
+        const hash = serviceConfigHash(service);
+        // `network_mode: none`/`host` is the one network the engine names, as Docker does.
+        const mode = service.network_mode;
+        const networks = mode === "none" || mode === "host" ? [mode] : [...joins].sort();
+        wanted[`${project}-${name}-${n}`] = { service: name, number: n, hash, networks };
+      }
+      for (const joined of joins) networkNames.add(joined);
+      for (const key of serviceVolumeKeys(loaded.project, service))
+        volumeNames.add(loaded.project.volumes[key]?.name ?? key);
+    }
+
+    const labels = projectFilter(project);
+    const containers = await runtime.containers.list({ labels, all: true });
+    const seen = containers.map((c) => c.name).sort();
+    expect(seen, `containers of ${project}`).toEqual(Object.keys(wanted).sort());
+    expect(seen.filter((name) => /^[0-9a-f]{12}_/.test(name))).toEqual([]);
+    for (const c of containers) {
+      const want = wanted[c.name];
+      expect(
+        {
+          status: c.status,
+          project: c.labels[PROJECT_LABEL],
+          service: c.labels[SERVICE_LABEL],
+          number: c.labels[CONTAINER_NUMBER_LABEL],
+          oneoff: c.labels[ONEOFF_LABEL],
+          hash: c.labels[CONFIG_HASH_LABEL],
+        },
+        c.name,
+      ).toEqual({
+        status: "running",
+        project,
+        service: want?.service,
+        number: String(want?.number),
+        oneoff: "False",
+        hash: want?.hash,
+      });
+      // Every network of its service: a create cut short can leave a container on its first only.
+      const joined = Object.keys((await runtime.containers.inspect(c.id))?.networks ?? {}).sort();
+      expect(joined, `networks ${c.name} is on`).toEqual(want?.networks);
+    }
+
+    const networks = await runtime.networks.list({ labels });
+    expect(networks.map((n) => n.name).sort(), `networks of ${project} by label`).toEqual(
+      [...networkNames].sort(),
+    );
+    for (const name of networkNames) {
+      // Docker allows two networks of one name; the label listing alone would not show a foreign twin.
+      expect(await runtime.networks.list({ name }), `networks named ${name}`).toHaveLength(1);
+    }
+    const volumes = await runtime.volumes.list({ labels });
+    expect(volumes.map((v) => v.name).sort(), `volumes of ${project}`).toEqual([...volumeNames].sort());
+
+    if (services["web"]?.configs) {
+      expect(await read(`${project}-web-1`, "/etc/banner"), "web's config file").toBe("banner");
+    }
+  }
+
+  /** A file's content, read inside the running container. */
+  async function read(container: string, file: string): Promise<string> {
+    const session = await runtime.containers.exec(container, { command: ["cat", file] });
+    const chunks: Buffer[] = [];
+    for await (const chunk of session.output)
+      if (chunk.stream === "stdout") chunks.push(Buffer.from(chunk.data));
+    await session.exitCode();
+    return Buffer.concat(chunks).toString("utf8");
+  }
+
+  /** `down -v` exits 0 and nothing of the project is left. */
+  async function downAndCheck(fx: Fixture): Promise<void> {
+    await berthOk(fx, ["down", "-v", "-t", "1"]);
+    const left = await suite.opened.leaks(fx.project);
+    const stuck = left.some((line) => line.startsWith("network ")) ? await stuckNetworks(fx.project) : [];
+    if (stuck.length > 0) {
+      console.warn(
+        `reliability-kill: the engine keeps ${stuck.join(", ")} with no container on it and refuses to ` +
+          "remove it (stale endpoint count, moby/moby#43286; a dockerd restart clears it); not counted as a leak",
+      );
+    }
+    const leaked = left.filter((line) => !stuck.some((name) => line === `network ${name}`));
+    expect(leaked, `left after down -v of ${fx.project}`).toEqual([]);
+  }
+
+  /**
+   * The project's networks Docker 20.10 will not remove though no container is on them: libnetwork's
+   * endpoint count went stale (moby/moby#42119, #43286; here about once in a few hundred network
+   * lifecycles) and only a dockerd restart clears it. A network that is removable, or that has a
+   * container on it, is not one of these: it stays a leak (it is removed here either way).
+   */
+  async function stuckNetworks(project: string): Promise<string[]> {
+    const stuck: string[] = [];
+    for (const network of await runtime.networks.list({ labels: projectFilter(project) })) {
+      const now = await runtime.networks.inspect(network.id);
+      if (!now || Object.keys(now.containers).length > 0) continue;
+      try {
+        await runtime.networks.remove(network.id);
+      } catch (error) {
+        if (error instanceof ConflictError && /active endpoints/.test(error.message))
+          stuck.push(network.name);
+      }
+    }
+    return stuck;
+  }
+
+  beforeAll(() => {
+    if (!backend.available) return;
+    ({ runtime, image } = suite.opened);
+    console.info(`reliability-kill (${backend.name}): seed ${SEED} (replay with BERTH_TEST_SEED=${SEED})`);
+  });
 
   afterAll(async () => {
     // Whatever a failed test left behind goes, through the CLI first and then directly.
@@ -368,60 +384,63 @@ describeEngine("reliability: SIGKILL and concurrent runs of the CLI", () => {
     await runtime?.close();
   }, 120_000);
 
-  it("up -d killed at each step converges on the next up -d, and down -v leaves nothing", async () => {
-    // Eleven containers: the first, a middle and the last create; the first and a middle start.
-    const steps = [
-      "network-created",
-      "container-created:1",
-      "container-created:6",
-      "container-created:11",
-      "container-started:1",
-      "container-started:6",
-    ];
-    const deadline = Date.now() + 240_000;
-    await eachCase(steps, 2, async (step) => {
-      withinBudget(deadline, step);
-      const fx = fixture(STACK());
-      await killedAt(fx, ["up", "-d"], step);
-      await berthOk(fx, ["up", "-d"]);
-      await expectConverged(fx);
-      await downAndCheck(fx);
-    });
-  }, 270_000);
+  // A kill at a step lands while other containers' starts are in flight.
+  if (withFeatures(backend, "start-recovery"))
+    it("up -d killed at each step converges on the next up -d, and down -v leaves nothing", async () => {
+      // Eleven containers: the first, a middle and the last create; the first and a middle start.
+      const steps = [
+        ...(withFeatures(backend, "networks") ? ["network-created"] : []),
+        "container-created:1",
+        "container-created:6",
+        "container-created:11",
+        "container-started:1",
+        "container-started:6",
+      ];
+      const deadline = Date.now() + 240_000;
+      await eachCase(steps, 2, async (step) => {
+        withinBudget(deadline, step);
+        const fx = fixture(STACK());
+        await killedAt(fx, ["up", "-d"], step);
+        await berthOk(fx, ["up", "-d"]);
+        await expectConverged(fx);
+        await downAndCheck(fx);
+      });
+    }, 270_000);
 
-  it("up -d killed after random delays converges on the next up -d", async () => {
-    const next = random(SEED);
-    const deadline = Date.now() + 300_000;
-    // The kills are drawn within the time a full `up -d` takes here.
-    const timed = fixture(STACK());
-    const started = Date.now();
-    await berthOk(timed, ["up", "-d"]);
-    const fullMs = Date.now() - started;
-    await downAndCheck(timed);
+  if (withFeatures(backend, "start-recovery"))
+    it("up -d killed after random delays converges on the next up -d", async () => {
+      const next = random(SEED);
+      const deadline = Date.now() + 300_000;
+      // The kills are drawn within the time a full `up -d` takes here.
+      const timed = fixture(STACK());
+      const started = Date.now();
+      await berthOk(timed, ["up", "-d"]);
+      const fullMs = Date.now() - started;
+      await downAndCheck(timed);
 
-    // Rounds until ten runs were killed while working (a kill may land just after a quick run
-    // ended), at most fourteen.
-    let killed = 0;
-    function* delays(): Generator<number> {
-      for (let round = 0; round < 14 && killed < 10; round++) yield Math.floor(next() * fullMs);
-    }
-    await eachCase(delays(), 2, async (delay) => {
-      withinBudget(deadline, `a kill after ${delay} ms`);
-      const fx = fixture(STACK());
-      const running = spawnBerth(fx, ["up", "-d"]);
-      await sleep(delay);
-      running.kill("SIGKILL");
-      const result = await running;
-      if (result.signal === "SIGKILL") killed++;
-      await berthOk(fx, ["up", "-d"]);
-      await expectConverged(fx);
-      await downAndCheck(fx);
-    });
-    expect(
-      killed,
-      `rounds whose up -d was killed (full up -d: ${fullMs} ms, seed ${SEED})`,
-    ).toBeGreaterThanOrEqual(10);
-  }, 330_000);
+      // Rounds until ten runs were killed while working (a kill may land just after a quick run
+      // ended), at most fourteen.
+      let killed = 0;
+      function* delays(): Generator<number> {
+        for (let round = 0; round < 14 && killed < 10; round++) yield Math.floor(next() * fullMs);
+      }
+      await eachCase(delays(), 2, async (delay) => {
+        withinBudget(deadline, `a kill after ${delay} ms`);
+        const fx = fixture(STACK());
+        const running = spawnBerth(fx, ["up", "-d"]);
+        await sleep(delay);
+        running.kill("SIGKILL");
+        const result = await running;
+        if (result.signal === "SIGKILL") killed++;
+        await berthOk(fx, ["up", "-d"]);
+        await expectConverged(fx);
+        await downAndCheck(fx);
+      });
+      expect(
+        killed,
+        `rounds whose up -d was killed (full up -d: ${fullMs} ms, seed ${SEED})`,
+      ).toBeGreaterThanOrEqual(10);
+    }, 330_000);
 
   it("a recreate killed between its steps converges on the next up -d, with the old or a newer config", async () => {
     const cases = [
@@ -516,21 +535,23 @@ networks:
     });
   }, 200_000);
 
-  it("a container created without its other networks (a create killed before its connects) is made whole by up -d", async () => {
-    // Engines before API 1.44 join one network at create and the rest by later calls; a berth killed
-    // in between leaves this state, which the executor's fault points cannot reach. Made by hand here.
-    const fx = fixture(STACK());
-    await killedAt(fx, ["up", "-d"], "container-created:1");
-    const loaded = await loadProject({ cwd: fx.dir, env: {}, projectName: fx.project });
-    const configFiles = loaded.files.map((f) => f.path);
-    const spec = containerSpecFor(loaded.project, "api", 1, { configFiles }).spec;
-    const [first, second] = Object.entries(spec.networks ?? {});
-    expect(second, "api joins two networks").toBeDefined();
-    await runtime.containers.create({ ...spec, networks: Object.fromEntries(first ? [first] : []) });
-    await berthOk(fx, ["up", "-d"]);
-    await expectConverged(fx);
-    await downAndCheck(fx);
-  }, 120_000);
+  // A container's networks are what it is about.
+  if (withFeatures(backend, "networks"))
+    it("a container created without its other networks (a create killed before its connects) is made whole by up -d", async () => {
+      // Engines before API 1.44 join one network at create and the rest by later calls; a berth killed
+      // in between leaves this state, which the executor's fault points cannot reach. Made by hand here.
+      const fx = fixture(STACK());
+      await killedAt(fx, ["up", "-d"], "container-created:1");
+      const loaded = await loadProject({ cwd: fx.dir, env: {}, projectName: fx.project });
+      const configFiles = loaded.files.map((f) => f.path);
+      const spec = containerSpecFor(loaded.project, "api", 1, { configFiles }).spec;
+      const [first, second] = Object.entries(spec.networks ?? {});
+      expect(second, "api joins two networks").toBeDefined();
+      await runtime.containers.create({ ...spec, networks: Object.fromEntries(first ? [first] : []) });
+      await berthOk(fx, ["up", "-d"]);
+      await expectConverged(fx);
+      await downAndCheck(fx);
+    }, 120_000);
 
   it("down killed after its first removal: the next down removes the rest", async () => {
     const fx = fixture(STACK());
@@ -540,7 +561,9 @@ networks:
     // Killed midway: one container gone, the rest (and the networks) still there.
     expect(left.length).toBeGreaterThan(0);
     expect(left.length).toBeLessThan(11);
-    expect(await runtime.networks.list({ labels: projectFilter(fx.project) })).toHaveLength(2);
+    expect(await runtime.networks.list({ labels: projectFilter(fx.project) })).toHaveLength(
+      withFeatures(backend, "networks") ? 2 : 0,
+    );
     await downAndCheck(fx);
   }, 120_000);
 
