@@ -32,7 +32,9 @@
  *   `release`; references live under BERTH_RUN_ROOT (mounts do not outlive a reboot either).
  * - `remove`: NotFoundError when missing unless forced; ConflictError `volume is in use - [ids]`
  *   while `inUse` names a container, even when forced (Docker's force forgives only a missing
- *   volume); it unmounts first and never deletes through a mount (a bind's device is untouched).
+ *   volume); ConflictError `volume has active mounts` while a `prepare` is not released (the local
+ *   driver's mount count); checked and done under the volume's lock, never through a mount (a
+ *   bind's device is untouched).
  * - `populateFromImage` copies the image's directory at the mount point into the volume when the
  *   volume is empty, with modes, owners, times, symlinks and hard links (`cp -a`), the volume's
  *   root taking the directory's owner and mode. As on Docker, emptiness is the only condition: a

@@ -170,19 +170,26 @@ export function openVolumeStore(paths: NativePaths, options: VolumeStoreOptions 
       if (opts.force === true) return;
       throw new NotFoundError(`get ${name}: no such volume`);
     }
-    const users = (await options.inUse?.(name)) ?? [];
-    if (users.length > 0) {
-      // Refused even when forced, as Docker does (force only forgives a missing volume).
-      throw new ConflictError(`remove ${name}: volume is in use - [${users.join(", ")}]`);
-    }
     const dir = dirOf(name);
     const data = path.join(dir, DATA_DIR);
-    await withRefs(name, async (refs) => releaseIn(name, refs, () => true));
-    // Never delete through a mount: a bind volume's device is the user's directory.
-    if (await isMounted(data)) throw new ConflictError(`remove ${name}: ${data} is still mounted`);
-    const doomed = tempName(paths.volumes);
-    await rename(dir, doomed);
-    await rm(doomed, { recursive: true, force: true });
+    // Under the volume's lock, so no prepare of another process slips between check and removal.
+    await withRefs(name, async (refs) => {
+      const users = (await options.inUse?.(name)) ?? [];
+      if (users.length > 0) {
+        // Refused even when forced, as Docker does (force only forgives a missing volume).
+        throw new ConflictError(`remove ${name}: volume is in use - [${users.join(", ")}]`);
+      }
+      // Docker's local driver refuses while its mount count is above zero; a crashed user's
+      // reference is dropped by `sweep`.
+      if (refs.size > 0)
+        throw new ConflictError(`remove ${name}: volume has active mounts - [${[...refs].join(", ")}]`);
+      await unmountVolume(name, data);
+      // Never delete through a mount: a bind volume's device is the user's directory.
+      if (await isMounted(data)) throw new ConflictError(`remove ${name}: ${data} is still mounted`);
+      const doomed = tempName(paths.volumes);
+      await rename(dir, doomed);
+      await rm(doomed, { recursive: true, force: true });
+    });
   }
 
   return {
