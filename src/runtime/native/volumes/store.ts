@@ -234,7 +234,8 @@ export function openVolumeStore(paths: NativePaths, options: VolumeStoreOptions 
           `volume ${name}: prepare it before populating it (its driver_opts are not mounted)`,
         );
       }
-      return copyImageContent(imageRootfsDir, pathInImage, target);
+      // Under the lock: two containers starting at once must not both see it empty and copy.
+      return withRefs(name, () => copyImageContent(imageRootfsDir, pathInImage, target));
     },
     sweep: async (live) => {
       let files: string[];
