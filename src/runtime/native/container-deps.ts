@@ -5,8 +5,7 @@
  * rootfs, and the host's init for `init: true`.
  */
 import { existsSync } from "node:fs";
-import type { ImageInfo } from "../runtime.js";
-import type { ContainerDeps, ImageRunConfig } from "./containers/deps.js";
+import type { ContainerDeps } from "./containers/deps.js";
 import { mountRootfs, unmountRootfs, type ImageStore } from "./images/index.js";
 import {
   cgroupHost,
@@ -22,20 +21,6 @@ import {
 
 /** Debian's inits, in order of preference (bind-mounted as Docker mounts docker-init). */
 const INITS = ["/usr/bin/catatonit", "/usr/bin/tini-static", "/usr/bin/tini"];
-
-/** What oci's generator reads of the image config (ImageInfo's names). */
-function ociImage(
-  config: ImageRunConfig,
-): Pick<ImageInfo["config"], "env" | "cmd" | "entrypoint" | "workingDir" | "user" | "stopSignal"> {
-  return {
-    env: config.Env ?? [],
-    cmd: config.Cmd ?? undefined,
-    entrypoint: config.Entrypoint ?? undefined,
-    workingDir: config.WorkingDir || undefined,
-    user: config.User || undefined,
-    stopSignal: config.StopSignal || undefined,
-  };
-}
 
 /** `host` is this host's cgroups unless a test stands in another. */
 export function nativeContainerDeps(
@@ -58,7 +43,7 @@ export function nativeContainerDeps(
       ];
       const full: OciSpecInput = {
         spec,
-        image: ociImage(input.image),
+        image: input.image,
         rootfs: input.rootfs,
         user: input.user,
         hostname: input.hostname,

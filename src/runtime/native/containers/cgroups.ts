@@ -6,16 +6,14 @@
  * container's directories on delete but not always (a killed runc, a container whose runc state is
  * gone), so remove tries every hierarchy itself.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmdirSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, realpathSync, rmdirSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { cgroupsPathFor } from "../oci/cgroups.js";
+import { cgroupsPathFor, cgroupVersion } from "../oci/cgroups.js";
+
+export { cgroupVersion };
 
 export const CGROUP_ROOT = "/sys/fs/cgroup";
-
-export function cgroupVersion(root = CGROUP_ROOT): 1 | 2 {
-  return existsSync(path.join(root, "cgroup.controllers")) ? 2 : 1;
-}
 
 /** The path runc is given (relative to each hierarchy's root). */
 export function cgroupsPath(id: string, cgroupParent?: string): string {

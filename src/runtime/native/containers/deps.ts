@@ -4,16 +4,15 @@
  * native-runtime.ts wires the real image store, overlay mount and config.json generator; tests may
  * give a directory rootfs and a config of their own.
  */
-import type { ContainerSpec } from "../../runtime.js";
+import type { RootfsMount } from "../images/rootfs.js";
+import type { OciImageRunConfig, OciSpecInput as OciInput } from "../oci/spec.js";
+import type { ResolvedUser } from "../oci/user.js";
 
-/** The part of an image's config (OCI `config` object, Docker's names) a container is made from. */
-export interface ImageRunConfig {
-  readonly Env?: readonly string[] | null | undefined;
-  readonly Entrypoint?: readonly string[] | null | undefined;
-  readonly Cmd?: readonly string[] | null | undefined;
-  readonly WorkingDir?: string | undefined;
-  readonly User?: string | undefined;
-  readonly StopSignal?: string | undefined;
+/**
+ * The part of an image's config (OCI `config` object, Docker's names) a container is made from:
+ * what config.json reads of it (oci's OciImageRunConfig), plus what the lifecycle reads itself.
+ */
+export interface ImageRunConfig extends OciImageRunConfig {
   readonly Labels?: Readonly<Record<string, string>> | null | undefined;
   readonly Healthcheck?: unknown;
   readonly ExposedPorts?: Readonly<Record<string, unknown>> | null | undefined;
@@ -29,28 +28,21 @@ export interface ResolvedImage {
   readonly layerDirs: readonly string[];
 }
 
-export interface ResolvedUser {
-  readonly uid: number;
-  readonly gid: number;
-  readonly additionalGids: readonly number[];
-}
+export type { ResolvedUser };
 
-/** The input of the pure config.json generator (the oci part's `ociSpec`). */
-export interface OciSpecInput {
-  readonly spec: ContainerSpec;
+/**
+ * What the lifecycle gives the config.json generator (the oci part's `ociSpec` input); the deps add
+ * what they read of the host (cgroups, devices, capabilities).
+ */
+export type OciSpecInput = Pick<
+  OciInput,
+  "spec" | "rootfs" | "user" | "hostname" | "netnsPath" | "initPath" | "cgroupsPath"
+> & {
   readonly image: ImageRunConfig;
-  readonly rootfs: string;
-  readonly user: ResolvedUser;
   readonly hostsPath: string;
   readonly resolvPath: string;
   readonly hostnamePath: string;
-  /** The hostname the container gets (the spec's, or the short id). */
-  readonly hostname: string;
-  readonly netnsPath?: string | undefined;
-  readonly initPath?: string | undefined;
-  /** runc's cgroupsPath: `cgroupsPathFor(id, spec.cgroupParent)` (./cgroups.ts). */
-  readonly cgroupsPath: string;
-}
+};
 
 /** A bundle's config.json and the warnings Docker gives creating the container on this host. */
 export interface GeneratedSpec {
@@ -58,13 +50,8 @@ export interface GeneratedSpec {
   readonly warnings: readonly string[];
 }
 
-export interface MountRootfsOptions {
-  readonly layerDirs: readonly string[];
-  readonly upper: string;
-  readonly work: string;
-  readonly target: string;
-  readonly readOnly?: boolean | undefined;
-}
+/** What the image store mounts a container's rootfs from (images/rootfs.ts). */
+export type MountRootfsOptions = RootfsMount;
 
 export interface ContainerDeps {
   /** Rejects with NotFoundError when no image answers to `reference`. */

@@ -8,6 +8,7 @@ import { readdirSync, statSync, watch } from "node:fs";
 import path from "node:path";
 import type { LogLine, LogOptions } from "../../runtime.js";
 import { readFrom } from "../events.js";
+import { parseLogRecord } from "../process/k8s-log.js";
 
 /** A log file is read whole at most this far (conmon's default keeps logs far smaller). */
 const LOG_READ_MAX = 512 * 1024 * 1024;
@@ -20,20 +21,21 @@ export interface LogEntry {
   readonly text: string;
 }
 
-/** One line of a k8s-file log; undefined for a line that is not one. */
+/** One line of a k8s-file log (parsed by process/k8s-log.ts); undefined for a line that is not one. */
 export function parseLogEntry(line: string): LogEntry | undefined {
-  const first = line.indexOf(" ");
-  const second = line.indexOf(" ", first + 1);
-  const third = line.indexOf(" ", second + 1);
-  if (first < 0 || second < 0) return undefined;
-  const timestamp = line.slice(0, first);
-  const stream = line.slice(first + 1, second);
-  if (stream !== "stdout" && stream !== "stderr") return undefined;
-  const tag = third < 0 ? line.slice(second + 1) : line.slice(second + 1, third);
-  const text = third < 0 ? "" : line.slice(third + 1);
-  const time = new Date(timestamp);
+  const record = parseLogRecord(Buffer.from(line));
+  if (record === undefined) return undefined;
+  const time = new Date(record.timestamp);
   if (Number.isNaN(time.getTime())) return undefined;
-  return { timestamp: normalizeTimestamp(timestamp), time, stream, partial: tag.split(":")[0] === "P", text };
+  // A full line's record holds its restored newline: the entry's text is without it.
+  const text = (record.partial ? record.data : record.data.subarray(0, -1)).toString("utf8");
+  return {
+    timestamp: normalizeTimestamp(record.timestamp),
+    time,
+    stream: record.stream,
+    partial: record.partial,
+    text,
+  };
 }
 
 /** conmon writes `+00:00`; Docker's `logs -t` prints `Z`. Keeps the nanoseconds. */

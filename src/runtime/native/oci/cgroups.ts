@@ -11,10 +11,14 @@ export interface CgroupHost {
   readonly memswAvailable: boolean;
 }
 
+/** v2 when `cgroup.controllers` sits at the root (runc's test), else v1. */
+export function cgroupVersion(root = "/sys/fs/cgroup"): 1 | 2 {
+  return existsSync(path.join(root, "cgroup.controllers")) ? 2 : 1;
+}
+
 export function cgroupHost(root = "/sys/fs/cgroup"): CgroupHost {
-  const controllers = path.join(root, "cgroup.controllers");
-  if (existsSync(controllers)) {
-    const names = readFileSync(controllers, "utf8").trim().split(/\s+/);
+  if (cgroupVersion(root) === 2) {
+    const names = readFileSync(path.join(root, "cgroup.controllers"), "utf8").trim().split(/\s+/);
     return { cgroupVersion: 2, memswAvailable: names.includes("memory") };
   }
   return {

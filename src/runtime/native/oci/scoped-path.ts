@@ -11,9 +11,16 @@ import path from "node:path";
 /** Linux's own limit on symlinks followed in one lookup is 40; moby allows 255. */
 const MAX_LINKS = 255;
 
-/** `unsafePath` (as the container names it) resolved to a host path that stays inside `root`. */
-export async function resolveInRoot(root: string, unsafePath: string): Promise<string> {
-  let pending = unsafePath.split("/").filter((p) => p !== "" && p !== ".");
+/**
+ * `unsafePath` with every symlink on the way resolved in the container's scope: a clean, absolute
+ * container path. `hostPathOf` says where a container path is on the host (the rootfs joined, or a
+ * mount's source for a path under it: process/container-fs.ts).
+ */
+export async function resolveInScope(
+  unsafePath: string,
+  hostPathOf: (containerPath: string) => string,
+): Promise<string> {
+  let pending = unsafePath.split("/").filter((part) => part !== "" && part !== ".");
   let resolved: string[] = [];
   let links = 0;
   while (pending.length > 0) {
@@ -23,23 +30,29 @@ export async function resolveInRoot(root: string, unsafePath: string): Promise<s
       resolved.pop();
       continue;
     }
-    const candidate = path.join(root, ...resolved, part);
-    const stat = await lstat(candidate).catch(() => undefined);
+    const candidate = `/${[...resolved, part].join("/")}`;
+    const stat = await lstat(hostPathOf(candidate)).catch(() => undefined);
     if (stat?.isSymbolicLink() !== true) {
-      // A missing component ends the walk: what follows cannot be a link.
       resolved.push(part);
       if (stat === undefined) {
-        resolved.push(...pending.filter((p) => p !== ".."));
+        // Nothing there: what follows cannot be a link, and stays inside by normalization.
+        const tail = path.posix.normalize(`/${pending.join("/")}`).slice(1);
+        if (tail !== "") resolved.push(...tail.split("/").filter((s) => s !== ".."));
         break;
       }
       continue;
     }
-    if (++links > MAX_LINKS) throw new Error(`too many symlinks resolving ${unsafePath} in ${root}`);
-    const target = await readlink(candidate);
+    if (++links > MAX_LINKS) throw new Error(`too many symlinks resolving ${unsafePath}`);
+    const target = await readlink(hostPathOf(candidate));
     if (target.startsWith("/")) resolved = [];
-    pending = [...target.split("/").filter((p) => p !== "" && p !== "."), ...pending];
+    pending = [...target.split("/").filter((s) => s !== "" && s !== "."), ...pending];
   }
-  return path.join(root, ...resolved);
+  return `/${resolved.join("/")}`;
+}
+
+/** `unsafePath` (as the container names it) resolved to a host path that stays inside `root`. */
+export async function resolveInRoot(root: string, unsafePath: string): Promise<string> {
+  return path.join(root, await resolveInScope(unsafePath, (p) => path.join(root, p)));
 }
 
 /**

@@ -6,15 +6,12 @@
  * archive API sees it (moby mounts them into the rootfs on the host for the copy).
  *
  * Symlinks are resolved as the container would resolve them, with the rootfs as `/` (moby's
- * FollowSymlinkInScope, oci's resolveInRoot), across mounts too, so no link leads out.
+ * FollowSymlinkInScope, oci's resolveInScope), across mounts too, so no link leads out.
  */
-import { lstat, readlink } from "node:fs/promises";
 import path from "node:path";
+import { resolveInScope } from "../oci/scoped-path.js";
 
 const posix = path.posix;
-
-/** Linux allows 40 links in one lookup; moby 255. */
-const MAX_LINKS = 255;
 
 export interface ContainerMount {
   /** Where the mount's files are on the host. */
@@ -50,35 +47,8 @@ export class ContainerFs {
   }
 
   /** `p` with every symlink on the way resolved in the container's scope: a clean, absolute container path. */
-  async resolve(p: string): Promise<string> {
-    let pending = p.split("/").filter((part) => part !== "" && part !== ".");
-    let resolved: string[] = [];
-    let links = 0;
-    while (pending.length > 0) {
-      const [part, ...rest] = pending as [string, ...string[]];
-      pending = rest;
-      if (part === "..") {
-        resolved.pop();
-        continue;
-      }
-      const candidate = `/${[...resolved, part].join("/")}`;
-      const stat = await lstat(this.hostPath(candidate)).catch(() => undefined);
-      if (stat?.isSymbolicLink() !== true) {
-        resolved.push(part);
-        if (stat === undefined) {
-          // Nothing there: what follows cannot be a link, and stays inside by normalization.
-          const tail = posix.normalize(`/${pending.join("/")}`).slice(1);
-          if (tail !== "") resolved.push(...tail.split("/").filter((s) => s !== ".."));
-          break;
-        }
-        continue;
-      }
-      if (++links > MAX_LINKS) throw new Error(`too many levels of symbolic links resolving ${p}`);
-      const target = await readlink(this.hostPath(candidate));
-      if (target.startsWith("/")) resolved = [];
-      pending = [...target.split("/").filter((s) => s !== "" && s !== "."), ...pending];
-    }
-    return `/${resolved.join("/")}`;
+  resolve(p: string): Promise<string> {
+    return resolveInScope(p, (c) => this.hostPath(c));
   }
 
   /** Container paths of the mounts whose target is directly inside `dir` (so a walk descends into them). */
