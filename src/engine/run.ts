@@ -18,7 +18,7 @@ import { imageReference } from "./desired.js";
 import { PlanError } from "./errors.js";
 import { emitter, type EventSink, silentSink } from "./events.js";
 import { execute } from "./execute.js";
-import { up, type UpContext, upLookups } from "./index.js";
+import { up, type UpContext, upLookups } from "./up.js";
 import { observe } from "./observe.js";
 import { Plan, type PlanNode } from "./plan.js";
 import { withProjectLock } from "./project-lock.js";
