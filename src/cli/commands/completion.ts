@@ -7,7 +7,7 @@
  */
 import { Command, type Option } from "commander";
 import { UsageError } from "../../errors.js";
-import { COMMANDS } from "../options/commands.js";
+import type { DeclaredCommand } from "../options/command.js";
 import { addOptions } from "../options/define.js";
 import { GLOBAL_OPTIONS } from "../options/global.js";
 
@@ -42,11 +42,14 @@ function flagsOf(options: readonly Option[]): { flags: string[]; valueFlags: str
   return { flags, valueFlags };
 }
 
-/** The model of berth's command line, from the declarations in options/. */
-export function completionModel(): CompletionModel {
+/**
+ * The model of berth's command line, from the declarations in options/ (the command table hands
+ * them over, so this module does not import the table that imports it).
+ */
+export function completionModel(declared: readonly DeclaredCommand[]): CompletionModel {
   // As main.ts sets it up: some commands pass their options through (exec, run).
   const program = addOptions(new Command("berth"), GLOBAL_OPTIONS).enablePositionalOptions();
-  for (const command of COMMANDS) command.install(program);
+  for (const command of declared) command.install(program);
   const global = flagsOf(program.options);
   const commands = program.commands.map((command): CompletedCommand => {
     const { flags, valueFlags } = flagsOf(command.options);
@@ -401,8 +404,8 @@ export function fishScript(model: CompletionModel): string {
   return `${out.join("\n")}\n`;
 }
 
-export function runCompletion(shell: string): void {
-  const model = completionModel();
+export function runCompletion(shell: string, declared: readonly DeclaredCommand[]): void {
+  const model = completionModel(declared);
   switch (shell) {
     case "bash":
       process.stdout.write(bashScript(model));

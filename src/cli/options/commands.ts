@@ -194,7 +194,7 @@ const completion = command({
   options: [],
   // One operand, not a list: commander hands it over as a string, which flat() takes as is.
   run: async (_globals, operands) =>
-    (await import("../commands/completion.js")).runCompletion([operands].flat()[0] ?? ""),
+    (await import("../commands/completion.js")).runCompletion([operands].flat()[0] ?? "", COMMANDS),
 });
 
 // --- exec, attach: one container of a service on this terminal (commands/<verb>.ts) ---
