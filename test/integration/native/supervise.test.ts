@@ -3,10 +3,11 @@
  * between commands (on-failure:3 gives up after 3 restarts; always restarts after an exit but not
  * after a stop by hand), healthchecks starting → healthy → unhealthy with a start period, and a
  * SIGKILLed supervisor that leaves its containers running and is taken over by the next one, which
- * resumes the probes. Afterwards no container process, mount, cgroup or file is left, and the
+ * resumes the probes; a `--rm` container removed at its exit and a log rotated at max-size with no
+ * command running; a kill that cancels a restart only with the stop signal. Afterwards no container process, mount, cgroup or file is left, and the
  * supervisor has ended by itself once nothing needed it.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "rolldown";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -163,6 +164,54 @@ describe("native supervisor", () => {
     expect(after?.status).toBe("exited");
     expect(after?.restartCount).toBe(stopped?.restartCount);
     expect([...seen].filter((status) => !["running", "restarting", "exited"].includes(status))).toEqual([]);
+  }, 30_000);
+
+  it("removes a --rm container at its exit with nobody waiting for it (run --rm -d)", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const id = await run(spec("berth-sv-rm", { command: ["sh", "-c", "sleep 0.3"], autoRemove: true }));
+    expect(runningSupervisor(env!.paths), "a supervisor runs after the start").toBeDefined();
+    await until(10_000, "removed at its exit", () => readRecord(env!.paths, id) === undefined);
+    expect(eventsOf(id).map((e) => e.action)).toEqual(["create", "start", "die", "destroy"]);
+    expect(traces(env!, id)).toEqual([]);
+  }, 30_000);
+
+  it("rotates a log at max-size as the container writes, with no command running", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const id = await run(
+      spec("berth-sv-rotate", {
+        command: [
+          "sh",
+          "-c",
+          "while true; do echo 0123456789012345678901234567890123456789; sleep 0.01; done",
+        ],
+        logging: { driver: "json-file", options: { "max-size": "2k", "max-file": "2" } },
+      }),
+    );
+    const log = containerLayout(env!.paths, id).log;
+    await until(10_000, "the log rotated", () => existsSync(`${log}.1`));
+    await containers.remove(id, { force: true });
+  }, 30_000);
+
+  it("keeps a restart after a kill with another signal than the stop signal, and cancels it with the stop signal", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const id = await run(
+      spec("berth-sv-kill", {
+        command: ["sh", "-c", "trap 'exit 3' USR1 USR2; while true; do sleep 0.05; done"],
+        stopSignal: "SIGUSR1",
+        restart: { name: "always" },
+      }),
+    );
+    // Docker's killWithSignal: a signal other than the container's own stop signal is no stop.
+    await containers.kill(id, "SIGUSR2");
+    await until(10_000, "restarted after the kill", async () => {
+      const state = await containers.inspect(id);
+      return state?.status === "running" && state.restartCount === 1;
+    });
+    await containers.kill(id, "usr1");
+    await containers.wait(id, { signal: AbortSignal.timeout(10_000) });
+    await sleep(1_500);
+    const after = await containers.inspect(id);
+    expect(after).toMatchObject({ status: "exited", exitCode: 3, restartCount: 1 });
   }, 30_000);
 
   it("shows a restart waiting its delay as restarting; a stop then cancels it", async (context) => {

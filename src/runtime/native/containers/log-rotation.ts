@@ -52,6 +52,14 @@ export function rotateIfDue(log: string, ctl: string, limits: LogLimits): boolea
     return false;
   }
   if (size < limits.maxSize) return false;
+  // The monitor must be there to reopen the log: renamed after it exited, the log would leave no
+  // current file (and the rename could not be told). O_NONBLOCK fails (ENXIO) when nobody reads.
+  let fd: number;
+  try {
+    fd = openSync(ctl, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
   rmSync(`${log}.${limits.maxFiles - 1}`, { force: true });
   for (let n = limits.maxFiles - 2; n >= 1; n--) {
     try {
@@ -60,28 +68,32 @@ export function rotateIfDue(log: string, ctl: string, limits: LogLimits): boolea
       // Not there yet.
     }
   }
-  renameSync(log, `${log}.1`);
   try {
-    const fd = openSync(ctl, constants.O_WRONLY | constants.O_NONBLOCK);
-    try {
-      writeSync(fd, "2 0 0\n");
-    } finally {
-      closeSync(fd);
-    }
+    renameSync(log, `${log}.1`);
+    writeSync(fd, "2 0 0\n");
   } catch {
-    // No monitor reads it (it has exited): the next run opens a new log anyway.
+    // The monitor went meanwhile: the next run opens a new log anyway.
+  } finally {
+    closeSync(fd);
   }
   return true;
 }
 
 export const ctlPath = (bundle: string): string => path.join(bundle, "ctl");
 
+/** Whether a log with these options is rotated from outside (a `max-size` and more than one file). */
+export function rotatesLog(options: Readonly<Record<string, string>> | undefined): boolean {
+  const limits = logLimits(options);
+  return limits.maxSize !== undefined && limits.maxFiles > 1;
+}
+
 /** Rotates the logs of running containers that reached their `max-size` (max-file > 1). */
 export function rotateLogs(paths: NativePaths): void {
   for (const id of listIds(paths)) {
     const record = readRecord(paths, id);
-    if (!record?.run || record.spec.logging?.options?.["max-file"] === undefined) continue;
+    const options = record?.spec.logging?.options;
+    if (!record?.run || !rotatesLog(options)) continue;
     const layout = containerLayout(paths, id);
-    rotateIfDue(layout.log, ctlPath(layout.bundle), logLimits(record.spec.logging.options));
+    rotateIfDue(layout.log, ctlPath(layout.bundle), logLimits(options));
   }
 }

@@ -56,6 +56,15 @@ export async function stopLocked(
   return collectLocked(ctx, record);
 }
 
+/**
+ * Whether a kill with `signal` stops the container for good, cancelling its restart policy (moby
+ * `killWithSignal`): SIGKILL, the container's own stop signal, or any signal when it sets none.
+ */
+function killStops(record: ContainerRecord, signal: string): boolean {
+  const own = record.spec.stopSignal || record.imageConfig.StopSignal;
+  return signal === "SIGKILL" || !own || stopSignalOf(record, undefined) === signal;
+}
+
 /** `kill`: the signal to a running container (an ended one is collected, an idle one left). */
 export async function killLocked(
   ctx: ContainerContext,
@@ -68,7 +77,7 @@ export async function killLocked(
     return;
   }
   if (observed.kind !== "running") return;
-  record = ctx.update(record, { stoppedByUser: true });
+  if (killStops(record, signal)) record = ctx.update(record, { stoppedByUser: true });
   ctx.event(record, { action: "kill", signal });
   await signalRun(ctx, record, signal);
 }

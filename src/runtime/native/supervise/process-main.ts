@@ -11,7 +11,7 @@ import { runSupervisor } from "./supervisor.js";
 
 export async function superviseProcess(
   paths: NativePaths,
-  containers: Pick<NativeContainers, "collectExits" | "startByPolicy">,
+  containers: Pick<NativeContainers, "collectExits" | "rotateLogs" | "startByPolicy">,
   options: { readonly idleExitMs?: number; readonly rescanMs?: number } = {},
 ): Promise<void> {
   if (!claimSupervisor(paths)) return;

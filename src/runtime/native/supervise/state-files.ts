@@ -11,6 +11,7 @@ import { readFileSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import type { HealthProbe, HealthStatus } from "../../runtime.js";
 import { stillRuns, type ProcessIdentity } from "../containers/lock.js";
+import { rotatesLog } from "../containers/log-rotation.js";
 import { containerLayout, type ContainerRecord, writeAtomic } from "../containers/records.js";
 import type { NativePaths } from "../paths.js";
 import { healthConfig, type HealthState, mergeHealthcheck } from "./health.js";
@@ -84,9 +85,17 @@ export function healthConfigOf(record: ContainerRecord): ReturnType<typeof healt
   return healthConfig(mergeHealthcheck(record.spec.healthcheck, record.imageConfig.Healthcheck));
 }
 
-/** Whether a container needs a supervisor at all: a restart policy or a healthcheck. */
+/**
+ * Whether a container needs a supervisor at all: a restart policy, a healthcheck, `--rm` (removed
+ * at its exit though nobody waits for it), or a log rotated at max-size.
+ */
 export function needsSupervision(record: ContainerRecord): boolean {
-  return isRestartPolicyActive(record.spec.restart) || healthConfigOf(record) !== undefined;
+  return (
+    isRestartPolicyActive(record.spec.restart) ||
+    healthConfigOf(record) !== undefined ||
+    record.spec.autoRemove === true ||
+    rotatesLog(record.spec.logging?.options)
+  );
 }
 
 /**

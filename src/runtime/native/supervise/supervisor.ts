@@ -9,6 +9,9 @@
  *   leaves `restarting.json` (status `restarting`) under the container's lock, waits its delay, checks
  *   that nobody stopped or started the container meanwhile, and starts it through the containers
  *   module (a new monitor, `runc start`, the `start` event).
+ * - `--rm` containers: removed when their exit is collected (by the containers module).
+ * - Logs with `max-size` and `max-file` > 1: rotated on each pass, as Docker's json-file driver
+ *   rotates while it writes.
  * - Healthchecks: one timer per running container with a healthcheck, probes run with `runc exec`
  *   (./probe.ts), the state written to `health.json`, a `health` event when the status changes.
  * - It ends (resolves) when nothing has needed it for `idleExitMs`.
@@ -42,7 +45,7 @@ import {
 
 export interface SupervisorOptions {
   readonly paths: NativePaths;
-  readonly containers: Pick<NativeContainers, "collectExits" | "startByPolicy">;
+  readonly containers: Pick<NativeContainers, "collectExits" | "rotateLogs" | "startByPolicy">;
   readonly runcPath?: string | undefined;
   /** The periodic rescan (a safety net under fs.watch). */
   readonly rescanMs?: number | undefined;
@@ -247,6 +250,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
 
   /** One pass over every container; true when any needs the supervisor. */
   const scanOnce = async (): Promise<boolean> => {
+    containers.rotateLogs();
     let needed = false;
     let collected = false;
     const ids = new Set(listIds(paths));

@@ -3,7 +3,17 @@
  * arguments and sync-pipe answers, k8s-file log lines (partial lines joined, rotated files in
  * order), Docker's /etc/hosts and resolv.conf, sizes, OOM counters, signals, and event filters.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -142,13 +152,31 @@ describe("k8s-file logs", () => {
     const limits = logLimits({ "max-size": "10", "max-file": "3" });
     expect(monitorSizeMax(limits)).toBeUndefined();
     expect(monitorSizeMax(logLimits({ "max-size": "10" }))).toBe(10);
-    for (const round of ["a", "b", "c"]) {
-      writeFileSync(log, `${round.repeat(10)}\n`);
-      expect(rotateIfDue(log, path.join(dir, "no-ctl"), limits)).toBe(true);
+    // The monitor's control FIFO, read as conmon reads it.
+    const ctl = path.join(dir, "ctl");
+    execFileSync("mkfifo", [ctl]);
+    const reader = openSync(ctl, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      for (const round of ["a", "b", "c"]) {
+        writeFileSync(log, `${round.repeat(10)}\n`);
+        expect(rotateIfDue(log, ctl, limits)).toBe(true);
+      }
+      writeFileSync(log, "short\n");
+      expect(rotateIfDue(log, ctl, limits)).toBe(false);
+      expect(logFiles(log).map((f) => readFileSync(f, "utf8")[0])).toEqual(["b", "c", "s"]);
+      const told = Buffer.alloc(64);
+      expect(told.toString("utf8", 0, readSync(reader, told))).toBe("2 0 0\n".repeat(3));
+    } finally {
+      closeSync(reader);
     }
-    writeFileSync(log, "short\n");
+  });
+
+  it("leaves a log unrotated when no monitor reads its control FIFO (it could not reopen the log)", () => {
+    const log = path.join(dir, "orphan.log");
+    writeFileSync(log, `${"x".repeat(20)}\n`);
+    const limits = logLimits({ "max-size": "10", "max-file": "3" });
     expect(rotateIfDue(log, path.join(dir, "no-ctl"), limits)).toBe(false);
-    expect(logFiles(log).map((f) => readFileSync(f, "utf8")[0])).toEqual(["b", "c", "s"]);
+    expect(logFiles(log)).toEqual([log]);
   });
 
   it("lists rotated files oldest first", () => {
