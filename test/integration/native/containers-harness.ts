@@ -122,6 +122,16 @@ export function traces(env: NativeEnv, id: string): string[] {
   return left;
 }
 
+/** Removes (forced) the containers a test file made; answers what is left of them on the host. */
+export async function removeMade(
+  env: NativeEnv,
+  containers: NativeContainers,
+  made: readonly string[],
+): Promise<string[]> {
+  for (const id of made) await containers.remove(id, { force: true }).catch(() => undefined);
+  return made.flatMap((id) => traces(env, id));
+}
+
 /** Polls `check` every 50 ms, at most `ms`. */
 export async function until(
   ms: number,

@@ -19,6 +19,7 @@ import {
   openNativeEnv,
   processesOf,
   rejection,
+  removeMade,
   TEST_IMAGE,
   traces,
   until,
@@ -52,8 +53,7 @@ describe("native containers: lifecycle", () => {
 
   afterAll(async () => {
     if (!env) return;
-    for (const id of made) await containers.remove(id, { force: true }).catch(() => undefined);
-    const left = made.flatMap((id) => traces(env!, id));
+    const left = await removeMade(env, containers, made);
     await env.dispose();
     expect(left, "traces left after the tests").toEqual([]);
   }, 30_000);

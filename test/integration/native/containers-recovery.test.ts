@@ -25,6 +25,7 @@ import {
   NOT_READY,
   openNativeEnv,
   processesOf,
+  removeMade,
   TEST_IMAGE,
   traces,
   until,
@@ -61,8 +62,7 @@ describe("native containers: across processes", () => {
 
   afterAll(async () => {
     if (!env) return;
-    for (const id of made) await containers.remove(id, { force: true }).catch(() => undefined);
-    const left = made.flatMap((id) => traces(env!, id));
+    const left = await removeMade(env, containers, made);
     await env.dispose();
     expect(left, "traces left after the tests").toEqual([]);
   }, 30_000);

@@ -28,6 +28,7 @@ import {
   NOT_READY,
   openNativeEnv,
   processesOf,
+  removeMade,
   TEST_IMAGE,
   traces,
   until,
@@ -87,7 +88,7 @@ describe("native supervisor", () => {
 
   afterAll(async () => {
     if (!env) return;
-    for (const id of made) await containers.remove(id, { force: true }).catch(() => undefined);
+    const left = await removeMade(env, containers, made);
     // With nothing left to supervise, the supervisor ends by itself (idle 1.5 s, rescans every 0.5 s).
     let ended = true;
     const supervisor = runningSupervisor(env.paths);
@@ -100,7 +101,6 @@ describe("native supervisor", () => {
       if (!ended) process.kill(supervisor.pid, "SIGKILL");
     }
     delete process.env[ENTRY_ENV];
-    const left = made.flatMap((id) => traces(env!, id));
     env.dispose();
     expect(left, "traces left after the tests").toEqual([]);
     expect(ended, "the supervisor ended by itself once idle").toBe(true);
