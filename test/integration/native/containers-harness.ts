@@ -132,6 +132,17 @@ export async function removeMade(
   return made.flatMap((id) => traces(env, id));
 }
 
+/** At a test file's end: removeMade, then the roots disposed; answers what was left. */
+export async function closeNativeEnv(
+  env: NativeEnv,
+  containers: NativeContainers,
+  made: readonly string[],
+): Promise<string[]> {
+  const left = await removeMade(env, containers, made);
+  await env.dispose();
+  return left;
+}
+
 /** Polls `check` every 50 ms, at most `ms`. */
 export async function until(
   ms: number,

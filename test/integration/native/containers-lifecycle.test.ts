@@ -14,12 +14,12 @@ import { readEvents } from "../../../src/runtime/native/events.js";
 import type { ContainerSpec, LogLine, RuntimeEvent } from "../../../src/runtime/runtime.js";
 import { requireOrSkip } from "../engine.js";
 import {
+  closeNativeEnv,
   nativeReady,
   NOT_READY,
   openNativeEnv,
   processesOf,
   rejection,
-  removeMade,
   TEST_IMAGE,
   traces,
   until,
@@ -52,10 +52,7 @@ describe("native containers: lifecycle", () => {
   }, 30_000);
 
   afterAll(async () => {
-    if (!env) return;
-    const left = await removeMade(env, containers, made);
-    await env.dispose();
-    expect(left, "traces left after the tests").toEqual([]);
+    if (env) expect(await closeNativeEnv(env, containers, made), "traces left after the tests").toEqual([]);
   }, 30_000);
 
   it("creates, starts, logs both streams, stops with the spec's stop signal, and removes leaving nothing", async (context) => {

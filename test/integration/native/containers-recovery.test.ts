@@ -20,12 +20,12 @@ import { containerLayout, readRecord, writeRecord } from "../../../src/runtime/n
 import type { ContainerSpec } from "../../../src/runtime/runtime.js";
 import { requireOrSkip } from "../engine.js";
 import {
+  closeNativeEnv,
   mountsUnder,
   nativeReady,
   NOT_READY,
   openNativeEnv,
   processesOf,
-  removeMade,
   TEST_IMAGE,
   traces,
   until,
@@ -61,10 +61,7 @@ describe("native containers: across processes", () => {
   }, 60_000);
 
   afterAll(async () => {
-    if (!env) return;
-    const left = await removeMade(env, containers, made);
-    await env.dispose();
-    expect(left, "traces left after the tests").toEqual([]);
+    if (env) expect(await closeNativeEnv(env, containers, made), "traces left after the tests").toEqual([]);
   }, 30_000);
 
   it("sees, logs, stops and removes a container another process made and left", async (context) => {
