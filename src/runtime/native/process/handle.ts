@@ -7,7 +7,8 @@ import type { ContainerMount } from "./container-fs.js";
 
 /**
  * The cgroup directories of one container: one per v1 controller, or the single v2 directory
- * (containers/cgroups.ts `controllerDir` gives them for runc's `/berth/<id>`).
+ * (containers/cgroups.ts `controllerDir` gives them for the container's cgroupsPath: `/berth/<id>`,
+ * or `<cgroup_parent>/<id>`).
  */
 export type CgroupPaths =
   | { readonly version: 2; readonly dir: string }
