@@ -251,10 +251,8 @@ const native: Backend = {
   // - start-recovery: a berth SIGKILLed while a start is between `runc start` and its record update
   //   leaves the container running with no startedAt and no health state; inspect then reports no
   //   healthcheck and the next `up` fails "container … has no healthcheck configured".
-  // - log-run-boundaries: a run's last line without a newline is joined to the next run's first
-  //   line in `logs` (one k8s-file across runs, its `P` partial continued by the next run).
   // - tty-log-lines: a TTY container's log lines keep the terminal's trailing carriage return.
-  features: new Set(),
+  features: new Set(["log-run-boundaries"]),
   available: nativeReason === undefined,
   gate: (context) =>
     requireOrSkip(context, nativeReason === undefined, `native runtime: ${nativeReason ?? ""}`),

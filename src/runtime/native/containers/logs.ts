@@ -4,11 +4,11 @@
  * on in the next entry). Rotated files (`<log>.1` older than the log, `.2` older still) are read
  * oldest first. Partial entries are joined into one LogLine carrying the first part's time.
  */
-import { readdirSync, statSync, watch } from "node:fs";
+import { appendFileSync, readdirSync, statSync, watch } from "node:fs";
 import path from "node:path";
 import type { LogLine, LogOptions } from "../../runtime.js";
 import { readFrom } from "../events.js";
-import { parseLogRecord } from "../process/k8s-log.js";
+import { isRunStart, parseLogRecord, runStartLine } from "../process/k8s-log.js";
 
 /** A log file is read whole at most this far (conmon's default keeps logs far smaller). */
 const LOG_READ_MAX = 512 * 1024 * 1024;
@@ -59,12 +59,28 @@ export class LineJoiner {
     return { ...started.first, partial: false, text: started.text + entry.text };
   }
 
-  /** What is left open (a process that ended mid-line). */
+  /** What is left open (a process that ended mid-line, or a run that ended so). */
   flush(): LogEntry[] {
     const left = [...this.open.values()].map((o) => ({ ...o.first, text: o.text }));
     this.open.clear();
     return left;
   }
+}
+
+/**
+ * Marks where a run begins, before its monitor opens the log (conmon appends to it): what the last
+ * run left unterminated is a line of its own, as Docker ends a run's partial line at its end.
+ */
+export function markRunStart(log: string, time = new Date()): void {
+  appendFileSync(log, runStartLine(time), { mode: 0o600 });
+}
+
+/** The whole entries one line of the log completes (a run's start ends the lines left open). */
+function consume(line: string, joiner: LineJoiner): LogEntry[] {
+  if (isRunStart(line)) return joiner.flush();
+  const entry = parseLogEntry(line);
+  const joined = entry === undefined ? undefined : joiner.push(entry);
+  return joined === undefined ? [] : [joined];
 }
 
 /** The log's files, oldest first: `<log>.N` … `<log>.1`, then `<log>`. */
@@ -135,12 +151,8 @@ export async function* readLog(
       pending = bytes.subarray(end + 1);
       bytes = bytes.subarray(0, end + 1);
     }
-    for (const line of bytes.toString("utf8").split("\n")) {
-      const entry = line === "" ? undefined : parseLogEntry(line);
-      if (entry === undefined) continue;
-      const joined = joiner.push(entry);
-      if (joined && wanted(joined, options)) whole.push(joined);
-    }
+    for (const line of bytes.toString("utf8").split("\n"))
+      for (const entry of consume(line, joiner)) if (wanted(entry, options)) whole.push(entry);
   }
   const following = options.follow === true && source !== undefined;
   // Not following: a line the process left unfinished is the last line (and counts for tail).
@@ -190,10 +202,8 @@ async function* follow(
         const text = pending.subarray(0, end).toString("utf8");
         pending = pending.subarray(end + 1);
         for (const line of text.split("\n")) {
-          const entry = parseLogEntry(line);
-          if (entry === undefined) continue;
-          const joined = joiner.push(entry);
-          if (joined && wanted(joined, options)) yield toLine(joined, timestamps);
+          for (const entry of consume(line, joiner))
+            if (wanted(entry, options)) yield toLine(entry, timestamps);
           if (signal?.aborted) return;
         }
       }

@@ -11,6 +11,7 @@ import { type ContainerContext, errorMessage } from "./context.js";
 import { collectLocked, waitEnded } from "./exits.js";
 import { processStart } from "./lock.js";
 import { logLimits, monitorSizeMax } from "./log-rotation.js";
+import { markRunStart } from "./logs.js";
 import { startMonitor } from "./monitor.js";
 import { observe } from "./observe.js";
 import { type ContainerRecord, readRecord } from "./records.js";
@@ -76,6 +77,7 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
   mkdirSync(paths.exits, { recursive: true });
   mkdirSync(layout.socketDir, { recursive: true });
   const logOptions = record.spec.logging?.options ?? {};
+  markRunStart(layout.log);
   const { pid } = await startMonitor({
     conmonPath: ctx.conmonPath,
     id: record.id,

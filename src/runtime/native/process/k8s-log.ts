@@ -36,6 +36,25 @@ export function parseLogRecord(line: Buffer): LogRecord | undefined {
 }
 
 /**
+ * The line berth appends to a container's log before each run's monitor starts: conmon carries a
+ * run's unterminated last line on as a `P` record that the next run's records would continue, and
+ * the log holds no other sign of where a run ends. It has no stream, so it is not a record (readers
+ * of records skip it); the reader of lines ends an open partial line there.
+ */
+const RUN_START = "berth run-start";
+
+export function runStartLine(time: Date): string {
+  return `${time.toISOString()} ${RUN_START}\n`;
+}
+
+/** Whether a log line (without its newline) is the mark of a run's start. */
+export function isRunStart(line: Buffer | string): boolean {
+  const text = typeof line === "string" ? line : line.toString("latin1");
+  const space = text.indexOf(" ");
+  return space > 0 && text.slice(space + 1) === RUN_START;
+}
+
+/**
  * Splits what was read from the log into records; the bytes after the last newline (a record
  * conmon is still writing) are returned as `rest`, to be prefixed to the next read.
  */

@@ -4,11 +4,15 @@
  * files, a final partial line (the process ended mid-line) delivered as it is, and an entry still
  * being written left for later.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readLog } from "../../../../../src/runtime/native/containers/logs.js";
+import {
+  type FollowSource,
+  markRunStart,
+  readLog,
+} from "../../../../../src/runtime/native/containers/logs.js";
 import type { LogLine, LogOptions } from "../../../../../src/runtime/runtime.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "berth-readlog-"));
@@ -74,5 +78,48 @@ describe("readLog", () => {
       timestamp: "2026-12-06T10:00:01.000000001Z",
     });
     expect((await read({}))[0]?.timestamp).toBeUndefined();
+  });
+});
+
+describe("readLog across runs and terminals", () => {
+  const runs = mkdtempSync(path.join(os.tmpdir(), "berth-readlog-runs-"));
+  afterAll(() => rmSync(runs, { recursive: true, force: true }));
+
+  async function readAll(file: string, options: LogOptions, source?: FollowSource): Promise<string[]> {
+    const lines: string[] = [];
+    for await (const line of readLog(file, options, source)) lines.push(`${line.stream}:${line.line}`);
+    return lines;
+  }
+
+  it("ends a run's unterminated last line at the run's end, in one file and across a rotation", async () => {
+    const one = path.join(runs, "one.log");
+    writeFileSync(one, "2026-12-06T10:00:01.000000001+00:00 stdout P no newline\n");
+    markRunStart(one, new Date("2026-12-06T10:00:02Z"));
+    appendFileSync(one, "2026-12-06T10:00:03.000000003+00:00 stdout F first\n");
+    expect(await readAll(one, {})).toEqual(["stdout:no newline", "stdout:first"]);
+    expect(await readAll(one, { tail: 1 })).toEqual(["stdout:first"]);
+
+    // The first run's last records rotated away; the second run begins in the current file.
+    const two = path.join(runs, "two.log");
+    writeFileSync(`${two}.1`, "2026-12-06T10:00:01.000000001+00:00 stderr P a\n");
+    markRunStart(`${two}.1`, new Date("2026-12-06T10:00:02Z"));
+    writeFileSync(two, "2026-12-06T10:00:03.000000003+00:00 stderr F b\n");
+    expect(await readAll(two, {})).toEqual(["stderr:a", "stderr:b"]);
+  });
+
+  it("ends it too when the next run begins while logs follows", async () => {
+    const file = path.join(runs, "follow.log");
+    writeFileSync(file, "2026-12-06T10:00:01.000000001+00:00 stdout P no newline\n");
+    let calls = 0;
+    const source: FollowSource = {
+      running: () => {
+        if (++calls === 1) {
+          markRunStart(file, new Date("2026-12-06T10:00:02Z"));
+          appendFileSync(file, "2026-12-06T10:00:03.000000003+00:00 stdout F first\n");
+        }
+        return Promise.resolve(calls < 3);
+      },
+    };
+    expect(await readAll(file, { follow: true }, source)).toEqual(["stdout:no newline", "stdout:first"]);
   });
 });
