@@ -7,6 +7,8 @@ import { choiceSharesHostNetwork, createRuntime, type Env } from "../runtime/bac
 import type { Runtime } from "../runtime/runtime.js";
 import type { GlobalOptions } from "./global-options.js";
 
+const QUIET: ReadonlySet<GlobalOptions["progress"]> = new Set(["quiet", "json"]);
+
 export function createRuntimeFromFlags(
   globals: Pick<GlobalOptions, "runtime">,
   env: Env = process.env,
@@ -22,12 +24,21 @@ export function engineIsLocal(globals: Pick<GlobalOptions, "runtime">, env: Env 
   return choiceSharesHostNetwork(globals.runtime, env);
 }
 
-/** Runs `work` with a runtime from the flags and closes the runtime afterwards, even on error. */
+/**
+ * Runs `work` with a runtime from the flags and closes the runtime afterwards, even on error. When
+ * `auto` found no Docker Engine and chose the native runtime, says so first (on stderr, unless
+ * progress is quiet or JSON), so nobody wonders where the containers went.
+ */
 export async function withRuntime<T>(
-  globals: Pick<GlobalOptions, "runtime">,
+  globals: Pick<GlobalOptions, "runtime" | "progress">,
   work: (runtime: Runtime) => Promise<T>,
 ): Promise<T> {
   const runtime = await createRuntimeFromFlags(globals);
+  if (globals.runtime === "auto" && runtime.kind !== "docker" && !QUIET.has(globals.progress)) {
+    process.stderr.write(
+      `berth: no Docker Engine here, using the ${runtime.kind} runtime (--runtime docker insists on an engine)\n`,
+    );
+  }
   try {
     return await work(runtime);
   } finally {

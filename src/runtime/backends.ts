@@ -70,33 +70,61 @@ export function nativeMissing(host: HostFacts): string | undefined {
 export const RUNTIME_NAMES: readonly RuntimeName[] = Object.keys(BACKENDS) as RuntimeName[];
 
 /**
- * `--runtime auto` (the default): the Docker Engine when one answers, so stacks berth or Docker
- * Compose already run there are found where they are; the native runtime otherwise, where it can
- * serve; and where neither can, Docker's own error (it names the socket it tried).
+ * `--runtime auto` (the default): the Docker Engine when one is there, so stacks berth or Docker
+ * Compose already run on it are found where they are; the native runtime where there is no engine
+ * at all (no socket, or nobody listening on it) and native can serve. `DOCKER_HOST` names an engine
+ * on purpose, so it means Docker; so does an engine that is there but slow or strange (its own
+ * errors then say what is wrong, as they did before native existed).
  */
 export type RuntimeChoice = RuntimeName | "auto";
 export const DEFAULT_RUNTIME: RuntimeChoice = "auto";
 export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ["auto", ...RUNTIME_NAMES];
 
-/** How long `auto` waits for the Docker Engine to answer before trying the native runtime. */
+/** How long `auto` waits for the Docker Engine's answer before leaving the rest to its errors. */
 const ENGINE_PROBE_MS = 2000;
 
 export function runtimeBackend(name: RuntimeName): RuntimeBackend {
   return BACKENDS[name];
 }
 
-/** Makes the runtime `choice` names, resolving `auto` as DEFAULT_RUNTIME says. */
+/** What `auto` weighs: whether DOCKER_HOST is set, the engine's answer, whether native can serve. */
+export interface AutoFacts {
+  readonly dockerHostSet: boolean;
+  /** Resolves when the engine answers; rejects with its error otherwise. */
+  probeEngine(): Promise<unknown>;
+  readonly nativeCanServe: boolean;
+}
+
+/** The backend `auto` picks (see RuntimeChoice). */
+export async function chooseAuto(facts: AutoFacts): Promise<RuntimeName> {
+  if (facts.dockerHostSet) return "docker";
+  try {
+    await facts.probeEngine();
+    return "docker";
+  } catch (error) {
+    return facts.nativeCanServe && noEngineThere(error) ? "native" : "docker";
+  }
+}
+
+/** The engine's socket is missing or nobody listens on it (not: it is there but hung or foreign). */
+function noEngineThere(error: unknown): boolean {
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = typeof cause === "object" && cause !== null && "code" in cause ? cause.code : undefined;
+  return code === "ENOENT" || code === "ECONNREFUSED";
+}
+
+/** Makes the runtime `choice` names, resolving `auto` as RuntimeChoice says. */
 export async function createRuntime(choice: RuntimeChoice, env: Env): Promise<Runtime> {
   if (choice !== "auto") return BACKENDS[choice].create(env);
   const docker = await BACKENDS.docker.create(env);
-  try {
-    await docker.ping(AbortSignal.timeout(ENGINE_PROBE_MS));
-    return docker;
-  } catch (engineError) {
-    await docker.close();
-    if (nativeMissing(hostFacts()) !== undefined) throw engineError;
-    return BACKENDS.native.create(env);
-  }
+  const picked = await chooseAuto({
+    dockerHostSet: (env["DOCKER_HOST"] ?? "") !== "",
+    probeEngine: () => docker.ping(AbortSignal.timeout(ENGINE_PROBE_MS)),
+    nativeCanServe: nativeMissing(hostFacts()) === undefined,
+  });
+  if (picked === "docker") return docker;
+  await docker.close();
+  return BACKENDS.native.create(env);
 }
 
 /**

@@ -27,7 +27,7 @@ export const GLOBAL_OPTIONS = [
   flag("--debug", "print stack traces with errors"),
   choice(
     "--runtime <runtime>",
-    "container runtime (auto: Docker when an engine answers, else native)",
+    "container runtime (auto: the Docker Engine when there is one, else native)",
     RUNTIME_CHOICES,
     {
       default: DEFAULT_RUNTIME,

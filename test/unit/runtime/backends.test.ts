@@ -6,6 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import {
+  type AutoFacts,
+  chooseAuto,
   choiceSharesHostNetwork,
   createRuntime,
   DEFAULT_RUNTIME,
@@ -25,27 +27,34 @@ describe("runtime backends", () => {
     expect(DEFAULT_RUNTIME).toBe("auto");
   });
 
-  it("auto: native when no Docker Engine answers and native can serve, else the engine's error", async () => {
-    const env = {
-      DOCKER_HOST: "unix:///nonexistent.sock",
-      BERTH_ROOT: "/nonexistent/berth",
-      BERTH_RUN_ROOT: "/nonexistent/berth-run",
-    };
-    const outcome = await createRuntime("auto", env).then(
-      (runtime) => runtime,
-      (err: unknown) => err,
-    );
-    const missing = nativeMissing({
-      platform: process.platform,
-      uid: process.getuid?.(),
-      exists: existsSync,
+  it("auto: Docker when DOCKER_HOST is set or an engine answers; native only where no engine is there", async () => {
+    const gone = (code: string): Promise<never> =>
+      Promise.reject(new Error("cannot connect", { cause: Object.assign(new Error(code), { code }) }));
+    const facts = (over: Partial<AutoFacts>): AutoFacts => ({
+      dockerHostSet: false,
+      probeEngine: () => Promise.resolve(),
+      nativeCanServe: true,
+      ...over,
     });
-    if (missing === undefined) {
-      expect((outcome as Runtime).kind).toBe("native");
-      await (outcome as Runtime).close();
-    } else {
-      expect((outcome as Error).message).toMatch(/nonexistent\.sock/);
-    }
+    expect(await chooseAuto(facts({}))).toBe("docker");
+    expect(await chooseAuto(facts({ probeEngine: () => gone("ENOENT") }))).toBe("native");
+    expect(await chooseAuto(facts({ probeEngine: () => gone("ECONNREFUSED") }))).toBe("native");
+    // An engine named on purpose, one that is there but does not answer in time, or no native here.
+    expect(await chooseAuto(facts({ dockerHostSet: true, probeEngine: () => gone("ENOENT") }))).toBe(
+      "docker",
+    );
+    expect(await chooseAuto(facts({ probeEngine: () => Promise.reject(new Error("did not answer")) }))).toBe(
+      "docker",
+    );
+    expect(await chooseAuto(facts({ probeEngine: () => gone("ENOENT"), nativeCanServe: false }))).toBe(
+      "docker",
+    );
+  });
+
+  it("auto with DOCKER_HOST makes the Docker runtime, even when nothing answers there", async () => {
+    const runtime = await createRuntime("auto", { DOCKER_HOST: "unix:///nonexistent.sock" });
+    expect(runtime.kind).toBe("docker");
+    await runtime.close();
   });
 
   it("makes a Docker runtime without connecting to anything", async () => {
