@@ -169,6 +169,30 @@ describe("native containers: across processes", () => {
     await containers.remove(again);
   });
 
+  it("takes up, in the next command, a start killed after runc start and before its record update", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const { id } = await containers.create({
+      ...spec("berth-ct-halfstarted", ["sleep", "60"]),
+      healthcheck: { test: ["CMD", "true"], intervalNs: 60e9 },
+    });
+    made.push(id);
+    await containers.start(id);
+    // As a start leaves it when killed between \`runc start\` and the record update: the process
+    // runs, the run is not marked started and has no start time.
+    const record = readRecord(env!.paths, id)!;
+    writeRecord(env!.paths, { ...record, startedAt: undefined, run: { ...record.run!, started: false } });
+
+    const state = await containers.inspect(id);
+    expect(state?.status).toBe("running");
+    expect(state?.startedAt).toBeInstanceOf(Date);
+    expect(state?.health).toBe("starting");
+    const listed = await containers.list({ labels: ["berth.test=native"] });
+    expect(listed.find((c) => c.id === id)?.health).toBe("starting");
+    expect(readRecord(env!.paths, id)?.run?.started).toBe(true);
+    await containers.remove(id, { force: true });
+    expect(traces(env!, id)).toEqual([]);
+  });
+
   it("after a reboot (processes gone, BERTH_RUN_ROOT and mounts wiped) reports exited 255 and starts again", async (context) => {
     requireOrSkip(context, nativeReady, NOT_READY);
     const { id } = await containers.create(spec("berth-ct-reboot", ["sh", "-c", "echo run; exec sleep 60"]));

@@ -248,11 +248,8 @@ const native: Backend = {
   // - kill-during-stop: `stop` holds the container's lock for its whole grace period and `kill`
   //   waits for that lock, so a second Ctrl-C kills only when the grace period ends
   //   (containers/lifecycle.ts: stop and kill both run under ctx.locked).
-  // - start-recovery: a berth SIGKILLed while a start is between `runc start` and its record update
-  //   leaves the container running with no startedAt and no health state; inspect then reports no
-  //   healthcheck and the next `up` fails "container … has no healthcheck configured".
   // - tty-log-lines: a TTY container's log lines keep the terminal's trailing carriage return.
-  features: new Set(["log-run-boundaries"]),
+  features: new Set(["start-recovery", "log-run-boundaries"]),
   available: nativeReason === undefined,
   gate: (context) =>
     requireOrSkip(context, nativeReason === undefined, `native runtime: ${nativeReason ?? ""}`),

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { NotFoundError } from "../../errors.js";
 import { oomKilledInCgroup, removeCgroups } from "./cgroups.js";
 import type { ContainerContext } from "./context.js";
+import { recordInterruptedStart, startUnrecorded } from "./interrupted-start.js";
 import { observe, type Observed } from "./observe.js";
 import { type ContainerRecord, listIds, readRecord } from "./records.js";
 import { teardown } from "./teardown.js";
@@ -68,7 +69,10 @@ export async function collectExits(ctx: ContainerContext): Promise<void> {
   }
 }
 
-/** The state of a container, collecting its exit first when it ended unseen. */
+/**
+ * The state of a container, collecting its exit first when it ended unseen, and recording a start
+ * whose starter was killed before it could.
+ */
 export async function current(
   ctx: ContainerContext,
   record: ContainerRecord,
@@ -80,6 +84,11 @@ export async function current(
     if (!again) return { record, observed };
     observed = observe(again, ctx.layoutOf(record.id));
     return { record: again, observed };
+  }
+  if (startUnrecorded(record, observed)) {
+    const again = await recordInterruptedStart(ctx, record.id);
+    if (!again) return { record, observed };
+    return { record: again, observed: observe(again, ctx.layoutOf(record.id)) };
   }
   return { record, observed };
 }
