@@ -248,8 +248,7 @@ const native: Backend = {
   // - kill-during-stop: `stop` holds the container's lock for its whole grace period and `kill`
   //   waits for that lock, so a second Ctrl-C kills only when the grace period ends
   //   (containers/lifecycle.ts: stop and kill both run under ctx.locked).
-  // - tty-log-lines: a TTY container's log lines keep the terminal's trailing carriage return.
-  features: new Set(["start-recovery", "log-run-boundaries"]),
+  features: new Set(["start-recovery", "log-run-boundaries", "tty-log-lines"]),
   available: nativeReason === undefined,
   gate: (context) =>
     requireOrSkip(context, nativeReason === undefined, `native runtime: ${nativeReason ?? ""}`),

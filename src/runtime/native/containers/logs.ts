@@ -43,6 +43,14 @@ export function normalizeTimestamp(timestamp: string): string {
   return timestamp.replace(/\+00:00$/, "Z");
 }
 
+/**
+ * A whole line without the CR before its newline, as Docker's logs give it (a TTY ends lines with
+ * CRLF); a line the process left unterminated keeps its bytes.
+ */
+function withoutCr(entry: LogEntry): LogEntry {
+  return entry.text.endsWith("\r") ? { ...entry, text: entry.text.slice(0, -1) } : entry;
+}
+
 /** Joins partial entries: each result is one whole line (or a final partial one, as it is). */
 export class LineJoiner {
   private readonly open = new Map<"stdout" | "stderr", { first: LogEntry; text: string }>();
@@ -54,9 +62,9 @@ export class LineJoiner {
       else this.open.set(entry.stream, { first: entry, text: entry.text });
       return undefined;
     }
-    if (!started) return entry;
+    if (!started) return withoutCr(entry);
     this.open.delete(entry.stream);
-    return { ...started.first, partial: false, text: started.text + entry.text };
+    return withoutCr({ ...started.first, partial: false, text: started.text + entry.text });
   }
 
   /** What is left open (a process that ended mid-line, or a run that ended so). */

@@ -122,4 +122,20 @@ describe("readLog across runs and terminals", () => {
     };
     expect(await readAll(file, { follow: true }, source)).toEqual(["stdout:no newline", "stdout:first"]);
   });
+
+  it("drops a terminal's carriage return before the newline, as Docker's logs do", async () => {
+    const file = path.join(runs, "tty.log");
+    writeFileSync(
+      file,
+      "2026-12-06T10:00:01.000000001+00:00 stdout F one\r\n" +
+        // conmon cut the line between the CR and the LF.
+        "2026-12-06T10:00:02.000000002+00:00 stdout P two\r\n" +
+        "2026-12-06T10:00:02.000000003+00:00 stdout F \n" +
+        // Only the one CR next to the newline.
+        "2026-12-06T10:00:03.000000003+00:00 stdout F three\r\r\n" +
+        // A last line without a newline keeps what it has, as on Docker.
+        "2026-12-06T10:00:04.000000004+00:00 stdout P four\r\n",
+    );
+    expect(await readAll(file, {})).toEqual(["stdout:one", "stdout:two", "stdout:three\r", "stdout:four\r"]);
+  });
 });
