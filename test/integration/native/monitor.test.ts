@@ -235,7 +235,7 @@ describe("native FIFO-stdio monitor", () => {
     const count = 400;
     const maxSize = 4_000;
     const ctr = await start(
-      `i=0; while [ $i -lt ${count} ]; do i=$((i+1)); echo line $i; [ $((i % 20)) -eq 0 ] && sleep 0.02; done; exit 0`,
+      `i=0; while [ $i -lt ${count} ]; do i=$((i+1)); echo line $i; [ $((i % 20)) -eq 0 ] && sleep 0.1; done; exit 0`,
       { logMaxSize: maxSize, logMaxFiles: 3 },
     );
     await until(20_000, "its output drained to the end", () => drainedRun(ctr.bundle) === ctr.pid);

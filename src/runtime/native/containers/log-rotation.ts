@@ -60,14 +60,7 @@ export function rotateIfDue(log: string, ctl: string, limits: LogLimits): boolea
   } catch {
     return false;
   }
-  rmSync(`${log}.${limits.maxFiles - 1}`, { force: true });
-  for (let n = limits.maxFiles - 2; n >= 1; n--) {
-    try {
-      renameSync(`${log}.${n}`, `${log}.${n + 1}`);
-    } catch {
-      // Not there yet.
-    }
-  }
+  shiftRotatedLogs(log, limits.maxFiles);
   try {
     renameSync(log, `${log}.1`);
     writeSync(fd, "2 0 0\n");
@@ -77,6 +70,21 @@ export function rotateIfDue(log: string, ctl: string, limits: LogLimits): boolea
     closeSync(fd);
   }
   return true;
+}
+
+/**
+ * Makes room for a rotation: the oldest kept file goes, each other moves one number up (`.1` to
+ * `.2`…), leaving `.1` free for the current log. The caller renames the log and has it reopened.
+ */
+export function shiftRotatedLogs(log: string, maxFiles: number): void {
+  rmSync(`${log}.${maxFiles - 1}`, { force: true });
+  for (let n = maxFiles - 2; n >= 1; n--) {
+    try {
+      renameSync(`${log}.${n}`, `${log}.${n + 1}`);
+    } catch {
+      // Not there yet.
+    }
+  }
 }
 
 export const ctlPath = (bundle: string): string => path.join(bundle, "ctl");

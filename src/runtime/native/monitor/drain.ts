@@ -7,9 +7,9 @@
  * next one, reading where the pipe is, repeats nothing; what a kill can lose is the one read in
  * flight (at most 64 KiB, read but not yet appended).
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, renameSync, writeSync } from "node:fs";
 import net from "node:net";
-import { rotateIfDue } from "../containers/log-rotation.js";
+import { shiftRotatedLogs } from "../containers/log-rotation.js";
 import { drainedRun, type DrainSpec, markDrained } from "./drain-spec.js";
 import { stdioFifos } from "./fifos.js";
 import { k8sRecords, k8sTimestamp, type StreamName } from "./k8s-format.js";
@@ -24,9 +24,6 @@ function now(): string {
   return k8sTimestamp(new Date(), Number(process.hrtime.bigint() % 1_000_000n));
 }
 
-/** No control FIFO: the drainer reopens the log itself after a rotation. */
-const NO_CTL = "/nonexistent/berth-log-drainer-ctl";
-
 function openLog(file: string): number {
   return openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
 }
@@ -39,7 +36,10 @@ export function drainBundle(bundle: string, spec: DrainSpec): Drain {
   const limit = (): void => {
     if (maxSize === undefined || fstatSync(log).size < maxSize) return;
     if (maxFiles <= 1) ftruncateSync(log, 0);
-    else if (rotateIfDue(spec.logPath, NO_CTL, { maxSize, maxFiles })) {
+    else {
+      // The drainer writes the log itself, so it rotates and reopens it (no monitor to tell).
+      shiftRotatedLogs(spec.logPath, maxFiles);
+      renameSync(spec.logPath, `${spec.logPath}.1`);
       closeSync(log);
       log = openLog(spec.logPath);
     }
