@@ -135,6 +135,24 @@ describe("native containers: lifecycle", () => {
     await containers.kill(id); // stopped: a no-op
   });
 
+  it("kills at once while a stop waits out its grace period, and the stop returns with the exit", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const id = await create({ name: "berth-ct-kill-in-grace", command: ["sleep", "60"] });
+    await containers.start(id);
+    const began = Date.now();
+    const stopping = containers.stop(id, { timeoutS: 30 }); // PID 1 sleep ignores SIGTERM
+    stopping.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await containers.inspect(id))?.status, "still in its grace period").toBe("running");
+    const killedAt = Date.now();
+    await containers.kill(id);
+    expect(Date.now() - killedAt, "the kill did not wait for the stop").toBeLessThan(3_000);
+    await stopping;
+    expect(Date.now() - began, "the stop ended with the kill").toBeLessThan(6_000);
+    const state = await containers.inspect(id);
+    expect([state?.status, state?.exitCode]).toEqual(["exited", 137]);
+  });
+
   it("kills with a chosen signal, and waits for the next exit registered before the start", async (context) => {
     requireOrSkip(context, nativeReady, NOT_READY);
     const id = await create({

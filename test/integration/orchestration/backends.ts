@@ -245,10 +245,7 @@ const native: Backend = {
   // Networks, volumes and published ports come with the native runtime's second part (issue 15);
   // log drivers are Docker's: native keeps one log per container (conmon's k8s-file). Gaps found by
   // these tests, left out until the native runtime closes them:
-  // - kill-during-stop: `stop` holds the container's lock for its whole grace period and `kill`
-  //   waits for that lock, so a second Ctrl-C kills only when the grace period ends
-  //   (containers/lifecycle.ts: stop and kill both run under ctx.locked).
-  features: new Set(["start-recovery", "log-run-boundaries", "tty-log-lines"]),
+  features: new Set(["kill-during-stop", "start-recovery", "log-run-boundaries", "tty-log-lines"]),
   available: nativeReason === undefined,
   gate: (context) =>
     requireOrSkip(context, nativeReason === undefined, `native runtime: ${nativeReason ?? ""}`),

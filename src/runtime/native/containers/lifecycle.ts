@@ -1,10 +1,22 @@
-/** `start`, `stop`, `kill`, `restart` and the supervisor's restart, each under the container's lock. */
+/**
+ * `start`, `stop`, `kill`, `restart` and the supervisor's restart, each under the container's lock
+ * (a stop's grace period excepted, so a kill is served during it).
+ */
 import { type ContainerContext, notFound } from "./context.js";
 import { observe } from "./observe.js";
 import { readRecord } from "./records.js";
 import { normalizeSignal } from "./signals.js";
 import { freshCount, startLocked, superviseAfterStart } from "./start.js";
-import { DEFAULT_STOP_TIMEOUT_S, killLocked, stopLocked, stopSignalOf } from "./stop.js";
+import { waitEnded } from "./exits.js";
+import {
+  beginStopLocked,
+  DEFAULT_STOP_TIMEOUT_S,
+  finishStopLocked,
+  graceMs,
+  killLocked,
+  stopLocked,
+  stopSignalOf,
+} from "./stop.js";
 
 export async function start(ctx: ContainerContext, nameOrId: string): Promise<void> {
   const { id } = ctx.mustFind(nameOrId);
@@ -44,12 +56,22 @@ export async function stop(
   const found = ctx.mustFind(nameOrId);
   const signal = stopSignalOf(found, options.signal);
   const timeoutS = options.timeoutS ?? found.spec.stopTimeoutS ?? DEFAULT_STOP_TIMEOUT_S;
-  await ctx.locked(found.id, async () => {
+  const begun = await ctx.locked(found.id, async () => {
     const record = readRecord(ctx.paths, found.id);
     if (!record || record.state !== "created") throw notFound(nameOrId);
     const wasRunning = observe(record, ctx.layoutOf(record.id)).kind === "running";
-    const next = await stopLocked(ctx, record, signal, Math.max(0, timeoutS));
-    if (wasRunning) ctx.event(next, { action: "stop" });
+    const first = await beginStopLocked(ctx, record, signal);
+    if (!first.pending && wasRunning) ctx.event(first.record, { action: "stop" });
+    return { ...first, wasRunning };
+  });
+  if (!begun.pending) return;
+  // The grace period outside the lock: a kill meanwhile is served at once.
+  const ended = await waitEnded(ctx, begun.record, graceMs(signal, Math.max(0, timeoutS)));
+  await ctx.locked(found.id, async () => {
+    const record = readRecord(ctx.paths, found.id);
+    if (!record || record.state !== "created") return;
+    const next = await finishStopLocked(ctx, record, begun, signal, ended);
+    if (begun.wasRunning) ctx.event(next, { action: "stop" });
   });
 }
 

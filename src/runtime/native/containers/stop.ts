@@ -1,6 +1,7 @@
 /**
  * Stopping and killing a run: the stop signal (the service's, the image's, else SIGTERM), the grace
- * period, then SIGKILL; the exit is collected before the lock is released.
+ * period, then SIGKILL; the exit is collected before the stop returns. The signals and the
+ * collection hold the container's lock, the grace period does not (a kill is served during it).
  */
 import { ApiError, ConflictError, NotFoundError } from "../../errors.js";
 import type { ContainerContext } from "./context.js";
@@ -27,33 +28,81 @@ async function signalRun(ctx: ContainerContext, record: ContainerRecord, signal:
   }
 }
 
+/** A stop's first step: its record afterwards and whether a signalled run may still be ending. */
+export interface StopBegun {
+  readonly record: ContainerRecord;
+  readonly pending: boolean;
+}
+
+async function sendTo(ctx: ContainerContext, record: ContainerRecord, signal: string): Promise<void> {
+  ctx.event(record, { action: "kill", signal });
+  await signalRun(ctx, record, signal);
+  // A frozen process gets its signal once thawed.
+  if (record.paused) await ctx.runc.resume(record.id).catch(() => undefined);
+}
+
+/**
+ * Under the lock: the stop signal to a running container (an ended run is collected, an idle one
+ * left). The grace period is waited outside the lock (`graceMs`, `waitEnded`), so a `kill` meanwhile
+ * is served at once, as Docker's is.
+ */
+export async function beginStopLocked(
+  ctx: ContainerContext,
+  record: ContainerRecord,
+  signalName: string,
+): Promise<StopBegun> {
+  const observed = observe(record, ctx.layoutOf(record.id));
+  if (observed.kind === "ended") return { record: await collectLocked(ctx, record), pending: false };
+  // A stop also cancels a restart the supervisor has waiting (Docker's stop of a restarting one).
+  if (observed.kind === "idle") {
+    const next = record.startedAt === undefined ? record : ctx.update(record, { stoppedByUser: true });
+    return { record: next, pending: false };
+  }
+  record = ctx.update(record, { stoppedByUser: true });
+  await sendTo(ctx, record, signalName);
+  return { record, pending: true };
+}
+
+/** How long a stop waits for the run to end after its first signal. */
+export function graceMs(signalName: string, timeoutS: number): number {
+  return signalName === "SIGKILL" ? KILL_WAIT_MS : timeoutS * 1000;
+}
+
+/**
+ * Under the lock, once the grace period is over (`ended`: the run ended within it): SIGKILL for a
+ * run still going, then its exit collected. Only the run the stop signalled: one collected or
+ * replaced meanwhile (a kill, another command) is left as it is.
+ */
+export async function finishStopLocked(
+  ctx: ContainerContext,
+  record: ContainerRecord,
+  begun: StopBegun,
+  signalName: string,
+  ended: boolean,
+): Promise<ContainerRecord> {
+  const run = record.run;
+  const signalled = begun.record.run;
+  if (!run || !signalled || run.pid !== signalled.pid || run.pidStart !== signalled.pidStart) return record;
+  if (!ended) {
+    if (signalName !== "SIGKILL") await sendTo(ctx, record, "SIGKILL");
+    if (signalName === "SIGKILL" || !(await waitEnded(ctx, record, KILL_WAIT_MS))) {
+      throw new ApiError(`container ${record.name} did not exit within ${KILL_WAIT_MS / 1000}s of SIGKILL`);
+    }
+  }
+  return collectLocked(ctx, record);
+}
+
+/** The whole stop under a lock already held (a restart's). */
 export async function stopLocked(
   ctx: ContainerContext,
   record: ContainerRecord,
   signalName: string,
   timeoutS: number,
 ): Promise<ContainerRecord> {
-  const observed = observe(record, ctx.layoutOf(record.id));
-  if (observed.kind === "ended") return collectLocked(ctx, record);
-  // A stop also cancels a restart the supervisor has waiting (Docker's stop of a restarting one).
-  if (observed.kind === "idle")
-    return record.startedAt === undefined ? record : ctx.update(record, { stoppedByUser: true });
-  record = ctx.update(record, { stoppedByUser: true });
-  const send = async (signal: string): Promise<void> => {
-    ctx.event(record, { action: "kill", signal });
-    await signalRun(ctx, record, signal);
-    // A frozen process gets its signal once thawed.
-    if (record.paused) await ctx.runc.resume(record.id).catch(() => undefined);
-  };
-  if (signalName !== "SIGKILL") {
-    await send(signalName);
-    if (await waitEnded(ctx, record, timeoutS * 1000)) return collectLocked(ctx, record);
-  }
-  await send("SIGKILL");
-  if (!(await waitEnded(ctx, record, KILL_WAIT_MS))) {
-    throw new ApiError(`container ${record.name} did not exit within ${KILL_WAIT_MS / 1000}s of SIGKILL`);
-  }
-  return collectLocked(ctx, record);
+  const begun = await beginStopLocked(ctx, record, signalName);
+  if (!begun.pending) return begun.record;
+  const ended = await waitEnded(ctx, begun.record, graceMs(signalName, timeoutS));
+  return finishStopLocked(ctx, begun.record, begun, signalName, ended);
 }
 
 /**
