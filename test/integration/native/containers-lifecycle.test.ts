@@ -221,9 +221,12 @@ describe("native containers: lifecycle", () => {
     });
     await containers.start(id);
     await until(5_000, "the first hundred lines", async () => (await logsOf(id)).length >= 100);
-    containers.rotateLogs();
     const log = containerLayout(env!.paths, id).log;
-    expect(existsSync(`${log}.1`)).toBe(true);
+    // Until conmon listens on its ctl FIFO a rotation waits (the supervisor may rotate first, too).
+    await until(5_000, "a rotated log file", () => {
+      containers.rotateLogs();
+      return existsSync(`${log}.1`);
+    });
     expect(await containers.wait(id, { signal: AbortSignal.timeout(10_000) })).toEqual({ exitCode: 0 });
     // The monitor reopened the log after each rotation (the supervisor rotates too, as it runs):
     // without that, the last rename would have left no current file.

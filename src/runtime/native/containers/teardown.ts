@@ -3,7 +3,7 @@
  * bundle and directories, and its name. Each step tolerates what is already gone, so a removal
  * killed half-way is finished by the next command (./recover.ts).
  */
-import { existsSync, rmSync, unlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiError, NotFoundError } from "../../errors.js";
@@ -21,6 +21,34 @@ export function removeFile(file: string): void {
   }
 }
 
+/**
+ * Kills the `runc exec`s still aimed at the container (a healthcheck probe or an exec spawned just
+ * before the removal may still be entering it): they would outlive it for a moment otherwise.
+ */
+function killExecs(runcRoot: string, id: string): void {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (argv.includes("exec") && argv.includes(id) && argv.includes(runcRoot)) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  }
+}
+
 export async function teardown(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
   const { paths, runc } = ctx;
   const layout = ctx.layoutOf(record.id);
@@ -33,6 +61,7 @@ export async function teardown(ctx: ContainerContext, record: ContainerRecord): 
       // Gone meanwhile.
     }
   }
+  killExecs(paths.runc, record.id);
   try {
     const state = existsSync(path.join(paths.runc, record.id)) ? await runc.state(record.id) : undefined;
     if (state && state.status !== "stopped") {
@@ -54,6 +83,7 @@ export async function teardown(ctx: ContainerContext, record: ContainerRecord): 
       problems.push(errorMessage(error));
     }
   }
+  killExecs(paths.runc, record.id);
   removeFile(layout.exitFile);
   removeFile(layout.attachLink);
   rmSync(layout.bundle, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  * probes do not pile up, and the result is Docker's timeout result.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { type HealthConfig, outputCollector, type ProbeResult, timeoutResult } from "./health.js";
 
@@ -51,6 +51,10 @@ export function runProbe(
     end: new Date().toISOString(),
   });
   if (config.argv.length === 0) return Promise.resolve(failed("no command given to the healthcheck"));
+  // A container being removed has no runc state any more: no probe may start to outlive it.
+  if (!existsSync(path.join(target.runcRoot, target.id))) {
+    return Promise.resolve(failed("the container is gone"));
+  }
   const pidFile = path.join(
     target.scratchDir,
     `probe-${target.id.slice(0, 12)}-${process.pid}-${start.getTime()}.pid`,
