@@ -13,11 +13,11 @@
  * (releaseDnsNetwork); a server killed meanwhile is restarted by the next ensureDnsServer.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { acquireFileLock, isStale, type LockOwner, parseOwner, systemProbe } from "../../../file-lock.js";
 import type { NativePaths } from "../paths.js";
+import { findEntry } from "../pid-file.js";
 import { dnsFiles, type DnsListenAddress, readDnsNetworks, writeDnsNetwork } from "./records.js";
 import { DNS_PORT, type DnsServerStatus } from "./server.js";
 
@@ -67,13 +67,7 @@ export async function claimDnsServer(paths: NativePaths): Promise<(() => void) |
 export function dnsServerEntry(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): string | undefined {
-  const given = env[DNS_ENTRY_ENV];
-  if (given) return given;
-  for (const candidate of ENTRY_CANDIDATES) {
-    const file = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(file)) return file;
-  }
-  return undefined;
+  return findEntry(DNS_ENTRY_ENV, ENTRY_CANDIDATES, import.meta.url, env);
 }
 
 function readStatus(paths: NativePaths): DnsServerStatus | undefined {

@@ -8,12 +8,11 @@
  * command that started a container says so), and exits after `idleExitMs` with nothing to drain.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { createExclusive } from "../../../file-lock.js";
-import { type ProcessIdentity, self, stillRuns } from "../containers/lock.js";
+import { type ProcessIdentity, self } from "../containers/lock.js";
 import type { NativePaths } from "../paths.js";
+import { claimPidFile, findEntry, livePidFileOwner, readPidFile, releasePidFile } from "../pid-file.js";
 import { type Drain, drainBundle } from "./drain.js";
 import { drainedRun, readDrainSpec } from "./drain-spec.js";
 
@@ -27,45 +26,16 @@ export function drainerPidFile(paths: NativePaths): string {
   return path.join(paths.run, "log-drainer.pid");
 }
 
-function readIdentity(file: string): ProcessIdentity | undefined {
-  try {
-    const value = JSON.parse(readFileSync(file, "utf8")) as { pid?: unknown; start?: unknown };
-    if (typeof value.pid !== "number") return undefined;
-    return { pid: value.pid, start: typeof value.start === "string" ? value.start : undefined };
-  } catch {
-    return undefined;
-  }
-}
-
 export function runningDrainer(paths: NativePaths): ProcessIdentity | undefined {
-  const owner = readIdentity(drainerPidFile(paths));
-  return owner && stillRuns(owner) ? owner : undefined;
+  return livePidFileOwner(drainerPidFile(paths));
 }
 
 function claim(paths: NativePaths): boolean {
-  const file = drainerPidFile(paths);
-  mkdirSync(paths.run, { recursive: true, mode: 0o700 });
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (createExclusive(file, `${JSON.stringify(self)}\n`)) return true;
-    const owner = readIdentity(file);
-    if (owner && stillRuns(owner)) return false;
-    try {
-      unlinkSync(file);
-    } catch {
-      // Taken over meanwhile.
-    }
-  }
-  return false;
+  return claimPidFile(drainerPidFile(paths));
 }
 
 function release(paths: NativePaths): void {
-  const owner = readIdentity(drainerPidFile(paths));
-  if (owner?.pid !== self.pid) return;
-  try {
-    unlinkSync(drainerPidFile(paths));
-  } catch {
-    // Gone.
-  }
+  releasePidFile(drainerPidFile(paths));
 }
 
 /** Bundles whose current run has output not yet drained. */
@@ -121,7 +91,7 @@ export async function runLogDrainer(paths: NativePaths, options: DrainerOptions 
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       // Another process took the file over (this one was thought dead): leave it the work.
-      if (readIdentity(drainerPidFile(paths))?.pid !== self.pid) {
+      if (readPidFile(drainerPidFile(paths))?.pid !== self.pid) {
         clearInterval(timer);
         for (const drain of active.values()) drain.stop();
         resolve();
@@ -145,13 +115,7 @@ export async function runLogDrainer(paths: NativePaths, options: DrainerOptions 
 export function drainerEntry(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): string | undefined {
-  const given = env[DRAINER_ENTRY_ENV];
-  if (given) return given;
-  for (const candidate of ENTRY_CANDIDATES) {
-    const file = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(file)) return file;
-  }
-  return undefined;
+  return findEntry(DRAINER_ENTRY_ENV, ENTRY_CANDIDATES, import.meta.url, env);
 }
 
 /**

@@ -11,14 +11,13 @@
  * container's state from files.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
-import { createExclusive } from "../../../file-lock.js";
-import { type ProcessIdentity, self, stillRuns } from "../containers/lock.js";
+import type { ProcessIdentity } from "../containers/lock.js";
 import { listIds, readRecord } from "../containers/records.js";
 import type { NativePaths } from "../paths.js";
+import { claimPidFile, findEntry, livePidFileOwner, releasePidFile } from "../pid-file.js";
 import { needsSupervision, restartOwed } from "./state-files.js";
 
 /** Names the supervisor's entry script (a test's bundle; otherwise it is found beside this module). */
@@ -49,62 +48,26 @@ export function supervisorFiles(paths: NativePaths): SupervisorFiles {
   return { pidFile: path.join(paths.run, "supervisor.pid"), logFile: path.join(paths.run, "supervisor.log") };
 }
 
-function readIdentity(file: string): ProcessIdentity | undefined {
-  try {
-    const value = JSON.parse(readFileSync(file, "utf8")) as { pid?: unknown; start?: unknown };
-    if (typeof value.pid !== "number") return undefined;
-    return { pid: value.pid, start: typeof value.start === "string" ? value.start : undefined };
-  } catch {
-    return undefined;
-  }
-}
-
 /** The live supervisor of these paths, if any. */
 export function runningSupervisor(paths: NativePaths): ProcessIdentity | undefined {
-  const owner = readIdentity(supervisorFiles(paths).pidFile);
-  return owner && stillRuns(owner) ? owner : undefined;
+  return livePidFileOwner(supervisorFiles(paths).pidFile);
 }
 
 /** Makes this process the supervisor of `paths`; false when a live one holds the pid file. */
 export function claimSupervisor(paths: NativePaths): boolean {
-  const { pidFile } = supervisorFiles(paths);
-  mkdirSync(paths.run, { recursive: true, mode: 0o700 });
-  const text = `${JSON.stringify(self)}\n`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (createExclusive(pidFile, text)) return true;
-    const owner = readIdentity(pidFile);
-    if (owner && stillRuns(owner)) return false;
-    // A dead owner's file (or one being written: then the next link loses and reads it again).
-    removeIf(pidFile, (current) => current === undefined || !stillRuns(current));
-  }
-  return false;
-}
-
-function removeIf(file: string, test: (owner: ProcessIdentity | undefined) => boolean): void {
-  if (!existsSync(file) || !test(readIdentity(file))) return;
-  try {
-    unlinkSync(file);
-  } catch {
-    // Gone meanwhile.
-  }
+  return claimPidFile(supervisorFiles(paths).pidFile);
 }
 
 /** Gives up the pid file if this process holds it. */
 export function releaseSupervisor(paths: NativePaths): void {
-  removeIf(supervisorFiles(paths).pidFile, (owner) => owner?.pid === self.pid && owner.start === self.start);
+  releasePidFile(supervisorFiles(paths).pidFile);
 }
 
 /** The supervisor's entry script: the environment's, or the first found beside this module. */
 export function supervisorEntry(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): string | undefined {
-  const given = env[ENTRY_ENV];
-  if (given) return given;
-  for (const candidate of ENTRY_CANDIDATES) {
-    const file = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(file)) return file;
-  }
-  return undefined;
+  return findEntry(ENTRY_ENV, ENTRY_CANDIDATES, import.meta.url, env);
 }
 
 export interface EnsureResult {
