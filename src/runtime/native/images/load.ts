@@ -7,7 +7,7 @@
  * against its name), small ones are also kept in memory to read manifests; what no loaded image
  * references is removed again at the end.
  */
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import tar from "tar-stream";
 import { feed } from "../../backpressure.js";
 import { InvalidRequestError } from "../../errors.js";
@@ -72,11 +72,11 @@ async function ingest(
       files.set(name, { digest, size: bytes.length, bytes });
     } else if (named) {
       const digest = `sha256:${named[1]}` as Digest;
-      await parts.blobs.ensure(digest, () => entry as unknown as Readable, { size: header.size, signal });
+      await parts.blobs.ensure(digest, () => Readable.from(entry), { size: header.size, signal });
       entry.resume();
       files.set(name, { digest, size: header.size });
     } else {
-      const put = await parts.blobs.put(entry as unknown as Readable, { signal });
+      const put = await parts.blobs.put(Readable.from(entry), { signal });
       files.set(name, { digest: put.digest, size: put.size });
     }
   }
