@@ -47,6 +47,8 @@ await build({
     "berth-supervisor": join(root, "dist", "runtime", "native", "supervise", "main.js"),
     // The embedded DNS server, likewise (src/runtime/native/dns/ensure.ts finds it beside its chunk).
     "berth-dns": join(root, "dist", "runtime", "native", "dns", "main.js"),
+    // The log drainer (src/runtime/native/monitor/log-drainer.ts finds it beside its chunk).
+    "berth-logs": join(root, "dist", "runtime", "native", "monitor", "main.js"),
   },
   platform: "node",
   // Ink is bundled into the dashboard's chunk (only `import()`ed for the dashboard): loaded from
