@@ -63,7 +63,7 @@ if (nativeReason === undefined) {
         const env = { BERTH_ROOT: path.join(dir, "root"), BERTH_RUN_ROOT: path.join(dir, "run") };
         return runtimeBackend("native").create({ ...process.env, ...env });
       },
-      features: new Set(["processes", "registry"]),
+      features: new Set(["processes", "registry", "volumes"]),
       unavailable: async (feature) =>
         feature === "registry" && !(await registryAnswers())
           ? `no registry answers on http://${REGISTRY}/v2/`

@@ -52,6 +52,7 @@ export function nativeContainerDeps(
         hostnamePath: input.hostnamePath,
         netnsPath: input.netnsPath,
         initPath: input.initPath,
+        volumeSources: input.volumeSources,
         cgroupsPath: input.cgroupsPath,
         cgroupVersion: host.cgroupVersion,
         memswAvailable: host.memswAvailable,

@@ -4,10 +4,10 @@
  * (./containers), process io (./process) and the event log (./events.ts). State is files under
  * BERTH_ROOT and BERTH_RUN_ROOT (./paths.ts); nothing here outlives a call but the monitors.
  *
- * Networks and volumes arrive with the second part of the native runtime: until then a container
- * runs with `network_mode: none` or `host` (no network mode gives it a private namespace with only
- * loopback, as `none`), networks and volumes list as empty, and a call that would make one is
- * refused with a sentence saying so.
+ * Networks arrive with the second part of the native runtime: until then a container runs with
+ * `network_mode: none` or `host` (no network mode gives it a private namespace with only loopback,
+ * as `none`), networks list as empty, and a call that would make one is refused with a sentence
+ * saying so. Volumes are Docker's local driver (./native-volumes.ts).
  */
 import { readFileSync } from "node:fs";
 import { BerthError } from "../../errors.js";
@@ -20,8 +20,6 @@ import type {
   Runtime,
   RuntimeEvent,
   RuntimeInfo,
-  VolumeInfo,
-  Volumes,
 } from "../runtime.js";
 import { nativeContainerDeps } from "./container-deps.js";
 import { cgroupVersion, controllerDir } from "./containers/cgroups.js";
@@ -36,6 +34,7 @@ import { RUNC_PATH } from "./containers/runc.js";
 import { readEvents } from "./events.js";
 import { goArch } from "./images/config.js";
 import { openImageStore } from "./images/index.js";
+import { createNativeVolumes } from "./native-volumes.js";
 import { nativePaths, type Env } from "./paths.js";
 import {
   attach,
@@ -124,11 +123,6 @@ function checkNetworking(spec: ContainerSpec): void {
       { hint: "use network_mode: none or host, or --runtime docker" },
     );
   }
-  if ((spec.mounts ?? []).some((m) => m.type === "volume")) {
-    throw new InvalidRequestError(`container ${spec.name}: volumes are not available natively: ${PART_TWO}`, {
-      hint: "use bind mounts or tmpfs, or --runtime docker",
-    });
-  }
 }
 
 function networksOfPartTwo(): Networks {
@@ -142,15 +136,6 @@ function networksOfPartTwo(): Networks {
   };
 }
 
-function volumesOfPartTwo(): Volumes {
-  return {
-    create: () => Promise.reject(new InvalidRequestError(PART_TWO)),
-    inspect: () => Promise.resolve(undefined as VolumeInfo | undefined),
-    list: () => Promise.resolve([]),
-    remove: (name) => Promise.reject(new NotFoundError(`get ${name}: no such volume`, { status: 404 })),
-  };
-}
-
 export function createNativeRuntime(options: NativeRuntimeOptions = {}): Runtime {
   const paths = nativePaths(options.env ?? process.env);
   // The store asks the lifecycle whether an image is in use; the lifecycle is made just below.
@@ -158,7 +143,8 @@ export function createNativeRuntime(options: NativeRuntimeOptions = {}): Runtime
   const store = openImageStore(paths, {
     inUse: (id) => lifecycleRef.current?.usesImage(id) === true,
   });
-  const deps = nativeContainerDeps(store);
+  const volumes = createNativeVolumes(paths);
+  const deps = { ...nativeContainerDeps(store), volumes };
   const lifecycle = createNativeContainers({ paths, deps, processIo });
   lifecycleRef.current = lifecycle;
 
@@ -178,7 +164,7 @@ export function createNativeRuntime(options: NativeRuntimeOptions = {}): Runtime
       build: () => notYet("build (use --runtime docker to build images)"),
     },
     networks: networksOfPartTwo(),
-    volumes: volumesOfPartTwo(),
+    volumes,
     containers: {
       ...lifecycle,
       create: async (spec) => {

@@ -80,6 +80,12 @@ export async function create(
       spec.groupAdd,
     );
     record = { ...record, user };
+    // Volumes made and filled from the rootfs; the record keeps the mounts with every volume named.
+    const mounts = await deps.volumes?.attach(
+      { id, spec: record.spec, imageVolumes: Object.keys(image.config.Volumes ?? {}) },
+      layout.rootfs,
+    );
+    if (mounts !== undefined && mounts.length > 0) record = { ...record, spec: { ...record.spec, mounts } };
     warnings = await writeBundle(ctx, record);
     record = ctx.update(record, { state: "created", owner: undefined });
   } catch (error) {

@@ -7,6 +7,7 @@
 import type { RootfsMount } from "../images/rootfs.js";
 import type { OciImageRunConfig, OciSpecInput as OciInput } from "../oci/spec.js";
 import type { ResolvedUser } from "../oci/user.js";
+import type { ContainerVolumes } from "./volume-mounts.js";
 
 /**
  * The part of an image's config (OCI `config` object, Docker's names) a container is made from:
@@ -36,7 +37,7 @@ export type { ResolvedUser };
  */
 export type OciSpecInput = Pick<
   OciInput,
-  "spec" | "rootfs" | "user" | "hostname" | "netnsPath" | "initPath" | "cgroupsPath"
+  "spec" | "rootfs" | "user" | "hostname" | "netnsPath" | "initPath" | "cgroupsPath" | "volumeSources"
 > & {
   readonly image: ImageRunConfig;
   readonly hostsPath: string;
@@ -71,4 +72,9 @@ export interface ContainerDeps {
   ): Promise<ResolvedUser>;
   /** An init (catatonit, tini) to bind-mount for `init: true`; undefined when none is installed. */
   readonly initPath?: string | undefined;
+  /**
+   * Volumes (./volume-mounts.ts): made, referenced and filled at create, released at remove. Absent:
+   * a `type: volume` mount cannot be given.
+   */
+  readonly volumes?: ContainerVolumes | undefined;
 }

@@ -9,6 +9,7 @@ import { cgroupDirs } from "./cgroups.js";
 import type { ContainerContext } from "./context.js";
 import type { Observed } from "./observe.js";
 import type { ContainerRecord } from "./records.js";
+import { hostMounts } from "./volume-mounts.js";
 
 /** What process io (exec, attach, top, stats, copy) is given about a container. */
 export interface ProcessTarget {
@@ -27,7 +28,7 @@ export interface ProcessTarget {
   readonly logPath: string;
   readonly tty: boolean;
   readonly running: boolean;
-  /** Bind mounts: from the host they are not under the merged rootfs, so copy goes to their sources. */
+  /** Bind mounts and volumes: from the host they are not under the merged rootfs, so copy goes to their sources. */
   readonly mounts: readonly {
     readonly source: string;
     readonly target: string;
@@ -68,11 +69,7 @@ export function targetOf(ctx: ContainerContext, record: ContainerRecord, observe
     logPath: layout.log,
     tty: record.spec.tty === true,
     running: observed.kind === "running",
-    mounts: (record.spec.mounts ?? []).flatMap((m) =>
-      m.type === "bind" && m.source !== undefined
-        ? [{ source: m.source, target: m.target, readOnly: m.readOnly === true }]
-        : [],
-    ),
+    mounts: hostMounts(ctx.paths, record.spec),
     readOnlyRootfs: record.spec.readOnlyRootfs === true,
   };
 }

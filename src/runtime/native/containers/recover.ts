@@ -37,4 +37,5 @@ export async function recover(ctx: ContainerContext): Promise<void> {
       // not fail this one.
     }
   }
+  await ctx.deps.volumes?.sweep(listIds(ctx.paths)).catch(() => undefined);
 }

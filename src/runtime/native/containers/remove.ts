@@ -11,7 +11,7 @@ import { teardown } from "./teardown.js";
 export async function remove(
   ctx: ContainerContext,
   nameOrId: string,
-  options: { readonly force?: boolean } = {},
+  options: { readonly force?: boolean; readonly volumes?: boolean } = {},
 ): Promise<void> {
   const found = ctx.mustFind(nameOrId);
   await ctx.locked(found.id, async () => {
@@ -32,7 +32,7 @@ export async function remove(
       record = await collectLocked(ctx, record);
     }
     record = ctx.update(record, { state: "removing", owner: self });
-    await teardown(ctx, record);
+    await teardown(ctx, record, options.volumes === true);
     ctx.event(record, { action: "destroy" });
   });
 }

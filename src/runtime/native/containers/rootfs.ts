@@ -7,6 +7,7 @@ import { hostnameFile, hostsFile, resolvFile } from "./bundle-files.js";
 import { cgroupsPath } from "./cgroups.js";
 import type { ContainerContext } from "./context.js";
 import { type ContainerRecord, writeAtomic } from "./records.js";
+import { volumeSourcesOf } from "./volume-mounts.js";
 
 export function mounted(target: string): boolean {
   try {
@@ -59,6 +60,7 @@ export async function writeBundle(
     hostnamePath: layout.hostname,
     hostname: record.hostname,
     initPath: record.spec.init ? ctx.deps.initPath : undefined,
+    volumeSources: volumeSourcesOf(ctx.paths, record.spec),
     cgroupsPath: cgroupsPath(record.id, record.spec.cgroupParent),
   });
   writeAtomic(layout.config, `${JSON.stringify(config, null, 1)}\n`);

@@ -49,7 +49,15 @@ function killExecs(runcRoot: string, id: string): void {
   }
 }
 
-export async function teardown(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
+/**
+ * `removeVolumes` (rm -v) also removes its anonymous volumes: by default for a create that failed or
+ * was killed and for an auto-removed container, as Docker's cleanup and autoremove do.
+ */
+export async function teardown(
+  ctx: ContainerContext,
+  record: ContainerRecord,
+  removeVolumes = record.state === "creating" || record.spec.autoRemove === true,
+): Promise<void> {
   const { paths, runc } = ctx;
   const layout = ctx.layoutOf(record.id);
   const problems: string[] = [];
@@ -76,6 +84,11 @@ export async function teardown(ctx: ContainerContext, record: ContainerRecord): 
   problems.push(
     ...(await removeCgroups(record.id, record.spec.cgroupParent)).map((dir) => `cgroup ${dir} is busy`),
   );
+  try {
+    await ctx.deps.volumes?.detach(record, removeVolumes);
+  } catch (error) {
+    problems.push(errorMessage(error));
+  }
   if (mounted(layout.rootfs)) {
     try {
       await ctx.deps.unmountRootfs(layout.rootfs);

@@ -8,6 +8,7 @@ import type { NativePaths } from "../paths.js";
 import { supervisedView } from "../supervise/state-files.js";
 import { type Observed, statusOf } from "./observe.js";
 import type { ContainerRecord } from "./records.js";
+import { inspectedMounts, listedMounts } from "./volume-mounts.js";
 
 function hostOrNone(spec: ContainerSpec): boolean {
   return spec.networkMode === "none" || spec.networkMode === "host";
@@ -47,12 +48,7 @@ export function stateOf(paths: NativePaths, record: ContainerRecord, observed: O
       ? { [record.spec.networkMode ?? ""]: { networkId: "", ipAddress: "", aliases: [] } }
       : {},
     ports: record.spec.ports ?? [],
-    mounts: (record.spec.mounts ?? []).map((m) => ({
-      type: m.type,
-      source: m.type === "tmpfs" ? "" : (m.source ?? ""),
-      target: m.target,
-      readOnly: m.readOnly === true,
-    })),
+    mounts: inspectedMounts(paths, record.spec),
   };
 }
 
@@ -77,6 +73,6 @@ export function summaryOf(record: ContainerRecord, state: ContainerState, now: D
     ports: state.ports,
     command: commandOf(record),
     networks: Object.keys(state.networks),
-    mounts: (record.spec.mounts ?? []).flatMap((m) => (m.type === "bind" ? [{ source: m.source }] : [])),
+    mounts: listedMounts(state.mounts),
   };
 }
