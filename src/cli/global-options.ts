@@ -12,7 +12,7 @@ export interface GlobalOptions {
   readonly profiles: readonly string[];
   readonly envFiles: readonly string[];
   readonly debug: boolean;
-  /** `--runtime`: which backend runs the containers (`BERTH_RUNTIME`; default auto: Docker when an engine answers, else native). */
+  /** `--runtime`: which backend runs the containers (`BERTH_RUNTIME`; default auto: native where it can serve, else Docker; a project stays on the runtime it runs on). */
   readonly runtime: RuntimeChoice;
   /** `--ansi`: colour control for every stream. */
   readonly ansi: AnsiMode;

@@ -3,17 +3,41 @@
  * the promise that it is closed whatever happens (its keep-alive sockets would otherwise hold the
  * process open).
  */
-import { choiceSharesHostNetwork, createRuntime, type Env } from "../runtime/backends.js";
+import { PROJECT_LABEL } from "../engine/labels.js";
+import {
+  choiceSharesHostNetwork,
+  type Env,
+  type ProjectRef,
+  resolveRuntime,
+  type ResolvedRuntime,
+} from "../runtime/backends.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { GlobalOptions } from "./global-options.js";
 
 const QUIET: ReadonlySet<GlobalOptions["progress"]> = new Set(["quiet", "json"]);
 
-export function createRuntimeFromFlags(
-  globals: Pick<GlobalOptions, "runtime">,
+/** What picks the runtime: the flags, and the project the command acts on (when it has one). */
+export type RuntimeTarget = Pick<GlobalOptions, "runtime"> & {
+  /** The project's name: `auto` looks for its containers on both runtimes (backends.ts). */
+  readonly project?: string | undefined;
+};
+
+function projectRef(name: string | undefined): ProjectRef | undefined {
+  return name === undefined ? undefined : { name, labels: [`${PROJECT_LABEL}=${name}`] };
+}
+
+export function resolveRuntimeFromFlags(
+  target: RuntimeTarget,
+  env: Env = process.env,
+): Promise<ResolvedRuntime> {
+  return resolveRuntime(target.runtime, env, projectRef(target.project));
+}
+
+export async function createRuntimeFromFlags(
+  target: RuntimeTarget,
   env: Env = process.env,
 ): Promise<Runtime> {
-  return createRuntime(globals.runtime, env);
+  return (await resolveRuntimeFromFlags(target, env)).runtime;
 }
 
 /**
@@ -26,19 +50,15 @@ export function engineIsLocal(globals: Pick<GlobalOptions, "runtime">, env: Env 
 
 /**
  * Runs `work` with a runtime from the flags and closes the runtime afterwards, even on error. When
- * `auto` found no Docker Engine and chose the native runtime, says so first (on stderr, unless
- * progress is quiet or JSON), so nobody wonders where the containers went.
+ * `auto` chose, says which runtime and why first (on stderr, unless progress is quiet or JSON), so
+ * nobody wonders where the containers went.
  */
 export async function withRuntime<T>(
-  globals: Pick<GlobalOptions, "runtime" | "progress">,
+  target: RuntimeTarget & Pick<GlobalOptions, "progress">,
   work: (runtime: Runtime) => Promise<T>,
 ): Promise<T> {
-  const runtime = await createRuntimeFromFlags(globals);
-  if (globals.runtime === "auto" && runtime.kind !== "docker" && !QUIET.has(globals.progress)) {
-    process.stderr.write(
-      `berth: no Docker Engine here, using the ${runtime.kind} runtime (--runtime docker insists on an engine)\n`,
-    );
-  }
+  const { runtime, note } = await resolveRuntimeFromFlags(target);
+  if (note !== undefined && !QUIET.has(target.progress)) process.stderr.write(`berth: ${note}\n`);
   try {
     return await work(runtime);
   } finally {

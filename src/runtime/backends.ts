@@ -70,66 +70,125 @@ export function nativeMissing(host: HostFacts): string | undefined {
 export const RUNTIME_NAMES: readonly RuntimeName[] = Object.keys(BACKENDS) as RuntimeName[];
 
 /**
- * `--runtime auto` (the default): the Docker Engine when one is there, so stacks berth or Docker
- * Compose already run on it are found where they are; the native runtime where there is no engine
- * at all (no socket, or nobody listening on it) and native can serve. `DOCKER_HOST` names an engine
- * on purpose, so it means Docker; so does an engine that is there but slow or strange (its own
- * errors then say what is wrong, as they did before native existed).
+ * `--runtime auto` (the default): the native runtime wherever it can serve (Linux, root, runc and
+ * conmon), Docker where it cannot. `DOCKER_HOST` names an engine on purpose, as it does for the
+ * Docker CLI and Docker Compose (a remote or rootless engine, a CI service), so it means Docker.
+ * Either way a project is found on the runtime that made it: when the command's project has
+ * containers only on the other runtime, `auto` follows it there (and says so) rather than make a
+ * second copy of the stack beside the first; `--runtime` or `BERTH_RUNTIME` decides alone.
  */
 export type RuntimeChoice = RuntimeName | "auto";
 export const DEFAULT_RUNTIME: RuntimeChoice = "auto";
 export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ["auto", ...RUNTIME_NAMES];
 
-/** How long `auto` waits for the Docker Engine's answer before leaving the rest to its errors. */
-const ENGINE_PROBE_MS = 2000;
+/**
+ * How long `auto` waits for the Docker Engine's list of a project's containers (a hung socket
+ * costs this, once per command; a missing one costs a stat).
+ */
+export const ENGINE_PROBE_MS = 2000;
 
 export function runtimeBackend(name: RuntimeName): RuntimeBackend {
   return BACKENDS[name];
 }
 
-/** What `auto` weighs: whether DOCKER_HOST is set, the engine's answer, whether native can serve. */
+/** The project a command acts on, as `auto` looks for it: its name and its label filter. */
+export interface ProjectRef {
+  readonly name: string;
+  /** `com.docker.compose.project=<name>`: what marks the project's containers on either runtime. */
+  readonly labels: readonly string[];
+}
+
+/** Whether the Docker Engine holds a project's containers, as far as a bounded look can tell. */
+export type EngineHolds = "yes" | "no" | "no-engine" | "no-answer";
+
+/** What `auto` weighs. The looks are asked only when the answer can change the choice. */
 export interface AutoFacts {
   readonly dockerHostSet: boolean;
-  /** Resolves when the engine answers; rejects with its error otherwise. */
-  probeEngine(): Promise<unknown>;
   readonly nativeCanServe: boolean;
+  readonly project?: ProjectRef | undefined;
+  dockerHolds(project: ProjectRef): Promise<EngineHolds>;
+  nativeHolds(project: ProjectRef): Promise<boolean>;
 }
 
-/** The backend `auto` picks (see RuntimeChoice). */
-export async function chooseAuto(facts: AutoFacts): Promise<RuntimeName> {
-  if (facts.dockerHostSet) return "docker";
-  try {
-    await facts.probeEngine();
-    return "docker";
-  } catch (error) {
-    return facts.nativeCanServe && noEngineThere(error) ? "native" : "docker";
+export interface AutoChoice {
+  readonly name: RuntimeName;
+  /** What berth says about the choice on stderr (without the `berth: ` prefix), if anything. */
+  readonly note?: string | undefined;
+}
+
+const NATIVE_NOTE = "using the native runtime (--runtime docker for the Docker Engine)";
+
+/** The backend `auto` picks, and what to say about it (see RuntimeChoice). */
+export async function chooseAuto(facts: AutoFacts): Promise<AutoChoice> {
+  if (!facts.nativeCanServe) return { name: "docker" };
+  const { project } = facts;
+  if (facts.dockerHostSet) {
+    if (project === undefined || !(await facts.nativeHolds(project))) return { name: "docker" };
+    if ((await facts.dockerHolds(project)) === "yes") {
+      return {
+        name: "docker",
+        note: `project "${project.name}" also has containers on the native runtime (--runtime native reaches those)`,
+      };
+    }
+    return {
+      name: "native",
+      note: `project "${project.name}" runs on the native runtime: using it (--runtime docker for the engine DOCKER_HOST names)`,
+    };
   }
+  if (project === undefined) return { name: "native", note: NATIVE_NOTE };
+  const docker = await facts.dockerHolds(project);
+  if (docker === "no-answer") {
+    return {
+      name: "native",
+      note: `using the native runtime; the Docker Engine did not answer within ${ENGINE_PROBE_MS / 1000} s, so project "${project.name}" was not looked for there (--runtime docker waits for it)`,
+    };
+  }
+  if (docker !== "yes") return { name: "native", note: NATIVE_NOTE };
+  if (await facts.nativeHolds(project)) {
+    return {
+      name: "native",
+      note: `using the native runtime; project "${project.name}" also has containers on the Docker Engine (--runtime docker reaches those)`,
+    };
+  }
+  return {
+    name: "docker",
+    note: `project "${project.name}" runs on the Docker Engine: using it (--runtime native runs it natively instead)`,
+  };
 }
 
-/** The engine's socket is missing or nobody listens on it (not: it is there but hung or foreign). */
-function noEngineThere(error: unknown): boolean {
-  const cause = error instanceof Error ? error.cause : undefined;
-  const code = typeof cause === "object" && cause !== null && "code" in cause ? cause.code : undefined;
-  return code === "ENOENT" || code === "ECONNREFUSED";
+/** A runtime and what berth says about why it is the one. */
+export interface ResolvedRuntime {
+  readonly runtime: Runtime;
+  readonly note?: string | undefined;
 }
 
-/** Makes the runtime `choice` names, resolving `auto` as RuntimeChoice says. */
-export async function createRuntime(choice: RuntimeChoice, env: Env): Promise<Runtime> {
-  if (choice !== "auto") return BACKENDS[choice].create(env);
-  const docker = await BACKENDS.docker.create(env);
+/** Makes the runtime `choice` names, resolving `auto` for `project` as RuntimeChoice says. */
+export async function resolveRuntime(
+  choice: RuntimeChoice,
+  env: Env,
+  project?: ProjectRef,
+): Promise<ResolvedRuntime> {
+  if (choice !== "auto") return { runtime: await BACKENDS[choice].create(env) };
   const picked = await chooseAuto({
     dockerHostSet: (env["DOCKER_HOST"] ?? "") !== "",
-    probeEngine: () => docker.ping(AbortSignal.timeout(ENGINE_PROBE_MS)),
     nativeCanServe: nativeMissing(hostFacts()) === undefined,
+    project,
+    dockerHolds: async (ref) =>
+      (await import("./auto-probes.js")).dockerHolds(env, ref.labels, ENGINE_PROBE_MS),
+    nativeHolds: async (ref) => (await import("./auto-probes.js")).nativeHolds(env, ref.labels),
   });
-  if (picked === "docker") return docker;
-  await docker.close();
-  return BACKENDS.native.create(env);
+  return { runtime: await BACKENDS[picked.name].create(env), note: picked.note };
+}
+
+/** Makes the runtime `choice` names (the library's entry: no project, nothing said). */
+export async function createRuntime(choice: RuntimeChoice, env: Env): Promise<Runtime> {
+  return (await resolveRuntime(choice, env)).runtime;
 }
 
 /**
  * Whether the runtime `choice` names shares this host's network. For `auto`, the Docker Engine's
- * answer: native always does, and a remote engine that does not answer only skips a pre-check.
+ * answer: native always does, and a remote engine (DOCKER_HOST) that does not answer only skips a
+ * pre-check.
  */
 export function choiceSharesHostNetwork(choice: RuntimeChoice, env: Env): boolean {
   return BACKENDS[choice === "auto" ? "docker" : choice].sharesHostNetwork(env);

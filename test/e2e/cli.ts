@@ -4,6 +4,11 @@ import { execa } from "execa";
 
 export const repoRoot = path.resolve(import.meta.dirname, "../..");
 const bin = path.join(repoRoot, "bin", "berth.js");
+/**
+ * The tests' images and stacks are on the Docker Engine (vitest.config.ts): the clean environment
+ * keeps that one variable of the test's own.
+ */
+export const CLI_RUNTIME = process.env["BERTH_RUNTIME"] ?? "docker";
 
 export interface CliResult {
   readonly exitCode: number;
@@ -21,6 +26,7 @@ export async function berth(
     env: {
       PATH: process.env["PATH"] ?? "/usr/bin:/bin",
       HOME: process.env["HOME"] ?? "/root",
+      BERTH_RUNTIME: CLI_RUNTIME,
       ...options.env,
     },
     extendEnv: false,
@@ -39,7 +45,11 @@ export async function berth(
 export function startBerth(args: readonly string[], options: { cwd: string; timeoutMs?: number }) {
   const child = execa(process.execPath, [bin, ...args], {
     cwd: options.cwd,
-    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root" },
+    env: {
+      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+      HOME: process.env["HOME"] ?? "/root",
+      BERTH_RUNTIME: CLI_RUNTIME,
+    },
     extendEnv: false,
     reject: false,
     timeout: options.timeoutMs ?? 45_000,

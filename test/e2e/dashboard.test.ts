@@ -13,7 +13,7 @@ import type { Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, eventually, requireOrSkip, RUN_ID, TEST_LABEL } from "../integration/engine.js";
 import { openTestEngine } from "../integration/images.js";
 import { leaks } from "../integration/leaks.js";
-import { berth, repoRoot } from "./cli.js";
+import { berth, CLI_RUNTIME, repoRoot } from "./cli.js";
 import { fixtures } from "./fixtures.js";
 
 const BIN = path.join(repoRoot, "bin", "berth.js");
@@ -63,6 +63,7 @@ const tmux = {
       PATH: process.env["PATH"] ?? "/usr/bin:/bin",
       HOME: process.env["HOME"] ?? "/root",
       TERM: "xterm-256color",
+      BERTH_RUNTIME: CLI_RUNTIME,
       ...env,
     }).map(([key, value]) => `${key}=${value}`);
     // Several arguments after the options: tmux runs them as they are, without a shell.

@@ -14,7 +14,7 @@ import type { Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, eventually, requireOrSkip, RUN_ID, TEST_LABEL } from "../integration/engine.js";
 import { openTestEngine } from "../integration/images.js";
 import { leaks } from "../integration/leaks.js";
-import { berth, repoRoot } from "./cli.js";
+import { berth, CLI_RUNTIME, repoRoot } from "./cli.js";
 
 const BIN = path.join(repoRoot, "bin", "berth.js");
 const PROJECT = `berth-e2e-exec-${RUN_ID}`;
@@ -26,7 +26,11 @@ const composeV1Found = (await execa("docker-compose", ["version"], { reject: fal
 let runtime: Runtime;
 let image: string;
 const dir = mkdtempSync(path.join(tmpdir(), "berth-e2e-exec-"));
-const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root" };
+const env = {
+  PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+  HOME: process.env["HOME"] ?? "/root",
+  BERTH_RUNTIME: CLI_RUNTIME,
+};
 
 /** `berth exec ...` in the project's directory. */
 const exec = (args: readonly string[], input?: string) =>

@@ -39,7 +39,7 @@ export async function runAttach(
   const sigProxy = parseBool(flags.sigProxy ?? "true", "--sig-proxy");
   const project = await loadOrName(globals, [service]);
 
-  return withRuntime(globals, async (runtime) => {
+  return withRuntime({ ...globals, project: project.name }, async (runtime) => {
     const { id } = await serviceContainer(runtime, project.name, service, { index, oneOff: "include" });
     const state = await runtime.containers.inspect(id);
     // Docker's checks, in its order and words.

@@ -62,7 +62,7 @@ export async function runImageVerb(
 ): Promise<number> {
   const loaded = await loadFromFlags(globals, { services: [...services] });
   const output = quiet ? { ...globals, progress: "quiet" as const } : globals;
-  return withRuntime(globals, async (runtime) => {
+  return withRuntime({ ...globals, project: loaded.project.name }, async (runtime) => {
     const controller = new AbortController();
     const removeHandler = onInterrupt(() => controller.abort());
     try {

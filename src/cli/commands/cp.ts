@@ -57,7 +57,7 @@ export async function runCp(globals: GlobalOptions, operands: string[], flags: C
   const options = { followLink: flags.followLink === true, keepOwners: flags.archive === true };
   const service = src.service ?? dst.service ?? "";
   const target = await loadOrName(globals, [service]);
-  await withRuntime(globals, async (runtime) => {
+  await withRuntime({ ...globals, project: target.name }, async (runtime) => {
     const oneOff = flags.all === true ? "include" : "exclude";
     if (src.service !== undefined) {
       const container = await serviceContainer(runtime, target.name, service, { all: true, oneOff, index });

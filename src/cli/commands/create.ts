@@ -25,7 +25,7 @@ export async function runCreate(
   const scale = parseScale(flags.scale ?? [], new Set(Object.keys(loaded.project.services)));
   // Nothing is started, so no host port is bound: the port pre-check of `up` has nothing to check.
   const { checkHostPorts: _unused, ...context } = upContext(globals);
-  await withRuntime(globals, (runtime) =>
+  await withRuntime({ ...globals, project: loaded.project.name }, (runtime) =>
     withProgress(globals, "Running", (progress) =>
       up(
         runtime,

@@ -129,7 +129,7 @@ async function open(
   // Like the load, opening the screen (loading Ink, the first render) is one cold pass: the
   // optimizing compiler waits until the first frame is drawn (optimizer.ts).
   pauseOptimizer();
-  return withRuntime(globals, async (runtime) => {
+  return withRuntime({ ...globals, project: loaded.project.name }, async (runtime) => {
     const store = new DashboardStore({
       project: loaded.project.name,
       services: serviceDefs(loaded),

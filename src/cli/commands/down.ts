@@ -19,7 +19,7 @@ export async function runDown(globals: GlobalOptions, services: string[], flags:
   const timeoutS = parseTimeout(flags.timeout);
   const { rmi } = flags;
   const project = await loadOrName(globals, services);
-  return withRuntime(globals, async (runtime) => {
+  return withRuntime({ ...globals, project: project.name }, async (runtime) => {
     const named =
       project.loaded === undefined ? await withContainers(runtime, project.name, services) : services;
     if (named.length === 0 && services.length > 0) {

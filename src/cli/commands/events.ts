@@ -19,7 +19,7 @@ export async function runEvents(
   const since = timestamp(flags.since, "--since");
   const until = timestamp(flags.until, "--until");
   const target = await loadOrName(globals, services);
-  await withRuntime(globals, async (runtime) => {
+  await withRuntime({ ...globals, project: target.name }, async (runtime) => {
     const controller = new AbortController();
     const removeHandler = onInterrupt(() => controller.abort());
     try {

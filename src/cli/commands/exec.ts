@@ -26,7 +26,7 @@ export async function runExec(globals: GlobalOptions, operands: string[], flags:
   const tty =
     flags.tty !== false && flags.TTY !== false && flags.detach !== true && process.stdin.isTTY === true;
 
-  return withRuntime(globals, async (runtime) => {
+  return withRuntime({ ...globals, project: project.name }, async (runtime) => {
     const container = await serviceContainer(runtime, project.name, service, { index, oneOff: "include" });
     const session = await runtime.containers.exec(container.id, {
       command,

@@ -17,7 +17,7 @@ export async function runImages(
   flags: ImagesFlags,
 ): Promise<number> {
   const target = await loadOrName(globals, services);
-  const images = await withRuntime(globals, async (runtime) => {
+  const images = await withRuntime({ ...globals, project: target.name }, async (runtime) => {
     const listed = await runtime.containers.list({ labels: [`${PROJECT_LABEL}=${target.name}`], all: true });
     const wanted = listed.filter(
       (c) => services.length === 0 || services.includes(c.labels[SERVICE_LABEL] ?? ""),

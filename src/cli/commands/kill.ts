@@ -14,7 +14,7 @@ import { withProgress } from "../ui-for-cli.js";
 export async function runKill(globals: GlobalOptions, services: string[], flags: KillFlags): Promise<number> {
   const project = await loadOrName(globals, services);
   const scope = flags.removeOrphans === true ? services : targetServices(project, services);
-  await withRuntime(globals, (runtime) =>
+  await withRuntime({ ...globals, project: project.name }, (runtime) =>
     withProgress(globals, "Killing", (progress) =>
       kill(
         runtime,

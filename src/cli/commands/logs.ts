@@ -25,7 +25,7 @@ export async function runLogs(globals: GlobalOptions, services: string[], flags:
   const index = parsePositive(flags.index, "--index");
   const project = await loadOrName(globals, services);
 
-  return withRuntime(globals, async (runtime) => {
+  return withRuntime({ ...globals, project: project.name }, async (runtime) => {
     const containers = (
       await ps(runtime, project.name, { all: true, ...(services.length > 0 ? { services } : {}) })
     ).filter(

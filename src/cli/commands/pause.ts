@@ -16,7 +16,7 @@ export async function runPause(
   action: PauseAction,
 ): Promise<number> {
   const project = await loadOrName(globals, services);
-  await withRuntime(globals, (runtime) =>
+  await withRuntime({ ...globals, project: project.name }, (runtime) =>
     withProgress(globals, action === "pause" ? "Pausing" : "Unpausing", (progress) =>
       pause(runtime, project.name, { services: targetServices(project, services) }, progress, action),
     ),

@@ -25,7 +25,7 @@ export async function runPort(
   const protocol = (flags.protocol ?? "tcp").toLowerCase();
   const index = parseIndex(flags.index);
   const target = await loadOrName(globals, [service]);
-  const container = await withRuntime(globals, (runtime) =>
+  const container = await withRuntime({ ...globals, project: target.name }, (runtime) =>
     serviceContainer(runtime, target.name, service, { oneOff: "include", index }),
   );
   // Only a published binding has an address; an exposed port alone is not one.

@@ -28,11 +28,14 @@ export async function runPs(globals: GlobalOptions, services: string[], flags: P
     all: flags.all === true || statuses.size > 0,
     ...(services.length > 0 ? { services } : {}),
   };
-  const { containers, declared } = await withRuntime(globals, async (runtime) => {
-    // With -p the name is known before the files are read: the engine lists while they load.
+  const loading = loadOrName(globals, services);
+  loading.catch(() => undefined); // reported where it is awaited
+  // With -p the name is known before the files are read: the runtime lists while they load.
+  const name = globals.projectName ?? (await loading).name;
+  const { containers, declared } = await withRuntime({ ...globals, project: name }, async (runtime) => {
     const early = globals.projectName === undefined ? undefined : ps(runtime, globals.projectName, options);
     early?.catch(() => undefined); // a load error is the one to report
-    const project = await loadOrName(globals, services);
+    const project = await loading;
     const listed = await (early !== undefined && project.name === globals.projectName
       ? early
       : ps(runtime, project.name, options));

@@ -20,7 +20,7 @@ export async function runRestart(
   const timeoutS = parseTimeout(flags.timeout);
   const project = await loadOrName(globals, services);
   const target = project.loaded ?? project.name;
-  await withRuntime(globals, (runtime) =>
+  await withRuntime({ ...globals, project: project.name }, (runtime) =>
     withProgress(globals, "Restarting", (progress) =>
       restart(runtime, target, services, timeoutS, progress, undefined, flags.deps === false),
     ),

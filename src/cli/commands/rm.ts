@@ -15,7 +15,7 @@ import { withProgress } from "../ui-for-cli.js";
 export async function runRm(globals: GlobalOptions, services: string[], flags: RmFlags): Promise<number> {
   const project = await loadOrName(globals, services);
   const scope = { services: targetServices(project, services) };
-  return withRuntime(globals, async (runtime) => {
+  return withRuntime({ ...globals, project: project.name }, async (runtime) => {
     if (flags.stop === true) {
       // Compose's rm --stop is its stop: dependents first, each within its stop timeout.
       await withProgress(globals, "Stopping", (progress) =>

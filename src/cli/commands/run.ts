@@ -40,7 +40,7 @@ export async function runRun(globals: GlobalOptions, operands: string[], flags: 
   const tty = runTty(flags, detach);
   const overrides = runOverrides(loaded, command, flags, { tty, interactive });
 
-  return withRuntime(globals, async (runtime) => {
+  return withRuntime({ ...globals, project: loaded.project.name }, async (runtime) => {
     const oneOff = await withProgress(globals, "Running", (progress) =>
       createOneOff(
         runtime,

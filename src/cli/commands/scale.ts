@@ -18,7 +18,7 @@ export async function runScale(globals: GlobalOptions, pairs: string[], flags: S
   const services = pairs.map((pair) => pair.split("=")[0] ?? "");
   const loaded = await loadFromFlags(globals, { services: services.filter((s) => s !== "") });
   const counts = parseScale(pairs, new Set(Object.keys(loaded.project.services)), "scale");
-  await withRuntime(globals, (runtime) =>
+  await withRuntime({ ...globals, project: loaded.project.name }, (runtime) =>
     withProgress(globals, "Running", (progress) =>
       scale(runtime, loaded, counts, progress, undefined, upContext(globals), flags.deps !== false),
     ),

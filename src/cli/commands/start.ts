@@ -8,7 +8,7 @@ import { withProgress } from "../ui-for-cli.js";
 export async function runStart(globals: GlobalOptions, services: string[]): Promise<number> {
   const project = await loadOrName(globals, services);
   const target = project.loaded ?? project.name;
-  await withRuntime(globals, (runtime) =>
+  await withRuntime({ ...globals, project: project.name }, (runtime) =>
     withProgress(globals, "Starting", (progress) => start(runtime, target, services, undefined, progress)),
   );
   return 0;

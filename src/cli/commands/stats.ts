@@ -25,7 +25,7 @@ export async function runStats(
   const format = flags.format ?? "";
   const noTrunc = flags.trunc === false;
   statsText([], format, noTrunc); // a bad --format is refused before anything is read
-  await withRuntime(globals, async (runtime) => {
+  await withRuntime({ ...globals, project: target.name }, async (runtime) => {
     const labels = [
       `${PROJECT_LABEL}=${target.name}`,
       ...services.slice(0, 1).map((s) => `${SERVICE_LABEL}=${s}`),

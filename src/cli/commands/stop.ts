@@ -11,7 +11,7 @@ export async function runStop(globals: GlobalOptions, services: string[], flags:
   const timeoutS = parseTimeout(flags.timeout);
   const project = await loadOrName(globals, services);
   const target = project.loaded ?? project.name;
-  await withRuntime(globals, (runtime) =>
+  await withRuntime({ ...globals, project: project.name }, (runtime) =>
     withProgress(globals, "Stopping", (progress) => stop(runtime, target, services, timeoutS, progress)),
   );
   return 0;

@@ -11,7 +11,7 @@ import { withRuntime } from "../runtime-for-cli.js";
 
 export async function runTop(globals: GlobalOptions, services: string[]): Promise<number> {
   const target = await loadOrName(globals, services);
-  const summaries = await withRuntime(globals, async (runtime) => {
+  const summaries = await withRuntime({ ...globals, project: target.name }, async (runtime) => {
     const containers = await serviceContainers(runtime, target.name, services, { oneOff: "include" });
     return Promise.all(
       containers.map(async (c): Promise<TopSummary> => {

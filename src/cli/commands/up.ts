@@ -42,7 +42,7 @@ export async function runUp(globals: GlobalOptions, services: string[], flags: U
   const loaded = await loadFromFlags(globals, { services });
   const plan = planFlags(loaded, services, flags);
   if (plan.dryRun) {
-    return withRuntime(globals, async (runtime) => {
+    return withRuntime({ ...globals, project: loaded.project.name }, async (runtime) => {
       const result = await up(runtime, loaded, { ...plan.options, dryRun: true }, quietProgress());
       const text = result.plan.toString();
       process.stdout.write(text.endsWith("\n") || text === "" ? text : `${text}\n`);
@@ -73,7 +73,7 @@ export async function runUp(globals: GlobalOptions, services: string[], flags: U
     });
   }
 
-  return withRuntime(globals, async (runtime) => {
+  return withRuntime({ ...globals, project: loaded.project.name }, async (runtime) => {
     const printer = logPrinterFor(globals, flags, Object.keys(loaded.project.services).sort());
     const session = new PlainUp(runtime, loaded, globals, printer, plan);
     const removeHandler = onInterrupt((_count, signal) => session.interrupt(signal));

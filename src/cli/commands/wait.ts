@@ -15,7 +15,7 @@ import { withProgress } from "../ui-for-cli.js";
 
 export async function runWait(globals: GlobalOptions, services: string[], flags: WaitFlags): Promise<number> {
   const target = await loadOrName(globals, services);
-  return withRuntime(globals, async (runtime) => {
+  return withRuntime({ ...globals, project: target.name }, async (runtime) => {
     const containers = await serviceContainers(runtime, target.name, services, { oneOff: "include" });
     if (containers.length === 0) throw new EngineError(`no containers for project "${target.name}"`);
     const controller = new AbortController();

@@ -24,7 +24,7 @@ export async function runWatch(
   const loaded = await loadFromFlags(globals, { services });
   const quiet = flags.quiet === true;
   const quietGlobals = quiet ? { ...globals, progress: "quiet" as const } : globals;
-  return withRuntime(globals, async (runtime) => {
+  return withRuntime({ ...globals, project: loaded.project.name }, async (runtime) => {
     const stopping = new AbortController();
     const removeHandler = onInterrupt(() => stopping.abort());
     try {

@@ -27,7 +27,7 @@ export const GLOBAL_OPTIONS = [
   flag("--debug", "print stack traces with errors"),
   choice(
     "--runtime <runtime>",
-    "container runtime (auto: the Docker Engine when there is one, else native)",
+    "container runtime (auto: native where it can serve, else the Docker Engine)",
     RUNTIME_CHOICES,
     {
       default: DEFAULT_RUNTIME,

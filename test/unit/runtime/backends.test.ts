@@ -1,12 +1,14 @@
 /**
- * `--runtime` must offer every registered backend and make the one named: by default (`auto`) the
- * Docker Engine when one answers, else native where it can serve (Linux, root, runc and conmon),
- * else Docker's own error; the host-port check follows the backend.
+ * `--runtime` must offer every registered backend and make the one named: by default (`auto`) native
+ * where it can serve (Linux, root, runc and conmon), Docker where it cannot or DOCKER_HOST names an
+ * engine, and either way the runtime a project already runs on; the host-port check follows the
+ * backend.
  */
 import { describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import {
   type AutoFacts,
+  type EngineHolds,
   chooseAuto,
   choiceSharesHostNetwork,
   createRuntime,
@@ -27,28 +29,83 @@ describe("runtime backends", () => {
     expect(DEFAULT_RUNTIME).toBe("auto");
   });
 
-  it("auto: Docker when DOCKER_HOST is set or an engine answers; native only where no engine is there", async () => {
-    const gone = (code: string): Promise<never> =>
-      Promise.reject(new Error("cannot connect", { cause: Object.assign(new Error(code), { code }) }));
-    const facts = (over: Partial<AutoFacts>): AutoFacts => ({
-      dockerHostSet: false,
-      probeEngine: () => Promise.resolve(),
-      nativeCanServe: true,
-      ...over,
+  describe("auto", () => {
+    const project = { name: "shop", labels: ["com.docker.compose.project=shop"] };
+    /** Facts with looks that record whether they were taken. */
+    const facts = (over: Partial<AutoFacts> & { docker?: EngineHolds; native?: boolean }) => {
+      const looked: string[] = [];
+      const all: AutoFacts = {
+        dockerHostSet: false,
+        nativeCanServe: true,
+        project,
+        dockerHolds: () => {
+          looked.push("docker");
+          return Promise.resolve(over.docker ?? "no-engine");
+        },
+        nativeHolds: () => {
+          looked.push("native");
+          return Promise.resolve(over.native ?? false);
+        },
+        ...over,
+      };
+      return { all, looked };
+    };
+
+    it("chooses native wherever it can serve, and says so", async () => {
+      for (const docker of ["no-engine", "no"] as const) {
+        const { all, looked } = facts({ docker });
+        expect(await chooseAuto(all)).toEqual({
+          name: "native",
+          note: "using the native runtime (--runtime docker for the Docker Engine)",
+        });
+        expect(looked).toEqual(["docker"]); // native's records are read only when Docker holds it
+      }
+      // A command without a project (version, ls) looks nowhere.
+      const { all, looked } = facts({ project: undefined, docker: "yes" });
+      expect((await chooseAuto(all)).name).toBe("native");
+      expect(looked).toEqual([]);
     });
-    expect(await chooseAuto(facts({}))).toBe("docker");
-    expect(await chooseAuto(facts({ probeEngine: () => gone("ENOENT") }))).toBe("native");
-    expect(await chooseAuto(facts({ probeEngine: () => gone("ECONNREFUSED") }))).toBe("native");
-    // An engine named on purpose, one that is there but does not answer in time, or no native here.
-    expect(await chooseAuto(facts({ dockerHostSet: true, probeEngine: () => gone("ENOENT") }))).toBe(
-      "docker",
-    );
-    expect(await chooseAuto(facts({ probeEngine: () => Promise.reject(new Error("did not answer")) }))).toBe(
-      "docker",
-    );
-    expect(await chooseAuto(facts({ probeEngine: () => gone("ENOENT"), nativeCanServe: false }))).toBe(
-      "docker",
-    );
+
+    it("chooses Docker, saying nothing, where native cannot serve", async () => {
+      const { all, looked } = facts({ nativeCanServe: false, docker: "no-engine" });
+      expect(await chooseAuto(all)).toEqual({ name: "docker" });
+      expect(looked).toEqual([]);
+    });
+
+    it("follows a project that runs on the Docker Engine there, and says where it runs and what to pass", async () => {
+      expect(await chooseAuto(facts({ docker: "yes" }).all)).toEqual({
+        name: "docker",
+        note: 'project "shop" runs on the Docker Engine: using it (--runtime native runs it natively instead)',
+      });
+      // On both: the default, naming the other copy.
+      expect(await chooseAuto(facts({ docker: "yes", native: true }).all)).toEqual({
+        name: "native",
+        note: 'using the native runtime; project "shop" also has containers on the Docker Engine (--runtime docker reaches those)',
+      });
+    });
+
+    it("goes native when the engine does not answer in time, saying the project was not looked for there", async () => {
+      expect(await chooseAuto(facts({ docker: "no-answer" }).all)).toEqual({
+        name: "native",
+        note: 'using the native runtime; the Docker Engine did not answer within 2 s, so project "shop" was not looked for there (--runtime docker waits for it)',
+      });
+    });
+
+    it("takes DOCKER_HOST as a request for Docker, unless the project runs natively only", async () => {
+      const plain = facts({ dockerHostSet: true, docker: "yes" });
+      expect(await chooseAuto(plain.all)).toEqual({ name: "docker" });
+      expect(plain.looked).toEqual(["native"]); // the engine is asked only when native holds it
+      for (const docker of ["no", "no-engine", "no-answer"] as const) {
+        expect(await chooseAuto(facts({ dockerHostSet: true, docker, native: true }).all)).toEqual({
+          name: "native",
+          note: 'project "shop" runs on the native runtime: using it (--runtime docker for the engine DOCKER_HOST names)',
+        });
+      }
+      expect(await chooseAuto(facts({ dockerHostSet: true, docker: "yes", native: true }).all)).toEqual({
+        name: "docker",
+        note: 'project "shop" also has containers on the native runtime (--runtime native reaches those)',
+      });
+    });
   });
 
   it("auto with DOCKER_HOST makes the Docker runtime, even when nothing answers there", async () => {
