@@ -7,7 +7,7 @@
  * - docker: the real engine (skipped without one, failing under CI=true: see ../engine.ts).
  * - native: as root with runc and conmon, in a temporary BERTH_ROOT/BERTH_RUN_ROOT under /var/tmp
  *   with the busybox test image imported into it (offline, from /bin/busybox). Until the second
- *   part of the native runtime it has no networks, volumes or published ports, so its stacks run
+ *   part of the native runtime it has no networks or published ports, so its stacks run
  *   with `network_mode: none` (see `adapt`). Where it cannot run, each case is skipped through
  *   requireOrSkip (a failure under CI=true).
  *
@@ -242,10 +242,10 @@ async function openNative(): Promise<OpenBackend> {
 
 const native: Backend = {
   name: "native",
-  // Networks, volumes and published ports come with the native runtime's second part (issue 15);
+  // Networks and published ports come with the native runtime's second part (issue 15);
   // log drivers are Docker's: native keeps one log per container (conmon's k8s-file). Gaps found by
   // these tests, left out until the native runtime closes them:
-  features: new Set(["kill-during-stop", "start-recovery", "log-run-boundaries", "tty-log-lines"]),
+  features: new Set(["volumes", "kill-during-stop", "start-recovery", "log-run-boundaries", "tty-log-lines"]),
   available: nativeReason === undefined,
   gate: (context) =>
     requireOrSkip(context, nativeReason === undefined, `native runtime: ${nativeReason ?? ""}`),
