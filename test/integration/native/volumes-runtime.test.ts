@@ -6,7 +6,8 @@
  * `read_only` enforced; inspect's mounts as Docker gives them; and after removal nothing mounted
  * (/proc/mounts) nor left of the containers.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -14,6 +15,8 @@ import tar from "tar-stream";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../../src/runtime/errors.js";
 import { createNativeRuntime } from "../../../src/runtime/native/native-runtime.js";
+import { createNativeVolumes } from "../../../src/runtime/native/native-volumes.js";
+import { nativePaths } from "../../../src/runtime/native/paths.js";
 import type { ContainerSpec, Runtime } from "../../../src/runtime/runtime.js";
 import { requireOrSkip } from "../engine.js";
 import { APPLETS, BUSYBOX_PATH, toBuffer } from "../images.js";
@@ -282,6 +285,22 @@ describe("native volumes through the Runtime", () => {
     );
     expect(error).toBeInstanceOf(InvalidRequestError);
     expect(existsSync(missing)).toBe(false);
+  });
+
+  it("removes the anonymous volumes of an rm -v killed half-way when the next command finishes it", async () => {
+    const id = await create({ mounts: [{ type: "volume", target: "/scratch" }] });
+    const anonymous = (await runtime.containers.inspect(id))?.mounts.map((m) => m.name ?? "") ?? [];
+    expect(anonymous).toHaveLength(2);
+    // What `rm -v` has done when it is killed just after it marked the container for removal.
+    const paths = nativePaths({ BERTH_ROOT: root(), BERTH_RUN_ROOT: path.join(dir, "run") });
+    createNativeVolumes(paths).removeWith(id);
+    const file = path.join(paths.containers, id, "container.json");
+    const dead = spawnSync("true").pid ?? 0;
+    const record = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...record, state: "removing", owner: { pid: dead, start: "0" } }));
+    // The next command (a list) finishes the removal, volumes included.
+    expect((await runtime.containers.list({ all: true })).map((c) => c.id)).not.toContain(id);
+    for (const name of anonymous) expect(await runtime.volumes.inspect(name)).toBeUndefined();
   });
 
   it("leaves nothing mounted nor any process of its containers", async () => {

@@ -31,6 +31,7 @@ export async function remove(
     } else if (observed.kind === "ended") {
       record = await collectLocked(ctx, record);
     }
+    if (options.volumes === true) ctx.deps.volumes?.removeWith(record.id);
     record = ctx.update(record, { state: "removing", owner: self });
     await teardown(ctx, record, options.volumes === true);
     ctx.event(record, { action: "destroy" });

@@ -17,6 +17,7 @@
  * or prepared, so a removal (or the cleanup of a create killed half-way) releases exactly those and,
  * with `rm -v`, removes its anonymous ones; the journals are also what says a volume is in use.
  */
+import { readFileSync } from "node:fs";
 import { lstat, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../errors.js";
@@ -47,7 +48,15 @@ export interface ContainerVolumes {
     },
     rootfs: string,
   ): Promise<readonly MountSpec[]>;
-  /** References released (idempotent); anonymous volumes removed when `removeVolumes` (rm -v). */
+  /**
+   * Before a removal with `rm -v` starts: its anonymous volumes go with it even when the removal is
+   * killed half-way and finished by the next command's recover.
+   */
+  removeWith(id: string): void;
+  /**
+   * References released (idempotent); anonymous volumes removed when `removeVolumes` (rm -v) or
+   * when `removeWith` asked it.
+   */
   detach(
     container: { readonly id: string; readonly spec: ContainerSpec },
     removeVolumes: boolean,
@@ -68,26 +77,41 @@ function journalOf(paths: NativePaths, id: string): string {
   return path.join(containerLayout(paths, id).dir, JOURNAL);
 }
 
-async function readJournal(paths: NativePaths, id: string): Promise<Use[] | undefined> {
+/** What a container's journal holds: the volumes it uses, and whether its removal takes them (rm -v). */
+interface Journal {
+  readonly volumes: Use[];
+  readonly removeVolumes?: boolean | undefined;
+}
+
+async function readJournal(paths: NativePaths, id: string): Promise<Journal | undefined> {
   let text: string;
   try {
     text = await readFile(journalOf(paths, id), "utf8");
   } catch {
     return undefined;
   }
+  return parseJournal(text);
+}
+
+function parseJournal(text: string): Journal {
   try {
-    const value = JSON.parse(text) as { volumes?: unknown };
-    if (!Array.isArray(value.volumes)) return [];
-    return value.volumes.filter(
+    const value = JSON.parse(text) as { volumes?: unknown; removeVolumes?: unknown };
+    if (!Array.isArray(value.volumes)) return { volumes: [] };
+    const volumes = value.volumes.filter(
       (u): u is Use =>
         typeof u === "object" &&
         u !== null &&
         typeof (u as Use).name === "string" &&
         typeof (u as Use).anonymous === "boolean",
     );
+    return { volumes, removeVolumes: value.removeVolumes === true };
   } catch {
-    return [];
+    return { volumes: [] };
   }
+}
+
+function writeJournal(paths: NativePaths, id: string, journal: Journal): void {
+  writeAtomic(journalOf(paths, id), `${JSON.stringify(journal)}\n`);
 }
 
 /** The host directory a volume's mount binds (its `_data`; a driver_opts mount lies on it). */
@@ -115,7 +139,7 @@ export async function volumeUsers(
   const users: string[] = [];
   for (const id of listIds(paths)) {
     if (except.has(id)) continue;
-    if ((await readJournal(paths, id))?.some((u) => u.name === name) === true) users.push(id);
+    if ((await readJournal(paths, id))?.volumes.some((u) => u.name === name) === true) users.push(id);
   }
   return users;
 }
@@ -202,7 +226,7 @@ export function containerVolumes(
       const uses: Use[] = [];
       const note = (use: Use): void => {
         uses.push(use);
-        writeAtomic(journalOf(paths, id), `${JSON.stringify({ volumes: uses })}\n`);
+        writeJournal(paths, id, { volumes: uses });
       };
       try {
         // Docker registers volumes_from first; a mount of the container's own at the same target wins.
@@ -272,16 +296,28 @@ export function containerVolumes(
       }
     },
 
+    removeWith(id) {
+      // Read and written synchronously: it runs under the container's lock, before its teardown.
+      let text: string;
+      try {
+        text = readFileSync(journalOf(paths, id), "utf8");
+      } catch {
+        return; // No volume: nothing to remove with it.
+      }
+      writeJournal(paths, id, { ...parseJournal(text), removeVolumes: true });
+    },
+
     async detach({ id, spec }, removeVolumes) {
       // Without a journal (none was written: no volume), the spec's named volumes are released.
+      const journal = await readJournal(paths, id);
       const uses =
-        (await readJournal(paths, id)) ??
+        journal?.volumes ??
         (spec.mounts ?? []).flatMap((m) =>
           m.type === "volume" && m.source !== undefined && m.source !== ""
             ? [{ name: m.source, anonymous: false }]
             : [],
         );
-      await detach(id, uses, removeVolumes);
+      await detach(id, uses, removeVolumes || journal?.removeVolumes === true);
     },
 
     sweep: (liveIds) => store.sweep(new Set(liveIds)),
