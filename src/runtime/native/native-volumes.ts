@@ -21,6 +21,7 @@ export function createNativeVolumes(paths: NativePaths): NativeVolumes {
     list: (filter) => store.list(filter),
     remove: (name, options) => store.remove(name, options),
     attach: (container, rootfs) => mounts.attach(container, rootfs),
+    remount: (container) => mounts.remount(container),
     removeWith: (id) => mounts.removeWith(id),
     detach: (container, removeVolumes) => mounts.detach(container, removeVolumes),
     sweep: (liveIds) => mounts.sweep(liveIds),

@@ -241,6 +241,29 @@ describe("native volumes through the Runtime", () => {
     expect(existsSync(path.join(device, "file"))).toBe(true);
   });
 
+  it("mounts a driver_opts volume again at a start after a reboot took its mount", async () => {
+    const name = unique("reboot");
+    const device = path.join(dir, "reboot-device");
+    await mkdir(device);
+    await runtime.volumes.create({ name, labels: {}, driverOpts: { type: "none", o: "bind", device } });
+    const id = await create({
+      command: ["sh", "-c", "echo written > /v/file"],
+      networkMode: "none",
+      mounts: [{ type: "volume", source: name, target: "/v" }],
+    });
+    // What a reboot does: BERTH_RUN_ROOT emptied (the volume's references) and the mount gone.
+    spawnSync("umount", [dataOf(name)]);
+    rmSync(path.join(dir, "run", "volumes"), { recursive: true, force: true });
+    expect(mounted(dataOf(name))).toBe(false);
+    await runtime.containers.start(id);
+    expect((await runtime.containers.wait(id, { signal: AbortSignal.timeout(15_000) })).exitCode).toBe(0);
+    // Written through to the device, not into the bare _data.
+    expect(await readFile(path.join(device, "file"), "utf8")).toBe("written\n");
+    await runtime.containers.remove(id);
+    expect(mounted(dataOf(name))).toBe(false);
+    await runtime.volumes.remove(name);
+  });
+
   it("gives volumes_from the other container's mounts, read-only with :ro", async () => {
     const name = unique("shared");
     const hostDir = path.join(dir, "shared-bind");

@@ -50,6 +50,7 @@ export async function writeBundle(
   writeAtomic(layout.hosts, hostsFile(record.spec, record.hostname, hostFile("/etc/hosts")), 0o644);
   writeAtomic(layout.resolv, resolvFile(record.spec, hostFile("/etc/resolv.conf") ?? ""), 0o644);
   writeAtomic(layout.hostname, hostnameFile(record.hostname), 0o644);
+  await ctx.deps.volumes?.remount(record);
   const { config, warnings } = await ctx.deps.ociSpec({
     spec: record.spec,
     image: record.imageConfig,

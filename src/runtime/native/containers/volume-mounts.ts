@@ -49,6 +49,11 @@ export interface ContainerVolumes {
     rootfs: string,
   ): Promise<readonly MountSpec[]>;
   /**
+   * Before each start: the volumes' driver_opts mounted again where they are not (a reboot empties
+   * BERTH_RUN_ROOT and unmounts them), so a start never binds a bare `_data` in their place.
+   */
+  remount(container: { readonly id: string; readonly spec: ContainerSpec }): Promise<void>;
+  /**
    * Before a removal with `rm -v` starts: its anonymous volumes go with it even when the removal is
    * killed half-way and finished by the next command's recover.
    */
@@ -194,6 +199,17 @@ export function containerVolumes(
     }
   }
 
+  /** The volumes `id` uses: its journal's, or without one (none written: no volume) the spec's named ones. */
+  async function usesOf(id: string, spec: ContainerSpec, journal?: Journal): Promise<readonly Use[]> {
+    const found = journal ?? (await readJournal(paths, id));
+    if (found !== undefined) return found.volumes;
+    return (spec.mounts ?? []).flatMap((m) =>
+      m.type === "volume" && m.source !== undefined && m.source !== ""
+        ? [{ name: m.source, anonymous: false }]
+        : [],
+    );
+  }
+
   async function detach(id: string, uses: readonly Use[], removeVolumes: boolean): Promise<void> {
     const problems: string[] = [];
     leaving.add(id);
@@ -296,6 +312,10 @@ export function containerVolumes(
       }
     },
 
+    async remount({ id, spec }) {
+      for (const name of new Set((await usesOf(id, spec)).map((u) => u.name))) await store.prepare(name, id);
+    },
+
     removeWith(id) {
       // Read and written synchronously: it runs under the container's lock, before its teardown.
       let text: string;
@@ -308,16 +328,8 @@ export function containerVolumes(
     },
 
     async detach({ id, spec }, removeVolumes) {
-      // Without a journal (none was written: no volume), the spec's named volumes are released.
       const journal = await readJournal(paths, id);
-      const uses =
-        journal?.volumes ??
-        (spec.mounts ?? []).flatMap((m) =>
-          m.type === "volume" && m.source !== undefined && m.source !== ""
-            ? [{ name: m.source, anonymous: false }]
-            : [],
-        );
-      await detach(id, uses, removeVolumes || journal?.removeVolumes === true);
+      await detach(id, await usesOf(id, spec, journal), removeVolumes || journal?.removeVolumes === true);
     },
 
     sweep: (liveIds) => store.sweep(new Set(liveIds)),
