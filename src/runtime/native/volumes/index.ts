@@ -2,6 +2,8 @@
  * The native runtime's volumes: Docker's `local` driver, with no daemon.
  *
  * ## Use (from the containers code)
+ * Wired through ../native-volumes.ts (Runtime.volumes, in use while a container's journal names the
+ * volume) and ../containers/volume-mounts.ts (a container's volumes at create, start and remove).
  * ```ts
  * const volumes = openVolumeStore(nativePaths(env), { inUse: (name) => idsOfContainersMounting(name) });
  * await volumes.create({ name, labels, driverOpts });   // Runtime.volumes.create; idempotent
