@@ -9,8 +9,8 @@
  * typed errors), so the fake the engine's unit tests lean on behaves as a real backend does.
  *
  * Native runs as root with runc and conmon (skipped elsewhere, failing under CI=true), its state in
- * a temporary BERTH_ROOT/BERTH_RUN_ROOT under /var/tmp removed after; networks and volumes come
- * with its second part, so their cases are not registered for it yet.
+ * a temporary BERTH_ROOT/BERTH_RUN_ROOT under /var/tmp removed after; networks come with its
+ * second part, so their cases are not registered for it yet.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
