@@ -2,8 +2,8 @@
  * The native Runtime as the CLI makes it (`--runtime native`: real config.json from the oci part),
  * as root: a process that over-allocates under a memory limit is OOM-killed and reported so
  * (oomKilled, exit 137, the oom and die events); `network_mode: host` shares the host's network
- * namespace and `none` has only loopback; a named network or a volume is refused with a sentence
- * saying they come with part 2. What the oci part reads from the host reaches the container: a
+ * namespace and `none` has only loopback; a named network is refused with a sentence
+ * saying it comes with part 2. What the oci part reads from the host reaches the container: a
  * privileged one starts (capabilities limited to the host's bounding set) with the host's devices,
  * `devices`, `group_add` and `cgroup_parent` apply (remove clears the cgroup under that parent), and
  * create returns Docker's warnings for this host. Copy in and out reaches bind mounts at their
