@@ -8,6 +8,10 @@
 #   scripts/ci/dockerd.sh start-engine   # dockerd alone (the demo: needs no registry, and a newcomer's
 #                                        # machine has only docker.io)
 #   scripts/ci/dockerd.sh stop-engine    # stop only the dockerd this script started (pid file)
+#   scripts/ci/dockerd.sh park           # no engine at all, as on a machine without Docker (the
+#                                        # README's line): stops the dockerd this script started or
+#                                        # the docker.io service (systemd), and puts forwarding as a
+#                                        # fresh Debian has it; `start` starts an engine again
 #
 # Everything this script starts writes its log and pid file under $BERTH_CI_DIR (/tmp/berth-ci).
 # Every wait is bounded; on a start that never answers the log tail is printed and the script fails.
@@ -24,6 +28,8 @@ DOCKERD_ARGS="${BERTH_CI_DOCKERD_ARGS:-}"
 CLEAN_LABELS="${BERTH_CI_CLEAN_LABELS:-berth.test}"
 
 DOCKERD_PID="$DIR/dockerd.pid"
+# Left by `park` when it stopped systemd's docker.io service, so `start` starts that one again.
+PARKED_SYSTEMD="$DIR/parked-systemd"
 DOCKERD_LOG="$DIR/dockerd.log"
 REGISTRY_DIR="$DIR/registry"
 REGISTRY_PID="$DIR/registry.pid"
@@ -92,6 +98,13 @@ start_dockerd() {
   if engine_answers; then
     say "an engine already answers on $SOCKET: using it"
     return 0
+  fi
+  if [ -f "$PARKED_SYSTEMD" ]; then
+    rm -f "$PARKED_SYSTEMD"
+    say "starting the docker.io service that park stopped (systemd)"
+    systemctl start docker.socket docker.service
+    if wait_for 60 engine_answers; then return 0; fi
+    say "the docker.io service did not answer within 30 s: starting dockerd here"
   fi
   command -v dockerd >/dev/null || { say "dockerd not installed (apt-get install docker.io)"; return 1; }
   say "starting dockerd (log $DOCKERD_LOG)"
@@ -171,6 +184,42 @@ clean_leftovers() {
 # dockerd stops its containers and its managed containerd before exiting.
 stop_dockerd() { stop_pid "$DOCKERD_PID" dockerd 60; }
 
+# No engine, as on a Debian machine where Docker was never installed: the dockerd this script
+# started stopped, or systemd's (socket activation too, or the next connection starts it again);
+# fails when another engine still answers. dockerd leaves two things behind that such a machine does
+# not have: the FORWARD policy DROP, which drops bridged traffic nothing accepts, and br_netfilter,
+# which sends bridged traffic through iptables at all. Both go back to a fresh machine's state
+# (ACCEPT, not loaded); dockerd sets them again when `start` starts it.
+park_engine() {
+  stop_dockerd
+  if command -v systemctl >/dev/null && systemctl is-active --quiet docker.socket docker.service 2>/dev/null; then
+    say "stopping the docker.io service (systemd); '$0 start' starts it again"
+    systemctl stop docker.socket docker.service
+    : >"$PARKED_SYSTEMD"
+  fi
+  if engine_answers; then
+    say "an engine still answers on $SOCKET, started by neither this script nor systemd: stop it first"
+    return 1
+  fi
+  if command -v iptables >/dev/null && iptables -w 5 -S FORWARD 2>/dev/null | grep -qx -- '-P FORWARD DROP'; then
+    say "FORWARD policy DROP (dockerd's): ACCEPT, as on a fresh Debian"
+    iptables -w 5 -P FORWARD ACCEPT
+  fi
+  if [ -d /sys/module/br_netfilter ]; then
+    if modprobe -r br_netfilter 2>/dev/null; then
+      say "br_netfilter unloaded, as on a fresh Debian"
+    else
+      # Built in, or held by another user: bridged traffic then meets the FORWARD chain, whose
+      # policy is ACCEPT now and whose Docker rules match Docker's bridges only.
+      say "br_netfilter stays loaded (in use); the FORWARD policy accepts bridged traffic"
+    fi
+  elif [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
+    # This kernel has it built in: a fresh machine with this kernel has it too.
+    say "br_netfilter is built into this kernel; the FORWARD policy accepts bridged traffic"
+  fi
+  say "no engine answers on $SOCKET"
+}
+
 case "${1:-}" in
   start)
     mkdir -p "$DIR"
@@ -190,8 +239,12 @@ case "${1:-}" in
   stop-engine)
     stop_dockerd
     ;;
+  park)
+    mkdir -p "$DIR"
+    park_engine
+    ;;
   *)
-    echo "usage: $0 start|stop|start-engine|stop-engine" >&2
+    echo "usage: $0 start|stop|start-engine|stop-engine|park" >&2
     exit 2
     ;;
 esac
