@@ -9,8 +9,7 @@
  * typed errors), so the fake the engine's unit tests lean on behaves as a real backend does.
  *
  * Native runs as root with runc and conmon (skipped elsewhere, failing under CI=true), its state in
- * a temporary BERTH_ROOT/BERTH_RUN_ROOT under /var/tmp removed after; networks come with its
- * second part, so their cases are not registered for it yet.
+ * a temporary BERTH_ROOT/BERTH_RUN_ROOT under /var/tmp removed after; every case but build's.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -61,9 +60,11 @@ if (nativeReason === undefined) {
       create: () => {
         dir = mkdtempSync("/var/tmp/berth-conformance-");
         const env = { BERTH_ROOT: path.join(dir, "root"), BERTH_RUN_ROOT: path.join(dir, "run") };
+        // The embedded DNS server it starts answers the containers' names only, never asking outside.
+        process.env["BERTH_DNS_FORWARD"] = "0";
         return runtimeBackend("native").create({ ...process.env, ...env });
       },
-      features: new Set(["processes", "registry", "volumes"]),
+      features: new Set(["processes", "registry", "networks", "volumes"]),
       unavailable: async (feature) =>
         feature === "registry" && !(await registryAnswers())
           ? `no registry answers on http://${REGISTRY}/v2/`

@@ -4,23 +4,12 @@
  * (./containers), process io (./process) and the event log (./events.ts). State is files under
  * BERTH_ROOT and BERTH_RUN_ROOT (./paths.ts); nothing here outlives a call but the monitors.
  *
- * Networks arrive with the second part of the native runtime: until then a container runs with
- * `network_mode: none` or `host` (no network mode gives it a private namespace with only loopback,
- * as `none`), networks list as empty, and a call that would make one is refused with a sentence
- * saying so. Volumes are Docker's local driver (./native-volumes.ts).
+ * Networks are the network layer's bridges with the embedded DNS (./native-networks.ts), joined by
+ * each container at its create and left at its remove (./containers/networking.ts).
  */
 import { readFileSync } from "node:fs";
 import { BerthError } from "../../errors.js";
-import { InvalidRequestError, NotFoundError } from "../errors.js";
-import type {
-  ContainerSpec,
-  EventFilter,
-  NetworkInfo,
-  Networks,
-  Runtime,
-  RuntimeEvent,
-  RuntimeInfo,
-} from "../runtime.js";
+import type { EventFilter, Runtime, RuntimeEvent, RuntimeInfo } from "../runtime.js";
 import { nativeContainerDeps } from "./container-deps.js";
 import { cgroupVersion, controllerDir } from "./containers/cgroups.js";
 import {
@@ -34,7 +23,9 @@ import { RUNC_PATH } from "./containers/runc.js";
 import { readEvents } from "./events.js";
 import { goArch } from "./images/config.js";
 import { openImageStore } from "./images/index.js";
+import { createNativeNetworks } from "./native-networks.js";
 import { createNativeVolumes } from "./native-volumes.js";
+import { openNetworkLayer } from "./network/index.js";
 import { nativePaths, type Env } from "./paths.js";
 import {
   attach,
@@ -51,8 +42,6 @@ import {
 export interface NativeRuntimeOptions {
   readonly env?: Env | undefined;
 }
-
-const PART_TWO = "native networks and volumes arrive with part 2 of the native runtime";
 
 /** berth's version, from the nearest package.json named berth above this module. */
 function berthVersion(): string {
@@ -113,29 +102,6 @@ const processIo: ProcessIo = {
   copyFrom: (target, path) => copyFrom(processHandle(target), path),
 };
 
-/** A network mode the native runtime can give today. */
-function checkNetworking(spec: ContainerSpec): void {
-  const mode = spec.networkMode;
-  const named = Object.keys(spec.networks ?? {});
-  if ((mode !== undefined && mode !== "none" && mode !== "host") || named.length > 0) {
-    throw new InvalidRequestError(
-      `container ${spec.name}: network ${mode ?? named[0]} is not available natively: ${PART_TWO}`,
-      { hint: "use network_mode: none or host, or --runtime docker" },
-    );
-  }
-}
-
-function networksOfPartTwo(): Networks {
-  return {
-    create: () => Promise.reject(new InvalidRequestError(PART_TWO)),
-    inspect: () => Promise.resolve(undefined as NetworkInfo | undefined),
-    list: () => Promise.resolve([]),
-    remove: (name) => Promise.reject(new NotFoundError(`network ${name} not found`, { status: 404 })),
-    connect: () => Promise.reject(new InvalidRequestError(PART_TWO)),
-    disconnect: () => Promise.reject(new InvalidRequestError(PART_TWO)),
-  };
-}
-
 export function createNativeRuntime(options: NativeRuntimeOptions = {}): Runtime {
   const paths = nativePaths(options.env ?? process.env);
   // The store asks the lifecycle whether an image is in use; the lifecycle is made just below.
@@ -144,7 +110,8 @@ export function createNativeRuntime(options: NativeRuntimeOptions = {}): Runtime
     inUse: (id) => lifecycleRef.current?.usesImage(id) === true,
   });
   const volumes = createNativeVolumes(paths);
-  const deps = { ...nativeContainerDeps(store), volumes };
+  const network = openNetworkLayer(paths);
+  const deps = { ...nativeContainerDeps(store), volumes, networks: network };
   const lifecycle = createNativeContainers({ paths, deps, processIo });
   lifecycleRef.current = lifecycle;
 
@@ -163,15 +130,9 @@ export function createNativeRuntime(options: NativeRuntimeOptions = {}): Runtime
       push: (reference, pushOptions, onProgress) => store.push(reference, pushOptions, onProgress),
       build: () => notYet("build (use --runtime docker to build images)"),
     },
-    networks: networksOfPartTwo(),
+    networks: createNativeNetworks(paths, network, lifecycle),
     volumes,
-    containers: {
-      ...lifecycle,
-      create: async (spec) => {
-        checkNetworking(spec);
-        return lifecycle.create(spec);
-      },
-    },
+    containers: lifecycle,
     events(filter: EventFilter = {}, signal?: AbortSignal): AsyncIterable<RuntimeEvent> {
       // A reader is also a witness: exits nobody has collected yet are collected as it follows, and
       // logs due for rotation are rotated.

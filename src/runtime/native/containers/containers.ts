@@ -10,7 +10,7 @@
  * through ./process-target.ts.
  */
 import { ConflictError } from "../../errors.js";
-import type { ContainerSummary, Containers, LogLine, LogOptions } from "../../runtime.js";
+import type { ContainerSummary, Containers, EndpointSpec, LogLine, LogOptions } from "../../runtime.js";
 import { matchesLabels } from "../events.js";
 import { superviseIfNeeded } from "../supervise/ensure.js";
 import { attachToNextRun } from "./attach-next-run.js";
@@ -21,6 +21,7 @@ import { kill, restart, start, startByPolicy, stop } from "./lifecycle.js";
 import { rotateLogs } from "./log-rotation.js";
 import { readLog } from "./logs.js";
 import { rename } from "./names.js";
+import { connectNetwork, disconnectNetwork } from "./networking.js";
 import { observe } from "./observe.js";
 import { pause, unpause } from "./pause.js";
 import { processIoOf, type ProcessTarget, targetOf } from "./process-target.js";
@@ -50,6 +51,9 @@ export interface NativeContainers extends Containers {
    * restart count, which the supervisor keeps; false when it did not start it.
    */
   startByPolicy(id: string, finishedAt: string): Promise<boolean>;
+  /** Runtime.networks.connect and disconnect, under the container's lock (./networking.ts). */
+  connectNetwork(network: string, nameOrId: string, endpoint?: EndpointSpec): Promise<void>;
+  disconnectNetwork(network: string, nameOrId: string): Promise<void>;
 }
 
 export function createNativeContainers(options: NativeContainersOptions): NativeContainers {
@@ -82,12 +86,15 @@ export function createNativeContainers(options: NativeContainersOptions): Native
     unpause: (nameOrId) => unpause(ctx, nameOrId),
     remove: (nameOrId, removeOptions) => remove(ctx, nameOrId, removeOptions),
     rename: (nameOrId, newName) => rename(ctx, nameOrId, newName),
+    connectNetwork: (network, nameOrId, endpoint) => connectNetwork(ctx, network, nameOrId, endpoint),
+    disconnectNetwork: (network, nameOrId) => disconnectNetwork(ctx, network, nameOrId),
 
     async inspect(nameOrId) {
       const record = ctx.find(nameOrId);
       if (!record) return undefined;
       const found = await current(ctx, record);
-      return stateOf(paths, found.record, found.observed);
+      const networking = await ctx.deps.networks?.containerNetworking(record.id);
+      return stateOf(paths, found.record, found.observed, networking);
     },
 
     async list(filter = {}) {
@@ -95,6 +102,7 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       // A supervisor killed meanwhile is started again here: it picks up every container's state.
       await superviseIfNeeded(paths).catch(() => undefined);
       const now = new Date();
+      const networking = await ctx.deps.networks?.allNetworking();
       const out: ContainerSummary[] = [];
       for (const id of listIds(paths)) {
         const record = readRecord(paths, id);
@@ -102,7 +110,7 @@ export function createNativeContainers(options: NativeContainersOptions): Native
         if (filter.name !== undefined && record.name !== filter.name.replace(/^\//, "")) continue;
         if (!matchesLabels(record.labels, filter.labels)) continue;
         const found = await current(ctx, record);
-        const state = stateOf(paths, found.record, found.observed);
+        const state = stateOf(paths, found.record, found.observed, networking?.get(record.id));
         if (!filter.all && !state.running) continue;
         out.push(summaryOf(found.record, state, now));
       }

@@ -1,6 +1,7 @@
 /**
  * `create`: a record (`creating` until complete), the name claimed, the rootfs mounted, the user
- * resolved in it and the bundle written. A failure undoes all of it; a create killed half-way is
+ * resolved in it, its networking made (namespace, addresses, ports, DNS names) and the bundle
+ * written. A failure undoes all of it; a create killed half-way is
  * finished by the next command's recover (./recover.ts).
  */
 import os from "node:os";
@@ -9,6 +10,7 @@ import type { ContainerSpec } from "../../runtime.js";
 import type { ContainerContext } from "./context.js";
 import { self, stillRuns } from "./lock.js";
 import { checkName, nameConflict } from "./names.js";
+import { setupNetworking } from "./networking.js";
 import {
   claimName,
   type ContainerRecord,
@@ -86,7 +88,9 @@ export async function create(
       layout.rootfs,
     );
     if (mounts !== undefined && mounts.length > 0) record = { ...record, spec: { ...record.spec, mounts } };
-    warnings = await writeBundle(ctx, record);
+    const network = await setupNetworking(ctx, record);
+    record = { ...record, hostname: network.hostname ?? record.hostname, netnsPath: network.netnsPath };
+    warnings = await writeBundle(ctx, record, network);
     record = ctx.update(record, { state: "created", owner: undefined });
   } catch (error) {
     await teardown(ctx, record).catch(() => undefined);

@@ -5,6 +5,7 @@
  * give a directory rootfs and a config of their own.
  */
 import type { RootfsMount } from "../images/rootfs.js";
+import type { NetworkLayer } from "../network/index.js";
 import type { OciImageRunConfig, OciSpecInput as OciInput } from "../oci/spec.js";
 import type { ResolvedUser } from "../oci/user.js";
 import type { ContainerVolumes } from "./volume-mounts.js";
@@ -72,6 +73,11 @@ export interface ContainerDeps {
   ): Promise<ResolvedUser>;
   /** An init (catatonit, tini) to bind-mount for `init: true`; undefined when none is installed. */
   readonly initPath?: string | undefined;
+  /**
+   * The network layer (../network): each container's namespace, veths, addresses and published
+   * ports, made at create and undone at remove. Absent: only `none` and `host` can be given.
+   */
+  readonly networks?: NetworkLayer | undefined;
   /**
    * Volumes (./volume-mounts.ts): made, referenced and filled at create, released at remove. Absent:
    * a `type: volume` mount cannot be given.

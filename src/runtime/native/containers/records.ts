@@ -41,6 +41,8 @@ export interface ContainerRecord {
   readonly layerDirs: readonly string[];
   readonly labels: Labels;
   readonly hostname: string;
+  /** The network namespace runc joins (../network's, or another container's); none: runc makes one. */
+  readonly netnsPath?: string | undefined;
   readonly user: ResolvedUser;
   readonly created: string;
   readonly startedAt?: string | undefined;

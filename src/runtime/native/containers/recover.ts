@@ -1,11 +1,13 @@
 /**
  * Finishing what a create or remove killed half-way left: a record still `creating` or `removing`
  * whose owner is gone is torn down (its `destroy` written for a removal), and a directory without a
- * record, older than a minute, is deleted.
+ * record, older than a minute, is deleted; then the networking of containers that no longer exist
+ * (./networking.ts sweepNetworking).
  */
 import { rmSync, statSync } from "node:fs";
 import type { ContainerContext } from "./context.js";
 import { stillRuns } from "./lock.js";
+import { sweepNetworking } from "./networking.js";
 import { listIds, readRecord } from "./records.js";
 import { teardown } from "./teardown.js";
 
@@ -37,5 +39,7 @@ export async function recover(ctx: ContainerContext): Promise<void> {
       // not fail this one.
     }
   }
+  // Networking of containers gone (their directories included those being made right now).
+  await sweepNetworking(ctx, listIds(ctx.paths)).catch(() => undefined);
   await ctx.deps.volumes?.sweep(listIds(ctx.paths)).catch(() => undefined);
 }

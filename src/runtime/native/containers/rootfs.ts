@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { hostnameFile, hostsFile, resolvFile } from "./bundle-files.js";
 import { cgroupsPath } from "./cgroups.js";
 import type { ContainerContext } from "./context.js";
+import type { BundleNetworking } from "./networking.js";
 import { type ContainerRecord, writeAtomic } from "./records.js";
 import { volumeSourcesOf } from "./volume-mounts.js";
 
@@ -40,15 +41,25 @@ function hostFile(file: string): string | undefined {
   }
 }
 
-/** Writes the bundle; answers Docker's warnings for the container on this host. */
+/**
+ * Writes the bundle; answers Docker's warnings for the container on this host. `network` (from
+ * ./networking.ts) gives its namespace, hosts and resolv.conf at create; without it (a start), the
+ * record's namespace and the files already written, or those of a container with no network.
+ */
 export async function writeBundle(
   ctx: ContainerContext,
   record: ContainerRecord,
+  network?: BundleNetworking,
 ): Promise<readonly string[]> {
   const layout = ctx.layoutOf(record.id);
   mkdirSync(layout.bundle, { recursive: true, mode: 0o700 });
-  writeAtomic(layout.hosts, hostsFile(record.spec, record.hostname, hostFile("/etc/hosts")), 0o644);
-  writeAtomic(layout.resolv, resolvFile(record.spec, hostFile("/etc/resolv.conf") ?? ""), 0o644);
+  // A start writes the bundle again: the files create wrote stay (a connect may have changed them).
+  const hosts = network?.hosts ?? hostFile(layout.hosts);
+  if (hosts !== undefined) writeAtomic(layout.hosts, hosts, 0o644);
+  else writeAtomic(layout.hosts, hostsFile(record.spec, record.hostname, hostFile("/etc/hosts")), 0o644);
+  const resolv = network?.resolv ?? hostFile(layout.resolv);
+  if (resolv !== undefined) writeAtomic(layout.resolv, resolv, 0o644);
+  else writeAtomic(layout.resolv, resolvFile(record.spec, hostFile("/etc/resolv.conf") ?? ""), 0o644);
   writeAtomic(layout.hostname, hostnameFile(record.hostname), 0o644);
   await ctx.deps.volumes?.remount(record);
   const { config, warnings } = await ctx.deps.ociSpec({
@@ -60,6 +71,7 @@ export async function writeBundle(
     resolvPath: layout.resolv,
     hostnamePath: layout.hostname,
     hostname: record.hostname,
+    netnsPath: network?.netnsPath ?? record.netnsPath,
     initPath: record.spec.init ? ctx.deps.initPath : undefined,
     volumeSources: volumeSourcesOf(ctx.paths, record.spec),
     cgroupsPath: cgroupsPath(record.id, record.spec.cgroupParent),

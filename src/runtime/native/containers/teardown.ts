@@ -1,6 +1,7 @@
 /**
- * Removes every trace of a container: its monitor, runc's state, its cgroups, its rootfs mount,
- * bundle and directories, and its name. Each step tolerates what is already gone, so a removal
+ * Removes every trace of a container: its monitor, runc's state, its cgroups, its networking
+ * (DNS names, namespace, veths, addresses, published ports), its rootfs mount, bundle and
+ * directories, and its name. Each step tolerates what is already gone, so a removal
  * killed half-way is finished by the next command (./recover.ts).
  */
 import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync } from "node:fs";
@@ -10,6 +11,7 @@ import { ApiError, NotFoundError } from "../../errors.js";
 import { removeCgroups } from "./cgroups.js";
 import { type ContainerContext, errorMessage } from "./context.js";
 import { stillRuns } from "./lock.js";
+import { teardownNetworking } from "./networking.js";
 import { type ContainerRecord, releaseName } from "./records.js";
 import { mounted } from "./rootfs.js";
 
@@ -84,6 +86,12 @@ export async function teardown(
   problems.push(
     ...(await removeCgroups(record.id, record.spec.cgroupParent)).map((dir) => `cgroup ${dir} is busy`),
   );
+  try {
+    // Once its processes are gone: nothing holds the namespace or answers at its addresses.
+    await teardownNetworking(ctx, record.id);
+  } catch (error) {
+    problems.push(errorMessage(error));
+  }
   try {
     await ctx.deps.volumes?.detach(record, removeVolumes);
   } catch (error) {

@@ -55,7 +55,12 @@ export interface NetworkLayerOptions {
 export interface ContainerNetworking {
   readonly netns: string;
   readonly netnsPath: string;
-  readonly endpoints: readonly (EndpointRecord & { readonly gateway: string; readonly prefix: number })[];
+  readonly endpoints: readonly (EndpointRecord & {
+    readonly gateway: string;
+    readonly prefix: number;
+    /** The network's id (inspect's NetworkID). */
+    readonly networkId: string;
+  })[];
   readonly ports: readonly PortRecord[];
 }
 
@@ -190,6 +195,8 @@ export interface NetworkLayer {
   teardownContainer(id: string): Promise<void>;
   /** What setupContainer gave a container, while it is set up. */
   containerNetworking(id: string): Promise<ContainerNetworking | undefined>;
+  /** containerNetworking of every set-up container, by id, from one read of the state. */
+  allNetworking(): Promise<ReadonlyMap<string, ContainerNetworking>>;
   /**
    * Tears down every container not in `live` (which must include containers being created right
    * now), finishes networks a crash left half-created or half-removed, and deletes namespaces of
@@ -288,6 +295,7 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
           ...e,
           gateway: network?.gateway ?? "",
           prefix: network ? requireCidr(network.subnet, "subnet").prefix : 32,
+          networkId: network?.id ?? "",
         };
       }),
       ports: container.ports,
@@ -501,6 +509,14 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
       const state = await readState(paths);
       const container = state.containers[id];
       return container?.state === "ready" ? networkingOf(state, container) : undefined;
+    },
+    allNetworking: async () => {
+      const state = await readState(paths);
+      return new Map(
+        Object.values(state.containers)
+          .filter((c) => c.state === "ready")
+          .map((c) => [c.id, networkingOf(state, c)]),
+      );
     },
     sweep,
   };

@@ -1,0 +1,314 @@
+/**
+ * A container's networking, made at create and undone at remove (start and stop never touch it, so
+ * a restart keeps its namespace, addresses and published ports, as Docker's do): its network
+ * namespace and veths from the network layer (../network), its names in the embedded DNS (../dns),
+ * and the /etc/hosts and /etc/resolv.conf Docker writes for it.
+ *
+ * Network modes, as Docker gives them:
+ * - `host`: the host's stack, hosts and resolv.conf; nothing made.
+ * - `none`: a namespace of its own with loopback only (runc makes it), no network to join later.
+ * - `container:<x>`: x's namespace (and its hosts and resolv.conf).
+ * - otherwise (a network name, `bridge`, `default` or none given): a namespace from the layer with a
+ *   veth per network of `spec.networks` in priority order (the named mode's network first when
+ *   `networks` leaves it out). With no network (a container made without one, as the runtime
+ *   conformance suite's are) it has loopback only, and `networks.connect` adds them later.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { ConflictError, InvalidRequestError, NotFoundError } from "../../errors.js";
+import type { ContainerSpec, EndpointSpec } from "../../runtime.js";
+import {
+  containerResolvConf,
+  ensureDnsIfNeeded,
+  pruneDnsRecords,
+  readDnsNetworks,
+  releaseDnsNetwork,
+  removeDnsRecords,
+  writeDnsRecords,
+  type DnsEndpoint,
+} from "../dns/index.js";
+import type { ContainerNetworking } from "../network/index.js";
+import { hostsFile, resolvFile } from "./bundle-files.js";
+import type { ContainerContext } from "./context.js";
+import { notFound } from "./context.js";
+import { type ContainerRecord, readRecord } from "./records.js";
+
+/** What the bundle gets of a container's networking. */
+export interface BundleNetworking {
+  /** The namespace runc joins; undefined: runc makes one (`none`), or none at all (`host`). */
+  readonly netnsPath: string | undefined;
+  readonly hosts: string;
+  readonly resolv: string;
+  /** Its hostname, when the mode dictates it (`container:x` takes x's). */
+  readonly hostname?: string | undefined;
+}
+
+/** Modes Docker names for its default bridge network: natively, a namespace joined to no network yet. */
+const DEFAULT_MODES = new Set(["", "bridge", "default"]);
+
+function hostText(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the container gets a namespace from the network layer (one it can join networks in later). */
+export function layerManaged(spec: ContainerSpec): boolean {
+  const mode = spec.networkMode ?? "";
+  return mode !== "host" && mode !== "none" && !mode.startsWith("container:");
+}
+
+/** The networks to join at create, in priority order: `networks`, led by the mode's own if left out. */
+export function networksToJoin(spec: ContainerSpec): Record<string, EndpointSpec> {
+  const mode = spec.networkMode ?? "";
+  const networks: Record<string, EndpointSpec> = {};
+  if (!DEFAULT_MODES.has(mode) && spec.networks?.[mode] === undefined) networks[mode] = {};
+  for (const [name, endpoint] of Object.entries(spec.networks ?? {})) networks[name] = endpoint;
+  return networks;
+}
+
+/**
+ * /etc/hosts on a network, as libnetwork writes it: the defaults, `extra_hosts`, then the
+ * container's first address with its hostname (and its FQDN first when it has a domain name).
+ */
+export function networkHostsFile(
+  spec: ContainerSpec,
+  hostname: string,
+  address: string,
+  gateway: string,
+): string {
+  const base = hostsFile({ ...spec, networkMode: "none", extraHosts: undefined }, hostname);
+  const extra = (spec.extraHosts ?? []).flatMap((entry) => {
+    const sep = entry.includes("=") ? entry.indexOf("=") : entry.indexOf(":");
+    if (sep <= 0) return [];
+    // `host-gateway` is the host as the container reaches it: its network's gateway here.
+    const ip = entry.slice(sep + 1) === "host-gateway" ? gateway : entry.slice(sep + 1);
+    return [`${ip}\t${entry.slice(0, sep)}\n`];
+  });
+  const fqdn = spec.domainname ? `${hostname}.${spec.domainname} ${hostname}` : hostname;
+  return `${base}${extra.join("")}${address}\t${fqdn}\n`;
+}
+
+/** The DNS record of a container on the networks it has joined (undefined when it has none). */
+function dnsEndpoints(
+  record: ContainerRecord,
+  networking: ContainerNetworking,
+): Record<string, DnsEndpoint> | undefined {
+  if (networking.endpoints.length === 0) return undefined;
+  const networks: Record<string, DnsEndpoint> = {};
+  for (const endpoint of networking.endpoints) {
+    const asked = record.spec.networks?.[endpoint.network];
+    networks[endpoint.network] = {
+      ipv4: endpoint.address,
+      aliases: endpoint.aliases,
+      // `links:` (compose gives `<container>:<alias>`) and the endpoint's own, on every network it joins.
+      links: [...(record.spec.links ?? []), ...(asked?.links ?? [])],
+    };
+  }
+  return networks;
+}
+
+/** The container's resolv.conf on its networks, and what its DNS record takes of it. */
+function resolvOn(spec: ContainerSpec, gateway: string) {
+  return containerResolvConf({
+    nameserver: gateway,
+    hostResolvConf: hostText("/etc/resolv.conf") ?? "",
+    dns: spec.dns,
+    dnsSearch: spec.dnsSearch,
+    dnsOptions: spec.dnsOptions,
+  });
+}
+
+/** Puts (or replaces) the container's names in the embedded DNS, or takes them away when it has no network. */
+export function writeDnsOf(
+  ctx: ContainerContext,
+  record: ContainerRecord,
+  networking: ContainerNetworking,
+): void {
+  const networks = dnsEndpoints(record, networking);
+  const first = networking.endpoints[0];
+  if (networks === undefined || first === undefined) {
+    removeDnsRecords(ctx.paths, record.id);
+    return;
+  }
+  const resolv = resolvOn(record.spec, first.gateway);
+  writeDnsRecords(ctx.paths, {
+    id: record.id,
+    name: record.name,
+    hostname: record.hostname,
+    networks,
+    searchDomains: resolv.searchDomains,
+    upstreams: resolv.upstreams,
+  });
+}
+
+/**
+ * Rewrites the bundle's resolv.conf in place (the container has it bind-mounted: a rename would
+ * leave it the old file), for a container that joins its first network after it was made.
+ */
+export function rewriteResolv(ctx: ContainerContext, record: ContainerRecord, gateway: string): void {
+  writeFileSync(ctx.layoutOf(record.id).resolv, resolvOn(record.spec, gateway).text);
+}
+
+/** `container:<x>`: x's namespace, hosts, resolv.conf and hostname. */
+async function joinContainer(
+  ctx: ContainerContext,
+  record: ContainerRecord,
+  target: string,
+): Promise<BundleNetworking> {
+  const other = ctx.find(target);
+  if (!other) throw notFound(target);
+  if (other.id === record.id)
+    throw new InvalidRequestError("cannot join own network namespace", { status: 400 });
+  const theirs = ctx.layoutOf(other.id);
+  const hosts = hostText(theirs.hosts) ?? hostsFile(record.spec, other.hostname);
+  const resolv = hostText(theirs.resolv) ?? resolvFile(record.spec, hostText("/etc/resolv.conf") ?? "");
+  if (other.spec.networkMode === "host")
+    return { netnsPath: undefined, hosts, resolv, hostname: other.hostname };
+  const layered = await ctx.deps.networks?.containerNetworking(other.id);
+  let netnsPath = layered?.netnsPath;
+  if (netnsPath === undefined) {
+    // x made its own (`none`): its running init's namespace, as Docker joins x's.
+    const pid = other.run?.pid;
+    if (pid === undefined)
+      throw new ConflictError(`cannot join network of a non running container: ${other.id}`, { status: 409 });
+    netnsPath = `/proc/${pid}/ns/net`;
+  }
+  return { netnsPath, hosts, resolv, hostname: other.hostname };
+}
+
+/**
+ * Makes the container's networking (before its bundle is written): namespace, veths, addresses,
+ * published ports and DNS names. Undone by teardownNetworking, which a failed create runs.
+ */
+export async function setupNetworking(
+  ctx: ContainerContext,
+  record: ContainerRecord,
+): Promise<BundleNetworking> {
+  const { spec } = record;
+  const mode = spec.networkMode ?? "";
+  const hostHosts = hostText("/etc/hosts");
+  const hostResolv = hostText("/etc/resolv.conf") ?? "";
+  if (mode.startsWith("container:")) return joinContainer(ctx, record, mode.slice("container:".length));
+  const layer = ctx.deps.networks;
+  if (!layerManaged(spec) || layer === undefined) {
+    const named = Object.keys(networksToJoin(spec));
+    if (layerManaged(spec) && named.length > 0)
+      throw new InvalidRequestError(`container ${record.name}: network ${named[0]} needs the network layer`);
+    return {
+      netnsPath: undefined,
+      hosts: hostsFile(spec, record.hostname, hostHosts),
+      resolv: resolvFile(spec, hostResolv),
+    };
+  }
+  const networking = await layer.setupContainer({
+    id: record.id,
+    networks: networksToJoin(spec),
+    ports: spec.ports,
+  });
+  const first = networking.endpoints[0];
+  if (first === undefined) {
+    return {
+      netnsPath: networking.netnsPath,
+      hosts: hostsFile(spec, record.hostname, hostHosts),
+      resolv: resolvFile(spec, hostResolv),
+    };
+  }
+  writeDnsOf(ctx, record, networking);
+  return {
+    netnsPath: networking.netnsPath,
+    hosts: networkHostsFile(spec, record.hostname, first.address, first.gateway),
+    resolv: resolvOn(spec, first.gateway).text,
+  };
+}
+
+/** Undoes setupNetworking (idempotent): DNS names first, then namespace, veths, addresses, ports. */
+export async function teardownNetworking(ctx: ContainerContext, id: string): Promise<void> {
+  removeDnsRecords(ctx.paths, id);
+  await ctx.deps.networks?.teardownContainer(id);
+}
+
+/**
+ * At a command's start: what a crash left of containers that no longer exist (namespaces, veths,
+ * rules, addresses, DNS names), networks half made or half removed, listen addresses of networks
+ * gone, and a DNS server killed while networks still want it. `live`: every container directory,
+ * those being made right now included.
+ */
+export async function sweepNetworking(ctx: ContainerContext, live: readonly string[]): Promise<void> {
+  const layer = ctx.deps.networks;
+  if (layer === undefined) return;
+  await layer.sweep(live);
+  pruneDnsRecords(ctx.paths, new Set(live));
+  const networks = new Set((await layer.listNetworks()).map((n) => n.name));
+  for (const listen of readDnsNetworks(ctx.paths)) {
+    if (!networks.has(listen.network)) releaseDnsNetwork(ctx.paths, listen.network);
+  }
+  await ensureDnsIfNeeded(ctx.paths);
+}
+
+/** Why a container in `spec`'s network mode cannot join or leave networks, if it cannot (Docker's words). */
+function modeRefusal(spec: ContainerSpec): string | undefined {
+  const mode = spec.networkMode ?? "";
+  if (mode === "host")
+    return "container cannot be disconnected from host network or connected to host network";
+  if (mode === "none")
+    return "container cannot be connected to multiple networks with one of the networks in private (none) mode";
+  if (mode.startsWith("container:"))
+    return "container sharing network namespace with another container or host cannot be connected to any other network";
+  return undefined;
+}
+
+function layerOf(ctx: ContainerContext) {
+  const layer = ctx.deps.networks;
+  if (layer === undefined) throw new InvalidRequestError("networks are not available here");
+  return layer;
+}
+
+/** Runtime.networks.connect: one more endpoint, its DNS names, and a resolv.conf for a first network. */
+export async function connectNetwork(
+  ctx: ContainerContext,
+  network: string,
+  nameOrId: string,
+  endpoint: EndpointSpec = {},
+): Promise<void> {
+  const layer = layerOf(ctx);
+  if ((await layer.inspectNetwork(network)) === undefined)
+    throw new NotFoundError(`network ${network} not found`, { status: 404 });
+  const found = ctx.mustFind(nameOrId);
+  const refusal = modeRefusal(found.spec);
+  if (refusal !== undefined) throw new ConflictError(refusal, { status: 403 });
+  await ctx.locked(found.id, async () => {
+    const record = readRecord(ctx.paths, found.id);
+    if (!record || record.state !== "created") throw notFound(nameOrId);
+    const before = await layer.containerNetworking(record.id);
+    const networking = await layer.connectContainer(record.id, network, endpoint);
+    const first = networking.endpoints[0];
+    if ((before?.endpoints.length ?? 0) === 0 && first !== undefined)
+      rewriteResolv(ctx, record, first.gateway);
+    const asked = { ...record.spec.networks, [network]: endpoint };
+    writeDnsOf(ctx, { ...record, spec: { ...record.spec, networks: asked } }, networking);
+  });
+}
+
+/** Runtime.networks.disconnect: the endpoint goes, and its DNS names on that network with it. */
+export async function disconnectNetwork(
+  ctx: ContainerContext,
+  network: string,
+  nameOrId: string,
+): Promise<void> {
+  const layer = layerOf(ctx);
+  if ((await layer.inspectNetwork(network)) === undefined)
+    throw new NotFoundError(`network ${network} not found`, { status: 404 });
+  const found = ctx.mustFind(nameOrId);
+  const refusal = modeRefusal(found.spec);
+  if (refusal !== undefined) throw new ConflictError(refusal, { status: 403 });
+  await ctx.locked(found.id, async () => {
+    const record = readRecord(ctx.paths, found.id);
+    if (!record || record.state !== "created") throw notFound(nameOrId);
+    await layer.disconnectContainer(record.id, network);
+    const networking = await layer.containerNetworking(record.id);
+    if (networking) writeDnsOf(ctx, record, networking);
+    else removeDnsRecords(ctx.paths, record.id);
+  });
+}
