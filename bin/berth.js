@@ -12,4 +12,4 @@
  * Run as `node bin/berth.js ...`, Node skips the `#!` line and line 2 is a string and a comment;
  * the arguments arrive as typed (so there Node 20 still reads a `--env-file` among them).
  */
-import "../dist/bin/entry.js";
+import "../dist/bin/launch.js";

@@ -1,7 +1,7 @@
 /**
  * The process entry: restores the arguments the launcher encoded (argv.ts), answers `--version`
- * from package.json without loading the command line machinery, then hands everything else to main.ts, with V8's optimizing compiler paused until the
- * project is loaded (optimizer.ts).
+ * from package.json without loading the command line machinery, then hands everything else to
+ * main.ts.
  */
 import { readFileSync } from "node:fs";
 import { decodeArgv } from "./argv.js";
@@ -13,7 +13,6 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
   const raw = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
   process.stdout.write(`${(JSON.parse(raw) as { version: string }).version}\n`);
 } else {
-  // Loaded here, not imported above: `--version` does without node:v8 (~5 ms).
-  (await import("./optimizer.js")).pauseOptimizer();
-  await import("./main.js");
+  // No top-level await: this module also runs as CommonJS (launch.ts), which has none.
+  void import("./main.js");
 }

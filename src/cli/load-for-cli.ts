@@ -5,7 +5,7 @@ import type { Mapping } from "../project/tree.js";
 import { readStreamBounded } from "../project/read-bounded.js";
 import { loadModel, loadProject, type LoadedProject, type LoadOptions } from "../project/load.js";
 import type { GlobalOptions } from "./global-options.js";
-import { resumeOptimizer } from "./optimizer.js";
+import { pauseOptimizer, resumeOptimizer } from "./optimizer.js";
 
 /** `-f -`: standard input, bounded as every file the loader reads (read-bounded.ts). */
 export function readStdin(): Promise<Uint8Array> {
@@ -29,15 +29,17 @@ type LoadExtras = Partial<
 >;
 
 export async function loadFromFlags(globals: GlobalOptions, extra: LoadExtras = {}): Promise<LoadedProject> {
+  pauseOptimizer(); // for the load alone (optimizer.ts)
   try {
     return await loadProject(loadOptions(globals, extra));
   } finally {
-    resumeOptimizer(); // paused by the entry for the load (optimizer.ts)
+    resumeOptimizer();
   }
 }
 
 /** The model `config --no-interpolate` prints (load.ts `loadModel`). */
 export async function loadModelFromFlags(globals: GlobalOptions, extra: LoadExtras = {}): Promise<Mapping> {
+  pauseOptimizer();
   try {
     return await loadModel(loadOptions(globals, extra));
   } finally {

@@ -87,4 +87,6 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Not awaited at the top level: this module also runs as CommonJS (launch.ts). main() reports its
+// own errors.
+void main();
