@@ -20,7 +20,7 @@ import { nativePaths } from "../../../src/runtime/native/paths.js";
 import type { ContainerSpec, Runtime } from "../../../src/runtime/runtime.js";
 import { requireOrSkip } from "../engine.js";
 import { APPLETS, BUSYBOX_PATH, toBuffer } from "../images.js";
-import { mountsUnder, NOT_READY, nativeReady, processesOf, rejection } from "./containers-harness.js";
+import { mountsUnder, NOT_READY, nativeReady, processesOf, rejection, until } from "./containers-harness.js";
 
 const IMAGE = "berth-test/volumes:1";
 /** The image's VOLUME, holding `seed.txt` (uid 1000, mode 0640) and `sub/deep.txt`. */
@@ -324,6 +324,29 @@ describe("native volumes through the Runtime", () => {
     // The next command (a list) finishes the removal, volumes included.
     expect((await runtime.containers.list({ all: true })).map((c) => c.id)).not.toContain(id);
     for (const name of anonymous) expect(await runtime.volumes.inspect(name)).toBeUndefined();
+  });
+
+  it("removes an auto-removed container's anonymous volumes with it (run --rm -d), not its named ones", async () => {
+    const named = unique("kept");
+    const id = await create({
+      command: ["true"],
+      networkMode: "none",
+      autoRemove: true,
+      mounts: [
+        { type: "volume", target: "/scratch" },
+        { type: "volume", source: named, target: "/data" },
+      ],
+    });
+    const anonymous = (await runtime.containers.inspect(id))?.mounts.flatMap((m) =>
+      m.name !== undefined && m.name !== named ? [m.name] : [],
+    );
+    expect(anonymous).toHaveLength(2);
+    await runtime.containers.start(id);
+    // Removed by the supervisor when its exit comes (this process does not look at it meanwhile).
+    const record = path.join(root(), "containers", id);
+    await until(15_000, "the --rm container removed", () => !existsSync(record));
+    for (const name of anonymous ?? []) expect(await runtime.volumes.inspect(name)).toBeUndefined();
+    await runtime.volumes.remove(named);
   });
 
   it("leaves nothing mounted nor any process of its containers", async () => {

@@ -7,9 +7,11 @@
 import { nativeContainerDeps } from "../container-deps.js";
 import { createNativeContainers } from "../containers/containers.js";
 import { openImageStore } from "../images/index.js";
+import { createNativeVolumes } from "../native-volumes.js";
 import { nativePaths } from "../paths.js";
 import { superviseProcess } from "./process-main.js";
 
 const paths = nativePaths(process.env);
-const deps = nativeContainerDeps(openImageStore(paths));
+// Its volumes too: a restart mounts them again, an auto-removal releases them (and its anonymous ones).
+const deps = { ...nativeContainerDeps(openImageStore(paths)), volumes: createNativeVolumes(paths) };
 await superviseProcess(paths, createNativeContainers({ paths, deps }));
