@@ -8,7 +8,7 @@
 #   scripts/ci/newcomer-line.sh --tools     # the commands the line's steps may run, one a line
 #
 # It reads the first ```sh block under "## Two lines for a newcomer" in README.md, e.g.
-#   apt-get update && apt-get install -y docker.io busybox-static curl && npm ci && npm run build && examples/demo/run.sh
+#   apt-get update && apt-get install -y runc conmon ... curl && npm ci && npm run build && examples/demo/run.sh
 # and runs the steps after the apt-get ones (`npm ci && npm run build && examples/demo/run.sh`), then
 # the stop command the demo prints (`bin/berth.js -f examples/demo/compose.yaml down -v`), with PATH
 # set to a single directory of links to the commands a fresh Debian 12 has after that line: those of
@@ -17,38 +17,35 @@
 # packages (a fresh Debian has them anyway); the alternatives (update-alternatives) those packages
 # provide; and node, npm, npx (the README's prerequisite). A step that runs a command the line does
 # not install stops with "not found", and the check fails. Programs run by absolute path are not
-# hidden (the demo's `cp /bin/busybox` is busybox-static's file).
+# hidden (the demo's /bin/busybox is busybox-static's file, /usr/sbin/runc and /usr/bin/conmon are
+# the packages' own).
 #
 # The steps run in a copy of the checkout (the files git tracks plus untracked ones it does not
 # ignore: what a clone holds, and the work in progress; with --head, the last commit), without
 # node_modules and dist: `npm ci` must not delete node_modules under a working tree in use, and the
 # build must not lean on an older dist/.
 #
-# The engine: when one already answers on the socket, the demo uses it, as it would on a newcomer's
-# machine, and so does this check. Starting a second dockerd instead is too risky on a shared host:
-# it shares the host's links and iptables rules with the first (see scripts/ci/dockerd.sh). The
-# line's own commands (npm, berth, the demo script, dockerd.sh) still run under the restricted PATH.
-# When none answers (a fresh CI machine: .ci/run runs this check before it starts the engine for the
-# tests), the demo script starts dockerd under the restricted PATH, which proves dockerd finds its
-# helpers (containerd, runc, iptables, docker-proxy, docker-init) among docker.io's dependencies;
-# this check then stops that engine at the end, before removing its links (dockerd and containerd
-# look helpers up in PATH for every container). To try that path on a host whose engine runs, give
-# the check its own network and mount namespaces and engine directories:
-#   unshare --net --mount --propagation private -- sh -c 'ip link set lo up && \
-#     BERTH_CI_DIR=/tmp/nl BERTH_CI_DOCKER_SOCKET=/tmp/nl/docker.sock \
-#     BERTH_CI_DOCKERD_ARGS="--data-root /tmp/nl/data --exec-root /tmp/nl/exec" \
-#     scripts/ci/newcomer-line.sh'
+# The runtime: the line brings the demo up on berth's default, which is native wherever it can serve
+# (Linux, root, runc and conmon): the check asserts that the stack ran natively. It does not need the
+# Docker engine stopped (berth picks native either way for a project the engine does not hold), but
+# CI stops it first (.ci/run, scripts/ci/dockerd.sh park) so the line runs as on a machine that has
+# none. The native state goes to temporary BERTH_ROOT and BERTH_RUN_ROOT under /var/tmp, so the check
+# neither sees nor touches a stack of the machine's own /var/lib/berth; they are the only variables
+# the steps get beyond PATH.
 #
-# Leaves nothing behind: the demo stack (containers, networks, volumes), the demo image unless it
-# was there before, the engine unless it answered before, the temporary directory. Every wait is
-# bounded (timeout).
+# Leaves nothing behind, and fails when the line's own `down -v` does not: no container, volume or
+# network record in the native state, no mount under it, no process that names it, none of the
+# stack's links, network namespaces, nftables tables or iptables rules (found by the names the
+# network layer derives, so other stacks on the host never count). Then removes the state (the imported image
+# with it) and the temporary directory. Every wait is bounded (timeout).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 
-SOCKET="${BERTH_CI_DOCKER_SOCKET:-/var/run/docker.sock}"
 DEMO_COMPOSE="examples/demo/compose.yaml"
 STEPS_TIMEOUT="${NEWCOMER_STEPS_TIMEOUT:-900}" # seconds for npm ci, the build and the demo
 DOWN_TIMEOUT=120
+# Seconds the supervisor and the DNS server get to leave once no container needs them.
+SETTLE_TIMEOUT=30
 # Where commands are looked up on Debian, in PATH order: the first directory wins a name.
 BIN_DIRS=(/usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin)
 
@@ -189,18 +186,59 @@ tool_links() {
   rm -f "$files"
 }
 
-engine_answers() {
-  [ -S "$SOCKET" ] && [ "$(curl -fsS --max-time 2 --unix-socket "$SOCKET" http://localhost/_ping 2>/dev/null)" = "OK" ]
+# The host objects the demo's native stack makes, by the names the network layer derives from the
+# state root, the network and the container ids (src/runtime/native/network/names.ts, from the
+# checkout's build), so that other stacks on the host — tests running meanwhile — never count:
+# NAMES_OF ID... prints "link NAME", "netns NAME", "nft-table ip NAME", "tag berth:NAME" lines.
+names_of() {
+  # shellcheck disable=SC2016 # JavaScript, not shell: its ${...} are template literals
+  (cd "$work" && node --input-type=module -e '
+    const [names, root, network, ...ids] = process.argv.slice(1);
+    const m = await import(names);
+    const bridge = m.bridgeName(root, network);
+    const out = [`link ${bridge}`, `nft-table ip ${bridge}`, `tag berth:${bridge}`];
+    for (const id of ids) out.push(`link ${m.hostVethName(root, id, network)}`, `netns ${m.netnsName(root, id)}`);
+    console.log(out.join("\n"));
+  ' "$work/dist/runtime/native/network/names.js" "$berth_root" "${project}_default" "$@")
 }
-docker_cli() { docker -H "unix://$SOCKET" "$@"; }
-# The demo stack's objects, by the project label berth puts on them (as Docker Compose does).
-stack_objects() {
-  local filter="label=com.docker.compose.project=$project"
-  {
-    docker_cli ps -aq --filter "$filter" | sed 's/^/container /'
-    docker_cli network ls -q --filter "$filter" | sed 's/^/network /'
-    docker_cli volume ls -q --filter "$filter" | sed 's/^/volume /'
-  } 2>/dev/null || true
+# Which of those the host still has.
+present() {
+  local kind name
+  while read -r kind name; do
+    case "$kind" in
+      link) ip link show dev "$name" >/dev/null 2>&1 && echo "link $name" ;;
+      netns) [ -e "/run/netns/$name" ] && echo "netns $name" ;;
+      nft-table) nft list table "${name% *}" "${name#* }" >/dev/null 2>&1 && echo "nft table $name" ;;
+      tag) iptables-save 2>/dev/null | grep -F -- "$name" | sed 's/^/iptables rule /' ;;
+    esac
+  done
+  return 0
+}
+# Mounts under the state roots, and processes whose command line or environment names them.
+state_mounts() { awk -v a="$state" 'index($2, a) == 1 { print "mount " $2 }' /proc/mounts; }
+state_processes() {
+  local dir pid
+  for dir in /proc/[0-9]*; do
+    pid="${dir#/proc/}"
+    [ "$pid" != "$$" ] || continue
+    # A process may be gone between the glob and the read: its files then read as empty.
+    if { tr '\0' '\n' <"$dir/cmdline"; } 2>/dev/null | grep -qF "$state" ||
+      { tr '\0' '\n' <"$dir/environ"; } 2>/dev/null | grep -qF "=$state/"; then
+      printf 'process %s %s\n' "$pid" "$({ tr '\0' ' ' <"$dir/cmdline"; } 2>/dev/null | cut -c1-120)"
+    fi
+  done
+}
+# Native records the demo left: containers (the name index aside), volumes, networks.
+state_records() {
+  local kind
+  for kind in containers volumes; do
+    [ -d "$berth_root/$kind" ] || continue
+    find "$berth_root/$kind" -mindepth 1 -maxdepth 1 ! -name '.*' -printf "$kind %f\n"
+  done
+  local networks="$berth_root/network/state.json"
+  if [ -f "$networks" ] && ! tr -d ' \n' <"$networks" | grep -q '"networks":{},"containers":{}'; then
+    echo "network state $(tr -d ' \n' <"$networks" | cut -c1-200)"
+  fi
 }
 
 NODE_TOOLS=(node npm npx)
@@ -241,45 +279,33 @@ mapfile -t missing < <(comm -23 <(printf '%s\n' "${PACKAGES[@]}" | sort -u) <(in
 [ "${#missing[@]}" -eq 0 ] || fail "not installed here: ${missing[*]} (apt-get install -y ${missing[*]})"
 
 project="$(sed -n 's/^name:[[:space:]]*//p' "$root/$DEMO_COMPOSE" | head -n 1)"
-image="$(sed -n 's/^[[:space:]]*image:[[:space:]]*//p' "$root/$DEMO_COMPOSE" | head -n 1)"
-if [ -z "$project" ] || [ -z "$image" ]; then fail "$DEMO_COMPOSE: no top-level name: or no image:"; fi
-
-engine_before=no
-image_before=no
-if engine_answers; then
-  engine_before=yes
-  docker_cli image inspect "$image" >/dev/null 2>&1 && image_before=yes
-  [ -z "$(stack_objects)" ] || fail "a $project stack already exists on this engine; the check would take it over and remove it (stop it first: bin/berth.js -f $DEMO_COMPOSE down -v)"
-fi
+[ -n "$project" ] || fail "$DEMO_COMPOSE: no top-level name:"
 
 tmp="$(mktemp -d /tmp/berth-newcomer.XXXXXX)"
 work="$tmp/checkout"
 bin="$tmp/bin"
+# Overlay upper dirs need a filesystem like ext4 (/var/tmp), not the tmpfs /tmp may be.
+state="$(mktemp -d /var/tmp/berth-newcomer-state.XXXXXX)"
+berth_root="$state/root"
+berth_run="$state/run"
+# berth as the line runs it: only the line's commands, the check's native state, and nothing of the
+# caller's that picks a runtime.
+line_env=(env -u BERTH_RUNTIME -u DOCKER_HOST PATH="$bin" BERTH_ROOT="$berth_root" BERTH_RUN_ROOT="$berth_run")
 steps_ran=no
 cleanup() {
   local status=$?
   set +e
-  if [ "$steps_ran" = yes ] && engine_answers; then
-    if [ -n "$(stack_objects)" ]; then
+  if [ "$steps_ran" = yes ] && [ -d "$work/bin" ]; then
+    if state_records | grep -q '^containers '; then
       say "removing what is left of the $project stack"
-      stack_objects | while read -r kind id; do
-        case "$kind" in
-          container) docker_cli rm -fv "$id" ;;
-          network) docker_cli network rm "$id" ;;
-          volume) docker_cli volume rm -f "$id" ;;
-        esac
-      done >/dev/null 2>&1
+      (cd "$work" && timeout -k 10 "$DOWN_TIMEOUT" env BERTH_ROOT="$berth_root" BERTH_RUN_ROOT="$berth_run" \
+        bin/berth.js --runtime native --progress quiet -f "$DEMO_COMPOSE" down -v --remove-orphans) >/dev/null 2>&1
     fi
-    if [ "$image_before" = no ] && docker_cli image inspect "$image" >/dev/null 2>&1; then
-      say "removing the image $image (it was not there before)"
-      docker_cli rmi "$image" >/dev/null || true
-    fi
+    # Anything still running on the state (a supervisor, the DNS server, a monitor) goes with it.
+    state_processes | awk '{ print $2 }' | while read -r pid; do kill -KILL "$pid" 2>/dev/null; done
+    state_mounts | awk '{ print $2 }' | sort -r | while read -r target; do umount -l "$target" 2>/dev/null; done
   fi
-  # Stops only a dockerd that dockerd.sh started (its pid file), before the links it runs from go.
-  if [ "$engine_before" = no ] && [ "$steps_ran" = yes ]; then
-    "$work/scripts/ci/dockerd.sh" stop-engine
-  fi
-  rm -rf "$tmp"
+  rm -rf "$tmp" "$state"
   exit "$status"
 }
 trap cleanup EXIT
@@ -303,16 +329,35 @@ else
   tar -C "$root" --exclude=./.git --exclude=./node_modules --exclude=./dist -cf - . | tar -C "$work" -xf -
 fi
 
-say "engine answers on $SOCKET before the line: $engine_before; running in $work with only those commands: $steps"
+engine="none"
+if [ -S /var/run/docker.sock ] && curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1; then
+  engine="one answers on /var/run/docker.sock (berth still picks native: the demo is not on it)"
+fi
+say "Docker engine: $engine; native state in $state; running in $work with only those commands: $steps"
 started=$SECONDS
 steps_ran=yes
-# DOCKER_HOST: berth and dockerd.sh address the same engine as this check.
-(cd "$work" && DOCKER_HOST="unix://$SOCKET" timeout -k 10 "$STEPS_TIMEOUT" env PATH="$bin" sh -c "$steps") ||
+(cd "$work" && timeout -k 10 "$STEPS_TIMEOUT" "${line_env[@]}" sh -c "$steps") ||
   fail "the README's newcomer line failed on only what it installs (exit $?): $steps"
-say "the line's steps passed in $((SECONDS - started)) s; stopping the demo as it says"
+say "the line's steps passed in $((SECONDS - started)) s"
 
-(cd "$work" && DOCKER_HOST="unix://$SOCKET" timeout -k 10 "$DOWN_TIMEOUT" env PATH="$bin" bin/berth.js -f "$DEMO_COMPOSE" down -v) ||
+# It ran natively: the native runtime lists the stack's long-running services.
+running="$(cd "$work" && "${line_env[@]}" bin/berth.js --runtime native --progress quiet -f "$DEMO_COMPOSE" ps --services | sort | tr '\n' ' ')"
+[ "$running" = "api store web worker " ] || fail "the native runtime does not list the demo's services running (got: ${running:-nothing})"
+say "the demo ran natively (running: $running); stopping it as it says"
+mapfile -t ids < <(cd "$work" && "${line_env[@]}" bin/berth.js --runtime native --progress quiet -f "$DEMO_COMPOSE" ps -aq --no-trunc)
+ours="$(names_of "${ids[@]}")" || fail "cannot derive the names of the stack's links (src/runtime/native/network/names.ts)"
+[ -n "$(present <<<"$ours")" ] || fail "the stack's network is not where the check looks for it: $(printf '%s' "$ours" | tr '\n' ';')"
+
+(cd "$work" && timeout -k 10 "$DOWN_TIMEOUT" "${line_env[@]}" bin/berth.js -f "$DEMO_COMPOSE" down -v) ||
   fail "bin/berth.js -f $DEMO_COMPOSE down -v failed (exit $?)"
-left="$(stack_objects)"
-[ -z "$left" ] || fail "down -v left: $(printf '%s' "$left" | tr '\n' ' ')"
-say "ok: the newcomer line works with only what it installs ($((SECONDS - started)) s)"
+
+# Nothing left: records and mounts at once; the supervisor and DNS server leave by themselves.
+left="$(state_records; state_mounts)"
+for ((i = 0; i < SETTLE_TIMEOUT * 2; i++)); do
+  [ -n "$(state_processes)" ] || break
+  sleep 0.5
+done
+left="$left$(state_processes)"
+left="$left$(present <<<"$ours")"
+[ -z "$left" ] || fail "down -v left: $(printf '%s' "$left" | tr '\n' ';')"
+say "ok: the newcomer line brings the demo up natively with only what it installs, and down -v leaves nothing ($((SECONDS - started)) s)"
