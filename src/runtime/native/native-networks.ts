@@ -7,6 +7,7 @@
 import { ConflictError, InvalidRequestError, NotFoundError } from "../errors.js";
 import type { EndpointSpec, LabelTerms, NetworkInfo, NetworkSpec, Networks } from "../runtime.js";
 import { ensureDnsServer, releaseDnsNetwork } from "./dns/index.js";
+import { networkEvent } from "./containers/networking.js";
 import { matchesLabels } from "./events.js";
 import { readRecord } from "./containers/records.js";
 import type { NetworkLayer, NetworkRecord } from "./network/index.js";
@@ -90,6 +91,7 @@ export function createNativeNetworks(
         await layer.removeNetwork(network.name).catch(() => undefined);
         throw error;
       }
+      networkEvent(paths, network, "create");
       return { id: network.id };
     },
 
@@ -125,6 +127,7 @@ export function createNativeNetworks(
       }
       // The DNS server closes the gateway's address, and exits when no network is left.
       releaseDnsNetwork(paths, network.name);
+      networkEvent(paths, network, "destroy");
     },
 
     async connect(nameOrId, container, endpoint) {

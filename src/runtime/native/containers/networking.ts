@@ -26,7 +26,9 @@ import {
   writeDnsRecords,
   type DnsEndpoint,
 } from "../dns/index.js";
+import { appendEvent } from "../events.js";
 import type { ContainerNetworking } from "../network/index.js";
+import type { NativePaths } from "../paths.js";
 import { hostsFile, resolvFile } from "./bundle-files.js";
 import type { ContainerContext } from "./context.js";
 import { notFound } from "./context.js";
@@ -40,6 +42,22 @@ export interface BundleNetworking {
   readonly resolv: string;
   /** Its hostname, when the mode dictates it (`container:x` takes x's). */
   readonly hostname?: string | undefined;
+}
+
+/** A network's event as Docker logs it: its id, its name and driver (no labels). */
+export function networkEvent(
+  paths: NativePaths,
+  network: { readonly id: string; readonly name: string },
+  action: "create" | "destroy" | "connect" | "disconnect",
+  container?: string,
+): void {
+  appendEvent(paths, {
+    type: "network",
+    id: network.id,
+    attributes: { ...(container === undefined ? {} : { container }), name: network.name, type: "bridge" },
+    time: new Date(),
+    action,
+  });
 }
 
 /** Modes Docker names for its default bridge network: natively, a namespace joined to no network yet. */
@@ -216,6 +234,8 @@ export async function setupNetworking(
     };
   }
   writeDnsOf(ctx, record, networking);
+  for (const e of networking.endpoints)
+    networkEvent(ctx.paths, { id: e.networkId, name: e.network }, "connect", record.id);
   return {
     netnsPath: networking.netnsPath,
     hosts: networkHostsFile(spec, record.hostname, first.address, first.gateway),
@@ -226,7 +246,10 @@ export async function setupNetworking(
 /** Undoes setupNetworking (idempotent): DNS names first, then namespace, veths, addresses, ports. */
 export async function teardownNetworking(ctx: ContainerContext, id: string): Promise<void> {
   removeDnsRecords(ctx.paths, id);
+  const networking = await ctx.deps.networks?.containerNetworking(id);
   await ctx.deps.networks?.teardownContainer(id);
+  for (const e of networking?.endpoints ?? [])
+    networkEvent(ctx.paths, { id: e.networkId, name: e.network }, "disconnect", id);
 }
 
 /**
@@ -288,6 +311,8 @@ export async function connectNetwork(
       rewriteResolv(ctx, record, first.gateway);
     const asked = { ...record.spec.networks, [network]: endpoint };
     writeDnsOf(ctx, { ...record, spec: { ...record.spec, networks: asked } }, networking);
+    const joined = networking.endpoints.find((e) => e.network === network);
+    if (joined) networkEvent(ctx.paths, { id: joined.networkId, name: network }, "connect", record.id);
   });
 }
 
@@ -306,7 +331,10 @@ export async function disconnectNetwork(
   await ctx.locked(found.id, async () => {
     const record = readRecord(ctx.paths, found.id);
     if (!record || record.state !== "created") throw notFound(nameOrId);
+    const before = await layer.containerNetworking(record.id);
     await layer.disconnectContainer(record.id, network);
+    const left = before?.endpoints.find((e) => e.network === network);
+    if (left) networkEvent(ctx.paths, { id: left.networkId, name: network }, "disconnect", record.id);
     const networking = await layer.containerNetworking(record.id);
     if (networking) writeDnsOf(ctx, record, networking);
     else removeDnsRecords(ctx.paths, record.id);
