@@ -99,6 +99,8 @@ const tmux = {
       PATH: process.env.PATH,
       HOME: process.env.HOME ?? "/root",
       TERM: "xterm-256color",
+      // Its stacks are on the Docker Engine: berth's default (`auto`) picks native on a root host.
+      BERTH_RUNTIME: "docker",
       ...env,
     }).map(([key, value]) => `${key}=${value}`);
     await tmux.run([

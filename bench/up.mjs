@@ -53,6 +53,8 @@ const childEnv = { ...process.env };
 delete childEnv.NODE_EXTRA_CA_CERTS;
 delete childEnv.COMPOSE_PROJECT_NAME;
 delete childEnv.COMPOSE_FILE;
+// Both tools on the Docker Engine: berth's default (`auto`) picks its native runtime on a root host.
+childEnv.BERTH_RUNTIME = "docker";
 
 const haveCompose = spawnSync("sh", ["-c", 'command -v "$0"', "docker-compose"]).status === 0;
 
