@@ -303,11 +303,19 @@ describe("native volumes through the Runtime", () => {
     await runtime.containers.remove(ro.id);
     await runtime.volumes.remove(name);
     const missing = path.join(dir, "missing");
+    const before = (await runtime.volumes.list()).map((v) => v.name);
     const error = await rejection(
-      create({ mounts: [{ type: "bind", source: missing, target: "/m", createHostPath: false }] }),
+      create({
+        mounts: [
+          { type: "volume", target: "/scratch" },
+          { type: "bind", source: missing, target: "/m", createHostPath: false },
+        ],
+      }),
     );
     expect(error).toBeInstanceOf(InvalidRequestError);
     expect(existsSync(missing)).toBe(false);
+    // The failed create made its anonymous volumes (and the image's) and took them back.
+    expect((await runtime.volumes.list()).map((v) => v.name)).toEqual(before);
   });
 
   it("removes the anonymous volumes of an rm -v killed half-way when the next command finishes it", async () => {

@@ -192,13 +192,6 @@ export function containerVolumes(
   /** Ids being detached in this process: their journals no longer make a volume in use. */
   leaving: Set<string>,
 ): ContainerVolumes {
-  async function undo(id: string, uses: readonly Use[]): Promise<void> {
-    for (const use of uses) {
-      await store.release(use.name, id).catch(() => undefined);
-      if (use.anonymous) await store.remove(use.name, { force: true }).catch(() => undefined);
-    }
-  }
-
   /** The volumes `id` uses: its journal's, or without one (none written: no volume) the spec's named ones. */
   async function usesOf(id: string, spec: ContainerSpec, journal?: Journal): Promise<readonly Use[]> {
     const found = journal ?? (await readJournal(paths, id));
@@ -306,7 +299,8 @@ export function containerVolumes(
         }
         return out;
       } catch (error) {
-        await undo(id, uses);
+        // Undone as a removal with -v would (its own journal no longer keeps them in use).
+        await detach(id, uses, true).catch(() => undefined);
         await rm(journalOf(paths, id), { force: true });
         throw error;
       }
