@@ -207,8 +207,11 @@ export interface NetworkLayer {
 
 export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOptions = {}): NetworkLayer {
   const pools = options.pools ?? DEFAULT_POOLS;
-  /** Bridges whose iptables accepts this process has checked: once per process, not per container. */
-  const acceptsChecked = new Set<string>();
+  /**
+   * Bridges whose iptables accepts this process has checked, or is checking: once per process, not
+   * per container (concurrent setups share the one check under way).
+   */
+  const acceptsChecked = new Map<string, Promise<void>>();
 
   async function finishRemoval(network: NetworkRecord): Promise<void> {
     await removeNetworkEffects(network);
@@ -335,10 +338,16 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
       const network = before.networks[name];
       if (network?.state === "ready" && !linkExists(network.bridge))
         await ensureNetworkEffects(paths, network);
-      if (network && !acceptsChecked.has(network.bridge)) bridges.push(network.bridge);
+      if (network) bridges.push(network.bridge);
     }
-    if (bridges.length > 0) await setAccepts(bridges, true);
-    for (const bridge of bridges) acceptsChecked.add(bridge);
+    const unchecked = bridges.filter((bridge) => !acceptsChecked.has(bridge));
+    if (unchecked.length > 0) {
+      const check = setAccepts(unchecked, true);
+      for (const bridge of unchecked) acceptsChecked.set(bridge, check);
+      // A failed check is tried again by the next setup.
+      check.catch(() => unchecked.forEach((bridge) => acceptsChecked.delete(bridge)));
+    }
+    await Promise.all(bridges.map((bridge) => acceptsChecked.get(bridge)));
     const container = await updateState(paths, async (state) => {
       const endpoints: EndpointRecord[] = names.map((name, index) => {
         const network = state.networks[name];
