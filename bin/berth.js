@@ -11,5 +11,9 @@
  *
  * Run as `node bin/berth.js ...`, Node skips the `#!` line and line 2 is a string and a comment;
  * the arguments arrive as typed (so there Node 20 still reads a `--env-file` among them).
+ *
+ * CommonJS (bin/package.json says so), as the loader it requires is: a command that runs berth's
+ * CommonJS build then never starts Node's ES module loader (src/cli/launch.ts).
  */
-import "../dist/bin/launch.js";
+// eslint-disable-next-line @typescript-eslint/no-require-imports, no-undef
+require("../dist/bin/launch.cjs");

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Bundles the compiled CLI (dist/cli/entry.js, from tsc) into dist/bin/, which bin/berth.js runs
- * through the loader dist/bin/launch.js (src/cli/launch.ts), three builds side by side:
+ * through the loader dist/bin/launch.cjs (src/cli/launch.ts), three builds side by side:
  * - the ES module build: entry.js and its chunks, and the native runtime's background processes;
  * - the CommonJS build of the same command line: cli.cjs and its `*.cjs` chunks, which the loader
  *   compiles with V8's code cache (Node 20 has none for ES modules). Ink, which awaits at its top
@@ -139,7 +139,9 @@ noteEntries(
     // The ES module build's entry, imported when the loader does not run the CommonJS one.
     external: [/^node:/, "./entry.js"],
     logLevel: "warn",
-    output: { dir: buildDir, format: "esm", entryFileNames: "[name].js", minify: true },
+    // CommonJS, as bin/berth.js is (bin/package.json): Node then never starts its ES module loader
+    // for a command the CommonJS build runs. Its import() of entry.js is Node's own.
+    output: { dir: buildDir, format: "cjs", entryFileNames: "[name].cjs", strict: true, minify: true },
   }),
 );
 

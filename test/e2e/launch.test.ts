@@ -1,5 +1,5 @@
 /**
- * The CLI's loader (dist/bin/launch.js, src/cli/launch.ts) on a build of its own: a copy of the
+ * The CLI's loader (dist/bin/launch.cjs, src/cli/launch.ts) on a build of its own: a copy of the
  * built loader in a temporary directory beside a CommonJS entry and chunk written here, so what it
  * runs and caches is known. The real CLI through it is what every other e2e test runs.
  */
@@ -23,7 +23,7 @@ function writeChunk(word: string): void {
 }
 
 function launch(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [path.join(dir, "launch.js"), ...args], {
+  const result = spawnSync(process.execPath, [path.join(dir, "launch.cjs"), ...args], {
     encoding: "utf8",
     env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
     timeout: 15_000,
@@ -35,7 +35,7 @@ const cached = (): string[] => readdirSync(path.join(dir, ".cache"));
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), "berth-launch-"));
-  copyFileSync(path.join(repoRoot, "dist", "bin", "launch.js"), path.join(dir, "launch.js"));
+  copyFileSync(path.join(repoRoot, "dist", "bin", "launch.cjs"), path.join(dir, "launch.cjs"));
   writeFileSync(
     path.join(dir, "cli.cjs"),
     `"use strict";process.stdout.write(require("./${CHUNK}").word()+" "+require("node:path").basename(__filename)+"\\n");`,
@@ -76,7 +76,7 @@ describe("the CLI's loader", () => {
     expect(launch("dashboard").stdout).toBe("es modules\n");
     // The sh launcher's encoding (bin/berth.js) is read as the CLI reads it.
     expect(launch("+berth-argv", "+--debug", "+ps").stdout).toBe("es modules\n");
-    const debugEnv = spawnSync(process.execPath, [path.join(dir, "launch.js"), "ps"], {
+    const debugEnv = spawnSync(process.execPath, [path.join(dir, "launch.cjs"), "ps"], {
       encoding: "utf8",
       env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", BERTH_DEBUG: "1" },
     });
