@@ -34,7 +34,8 @@ export async function verbLatency({ verb, command, upFirst, floor, floorLabel })
   const write = !args.includes("--no-write");
   const berthBin = path.join(root, "bin", "berth.js");
   const run = `${verb}${Date.now().toString(36)}`;
-  const childEnv = cliEnv();
+  // Both tools on the Docker Engine: berth's default (`auto`) may pick its native runtime here.
+  const childEnv = { ...cliEnv(), BERTH_RUNTIME: "docker" };
   const step = (cmd, argv, cwd) => {
     const result = spawnSync(cmd, argv, { cwd, env: childEnv, encoding: "utf8" });
     if (result.status !== 0)
