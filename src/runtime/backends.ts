@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { BerthError } from "../errors.js";
-import { engineIsOnThisHost } from "./docker/endpoint.js";
+import { describeEndpoint, engineIsOnThisHost, resolveEndpoint } from "./docker/endpoint.js";
 import type { Runtime } from "./runtime.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -104,7 +104,10 @@ export type EngineHolds = "yes" | "no" | "no-engine" | "no-answer";
 /** What `auto` weighs. The looks are asked only when the answer can change the choice. */
 export interface AutoFacts {
   readonly dockerHostSet: boolean;
-  readonly nativeCanServe: boolean;
+  /** Why the native runtime cannot serve here (nativeMissing), or undefined when it can. */
+  readonly nativeMissing: string | undefined;
+  /** The engine's address when it is a unix socket that does not exist (no engine at all), else undefined. */
+  readonly engineSocketMissing: string | undefined;
   readonly project?: ProjectRef | undefined;
   dockerHolds(project: ProjectRef): Promise<EngineHolds>;
   nativeHolds(project: ProjectRef): Promise<boolean>;
@@ -120,7 +123,14 @@ const NATIVE_NOTE = "using the native runtime (--runtime docker for the Docker E
 
 /** The backend `auto` picks, and what to say about it (see RuntimeChoice). */
 export async function chooseAuto(facts: AutoFacts): Promise<AutoChoice> {
-  if (!facts.nativeCanServe) return { name: "docker" };
+  if (facts.nativeMissing !== undefined) {
+    if (facts.engineSocketMissing === undefined) return { name: "docker" };
+    // Neither can serve: say why for both, rather than only that the engine is missing.
+    throw new BerthError(
+      `no container runtime here: no Docker Engine is at ${facts.engineSocketMissing}, and the native runtime cannot run here: ${facts.nativeMissing}`,
+      { hint: "run berth as root with runc and conmon installed, or start dockerd (or set DOCKER_HOST)" },
+    );
+  }
   const { project } = facts;
   if (facts.dockerHostSet) {
     if (project === undefined || !(await facts.nativeHolds(project))) return { name: "docker" };
@@ -171,13 +181,26 @@ export async function resolveRuntime(
   if (choice !== "auto") return { runtime: await BACKENDS[choice].create(env) };
   const picked = await chooseAuto({
     dockerHostSet: (env["DOCKER_HOST"] ?? "") !== "",
-    nativeCanServe: nativeMissing(hostFacts()) === undefined,
+    nativeMissing: nativeMissing(hostFacts()),
+    engineSocketMissing: missingEngineSocket(env),
     project,
     dockerHolds: async (ref) =>
       (await import("./auto-probes.js")).dockerHolds(env, ref.labels, ENGINE_PROBE_MS),
     nativeHolds: async (ref) => (await import("./auto-probes.js")).nativeHolds(env, ref.labels),
   });
   return { runtime: await BACKENDS[picked.name].create(env), note: picked.note };
+}
+
+/** The engine's address when it is a unix socket that does not exist: a stat, no connection. */
+function missingEngineSocket(env: Env): string | undefined {
+  try {
+    const endpoint = resolveEndpoint(env);
+    return endpoint.kind === "unix" && !existsSync(endpoint.socketPath)
+      ? describeEndpoint(endpoint)
+      : undefined;
+  } catch {
+    return undefined; // an address berth cannot use: the Docker runtime's own error says so
+  }
 }
 
 /** Makes the runtime `choice` names (the library's entry: no project, nothing said). */

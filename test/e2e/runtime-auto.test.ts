@@ -137,6 +137,31 @@ describe("--runtime auto", () => {
     }
   });
 
+  it("as a user who is not root, with no engine either: says why neither runtime can serve", async (context) => {
+    requireOrSkip(context, canHideRun, "needs root on Linux (a mount namespace, then setpriv)");
+    const script =
+      'mount -t tmpfs tmpfs /run && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"';
+    const bin = path.join(repoRoot, "bin", "berth.js");
+    const ps = await execa(
+      "unshare",
+      ["-m", "sh", "-c", script, "sh", process.execPath, bin, "-p", "x", "ps"],
+      {
+        cwd: "/",
+        env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: "/" },
+        extendEnv: false,
+        reject: false,
+        timeout: 30_000,
+      },
+    );
+    expect(ps.exitCode).toBe(1);
+    expect(ps.stderr).toBe(
+      [
+        "no container runtime here: no Docker Engine is at unix:///var/run/docker.sock, and the native runtime cannot run here: it needs root (run berth as root)",
+        "hint: run berth as root with runc and conmon installed, or start dockerd (or set DOCKER_HOST)",
+      ].join("\n"),
+    );
+  });
+
   it("with a Docker Engine there: still native for a project the engine does not hold", async (context) => {
     requireOrSkip(
       context,

@@ -36,7 +36,8 @@ describe("runtime backends", () => {
       const looked: string[] = [];
       const all: AutoFacts = {
         dockerHostSet: false,
-        nativeCanServe: true,
+        nativeMissing: undefined,
+        engineSocketMissing: undefined,
         project,
         dockerHolds: () => {
           looked.push("docker");
@@ -67,9 +68,24 @@ describe("runtime backends", () => {
     });
 
     it("chooses Docker, saying nothing, where native cannot serve", async () => {
-      const { all, looked } = facts({ nativeCanServe: false, docker: "no-engine" });
+      const { all, looked } = facts({ nativeMissing: "it needs root (run berth as root)", docker: "no" });
       expect(await chooseAuto(all)).toEqual({ name: "docker" });
       expect(looked).toEqual([]);
+    });
+
+    it("says why neither can serve where native cannot and no engine socket exists", async () => {
+      const { all } = facts({
+        nativeMissing: "it needs root (run berth as root)",
+        engineSocketMissing: "unix:///var/run/docker.sock",
+      });
+      const error = await chooseAuto(all).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(BerthError);
+      expect((error as BerthError).message).toBe(
+        "no container runtime here: no Docker Engine is at unix:///var/run/docker.sock, and the native runtime cannot run here: it needs root (run berth as root)",
+      );
+      expect((error as BerthError).hint).toBe(
+        "run berth as root with runc and conmon installed, or start dockerd (or set DOCKER_HOST)",
+      );
     });
 
     it("follows a project that runs on the Docker Engine there, and says where it runs and what to pass", async () => {
