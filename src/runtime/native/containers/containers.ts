@@ -12,6 +12,7 @@
 import { ConflictError } from "../../errors.js";
 import type { ContainerSummary, Containers, EndpointSpec, LogLine, LogOptions } from "../../runtime.js";
 import { matchesLabels } from "../events.js";
+import { drainOwed, reattachDrainer, untilDrained } from "../monitor/drained.js";
 import { superviseIfNeeded } from "../supervise/ensure.js";
 import { attachToNextRun } from "./attach-next-run.js";
 import { containerContext, type NativeContainersOptions } from "./context.js";
@@ -101,6 +102,7 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       await recover(ctx);
       // A supervisor killed meanwhile is started again here: it picks up every container's state.
       await superviseIfNeeded(paths).catch(() => undefined);
+      reattachDrainer(paths);
       const now = new Date();
       const networking = await ctx.deps.networks?.allNetworking();
       const out: ContainerSummary[] = [];
@@ -133,18 +135,21 @@ export function createNativeContainers(options: NativeContainersOptions): Native
       return (async function* () {
         const record = ctx.mustFind(nameOrId);
         const layout = ctx.layoutOf(record.id);
-        yield* readLog(layout.log, logOptions, {
-          running: async () => {
-            const now = readRecord(paths, record.id);
-            if (!now) return false;
-            const kind = observe(now, layout).kind;
-            return kind === "running" || kind === "unstarted";
-          },
-        });
+        const running = (): boolean => {
+          const now = readRecord(paths, record.id);
+          const kind = now && observe(now, layout).kind;
+          return kind === "running" || kind === "unstarted";
+        };
+        // FIFO stdio (../monitor/drained.ts): a run's output is whole once drained, not at its exit.
+        reattachDrainer(paths);
+        if (!running()) await untilDrained(paths, layout.bundle);
+        const owed = drainOwed(paths, layout.bundle);
+        yield* readLog(layout.log, logOptions, { running: async () => running() || owed() });
       })();
     },
 
     async attach(nameOrId, attachOptions = {}) {
+      reattachDrainer(paths);
       const found = await current(ctx, ctx.mustFind(nameOrId));
       if (found.observed.kind === "running" || found.observed.kind === "unstarted") {
         return processIoOf(ctx).attach(targetOf(ctx, found.record, found.observed), attachOptions);

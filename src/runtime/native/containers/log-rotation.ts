@@ -8,6 +8,7 @@
  */
 import { closeSync, constants, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
+import { readDrainSpec } from "../monitor/drain-spec.js";
 import type { NativePaths } from "../paths.js";
 import { containerLayout, listIds, readRecord } from "./records.js";
 
@@ -95,13 +96,17 @@ export function rotatesLog(options: Readonly<Record<string, string>> | undefined
   return limits.maxSize !== undefined && limits.maxFiles > 1;
 }
 
-/** Rotates the logs of running containers that reached their `max-size` (max-file > 1). */
+/**
+ * Rotates the logs of running containers that reached their `max-size` (max-file > 1). A FIFO-stdio
+ * container's log is the drainer's, which rotates it itself (../monitor/drain.ts).
+ */
 export function rotateLogs(paths: NativePaths): void {
   for (const id of listIds(paths)) {
     const record = readRecord(paths, id);
     const options = record?.spec.logging?.options;
     if (!record?.run || !rotatesLog(options)) continue;
     const layout = containerLayout(paths, id);
+    if (readDrainSpec(layout.bundle) !== undefined) continue;
     rotateIfDue(layout.log, ctlPath(layout.bundle), logLimits(options));
   }
 }

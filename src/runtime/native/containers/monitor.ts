@@ -24,6 +24,8 @@
  * collects it (see lifecycle's recovery).
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { ApiError } from "../../errors.js";
 import { runcMessages } from "./runc.js";
 
@@ -52,6 +54,27 @@ export interface MonitorOptions {
   readonly leaveStdinOpen: boolean;
   /** Bound on the whole create, so a stuck runc does not hang the caller. */
   readonly timeoutMs?: number | undefined;
+  /**
+   * FIFO stdio (docs/native-monitor.md, ../monitor/fifos.ts): the container's ends of its stdout
+   * and stderr FIFOs. conmon is started with them as its own stdout/stderr and `--log-path
+   * passthrough`, so runc hands them to the container and conmon holds none of its output: it only
+   * reaps the init and writes the exit (and OOM) files; the log drainer writes the log. Not with
+   * `tty` or `stdin` (conmon refuses a terminal in passthrough mode and makes no attach socket).
+   */
+  readonly fifos?: { readonly stdout: number; readonly stderr: number } | undefined;
+}
+
+/** runc's own error output in FIFO mode (its stderr would be the container's): read when the create fails. */
+export function runcLogFile(bundle: string): string {
+  return path.join(bundle, "runc-create.log");
+}
+
+function runcFailure(bundle: string): string | undefined {
+  try {
+    return runcMessages(readFileSync(runcLogFile(bundle), "utf8")).at(-1);
+  } catch {
+    return undefined;
+  }
 }
 
 /** conmon's argument array (pure). */
@@ -74,16 +97,21 @@ export function monitorArgs(options: MonitorOptions): string[] {
     "--conmon-pidfile",
     options.conmonPidFile,
     "--log-path",
-    `k8s-file:${options.logPath}`,
+    options.fifos ? "passthrough" : `k8s-file:${options.logPath}`,
     "--exit-dir",
     options.exitDir,
     "--persist-dir",
     options.bundle,
-    "--socket-dir-path",
-    options.socketDir,
     "--log-level",
     "error",
   ];
+  if (options.fifos) {
+    for (const arg of [...options.runcArgs, "--log", runcLogFile(options.bundle)]) {
+      args.push("--runtime-arg", arg);
+    }
+    return args;
+  }
+  args.push("--socket-dir-path", options.socketDir);
   for (const arg of options.runcArgs) args.push("--runtime-arg", arg);
   if (options.logSizeMax !== undefined && options.logSizeMax > 0) {
     args.push("--log-size-max", String(options.logSizeMax));
@@ -116,11 +144,20 @@ export function parseSyncMessage(text: string): { pid: number } | { error: strin
 export function startMonitor(options: MonitorOptions): Promise<{ pid: number }> {
   const conmon = options.conmonPath ?? CONMON_PATH;
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const { fifos } = options;
+  if (fifos && (options.tty || options.stdin)) {
+    return Promise.reject(
+      new ApiError(`container ${options.name}: FIFO stdio is for containers without tty or stdin`),
+    );
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(conmon, monitorArgs(options), {
       detached: true,
       cwd: options.bundle,
-      stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
+      // FIFO mode: conmon's stdin (/dev/null), stdout and stderr become the container's.
+      stdio: fifos
+        ? ["ignore", fifos.stdout, fifos.stderr, "pipe", "pipe"]
+        : ["ignore", "ignore", "pipe", "pipe", "pipe"],
       env: { ...process.env, _OCI_SYNCPIPE: "3", _OCI_STARTPIPE: "4" },
     });
     const [, , stderrPipe, syncPipe, startPipe] = child.stdio;
@@ -162,11 +199,20 @@ export function startMonitor(options: MonitorOptions): Promise<{ pid: number }> 
       const parsed = parseSyncMessage(sync);
       if (parsed === undefined) return;
       if ("pid" in parsed) finish(parsed);
-      else finish(new ApiError(`cannot create container ${options.name}: ${parsed.error}`));
+      else {
+        const said = fifos ? (runcFailure(options.bundle) ?? parsed.error) : parsed.error;
+        finish(new ApiError(`cannot create container ${options.name}: ${said}`));
+      }
     });
     syncPipe?.on("end", () => {
       // The pipe closed with nothing said: conmon failed before running runc; its stderr says why.
       setTimeout(() => {
+        // In FIFO mode conmon's stderr is the container's: runc's log file is all there is to read.
+        if (fifos) {
+          const said = runcFailure(options.bundle) ?? "no reason given";
+          finish(new ApiError(`cannot create container ${options.name}: ${said}`));
+          return;
+        }
         const said = stderr
           .split("\n")
           .map((l) => l.replace(/^\[conmon:.\]:\s*/, "").trim())

@@ -1,10 +1,18 @@
 /**
  * Starting a container's run: its rootfs mounted and bundle written anew, a conmon monitor spawned
  * (which runs `runc create`), then `runc start`. A failed start leaves no run behind.
+ *
+ * A container without `tty` and `stdin_open` gets FIFO stdio (docs/native-monitor.md): its output
+ * goes through FIFOs it holds itself to the log drainer (../monitor/), so a SIGKILL of whoever
+ * drains it loses nothing; the others keep conmon's pipes (a PTY, the attach socket for stdin).
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ConflictError } from "../../errors.js";
+import { startFifoMonitor } from "../monitor/fifo-monitor.js";
+import { makeStdioFifos } from "../monitor/fifos.js";
+import { awaitPreviousDrain, reattachDrainer } from "../monitor/drained.js";
+import { holdForDrainer } from "../monitor/hold.js";
 import { ensureSupervisor } from "../supervise/ensure.js";
 import { needsSupervision } from "../supervise/state-files.js";
 import { type ContainerContext, errorMessage } from "./context.js";
@@ -53,6 +61,8 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
     if (observed.status === "paused") {
       throw new ConflictError(`cannot start a paused container ${record.name}, try unpause instead`);
     }
+    // A start of a running container is a command's re-attach too.
+    reattachDrainer(paths);
     return;
   }
   if (observed.kind === "unstarted" && record.run) {
@@ -62,6 +72,7 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
       run: { ...record.run, started: true },
     });
     ctx.event(record, { action: "start" });
+    reattachDrainer(paths);
     return;
   }
   // A runc container left by a run nobody collected (its record lost the run): clear it. Its state
@@ -70,15 +81,22 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
     await runc.kill(record.id, "SIGKILL", { all: true }).catch(() => undefined);
     await runc.delete(record.id).catch(() => undefined);
   }
+  const fifo = record.spec.tty !== true && record.spec.stdinOpen !== true;
+  // The previous run's last output goes to the log before this run's start mark.
+  if (fifo) await awaitPreviousDrain(paths, layout.bundle);
+  // A first run's FIFOs: spares from the pool, or one `mkfifo` beside the rootfs mount and bundle.
+  if (fifo) mkdirSync(layout.bundle, { recursive: true, mode: 0o700 });
+  const fifos = fifo ? makeStdioFifos(layout.bundle, path.join(paths.run, "fifo-pool")) : undefined;
+  fifos?.catch(() => undefined);
   await ensureRootfs(ctx, record);
   await writeBundle(ctx, record);
   for (const file of [layout.exitFile, layout.oomFile, layout.pidFile, layout.monitorPidFile])
     removeFile(file);
   mkdirSync(paths.exits, { recursive: true });
-  mkdirSync(layout.socketDir, { recursive: true });
   const logOptions = record.spec.logging?.options ?? {};
+  const limits = logLimits(logOptions);
   markRunStart(layout.log);
-  const { pid } = await startMonitor({
+  const common = {
     conmonPath: ctx.conmonPath,
     id: record.id,
     uuid: record.id.slice(0, 12),
@@ -88,14 +106,25 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
     bundle: layout.bundle,
     pidFile: layout.pidFile,
     logPath: layout.log,
-    logSizeMax: monitorSizeMax(logLimits(logOptions)),
     exitDir: paths.exits,
-    socketDir: layout.socketDir,
     conmonPidFile: layout.monitorPidFile,
-    tty: record.spec.tty === true,
-    stdin: record.spec.stdinOpen === true,
-    leaveStdinOpen: record.spec.stdinOnce !== true,
-  });
+  };
+  if (!fifo) mkdirSync(layout.socketDir, { recursive: true });
+  const { pid } = fifo
+    ? await startFifoMonitor({
+        ...common,
+        logMaxSize: limits.maxSize,
+        logMaxFiles: limits.maxFiles,
+        made: fifos,
+      })
+    : await startMonitor({
+        ...common,
+        logSizeMax: monitorSizeMax(limits),
+        socketDir: layout.socketDir,
+        tty: record.spec.tty === true,
+        stdin: record.spec.stdinOpen === true,
+        leaveStdinOpen: record.spec.stdinOnce !== true,
+      });
   const monitorPid = readPidFile(layout.monitorPidFile);
   record = ctx.update(record, {
     run: {
@@ -110,9 +139,13 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
   });
   // Attaches waiting for this start connect now, before the process runs.
   for (const wake of ctx.starting.get(record.id) ?? []) wake();
+  // The FIFOs hold the output until a drainer has them: this process keeps them open till then
+  // (../monitor/hold.ts), and a drainer is told (or spawned) once the container runs.
+  const release = fifo ? holdForDrainer(layout.bundle, pid) : undefined;
   try {
     await runc.start(record.id);
   } catch (error) {
+    release?.();
     await runc.kill(record.id, "SIGKILL", { all: true }).catch(() => undefined);
     await waitEnded(ctx, record, 5_000);
     await runc.delete(record.id).catch(() => undefined);
@@ -125,4 +158,5 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
     run: record.run ? { ...record.run, started: true } : undefined,
   });
   ctx.event(record, { action: "start" });
+  if (fifo && reattachDrainer(paths) === undefined) release?.();
 }

@@ -7,10 +7,19 @@
  * next one, reading where the pipe is, repeats nothing; what a kill can lose is the one read in
  * flight (at most 64 KiB, read but not yet appended).
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, renameSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  renameSync,
+  writeSync,
+} from "node:fs";
 import net from "node:net";
 import { shiftRotatedLogs } from "../containers/log-rotation.js";
-import { drainedRun, type DrainSpec, markDrained } from "./drain-spec.js";
+import { drainedRun, drainingRun, type DrainSpec, markDrained, markDraining } from "./drain-spec.js";
 import { stdioFifos } from "./fifos.js";
 import { k8sRecords, k8sTimestamp, type StreamName } from "./k8s-format.js";
 
@@ -26,6 +35,26 @@ function now(): string {
 
 function openLog(file: string): number {
   return openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+}
+
+/**
+ * Reads what a FIFO holds now (bounded): "eof" when it is empty and has no writer (the run is
+ * over), "open" when a writer may still write (the read would block).
+ */
+function readNow(fd: number, onData: (chunk: Buffer) => void): "eof" | "open" {
+  const buffer = Buffer.allocUnsafe(64 * 1024);
+  for (let i = 0; i < 64; i++) {
+    let n: number;
+    try {
+      n = readSync(fd, buffer, 0, buffer.length, null);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EAGAIN") return "open";
+      throw error;
+    }
+    if (n === 0) return "eof";
+    onData(Buffer.from(buffer.subarray(0, n)));
+  }
+  return "open";
 }
 
 export function drainBundle(bundle: string, spec: DrainSpec): Drain {
@@ -46,6 +75,7 @@ export function drainBundle(bundle: string, spec: DrainSpec): Drain {
   };
   const fifos = stdioFifos(bundle);
   const sockets: net.Socket[] = [];
+  let opened = 0;
   let stopped = false;
   const ended = (Object.keys(fifos) as StreamName[]).map((stream) => {
     let fd: number;
@@ -55,18 +85,34 @@ export function drainBundle(bundle: string, spec: DrainSpec): Drain {
       // No FIFO (the container was removed): nothing to drain.
       return Promise.resolve();
     }
+    opened++;
+    const append = (chunk: Buffer): void => {
+      try {
+        limit();
+        writeSync(log, k8sRecords(stream, chunk, now()));
+      } catch (error) {
+        // The container's directory removed under a last read (or a full disk): the drainer,
+        // which serves every container, goes on.
+        process.stderr.write(`cannot log output of ${bundle}: ${(error as Error).message}\n`);
+      }
+    };
+    // A FIFO opened after its run's last writer closed never signals its end through epoll (Linux
+    // suppresses EPOLLHUP for a non-blocking reader that has seen no writer): read it now.
+    if (readNow(fd, append) === "eof") {
+      closeSync(fd);
+      return Promise.resolve();
+    }
     const socket = new net.Socket({ fd, readable: true, writable: false, allowHalfOpen: true });
     sockets.push(socket);
-    socket.on("data", (chunk: Buffer) => {
-      limit();
-      writeSync(log, k8sRecords(stream, chunk, now()));
-    });
+    socket.on("data", append);
     return new Promise<void>((resolve) => {
       socket.on("end", resolve);
       socket.on("close", () => resolve());
       socket.on("error", () => resolve());
     });
   });
+  // The starter holds the FIFOs open until a drainer has them (./hold.ts): this one has them now.
+  if (opened > 0 && drainingRun(bundle) !== spec.pid) markDraining(bundle, spec.pid);
   const done = Promise.all(ended).then(() => {
     for (const socket of sockets) socket.destroy();
     closeSync(log);

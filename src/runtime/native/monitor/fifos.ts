@@ -6,10 +6,22 @@
  * - a drainer opens them by path (O_RDONLY | O_NONBLOCK) and sees EOF once every process holding
  *   the container's side has exited; a drainer started after another was killed resumes where the
  *   pipe is, so nothing is read twice.
- * Node has no mkfifo(3): one `mkfifo` process makes both (~4 ms measured).
+ * Node has no mkfifo(3), and a process per start costs more than its ~4 ms on a busy machine (a
+ * fork of the caller, competing for the cores): a first run takes a spare pair from a pool in the
+ * run root (rename(2), no process), and the one `mkfifo` that refills the pool makes a batch.
  */
 import { execFile } from "node:child_process";
-import { closeSync, constants, existsSync, openSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+} from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { ApiError } from "../../errors.js";
@@ -25,13 +37,48 @@ export function stdioFifos(bundle: string): StdioFifos {
   return { stdout: path.join(bundle, "stdout.fifo"), stderr: path.join(bundle, "stderr.fifo") };
 }
 
-/** Makes the FIFOs that do not exist yet (mode 0600); a previous run's are reused. */
-export async function makeStdioFifos(bundle: string): Promise<StdioFifos> {
-  const fifos = stdioFifos(bundle);
-  const missing = Object.values(fifos).filter((file) => !existsSync(file));
-  if (missing.length > 0) {
+/** Spare FIFOs one `mkfifo` makes beside those a start needs now. */
+const POOL_BATCH = 32;
+
+/** Moves spare FIFOs of `pool` to `targets` (rename is atomic: a spare another start took is skipped); the targets left. */
+function takeSpares(pool: string, targets: readonly string[]): string[] {
+  let spares: string[];
+  try {
+    spares = readdirSync(pool).filter((name) => name.startsWith("spare-"));
+  } catch {
+    return [...targets];
+  }
+  const left = [...targets];
+  for (const spare of spares) {
+    const target = left[0];
+    if (target === undefined) break;
     try {
-      await run(MKFIFO_PATH, ["-m", "600", ...missing], { timeout: 10_000 });
+      renameSync(path.join(pool, spare), target);
+      left.shift();
+    } catch {
+      // Taken meanwhile.
+    }
+  }
+  return left;
+}
+
+/**
+ * Makes the FIFOs that do not exist yet (mode 0600); a previous run's are reused. With `pool` (a
+ * directory on the bundle's file system) they come from its spares, refilled when empty.
+ */
+export async function makeStdioFifos(bundle: string, pool?: string): Promise<StdioFifos> {
+  const fifos = stdioFifos(bundle);
+  let missing = Object.values(fifos).filter((file) => !existsSync(file));
+  if (missing.length > 0 && pool !== undefined) missing = takeSpares(pool, missing);
+  if (missing.length > 0) {
+    const spares: string[] = [];
+    if (pool !== undefined) {
+      mkdirSync(pool, { recursive: true, mode: 0o700 });
+      for (let i = 0; i < POOL_BATCH; i++)
+        spares.push(path.join(pool, `spare-${randomBytes(8).toString("hex")}`));
+    }
+    try {
+      await run(MKFIFO_PATH, ["-m", "600", ...missing, ...spares], { timeout: 10_000 });
     } catch (error) {
       throw new ApiError(`cannot make the stdio FIFOs in ${bundle}: ${(error as Error).message}`);
     }

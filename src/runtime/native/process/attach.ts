@@ -9,11 +9,17 @@
  *   its end and the output ends;
  * - resize writes `1 H W` to conmon's ctl FIFO for a TTY container.
  * Without a socket to connect to, the end is when the main process is gone.
+ * A container with FIFO stdio (docs/native-monitor.md: no tty, no stdin_open) has no attach socket
+ * and a log written by the log drainer: its end is when the main process is gone and its bundle
+ * is marked drained (bounded: the command re-attached the drainer before); stdin is not connected, as
+ * Docker connects none to a container without `OpenStdin`.
  */
 import { open, stat } from "node:fs/promises";
 import path from "node:path";
 import { ApiError, ConflictError } from "../../errors.js";
 import type { AttachOptions, StreamSession } from "../../runtime.js";
+import { readDrainSpec } from "../monitor/drain-spec.js";
+import { DRAIN_WAIT_MS, drainPending } from "../monitor/drained.js";
 import { type AttachConnection, connectAttach } from "./attach-socket.js";
 import { ChunkQueue } from "./chunk-queue.js";
 import { resizeTerminal } from "./ctl.js";
@@ -71,9 +77,11 @@ class LogFollower {
 export async function attach(handle: ProcessHandle, options: AttachOptions = {}): Promise<StreamSession> {
   const logPath = handle.logPath;
   if (logPath === undefined) throw new ApiError(`container ${handle.id} has no log to attach to`);
-  const socketPath =
-    handle.attachSocket ?? (handle.bundle !== undefined ? path.join(handle.bundle, "attach") : undefined);
-  if (options.stdin === true && socketPath === undefined) {
+  const fifoStdio = handle.bundle !== undefined && readDrainSpec(handle.bundle) !== undefined;
+  const socketPath = fifoStdio
+    ? undefined
+    : (handle.attachSocket ?? (handle.bundle !== undefined ? path.join(handle.bundle, "attach") : undefined));
+  if (options.stdin === true && socketPath === undefined && !fifoStdio) {
     throw new ApiError(`container ${handle.id} has no attach socket for stdin`);
   }
 
@@ -100,8 +108,15 @@ export async function attach(handle: ProcessHandle, options: AttachOptions = {})
     });
   }
 
+  let drainDeadline: number | undefined;
+  /** FIFO stdio: the drainer has put the run's last output in the log (bounded once the process is gone). */
+  const drained = (): boolean => {
+    if (!fifoStdio || handle.bundle === undefined || !drainPending(handle.bundle)) return true;
+    drainDeadline ??= Date.now() + DRAIN_WAIT_MS;
+    return Date.now() >= drainDeadline;
+  };
   const isOver = async (): Promise<boolean> =>
-    connection !== undefined ? monitorDone : !(await alive(handle.pid));
+    connection !== undefined ? monitorDone : !(await alive(handle.pid)) && drained();
   const follow = async (): Promise<void> => {
     for (;;) {
       if (closed) return;
