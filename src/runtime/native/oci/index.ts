@@ -12,6 +12,8 @@ export { hostCapabilities } from "./host-capabilities.js";
 export { cgroupHost, cgroupsPathFor, type CgroupHost } from "./cgroups.js";
 export { hostDevices, resolveDevices, type ResolvedDevice } from "./devices.js";
 export { DEFAULT_SHM_SIZE, INIT_PATH_IN_CONTAINER } from "./mounts.js";
+export { applySeccompProfile, containerSeccomp, parseSeccompProfile, seccompChoice } from "./seccomp.js";
+export { readSeccompProfile } from "./seccomp-file.js";
 export { parseSignal, signalName, stopSignal } from "./signals.js";
 export {
   DEFAULT_PATH,

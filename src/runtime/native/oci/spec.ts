@@ -5,11 +5,10 @@
  * test/unit/runtime/native/oci/). Pure: everything read from the host (user ids, device nodes,
  * volume paths, the network namespace) comes in resolved.
  *
+ * seccomp is Docker's default profile, or the `security_opt: seccomp=…` one, or none (privileged,
+ * `unconfined`), reduced to the container's capabilities and the host as dockerd does (seccomp.ts).
+ *
  * Left out, on purpose:
- * - seccomp: Docker applies its default profile (moby `profiles/seccomp/default.json`, ~800 lines
- *   computed per architecture and capability set); berth does not ship it, so containers run
- *   without a seccomp filter, as `docker run --security-opt seccomp=unconfined` does.
- *   `security_opt: seccomp=…` is accepted and ignored.
  * - AppArmor and SELinux labels: dockerd sets `docker-default` only where AppArmor is enabled;
  *   berth loads no profile. `apparmor=…` and `label=…` are accepted and ignored.
  * - The libnetwork prestart hook: the network comes in as a namespace path to join.
@@ -22,6 +21,7 @@
  * - `ipc: shareable` is a private IPC namespace here (Docker backs it with a host shm directory
  *   other containers may join); `ipc: container:x` and `pid: container:x` are refused.
  */
+import os from "node:os";
 import path from "node:path";
 import { InvalidRequestError } from "../../errors.js";
 import type { ContainerSpec, ImageInfo } from "../../runtime.js";
@@ -36,6 +36,7 @@ import {
   resourceWarnings,
   rlimits,
 } from "./resources.js";
+import { containerSeccomp } from "./seccomp.js";
 import type {
   OciCapabilities,
   OciDeviceRule,
@@ -114,6 +115,12 @@ export interface OciSpecInput {
   readonly oomScoreAdj?: number | undefined;
   /** The host's bounding set (`hostCapabilities()`): all a privileged container may get; default every capability. */
   readonly boundingCapabilities?: readonly string[] | undefined;
+  /** The file `security_opt: seccomp=<path>` names, as `readSeccompProfile` read it. */
+  readonly seccompProfile?: string | undefined;
+  /** The host's `process.arch` (default: this one): picks the seccomp profile's architectures and rules. */
+  readonly arch?: string | undefined;
+  /** The host's `os.release()` (default: this one): the seccomp rules that need a kernel version. */
+  readonly kernelRelease?: string | undefined;
 }
 
 /** Docker's PATH when the image sets none (`system.DefaultPathEnv`). */
@@ -272,12 +279,7 @@ function namespaces(input: OciSpecInput): OciNamespace[] {
     );
 }
 
-function capabilities(
-  spec: ContainerSpec,
-  uid: number,
-  bounding: readonly string[] | undefined,
-): OciCapabilities {
-  const caps = containerCapabilities(spec.capAdd, spec.capDrop, spec.privileged === true, bounding);
+function capabilities(uid: number, caps: readonly string[]): OciCapabilities {
   // A non-root process gets the bounding set only, as execve would leave it (moby SetCapabilities).
   return uid === 0 ? { bounding: caps, effective: caps, permitted: caps } : { bounding: caps };
 }
@@ -344,6 +346,15 @@ export function ociSpec(input: OciSpecInput): OciRuntimeSpec {
   const devices = input.devices ?? [];
   const privileged = spec.privileged === true;
   const utsHost = spec.utsMode === "host";
+  const caps = containerCapabilities(spec.capAdd, spec.capDrop, privileged, input.boundingCapabilities);
+  // After the capabilities, as moby's WithSeccomp reads the final bounding set.
+  const seccomp = containerSeccomp({
+    securityOpt: spec.securityOpt,
+    privileged,
+    bounding: caps,
+    host: { arch: input.arch ?? process.arch, kernelRelease: input.kernelRelease ?? os.release() },
+    profileText: input.seccompProfile,
+  });
 
   return {
     ociVersion: "1.0.2-dev",
@@ -353,7 +364,7 @@ export function ociSpec(input: OciSpecInput): OciRuntimeSpec {
       args,
       env: processEnv(spec, image, input.hostname),
       cwd: workingDir(spec, image),
-      capabilities: capabilities(spec, user.uid, input.boundingCapabilities),
+      capabilities: capabilities(user.uid, caps),
       ...(limits !== undefined ? { rlimits: limits } : {}),
       ...(noNewPrivileges(spec.securityOpt) ? { noNewPrivileges: true } : {}),
       oomScoreAdj: input.oomScoreAdj ?? 0,
@@ -386,6 +397,7 @@ export function ociSpec(input: OciSpecInput): OciRuntimeSpec {
             })),
           }
         : {}),
+      ...(seccomp !== undefined ? { seccomp } : {}),
       ...(rootfsPropagation !== undefined ? { rootfsPropagation } : {}),
       ...(privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
     },

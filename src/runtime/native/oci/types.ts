@@ -99,12 +99,34 @@ export interface OciDevice {
   readonly gid: number;
 }
 
+export interface OciSeccompArg {
+  readonly index: number;
+  readonly value: number;
+  readonly valueTwo?: number;
+  readonly op: string;
+}
+
+export interface OciSeccompSyscall {
+  readonly names: readonly string[];
+  readonly action: string;
+  readonly errnoRet?: number;
+  readonly args?: readonly OciSeccompArg[];
+}
+
+/** `linux.seccomp` as dockerd 20.10 writes it (no `flags`, no default errno: its profile format has neither). */
+export interface OciSeccomp {
+  readonly defaultAction: string;
+  readonly architectures?: readonly string[];
+  readonly syscalls?: readonly OciSeccompSyscall[];
+}
+
 export interface OciLinux {
   readonly sysctl?: Readonly<Record<string, string>>;
   readonly resources: OciResources;
   readonly cgroupsPath: string;
   readonly namespaces: readonly OciNamespace[];
   readonly devices?: readonly OciDevice[];
+  readonly seccomp?: OciSeccomp;
   readonly rootfsPropagation?: string;
   readonly maskedPaths?: readonly string[];
   readonly readonlyPaths?: readonly string[];

@@ -1,8 +1,9 @@
 /**
  * config.json must be what Docker 20.10's daemon writes for the same container. The `docker-*`
  * goldens are config.json files dockerd 20.10.24 wrote for `docker run` on this kind of host
- * (cgroup v1, no AppArmor), with its seccomp profile and libnetwork hook taken out (berth sets
- * neither, see spec.ts) and Docker's paths and id replaced by berth's. The others are berth's own:
+ * (cgroup v1, no AppArmor, x86_64, kernel ≥ 4.8), with its libnetwork hook taken out (berth sets
+ * none, see spec.ts) and Docker's paths and id replaced by berth's; their seccomp sections are
+ * dockerd's as it wrote them (Docker's default profile for each capability set). The others are berth's own:
  * read-only, init and host-network were compared with dockerd's files for `--read-only`, `--init`
  * and `--network host` and differ only where berth means to (the init binary is catatonit; with the
  * host network Docker joins its own handle on the host namespace, `/var/run/docker/netns/default`,
@@ -46,6 +47,9 @@ function input(spec: Partial<ContainerSpec>, extra: Partial<OciSpecInput> = {}):
     cgroupsPath: `/berth/${ID}`,
     cgroupVersion: 1,
     memswAvailable: true,
+    // The host the goldens were taken on: Docker's seccomp profile depends on both.
+    arch: "x64",
+    kernelRelease: "6.1.0-18-amd64",
     ...extra,
   };
 }
