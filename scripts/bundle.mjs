@@ -45,6 +45,26 @@ const swapInkOutput = {
   },
 };
 
+/**
+ * Commander requires node:child_process when it loads, for subcommands that are programs of their
+ * own, which berth's are not: loading it (and net, dgram and their internals with it) cost every
+ * command ~3 ms of CPU. Here it is required on first use instead. A commander whose line differs
+ * fails the build, so that a new version is looked at rather than silently left eager.
+ */
+const COMMANDER_EAGER = "const childProcess = require('node:child_process');";
+const lazyChildProcess = {
+  name: "berth-lazy-child-process",
+  transform(code, id) {
+    if (!/[\\/]node_modules[\\/]commander[\\/]lib[\\/]command\.js$/.test(id)) return null;
+    if (!code.includes(COMMANDER_EAGER)) {
+      throw new Error(`commander's ${id} no longer has \`${COMMANDER_EAGER}\`: see lazyChildProcess`);
+    }
+    const lazy = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+    // The line keeps its place, so the source map stays as it is (`map: null`).
+    return { code: code.replace(COMMANDER_EAGER, lazy), map: null };
+  },
+};
+
 /** Entry files of the builds: renamed into place after the chunks they load. */
 const entries = new Set();
 const noteEntries = ({ output }) => {
@@ -72,7 +92,7 @@ noteEntries(
     // node-unix-socket loads a platform addon (.node) by require(): it cannot be bundled.
     external: [/^node:/, /^react(\/|$)/, /^yaml(\/|$)/, "react-devtools-core", /^node-unix-socket/],
     logLevel: "warn",
-    plugins: [swapInkOutput],
+    plugins: [swapInkOutput, lazyChildProcess],
     output: {
       dir: buildDir,
       format: "esm",
@@ -109,7 +129,7 @@ try {
       platform: "node",
       external: [/^node:/, /^yaml(\/|$)/, /^node-unix-socket/],
       logLevel: "warn",
-      plugins: [noScreen],
+      plugins: [noScreen, lazyChildProcess],
       output: {
         dir: buildDir,
         format: "cjs",

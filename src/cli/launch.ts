@@ -150,9 +150,10 @@ function writeCaches(): void {
 function wantsEsModules(args: readonly string[]): boolean {
   if (args.includes("--debug") || process.env["BERTH_DEBUG"] === "1") return true;
   if (args.includes("dashboard")) return true;
+  if (!args.includes("up")) return false;
   // `up` opens the dashboard when stdin and stdout are terminals (src/cli/commands/up.ts).
   const tty = nodeRequire("node:tty") as typeof Tty;
-  return args.includes("up") && tty.isatty(0) && tty.isatty(1);
+  return tty.isatty(0) && tty.isatty(1);
 }
 
 function commonJsEntry(): string | undefined {
