@@ -14,7 +14,7 @@ import type { ContainerSummary, Runtime } from "../../src/runtime/runtime.js";
 import { describeEngine, eventually, requireOrSkip, RUN_ID, TEST_LABEL } from "../integration/engine.js";
 import { BUSYBOX_PATH, openTestEngine } from "../integration/images.js";
 import { leaks } from "../integration/leaks.js";
-import { berth, repoRoot, startBerth } from "./cli.js";
+import { berth, CLI_RUNTIME, repoRoot, startBerth } from "./cli.js";
 
 let runtime: Runtime;
 /** A tmux server of this file's own, for the dashboard (a real terminal); killed after. */
@@ -271,7 +271,12 @@ describeEngine("berth watch", () => {
       "dash",
       "        - { path: ./app/src, action: sync, target: /src }\n",
     );
-    const env = [`PATH=${process.env["PATH"] ?? "/usr/bin:/bin"}`, "HOME=/root", "TERM=xterm-256color"];
+    const env = [
+      `PATH=${process.env["PATH"] ?? "/usr/bin:/bin"}`,
+      "HOME=/root",
+      "TERM=xterm-256color",
+      `BERTH_RUNTIME=${CLI_RUNTIME}`,
+    ];
     const bin = path.join(repoRoot, "bin", "berth.js");
     await tmux(
       "new-session",
