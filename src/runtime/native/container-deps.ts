@@ -13,6 +13,7 @@ import {
   hostCapabilities,
   hostDevices,
   ociSpec,
+  readSeccompProfile,
   resolveDevices,
   resolveUser,
   type OciSpecInput,
@@ -58,6 +59,7 @@ export function nativeContainerDeps(
         memswAvailable: host.memswAvailable,
         devices,
         boundingCapabilities: hostCapabilities(),
+        seccompProfile: await readSeccompProfile(spec.securityOpt),
       };
       return { config: ociSpec(full), warnings: specWarnings(full) };
     },

@@ -4,7 +4,7 @@
  * syscall Docker's default profile forbids (unshare of a user namespace, which needs no capability)
  * fails with EPERM; with `seccomp=unconfined` or `privileged` there is no filter and the same call
  * works; CAP_SYS_ADMIN opens unshare (Docker's capability-conditioned rule); a profile file named by
- * `seccomp=<path>` is read and enforced. Each bundle is a busybox rootfs directory run with
+ * `seccomp=<path>` is read and enforced, also through the native container lifecycle. Each bundle is a busybox rootfs directory run with
  * `runc run` in the foreground. Afterwards nothing is left: no runc state, cgroup, mount, process or
  * temp dir.
  */
@@ -30,8 +30,17 @@ import { hostCapabilities } from "../../../src/runtime/native/oci/host-capabilit
 import { readSeccompProfile } from "../../../src/runtime/native/oci/seccomp-file.js";
 import { ociSpec, ociSpecText } from "../../../src/runtime/native/oci/spec.js";
 import type { ContainerSpec } from "../../../src/runtime/runtime.js";
+import type { NativeContainers } from "../../../src/runtime/native/containers/containers.js";
 import { requireOrSkip } from "../engine.js";
 import { BUSYBOX_PATH } from "../images.js";
+import {
+  closeNativeEnv,
+  nativeReady,
+  NOT_READY,
+  openNativeEnv,
+  TEST_IMAGE,
+  type NativeEnv,
+} from "./containers-harness.js";
 
 const runcFound = existsSync("/usr/sbin/runc") || existsSync("/usr/bin/runc");
 const native = process.getuid?.() === 0 && runcFound;
@@ -198,5 +207,58 @@ describe("seccomp under runc", () => {
     expect(seen["mode"]).toBe("2");
     expect(seen["mkdir"]).toMatch(/Permission denied/);
     expect(seen["userns"]).toBe("ok");
+  });
+});
+
+describe("seccomp through the native container lifecycle", () => {
+  let env: NativeEnv | undefined;
+  let containers: NativeContainers;
+  const made: string[] = [];
+
+  beforeAll(async () => {
+    if (nativeReady) {
+      env = await openNativeEnv();
+      containers = env.containers();
+    }
+  }, 30_000);
+
+  afterAll(async () => {
+    if (env) expect(await closeNativeEnv(env, containers, made), "traces left after the tests").toEqual([]);
+  }, 30_000);
+
+  /** The container's output, one line each, after it exited 0. */
+  async function output(spec: Partial<ContainerSpec>): Promise<string[]> {
+    const { id } = await containers.create({
+      image: TEST_IMAGE,
+      labels: { "berth.test": "native" },
+      networkMode: "none",
+      command: ["sh", "-c", PROBE],
+      ...spec,
+    });
+    made.push(id);
+    await containers.start(id);
+    expect(await containers.wait(id)).toEqual({ exitCode: 0 });
+    const lines: string[] = [];
+    for await (const line of containers.logs(id, { signal: AbortSignal.timeout(10_000) }))
+      lines.push(line.line);
+    return lines;
+  }
+
+  it("gives a container Docker's default profile and reads the file seccomp=<path> names", async (ctx) => {
+    requireOrSkip(ctx, nativeReady, NOT_READY);
+    expect(await output({ name: "berth-seccomp-default" })).toEqual(
+      expect.arrayContaining(["mode=2", expect.stringMatching(/^userns=.*Operation not permitted/)]),
+    );
+    const profile = path.join(env?.dir ?? "", "no-mkdir.json");
+    writeFileSync(
+      profile,
+      JSON.stringify({
+        defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 13 }],
+      }),
+    );
+    expect(await output({ name: "berth-seccomp-file", securityOpt: [`seccomp=${profile}`] })).toEqual(
+      expect.arrayContaining(["mode=2", "userns=ok", expect.stringMatching(/^mkdir=.*Permission denied/)]),
+    );
   });
 });
