@@ -6,7 +6,7 @@
  */
 import { ConflictError, InvalidRequestError, NotFoundError } from "../errors.js";
 import type { EndpointSpec, LabelTerms, NetworkInfo, NetworkSpec, Networks } from "../runtime.js";
-import { ensureDnsServer, releaseDnsNetwork } from "./dns/index.js";
+import { awaitDnsReleased, ensureDnsServer, releaseDnsNetwork } from "./dns/index.js";
 import { networkEvent } from "./containers/networking.js";
 import { matchesLabels } from "./events.js";
 import { readRecord } from "./containers/records.js";
@@ -127,6 +127,7 @@ export function createNativeNetworks(
       }
       // The DNS server closes the gateway's address, and exits when no network is left.
       releaseDnsNetwork(paths, network.name);
+      await awaitDnsReleased(paths, network.name);
       networkEvent(paths, network, "destroy");
     },
 

@@ -2,8 +2,8 @@
  * The native Runtime as the CLI makes it (`--runtime native`: real config.json from the oci part),
  * as root: a process that over-allocates under a memory limit is OOM-killed and reported so
  * (oomKilled, exit 137, the oom and die events); `network_mode: host` shares the host's network
- * namespace and `none` has only loopback; a named network is refused with a sentence
- * saying it comes with part 2. What the oci part reads from the host reaches the container: a
+ * namespace and `none` has only loopback; a network that does not exist (or another driver than
+ * bridge) is refused as Docker words it. What the oci part reads from the host reaches the container: a
  * privileged one starts (capabilities limited to the host's bounding set) with the host's devices,
  * `devices`, `group_add` and `cgroup_parent` apply (remove clears the cgroup under that parent), and
  * create returns Docker's warnings for this host. Copy in and out reaches bind mounts at their
@@ -23,7 +23,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConflictError, InvalidRequestError } from "../../../src/runtime/errors.js";
+import { ConflictError, InvalidRequestError, NotFoundError } from "../../../src/runtime/errors.js";
 import { runtimeBackend } from "../../../src/runtime/backends.js";
 import type { Runtime, RuntimeEvent } from "../../../src/runtime/runtime.js";
 import { nativeContainerDeps } from "../../../src/runtime/native/container-deps.js";
@@ -129,7 +129,7 @@ describe("native runtime", () => {
     }
   });
 
-  it("refuses networks until part 2, saying so", async (context) => {
+  it("refuses a network that does not exist, and a driver other than bridge, as Docker words them", async (context) => {
     requireOrSkip(context, nativeReady, NOT_READY);
     const network = await rejection(
       runtime!.containers.create({
@@ -139,11 +139,13 @@ describe("native runtime", () => {
         networkMode: "proj_default",
       }),
     );
-    expect(network).toBeInstanceOf(InvalidRequestError);
-    expect((network as Error).message).toContain("part 2");
-    expect(await rejection(runtime!.networks.create({ name: "n", labels: {} }))).toBeInstanceOf(
-      InvalidRequestError,
-    );
+    expect(network).toBeInstanceOf(NotFoundError);
+    expect((network as Error).message).toBe("network proj_default not found");
+    // Nothing of the refused create is left: its name is free again.
+    expect(await runtime!.containers.inspect("berth-rt-netx")).toBeUndefined();
+    const overlay = await rejection(runtime!.networks.create({ name: "n", driver: "overlay", labels: {} }));
+    expect(overlay).toBeInstanceOf(InvalidRequestError);
+    expect((overlay as Error).message).toContain("bridge only");
     expect(await runtime!.networks.list()).toEqual([]);
     expect((await runtime!.ping()).kind).toBe("native");
   });

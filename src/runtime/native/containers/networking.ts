@@ -13,21 +13,25 @@
  *   `networks` leaves it out). With no network (a container made without one, as the runtime
  *   conformance suite's are) it has loopback only, and `networks.connect` adds them later.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { canBind } from "../../../host/ports.js";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../errors.js";
 import type { ContainerSpec, EndpointSpec } from "../../runtime.js";
 import {
+  awaitDnsReleased,
   containerResolvConf,
   ensureDnsIfNeeded,
   pruneDnsRecords,
   readDnsNetworks,
+  readDnsRecords,
   releaseDnsNetwork,
   removeDnsRecords,
   writeDnsRecords,
   type DnsEndpoint,
 } from "../dns/index.js";
 import { appendEvent } from "../events.js";
-import type { ContainerNetworking } from "../network/index.js";
+import type { ContainerNetworking, PortRecord } from "../network/index.js";
 import type { NativePaths } from "../paths.js";
 import { hostsFile, resolvFile } from "./bundle-files.js";
 import type { ContainerContext } from "./context.js";
@@ -158,6 +162,8 @@ export function writeDnsOf(
     networks,
     searchDomains: resolv.searchDomains,
     upstreams: resolv.upstreams,
+    // Held by the DNS server, so no other program takes them while DNAT sends them here.
+    ports: networking.ports.map((p) => ({ protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort })),
   });
 }
 
@@ -250,22 +256,46 @@ export async function teardownNetworking(ctx: ContainerContext, id: string): Pro
   await ctx.deps.networks?.teardownContainer(id);
   for (const e of networking?.endpoints ?? [])
     networkEvent(ctx.paths, { id: e.networkId, name: e.network }, "disconnect", id);
+  await portsReleased(networking?.ports ?? []);
+}
+
+/** How long a removal waits for the DNS server to let go of the container's host ports. */
+const RELEASE_WAIT_MS = 2_000;
+
+/**
+ * Waits (bounded) until the DNS server has released `ports` (it sees the record gone within
+ * milliseconds), so a removal returns with its ports free, as Docker's does: an `up` right after
+ * `down` finds them bindable.
+ */
+async function portsReleased(ports: readonly PortRecord[]): Promise<void> {
+  const deadline = Date.now() + RELEASE_WAIT_MS;
+  for (const port of ports) {
+    for (let i = 0; i < 200 && Date.now() < deadline; i++) {
+      if (await canBind(port.protocol, port.hostIp, port.hostPort)) break;
+      await sleep(10);
+    }
+  }
 }
 
 /**
  * At a command's start: what a crash left of containers that no longer exist (namespaces, veths,
  * rules, addresses, DNS names), networks half made or half removed, listen addresses of networks
- * gone, and a DNS server killed while networks still want it. `live`: every container directory,
- * those being made right now included.
+ * gone, and a DNS server killed while networks still want it.
  */
-export async function sweepNetworking(ctx: ContainerContext, live: readonly string[]): Promise<void> {
+export async function sweepNetworking(ctx: ContainerContext): Promise<void> {
   const layer = ctx.deps.networks;
   if (layer === undefined) return;
+  // A container's directory is made before its networking and removed after it: asked at the
+  // moment of deciding, it tells a container gone from one being made right now (by any command).
+  const live = (id: string): boolean => existsSync(ctx.layoutOf(id).dir);
   await layer.sweep(live);
-  pruneDnsRecords(ctx.paths, new Set(live));
+  const records = readDnsRecords(ctx.paths);
+  pruneDnsRecords(ctx.paths, new Set(records.map((r) => r.id).filter(live)));
   const networks = new Set((await layer.listNetworks()).map((n) => n.name));
   for (const listen of readDnsNetworks(ctx.paths)) {
-    if (!networks.has(listen.network)) releaseDnsNetwork(ctx.paths, listen.network);
+    if (networks.has(listen.network)) continue;
+    releaseDnsNetwork(ctx.paths, listen.network);
+    await awaitDnsReleased(ctx.paths, listen.network);
   }
   await ensureDnsIfNeeded(ctx.paths);
 }

@@ -39,7 +39,7 @@ export async function recover(ctx: ContainerContext): Promise<void> {
       // not fail this one.
     }
   }
-  // Networking of containers gone (their directories included those being made right now).
-  await sweepNetworking(ctx, listIds(ctx.paths)).catch(() => undefined);
+  // Networking of containers gone.
+  await sweepNetworking(ctx).catch(() => undefined);
   await ctx.deps.volumes?.sweep(listIds(ctx.paths)).catch(() => undefined);
 }

@@ -180,3 +180,23 @@ export async function ensureDnsIfNeeded(
   const networks = readDnsNetworks(paths);
   return networks.length > 0 ? ensureDnsServer(paths, networks, options) : undefined;
 }
+
+/**
+ * Waits (bounded) until the server no longer listens for `network` (its listen file released), so
+ * a network made next on the same subnet finds the gateway's port 53 free: the socket outlives the
+ * bridge's address otherwise, and the new network's bind fails with EADDRINUSE.
+ */
+export async function awaitDnsReleased(
+  paths: NativePaths,
+  network: string,
+  timeoutMs = 2_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 1_000 && Date.now() < deadline; i++) {
+    const owner = runningDnsServer(paths);
+    if (!owner) return;
+    const status = readStatus(paths);
+    if (status?.pid === owner.pid && !status.listening.some((l) => l.network === network)) return;
+    await sleep(10);
+  }
+}

@@ -26,6 +26,7 @@
  */
 export { ANSWER_TTL } from "./answer.js";
 export {
+  awaitDnsReleased,
   claimDnsServer,
   DNS_ENTRY_ENV,
   dnsServerEntry,

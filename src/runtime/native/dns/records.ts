@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { NativePaths } from "../paths.js";
+import type { HeldPort } from "./port-holder.js";
 
 export const DNS_RECORD_VERSION = 1;
 
@@ -44,6 +45,8 @@ export interface DnsContainerRecord {
    * the host's resolvers.
    */
   readonly upstreams?: readonly string[] | undefined;
+  /** Host ports published for this container, which the server holds (./port-holder.ts). */
+  readonly ports?: readonly HeldPort[] | undefined;
 }
 
 /** An address the server listens on (UDP and TCP) for the containers of one network. */
@@ -153,7 +156,20 @@ export function parseDnsRecord(value: unknown): DnsContainerRecord | undefined {
     networks,
     searchDomains: stringList(v["searchDomains"]),
     upstreams: stringList(v["upstreams"]),
+    ports: heldPorts(v["ports"]),
   };
+}
+
+function heldPorts(value: unknown): HeldPort[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value.flatMap((raw: unknown) => {
+    if (typeof raw !== "object" || raw === null) return [];
+    const p = raw as Record<string, unknown>;
+    const port = p["hostPort"];
+    if ((p["protocol"] !== "tcp" && p["protocol"] !== "udp") || !isString(p["hostIp"])) return [];
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) return [];
+    return [{ protocol: p["protocol"], hostIp: p["hostIp"], hostPort: port }];
+  });
 }
 
 export function parseListenAddress(value: unknown): DnsListenAddress | undefined {

@@ -15,6 +15,7 @@ import type { NativePaths } from "../paths.js";
 import { decide, serverFailure } from "./answer.js";
 import { forwardQuery, hostResolvers } from "./forward.js";
 import { buildIndex, type DnsIndex, RoundRobin } from "./lookup.js";
+import { PortHolder } from "./port-holder.js";
 import {
   dnsFiles,
   type DnsListenAddress,
@@ -84,11 +85,14 @@ export class DnsServer {
   private readonly forward: boolean;
   private readonly upstreams: () => readonly string[];
   private readonly log: (line: string) => void;
+  /** The published host ports, held against other programs (./port-holder.ts). */
+  private readonly ports: PortHolder;
 
   constructor(private readonly options: DnsServerOptions) {
     this.forward = options.forward ?? true;
     this.upstreams = options.hostResolvers ?? (() => hostResolvers());
     this.log = options.log ?? (() => undefined);
+    this.ports = new PortHolder(this.log);
   }
 
   /** Loads the files, binds what they ask for and starts watching them. */
@@ -107,7 +111,8 @@ export class DnsServer {
     await this.reload();
     this.poll = setInterval(() => {
       // Reload when a directory changed, or to retry an address not bound yet.
-      if (this.dirSignature() !== this.signature || this.pendingBinds()) this.scheduleReload(0);
+      if (this.dirSignature() !== this.signature || this.pendingBinds() || this.ports.pending())
+        this.scheduleReload(0);
     }, this.options.pollMs ?? 250);
   }
 
@@ -137,6 +142,7 @@ export class DnsServer {
     for (const watcher of this.watchers) watcher.close();
     await this.reloading;
     for (const listener of [...this.listeners.values()]) await this.unbind(listener);
+    await this.ports.close();
   }
 
   private dirSignature(): string {
@@ -182,6 +188,7 @@ export class DnsServer {
     const records = readDnsRecords(this.options.paths);
     this.index = buildIndex(records);
     this.records = records.length;
+    await this.ports.sync(records.flatMap((r) => r.ports ?? []));
     const wanted = new Map(readDnsNetworks(this.options.paths).map((l) => [keyOf(l), l]));
     for (const [key, listener] of this.listeners) {
       if (!wanted.has(key)) {

@@ -118,10 +118,20 @@ function checkSpec(spec: NetworkSpec): void {
  * have started (and made its FORWARD DROP) after the network was created.
  */
 async function setAccepts(bridges: readonly string[], want: boolean): Promise<void> {
-  const rules = await iptablesRules();
-  if (rules === undefined) return;
-  const text = renderAccepts(parseFilter(rules), bridges, want);
-  if (text !== undefined) await iptablesRestore(text);
+  // Another command may change the same rules between the look and the restore (two `down`s of
+  // one project): the restore then fails on a rule already gone or added; look again, a few times.
+  for (let attempt = 1; ; attempt++) {
+    const rules = await iptablesRules();
+    if (rules === undefined) return;
+    const text = renderAccepts(parseFilter(rules), bridges, want);
+    if (text === undefined) return;
+    try {
+      await iptablesRestore(text);
+      return;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
 }
 
 /** Makes everything of a network exist (idempotent): bridge, sysctls, its nft table, the accepts. */
@@ -199,10 +209,11 @@ export interface NetworkLayer {
   allNetworking(): Promise<ReadonlyMap<string, ContainerNetworking>>;
   /**
    * Tears down every container not in `live` (which must include containers being created right
-   * now), finishes networks a crash left half-created or half-removed, and deletes namespaces of
+   * now; a predicate is asked after the state is read, so one whose record appears meanwhile is
+   * spared), finishes networks a crash left half-created or half-removed, and deletes namespaces of
    * this state root that no record names. Gives the container ids torn down.
    */
-  sweep(live: Iterable<string>): Promise<string[]>;
+  sweep(live: Iterable<string> | ((id: string) => boolean)): Promise<string[]>;
 }
 
 export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOptions = {}): NetworkLayer {
@@ -485,23 +496,27 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
     }
   }
 
-  async function sweep(live: Iterable<string>): Promise<string[]> {
-    const keep = new Set(live);
+  async function sweep(live: Iterable<string> | ((id: string) => boolean)): Promise<string[]> {
+    const keep = typeof live === "function" ? undefined : new Set(live);
+    const alive = typeof live === "function" ? live : (id: string) => keep?.has(id) === true;
+    // Listed before the state is read: a namespace made after this is named by a record already.
+    const present = await readdir(NETNS_DIR).catch(() => [] as string[]);
     const state = await readState(paths);
-    const gone = Object.values(state.containers).filter((c) => !keep.has(c.id));
+    // Asked after the state was read, so a container whose record is being made now counts as live.
+    const gone = Object.values(state.containers).filter((c) => !alive(c.id));
     for (const container of gone) await undoContainer(container);
     for (const network of Object.values(state.networks)) {
       if (network.state === "removing") await finishRemoval(network);
       // A create a crash interrupted: callers already see the network (inspect), so make it whole.
       else if (network.state === "creating") await finishCreation(network);
     }
-    // Namespaces of this root that no record names (none should exist: records come first).
+    // Namespaces of this root that no record names (none should exist: records come first, and a
+    // record goes only after its namespace): those listed before the state was read again.
     const prefix = netnsName(paths.root, "");
     const named = new Set(Object.values((await readState(paths)).containers).map((c) => c.netns));
-    const orphans = (await readdir(NETNS_DIR).catch(() => [] as string[])).filter(
-      (n) => n.startsWith(prefix) && !named.has(n),
-    );
-    await ipBatch(orphans.map((n) => `netns del ${n}`));
+    const orphans = present.filter((n) => n.startsWith(prefix) && !named.has(n) && existsSync(netnsPath(n)));
+    // One at a time: another command's teardown may delete one meanwhile.
+    for (const orphan of orphans) await ipBatch([`netns del ${orphan}`]).catch(() => undefined);
     return gone.map((c) => c.id);
   }
 
