@@ -227,7 +227,7 @@ describe("seccomp through the native container lifecycle", () => {
   }, 30_000);
 
   /** The container's output, one line each, after it exited 0. */
-  async function output(spec: Partial<ContainerSpec>): Promise<string[]> {
+  async function output(spec: Partial<ContainerSpec> & { name: string }): Promise<string[]> {
     const { id } = await containers.create({
       image: TEST_IMAGE,
       labels: { "berth.test": "native" },
