@@ -14,8 +14,9 @@
 //  - `docker run -d` (the CLI, a fresh process);
 //  - the CLI: `berth --runtime native up -d` and `berth --runtime docker up -d` of a one-service
 //    project (fresh Node processes: start-up and project load included).
-// Where the native start's time goes is read from the processes it spawns (conmon, `runc start`):
-// node:child_process is wrapped before dist/ is loaded, to note when each began and exited.
+// Where the native start's time goes is read from what it does: node:child_process is wrapped
+// before dist/ is loaded, to note when conmon (and any other process) began and exited, and
+// node:fs's renameSync, to note when the drain spec is written (right after conmon's answer).
 // Every round removes what it made (outside the timed part); tools take turns to go first; one
 // warm-up each; medians of N. State lives in a temporary BERTH_ROOT/BERTH_RUN_ROOT under /var/tmp,
 // removed afterwards, after checking that no process, mount or cgroup of it is left.
@@ -23,6 +24,7 @@
 // Usage: node bench/native-start.mjs [--runs N] [--no-cli] [--no-write]
 /* global performance */
 import childProcess, { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
 import { existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { syncBuiltinESMExports } from "node:module";
 import os from "node:os";
@@ -67,11 +69,19 @@ const labels = { [LABEL]: RUN };
 
 /**
  * Where a native start's time goes: the processes it spawns (conmon, which runs `runc create` and
- * answers on its sync pipe; then `runc start`), seen by wrapping node:child_process's spawn and
- * execFile (before dist/ is loaded) to note when each began and exited.
+ * answers on its sync pipe), seen by wrapping node:child_process's spawn and execFile (before dist/
+ * is loaded) to note when each began and exited; and the drain spec's rename into the bundle, the
+ * first thing done with conmon's answer (fs.renameSync wrapped likewise).
  */
 function tracePhases() {
   const seen = [];
+  const rename = fs.renameSync;
+  fs.renameSync = function traced(from, to) {
+    const result = rename.call(this, from, to);
+    if (String(to).endsWith("log-drain.json"))
+      seen.push({ file: "drain-spec", args: [], at: performance.now() });
+    return result;
+  };
   for (const name of ["spawn", "execFile"]) {
     const original = childProcess[name];
     childProcess[name] = function traced(file, ...rest) {
@@ -90,17 +100,18 @@ function tracePhases() {
   return seen;
 }
 
-/** The phases of one native start begun at `begin` and done at `end`, from what it spawned. */
+/** The phases of one native start begun at `begin` and done at `end`, from what it did. */
 function startPhases(begin, end) {
   const during = spawned.filter((entry) => entry.at >= begin && entry.at <= end);
   const monitor = during.find((entry) => entry.file === "conmon");
-  const runcStart = during.find((entry) => entry.file === "runc" && entry.args.includes("start"));
-  if (!monitor || !runcStart?.exited) return undefined;
+  const answered = during.find((entry) => entry.file === "drain-spec");
+  if (!monitor || !answered) return undefined;
   return {
     before: monitor.at - begin,
-    monitor: runcStart.at - monitor.at,
-    runcStart: runcStart.exited - runcStart.at,
-    after: end - runcStart.exited,
+    monitor: answered.at - monitor.at,
+    after: end - answered.at,
+    // Processes other than conmon (none when runc's exec FIFO starts the container in-process).
+    others: during.filter((entry) => entry.file !== "conmon" && entry.file !== "drain-spec").length,
   };
 }
 
@@ -135,7 +146,7 @@ const ms = (value) => `${Math.round(value)} ms`;
 const loads = [];
 const samples = {};
 const split = { create: [], start: [] };
-const phases = { before: [], monitor: [], runcStart: [], after: [] };
+const phases = { before: [], monitor: [], after: [], others: [] };
 const runcSplit = { create: [], start: [] };
 const removeDocker = (id) => docker.containers.remove(id, { force: true });
 const runcRoot = path.join(sandbox.dir, "runc-root");
@@ -381,10 +392,11 @@ const report = [
       ? `; berth up -d native / docker: ${(medians["berth-native"] / medians["berth-docker"]).toFixed(2)}`
       : "") +
     ".",
-  `Where the native \`start\` goes (medians of ${phases.before.length}): ${ms(median(phases.before))} to spawn the ` +
-    `monitor, ${ms(median(phases.monitor))} from conmon's spawn to \`runc start\` (conmon's \`runc create\`, its ` +
-    `answer on the sync pipe, the record written), ${ms(median(phases.runcStart))} \`runc start\`, ` +
-    `${ms(median(phases.after))} after it (the record, the start event).`,
+  `Where the native \`start\` goes (medians of ${phases.before.length}): ${ms(median(phases.before))} before ` +
+    `the monitor's spawn (rootfs check, bundle files, FIFOs), ${ms(median(phases.monitor))} from conmon's spawn to ` +
+    `its answer (conmon's start, its \`runc create\`), ${ms(median(phases.after))} after it (the record, the ` +
+    `start through runc's exec FIFO in-process, the start event, the log drainer told); processes spawned ` +
+    `besides conmon: ${phases.others.reduce((sum, n) => sum + n, 0)} in ${phases.others.length} starts.`,
   `Runs: ${runs} per tool (after one warm-up), ${os.cpus().length} cores, Node ${process.version}; ` +
     `${toolVersion("runc")}, ${toolVersion("conmon")}, Docker Engine ${engineVersion}.`,
   `Load average (1 min) at the start of each run: ${loads.join(", ")}.`,

@@ -9,7 +9,8 @@
  * - The end of a FIFO run's output: `logs` right after the exit, `logs --follow` and `attach` give
  *   every line, the last ones included.
  */
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import { build } from "rolldown";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -211,5 +212,24 @@ describe("native containers: FIFO stdio and the log drainer", () => {
     }
     expect(out.split("\n").slice(0, -1), "attach ends after the last line").toEqual(numbered("line", count));
     expect(err).toBe("bye\n");
+  }, 60_000);
+
+  it("starts a created container through runc's exec FIFO, in this process: runc then reports it running", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const id = await create({ name: "berth-mon-start", command: ["sh", "-c", "echo up; exec sleep 60"] });
+    for (let run = 1; run <= 2; run++) {
+      await containers.start(id);
+      expect(existsSync(path.join(env!.paths.runc, id, "exec.fifo")), "the exec FIFO consumed").toBe(false);
+      const state = JSON.parse(
+        execFileSync("/usr/sbin/runc", ["--root", env!.paths.runc, "state", id], { encoding: "utf8" }),
+      ) as { status: string; pid: number };
+      expect(state.status).toBe("running");
+      expect(state.pid).toBe(readRecord(env!.paths, id)?.run?.pid);
+      await until(5_000, "its line logged", async () => texts(await logsOf(id), "stdout").length === run);
+      await containers.stop(id, { timeoutS: 1 });
+    }
+    expect(texts(await logsOf(id), "stdout")).toEqual(["up", "up"]);
+    await containers.remove(id);
+    expect(traces(env!, id)).toEqual([]);
   }, 60_000);
 });

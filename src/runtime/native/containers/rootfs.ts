@@ -41,6 +41,11 @@ function hostFile(file: string): string | undefined {
   }
 }
 
+/** A start writes the bundle create wrote: a file already as it should be is left alone. */
+function writeChanged(file: string, text: string, mode?: number): void {
+  if (hostFile(file) !== text) writeAtomic(file, text, mode);
+}
+
 /**
  * Writes the bundle; answers Docker's warnings for the container on this host. `network` (from
  * ./networking.ts) gives its namespace, hosts and resolv.conf at create; without it (a start), the
@@ -55,12 +60,12 @@ export async function writeBundle(
   mkdirSync(layout.bundle, { recursive: true, mode: 0o700 });
   // A start writes the bundle again: the files create wrote stay (a connect may have changed them).
   const hosts = network?.hosts ?? hostFile(layout.hosts);
-  if (hosts !== undefined) writeAtomic(layout.hosts, hosts, 0o644);
-  else writeAtomic(layout.hosts, hostsFile(record.spec, record.hostname, hostFile("/etc/hosts")), 0o644);
+  if (hosts !== undefined) writeChanged(layout.hosts, hosts, 0o644);
+  else writeChanged(layout.hosts, hostsFile(record.spec, record.hostname, hostFile("/etc/hosts")), 0o644);
   const resolv = network?.resolv ?? hostFile(layout.resolv);
-  if (resolv !== undefined) writeAtomic(layout.resolv, resolv, 0o644);
-  else writeAtomic(layout.resolv, resolvFile(record.spec, hostFile("/etc/resolv.conf") ?? ""), 0o644);
-  writeAtomic(layout.hostname, hostnameFile(record.hostname), 0o644);
+  if (resolv !== undefined) writeChanged(layout.resolv, resolv, 0o644);
+  else writeChanged(layout.resolv, resolvFile(record.spec, hostFile("/etc/resolv.conf") ?? ""), 0o644);
+  writeChanged(layout.hostname, hostnameFile(record.hostname), 0o644);
   await ctx.deps.volumes?.remount(record);
   const { config, warnings } = await ctx.deps.ociSpec({
     spec: record.spec,
@@ -76,6 +81,6 @@ export async function writeBundle(
     volumeSources: volumeSourcesOf(ctx.paths, record.spec),
     cgroupsPath: cgroupsPath(record.id, record.spec.cgroupParent),
   });
-  writeAtomic(layout.config, `${JSON.stringify(config, null, 1)}\n`);
+  writeChanged(layout.config, `${JSON.stringify(config, null, 1)}\n`);
   return warnings;
 }

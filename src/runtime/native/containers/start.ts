@@ -17,13 +17,14 @@ import { ensureSupervisor } from "../supervise/ensure.js";
 import { needsSupervision } from "../supervise/state-files.js";
 import { type ContainerContext, errorMessage } from "./context.js";
 import { collectLocked, waitEnded } from "./exits.js";
-import { processStart } from "./lock.js";
+import { type ProcessIdentity, processStart } from "./lock.js";
 import { logLimits, monitorSizeMax } from "./log-rotation.js";
 import { markRunStart } from "./logs.js";
 import { startMonitor } from "./monitor.js";
 import { observe } from "./observe.js";
 import { type ContainerRecord, readRecord } from "./records.js";
 import { ensureRootfs, writeBundle } from "./rootfs.js";
+import { startCreated } from "./start-created.js";
 import { removeFile } from "./teardown.js";
 
 function readPidFile(file: string): number | undefined {
@@ -66,7 +67,7 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
     return;
   }
   if (observed.kind === "unstarted" && record.run) {
-    await runc.start(record.id);
+    await startRun(ctx, record.id, { pid: record.run.pid, start: record.run.pidStart });
     record = ctx.update(record, {
       startedAt: new Date().toISOString(),
       run: { ...record.run, started: true },
@@ -143,7 +144,7 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
   // (../monitor/hold.ts), and a drainer is told (or spawned) once the container runs.
   const release = fifo ? holdForDrainer(layout.bundle, pid) : undefined;
   try {
-    await runc.start(record.id);
+    await startRun(ctx, record.id, { pid, start: record.run?.pidStart });
   } catch (error) {
     release?.();
     await runc.kill(record.id, "SIGKILL", { all: true }).catch(() => undefined);
@@ -159,4 +160,9 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
   });
   ctx.event(record, { action: "start" });
   if (fifo && reattachDrainer(paths) === undefined) release?.();
+}
+
+/** `runc start`, done in this process when runc's exec FIFO is there (./start-created.ts). */
+async function startRun(ctx: ContainerContext, id: string, init: ProcessIdentity): Promise<void> {
+  if (!(await startCreated(ctx.paths.runc, id, init))) await ctx.runc.start(id);
 }
