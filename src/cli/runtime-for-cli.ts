@@ -8,6 +8,7 @@ import {
   choiceSharesHostNetwork,
   type Env,
   type ProjectRef,
+  resolveEveryRuntime,
   resolveRuntime,
   type ResolvedRuntime,
 } from "../runtime/backends.js";
@@ -63,5 +64,29 @@ export async function withRuntime<T>(
     return await work(runtime);
   } finally {
     await runtime.close();
+  }
+}
+
+/**
+ * Runs `work` on every runtime that holds containers carrying `labels` (`auto`: native and the
+ * Docker Engine both, where both do; `--runtime`: that one) and joins the answers, for commands over
+ * every project (`ls`). Says which it read, as withRuntime does.
+ */
+export async function withEveryRuntime<T>(
+  target: Pick<GlobalOptions, "runtime" | "progress">,
+  labels: readonly string[],
+  work: (runtime: Runtime) => Promise<readonly T[]>,
+): Promise<T[]> {
+  const resolved = await resolveEveryRuntime(target.runtime, process.env, labels);
+  const note =
+    resolved.length > 1
+      ? `listing the ${resolved.map((r) => (r.runtime.kind === "docker" ? "Docker Engine" : `${r.runtime.kind} runtime`)).join(" and the ")}`
+      : resolved[0]?.note;
+  if (note !== undefined && !QUIET.has(target.progress)) process.stderr.write(`berth: ${note}\n`);
+  try {
+    const answers = await Promise.all(resolved.map(({ runtime }) => work(runtime)));
+    return answers.flat();
+  } finally {
+    await Promise.all(resolved.map(({ runtime }) => runtime.close()));
   }
 }

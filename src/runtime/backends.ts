@@ -191,6 +191,28 @@ export async function resolveRuntime(
   return { runtime: await BACKENDS[picked.name].create(env), note: picked.note };
 }
 
+/**
+ * The runtimes a command over every project (`ls`) reads: with `auto`, the one `auto` picks for no
+ * project, and the other too when it holds containers carrying `labels` (the engine asked within
+ * ENGINE_PROBE_MS), so stacks are listed wherever they run; otherwise the one named.
+ */
+export async function resolveEveryRuntime(
+  choice: RuntimeChoice,
+  env: Env,
+  labels: readonly string[],
+): Promise<ResolvedRuntime[]> {
+  const first = await resolveRuntime(choice, env);
+  if (choice !== "auto") return [first];
+  const other: RuntimeName = first.runtime.kind === "native" ? "docker" : "native";
+  const probes = await import("./auto-probes.js");
+  const holds =
+    other === "docker"
+      ? (await probes.dockerHolds(env, labels, ENGINE_PROBE_MS)) === "yes"
+      : nativeMissing(hostFacts()) === undefined && (await probes.nativeHolds(env, labels));
+  if (!holds) return [first];
+  return [first, { runtime: await BACKENDS[other].create(env) }];
+}
+
 /** The engine's address when it is a unix socket that does not exist: a stat, no connection. */
 function missingEngineSocket(env: Env): string | undefined {
   try {

@@ -240,6 +240,29 @@ describe("--runtime auto", () => {
       expect(await docker?.containers.list({ all: true, labels: label(onDocker) })).toEqual([]);
     });
 
+    it("ls lists the stacks of both runtimes, each where it runs", async (context) => {
+      requireOrSkip(context, ready, "needs the Docker Engine and native (root, runc, conmon)");
+      const onBoth = [
+        { project: onDocker, runtime: "docker", image: images.docker },
+        { project: onNative, runtime: "native", image: images.native },
+      ];
+      for (const { project, runtime, image } of onBoth) {
+        const made = await berth(["--runtime", runtime, "up", "-d"], { cwd: projectDir(project, image) });
+        expect(made.exitCode, made.stderr).toBe(0);
+      }
+      const ls = await berth(["ls", "-q", "--filter", `name=${RUN_ID}`]);
+      expect(ls.exitCode, ls.stderr).toBe(0);
+      expect(ls.stderr).toBe("berth: listing the native runtime and the Docker Engine");
+      expect(ls.stdout.split("\n").filter(Boolean).sort()).toEqual([onDocker, onNative].sort());
+      // Asked for one runtime, that one alone.
+      const native = await berth(["--runtime", "native", "ls", "-q", "--filter", `name=${RUN_ID}`]);
+      expect(native.stdout.trim()).toBe(onNative);
+      for (const { project } of onBoth) {
+        const down = await berth(["-p", project, "down"]);
+        expect(down.exitCode, down.stderr).toBe(0);
+      }
+    });
+
     it("with DOCKER_HOST set, a native stack stays native; a new one goes to the engine", async (context) => {
       requireOrSkip(context, ready, "needs the Docker Engine and native (root, runc, conmon)");
       const cwd = projectDir(onNative, images.native);

@@ -1,6 +1,6 @@
 /**
  * `berth ls`: every Compose project on the runtime (berth's, docker compose's, docker-compose 1.x's:
- * all carry the same labels), as `docker compose ls` lists them. Projects with a running container
+ * all carry the same labels), as `docker compose ls` lists them; under `auto`, on both runtimes. Projects with a running container
  * only, unless `-a`.
  */
 import { CONFIG_HASH_LABEL, PROJECT_LABEL } from "../../engine/labels.js";
@@ -8,12 +8,14 @@ import { UsageError } from "../../errors.js";
 import { lsTable, type Stack, stacksOf } from "../../ui/plain/ls-format.js";
 import type { GlobalOptions } from "../global-options.js";
 import type { LsFlags } from "../options/flags.js";
-import { withRuntime } from "../runtime-for-cli.js";
+import { withEveryRuntime } from "../runtime-for-cli.js";
 
 export async function runLs(globals: GlobalOptions, flags: LsFlags): Promise<number> {
   const names = nameFilters(flags.filter ?? []);
-  const containers = await withRuntime(globals, (runtime) =>
-    runtime.containers.list({ labels: [PROJECT_LABEL, CONFIG_HASH_LABEL], all: flags.all === true }),
+  const labels = [PROJECT_LABEL, CONFIG_HASH_LABEL];
+  // Under `auto`, the stacks of both runtimes: each is found where it runs.
+  const containers = await withEveryRuntime(globals, labels, (runtime) =>
+    runtime.containers.list({ labels, all: flags.all === true }),
   );
   const stacks = stacksOf(containers).filter(
     (s) => names.length === 0 || names.some((match) => match(s.Name)),
