@@ -16,7 +16,13 @@ import type { NativeContainers } from "../../../src/runtime/native/containers/co
 import { removeCgroups } from "../../../src/runtime/native/containers/cgroups.js";
 import { stillRuns } from "../../../src/runtime/native/containers/lock.js";
 import { unmountRootfs } from "../../../src/runtime/native/images/rootfs.js";
-import { containerLayout, readRecord, writeRecord } from "../../../src/runtime/native/containers/records.js";
+import {
+  claimName,
+  containerLayout,
+  nameOwner,
+  readRecord,
+  writeRecord,
+} from "../../../src/runtime/native/containers/records.js";
 import type { ContainerSpec } from "../../../src/runtime/runtime.js";
 import { requireOrSkip } from "../engine.js";
 import {
@@ -148,6 +154,23 @@ describe("native containers: across processes", () => {
     const { id: again } = await containers.create(spec("berth-ct-interrupted", ["true"]));
     made.push(again);
     await containers.remove(again);
+  });
+
+  it("a rename killed between its claim and its record's update holds no name: a rename takes it, a removal frees it", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const { id: a } = await containers.create(spec("berth-ct-rn-a", ["true"]));
+    made.push(a);
+    const { id: b } = await containers.create(spec("berth-ct-rn-b", ["true"]));
+    made.push(b);
+    // What the killed renames left: b claimed a name its record never got, and one more.
+    expect(claimName(env!.paths, "berth-ct-rn-new", b)).toBe(true);
+    expect(claimName(env!.paths, "berth-ct-rn-other", b)).toBe(true);
+    await containers.rename(a, "berth-ct-rn-new");
+    expect((await containers.inspect("berth-ct-rn-new"))?.id).toBe(a);
+    await containers.remove(b);
+    expect(nameOwner(env!.paths, "berth-ct-rn-other")).toBeUndefined();
+    await containers.remove(a);
+    expect(nameOwner(env!.paths, "berth-ct-rn-new")).toBeUndefined();
   });
 
   it("finishes, in the next command, a remove killed half-way with the container still running", async (context) => {

@@ -8,33 +8,13 @@ import os from "node:os";
 import { NotFoundError } from "../../errors.js";
 import type { ContainerSpec } from "../../runtime.js";
 import type { ContainerContext } from "./context.js";
-import { self, stillRuns } from "./lock.js";
-import { checkName, nameConflict } from "./names.js";
+import { self } from "./lock.js";
+import { checkName, claimOrConflict } from "./names.js";
 import { setupNetworking } from "./networking.js";
-import {
-  claimName,
-  type ContainerRecord,
-  nameOwner,
-  newId,
-  readRecord,
-  releaseName,
-  writeRecord,
-} from "./records.js";
+import { type ContainerRecord, nameOwner, newId, releaseName, writeRecord } from "./records.js";
 import { recover } from "./recover.js";
 import { ensureRootfs, writeBundle } from "./rootfs.js";
 import { teardown } from "./teardown.js";
-
-/** Claims `name` for `id`, taking it over from a holder that is gone or was never completed. */
-function claimOrConflict(ctx: ContainerContext, name: string, id: string): void {
-  const { paths } = ctx;
-  if (claimName(paths, name, id)) return;
-  const holder = nameOwner(paths, name);
-  const held = holder === undefined ? undefined : readRecord(paths, holder);
-  const stale =
-    !held || held.name !== name || (held.state !== "created" && !(held.owner && stillRuns(held.owner)));
-  if (stale && holder !== undefined) releaseName(paths, name, holder);
-  if (!stale || !claimName(paths, name, id)) throw nameConflict(paths, name);
-}
 
 export async function create(
   ctx: ContainerContext,

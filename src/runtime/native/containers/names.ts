@@ -2,6 +2,7 @@
 import { ConflictError, InvalidRequestError } from "../../errors.js";
 import type { NativePaths } from "../paths.js";
 import { type ContainerContext, notFound } from "./context.js";
+import { stillRuns } from "./lock.js";
 import { claimName, NAME_PATTERN, nameOwner, readRecord, releaseName } from "./records.js";
 
 export function checkName(name: string): void {
@@ -23,6 +24,21 @@ export function nameConflict(paths: NativePaths, name: string): ConflictError {
   );
 }
 
+/**
+ * Claims `name` for `id`, taking it over from a holder that is gone, was never completed, or is
+ * named otherwise now (a rename killed between its claim and its record's update).
+ */
+export function claimOrConflict(ctx: ContainerContext, name: string, id: string): void {
+  const { paths } = ctx;
+  if (claimName(paths, name, id)) return;
+  const holder = nameOwner(paths, name);
+  const held = holder === undefined ? undefined : readRecord(paths, holder);
+  const stale =
+    !held || held.name !== name || (held.state !== "created" && !(held.owner && stillRuns(held.owner)));
+  if (stale && holder !== undefined) releaseName(paths, name, holder);
+  if (!stale || !claimName(paths, name, id)) throw nameConflict(paths, name);
+}
+
 export async function rename(ctx: ContainerContext, nameOrId: string, newName: string): Promise<void> {
   const found = ctx.mustFind(nameOrId);
   checkName(newName);
@@ -32,7 +48,7 @@ export async function rename(ctx: ContainerContext, nameOrId: string, newName: s
     if (record.name === newName) {
       throw new ConflictError(`Renaming a container with the same name as its current name`);
     }
-    if (!claimName(ctx.paths, newName, record.id)) throw nameConflict(ctx.paths, newName);
+    claimOrConflict(ctx, newName, record.id);
     const next = ctx.update(record, { name: newName, spec: { ...record.spec, name: newName } });
     releaseName(ctx.paths, record.name, record.id);
     ctx.event(next, { action: "rename", oldName: record.name });

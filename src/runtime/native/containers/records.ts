@@ -181,3 +181,17 @@ export function releaseName(paths: NativePaths, name: string, id: string): void 
     // Gone already.
   }
 }
+
+/**
+ * Releases every name `id` holds: its own, and one a rename killed between its claim and its
+ * record's update left pointing at it (one read per claimed name; a removal's cost).
+ */
+export function releaseNamesOf(paths: NativePaths, id: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(namesDir(paths));
+  } catch {
+    return;
+  }
+  for (const name of names) releaseName(paths, name, id);
+}

@@ -13,7 +13,7 @@ import { removeCgroups } from "./cgroups.js";
 import { type ContainerContext, errorMessage } from "./context.js";
 import { stillRuns } from "./lock.js";
 import { teardownNetworking } from "./networking.js";
-import { type ContainerRecord, releaseName } from "./records.js";
+import { type ContainerRecord, releaseNamesOf } from "./records.js";
 import { mounted } from "./rootfs.js";
 
 export function removeFile(file: string): void {
@@ -118,7 +118,7 @@ export async function teardown(
   // Off the main thread (the thread pool): removals at once go on meanwhile.
   await rm(layout.bundle, { recursive: true, force: true });
   if (!mounted(layout.rootfs)) await rm(layout.dir, { recursive: true, force: true });
-  releaseName(paths, record.name, record.id);
+  releaseNamesOf(paths, record.id);
   if (problems.length > 0) {
     throw new ApiError(`could not remove everything of container ${record.name}: ${problems.join("; ")}`);
   }
