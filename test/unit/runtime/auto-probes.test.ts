@@ -32,7 +32,8 @@ describe("dockerHolds", () => {
       const url = new URL(req.url ?? "/", "http://engine");
       if (url.pathname === "/_ping") {
         res.writeHead(200, { "Api-Version": "1.41", "Content-Type": "text/plain" }).end("OK");
-      } else if (url.pathname === "/v1.41/containers/json") {
+      } else if (/^(\/v1\.\d+)?\/containers\/json$/.test(url.pathname)) {
+        // As dockerd: the versioned path, or the unversioned one for its current API.
         queries.push(url.searchParams);
         res
           .writeHead(200, { "Content-Type": "application/json" })
