@@ -142,6 +142,7 @@ function record(key, ms) {
 }
 const projects = []; // [tool, file, project] of every cycle, for the clean-up
 const engineTrouble = [];
+const failures = [];
 const loads = [];
 
 /** One cycle of one tool on one size: up from nothing, the no-op up, down -v. */
@@ -235,7 +236,14 @@ try {
     for (const size of SIZES) {
       for (const name of rotate(TOOLS, r)) {
         if (interrupted) break;
-        await cycle(name, size, files[size], r);
+        // A failed cycle is reported, not timed; its project is brought down untimed.
+        await cycle(name, size, files[size], r).catch((error) => {
+          const reason = error.message.split("\n").findLast((line) => line.trim() !== "") ?? "";
+          failures.push(`${tools[name].label}, ${size} services, run ${r + 1}: ${reason.trim()}`);
+          const [, file, project] = projects.at(-1);
+          const [cmd, argv, env] = tools[name].cmd(["-f", file, "-p", project, "down", "-v", "-t", "0"]);
+          spawnSync(cmd, argv, { env, timeout: 120_000, stdio: "ignore" });
+        });
       }
     }
     process.stderr.write(`run ${r + 1}/${runs} done (load ${loadAverage()})\n`);
@@ -300,6 +308,7 @@ try {
       `Node ${process.version}; ${toolVersion("runc")}, ${toolVersion("conmon")}, Docker Engine ` +
       `${toolVersion("docker", ["version", "--format", "{{.Server.Version}}"])}.`,
     `Load average (1 min) at the start of each run and at the end: ${loads.join(", ")}.`,
+    ...(failures.length > 0 ? [`Failed (not timed): ${failures.join("; ")}.`] : []),
     ...(engineTrouble.length > 0
       ? [`dockerd failed a down, timed as it was (${engineTrouble.join("; ")}).`]
       : []),
