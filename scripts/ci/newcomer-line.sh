@@ -292,6 +292,7 @@ berth_run="$state/run"
 # caller's that picks a runtime.
 line_env=(env -u BERTH_RUNTIME -u DOCKER_HOST PATH="$bin" BERTH_ROOT="$berth_root" BERTH_RUN_ROOT="$berth_run")
 steps_ran=no
+ours=""
 cleanup() {
   local status=$?
   set +e
@@ -304,6 +305,15 @@ cleanup() {
     # Anything still running on the state (a supervisor, the DNS server, a monitor) goes with it.
     state_processes | awk '{ print $2 }' | while read -r pid; do kill -KILL "$pid" 2>/dev/null; done
     state_mounts | awk '{ print $2 }' | sort -r | while read -r target; do umount -l "$target" 2>/dev/null; done
+    # And the stack's host objects a failed down left (the check has failed already).
+    present <<<"$ours" | while read -r kind name rest; do
+      case "$kind" in
+        link) ip link delete dev "$name" ;;
+        netns) ip netns delete "$name" ;;
+        nft) nft delete table "${rest% *}" "${rest#* }" ;;
+        iptables) printf '%s\n' "$rest" | sed 's/^-A /-D /' | xargs iptables -w 5 ;;
+      esac
+    done >/dev/null 2>&1
   fi
   rm -rf "$tmp" "$state"
   exit "$status"
@@ -352,12 +362,10 @@ ours="$(names_of "${ids[@]}")" || fail "cannot derive the names of the stack's l
   fail "bin/berth.js -f $DEMO_COMPOSE down -v failed (exit $?)"
 
 # Nothing left: records and mounts at once; the supervisor and DNS server leave by themselves.
-left="$(state_records; state_mounts)"
 for ((i = 0; i < SETTLE_TIMEOUT * 2; i++)); do
   [ -n "$(state_processes)" ] || break
   sleep 0.5
 done
-left="$left$(state_processes)"
-left="$left$(present <<<"$ours")"
+left="$(state_records; state_mounts; state_processes; present <<<"$ours")"
 [ -z "$left" ] || fail "down -v left: $(printf '%s' "$left" | tr '\n' ';')"
 say "ok: the newcomer line brings the demo up natively with only what it installs, and down -v leaves nothing ($((SECONDS - started)) s)"
