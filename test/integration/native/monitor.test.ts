@@ -78,6 +78,8 @@ async function start(
   const { id, dir: bundleDir } = bundle(script);
   const log = path.join(paths.containers, id, "container.log");
   mkdirSync(path.dirname(log), { recursive: true });
+  // The starter makes the log (the containers module writes its run-start mark); the drainer appends.
+  writeFileSync(log, "", { mode: 0o600 });
   mkdirSync(paths.exits, { recursive: true });
   const { pid } = await startFifoMonitor({
     id,

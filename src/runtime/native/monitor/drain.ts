@@ -33,8 +33,14 @@ function now(): string {
   return k8sTimestamp(new Date(), Number(process.hrtime.bigint() % 1_000_000n));
 }
 
-function openLog(file: string): number {
-  return openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+/**
+ * The log, appended to. The starter made it (its run-start mark); only a rotation creates one: a
+ * drain taken up while the container is being removed must not add a file to its directory (the
+ * removal would fail with ENOTEMPTY).
+ */
+function openLog(file: string, create = false): number {
+  const flags = constants.O_WRONLY | constants.O_APPEND | (create ? constants.O_CREAT : 0);
+  return openSync(file, flags, 0o600);
 }
 
 /**
@@ -70,7 +76,7 @@ export function drainBundle(bundle: string, spec: DrainSpec): Drain {
       shiftRotatedLogs(spec.logPath, maxFiles);
       renameSync(spec.logPath, `${spec.logPath}.1`);
       closeSync(log);
-      log = openLog(spec.logPath);
+      log = openLog(spec.logPath, true);
     }
   };
   const fifos = stdioFifos(bundle);

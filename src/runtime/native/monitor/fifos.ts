@@ -71,16 +71,31 @@ export async function makeStdioFifos(bundle: string, pool?: string): Promise<Std
   let missing = Object.values(fifos).filter((file) => !existsSync(file));
   if (missing.length > 0 && pool !== undefined) missing = takeSpares(pool, missing);
   if (missing.length > 0) {
+    // Spares are made in a directory of this call's own, then renamed into the pool: a spare taken
+    // by another start while mkfifo still sets its mode would make this mkfifo fail.
+    const making =
+      pool === undefined ? undefined : path.join(pool, `.making-${randomBytes(8).toString("hex")}`);
     const spares: string[] = [];
-    if (pool !== undefined) {
-      mkdirSync(pool, { recursive: true, mode: 0o700 });
+    if (making !== undefined) {
+      mkdirSync(making, { recursive: true, mode: 0o700 });
       for (let i = 0; i < POOL_BATCH; i++)
-        spares.push(path.join(pool, `spare-${randomBytes(8).toString("hex")}`));
+        spares.push(path.join(making, `spare-${randomBytes(8).toString("hex")}`));
     }
     try {
       await run(MKFIFO_PATH, ["-m", "600", ...missing, ...spares], { timeout: 10_000 });
     } catch (error) {
       throw new ApiError(`cannot make the stdio FIFOs in ${bundle}: ${(error as Error).message}`);
+    } finally {
+      if (making !== undefined && pool !== undefined) {
+        for (const spare of spares) {
+          try {
+            renameSync(spare, path.join(pool, path.basename(spare)));
+          } catch {
+            // Not made.
+          }
+        }
+        rmSync(making, { recursive: true, force: true });
+      }
     }
   }
   return fifos;
