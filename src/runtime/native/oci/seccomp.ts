@@ -25,7 +25,13 @@ export function seccompChoice(securityOpt: readonly string[] = []): SeccompChoic
     const at = opt.indexOf(sep);
     if (opt.slice(0, at) !== "seccomp") continue;
     const value = opt.slice(at + 1);
-    choice = value === "unconfined" ? { kind: "unconfined" } : { kind: "profile", value };
+    // An empty value leaves moby's SeccompProfile unset: the default profile.
+    choice =
+      value === "unconfined"
+        ? { kind: "unconfined" }
+        : value === ""
+          ? { kind: "default" }
+          : { kind: "profile", value };
   }
   return choice;
 }

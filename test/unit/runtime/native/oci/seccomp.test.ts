@@ -169,6 +169,7 @@ describe("seccompChoice and readSeccompProfile", () => {
       value: "/a.json",
     });
     expect(seccompChoice(["seccomp=/a.json", "seccomp:unconfined"])).toEqual({ kind: "unconfined" });
+    expect(seccompChoice(["seccomp=unconfined", "seccomp="])).toEqual({ kind: "default" });
   });
 
   it("reads a named file, not an inline profile, and names a missing one", async () => {
