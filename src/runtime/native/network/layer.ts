@@ -157,7 +157,12 @@ async function ensureNetworkEffects(paths: NativePaths, network: NetworkRecord):
 async function removeNetworkEffects(network: NetworkRecord): Promise<void> {
   await setAccepts([network.bridge], false);
   await nftLoad(renderTableRemoval(network.bridge));
-  if (linkExists(network.bridge)) await ipBatch(bridgeTeardown(network));
+  try {
+    if (linkExists(network.bridge)) await ipBatch(bridgeTeardown(network));
+  } catch (error) {
+    // Another command finishing the same removal (its sweep) deleted it between the look and the delete.
+    if (linkExists(network.bridge)) throw error;
+  }
 }
 
 function allPorts(state: NetworkState): (PortRecord & { container: string })[] {
@@ -317,8 +322,12 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
   }
 
   async function undoContainer(container: ContainerRecord): Promise<void> {
-    const links = new Set(container.endpoints.map((e) => e.hostVeth).filter(linkExists));
-    await ipBatch(containerTeardown(container, { netns: existsSync(netnsPath(container.netns)), links }));
+    const undo = (): Promise<void> => {
+      const links = new Set(container.endpoints.map((e) => e.hostVeth).filter(linkExists));
+      return ipBatch(containerTeardown(container, { netns: existsSync(netnsPath(container.netns)), links }));
+    };
+    // Another command's sweep may undo the same container meanwhile: look again once at what is left.
+    await undo().catch(undo);
     await updateState(paths, async (state) => {
       const next = withoutContainer(state, container.id);
       // Unpublish: reload the tables that held this container's ports, from the state without it.
