@@ -6,15 +6,17 @@
  *
  * - docker: the real engine (skipped without one, failing under CI=true: see ../engine.ts).
  * - native: as root with runc and conmon, in a temporary BERTH_ROOT/BERTH_RUN_ROOT under /var/tmp
- *   with the busybox test image imported into it (offline, from /bin/busybox). Until the second
- *   part of the native runtime it has no networks or published ports, so its stacks run
- *   with `network_mode: none` (see `adapt`). Where it cannot run, each case is skipped through
+ *   with the busybox test image imported into it (offline, from /bin/busybox); its embedded DNS
+ *   never forwards outside (BERTH_DNS_FORWARD=0). Where it cannot run, each case is skipped through
  *   requireOrSkip (a failure under CI=true).
  *
  * Leak checks fit each backend: on Docker, nothing with the project label; on native also no
- * record, process, mount or cgroup of any container the project ever had, and at the end of a suite
- * nothing under the temporary roots (the supervisor gone, no mount, no container directory).
+ * record, process, mount, cgroup, namespace or network attachment of any container the project ever
+ * had, nor the bridge, nft table or DOCKER-USER rules of its default network, and at the end of a
+ * suite nothing under the temporary roots (the supervisor and DNS server gone, no mount, no
+ * container directory, no network or attachment in the network state).
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it, type TestContext } from "vitest";
@@ -22,6 +24,8 @@ import { parseDocument, YAMLMap } from "yaml";
 import { projectFilter } from "../../../src/engine/labels.js";
 import { nativeMissing, runtimeBackend, type RuntimeName } from "../../../src/runtime/backends.js";
 import { cgroupDirs } from "../../../src/runtime/native/containers/cgroups.js";
+import { bridgeName, netnsName } from "../../../src/runtime/native/network/index.js";
+import { readState } from "../../../src/runtime/native/network/store.js";
 import { nativePaths } from "../../../src/runtime/native/paths.js";
 import type { Runtime } from "../../../src/runtime/runtime.js";
 import { engine, requireOrSkip } from "../engine.js";
@@ -178,10 +182,28 @@ async function waitFor(ms: number, check: () => boolean): Promise<boolean> {
   return check();
 }
 
+/** What of a bridge is left on the host: the link, its nft table, its DOCKER-USER accepts. */
+function hostNetworkLeaks(bridge: string): string[] {
+  const left: string[] = [];
+  if (existsSync(`/sys/class/net/${bridge}`)) left.push(`bridge ${bridge}`);
+  const tables = execFileSync("nft", ["list", "tables"], { encoding: "utf8" });
+  if (tables.split("\n").includes(`table ip ${bridge}`)) left.push(`nft table ${bridge}`);
+  let rules = "";
+  try {
+    rules = execFileSync("iptables", ["-w", "5", "-S"], { encoding: "utf8" });
+  } catch {
+    // No iptables: no rules either.
+  }
+  for (const rule of rules.split("\n")) if (rule.includes(`berth:${bridge}`)) left.push(`iptables ${rule}`);
+  return left;
+}
+
 async function openNative(): Promise<OpenBackend> {
   const dir = mkdtempSync("/var/tmp/berth-orch-");
   const env = { BERTH_ROOT: path.join(dir, "root"), BERTH_RUN_ROOT: path.join(dir, "run") };
   const paths = nativePaths(env);
+  // The DNS server the runtime starts (and the CLI's) answers the containers' names only.
+  process.env["BERTH_DNS_FORWARD"] = "0";
   const runtime = await runtimeBackend("native").create({ ...process.env, ...env });
   const image = await ensureTestImage(runtime, AbortSignal.timeout(60_000));
 
@@ -199,10 +221,11 @@ async function openNative(): Promise<OpenBackend> {
   return {
     runtime,
     image,
-    cliEnv: { BERTH_RUNTIME: "native", ...env },
+    cliEnv: { BERTH_RUNTIME: "native", BERTH_DNS_FORWARD: "0", ...env },
     async leaks(project) {
       const left = await labelledLeaks(runtime, project);
       const mounts = mountsUnder(dir);
+      const networkState = await readState(paths);
       for (const id of await everCreated(project)) {
         const short = id.slice(0, 12);
         if (existsSync(path.join(paths.containers, id))) left.push(`record of ${short}`);
@@ -210,7 +233,10 @@ async function openNative(): Promise<OpenBackend> {
         for (const pid of processesOf(id)) left.push(`process ${pid} of ${short}: ${describeProcess(pid)}`);
         for (const mount of mounts) if (mount.includes(id)) left.push(`mount ${mount}`);
         for (const cgroup of cgroupDirs(id)) if (existsSync(cgroup)) left.push(`cgroup ${cgroup}`);
+        if (networkState.containers[id]) left.push(`network attachment of ${short}`);
+        if (existsSync(`/run/netns/${netnsName(paths.root, id)}`)) left.push(`netns of ${short}`);
       }
+      left.push(...hostNetworkLeaks(bridgeName(paths.root, `${project}_default`)));
       return left;
     },
     async residue() {
@@ -228,6 +254,12 @@ async function openNative(): Promise<OpenBackend> {
       }
       const names = path.join(paths.containers, NAME_INDEX);
       if (existsSync(names)) for (const name of readdirSync(names)) left.push(`name ${name} still claimed`);
+      const state = await readState(paths);
+      for (const name of Object.keys(state.networks)) left.push(`network ${name} in the network state`);
+      for (const id of Object.keys(state.containers)) left.push(`network attachment of ${id.slice(0, 12)}`);
+      const prefix = netnsName(paths.root, "");
+      for (const ns of existsSync("/run/netns") ? readdirSync("/run/netns") : [])
+        if (ns.startsWith(prefix)) left.push(`netns ${ns}`);
       return left;
     },
     async close() {
@@ -242,10 +274,16 @@ async function openNative(): Promise<OpenBackend> {
 
 const native: Backend = {
   name: "native",
-  // Networks and published ports come with the native runtime's second part (issue 15);
-  // log drivers are Docker's: native keeps one log per container (conmon's k8s-file). Gaps found by
-  // these tests, left out until the native runtime closes them:
-  features: new Set(["volumes", "kill-during-stop", "start-recovery", "log-run-boundaries", "tty-log-lines"]),
+  // Log drivers are Docker's: native keeps one log per container (conmon's k8s-file).
+  features: new Set([
+    "networks",
+    "volumes",
+    "ports",
+    "kill-during-stop",
+    "start-recovery",
+    "log-run-boundaries",
+    "tty-log-lines",
+  ]),
   available: nativeReason === undefined,
   gate: (context) =>
     requireOrSkip(context, nativeReason === undefined, `native runtime: ${nativeReason ?? ""}`),
@@ -262,10 +300,10 @@ export function withFeatures(backend: Backend, ...needs: readonly Feature[]): bo
 }
 
 /**
- * The compose text as `backend` runs it. Docker runs it as written. Native (no networks until its
- * second part) runs every service with `network_mode: none` (the services' `networks:` and the
- * top-level `networks:` dropped), unless a service sets its own `network_mode`. A stack that needs
- * networks to mean what it tests is a case for the `networks` feature instead.
+ * The compose text as `backend` runs it: as written on a backend with networks (both have them); a
+ * backend without would run every service with `network_mode: none` (the services' `networks:` and
+ * the top-level `networks:` dropped), unless a service sets its own `network_mode`. A stack that
+ * needs networks to mean what it tests is a case for the `networks` feature instead.
  */
 export function adapt(backend: Backend, yaml: string): string {
   if (backend.features.has("networks")) return yaml;
