@@ -25,6 +25,7 @@ import type {
 import { endpointConfig, planCreate } from "./container-spec.js";
 import { toContainerState, toContainerSummary } from "./convert.js";
 import { abortReason, type EngineApi, filtersParam, readAll } from "./engine-api.js";
+import { withSeccompProfilesRead } from "./security-options.js";
 import { endOnAbort, openSession } from "./sessions.js";
 import { DEFAULT_ANSWER_TIMEOUT_MS, type TransportResponse } from "./transport.js";
 import { logLines, statsFrom } from "./streams.js";
@@ -43,7 +44,8 @@ export class DockerContainers implements Containers {
   }
 
   async create(spec: ContainerSpec): Promise<{ readonly id: string; readonly warnings: readonly string[] }> {
-    const plan = planCreate(spec, await this.api.version());
+    const securityOpt = await withSeccompProfilesRead(spec.securityOpt);
+    const plan = planCreate({ ...spec, securityOpt }, await this.api.version());
     const created = await this.api.jsonRequired<{ Id: string; Warnings?: string[] | null }>(
       "POST",
       "/containers/create",
