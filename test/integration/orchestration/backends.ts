@@ -218,6 +218,21 @@ async function openNative(): Promise<OpenBackend> {
     return [...ids];
   }
 
+  /** A leftover record's state, name and owner, for the report. */
+  function describeRecord(id: string): string {
+    try {
+      const record = JSON.parse(readFileSync(path.join(paths.containers, id, "container.json"), "utf8")) as {
+        state?: string;
+        name?: string;
+        owner?: { pid?: number };
+      };
+      return ` (${record.state ?? "?"} ${record.name ?? "?"}, owner ${record.owner?.pid ?? "none"})`;
+    } catch {
+      const files = readdirSync(path.join(paths.containers, id), { recursive: true, encoding: "utf8" });
+      return ` (no record file; holds ${files.join(", ") || "nothing"})`;
+    }
+  }
+
   return {
     runtime,
     image,
@@ -228,7 +243,7 @@ async function openNative(): Promise<OpenBackend> {
       const networkState = await readState(paths);
       for (const id of await everCreated(project)) {
         const short = id.slice(0, 12);
-        if (existsSync(path.join(paths.containers, id))) left.push(`record of ${short}`);
+        if (existsSync(path.join(paths.containers, id))) left.push(`record of ${short}${describeRecord(id)}`);
         if (existsSync(path.join(paths.runContainers, id))) left.push(`run state of ${short}`);
         for (const pid of processesOf(id)) left.push(`process ${pid} of ${short}: ${describeProcess(pid)}`);
         for (const mount of mounts) if (mount.includes(id)) left.push(`mount ${mount}`);
