@@ -3,9 +3,11 @@
  * period, then SIGKILL; the exit is collected before the stop returns. The signals and the
  * collection hold the container's lock, the grace period does not (a kill is served during it).
  */
+import os from "node:os";
 import { ApiError, ConflictError, NotFoundError } from "../../errors.js";
 import type { ContainerContext } from "./context.js";
 import { collectLocked, waitEnded } from "./exits.js";
+import { stillRuns } from "./lock.js";
 import { observe } from "./observe.js";
 import type { ContainerRecord } from "./records.js";
 import { stopSignalName } from "./signals.js";
@@ -18,8 +20,24 @@ export function stopSignalOf(record: ContainerRecord, given: string | undefined)
   return stopSignalName(given, record.spec.stopSignal, record.imageConfig.StopSignal);
 }
 
-/** Sends `signal` to the run (all its processes for SIGKILL); an exit meanwhile is no error. */
+/**
+ * Sends `signal` to the run (all its processes for SIGKILL); an exit meanwhile is no error. A
+ * signal for the init alone goes straight to it while the recorded process (pid and start time)
+ * still runs, as `runc kill` itself does (it reads the pid from its state and kill(2)s it): one
+ * process fewer per stop, ~10-20 ms of a busy host's main thread each, 50 in a `down` of 50.
+ */
 async function signalRun(ctx: ContainerContext, record: ContainerRecord, signal: string): Promise<void> {
+  const init = record.run;
+  if (signal !== "SIGKILL" && init !== undefined && signal in os.constants.signals) {
+    if (stillRuns({ pid: init.pid, start: init.pidStart })) {
+      try {
+        process.kill(init.pid, signal);
+        return;
+      } catch {
+        // Gone meanwhile: runc says so below.
+      }
+    }
+  }
   try {
     await ctx.runc.kill(record.id, signal, { all: signal === "SIGKILL" });
   } catch (error) {
