@@ -169,6 +169,17 @@ describe("native containers on networks", () => {
       new RegExp(`nameserver ${gateway.replace(/\./g, "\\.")}\\noptions .*ndots:0`),
     );
 
+    // Renamed: the new name answers, the old one no longer does.
+    await runtime!.containers.rename(server, "berth-nt-renamed");
+    const renamed = await runOn(network, [
+      "sh",
+      "-c",
+      "nslookup berth-nt-renamed && ! nslookup berth-nt-server",
+    ]);
+    expect(renamed.exitCode, renamed.output).toBe(0);
+    expect(renamed.output).toContain(`Address: ${address}`);
+    await runtime!.containers.remove(renamed.id, { force: true });
+
     // Removed: its names, its port and its attachment go with it.
     await runtime!.containers.remove(server, { force: true });
     await runtime!.containers.remove(client.id, { force: true });

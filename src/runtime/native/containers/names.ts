@@ -3,6 +3,7 @@ import { ConflictError, InvalidRequestError } from "../../errors.js";
 import type { NativePaths } from "../paths.js";
 import { type ContainerContext, notFound } from "./context.js";
 import { stillRuns } from "./lock.js";
+import { renameInDns } from "./networking.js";
 import { claimName, NAME_PATTERN, nameOwner, readRecord, releaseName } from "./records.js";
 
 export function checkName(name: string): void {
@@ -51,6 +52,7 @@ export async function rename(ctx: ContainerContext, nameOrId: string, newName: s
     claimOrConflict(ctx, newName, record.id);
     const next = ctx.update(record, { name: newName, spec: { ...record.spec, name: newName } });
     releaseName(ctx.paths, record.name, record.id);
+    await renameInDns(ctx, next);
     ctx.event(next, { action: "rename", oldName: record.name });
   });
 }

@@ -167,6 +167,12 @@ export function writeDnsOf(
   });
 }
 
+/** After a rename: the container answers to its new name (its DNS record rewritten). */
+export async function renameInDns(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
+  const networking = await ctx.deps.networks?.containerNetworking(record.id);
+  if (networking && networking.endpoints.length > 0) writeDnsOf(ctx, record, networking);
+}
+
 /**
  * Rewrites the bundle's resolv.conf in place (the container has it bind-mounted: a rename would
  * leave it the old file), for a container that joins its first network after it was made.
