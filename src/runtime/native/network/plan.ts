@@ -5,20 +5,26 @@
  * host ends on the bridges) and the inside (`ip -n NS -batch`: loopback, addresses, default
  * route) — measured 5.6 ms against 18 ms for separate calls; teardown is one.
  */
-import { requireCidr } from "./ipv4.js";
+import { requireCidr, requireIp } from "./ipv4.js";
+import { macFor } from "./names.js";
 import type { ContainerRecord, EndpointRecord, NetworkRecord } from "./records.js";
 
 /** Docker's default MTU, and the driver option that changes it. */
 export const DEFAULT_MTU = 1500;
 export const MTU_OPTION = "com.docker.network.driver.mtu";
 
-/** The bridge up with its gateway address; `exists` leaves out the `link add` (idempotent re-run). */
+/**
+ * The bridge up with its gateway address; `exists` leaves out the `link add` (idempotent re-run).
+ * Its MAC is set, as Docker sets one: a bridge left to choose takes the lowest MAC of its ports, so
+ * it changed as containers came and went, and the others' ARP entry for the gateway (their DNS
+ * server and route) went stale for seconds.
+ */
 export function bridgeSetup(network: NetworkRecord, exists: boolean): string[] {
   const prefix = requireCidr(network.subnet, "subnet").prefix;
   return [
     ...(exists ? [] : [`link add name ${network.bridge} mtu ${network.mtu} type bridge`]),
     `addr replace ${network.gateway}/${prefix} dev ${network.bridge}`,
-    `link set ${network.bridge} mtu ${network.mtu} up`,
+    `link set ${network.bridge} mtu ${network.mtu} address ${macFor(requireIp(network.gateway, "gateway"))} up`,
   ];
 }
 

@@ -52,7 +52,7 @@ describe("ip scripts", () => {
     expect(bridgeSetup(front, false)).toEqual([
       "link add name berthffffffffff mtu 1400 type bridge",
       "addr replace 172.18.0.1/16 dev berthffffffffff",
-      "link set berthffffffffff mtu 1400 up",
+      "link set berthffffffffff mtu 1400 address 02:42:ac:12:00:01 up",
     ]);
     expect(bridgeSetup(front, true)).toEqual(bridgeSetup(front, false).slice(1));
     expect(bridgeTeardown(front)).toEqual(["link del berthffffffffff"]);
