@@ -1,7 +1,7 @@
 /**
  * Finishing what a create or remove killed half-way left: a record still `creating` or `removing`
  * whose owner is gone is torn down (its `destroy` written for a removal), and a directory without a
- * record, older than a minute, is deleted; then the networking of containers that no longer exist
+ * record, older than a minute, is deleted, and so is a removal's tombstone; then the networking of containers that no longer exist
  * (./networking.ts sweepNetworking).
  */
 import { rmSync, statSync } from "node:fs";
@@ -9,9 +9,10 @@ import type { ContainerContext } from "./context.js";
 import { stillRuns } from "./lock.js";
 import { sweepNetworking } from "./networking.js";
 import { listIds, readRecord } from "./records.js";
-import { teardown } from "./teardown.js";
+import { removeTombstones, teardown } from "./teardown.js";
 
 export async function recover(ctx: ContainerContext): Promise<void> {
+  await removeTombstones(ctx.paths.containers).catch(() => undefined);
   for (const id of listIds(ctx.paths)) {
     const record = readRecord(ctx.paths, id);
     if (record === undefined) {

@@ -4,7 +4,7 @@
  * directories, and its name. Each step tolerates what is already gone, so a removal
  * killed half-way is finished by the next command (./recover.ts).
  */
-import { existsSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -117,9 +117,44 @@ export async function teardown(
   removeFile(layout.attachLink);
   // Off the main thread (the thread pool): removals at once go on meanwhile.
   await rm(layout.bundle, { recursive: true, force: true });
-  if (!mounted(layout.rootfs)) await rm(layout.dir, { recursive: true, force: true });
+  // Names before the directory: while the record is there a killed removal is finished by the
+  // next command, so nothing may outlive it.
   releaseNamesOf(paths, record.id);
+  if (!mounted(layout.rootfs)) await removeContainerDir(layout.dir);
   if (problems.length > 0) {
     throw new ApiError(`could not remove everything of container ${record.name}: ${problems.join("; ")}`);
+  }
+}
+
+/** What a container's directory is renamed to before it is deleted (not an ID: no listing sees it). */
+const TOMBSTONE = ".removed";
+
+/**
+ * A container's directory goes by a rename first, then its deletion: a removal killed during the
+ * deletion (which may take the record before upper/) leaves a tombstone the next command deletes,
+ * never a directory without a record, which looks like a create in progress for a minute.
+ */
+async function removeContainerDir(dir: string): Promise<void> {
+  const tomb = `${dir}${TOMBSTONE}`;
+  await rm(tomb, { recursive: true, force: true });
+  try {
+    renameSync(dir, tomb);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  await rm(tomb, { recursive: true, force: true });
+}
+
+/** Tombstones a removal killed half-way left (./recover.ts). */
+export async function removeTombstones(containersDir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(containersDir);
+  } catch {
+    return;
+  }
+  for (const name of names.filter((n) => n.endsWith(TOMBSTONE))) {
+    await rm(path.join(containersDir, name), { recursive: true, force: true });
   }
 }
