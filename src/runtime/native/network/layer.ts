@@ -44,7 +44,7 @@ import {
 import { choosePorts, portRequest } from "./ports.js";
 import type { ContainerRecord, EndpointRecord, NetworkRecord, NetworkState, PortRecord } from "./records.js";
 import { parseFilter, renderAccepts, renderTable, renderTableRemoval } from "./rules.js";
-import { readState, updateState } from "./store.js";
+import { readState, updateState, withHostSubnetLock } from "./store.js";
 
 export interface NetworkLayerOptions {
   /** Subnets for networks that name none (dockerd's `default-address-pools`); Docker's by default. */
@@ -241,9 +241,17 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
     checkSpec(spec);
     if (spec.ipam?.pools.some((p) => p.subnet?.includes(":")) || spec.enableIPv6)
       throw new InvalidRequestError(`network ${spec.name}: IPv6 is not supported by the native runtime yet`);
+    const existing = (await readState(paths)).networks[spec.name];
+    if (existing?.state === "ready") return finishCreation(existing);
+    return withHostSubnetLock(() => createLocked(spec, existing));
+  }
+
+  async function createLocked(
+    spec: NetworkSpec,
+    existing: NetworkRecord | undefined,
+  ): Promise<NetworkRecord> {
     const mtu = mtuOf(spec);
     const routes = await hostRoutes();
-    const existing = (await readState(paths)).networks[spec.name];
     if (existing?.state === "removing") await finishRemoval(existing);
     const network = await updateState(paths, (state) => {
       const current = state.networks[spec.name];

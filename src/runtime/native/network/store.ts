@@ -92,3 +92,28 @@ async function locked<T>(
     release();
   }
 }
+
+/**
+ * One lock for every state root of this host, held while a new network's subnet is chosen and its
+ * bridge set up: each root sees another's subnets only as host routes, which appear once a bridge
+ * has its address, so two roots creating networks at once picked the same subnet (and their DNS
+ * servers the same gateway). Beside the default root, so every root finds it.
+ */
+export const HOST_SUBNET_LOCK = "/var/lib/berth/subnets.lock";
+
+export async function withHostSubnetLock<T>(work: () => Promise<T>, file = HOST_SUBNET_LOCK): Promise<T> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o711 });
+  const release = await acquireFileLock(file, {
+    timeoutMs: LOCK_TIMEOUT_MS,
+    aborted: () => new ApiError("stopped waiting for the host's subnet lock"),
+    timedOut: (owner) =>
+      new ApiError(`process ${owner?.pid ?? "?"} held the host's subnet lock too long; gave up waiting`, {
+        hint: `if no berth is running, remove ${file}`,
+      }),
+  });
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}
