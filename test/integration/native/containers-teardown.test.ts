@@ -4,10 +4,13 @@
  * runc's command lines. Each test removes what it made (the harness checks the traces).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NativeContainers } from "../../../src/runtime/native/containers/containers.js";
+import {
+  createNativeContainers,
+  type NativeContainers,
+} from "../../../src/runtime/native/containers/containers.js";
 import { containerLayout } from "../../../src/runtime/native/containers/records.js";
 import { requireOrSkip } from "../engine.js";
 import {
@@ -16,6 +19,7 @@ import {
   NOT_READY,
   openNativeEnv,
   TEST_IMAGE,
+  traces,
   until,
   type NativeEnv,
 } from "./containers-harness.js";
@@ -103,5 +107,35 @@ describe("native containers: teardown", () => {
     const took = performance.now() - started;
     // Removed synchronously, the 20,000 files held the loop for nearly the whole removal.
     expect(longest).toBeLessThan(took / 2);
+  });
+
+  it("deletes a stopped container's runc state and cgroups without running runc", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    // runc through a wrapper that logs each call: conmon's `runc create` and the rest still work.
+    const log = path.join(env!.dir, "runc-calls.log");
+    const wrapper = path.join(env!.dir, "bin-wrapped", "runc");
+    mkdirSync(path.dirname(wrapper), { recursive: true });
+    writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> '${log}'\nexec /usr/sbin/runc "$@"\n`, { mode: 0o755 });
+    const logged = createNativeContainers({ paths: env!.paths, deps: env!.deps, runcPath: wrapper });
+    const { id } = await logged.create({
+      name: "teardown-stopped",
+      image: TEST_IMAGE,
+      command: ["sleep", "3600"],
+      labels: { "berth.test": "native-teardown" },
+    });
+    made.push(id);
+    await logged.start(id);
+    writeFileSync(log, "");
+    await logged.stop(id, { timeoutS: 0 });
+    // Its exit collected by the stop: runc's state goes then, the rest with the removal.
+    expect(existsSync(path.join(env!.paths.runc, id))).toBe(false);
+    await logged.remove(id);
+    // Before: a `runc delete` at the collection (and a `runc state` + `runc delete` at a removal
+    // that found the state). `runc kill --all` of the SIGKILL stays.
+    const calls = readFileSync(log, "utf8")
+      .split("\n")
+      .filter((line) => line.includes(id));
+    expect(calls.filter((line) => !/ kill --all /.test(line))).toEqual([]);
+    expect(traces(env!, id)).toEqual([]);
   });
 });

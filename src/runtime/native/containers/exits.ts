@@ -12,6 +12,7 @@ import type { ContainerContext } from "./context.js";
 import { recordInterruptedStart, startUnrecorded } from "./interrupted-start.js";
 import { observe, type Observed } from "./observe.js";
 import { type ContainerRecord, listIds, readRecord } from "./records.js";
+import { deleteStoppedInProcess } from "./runc-delete.js";
 import { teardown } from "./teardown.js";
 
 /** Under the lock: records the end of the run (once) and cleans up runc's side of it. */
@@ -25,7 +26,8 @@ export async function collectLocked(
   if (observed.kind !== "ended") return record;
   const oomKilled = existsSync(layout.oomFile) || oomKilledInCgroup(record.id, record.spec.cgroupParent);
   try {
-    await runc.delete(record.id);
+    // runc's delete of a stopped container done in-process; runc only for what it must do itself.
+    if ((await deleteStoppedInProcess(ctx.paths.runc, record.id)) === "runc") await runc.delete(record.id);
   } catch (error) {
     if (!(error instanceof NotFoundError)) {
       // runc thinks it runs (its init is gone unseen): make sure, then delete.

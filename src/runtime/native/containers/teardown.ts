@@ -4,7 +4,7 @@
  * directories, and its name. Each step tolerates what is already gone, so a removal
  * killed half-way is finished by the next command (./recover.ts).
  */
-import { existsSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,6 +13,7 @@ import { removeCgroups } from "./cgroups.js";
 import { type ContainerContext, errorMessage } from "./context.js";
 import { stillRuns } from "./lock.js";
 import { teardownNetworking } from "./networking.js";
+import { deleteStoppedInProcess } from "./runc-delete.js";
 import { type ContainerRecord, releaseNamesOf } from "./records.js";
 import { mounted } from "./rootfs.js";
 
@@ -81,7 +82,9 @@ export async function teardown(
   }
   killExecs(runc.path, paths.runc, record.id);
   try {
-    const state = existsSync(path.join(paths.runc, record.id)) ? await runc.state(record.id) : undefined;
+    // A stopped container's runc state goes in-process; runc is called only for any other.
+    const inProcess = await deleteStoppedInProcess(paths.runc, record.id);
+    const state = inProcess === "runc" ? await runc.state(record.id) : undefined;
     if (state && state.status !== "stopped") {
       // Left running by a remove or create killed half-way: its processes go first.
       await runc.kill(record.id, "SIGKILL", { all: true }).catch(() => undefined);
