@@ -64,7 +64,7 @@ if (nativeReason === undefined) {
         process.env["BERTH_DNS_FORWARD"] = "0";
         return runtimeBackend("native").create({ ...process.env, ...env });
       },
-      features: new Set(["processes", "registry", "networks", "volumes"]),
+      features: new Set(["processes", "registry", "networks", "volumes", "build"]),
       unavailable: async (feature) =>
         feature === "registry" && !(await registryAnswers())
           ? `no registry answers on http://${REGISTRY}/v2/`

@@ -8,7 +8,6 @@
  * each container at its create and left at its remove (./containers/networking.ts).
  */
 import { readFileSync } from "node:fs";
-import { BerthError } from "../../errors.js";
 import type { EventFilter, Runtime, RuntimeEvent, RuntimeInfo } from "../runtime.js";
 import { nativeContainerDeps } from "./container-deps.js";
 import { cgroupVersion, controllerDir } from "./containers/cgroups.js";
@@ -20,6 +19,7 @@ import {
 } from "./containers/containers.js";
 import { CONMON_PATH } from "./containers/monitor.js";
 import { RUNC_PATH } from "./containers/runc.js";
+import { buildImage } from "./build/executor.js";
 import { readEvents } from "./events.js";
 import { goArch } from "./images/config.js";
 import { openImageStore } from "./images/index.js";
@@ -87,10 +87,6 @@ function processHandle(target: ProcessTarget): ProcessHandle {
   };
 }
 
-function notYet(what: string): Promise<never> {
-  return Promise.reject(new BerthError(`${what} is not available on the native runtime yet`));
-}
-
 /** Process io, given what it needs of a container (./process). */
 const processIo: ProcessIo = {
   exec: (target, spec) => exec(processHandle(target), spec),
@@ -128,7 +124,7 @@ export function createNativeRuntime(options: NativeRuntimeOptions = {}): Runtime
       importRootfs: (tar, importOptions, onProgress) => store.importRootfs(tar, importOptions, onProgress),
       pull: (reference, pullOptions, onProgress) => store.pull(reference, pullOptions, onProgress),
       push: (reference, pushOptions, onProgress) => store.push(reference, pushOptions, onProgress),
-      build: () => notYet("build (use --runtime docker to build images)"),
+      build: (spec, onProgress) => buildImage({ store, containers: lifecycle, paths }, spec, onProgress),
     },
     networks: createNativeNetworks(paths, network, lifecycle),
     volumes,
