@@ -23,7 +23,7 @@ import { containerLayout } from "../containers/records.js";
 import type { NativePaths } from "../paths.js";
 import { commitStep, parentOf, type BuildParent } from "./commit-step.js";
 import { argDefinitions, keyValues, parseDockerfile, stagesFor, type Instruction } from "./dockerfile.js";
-import { upperDirTar } from "./layer-diff.js";
+import { INIT_MOUNT_POINTS, upperDirTar } from "./layer-diff.js";
 import { expandWord, expandWords, type Lookup } from "./shell-words.js";
 
 export interface BuildDeps {
@@ -282,7 +282,7 @@ async function run(
     const { exitCode } = await deps.containers.wait(id);
     if (exitCode !== 0) {
       const output: string[] = [];
-      for await (const line of deps.containers.logs(id, {})) output.push(line.line);
+      for await (const line of deps.containers.logs(id, { stdout: true, stderr: true })) output.push(line.line);
       throw new RuntimeError(
         `The command '${command.join(" ")}' returned a non-zero code: ${exitCode}${output.length > 0 ? `\n${output.join("\n")}` : ""}`,
       );
@@ -294,7 +294,12 @@ async function run(
       spec,
       state,
       `${prefix}${command.join(" ")}`,
-      Readable.from(upperDirTar(containerLayout(deps.paths, id).upper, spec.signal)),
+      Readable.from(
+        upperDirTar(containerLayout(deps.paths, id).upper, {
+          signal: spec.signal,
+          mountPoints: INIT_MOUNT_POINTS,
+        }),
+      ),
     );
   } finally {
     await deps.containers.remove(id, { force: true });

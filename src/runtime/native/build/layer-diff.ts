@@ -67,11 +67,39 @@ function minor(rdev: number): number {
   return (rdev & 0xff) | ((rdev >>> 12) & ~0xff);
 }
 
+/**
+ * What the runtime itself makes in a container's rootfs as mount points (Docker keeps them in the
+ * container's init layer, below its diff, so they never reach an image): left out of the layer
+ * when empty, with the directories that hold nothing else.
+ */
+export const INIT_MOUNT_POINTS: readonly string[] = [
+  "dev/pts",
+  "dev/shm",
+  "dev/mqueue",
+  "dev/console",
+  "proc",
+  "sys",
+  ".dockerenv",
+  "etc/resolv.conf",
+  "etc/hosts",
+  "etc/hostname",
+  "etc/mtab",
+];
+
+export interface UpperDirTarOptions {
+  readonly signal?: AbortSignal | undefined;
+  /** Relative paths left out when they are empty files or directories (INIT_MOUNT_POINTS for a RUN). */
+  readonly mountPoints?: readonly string[] | undefined;
+}
+
 /** The layer tar of `upper`, streamed as it is read. */
-export async function* upperDirTar(upper: string, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+export async function* upperDirTar(
+  upper: string,
+  options: UpperDirTarOptions = {},
+): AsyncIterable<Uint8Array> {
   const opaque = await opaqueDirs(upper);
   const pack = tar.pack();
-  const written = writeTree(pack, upper, opaque, signal);
+  const written = writeTree(pack, upper, opaque, options);
   void written.then(
     () => pack.finalize(),
     (err: unknown) => pack.destroy(err instanceof Error ? err : new Error(String(err))),
@@ -83,63 +111,86 @@ export async function* upperDirTar(upper: string, signal?: AbortSignal): AsyncIt
   }
 }
 
+interface Item {
+  readonly rel: string;
+  readonly stat: Stats;
+}
+
+/** The entries in tar order; empty mount points, and directories holding only them, left out. */
+async function listTree(
+  upper: string,
+  opaque: ReadonlySet<string>,
+  options: UpperDirTarOptions,
+): Promise<Item[]> {
+  const points = new Set(options.mountPoints ?? []);
+  const holders = new Set(
+    [...points].flatMap((p) => {
+      const parts = p.split("/");
+      return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join("/"));
+    }),
+  );
+  async function list(dir: string): Promise<Item[]> {
+    const items: Item[] = [];
+    for (const name of (await readdir(dir === "" ? upper : path.join(upper, dir))).sort()) {
+      options.signal?.throwIfAborted();
+      const rel = dir === "" ? name : `${dir}/${name}`;
+      const stat = await lstat(path.join(upper, rel));
+      if (stat.isDirectory()) {
+        const below = await list(rel);
+        const droppable = (points.has(rel) || holders.has(rel)) && !opaque.has(rel);
+        if (!(below.length === 0 && droppable)) items.push({ rel, stat }, ...below);
+      } else if (!(points.has(rel) && stat.isFile() && stat.size === 0)) items.push({ rel, stat });
+    }
+    return items;
+  }
+  return list("");
+}
+
 async function writeTree(
   pack: Pack,
   upper: string,
   opaque: ReadonlySet<string>,
-  signal?: AbortSignal,
+  options: UpperDirTarOptions,
 ): Promise<void> {
   const links = new Map<string, string>();
-  async function walk(dir: string): Promise<void> {
-    const names = (await readdir(dir === "" ? upper : path.join(upper, dir))).sort();
-    for (const name of names) {
-      signal?.throwIfAborted();
-      if (pack.destroyed) return;
-      const rel = dir === "" ? name : `${dir}/${name}`;
-      const abs = path.join(upper, rel);
-      const stat = await lstat(abs);
-      const base = header(rel, stat);
-      if (stat.isCharacterDevice() && stat.rdev === 0) {
+  // The root's own opaqueness cannot be expressed in a layer; Docker's converter ignores it too.
+  for (const { rel, stat } of await listTree(upper, opaque, options)) {
+    options.signal?.throwIfAborted();
+    if (pack.destroyed) return;
+    const slash = rel.lastIndexOf("/");
+    const whiteout = `${rel.slice(0, slash + 1)}${WHITEOUT}${rel.slice(slash + 1)}`;
+    const abs = path.join(upper, rel);
+    const base = header(rel, stat);
+    if (stat.isCharacterDevice() && stat.rdev === 0) {
+      await entry(pack, { ...base, name: whiteout, type: "file", mode: 0o600, size: 0 });
+    } else if (stat.isDirectory()) {
+      await entry(pack, { ...base, name: `${rel}/`, type: "directory" });
+      if (opaque.has(rel))
         await entry(pack, {
           ...base,
-          name: dir === "" ? `${WHITEOUT}${name}` : `${dir}/${WHITEOUT}${name}`,
+          name: `${rel}/${OPAQUE}`,
           type: "file",
-          mode: 0o600,
+          mode: stat.mode & 0o777,
           size: 0,
         });
-      } else if (stat.isDirectory()) {
-        await entry(pack, { ...base, name: `${rel}/`, type: "directory" });
-        if (opaque.has(rel))
-          await entry(pack, {
-            ...base,
-            name: `${rel}/${OPAQUE}`,
-            type: "file",
-            mode: stat.mode & 0o777,
-            size: 0,
-          });
-        await walk(rel);
-      } else if (stat.isSymbolicLink()) {
-        await entry(pack, { ...base, type: "symlink", linkname: await readlink(abs) });
-      } else if (stat.isFile()) {
-        const key = `${stat.dev}:${stat.ino}`;
-        const first = stat.nlink > 1 ? links.get(key) : undefined;
-        if (first !== undefined) {
-          await entry(pack, { ...base, type: "link", linkname: first, size: 0 });
-          continue;
-        }
+    } else if (stat.isSymbolicLink()) {
+      await entry(pack, { ...base, type: "symlink", linkname: await readlink(abs) });
+    } else if (stat.isFile()) {
+      const key = `${stat.dev}:${stat.ino}`;
+      const first = stat.nlink > 1 ? links.get(key) : undefined;
+      if (first !== undefined) await entry(pack, { ...base, type: "link", linkname: first, size: 0 });
+      else {
         if (stat.nlink > 1) links.set(key, rel);
         await fileEntry(pack, { ...base, type: "file", size: stat.size }, abs);
-      } else if (stat.isFIFO()) {
-        await entry(pack, { ...base, type: "fifo" });
-      } else if (stat.isCharacterDevice() || stat.isBlockDevice()) {
-        const type = stat.isCharacterDevice() ? "character-device" : "block-device";
-        await entry(pack, { ...base, type, devmajor: major(stat.rdev), devminor: minor(stat.rdev) });
       }
-      // Sockets cannot be archived; Docker skips them too.
+    } else if (stat.isFIFO()) {
+      await entry(pack, { ...base, type: "fifo" });
+    } else if (stat.isCharacterDevice() || stat.isBlockDevice()) {
+      const type = stat.isCharacterDevice() ? "character-device" : "block-device";
+      await entry(pack, { ...base, type, devmajor: major(stat.rdev), devminor: minor(stat.rdev) });
     }
+    // Sockets cannot be archived; Docker skips them too.
   }
-  // The root's own opaqueness cannot be expressed in a layer; Docker's converter ignores it too.
-  await walk("");
 }
 
 function header(name: string, stat: Stats): HeaderArg {
