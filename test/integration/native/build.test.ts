@@ -142,4 +142,19 @@ describe("native build", () => {
     ).rejects.toThrow("The command '/bin/sh -c echo boom >&2; exit 3' returned a non-zero code: 3\nboom");
     expect(await runtime.containers.list({ all: true })).toEqual([]);
   }, 60_000);
+
+  it("stops a RUN when the build is aborted, leaving no container", async (ctx) => {
+    requireOrSkip(ctx, nativeReady, NOT_READY);
+    const ctxDir = context({ Dockerfile: `FROM ${BASE}\nRUN sleep 30\n` });
+    const started = Date.now();
+    await expect(
+      runtime.images.build({
+        context: ctxDir,
+        tags: ["berth-test/built:slow"],
+        signal: AbortSignal.timeout(1500),
+      }),
+    ).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await runtime.containers.list({ all: true })).toEqual([]);
+  }, 60_000);
 });

@@ -279,10 +279,12 @@ async function run(
   });
   try {
     await deps.containers.start(id);
-    const { exitCode } = await deps.containers.wait(id);
+    // An aborted build stops waiting; the removal below kills the step.
+    const { exitCode } = await deps.containers.wait(id, spec.signal ? { signal: spec.signal } : {});
     if (exitCode !== 0) {
       const output: string[] = [];
-      for await (const line of deps.containers.logs(id, { stdout: true, stderr: true })) output.push(line.line);
+      for await (const line of deps.containers.logs(id, { stdout: true, stderr: true }))
+        output.push(line.line);
       throw new RuntimeError(
         `The command '${command.join(" ")}' returned a non-zero code: ${exitCode}${output.length > 0 ? `\n${output.join("\n")}` : ""}`,
       );
