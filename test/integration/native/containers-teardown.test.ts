@@ -23,6 +23,7 @@ import {
   until,
   type NativeEnv,
 } from "./containers-harness.js";
+import { execMayRun, markExecUse } from "../../../src/runtime/native/exec-marker.js";
 
 let env: NativeEnv | undefined;
 let containers: NativeContainers;
@@ -45,7 +46,7 @@ async function running(name: string): Promise<string> {
 function lookalike(as: string, args: string[]): ChildProcess {
   const link = path.join(env!.dir, "bin", as);
   mkdirSync(path.dirname(link), { recursive: true });
-  symlinkSync(process.execPath, link);
+  if (!existsSync(link)) symlinkSync(process.execPath, link);
   const child = spawn(link, ["-e", "setTimeout(() => {}, 60000)", "--", ...args], { stdio: "ignore" });
   children.push(child);
   return child;
@@ -75,10 +76,25 @@ describe("native containers: teardown", () => {
     const exec = lookalike("runc", args);
     const other = lookalike("not-runc", args);
     await until(5_000, "both processes running", () => exec.pid !== undefined && other.pid !== undefined);
+    // What every exec and healthcheck probe leaves before its runc starts.
+    markExecUse(containerLayout(env!.paths, id).bundle);
     await containers.remove(id, { force: true });
     await until(5_000, "the runc exec killed", () => !alive(exec));
     expect(exec.signalCode).toBe("SIGKILL");
     expect(alive(other)).toBe(true);
+  });
+
+  it("reads no process table to remove a container nobody exec'd into", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const id = await running("teardown-noexec");
+    const bundle = containerLayout(env!.paths, id).bundle;
+    // A lookalike no exec of berth's made: only a scan of /proc would find (and kill) it.
+    const stray = lookalike("runc", ["--root", env!.paths.runc, "exec", id, "sh"]);
+    await until(5_000, "the lookalike running", () => stray.pid !== undefined);
+    expect(execMayRun(bundle)).toBe(false);
+    await containers.remove(id, { force: true });
+    expect(alive(stray)).toBe(true);
+    stray.kill("SIGKILL");
   });
 
   it("removes the container's directories without holding the event loop", async (context) => {

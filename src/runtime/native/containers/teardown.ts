@@ -16,6 +16,7 @@ import { teardownNetworking } from "./networking.js";
 import { deleteStoppedInProcess } from "./runc-delete.js";
 import { type ContainerRecord, releaseNamesOf } from "./records.js";
 import { mounted } from "./rootfs.js";
+import { execMayRun } from "../exec-marker.js";
 
 export function removeFile(file: string): void {
   try {
@@ -80,7 +81,7 @@ export async function teardown(
       // Gone meanwhile.
     }
   }
-  killExecs(runc.path, paths.runc, record.id);
+  if (execMayRun(layout.bundle)) killExecs(runc.path, paths.runc, record.id);
   try {
     // A stopped container's runc state goes in-process; runc is called only for any other.
     const inProcess = await deleteStoppedInProcess(paths.runc, record.id);
@@ -115,7 +116,7 @@ export async function teardown(
       problems.push(errorMessage(error));
     }
   }
-  killExecs(runc.path, paths.runc, record.id);
+  if (execMayRun(layout.bundle)) killExecs(runc.path, paths.runc, record.id);
   removeFile(layout.exitFile);
   removeFile(layout.attachLink);
   // Off the main thread (the thread pool): removals at once go on meanwhile.

@@ -25,6 +25,7 @@ import { isFrozen, running } from "./freezer.js";
 import type { ProcessHandle } from "./handle.js";
 import { runcErrorMessages } from "./runc-log.js";
 import { ttyExec } from "./tty-exec.js";
+import { markExecUse } from "../exec-marker.js";
 
 /** Refuses, as Docker does, an exec in a container that is not running or is paused. */
 export async function ensureRunning(handle: ProcessHandle): Promise<void> {
@@ -47,6 +48,7 @@ export async function exec(handle: ProcessHandle, spec: ExecSpec): Promise<ExecS
     // A privileged exec gets every capability (that the host has), as a privileged container does.
     privilegedCaps: spec.privileged === true ? hostCapabilities() : [],
   };
+  markExecUse(handle.bundle);
   if (spec.tty === true && spec.detach !== true) return ttyExec(handle, input);
   const logFile = path.join(tmpdir(), `berth-exec-${randomBytes(8).toString("hex")}.log`);
   const args = ["--root", handle.runcRoot, "--log", logFile, "--log-format", "json", ...runcExecArgs(input)];

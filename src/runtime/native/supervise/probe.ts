@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { type HealthConfig, outputCollector, type ProbeResult, timeoutResult } from "./health.js";
+import { markExecUse } from "../exec-marker.js";
 
 export interface ProbeTarget {
   readonly runcPath: string;
@@ -60,6 +61,7 @@ export function runProbe(
     `probe-${target.id.slice(0, 12)}-${process.pid}-${start.getTime()}.pid`,
   );
   const args = ["--root", target.runcRoot, "exec", "--pid-file", pidFile, target.id, ...config.argv];
+  markExecUse(target.scratchDir);
   return new Promise<ProbeResult>((resolve) => {
     const output = outputCollector();
     let settled = false;
