@@ -324,12 +324,15 @@ function layerOf(ctx: ContainerContext) {
   return layer;
 }
 
-/** Runtime.networks.connect: one more endpoint, its DNS names, and a resolv.conf for a first network. */
-export async function connectNetwork(
+/**
+ * What connect and disconnect share: the network must exist, the container be one a network can be
+ * changed on (Docker's refusal for host/none/container: modes), and the change made under its lock.
+ */
+async function changeNetworks(
   ctx: ContainerContext,
   network: string,
   nameOrId: string,
-  endpoint: EndpointSpec = {},
+  change: (layer: ContainerNetworkLayer, record: ContainerRecord) => Promise<void>,
 ): Promise<void> {
   const layer = layerOf(ctx);
   if ((await layer.inspectNetwork(network)) === undefined)
@@ -340,6 +343,21 @@ export async function connectNetwork(
   await ctx.locked(found.id, async () => {
     const record = readRecord(ctx.paths, found.id);
     if (!record || record.state !== "created") throw notFound(nameOrId);
+    await change(layer, record);
+  });
+}
+
+/** The network layer as the lifecycle is given it (deps). */
+type ContainerNetworkLayer = NonNullable<ContainerContext["deps"]["networks"]>;
+
+/** Runtime.networks.connect: one more endpoint, its DNS names, and a resolv.conf for a first network. */
+export async function connectNetwork(
+  ctx: ContainerContext,
+  network: string,
+  nameOrId: string,
+  endpoint: EndpointSpec = {},
+): Promise<void> {
+  await changeNetworks(ctx, network, nameOrId, async (layer, record) => {
     const before = await layer.containerNetworking(record.id);
     const networking = await layer.connectContainer(record.id, network, endpoint);
     const first = networking.endpoints[0];
@@ -358,15 +376,7 @@ export async function disconnectNetwork(
   network: string,
   nameOrId: string,
 ): Promise<void> {
-  const layer = layerOf(ctx);
-  if ((await layer.inspectNetwork(network)) === undefined)
-    throw new NotFoundError(`network ${network} not found`, { status: 404 });
-  const found = ctx.mustFind(nameOrId);
-  const refusal = modeRefusal(found.spec);
-  if (refusal !== undefined) throw new ConflictError(refusal, { status: 403 });
-  await ctx.locked(found.id, async () => {
-    const record = readRecord(ctx.paths, found.id);
-    if (!record || record.state !== "created") throw notFound(nameOrId);
+  await changeNetworks(ctx, network, nameOrId, async (layer, record) => {
     const before = await layer.containerNetworking(record.id);
     await layer.disconnectContainer(record.id, network);
     const left = before?.endpoints.find((e) => e.network === network);
