@@ -21,7 +21,7 @@ import net from "node:net";
 import { shiftRotatedLogs } from "../containers/log-rotation.js";
 import { drainedRun, drainingRun, type DrainSpec, markDrained, markDraining } from "./drain-spec.js";
 import { stdioFifos } from "./fifos.js";
-import { k8sRecords, k8sTimestamp, type StreamName } from "./k8s-format.js";
+import { k8sRecords, monotonicStamps, type StreamName } from "./k8s-format.js";
 
 export interface Drain {
   /** Settles once both streams ended (then the drained marker is written) or `stop` was called. */
@@ -29,9 +29,8 @@ export interface Drain {
   stop(): void;
 }
 
-function now(): string {
-  return k8sTimestamp(new Date(), Number(process.hrtime.bigint() % 1_000_000n));
-}
+/** Stamps that never go back (./k8s-format.ts monotonicStamps), one clock per drainer process. */
+const now = monotonicStamps();
 
 /**
  * The log, appended to. The starter made it (its run-start mark); only a rotation creates one: a

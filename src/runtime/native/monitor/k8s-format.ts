@@ -14,6 +14,24 @@ export function k8sTimestamp(now: Date, subMillisecondNs: number): string {
   return `${iso.slice(0, 23)}${fine}+00:00`;
 }
 
+/**
+ * The records' clock: the wall clock read once, then hrtime's monotonic nanoseconds added, so a
+ * drainer's stamps never go back. Milliseconds from the wall clock with hrtime's own sub-millisecond
+ * digits did, within one millisecond: a reader resuming after the last line it printed (the time
+ * it holds) then met an earlier-stamped line and printed the run again.
+ */
+export function monotonicStamps(
+  wallMs: number = Date.now(),
+  hrtime: () => bigint = () => process.hrtime.bigint(),
+): () => string {
+  const origin = hrtime();
+  const base = BigInt(Math.floor(wallMs)) * 1_000_000n;
+  return () => {
+    const ns = base + (hrtime() - origin);
+    return k8sTimestamp(new Date(Number(ns / 1_000_000n)), Number(ns % 1_000_000n));
+  };
+}
+
 /** The records of one read of `stream`, all stamped `timestamp`. */
 export function k8sRecords(stream: StreamName, chunk: Buffer, timestamp: string): Buffer {
   const parts: Buffer[] = [];
