@@ -17,7 +17,7 @@ import type { BuildSpec, Containers, OnProgress } from "../../runtime.js";
 import type { StoreParts } from "../images/commit.js";
 import type { OciContainerConfig } from "../images/config.js";
 import { goArch } from "../images/config.js";
-import type { Digest } from "../images/digest.js";
+import { parseDigest } from "../images/digest.js";
 import type { ImageStore } from "../images/image-store.js";
 import { containerLayout } from "../containers/records.js";
 import type { NativePaths } from "../paths.js";
@@ -25,6 +25,7 @@ import { commitStep, parentOf, type BuildParent } from "./commit-step.js";
 import { argDefinitions, keyValues, parseDockerfile, stagesFor, type Instruction } from "./dockerfile.js";
 import { INIT_MOUNT_POINTS, upperDirTar } from "./layer-diff.js";
 import { expandWord, expandWords, type Lookup } from "./shell-words.js";
+import { chunkBytes } from "../../../bytes.js";
 
 export interface BuildDeps {
   readonly store: ImageStore & { readonly parts: StoreParts };
@@ -119,7 +120,7 @@ async function parentFor(
     await deps.store.pull(base);
     resolved = await deps.store.resolve(base);
   }
-  const record = await deps.store.parts.records.get(resolved.id as Digest);
+  const record = await deps.store.parts.records.get(parseDigest(resolved.id, "image ID"));
   if (!record) throw new NotFoundError(`No such image: ${base}`);
   return { parent: parentOf(record, resolved.config), id: resolved.id };
 }
@@ -330,12 +331,14 @@ async function copy(
     throw new InvalidRequestError(
       `line ${ins.line}: ${ins.keyword} with wildcards, URLs or paths outside the context is not supported by the native builder yet`,
     );
-  const rawDest = words.at(-1)!;
+  const rawDest = words[words.length - 1] ?? "";
   const dest = path.posix.resolve(state.config.WorkingDir || "/", rawDest).replace(/^\//, "");
   const intoDir = rawDest.endsWith("/") || sources.length > 1;
   const chown = ins.flags.find((f) => f.name === "chown")?.value;
-  const [uid, gid] = (chown ?? "0:0").split(":").map((n) => Number.parseInt(n, 10));
-  if (!Number.isInteger(uid))
+  const [uidText = "", gidText] = (chown ?? "0:0").split(":");
+  const uid = Number.parseInt(uidText, 10);
+  const gid = gidText === undefined ? uid : Number.parseInt(gidText, 10);
+  if (!Number.isInteger(uid) || !Number.isInteger(gid))
     throw new InvalidRequestError(`line ${ins.line}: --chown takes numeric ids in the native builder`);
   const { name: dockerfileName, extra } = await dockerfileFor(
     spec.context,
@@ -344,8 +347,8 @@ async function copy(
   );
   const out = tar.pack();
   const dirs = new Set<string>();
-  const put = (h: Header, body?: Buffer): void => {
-    const header = { ...h, uid: uid!, gid: gid ?? uid! };
+  const put = (h: Partial<Header> & Pick<Header, "name">, body?: Buffer): void => {
+    const header = { ...h, uid, gid };
     if (h.type === "file") out.entry(header, body ?? Buffer.alloc(0));
     else out.entry(header);
   };
@@ -355,7 +358,7 @@ async function copy(
       const d = parts.slice(0, i).join("/");
       if (dirs.has(d)) continue;
       dirs.add(d);
-      put({ name: `${d}/`, type: "directory", mode: 0o755, mtime: new Date() } as Header);
+      put({ name: `${d}/`, type: "directory", mode: 0o755, mtime: new Date() });
     }
   };
   let matched = new Set<string>();
@@ -363,7 +366,7 @@ async function copy(
   const reading = new Promise<void>((resolve, reject) => {
     extract.on("entry", (header, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => chunks.push(Buffer.from(c as Uint8Array)));
+      stream.on("data", (c: unknown) => chunks.push(chunkBytes(c)));
       stream.on("end", () => {
         const name = header.name.replace(/\/+$/, "");
         if (extra && name === extra.name) return next();

@@ -13,6 +13,7 @@ import path from "node:path";
 import { execa } from "execa";
 import tar, { type Header, type Pack } from "tar-stream";
 import { drainedOrClosed } from "../../backpressure.js";
+import { chunkBytes } from "../../../bytes.js";
 
 const WHITEOUT = ".wh.";
 const OPAQUE = ".wh..wh..opq";
@@ -105,7 +106,7 @@ export async function* upperDirTar(
     (err: unknown) => pack.destroy(err instanceof Error ? err : new Error(String(err))),
   );
   try {
-    for await (const chunk of pack) yield chunk as Uint8Array;
+    for await (const chunk of pack) yield chunkBytes(chunk);
   } finally {
     if (!pack.destroyed) pack.destroy();
   }
@@ -217,7 +218,7 @@ async function fileEntry(pack: Pack, h: HeaderArg, abs: string): Promise<void> {
   if (size > 0) {
     for await (const chunk of createReadStream(abs, { start: 0, end: size - 1 })) {
       if (sink.destroyed) break;
-      if (!sink.write(chunk as Buffer)) await drainedOrClosed(sink);
+      if (!sink.write(chunkBytes(chunk))) await drainedOrClosed(sink);
     }
   }
   if (!sink.destroyed) sink.end(undefined);

@@ -11,41 +11,65 @@ import { readFileSync, rmdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { systemProbe } from "../../../file-lock.js";
+import { fieldsOf, itemsOf } from "../../../json-shape.js";
 
-/** The parts of runc's (libcontainer's) state.json read here. */
-interface RuncStateFile {
-  readonly init_process_pid?: unknown;
-  readonly init_process_start?: unknown;
-  readonly cgroup_paths?: unknown;
-  readonly config?: {
-    readonly namespaces?: readonly { readonly type?: unknown; readonly path?: unknown }[];
-    readonly Hooks?: Record<string, unknown> | null;
+/** The parts of runc's (libcontainer's) state.json read here, checked for their shape. */
+interface RuncState {
+  readonly initPid: unknown;
+  readonly initStart: unknown;
+  readonly cgroupDirs: readonly string[];
+  readonly namespaces: readonly { readonly type: unknown; readonly path: unknown }[];
+  readonly poststopHooks: number;
+}
+
+type StateRead =
+  | { readonly kind: "absent" }
+  | { readonly kind: "unreadable" }
+  | { readonly kind: "state"; readonly state: RuncState };
+
+function readState(dir: string): StateRead {
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, "state.json"), "utf8");
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? { kind: "absent" } : { kind: "unreadable" };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: "unreadable" };
+  }
+  const file = fieldsOf(value);
+  const config = fieldsOf(file["config"]);
+  const hooks = fieldsOf(config["Hooks"])["poststop"];
+  return {
+    kind: "state",
+    state: {
+      initPid: file["init_process_pid"],
+      initStart: file["init_process_start"],
+      cgroupDirs: Object.values(fieldsOf(file["cgroup_paths"])).filter(
+        (d): d is string => typeof d === "string",
+      ),
+      namespaces: itemsOf(config["namespaces"]).map((ns) => {
+        const fields = fieldsOf(ns);
+        return { type: fields["type"], path: fields["path"] };
+      }),
+      poststopHooks: Array.isArray(hooks) ? hooks.length : 0,
+    },
   };
 }
 
-function readState(dir: string): RuncStateFile | undefined {
-  try {
-    return JSON.parse(readFileSync(path.join(dir, "state.json"), "utf8")) as RuncStateFile;
-  } catch {
-    return undefined;
-  }
-}
-
 /** runc's `runType() == Stopped`: no process of that PID and start time, or a zombie/dead one. */
-function initGone(state: RuncStateFile): boolean {
-  const pid = state.init_process_pid;
+function initGone(state: RuncState): boolean {
+  const pid = state.initPid;
   if (typeof pid !== "number" || pid <= 0) return true;
   if (!systemProbe.alive(pid)) return true;
-  return systemProbe.startTime(pid) !== String(state.init_process_start);
+  return systemProbe.startTime(pid) !== String(state.initStart);
 }
 
-function privatePidNamespace(state: RuncStateFile): boolean {
-  return (state.config?.namespaces ?? []).some((ns) => ns.type === "NEWPID" && (ns.path ?? "") === "");
-}
-
-function hasPoststopHooks(state: RuncStateFile): boolean {
-  const hooks = state.config?.Hooks?.["poststop"];
-  return Array.isArray(hooks) && hooks.length > 0;
+function privatePidNamespace(state: RuncState): boolean {
+  return state.namespaces.some((ns) => ns.type === "NEWPID" && (ns.path ?? "") === "");
 }
 
 /**
@@ -58,29 +82,21 @@ export async function deleteStoppedInProcess(
   id: string,
 ): Promise<"deleted" | "runc" | "absent"> {
   const dir = path.join(runcRoot, id);
-  const state = readState(dir);
-  if (state === undefined) {
-    try {
-      readFileSync(path.join(dir, "state.json"));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-        // runc delete removes a directory without state.json too (an aborted create); no directory: nothing.
-        await rm(dir, { recursive: true, force: true });
-        return "absent";
-      }
-    }
-    return "runc";
+  const read = readState(dir);
+  // runc delete removes a directory without state.json too (an aborted create); no directory: nothing.
+  if (read.kind === "absent") {
+    await rm(dir, { recursive: true, force: true });
+    return "absent";
   }
-  if (!initGone(state) || !privatePidNamespace(state) || hasPoststopHooks(state)) return "runc";
+  if (read.kind === "unreadable") return "runc";
+  const { state } = read;
+  if (!initGone(state) || !privatePidNamespace(state) || state.poststopHooks > 0) return "runc";
   // The cgroups runc recorded (the caller also removes the container's computed ones, with retries).
-  if (state.cgroup_paths && typeof state.cgroup_paths === "object") {
-    for (const dir of Object.values(state.cgroup_paths as Record<string, unknown>)) {
-      if (typeof dir !== "string") continue;
-      try {
-        rmdirSync(dir);
-      } catch {
-        // Gone, or still busy: the caller's removal retries and reports it.
-      }
+  for (const cgroup of state.cgroupDirs) {
+    try {
+      rmdirSync(cgroup);
+    } catch {
+      // Gone, or still busy: the caller's removal retries and reports it.
     }
   }
   await rm(dir, { recursive: true, force: true });

@@ -19,6 +19,7 @@ import { type ImageManifest, parseManifest, parsePlatform, selectManifest } from
 import { isIndexType, MediaType } from "./media-types.js";
 import { tagKey, tryParseReference } from "./reference.js";
 import type { Descriptor } from "./records.js";
+import { chunkBytes } from "../../../bytes.js";
 
 /** Files read into memory as well (manifests, configs, indexes are far smaller). */
 const KEEP_IN_MEMORY = 4 * 1024 * 1024;
@@ -64,14 +65,14 @@ async function ingest(
     const named = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name);
     if (header.size <= KEEP_IN_MEMORY) {
       const chunks: Buffer[] = [];
-      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      for await (const chunk of entry) chunks.push(chunkBytes(chunk));
       const bytes = Buffer.concat(chunks);
       const digest = await parts.blobs.putBytes(bytes);
       if (named && digest !== `sha256:${named[1]}`)
         throw new InvalidRequestError(`archive file ${name} does not match its digest`);
       files.set(name, { digest, size: bytes.length, bytes });
     } else if (named) {
-      const digest = `sha256:${named[1]}` as Digest;
+      const digest: Digest = `sha256:${named[1]}`;
       await parts.blobs.ensure(digest, () => Readable.from(entry), { size: header.size, signal });
       entry.resume();
       files.set(name, { digest, size: header.size });

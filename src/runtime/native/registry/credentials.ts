@@ -11,6 +11,7 @@ import { execa } from "execa";
 import { ApiError, InvalidRequestError } from "../../errors.js";
 import { parseJsonObject, readOptionalFile } from "./config-file.js";
 import { HUB_DOMAIN } from "./reference.js";
+import { isRecord } from "../../../json-shape.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -187,8 +188,4 @@ export async function lookupCredentials(
 function firstLine(text: string): string {
   const line = text.trim().split("\n", 1)[0] ?? "";
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -7,6 +7,7 @@
 import http from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
+import { chunkBytes } from "../../../bytes.js";
 
 export interface HttpRequest {
   readonly method: string;
@@ -141,7 +142,7 @@ export async function readBody(body: Readable, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
-    const buf = chunk as Buffer;
+    const buf = chunkBytes(chunk);
     size += buf.length;
     if (size > limit) {
       body.destroy();
