@@ -6,14 +6,11 @@
  */
 import dockerignore from "@balena/dockerignore";
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { pack as tarPack, type Header, type Pack } from "tar-stream";
-import { drainedOrClosed } from "../backpressure.js";
+import { pack as tarPack, type Pack } from "tar-stream";
 import { InvalidRequestError } from "../errors.js";
-
-type HeaderArg = Partial<Header> & Pick<Header, "name">;
+import { fileEntry, type HeaderArg } from "../tar-file-entry.js";
 
 /**
  * The Dockerfile the build names: its path relative to the context, in tar (posix) form, when it
@@ -171,27 +168,6 @@ function entry(pack: Pack, header: HeaderArg, content?: string): Promise<void> {
     if (content === undefined) pack.entry(header, done);
     else pack.entry(header, Buffer.from(content, "utf8"), done);
   });
-}
-
-/** Streams one file into the tar, waiting for the tar's reader between chunks. */
-async function fileEntry(pack: Pack, header: HeaderArg, abs: string): Promise<void> {
-  const size = header.size ?? 0;
-  let sink!: ReturnType<Pack["entry"]>;
-  const done = new Promise<void>((resolveDone, reject) => {
-    sink = pack.entry(header, (err) => (err ? reject(err) : resolveDone()));
-  });
-  // Its failure is awaited below; until then it must not count as unhandled.
-  done.catch(() => undefined);
-  if (size > 0) {
-    // Read no more than the size announced in the header: a file growing meanwhile must not
-    // corrupt the archive (one that shrinks fails the entry, and so the build).
-    for await (const chunk of createReadStream(abs, { start: 0, end: size - 1 })) {
-      if (sink.destroyed) break;
-      if (!sink.write(chunk as Buffer)) await drainedOrClosed(sink);
-    }
-  }
-  if (!sink.destroyed) sink.end(undefined);
-  await done;
 }
 
 function isMissing(err: unknown): boolean {

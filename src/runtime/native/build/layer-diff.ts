@@ -7,19 +7,17 @@
  * followed by its `.wh..wh..opq` entry. Node cannot read xattrs, so one `getfattr` (Debian's
  * `attr`) lists the opaque directories, with an argument array. Sockets are skipped, as Docker does.
  */
-import { createReadStream, type Stats } from "node:fs";
+import type { Stats } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import tar, { type Header, type Pack } from "tar-stream";
-import { drainedOrClosed } from "../../backpressure.js";
+import tar, { type Pack } from "tar-stream";
 import { chunkBytes } from "../../../bytes.js";
+import { fileEntry, type HeaderArg } from "../../tar-file-entry.js";
 
 const WHITEOUT = ".wh.";
 const OPAQUE = ".wh..wh..opq";
 const OPAQUE_XATTR = "trusted.overlay.opaque";
-
-type HeaderArg = Partial<Header> & Pick<Header, "name">;
 
 /** The directories (relative, `""` for the root) marked opaque in `upper`. */
 export async function opaqueDirs(upper: string): Promise<Set<string>> {
@@ -205,22 +203,4 @@ function entry(pack: Pack, h: HeaderArg): Promise<void> {
     if (h.type === "file") pack.entry(h, Buffer.alloc(0), done);
     else pack.entry(h, done);
   });
-}
-
-/** Streams one file into the tar, no more than the size its header announced. */
-async function fileEntry(pack: Pack, h: HeaderArg, abs: string): Promise<void> {
-  const size = h.size ?? 0;
-  let sink!: ReturnType<Pack["entry"]>;
-  const done = new Promise<void>((resolve, reject) => {
-    sink = pack.entry(h, (err) => (err ? reject(err) : resolve()));
-  });
-  done.catch(() => undefined);
-  if (size > 0) {
-    for await (const chunk of createReadStream(abs, { start: 0, end: size - 1 })) {
-      if (sink.destroyed) break;
-      if (!sink.write(chunkBytes(chunk))) await drainedOrClosed(sink);
-    }
-  }
-  if (!sink.destroyed) sink.end(undefined);
-  await done;
 }
