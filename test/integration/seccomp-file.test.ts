@@ -4,16 +4,12 @@
  * path, so the client reads the file as the docker CLI and Compose v2 do; given the path, dockerd
  * failed the start ("Decoding seccomp profile failed").
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { recordingSink } from "../../src/engine/events.js";
-import { down, up } from "../../src/engine/index.js";
-import { loadProject } from "../../src/project/load.js";
-import type { Runtime } from "../../src/runtime/runtime.js";
-import { eventually, RUN_ID, TEST_LABEL } from "./engine.js";
-import { adapt, BACKENDS, useBackend } from "./orchestration/backends.js";
+import { RUN_ID, TEST_LABEL } from "./engine.js";
+import { BACKENDS, useBackend } from "./orchestration/backends.js";
+import { downAndCheck, type LoggedStack, upUntilLogged } from "./orchestration/logged-stack.js";
 
 /** Everything allowed but mkdir and mkdirat, which fail with EPERM; spaced out, as people write it. */
 const PROFILE = {
@@ -25,21 +21,14 @@ describe.each(BACKENDS)("seccomp profile from a file ($name)", (backend) => {
   const suite = useBackend(backend);
   const it = suite.it;
   const project = `berth-seccomp-${backend.name}-${RUN_ID}`;
-  let runtime: Runtime;
-  let dir: string;
-  let output = "";
+  let stack: LoggedStack | undefined;
 
   beforeAll(async () => {
     if (!backend.available) return;
-    runtime = suite.runtime;
-    dir = mkdtempSync(path.join(os.tmpdir(), "berth-seccomp-it-"));
-    const profile = path.join(dir, "profile.json");
-    writeFileSync(profile, JSON.stringify(PROFILE, null, 2));
-    writeFileSync(
-      path.join(dir, "compose.yaml"),
-      adapt(
-        backend,
-        `
+    stack = await upUntilLogged(suite, project, `${project}-app-1`, (dir) => {
+      const profile = path.join(dir, "profile.json");
+      writeFileSync(profile, JSON.stringify(PROFILE, null, 2));
+      return `
 services:
   app:
     image: ${suite.image}
@@ -48,38 +37,16 @@ services:
     command: ["sh", "-c", "mkdir /tmp/made && echo made || echo refused; echo done; sleep 300"]
 networks:
   default: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
-`,
-      ),
-    );
-    const loaded = await loadProject({ cwd: dir, env: {}, projectName: project });
-    await up(runtime, loaded, {}, recordingSink());
-    output = await eventually(async () => {
-      let text = "";
-      for await (const line of runtime.containers.logs(`${project}-app-1`, {
-        signal: AbortSignal.timeout(5_000),
-      })) {
-        text += `${line.line}\n`;
-      }
-      if (!text.includes("done")) throw new Error(`no "done" yet in: ${text}`);
-      return text;
-    }, 15_000);
+`;
+    });
   }, 60_000);
 
   afterAll(async () => {
-    if (!backend.available) return;
-    await down(
-      runtime,
-      project,
-      undefined,
-      { volumes: true, removeOrphans: true, timeoutS: 1 },
-      recordingSink(),
-    );
-    expect(await suite.opened.leaks(project)).toEqual([]);
-    rmSync(dir, { recursive: true, force: true });
+    if (stack) await downAndCheck(suite, project, stack.dir);
   }, 60_000);
 
   it("runs the container under the profile the file holds", async () => {
-    expect(output).toContain("refused");
-    expect(output).not.toContain("made\n");
+    expect(stack?.output).toContain("refused");
+    expect(stack?.output).not.toContain("made\n");
   });
 });

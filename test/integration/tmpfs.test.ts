@@ -5,17 +5,11 @@
  * tmpfs as HostConfig.Tmpfs (options as written) while the volume entry stays a mount, checked field
  * by field in the engine's own inspect answer.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { recordingSink } from "../../src/engine/events.js";
-import { down, up } from "../../src/engine/index.js";
-import { loadProject } from "../../src/project/load.js";
 import { EngineApi } from "../../src/runtime/docker/engine-api.js";
-import type { Runtime } from "../../src/runtime/runtime.js";
-import { eventually, RUN_ID, TEST_LABEL } from "./engine.js";
-import { adapt, BACKENDS, useBackend, withFeatures } from "./orchestration/backends.js";
+import { RUN_ID, TEST_LABEL } from "./engine.js";
+import { BACKENDS, useBackend, withFeatures } from "./orchestration/backends.js";
+import { downAndCheck, type LoggedStack, upUntilLogged } from "./orchestration/logged-stack.js";
 
 interface Inspect {
   readonly HostConfig: { readonly Tmpfs?: Record<string, string> | null };
@@ -26,19 +20,15 @@ describe.each(BACKENDS)("tmpfs ($name)", (backend) => {
   const suite = useBackend(backend);
   const it = suite.it;
   const project = `berth-tmpfs-${backend.name}-${RUN_ID}`;
-  let runtime: Runtime;
-  let dir: string;
-  let output = "";
+  let stack: LoggedStack | undefined;
 
   beforeAll(async () => {
     if (!backend.available) return;
-    runtime = suite.runtime;
-    dir = mkdtempSync(path.join(os.tmpdir(), "berth-tmpfs-it-"));
-    writeFileSync(
-      path.join(dir, "compose.yaml"),
-      adapt(
-        backend,
-        `
+    stack = await upUntilLogged(
+      suite,
+      project,
+      `${project}-app-1`,
+      () => `
 services:
   app:
     image: ${suite.image}
@@ -52,36 +42,15 @@ services:
 networks:
   default: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
 `,
-      ),
     );
-    const loaded = await loadProject({ cwd: dir, env: {}, projectName: project });
-    await up(runtime, loaded, {}, recordingSink());
-    output = await eventually(async () => {
-      let text = "";
-      for await (const line of runtime.containers.logs(`${project}-app-1`, {
-        signal: AbortSignal.timeout(5_000),
-      })) {
-        text += `${line.line}\n`;
-      }
-      if (!text.includes("done")) throw new Error(`no "done" yet in: ${text}`);
-      return text;
-    }, 15_000);
   }, 60_000);
 
   afterAll(async () => {
-    if (!backend.available) return;
-    await down(
-      runtime,
-      project,
-      undefined,
-      { volumes: true, removeOrphans: true, timeoutS: 1 },
-      recordingSink(),
-    );
-    expect(await suite.opened.leaks(project)).toEqual([]);
-    rmSync(dir, { recursive: true, force: true });
+    if (stack) await downAndCheck(suite, project, stack.dir);
   }, 60_000);
 
   it("mounts service tmpfs and tmpfs volumes in the container with their options", async () => {
+    const output = stack?.output ?? "";
     const scratch = output.split("\n").find((line) => line.includes(" /scratch "));
     // (1777 is tmpfs's default mode, so /proc/mounts leaves it out; stat shows it below.)
     expect(scratch).toMatch(/^tmpfs \/scratch tmpfs \S*noexec\S*size=1024k/);
