@@ -5,7 +5,7 @@
  * And where each process's entry script is: the environment's (a test's bundle), else the first
  * candidate found beside the calling module (the bundle's name, then tsc's).
  */
-import { existsSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
+import { existsSync, readFileSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createExclusive } from "../../file-lock.js";
@@ -29,7 +29,9 @@ export function livePidFileOwner(file: string): ProcessIdentity | undefined {
 
 /** Makes this process the owner of the pid file; false when a live process holds it. */
 export function claimPidFile(file: string): boolean {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // The command that spawns the process makes the run root; a process starting after that root was
+  // removed (a test's roots disposed, a reboot) has nothing to serve and must not make it again.
+  if (!existsSync(path.dirname(file))) return false;
   const text = `${JSON.stringify(self)}\n`;
   for (let attempt = 0; attempt < 3; attempt++) {
     if (createExclusive(file, text)) return true;

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -150,7 +150,15 @@ async function deadProcess(): Promise<{ pid: number; start: string | undefined }
 }
 
 describe("the supervisor's pid file", () => {
+  it("is not claimed where the run root is gone (nothing to serve; the root is not made again)", () => {
+    rmSync(paths.run, { recursive: true, force: true });
+    expect(claimSupervisor(paths)).toBe(false);
+    expect(existsSync(paths.run)).toBe(false);
+  });
+
   it("is claimed once, taken over from a dead owner, released only by its holder", async () => {
+    // As the command that spawns the supervisor does.
+    mkdirSync(paths.run, { recursive: true });
     expect(runningSupervisor(paths)).toBeUndefined();
     expect(claimSupervisor(paths)).toBe(true);
     expect(runningSupervisor(paths)?.pid).toBe(process.pid);
