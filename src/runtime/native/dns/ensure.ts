@@ -13,7 +13,7 @@
  * (releaseDnsNetwork); a server killed meanwhile is restarted by the next ensureDnsServer.
  */
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { acquireFileLock, isStale, type LockOwner, parseOwner, systemProbe } from "../../../file-lock.js";
 import type { NativePaths } from "../paths.js";
@@ -49,7 +49,9 @@ export function runningDnsServer(paths: NativePaths): LockOwner | undefined {
 /** Makes this process the server of `paths`: the release function, or undefined when one runs. */
 export async function claimDnsServer(paths: NativePaths): Promise<(() => void) | undefined> {
   const files = dnsFiles(paths);
-  mkdirSync(files.dir, { recursive: true, mode: 0o755 });
+  // The command that spawns the server wrote its listen addresses there: a server starting after
+  // the run root was removed has nothing to answer and must not make it again.
+  if (!existsSync(files.dir)) return undefined;
   const taken = new Error("taken");
   try {
     // No wait: a live owner means this process is not needed; a dead one's file is taken over.
@@ -101,6 +103,7 @@ function missing(
 
 function spawnServer(paths: NativePaths, entry: string): void {
   const files = dnsFiles(paths);
+  mkdirSync(files.dir, { recursive: true, mode: 0o755 });
   const out = openSync(files.logFile, "a", 0o600);
   try {
     const child = spawn(process.execPath, [...DNS_NODE_FLAGS, entry], {
