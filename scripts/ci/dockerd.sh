@@ -107,6 +107,8 @@ start_dockerd() {
     say "the docker.io service did not answer within 30 s: starting dockerd here"
   fi
   command -v dockerd >/dev/null || { say "dockerd not installed (apt-get install docker.io)"; return 1; }
+  local forwarding_was_on
+  forwarding_was_on="$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null || echo 0)"
   say "starting dockerd (log $DOCKERD_LOG)"
   : >"$DOCKERD_LOG"
   # shellcheck disable=SC2086 # DOCKERD_ARGS is a list of flags
@@ -118,6 +120,14 @@ start_dockerd() {
     tail -n 40 "$DOCKERD_LOG" || true
     stop_pid "$DOCKERD_PID" dockerd 20
     return 1
+  fi
+  # dockerd sets the FORWARD policy DROP only when it turns forwarding on itself; where something
+  # turned it on first (a native stack, as the newcomer line runs before this), it stays ACCEPT.
+  # The tests run under the policy a machine with Docker usually has, so it is set as dockerd would.
+  if [ "$forwarding_was_on" = "1" ] && command -v iptables >/dev/null \
+    && iptables -w 5 -S FORWARD 2>/dev/null | grep -qx -- '-P FORWARD ACCEPT'; then
+    say "forwarding was on before dockerd started, so it left the FORWARD policy ACCEPT: DROP, as dockerd sets it"
+    iptables -w 5 -P FORWARD DROP
   fi
   say "dockerd answers: $(curl -fsS --max-time 2 --unix-socket "$SOCKET" http://localhost/version \
     | grep -o '"ApiVersion":"[^"]*"' | head -n 1 || true)"

@@ -90,10 +90,19 @@ describe("native network layer", () => {
   /** Every network name this test asked for, kept after removal for the final check. */
   const madeNetworks = new Set<string>();
   const labels = { "berth.test": run };
+  let forwardWasAccept = false;
 
   beforeAll(async () => {
     if (!native) return;
     before = dockerUser(() => false);
+    // dockerd sets the FORWARD policy DROP only where it turned forwarding on itself; where
+    // forwarding was on before it started (a native stack ran first), the policy stays ACCEPT. The
+    // tests here are about berth under Docker's usual DROP, so they set it for their duration (only
+    // where dockerd's chains exist: berth puts its accepts in DOCKER-USER, whatever the policy).
+    const dockerChains = text("iptables", ["-w", "5", "-S", "DOCKER-USER"]).includes("-N DOCKER-USER");
+    forwardWasAccept =
+      dockerChains && text("iptables", ["-w", "5", "-S", "FORWARD"]).includes("-P FORWARD ACCEPT");
+    if (forwardWasAccept) execFileSync("iptables", ["-w", "5", "-P", "FORWARD", "DROP"]);
     base = mkdtempSync("/var/tmp/berth-network-");
     await build({
       input: path.join(import.meta.dirname, "network-child.ts"),
@@ -112,6 +121,7 @@ describe("native network layer", () => {
     for (const id of containers) await layer.teardownContainer(id).catch(() => undefined);
     for (const name of networks) await layer.removeNetwork(name).catch(() => undefined);
     rmSync(base, { recursive: true, force: true });
+    if (forwardWasAccept) execFileSync("iptables", ["-w", "5", "-P", "FORWARD", "ACCEPT"]);
   });
 
   /** Runs a Node script in `netns` and waits (bounded) for its first line on stdout. */
