@@ -180,6 +180,28 @@ describe("native containers on networks", () => {
     expect(renamed.output).toContain(`Address: ${address}`);
     await runtime!.containers.remove(renamed.id, { force: true });
 
+    // Stopped: out of the DNS, as on Docker, till it starts again (each check bounded to ~3 s,
+    // the time the server takes to see a record change being well under one).
+    const answers = (name: string, wanted: boolean) =>
+      runOn(network, [
+        "sh",
+        "-c",
+        `for i in 1 2 3 4 5 6 7 8 9 10; do if nslookup ${name} >/dev/null 2>&1; then r=0; else r=1; fi; ` +
+          `[ "$r" = ${wanted ? 0 : 1} ] && exit 0; sleep 0.3; done; exit 1`,
+      ]);
+    await runtime!.containers.stop(server, { timeoutS: 1 });
+    const checks = [
+      { name: "berth-nt-renamed", wanted: false, says: "a stopped container's name still answered" },
+      { name: "db", wanted: false, says: "a stopped container's alias still answered" },
+      { name: "db", wanted: true, says: "a started again container's alias did not answer" },
+    ];
+    for (const check of checks) {
+      if (check.wanted) await runtime!.containers.start(server);
+      const answered = await answers(check.name, check.wanted);
+      await runtime!.containers.remove(answered.id, { force: true });
+      expect(answered.exitCode, check.says).toBe(0);
+    }
+
     // Removed: its names, its port and its attachment go with it.
     await runtime!.containers.remove(server, { force: true });
     await runtime!.containers.remove(client.id, { force: true });

@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { NotFoundError } from "../../errors.js";
+import { markDnsRunning } from "../dns/index.js";
 import { oomKilledInCgroup, removeCgroups } from "./cgroups.js";
 import type { ContainerContext } from "./context.js";
 import { recordInterruptedStart, startUnrecorded } from "./interrupted-start.js";
@@ -47,6 +48,8 @@ export async function collectLocked(
         ? "the container's monitor was gone when it exited: its exit code is unknown"
         : undefined,
   });
+  // Out of the DNS till its next start, as Docker's sandbox leaves the network at the exit.
+  markDnsRunning(ctx.paths, record.id, false);
   if (oomKilled) ctx.event(next, { action: "oom" });
   ctx.event(next, { action: "die", exitCode: next.exitCode });
   if (record.spec.autoRemove) {

@@ -6,6 +6,7 @@
  * event and makes sure the supervisor watches it, as Docker's daemon, which never loses a start,
  * would report it.
  */
+import { markDnsRunning } from "../dns/index.js";
 import { ensureSupervisor } from "../supervise/ensure.js";
 import { needsSupervision } from "../supervise/state-files.js";
 import type { ContainerContext } from "./context.js";
@@ -28,6 +29,7 @@ export async function recordInterruptedStart(
     if (!now || now.state !== "created" || !now.run) return now;
     if (!startUnrecorded(now, observe(now, ctx.layoutOf(id)))) return now;
     const next = ctx.update(now, { startedAt: new Date().toISOString(), run: { ...now.run, started: true } });
+    markDnsRunning(ctx.paths, id, true);
     ctx.event(next, { action: "start" });
     recorded = true;
     return next;

@@ -164,6 +164,8 @@ export function writeDnsOf(
     upstreams: resolv.upstreams,
     // Held by the DNS server, so no other program takes them while DNAT sends them here.
     ports: networking.ports.map((p) => ({ protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort })),
+    // Answered from its start to its exit (markDnsRunning), as Docker's DNS does.
+    ...(record.run === undefined ? { stopped: true } : {}),
   });
 }
 

@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ConflictError } from "../../errors.js";
+import { markDnsRunning } from "../dns/index.js";
 import { startFifoMonitor } from "../monitor/fifo-monitor.js";
 import { makeStdioFifos } from "../monitor/fifos.js";
 import { awaitPreviousDrain, reattachDrainer } from "../monitor/drained.js";
@@ -67,6 +68,7 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
     return;
   }
   if (observed.kind === "unstarted" && record.run) {
+    markDnsRunning(paths, record.id, true);
     await startRun(ctx, record.id, { pid: record.run.pid, start: record.run.pidStart });
     record = ctx.update(record, {
       startedAt: new Date().toISOString(),
@@ -143,9 +145,12 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
   // The FIFOs hold the output until a drainer has them: this process keeps them open till then
   // (../monitor/hold.ts), and a drainer is told (or spawned) once the container runs.
   const release = fifo ? holdForDrainer(layout.bundle, pid) : undefined;
+  // Its names answer from before its process runs, so a peer started with it finds it at once.
+  markDnsRunning(paths, record.id, true);
   try {
     await startRun(ctx, record.id, { pid, start: record.run?.pidStart });
   } catch (error) {
+    markDnsRunning(paths, record.id, false);
     release?.();
     await runc.kill(record.id, "SIGKILL", { all: true }).catch(() => undefined);
     await waitEnded(ctx, record, 5_000);

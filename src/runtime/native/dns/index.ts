@@ -16,8 +16,9 @@
  * 3. Once its endpoints have addresses (before it starts), and again when they change:
  *      writeDnsRecords(paths, { id, name, hostname, service, networks: { "<network name>": { ipv4,
  *        aliases, links } }, searchDomains, upstreams })   (the last two from containerResolvConf)
- *    On remove (or disconnect of its last network): removeDnsRecords(paths, id). The server sees a
- *    change within a second (scale up/down).
+ *    (`stopped: true` unless it runs). At its start and at its exit: markDnsRunning(paths, id,
+ *    running), so only running containers are answered. On remove (or disconnect of its last
+ *    network): removeDnsRecords(paths, id). The server sees a change within a second (scale up/down).
  * 4. When a network is removed: releaseDnsNetwork(paths, "<network name>"); the server closes that
  *    address and exits when no network is left.
  * 5. At the start of a command (its sweep): ensureDnsIfNeeded(paths) restarts a killed server for the
@@ -42,6 +43,7 @@ export {
   readDnsNetworks,
   pruneDnsRecords,
   readDnsRecords,
+  markDnsRunning,
   releaseDnsNetwork,
   removeDnsRecords,
   writeDnsNetwork,

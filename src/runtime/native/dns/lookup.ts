@@ -118,9 +118,9 @@ function onNetwork(index: DnsIndex, network: string, name: string, asker: Entry 
   const linked = askerHere?.links.get(name);
   if (linked !== undefined) {
     const targets = entries.filter((e) => normalizeName(e.record.name) === linked);
-    if (targets.length > 0) return targets;
+    if (targets.length > 0) return targets.filter((e) => e.record.stopped !== true);
   }
-  return entries.filter((e) => e.names.has(name));
+  return entries.filter((e) => e.names.has(name) && e.record.stopped !== true);
 }
 
 /** Resolves `query.name` for the asker; rotation is not applied here (see RoundRobin). */

@@ -47,6 +47,11 @@ export interface DnsContainerRecord {
   readonly upstreams?: readonly string[] | undefined;
   /** Host ports published for this container, which the server holds (./port-holder.ts). */
   readonly ports?: readonly HeldPort[] | undefined;
+  /**
+   * Not running (created, exited, stopped): its names are not answered, as Docker's DNS leaves a
+   * container out from its stop to its next start; its addresses and held ports stay its own.
+   */
+  readonly stopped?: boolean | undefined;
 }
 
 /** An address the server listens on (UDP and TCP) for the containers of one network. */
@@ -157,6 +162,7 @@ export function parseDnsRecord(value: unknown): DnsContainerRecord | undefined {
     searchDomains: stringList(v["searchDomains"]),
     upstreams: stringList(v["upstreams"]),
     ports: heldPorts(v["ports"]),
+    stopped: v["stopped"] === true ? true : undefined,
   };
 }
 
@@ -190,6 +196,23 @@ export function writeDnsRecords(paths: NativePaths, record: Omit<DnsContainerRec
     ...record,
     version: DNS_RECORD_VERSION,
   });
+}
+
+/**
+ * Marks the container's record running or not (nothing when it has none): its names are answered
+ * from its start to its exit. Rewritten only when it changes.
+ */
+export function markDnsRunning(paths: NativePaths, id: string, running: boolean): void {
+  const file = path.join(dnsFiles(paths).containers, fileName(id));
+  let record: DnsContainerRecord | undefined;
+  try {
+    record = parseDnsRecord(JSON.parse(readFileSync(file, "utf8")));
+  } catch {
+    return;
+  }
+  if (record === undefined || (record.stopped !== true) === running) return;
+  const { stopped: _stopped, ...rest } = record;
+  writeJsonAtomic(file, running ? rest : { ...rest, stopped: true });
 }
 
 /** Takes the container's names away (nothing when it had none). */

@@ -134,6 +134,29 @@ describe("lookupName scoping", () => {
   });
 });
 
+describe("lookupName of containers not running", () => {
+  it("leaves a stopped container's names unanswered, its running replicas answered", () => {
+    const stopped = buildIndex(
+      records.map((r) => (r.id === id(3) || r.id === id(4) ? { ...r, stopped: true } : r)),
+    );
+    const askStopped = (name: string) => lookupName(stopped, { network: "p_back", source: "10.2.0.3", name });
+    expect(askStopped("api")).toEqual(found("p_back", ["10.2.0.3"]));
+    expect(askStopped("p-api-2").kind).toBe("unknown");
+    expect(askStopped("db").kind).toBe("unknown");
+    // A link to a stopped container answers nothing either.
+    expect(lookupName(stopped, { network: "p_front", source: "10.1.0.2", name: "database" }).kind).toBe(
+      "unknown",
+    );
+  });
+
+  it("reads `stopped` back from a record file, and only `true` counts", () => {
+    const base = { version: 1, id: id(1), name: "a", networks: {} };
+    expect(parseDnsRecord({ ...base, stopped: true })?.stopped).toBe(true);
+    expect(parseDnsRecord({ ...base, stopped: "yes" })?.stopped).toBeUndefined();
+    expect(parseDnsRecord(base)?.stopped).toBeUndefined();
+  });
+});
+
 describe("RoundRobin", () => {
   it("rotates the order by one per answer, per name", () => {
     const rr = new RoundRobin();
