@@ -57,13 +57,20 @@ export function stepConfig(
   };
 }
 
-/** Stores the step's layer (if any) and commits the image; returns its record. */
+/** An empty tar (two zero blocks): dockerd's `layer.IsEmpty` marks such a step `empty_layer`. */
+export const EMPTY_TAR_DIGEST = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
+
+/**
+ * Stores the step's layer (if any) and commits the image; returns its record. A layer with no
+ * entries is left out of the image, as dockerd leaves it (RUN true, WORKDIR of an existing dir).
+ */
 export async function commitStep(parts: StoreParts, step: BuildStepCommit): Promise<ImageRecord> {
   const created = (step.created ?? new Date()).toISOString();
   let layer: IncomingLayer | undefined;
   if (step.layer !== undefined) {
     const blob = await parts.blobs.put(step.layer, { signal: step.signal });
-    layer = { mediaType: MediaType.ociLayer, digest: blob.digest, size: blob.size, diffId: blob.digest };
+    if (blob.digest !== EMPTY_TAR_DIGEST)
+      layer = { mediaType: MediaType.ociLayer, digest: blob.digest, size: blob.size, diffId: blob.digest };
   }
   const config = stepConfig(step.parent.config, step.containerConfig, step.createdBy, created, layer?.diffId);
   const configBytes = Buffer.from(JSON.stringify(config));

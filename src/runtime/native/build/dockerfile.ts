@@ -196,6 +196,21 @@ function instruction(
   return { keyword, line: start, endLine: end, text: `${keyword} ${args}`.trim(), flags, args, json };
 }
 
+/**
+ * An ONBUILD trigger as its own instruction (the text after `ONBUILD`), refused where the builder
+ * refuses it: `ONBUILD ONBUILD`, FROM and MAINTAINER.
+ */
+export function parseTrigger(text: string, line = 1, file = "Dockerfile"): Instruction {
+  const fail = (at: number, col: number, message: string): never => {
+    throw new InvalidRequestError(`${file}:${at}:${col}: ${message}`);
+  };
+  const keyword = (text.trim().split(/\s+/)[0] ?? "").toUpperCase();
+  if (keyword === "ONBUILD") fail(line, 1, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+  if (keyword === "FROM" || keyword === "MAINTAINER")
+    fail(line, 1, `${keyword} isn't allowed as an ONBUILD trigger`);
+  return instruction(text.trim(), line, line, fail);
+}
+
 /** The stages a build of `target` (the last stage when undefined) runs: those up to it. */
 export function stagesFor(dockerfile: Dockerfile, target?: string): readonly Stage[] {
   if (target === undefined || target === "") return dockerfile.stages;

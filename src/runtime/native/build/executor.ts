@@ -1,31 +1,51 @@
 /**
  * `images.build` for the native runtime: the classic builder's steps over the Dockerfile parser
- * (dockerfile.ts), each step committed as an image (commit-step.ts). RUN runs in a container of
- * the native lifecycle (network none, the image's entrypoint cleared, the build's ARGs in its
- * environment); its upper dir becomes the step's layer (layer-diff.ts) and the container is removed
- * whatever happens. COPY/ADD (local sources) read the context as `docker build` sends it
- * (../../docker/build-context.ts: `.dockerignore` applied) and become a layer without a container.
+ * (dockerfile.ts), each step committed as an image (commit-step.ts) or taken from the build cache
+ * (cache.ts, ` ---> Using cache`). Only the stages the target needs are built (stage-deps.ts, as
+ * BuildKit skips the others); a stage named by FROM or `COPY --from` is built when first needed.
+ * A base image's ONBUILD triggers run right after its FROM. RUN runs in a container of the native
+ * lifecycle (network none, the image's entrypoint cleared, the build's ARGs in its environment);
+ * its upper dir becomes the step's layer (layer-diff.ts) and the container is removed whatever
+ * happens. COPY/ADD (copy-step.ts) and WORKDIR write through an overlay of the current image in
+ * the build's scratch directory (scratch.ts), whose upper dir becomes the layer.
  */
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
-import tar, { type Header } from "tar-stream";
-import { dockerfileFor, contextTar } from "../../docker/build-context.js";
+import { dockerfileFor, type ExtraDockerfile } from "../../docker/build-context.js";
 import { InvalidRequestError, NotFoundError, RuntimeError } from "../../errors.js";
 import type { BuildSpec, Containers, OnProgress } from "../../runtime.js";
 import type { StoreParts } from "../images/commit.js";
-import type { OciContainerConfig } from "../images/config.js";
 import { goArch } from "../images/config.js";
 import { parseDigest } from "../images/digest.js";
 import type { ImageStore } from "../images/image-store.js";
 import { containerLayout } from "../containers/records.js";
 import type { NativePaths } from "../paths.js";
+import { type BuildCache, openBuildCache } from "./cache.js";
 import { commitStep, parentOf, type BuildParent } from "./commit-step.js";
-import { argDefinitions, keyValues, parseDockerfile, stagesFor, type Instruction } from "./dockerfile.js";
+import {
+  applyConfigInstruction,
+  envMap,
+  shellForm,
+  type StageState,
+  type WordContext,
+} from "./config-steps.js";
+import { extractContext } from "./context-dir.js";
+import { mkdirAllNew } from "./copy-apply.js";
+import { prepareCopy } from "./copy-step.js";
+import {
+  argDefinitions,
+  parseDockerfile,
+  parseTrigger,
+  type Dockerfile,
+  type Instruction,
+  type Stage,
+} from "./dockerfile.js";
 import { INIT_MOUNT_POINTS, upperDirTar } from "./layer-diff.js";
-import { expandWord, expandWords, type Lookup } from "./shell-words.js";
-import { chunkBytes } from "../../../bytes.js";
+import { openScratch, type Scratch } from "./scratch.js";
+import { expandWord, type Lookup } from "./shell-words.js";
+import { neededStages, stageNamed, targetIndex } from "./stage-deps.js";
 
 export interface BuildDeps {
   readonly store: ImageStore & { readonly parts: StoreParts };
@@ -33,20 +53,18 @@ export interface BuildDeps {
   readonly paths: NativePaths;
 }
 
-interface State {
+interface State extends StageState {
   parent: BuildParent;
   /** The image the steps so far made (undefined on scratch before any step). */
   id: string | undefined;
-  config: OciContainerConfig;
-  /** The ARGs the stage declared, with their values. */
-  args: Map<string, string>;
-  cmdSet: boolean;
 }
 
 const SCRATCH: BuildParent = {
   config: { architecture: goArch(), os: "linux", rootfs: { type: "layers", diff_ids: [] }, history: [] },
   layers: [],
 };
+
+const short = (id: string): string => id.replace(/^sha256:/, "").slice(0, 12);
 
 export async function buildImage(
   deps: BuildDeps,
@@ -60,363 +78,342 @@ export async function buildImage(
   );
   const text = extra?.content ?? (await readFile(path.join(spec.context, dockerfileName), "utf8"));
   const dockerfile = parseDockerfile(text, spec.dockerfile ?? "Dockerfile");
-  const escape = dockerfile.directives.escape;
-  const buildArgs = spec.args ?? {};
-  const meta = new Map<string, string>();
-  for (const ins of dockerfile.metaArgs)
-    for (const def of argDefinitions(ins, escape)) {
-      const value =
-        buildArgs[def.name] ??
-        (def.value === undefined ? undefined : expandWord(def.value, (n) => meta.get(n), escape));
-      if (value !== undefined) meta.set(def.name, value);
+  const scratch = await openScratch(deps.paths);
+  try {
+    const build = new Build(deps, spec, dockerfile, scratch, { name: dockerfileName, extra }, onProgress);
+    return await build.run();
+  } finally {
+    await scratch.close();
+  }
+}
+
+class Build {
+  private readonly escape: string;
+  private readonly buildArgs: Readonly<Record<string, string>>;
+  private readonly meta = new Map<string, string>();
+  private readonly cache: BuildCache;
+  private readonly images = new Map<number, Promise<string>>();
+  private context: Promise<string> | undefined;
+  private step = 0;
+  private total = 0;
+
+  constructor(
+    private readonly deps: BuildDeps,
+    private readonly spec: BuildSpec,
+    private readonly dockerfile: Dockerfile,
+    private readonly scratch: Scratch,
+    private readonly dockerfileRef: { readonly name: string; readonly extra?: ExtraDockerfile | undefined },
+    private readonly onProgress: OnProgress | undefined,
+  ) {
+    this.escape = dockerfile.directives.escape;
+    this.buildArgs = spec.args ?? {};
+    for (const ins of dockerfile.metaArgs)
+      for (const def of argDefinitions(ins, this.escape)) {
+        const value =
+          this.buildArgs[def.name] ??
+          (def.value === undefined ? undefined : expandWord(def.value, (n) => this.meta.get(n), this.escape));
+        if (value !== undefined) this.meta.set(def.name, value);
+      }
+    this.cache = openBuildCache(deps.paths, deps.store.parts);
+  }
+
+  private progress(status: string): void {
+    this.onProgress?.({ status });
+  }
+
+  private begin(ins: { text: string }): void {
+    this.step++;
+    this.total = Math.max(this.total, this.step);
+    this.onProgress?.({
+      status: `Step ${this.step}/${this.total} : ${ins.text}`,
+      step: { step: this.step, total: this.total, text: ins.text },
+    });
+  }
+
+  /** A word of `stage` as far as it is known before the build (for which stages are needed). */
+  private staticWord(stage: Stage, word: string): string {
+    const args = new Map(this.meta);
+    for (const ins of stage.instructions)
+      if (ins.keyword === "ARG")
+        for (const def of argDefinitions(ins, this.escape))
+          args.set(def.name, this.buildArgs[def.name] ?? def.value ?? this.meta.get(def.name) ?? "");
+    return expandWord(word, (n) => args.get(n), this.escape);
+  }
+
+  async run(): Promise<{ readonly id: string }> {
+    const target = targetIndex(this.dockerfile, this.spec.target);
+    const needed = neededStages(this.dockerfile, target, (stage, word) => this.staticWord(stage, word));
+    const labels = Object.entries(this.spec.labels ?? {});
+    this.total =
+      needed.reduce((n, i) => n + 1 + this.dockerfile.stages[i]!.instructions.length, 0) +
+      (labels.length > 0 ? 1 : 0);
+    for (const index of needed) await this.stageImage(index);
+    let id = await this.stageImage(target);
+    if (labels.length > 0) {
+      const state = await this.stateOf(id);
+      const text = `LABEL ${labels.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ")}`;
+      this.begin({ text });
+      state.config = { ...state.config, Labels: { ...(state.config.Labels ?? {}), ...this.spec.labels } };
+      await this.nop(state, text);
+      id = state.id!;
     }
-  const stages = stagesFor(dockerfile, spec.target);
-  const labels = Object.entries(spec.labels ?? {});
-  const total = stages.reduce((n, s) => n + 1 + s.instructions.length, 0) + (labels.length > 0 ? 1 : 0);
-  let step = 0;
-  const begin = (ins: { text: string }): void => {
-    step++;
-    onProgress?.({ status: `Step ${step}/${total} : ${ins.text}`, step: { step, total, text: ins.text } });
-  };
-  const built = new Map<string, string>();
-  let state: State | undefined;
-  for (const stage of stages) {
-    begin(stage.from);
-    const base = expandWord(stage.base, (n) => meta.get(n), escape);
-    const from = await parentFor(deps, built.get(base.toLowerCase()) ?? base);
-    state = { ...from, config: { ...(from.parent.config.config ?? {}) }, args: new Map(), cmdSet: false };
+    for (const tag of this.spec.tags) await this.deps.store.tag(id, tag);
+    this.progress(`Successfully built ${short(id)}`);
+    return { id };
+  }
+
+  /** The image of stage `index`, built once, when first needed. */
+  private stageImage(index: number): Promise<string> {
+    let pending = this.images.get(index);
+    if (!pending) {
+      pending = this.buildStage(this.dockerfile.stages[index]!);
+      this.images.set(index, pending);
+    }
+    return pending;
+  }
+
+  private async stateOf(id: string | undefined): Promise<State> {
+    if (id === undefined)
+      return { parent: SCRATCH, id: undefined, config: {}, args: new Map(), cmdSet: false };
+    const resolved = await this.deps.store.resolve(id);
+    const record = await this.deps.store.parts.records.get(parseDigest(resolved.id, "image ID"));
+    if (!record) throw new NotFoundError(`No such image: ${id}`);
+    return {
+      parent: parentOf(record, resolved.config),
+      id: resolved.id,
+      config: { ...(resolved.config.config ?? {}) },
+      args: new Map(),
+      cmdSet: false,
+    };
+  }
+
+  /** An image by reference: pulled when missing, or always with `pull`. */
+  private async image(reference: string): Promise<string> {
+    if (this.spec.pull) await this.deps.store.pull(reference);
+    try {
+      return (await this.deps.store.resolve(reference)).id;
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      await this.deps.store.pull(reference);
+      return (await this.deps.store.resolve(reference)).id;
+    }
+  }
+
+  private async buildStage(stage: Stage): Promise<string> {
+    this.begin(stage.from);
+    const base = expandWord(stage.base, (n) => this.meta.get(n), this.escape);
+    const baseStage = stageNamed(this.dockerfile, base, stage.index);
+    const id = baseStage
+      ? await this.stageImage(baseStage.index)
+      : base === "scratch"
+        ? undefined
+        : await this.image(base);
+    const state = await this.stateOf(id);
+    if (id !== undefined) this.progress(` ---> ${short(id)}`);
+    const triggers = state.config.OnBuild ?? [];
+    if (triggers.length > 0) {
+      this.progress(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? "s" : ""}`);
+      state.config = { ...state.config, OnBuild: [] };
+      for (const trigger of triggers) await this.instruction(state, parseTrigger(trigger, stage.from.line));
+    }
     for (const ins of stage.instructions) {
-      spec.signal?.throwIfAborted();
-      begin(ins);
-      await runInstruction(deps, spec, state, ins, escape, meta);
+      this.spec.signal?.throwIfAborted();
+      this.begin(ins);
+      await this.instruction(state, ins);
     }
     if (state.id === undefined) throw new InvalidRequestError(`stage ${stage.index} makes no image`);
-    built.set(String(stage.index), state.id);
-    if (stage.name !== undefined) built.set(stage.name, state.id);
+    return state.id;
   }
-  const last = state!;
-  if (labels.length > 0) {
-    const text = `LABEL ${labels.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ")}`;
-    begin({ text });
-    last.config = { ...last.config, Labels: { ...(last.config.Labels ?? {}), ...spec.labels } };
-    await commit(deps, spec, last, `/bin/sh -c #(nop)  ${text}`);
+
+  private words(state: State): WordContext {
+    const env = envMap(state.config);
+    // ENV wins over ARG, as the classic builder filters build args by the config's env.
+    const lookup: Lookup = (name) => env.get(name) ?? state.args.get(name);
+    return { lookup, escape: this.escape, buildArgs: this.buildArgs, meta: this.meta };
   }
-  const id = last.id!;
-  for (const tag of spec.tags) await deps.store.tag(id, tag);
-  onProgress?.({ status: `Successfully built ${id.replace(/^sha256:/, "").slice(0, 12)}`, id });
-  return { id };
-}
 
-async function parentFor(
-  deps: BuildDeps,
-  base: string,
-): Promise<{ parent: BuildParent; id: string | undefined }> {
-  if (base === "scratch") return { parent: SCRATCH, id: undefined };
-  let resolved;
-  try {
-    resolved = await deps.store.resolve(base);
-  } catch (err) {
-    if (!(err instanceof NotFoundError)) throw err;
-    await deps.store.pull(base);
-    resolved = await deps.store.resolve(base);
+  private shell(state: State): readonly string[] {
+    return state.config.Shell ?? ["/bin/sh", "-c"];
   }
-  const record = await deps.store.parts.records.get(parseDigest(resolved.id, "image ID"));
-  if (!record) throw new NotFoundError(`No such image: ${base}`);
-  return { parent: parentOf(record, resolved.config), id: resolved.id };
-}
 
-async function commit(
-  deps: BuildDeps,
-  spec: BuildSpec,
-  state: State,
-  createdBy: string,
-  layer?: Readable,
-): Promise<void> {
-  const record = await commitStep(deps.store.parts, {
-    parent: state.parent,
-    containerConfig: state.config,
-    createdBy,
-    layer,
-    signal: spec.signal,
-  });
-  const config = (await deps.store.resolve(record.id)).config;
-  state.id = record.id;
-  state.parent = parentOf(record, config);
-}
-
-function envMap(config: OciContainerConfig): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const entry of config.Env ?? []) {
-    const eq = entry.indexOf("=");
-    map.set(eq < 0 ? entry : entry.slice(0, eq), eq < 0 ? "" : entry.slice(eq + 1));
+  private async instruction(state: State, ins: Instruction): Promise<void> {
+    const words = this.words(state);
+    const text = applyConfigInstruction(state, ins, words);
+    if (text !== undefined) return this.nop(state, text);
+    switch (ins.keyword) {
+      case "WORKDIR":
+        return this.workdir(state, expandWord(ins.args, words.lookup, this.escape));
+      case "COPY":
+      case "ADD":
+        return this.copy(state, ins, words);
+      case "RUN":
+        return this.runStep(state, ins);
+      default:
+        throw new InvalidRequestError(
+          `line ${ins.line}: ${ins.keyword} is not supported by the native builder`,
+        );
+    }
   }
-  return map;
-}
 
-async function runInstruction(
-  deps: BuildDeps,
-  spec: BuildSpec,
-  state: State,
-  ins: Instruction,
-  escape: string,
-  meta: ReadonlyMap<string, string>,
-): Promise<void> {
-  const env = envMap(state.config);
-  // ENV wins over ARG, as the classic builder filters build args by the config's env.
-  const lookup: Lookup = (name) => env.get(name) ?? state.args.get(name);
-  const nop = (text: string): Promise<void> => commit(deps, spec, state, `/bin/sh -c #(nop)  ${text}`);
-  const shellForm = (args: string): string[] => [...(state.config.Shell ?? ["/bin/sh", "-c"]), args];
-  switch (ins.keyword) {
-    case "ENV": {
-      const pairs = keyValues(ins, escape).map(
-        ([k, v]) => [expandWord(k, lookup, escape), expandWord(v, lookup, escape)] as const,
-      );
-      for (const [k, v] of pairs) env.set(k, v);
-      state.config = { ...state.config, Env: [...env].map(([k, v]) => `${k}=${v}`) };
-      return nop(`ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(" ")}`);
-    }
-    case "LABEL": {
-      const pairs = keyValues(ins, escape).map(
-        ([k, v]) => [expandWord(k, lookup, escape), expandWord(v, lookup, escape)] as const,
-      );
-      state.config = {
-        ...state.config,
-        Labels: { ...(state.config.Labels ?? {}), ...Object.fromEntries(pairs) },
-      };
-      return nop(`LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(" ")}`);
-    }
-    case "ARG": {
-      for (const def of argDefinitions(ins, escape)) {
-        const value =
-          spec.args?.[def.name] ??
-          (def.value !== undefined ? expandWord(def.value, lookup, escape) : meta.get(def.name));
-        state.args.set(def.name, value ?? "");
-      }
-      return nop(ins.text);
-    }
-    case "WORKDIR": {
-      const dir = expandWord(ins.args, lookup, escape);
-      state.config = { ...state.config, WorkingDir: path.posix.resolve(state.config.WorkingDir || "/", dir) };
-      return nop(`WORKDIR ${dir}`);
-    }
-    case "USER":
-      state.config = { ...state.config, User: expandWord(ins.args, lookup, escape) };
-      return nop(`USER ${state.config.User ?? ""}`);
-    case "STOPSIGNAL":
-      state.config = { ...state.config, StopSignal: expandWord(ins.args, lookup, escape) };
-      return nop(ins.text);
-    case "MAINTAINER":
-      return nop(ins.text);
-    case "EXPOSE": {
-      const ports = expandWords(ins.args, lookup, escape).map((p) => (p.includes("/") ? p : `${p}/tcp`));
-      state.config = {
-        ...state.config,
-        ExposedPorts: {
-          ...(state.config.ExposedPorts ?? {}),
-          ...Object.fromEntries(ports.map((p) => [p, {}])),
-        },
-      };
-      return nop(`EXPOSE ${ports.join(" ")}`);
-    }
-    case "VOLUME": {
-      const volumes = ins.json ?? expandWords(ins.args, lookup, escape);
-      state.config = {
-        ...state.config,
-        Volumes: { ...(state.config.Volumes ?? {}), ...Object.fromEntries(volumes.map((v) => [v, {}])) },
-      };
-      return nop(`VOLUME [${volumes.join(" ")}]`);
-    }
-    case "SHELL":
-      if (ins.json === undefined)
-        throw new InvalidRequestError(`line ${ins.line}: SHELL requires the arguments to be in JSON form`);
-      state.config = { ...state.config, Shell: ins.json };
-      return nop(ins.text);
-    case "CMD":
-      state.config = { ...state.config, Cmd: ins.json ?? shellForm(ins.args) };
-      state.cmdSet = true;
-      return nop(`CMD ${JSON.stringify(state.config.Cmd)}`);
-    case "ENTRYPOINT":
-      state.config = {
-        ...state.config,
-        Entrypoint: ins.json ?? shellForm(ins.args),
-        // A new entrypoint drops the base image's CMD, unless this stage set one.
-        Cmd: state.cmdSet ? state.config.Cmd : null,
-      };
-      return nop(`ENTRYPOINT ${JSON.stringify(state.config.Entrypoint)}`);
-    case "COPY":
-    case "ADD":
-      return copy(deps, spec, state, ins, lookup, escape);
-    case "RUN":
-      return run(deps, spec, state, ins, shellForm);
-    default:
-      throw new InvalidRequestError(
-        `line ${ins.line}: ${ins.keyword} is not supported by the native builder yet`,
-      );
+  /** The cached image for this step, taken as the state's; false when there is none (or no cache). */
+  private async fromCache(state: State, createdBy: string): Promise<boolean> {
+    if (this.spec.noCache) return false;
+    const hit = await this.cache.find(state.id, createdBy, state.config);
+    if (hit === undefined) return false;
+    const cached = await this.stateOf(hit);
+    state.id = cached.id;
+    state.parent = cached.parent;
+    this.progress(" ---> Using cache");
+    this.progress(` ---> ${short(hit)}`);
+    return true;
   }
-}
 
-async function run(
-  deps: BuildDeps,
-  spec: BuildSpec,
-  state: State,
-  ins: Instruction,
-  shellForm: (args: string) => string[],
-): Promise<void> {
-  const command = ins.json ?? shellForm(ins.args);
-  const image = state.id;
-  if (image === undefined)
-    throw new InvalidRequestError(`line ${ins.line}: RUN needs a base image (FROM scratch has no shell)`);
-  const argEnv = [...state.args].filter(([k]) => !envMap(state.config).has(k));
-  const { id } = await deps.containers.create({
-    name: `berth-build-${randomBytes(6).toString("hex")}`,
-    image,
-    labels: {},
-    command,
-    entrypoint: [],
-    env: Object.fromEntries([...envMap(state.config), ...argEnv]),
-    workingDir: state.config.WorkingDir || undefined,
-    user: state.config.User || undefined,
-    networkMode: "none",
-  });
-  try {
-    await deps.containers.start(id);
-    // An aborted build stops waiting; the removal below kills the step.
-    const { exitCode } = await deps.containers.wait(id, spec.signal ? { signal: spec.signal } : {});
-    if (exitCode !== 0) {
-      const output: string[] = [];
-      for await (const line of deps.containers.logs(id, { stdout: true, stderr: true }))
-        output.push(line.line);
-      throw new RuntimeError(
-        `The command '${command.join(" ")}' returned a non-zero code: ${exitCode}${output.length > 0 ? `\n${output.join("\n")}` : ""}`,
-      );
+  private async commit(state: State, createdBy: string, layer?: Readable): Promise<void> {
+    const before = state.id;
+    const record = await commitStep(this.deps.store.parts, {
+      parent: state.parent,
+      containerConfig: state.config,
+      createdBy,
+      layer,
+      signal: this.spec.signal,
+    });
+    const config = (await this.deps.store.resolve(record.id)).config;
+    state.id = record.id;
+    state.parent = parentOf(record, config);
+    await this.cache.record(before, record.id);
+    this.progress(` ---> ${short(record.id)}`);
+  }
+
+  private async nop(state: State, text: string): Promise<void> {
+    const createdBy = `${this.shell(state).join(" ")} #(nop)  ${text}`;
+    if (await this.fromCache(state, createdBy)) return;
+    await this.commit(state, createdBy);
+  }
+
+  private async layerDirs(state: State): Promise<readonly string[]> {
+    return state.id === undefined ? [] : (await this.deps.store.resolve(state.id)).layerDirs;
+  }
+
+  /** Runs `write` on the current image's filesystem and commits what it changed as the step. */
+  private async writeStep(
+    state: State,
+    createdBy: string,
+    write: (root: string) => Promise<void>,
+  ): Promise<void> {
+    const mounted = await this.scratch.mount(await this.layerDirs(state), true);
+    try {
+      await write(mounted.root);
+    } finally {
+      await mounted.unmount();
     }
+    await this.commit(
+      state,
+      createdBy,
+      Readable.from(upperDirTar(mounted.upper, { signal: this.spec.signal })),
+    );
+  }
+
+  /** WORKDIR: the directory is made in the image, as dockerd makes it (nothing before an image exists). */
+  private async workdir(state: State, dir: string): Promise<void> {
+    const workingDir = path.posix.resolve(state.config.WorkingDir || "/", dir);
+    state.config = { ...state.config, WorkingDir: workingDir };
+    if (state.id === undefined) return;
+    const createdBy = `${this.shell(state).join(" ")} #(nop) WORKDIR ${workingDir}`;
+    if (await this.fromCache(state, createdBy)) return;
+    await this.writeStep(state, createdBy, async (root) => {
+      await mkdirAllNew(root, workingDir, { uid: 0, gid: 0 });
+    });
+  }
+
+  private contextRoot(): Promise<string> {
+    this.context ??= (async () => {
+      const dir = await this.scratch.dir("context");
+      await extractContext(this.spec.context, this.dockerfileRef.name, this.dockerfileRef.extra, dir);
+      return dir;
+    })();
+    return this.context;
+  }
+
+  private async fromLayers(ref: string, before: number): Promise<readonly string[]> {
+    const stage = stageNamed(this.dockerfile, ref, before);
+    const id = stage ? await this.stageImage(stage.index) : await this.image(ref);
+    return (await this.deps.store.resolve(id)).layerDirs;
+  }
+
+  private async copy(state: State, ins: Instruction, words: WordContext): Promise<void> {
+    const stageIndex = this.dockerfile.stages.findIndex((s) => s.instructions.includes(ins));
+    const prepared = await prepareCopy(
+      {
+        scratch: this.scratch,
+        contextRoot: () => this.contextRoot(),
+        fromLayers: (ref) =>
+          this.fromLayers(ref, stageIndex < 0 ? this.dockerfile.stages.length : stageIndex),
+        signal: this.spec.signal,
+      },
+      ins,
+      words,
+      state.config.WorkingDir ?? "",
+      this.shell(state),
+    );
+    try {
+      if (await this.fromCache(state, prepared.createdBy)) return;
+      await this.writeStep(state, prepared.createdBy, (root) => prepared.apply(root));
+    } finally {
+      await prepared.release();
+    }
+  }
+
+  private async runStep(state: State, ins: Instruction): Promise<void> {
+    const command = ins.json ?? shellForm(state.config, ins.args);
+    const image = state.id;
+    if (image === undefined)
+      throw new InvalidRequestError(`line ${ins.line}: RUN needs a base image (FROM scratch has no shell)`);
+    const env = envMap(state.config);
+    const argEnv = [...state.args].filter(([k]) => !env.has(k));
     const prefix =
       argEnv.length > 0 ? `|${argEnv.length} ${argEnv.map(([k, v]) => `${k}=${v}`).join(" ")} ` : "";
-    await commit(
-      deps,
-      spec,
-      state,
-      `${prefix}${command.join(" ")}`,
-      Readable.from(
-        upperDirTar(containerLayout(deps.paths, id).upper, {
-          signal: spec.signal,
-          mountPoints: INIT_MOUNT_POINTS,
-        }),
-      ),
-    );
-  } finally {
-    await deps.containers.remove(id, { force: true });
-  }
-}
-
-/** COPY/ADD of context files: the matching entries of the context tar, renamed under the destination. */
-async function copy(
-  deps: BuildDeps,
-  spec: BuildSpec,
-  state: State,
-  ins: Instruction,
-  lookup: Lookup,
-  escape: string,
-): Promise<void> {
-  const unsupported = ins.flags.find((f) => f.name !== "chown");
-  if (unsupported)
-    throw new InvalidRequestError(
-      `line ${ins.line}: ${ins.keyword} --${unsupported.name} is not supported by the native builder yet`,
-    );
-  const words = ins.json ?? expandWords(ins.args, lookup, escape);
-  if (words.length < 2)
-    throw new InvalidRequestError(`line ${ins.line}: ${ins.keyword} requires at least two arguments`);
-  const sources = words.slice(0, -1).map((s) => path.posix.normalize(s).replace(/^\/+|\/+$/g, "") || ".");
-  if (sources.some((s) => /[*?[]/.test(s) || s.startsWith("..") || /^https?:/.test(s)))
-    throw new InvalidRequestError(
-      `line ${ins.line}: ${ins.keyword} with wildcards, URLs or paths outside the context is not supported by the native builder yet`,
-    );
-  const rawDest = words[words.length - 1] ?? "";
-  const dest = path.posix.resolve(state.config.WorkingDir || "/", rawDest).replace(/^\//, "");
-  const intoDir = rawDest.endsWith("/") || sources.length > 1;
-  const chown = ins.flags.find((f) => f.name === "chown")?.value;
-  const [uidText = "", gidText] = (chown ?? "0:0").split(":");
-  const uid = Number.parseInt(uidText, 10);
-  const gid = gidText === undefined ? uid : Number.parseInt(gidText, 10);
-  if (!Number.isInteger(uid) || !Number.isInteger(gid))
-    throw new InvalidRequestError(`line ${ins.line}: --chown takes numeric ids in the native builder`);
-  const { name: dockerfileName, extra } = await dockerfileFor(
-    spec.context,
-    spec.dockerfile,
-    spec.dockerfileInline,
-  );
-  const out = tar.pack();
-  const dirs = new Set<string>();
-  const put = (h: Partial<Header> & Pick<Header, "name">, body?: Buffer): void => {
-    const header = { ...h, uid, gid };
-    if (h.type === "file") out.entry(header, body ?? Buffer.alloc(0));
-    else out.entry(header);
-  };
-  const mkdirs = (dir: string): void => {
-    const parts = dir.split("/").filter((p) => p !== "");
-    for (let i = 1; i <= parts.length; i++) {
-      const d = parts.slice(0, i).join("/");
-      if (dirs.has(d)) continue;
-      dirs.add(d);
-      put({ name: `${d}/`, type: "directory", mode: 0o755, mtime: new Date() });
-    }
-  };
-  let matched = new Set<string>();
-  const extract = tar.extract();
-  const reading = new Promise<void>((resolve, reject) => {
-    extract.on("entry", (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => chunks.push(chunkBytes(c)));
-      stream.on("end", () => {
-        const name = header.name.replace(/\/+$/, "");
-        if (extra && name === extra.name) return next();
-        for (const source of sources) {
-          const under =
-            source === "."
-              ? name
-              : name === source
-                ? ""
-                : name.startsWith(`${source}/`)
-                  ? name.slice(source.length + 1)
-                  : undefined;
-          if (under === undefined) continue;
-          matched = matched.add(source);
-          const isDirSource = source === "." || header.type === "directory" || under !== "";
-          const target =
-            under === "" && !isDirSource
-              ? intoDir
-                ? `${dest}/${path.posix.basename(name)}`
-                : dest
-              : under === ""
-                ? dest
-                : `${dest}/${under}`;
-          mkdirs(path.posix.dirname(target) === "." ? "" : path.posix.dirname(target));
-          if (header.type === "directory") mkdirs(target);
-          else put({ ...header, name: target }, Buffer.concat(chunks));
-        }
-        next();
-      });
+    const createdBy = `${prefix}${command.join(" ")}`;
+    if (await this.fromCache(state, createdBy)) return;
+    const { id } = await this.deps.containers.create({
+      name: `berth-build-${randomBytes(6).toString("hex")}`,
+      image,
+      labels: {},
+      command,
+      entrypoint: [],
+      env: Object.fromEntries([...env, ...argEnv]),
+      workingDir: state.config.WorkingDir || undefined,
+      user: state.config.User || undefined,
+      networkMode: "none",
     });
-    extract.on("finish", resolve);
-    extract.on("error", reject);
-  });
-  mkdirs(intoDir ? dest : path.posix.dirname(dest) === "." ? "" : path.posix.dirname(dest));
-  for await (const chunk of contextTar(spec.context, dockerfileName, extra)) {
-    if (!extract.write(chunk)) await new Promise<void>((r) => extract.once("drain", () => r()));
+    this.progress(` ---> Running in ${short(id)}`);
+    try {
+      await this.deps.containers.start(id);
+      // An aborted build stops waiting; the removal below kills the step.
+      const { exitCode } = await this.deps.containers.wait(
+        id,
+        this.spec.signal ? { signal: this.spec.signal } : {},
+      );
+      if (exitCode !== 0) {
+        const output: string[] = [];
+        for await (const line of this.deps.containers.logs(id, { stdout: true, stderr: true }))
+          output.push(line.line);
+        throw new RuntimeError(
+          `The command '${command.join(" ")}' returned a non-zero code: ${exitCode}${output.length > 0 ? `\n${output.join("\n")}` : ""}`,
+        );
+      }
+      await this.commit(
+        state,
+        createdBy,
+        Readable.from(
+          upperDirTar(containerLayout(this.deps.paths, id).upper, {
+            signal: this.spec.signal,
+            mountPoints: INIT_MOUNT_POINTS,
+          }),
+        ),
+      );
+    } finally {
+      await this.deps.containers.remove(id, { force: true });
+      this.progress(`Removing intermediate container ${short(id)}`);
+    }
   }
-  extract.end(undefined);
-  await reading;
-  const missing = sources.find((s) => !matched.has(s));
-  if (missing !== undefined)
-    throw new NotFoundError(
-      `${ins.keyword} failed: file not found in build context or excluded by .dockerignore: stat ${missing}: file does not exist`,
-    );
-  out.finalize();
-  await commit(
-    deps,
-    spec,
-    state,
-    `/bin/sh -c #(nop) ${ins.keyword} ${sources.join(" ")} in ${rawDest} `,
-    Readable.from(out),
-  );
 }
