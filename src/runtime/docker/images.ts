@@ -199,7 +199,9 @@ export class DockerImages implements Images {
       .map((a) =>
         typeof a === "object" && a !== null && "ID" in a && typeof a.ID === "string" ? a.ID : undefined,
       )
-      .find((a) => a !== undefined);
+      .filter((a) => a !== undefined)
+      // A multi-stage build reports each stage's image: the last is the one built.
+      .at(-1);
     const id = fromAux ?? builtId ?? (spec.tags[0] !== undefined ? await this.idOf(spec.tags[0]) : undefined);
     if (id === undefined) throw new ApiError("the build finished without reporting an image ID");
     return { id };

@@ -148,6 +148,52 @@ export function imageCases(h: Harness): void {
     );
 
     h.case(
+      "builds a multi-stage Dockerfile and answers the last stage's image",
+      ["processes", "build"],
+      async () => {
+        const { runtime, image } = h;
+        const context = tempDir({
+          Dockerfile: [
+            // Each stage labelled first, so every image the build leaves is found by the label.
+            "FROM scratch AS files",
+            `LABEL ${TEST_LABEL}=${RUN_ID}`,
+            "COPY one.txt /one.txt",
+            `FROM ${image} AS first`,
+            `LABEL ${TEST_LABEL}=${RUN_ID}`,
+            "RUN echo first > /first",
+            `FROM ${image}`,
+            `LABEL ${TEST_LABEL}=${RUN_ID}`,
+            "COPY --from=files /one.txt /copied.txt",
+            'CMD ["cat", "/copied.txt"]',
+            "",
+          ].join("\n"),
+          "one.txt": "from the scratch stage\n",
+        });
+        const tag = `berth-test/multistage-${RUN_ID}:v1`;
+        h.made.images.push(tag);
+        try {
+          const { id } = await runtime.images.build({
+            context,
+            tags: [tag],
+            labels: LABELS,
+            signal: AbortSignal.timeout(60_000),
+          });
+          expect((await runtime.images.inspect(tag))?.id).toBe(id);
+          const result = await h.run(["cat", "/copied.txt"], { image: id });
+          expect(result.stdout).toEqual(["from the scratch stage"]);
+        } finally {
+          rmSync(context, { recursive: true, force: true });
+          // The other stages' images (and the steps' on Docker) stay untagged: removed by ID.
+          for (const i of await runtime.images.list({ labels: [LABEL_TERM] })) {
+            if (i.repoTags.length === 0 || i.repoTags.every((t) => t.startsWith("<none>")))
+              h.made.images.push(i.id);
+          }
+        }
+      },
+      90_000,
+    );
+
+    h.case(
       "surfaces a failing RUN step as an error naming it, leaving no build container",
       ["processes", "build"],
       async () => {
