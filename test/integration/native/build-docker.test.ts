@@ -19,6 +19,9 @@ import { ensureTestImage } from "../images.js";
 import { mountsUnder, nativeReady, NOT_READY } from "./containers-harness.js";
 
 const TAG = `berth-test/build-compare:${RUN_ID}`;
+/** Set by every stage, so the images the stages leave untagged on Docker are found and removed. */
+const RUN_LABEL = `${TEST_LABEL}=${RUN_ID}-build-compare`;
+const STAGE_LABEL = `LABEL ${RUN_LABEL}`;
 const FIELDS = [
   "Env",
   "Cmd",
@@ -94,6 +97,10 @@ describe("native build compared with dockerd's", () => {
   afterAll(async () => {
     if (docker) {
       await docker.images.remove(TAG, { force: true }).catch(() => undefined);
+      // The other stages' images stay untagged on Docker: found by the label each stage sets.
+      for (const image of await docker.images.list({ labels: [RUN_LABEL] }))
+        await docker.images.remove(image.id, { force: true }).catch(() => undefined);
+      expect(await docker.images.list({ labels: [RUN_LABEL] })).toEqual([]);
       await docker.close();
     }
     if (!dir) return;
@@ -128,9 +135,11 @@ describe("native build compared with dockerd's", () => {
       [
         "ARG IMG",
         "FROM scratch AS files",
+        STAGE_LABEL,
         "COPY src /src",
         "COPY *.json /cfg/",
         "FROM ${IMG} AS base",
+        STAGE_LABEL,
         "RUN mkdir /own && echo o > /own/f && chown -R 65534:65534 /own && mkdir /existing && chmod 700 /existing",
         "FROM base",
         'ENV A=1 B="two words"',
@@ -157,9 +166,8 @@ describe("native build compared with dockerd's", () => {
     );
     const spec = { context: ctxDir, tags: [TAG], args: { IMG: base } };
     const nativeId = (await native.images.build(spec)).id;
-    await docker!.images.build(spec);
-    // By its tag: the Docker backend's build reports the first stage's aux ID for a multi-stage build.
-    const dockerId = (await docker!.images.inspect(TAG))!.id;
+    const dockerId = (await docker!.images.build(spec)).id;
+    expect((await docker!.images.inspect(TAG))?.id).toBe(dockerId);
     const nativeConfig = (await openImageStore(nativePaths(env)).resolve(nativeId)).config.config ?? {};
     const dockerCfg = await dockerConfig(dockerId);
     const pick = (c: object): Record<string, unknown> =>
