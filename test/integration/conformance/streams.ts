@@ -88,6 +88,27 @@ export function logCases(h: Harness): void {
       expect(await h.waitExit(id)).toBe(0);
     });
 
+    h.case(
+      "an attach with stdin made before the start holds for a process that prints and exits at once",
+      ["processes"],
+      async () => {
+        const { runtime } = h;
+        // Several rounds: the process can end before an attach that is late reaches it.
+        for (let round = 0; round < 5; round++) {
+          const id = await h.createContainer({ command: ["sh", "-c", "echo at-once"], stdinOpen: true });
+          const session = await runtime.containers.attach(id, {
+            stdin: true,
+            signal: AbortSignal.timeout(15_000),
+          });
+          await runtime.containers.start(id);
+          const output = await drain(session);
+          expect(output.timedOut, `round ${round}`).toBe(false);
+          expect(output.stdout, `round ${round}`).toBe("at-once\n");
+          expect(await h.waitExit(id)).toBe(0);
+        }
+      },
+    );
+
     h.case("resizes a TTY container (stty size reports it)", ["processes"], async () => {
       const { runtime } = h;
       const id = await h.createContainer({

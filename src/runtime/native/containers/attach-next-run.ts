@@ -1,8 +1,9 @@
 /**
  * Attach to a container that does not run yet (Docker attaches before the start, so nothing the
  * process prints or reads is missed): a session at once, connected when the next run exists —
- * woken by a start in this process (ctx.starting), or seen by polling when another process starts
- * it. Input written meanwhile is held and passed on; a never-started container's log is read from
+ * woken by a start in this process (ctx.starting, which waits till it is attached, so the stdin
+ * of a process that exits at once is connected too), or seen by polling when another process
+ * starts it. Input written meanwhile is held and passed on; a never-started container's log is read from
  * its start.
  */
 import { PassThrough } from "node:stream";
@@ -23,9 +24,14 @@ export function attachToNextRun(
   let closed = false;
   const ready = (async (): Promise<StreamSession | undefined> => {
     let wake: (() => void) | undefined;
-    const waiters = ctx.starting.get(record.id) ?? new Set<() => void>();
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const waiters = ctx.starting.get(record.id) ?? new Set<() => Promise<void>>();
     ctx.starting.set(record.id, waiters);
-    const waiter = (): void => wake?.();
+    const waiter = (): Promise<void> => {
+      wake?.();
+      return settled;
+    };
     waiters.add(waiter);
     try {
       for (let i = 0; ; i++) {
@@ -51,6 +57,7 @@ export function attachToNextRun(
         });
       }
     } finally {
+      settle();
       waiters.delete(waiter);
       if (waiters.size === 0) ctx.starting.delete(record.id);
     }

@@ -42,8 +42,11 @@ export interface ContainerContext {
   readonly runc: Runc;
   readonly conmonPath: string | undefined;
   readonly processIo: ProcessIo | undefined;
-  /** In this process, who waits for a container's next run to exist (attach before start). */
-  readonly starting: Map<string, Set<() => void>>;
+  /**
+   * In this process, who waits for a container's next run to exist (attach before start): each is
+   * woken by the start and resolves once attached (or given up), which the start awaits.
+   */
+  readonly starting: Map<string, Set<() => Promise<void>>>;
   locked<T>(id: string, work: () => Promise<T>): Promise<T>;
   layoutOf(id: string): ContainerLayout;
   event(record: ContainerRecord, body: EventBody): void;

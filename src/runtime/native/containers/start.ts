@@ -8,6 +8,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError } from "../../errors.js";
 import { markDnsRunning } from "../dns/index.js";
 import { startFifoMonitor } from "../monitor/fifo-monitor.js";
@@ -27,6 +28,9 @@ import { type ContainerRecord, readRecord } from "./records.js";
 import { ensureRootfs, writeBundle } from "./rootfs.js";
 import { startCreated } from "./start-created.js";
 import { removeFile } from "./teardown.js";
+
+/** The longest a start waits for the attaches made before it to connect. */
+const ATTACH_WAIT_MS = 2_000;
 
 function readPidFile(file: string): number | undefined {
   try {
@@ -140,8 +144,11 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
     stoppedByUser: false,
     error: undefined,
   });
-  // Attaches waiting for this start connect now, before the process runs.
-  for (const wake of ctx.starting.get(record.id) ?? []) wake();
+  // Attaches waiting for this start connect now, before the process runs (as Docker's attach
+  // before a start): awaited, bounded, since a stuck one must not hold the start.
+  const attaching = [...(ctx.starting.get(record.id) ?? [])].map((wake) => wake());
+  if (attaching.length > 0)
+    await Promise.race([Promise.allSettled(attaching), sleep(ATTACH_WAIT_MS, undefined, { ref: false })]);
   // The FIFOs hold the output until a drainer has them: this process keeps them open till then
   // (../monitor/hold.ts), and a drainer is told (or spawned) once the container runs.
   const release = fifo ? holdForDrainer(layout.bundle, pid) : undefined;

@@ -375,7 +375,10 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
       // A failed check is tried again by the next setup.
       check.catch(() => unchecked.forEach((bridge) => acceptsChecked.delete(bridge)));
     }
-    await Promise.all(bridges.map((bridge) => acceptsChecked.get(bridge)));
+    // Awaited once the links are up: the accepts matter from the container's first packet, and
+    // `iptables -S` (~40 ms) runs meanwhile.
+    const accepted = Promise.all(bridges.map((bridge) => acceptsChecked.get(bridge)));
+    accepted.catch(() => undefined);
     const container = await updateState(paths, async (state) => {
       const endpoints: EndpointRecord[] = names.map((name, index) => {
         const network = state.networks[name];
@@ -409,6 +412,7 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
       const networks = new Map(Object.entries(state.networks));
       await ipBatch(hostSetup(container, networks));
       await ipBatch(insideSetup(container, networks), container.netns);
+      await accepted;
       return await updateState(paths, async (current) => {
         const ready: ContainerRecord = { ...container, state: "ready" };
         const next = withContainer(current, ready);

@@ -6,8 +6,10 @@
  * the client sends is raw input, read by conmon in messages of at most 32 KiB (a longer message
  * would be cut, so input is sent in pieces); shutting down the write side closes the process's
  * stdin (conmon runs without `--leave-stdin-open`).
+ *
+ * node-unix-socket is loaded on the first attach: its loader asks `process.report` for the libc,
+ * ~10 ms of CPU that every native command would pay otherwise.
  */
-import { SeqpacketSocket } from "node-unix-socket";
 import { Writable } from "node:stream";
 import { ApiError } from "../../errors.js";
 import type { OutputChunk } from "../../runtime.js";
@@ -31,11 +33,12 @@ export interface AttachConnection {
  * Connects to `socketPath`; `onOutput` gets each output message, `onEnd` the end of the output
  * (once, also after `destroy`), with an error when the connection failed after it was made.
  */
-export function connectAttach(
+export async function connectAttach(
   socketPath: string,
   onOutput: (chunk: OutputChunk) => void,
   onEnd: (error?: Error) => void,
 ): Promise<AttachConnection> {
+  const { SeqpacketSocket } = await import("node-unix-socket");
   return new Promise((resolve, reject) => {
     const socket = new SeqpacketSocket();
     socket.setInternalReadBufferSize(READ_BUFFER);

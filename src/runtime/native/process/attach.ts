@@ -102,8 +102,9 @@ export async function attach(handle: ProcessHandle, options: AttachOptions = {})
       () => {
         monitorDone = true;
       },
-    ).catch((error: unknown) => {
-      if (options.stdin === true) throw error;
+    ).catch(async (error: unknown) => {
+      // A process already gone reads no input: its output is in the log, its end told by the pid.
+      if (options.stdin === true && (await alive(handle.pid))) throw error;
       return undefined; // only the end would have come through it: the pid tells that too
     });
   }
