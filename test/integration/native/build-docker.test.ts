@@ -16,6 +16,7 @@ import { fieldsOf } from "../../../src/json-shape.js";
 import type { Runtime } from "../../../src/runtime/runtime.js";
 import { engineRuntime, engineUp, requireOrSkip, RUN_ID, TEST_LABEL } from "../engine.js";
 import { ensureTestImage } from "../images.js";
+import { scriptOutput } from "./build-harness.js";
 import { mountsUnder, nativeReady, NOT_READY } from "./containers-harness.js";
 
 const TAG = `berth-test/build-compare:${RUN_ID}`;
@@ -58,27 +59,9 @@ function dockerConfig(id: string): Promise<Record<string, unknown>> {
   });
 }
 
-async function output(runtime: Runtime, image: string, script: string): Promise<string> {
-  const { id } = await runtime.containers.create({
-    name: `build-compare-${RUN_ID}-${Math.random().toString(36).slice(2, 8)}`,
-    image,
-    labels: { [TEST_LABEL]: RUN_ID },
-    entrypoint: ["/bin/sh", "-c"],
-    command: [script],
-    user: "0",
-    networkMode: "none",
-  });
-  try {
-    await runtime.containers.start(id);
-    expect((await runtime.containers.wait(id)).exitCode).toBe(0);
-    const lines: string[] = [];
-    for await (const line of runtime.containers.logs(id, { stdout: true, stderr: true }))
-      lines.push(line.line);
-    return lines.join("\n");
-  } finally {
-    await runtime.containers.remove(id, { force: true });
-  }
-}
+/** What the check script prints as root in a container of `image` (labelled, so Docker's is found). */
+const output = (runtime: Runtime, image: string, script: string): Promise<string> =>
+  scriptOutput(runtime, image, script, { user: "0", labels: { [TEST_LABEL]: RUN_ID } });
 
 describe("native build compared with dockerd's", () => {
   let dir: string;

@@ -5,18 +5,17 @@
  * build cache (an unchanged rebuild runs no RUN; a changed file invalidates from its COPY on).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openImageStore } from "../../../src/runtime/native/images/image-store.js";
 import { createNativeRuntime } from "../../../src/runtime/native/native-runtime.js";
 import { nativePaths } from "../../../src/runtime/native/paths.js";
 import type { BuildSpec, ProgressEvent, Runtime } from "../../../src/runtime/runtime.js";
 import { requireOrSkip } from "../engine.js";
-import { BUSYBOX_PATH, buildRootfsTar } from "../images.js";
+import { importBase, scriptOutput } from "./build-harness.js";
 import { mountsUnder, nativeReady, NOT_READY } from "./containers-harness.js";
 
 const BASE = "berth-test/busybox:build-features";
@@ -32,11 +31,7 @@ describe("native build: Dockerfile features", () => {
     dir = mkdtempSync("/var/tmp/berth-build-features-");
     env = { BERTH_ROOT: path.join(dir, "root"), BERTH_RUN_ROOT: path.join(dir, "run") };
     runtime = createNativeRuntime({ env });
-    const rootfs = await buildRootfsTar(readFileSync(BUSYBOX_PATH));
-    await runtime.images.importRootfs(Readable.from([rootfs]), {
-      reference: BASE,
-      changes: ['CMD ["/bin/sh"]'],
-    });
+    await importBase(runtime, BASE);
   }, 60_000);
 
   afterAll(async () => {
@@ -68,26 +63,7 @@ describe("native build: Dockerfile features", () => {
   }
 
   /** What `sh -c script` prints in a container of `image`. */
-  async function run(image: string, script: string): Promise<string> {
-    const { id } = await runtime.containers.create({
-      name: `build-features-${Math.random().toString(36).slice(2, 8)}`,
-      image,
-      labels: {},
-      entrypoint: ["/bin/sh", "-c"],
-      command: [script],
-      networkMode: "none",
-    });
-    try {
-      await runtime.containers.start(id);
-      expect((await runtime.containers.wait(id)).exitCode).toBe(0);
-      const lines: string[] = [];
-      for await (const line of runtime.containers.logs(id, { stdout: true, stderr: true }))
-        lines.push(line.line);
-      return lines.join("\n");
-    } finally {
-      await runtime.containers.remove(id, { force: true });
-    }
-  }
+  const run = (image: string, script: string): Promise<string> => scriptOutput(runtime, image, script);
 
   it("copies from earlier stages by name, index and image, with wildcards, owners and modes", async (ctx) => {
     requireOrSkip(ctx, nativeReady, NOT_READY);

@@ -2,9 +2,8 @@
  * Native builds beyond the conformance cases (as root): a RUN step's layer holds only what the
  * command changed, ARG/ENV substitution reaches COPY and the config, and --target stops at a stage.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Readable } from "node:stream";
 import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNativeRuntime } from "../../../src/runtime/native/native-runtime.js";
@@ -12,7 +11,7 @@ import { openImageStore } from "../../../src/runtime/native/images/image-store.j
 import { nativePaths } from "../../../src/runtime/native/paths.js";
 import type { Runtime } from "../../../src/runtime/runtime.js";
 import { requireOrSkip } from "../engine.js";
-import { BUSYBOX_PATH, buildRootfsTar } from "../images.js";
+import { importBase, scriptOutput } from "./build-harness.js";
 import { mountsUnder, nativeReady, NOT_READY } from "./containers-harness.js";
 
 const BASE = "berth-test/busybox:build";
@@ -43,11 +42,7 @@ describe("native build", () => {
     dir = mkdtempSync("/var/tmp/berth-build-");
     env = { BERTH_ROOT: path.join(dir, "root"), BERTH_RUN_ROOT: path.join(dir, "run") };
     runtime = createNativeRuntime({ env });
-    const rootfs = await buildRootfsTar(readFileSync(BUSYBOX_PATH));
-    await runtime.images.importRootfs(Readable.from([rootfs]), {
-      reference: BASE,
-      changes: ['CMD ["/bin/sh"]'],
-    });
+    await importBase(runtime, BASE);
   });
 
   afterAll(async () => {
@@ -111,24 +106,11 @@ describe("native build", () => {
       target: "TWO",
     });
     expect((await runtime.images.inspect("berth-test/built:two"))?.id).toBe(id);
-    const { id: cid } = await runtime.containers.create({
-      name: "build-check",
-      image: id,
-      labels: {},
-      command: ["sh", "-c", "cat /one /two; ls /three /bin/wget 2>&1; true"],
-      networkMode: "none",
-    });
-    try {
-      await runtime.containers.start(cid);
-      expect((await runtime.containers.wait(cid)).exitCode).toBe(0);
-      const lines: string[] = [];
-      for await (const line of runtime.containers.logs(cid, { stdout: true, stderr: true }))
-        lines.push(line.line);
-      expect(lines.slice(0, 2)).toEqual(["one", "two"]);
-      expect(lines.slice(2).join("\n")).toMatch(/\/three.*No such file[\s\S]*\/bin\/wget.*No such file/);
-    } finally {
-      await runtime.containers.remove(cid, { force: true });
-    }
+    const lines = (await scriptOutput(runtime, id, "cat /one /two; ls /three /bin/wget 2>&1; true")).split(
+      "\n",
+    );
+    expect(lines.slice(0, 2)).toEqual(["one", "two"]);
+    expect(lines.slice(2).join("\n")).toMatch(/\/three.*No such file[\s\S]*\/bin\/wget.*No such file/);
     await expect(runtime.images.build({ context: ctxDir, tags: ["x:y"], target: "four" })).rejects.toThrow(
       "failed to reach build target four in Dockerfile",
     );
