@@ -4,7 +4,7 @@
  * --chmod, ADD of local archives and of a URL served on loopback, HEALTHCHECK, ONBUILD, and the
  * build cache (an unchanged rebuild runs no RUN; a changed file invalidates from its COPY on).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -141,6 +141,9 @@ describe("native build: Dockerfile features", () => {
 
   it("unpacks local archives on ADD and downloads URLs as Docker does", async (ctx) => {
     requireOrSkip(ctx, nativeReady, NOT_READY);
+    const found = (command: string): boolean =>
+      spawnSync("sh", ["-c", 'command -v "$0"', command]).status === 0;
+    requireOrSkip(ctx, found("bzip2") && found("xz"), "bzip2 and xz-utils are needed for the archives");
     const src = mkdtempSync(path.join(dir, "tar-"));
     mkdirSync(path.join(src, "pkg"));
     writeFileSync(path.join(src, "pkg", "file"), "packed\n");
