@@ -42,13 +42,17 @@ export async function berth(
  * The built CLI started in the background with the same clean environment, for tests that signal it
  * while it runs (an attached `up`): the process, and what it has printed so far.
  */
-export function startBerth(args: readonly string[], options: { cwd: string; timeoutMs?: number }) {
+export function startBerth(
+  args: readonly string[],
+  options: { cwd: string; timeoutMs?: number; env?: Record<string, string> },
+) {
   const child = execa(process.execPath, [bin, ...args], {
     cwd: options.cwd,
     env: {
       PATH: process.env["PATH"] ?? "/usr/bin:/bin",
       HOME: process.env["HOME"] ?? "/root",
       BERTH_RUNTIME: CLI_RUNTIME,
+      ...options.env,
     },
     extendEnv: false,
     reject: false,

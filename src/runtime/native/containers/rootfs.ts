@@ -2,7 +2,7 @@
  * A container's rootfs (an overlay of its image's layers and its own upper dir) and its bundle
  * (config.json from the oci part, plus the /etc/hosts, /etc/resolv.conf and /etc/hostname it gets).
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { hostnameFile, hostsFile, resolvFile } from "./bundle-files.js";
 import { cgroupsPath } from "./cgroups.js";
 import type { ContainerContext } from "./context.js";
@@ -23,8 +23,14 @@ export function mounted(target: string): boolean {
 export async function ensureRootfs(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
   const layout = ctx.layoutOf(record.id);
   if (mounted(layout.rootfs)) return;
-  for (const dir of [layout.upper, layout.work, layout.rootfs])
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const dir of [layout.work, layout.rootfs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The upper dir's root is the container's `/` (overlayfs takes the root's attributes from the
+  // upper layer): 0755 as Docker's overlay2 diff dir, or no other user could reach any file.
+  // Set once, when made, whatever the umask: a chmod of `/` inside the container stays.
+  if (!existsSync(layout.upper)) {
+    mkdirSync(layout.upper, { recursive: true });
+    chmodSync(layout.upper, 0o755);
+  }
   await ctx.deps.mountRootfs({
     layerDirs: record.layerDirs,
     upper: layout.upper,

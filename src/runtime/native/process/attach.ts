@@ -14,7 +14,7 @@
  * is marked drained (bounded: the command re-attached the drainer before); stdin is not connected, as
  * Docker connects none to a container without `OpenStdin`.
  */
-import { open, stat } from "node:fs/promises";
+import { type FileHandle, open, stat } from "node:fs/promises";
 import path from "node:path";
 import { ApiError, ConflictError } from "../../errors.js";
 import type { AttachOptions, StreamSession } from "../../runtime.js";
@@ -31,9 +31,15 @@ import { streamSession } from "./session.js";
 const POLL_MS = 50;
 const READ_SIZE = 256 * 1024;
 
-/** Follows a growing log file from an offset, re-reading it from its start when it shrinks or is replaced. */
+/**
+ * Follows a growing log file from an offset. The file is held open: a container removed as soon as
+ * it exits (`--rm`) unlinks its log, and what the process printed last is still read from the file
+ * held. A file truncated in place is read again from its start; a new file at the path (rotation)
+ * is read from its start once the one held is read to its end.
+ */
 class LogFollower {
   private offset = 0;
+  private held: FileHandle | undefined;
   private inode: number | undefined;
   private rest: Buffer = Buffer.alloc(0);
 
@@ -44,33 +50,49 @@ class LogFollower {
 
   /** Starts at the log's current end (what was written before is not replayed). */
   async skipToEnd(): Promise<void> {
-    const info = await stat(this.file).catch(() => undefined);
-    this.offset = info?.size ?? 0;
-    this.inode = info?.ino;
+    const held = await this.open();
+    this.offset = held === undefined ? 0 : (await held.stat()).size;
+  }
+
+  /** The file held, opened at the path when none is held yet (undefined while there is none). */
+  async open(): Promise<FileHandle | undefined> {
+    if (this.held !== undefined) return this.held;
+    this.held = await open(this.file, "r").catch(() => undefined);
+    this.inode = this.held === undefined ? undefined : (await this.held.stat()).ino;
+    return this.held;
   }
 
   /** Reads up to one buffer of what was appended; true when it reached the end of the file. */
   async poll(): Promise<boolean> {
-    const info = await stat(this.file).catch(() => undefined);
-    if (info === undefined) return true;
-    if ((this.inode !== undefined && info.ino !== this.inode) || info.size < this.offset) {
+    const held = await this.open();
+    if (held === undefined) return true;
+    const size = (await held.stat()).size;
+    if (size < this.offset) {
       this.offset = 0;
       this.rest = Buffer.alloc(0);
     }
-    this.inode = info.ino;
-    if (info.size === this.offset) return true;
-    const file = await open(this.file, "r");
-    try {
-      const buffer = Buffer.alloc(READ_SIZE);
-      const { bytesRead } = await file.read(buffer, 0, READ_SIZE, this.offset);
-      this.offset += bytesRead;
-      const { records, rest } = splitLogRecords(Buffer.concat([this.rest, buffer.subarray(0, bytesRead)]));
-      this.rest = rest;
-      for (const record of records) this.onRecord(record.stream, record.data);
-      return bytesRead < READ_SIZE;
-    } finally {
-      await file.close();
+    if (size === this.offset) {
+      const current = await stat(this.file).catch(() => undefined);
+      if (current === undefined || current.ino === this.inode) return true;
+      // Rotated: the file held is read to its end; the new one is read from its start.
+      await this.close();
+      this.offset = 0;
+      this.rest = Buffer.alloc(0);
+      return false;
     }
+    const buffer = Buffer.alloc(READ_SIZE);
+    const { bytesRead } = await held.read(buffer, 0, READ_SIZE, this.offset);
+    this.offset += bytesRead;
+    const { records, rest } = splitLogRecords(Buffer.concat([this.rest, buffer.subarray(0, bytesRead)]));
+    this.rest = rest;
+    for (const record of records) this.onRecord(record.stream, record.data);
+    return bytesRead < READ_SIZE && this.offset >= size;
+  }
+
+  async close(): Promise<void> {
+    const held = this.held;
+    this.held = undefined;
+    await held?.close().catch(() => undefined);
   }
 }
 
@@ -90,23 +112,30 @@ export async function attach(handle: ProcessHandle, options: AttachOptions = {})
   }
   const output = new ChunkQueue();
   const follower = new LogFollower(logPath, (stream, data) => output.push(stream, data));
+  // Held from here on, before the process can end and its removal unlink the log.
   if (options.logs !== true) await follower.skipToEnd();
+  else await follower.open();
 
   let closed = false;
   let monitorDone = false;
   let connection: AttachConnection | undefined;
-  if (socketPath !== undefined && (await alive(handle.pid))) {
-    connection = await connectAttach(
-      socketPath,
-      () => undefined, // the output is read from the log, which keeps what came before too
-      () => {
-        monitorDone = true;
-      },
-    ).catch(async (error: unknown) => {
-      // A process already gone reads no input: its output is in the log, its end told by the pid.
-      if (options.stdin === true && (await alive(handle.pid))) throw error;
-      return undefined; // only the end would have come through it: the pid tells that too
-    });
+  try {
+    if (socketPath !== undefined && (await alive(handle.pid))) {
+      connection = await connectAttach(
+        socketPath,
+        () => undefined, // the output is read from the log, which keeps what came before too
+        () => {
+          monitorDone = true;
+        },
+      ).catch(async (error: unknown) => {
+        // A process already gone reads no input: its output is in the log, its end told by the pid.
+        if (options.stdin === true && (await alive(handle.pid))) throw error;
+        return undefined; // only the end would have come through it: the pid tells that too
+      });
+    }
+  } catch (error) {
+    await follower.close();
+    throw error;
   }
 
   let drainDeadline: number | undefined;
@@ -119,6 +148,13 @@ export async function attach(handle: ProcessHandle, options: AttachOptions = {})
   const isOver = async (): Promise<boolean> =>
     connection !== undefined ? monitorDone : !(await alive(handle.pid)) && drained();
   const follow = async (): Promise<void> => {
+    try {
+      await followToEnd();
+    } finally {
+      await follower.close();
+    }
+  };
+  const followToEnd = async (): Promise<void> => {
     for (;;) {
       if (closed) return;
       // conmon has written the whole log before it exits: once it has, the end of the file is the end.
