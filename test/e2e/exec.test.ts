@@ -1,44 +1,52 @@
 /**
- * `exec` and `attach` through the built CLI on the real engine: what a user at a shell observes
- * (exit codes, bytes through stdin and back, the environment, user and directory inside, the
- * replica picked, a TTY's window size) on a stack berth started, and on one docker-compose 1.29
- * started. Every object carries `berth.test=<run id>`; each project is taken down and leak-checked.
+ * `exec` and `attach` through the built CLI on each runtime backend (Docker and native, from
+ * ../integration/orchestration/backends.ts): what a user at a shell observes (exit codes, bytes
+ * through stdin and back, the environment, user and directory inside, the replica picked, a TTY's
+ * window size) on a stack berth started, and (on Docker) on one docker-compose 1.29 started. Every
+ * object carries `berth.test=<run id>`; each project is taken down and checked by the backend's
+ * leak check.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import type { Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, eventually, requireOrSkip, RUN_ID, TEST_LABEL } from "../integration/engine.js";
-import { openTestEngine } from "../integration/images.js";
-import { leaks } from "../integration/leaks.js";
-import { berth, CLI_RUNTIME, repoRoot } from "./cli.js";
+import { eventually, requireOrSkip, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { BACKENDS, useBackend, withFeatures } from "../integration/orchestration/backends.js";
+import { backendCli } from "./backend-cli.js";
+import { repoRoot } from "./cli.js";
 
 const BIN = path.join(repoRoot, "bin", "berth.js");
-const PROJECT = `berth-e2e-exec-${RUN_ID}`;
-const V1_PROJECT = `berthe2eexecv1${RUN_ID}`;
-const TMUX_SOCKET = `berth-e2e-exec-${RUN_ID}`;
 const tmuxFound = (await execa("tmux", ["-V"], { reject: false })).exitCode === 0;
 const composeV1Found = (await execa("docker-compose", ["version"], { reject: false })).exitCode === 0;
 
-let runtime: Runtime;
-let image: string;
-const dir = mkdtempSync(path.join(tmpdir(), "berth-e2e-exec-"));
-const env = {
-  PATH: process.env["PATH"] ?? "/usr/bin:/bin",
-  HOME: process.env["HOME"] ?? "/root",
-  BERTH_RUNTIME: CLI_RUNTIME,
-};
+describe.each(BACKENDS)("berth exec / attach ($name)", (backend) => {
+  const suite = useBackend(backend);
+  const it = suite.it;
+  const cli = backendCli(suite);
+  const PROJECT = `berth-e2e-exec-${backend.name}-${RUN_ID}`;
+  const V1_PROJECT = `berthe2eexecv1${RUN_ID}`;
+  const TMUX_SOCKET = `berth-e2e-exec-${backend.name}-${RUN_ID}`;
+  let runtime: Runtime;
+  let image: string;
+  let env: Record<string, string>;
+  const dir = mkdtempSync(path.join(tmpdir(), `berth-e2e-exec-${backend.name}-`));
+  const berth = (
+    args: readonly string[],
+    options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
+  ) => cli.berth(args, options);
+  const leaks = (project: string) => suite.opened.leaks(project);
 
-/** `berth exec ...` in the project's directory. */
-const exec = (args: readonly string[], input?: string) =>
-  berth(["exec", ...args], { cwd: dir, ...(input === undefined ? {} : { input }) });
+  /** `berth exec ...` in the project's directory. */
+  const exec = (args: readonly string[], input?: string) =>
+    berth(["exec", ...args], { cwd: dir, ...(input === undefined ? {} : { input }) });
 
-describeEngine("berth exec / attach", () => {
   beforeAll(async () => {
-    ({ runtime, image } = await openTestEngine());
+    if (!backend.available) return;
+    ({ runtime, image } = suite.opened);
+    env = cli.env();
     writeFileSync(
       path.join(dir, "compose.yaml"),
       `
@@ -67,18 +75,22 @@ services:
   }, 90_000);
 
   afterAll(async () => {
+    if (!backend.available) {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    }
     await berth(["down", "-v", "-t", "0"], { cwd: dir });
-    if (composeV1Found) {
+    const v1 = withFeatures(backend, "engine-api") && composeV1Found;
+    if (v1) {
       await execa("docker-compose", ["-p", V1_PROJECT, "down", "-t", "0"], {
         cwd: path.join(dir, "v1"),
         reject: false,
       });
     }
     if (tmuxFound) await execa("tmux", ["-L", TMUX_SOCKET, "kill-server"], { reject: false });
-    expect(await leaks(runtime, PROJECT)).toEqual([]);
-    if (composeV1Found) expect(await leaks(runtime, V1_PROJECT)).toEqual([]);
+    expect(await leaks(PROJECT)).toEqual([]);
+    if (v1) expect(await leaks(V1_PROJECT)).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
-    await runtime.close();
   }, 60_000);
 
   it("exec must exit with the command's exit code (0, 1, 7, 137), its stdout and stderr kept apart", async () => {
@@ -247,25 +259,27 @@ services:
     expect(ps.stdout).toContain("sleep 30");
   }, 30_000);
 
-  it("exec must work on a project docker-compose 1.29 started (found by labels, from any directory)", async (context) => {
-    requireOrSkip(context, composeV1Found, "docker-compose is not installed");
-    const v1 = path.join(dir, "v1");
-    await execa("mkdir", ["-p", v1]);
-    writeFileSync(
-      path.join(v1, "docker-compose.yml"),
-      `version: "2.4"
+  // docker-compose 1.29 speaks the Engine API only: its projects exist on Docker alone.
+  if (withFeatures(backend, "engine-api"))
+    it("exec must work on a project docker-compose 1.29 started (found by labels, from any directory)", async (context) => {
+      requireOrSkip(context, composeV1Found, "docker-compose is not installed");
+      const v1 = path.join(dir, "v1");
+      await execa("mkdir", ["-p", v1]);
+      writeFileSync(
+        path.join(v1, "docker-compose.yml"),
+        `version: "2.4"
 services:
   app:
     image: ${image}
     command: ["sleep", "3600"]
     labels: { ${TEST_LABEL}: "${RUN_ID}" }
 `,
-    );
-    const up = await execa("docker-compose", ["-p", V1_PROJECT, "up", "-d"], { cwd: v1, reject: false });
-    expect(up.exitCode, up.stderr).toBe(0);
-    const result = await berth(["-p", V1_PROJECT, "exec", "-T", "app", "sh", "-c", "echo v1; exit 7"], {
-      cwd: tmpdir(),
-    });
-    expect(result).toMatchObject({ exitCode: 7, stdout: "v1\n" });
-  }, 60_000);
+      );
+      const up = await execa("docker-compose", ["-p", V1_PROJECT, "up", "-d"], { cwd: v1, reject: false });
+      expect(up.exitCode, up.stderr).toBe(0);
+      const result = await berth(["-p", V1_PROJECT, "exec", "-T", "app", "sh", "-c", "echo v1; exit 7"], {
+        cwd: tmpdir(),
+      });
+      expect(result).toMatchObject({ exitCode: 7, stdout: "v1\n" });
+    }, 60_000);
 });

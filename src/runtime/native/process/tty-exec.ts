@@ -14,6 +14,7 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -27,6 +28,9 @@ import { resizeTerminal } from "./ctl.js";
 import { type ExecArgsInput, type OciProcess, startFailureExitCode, ttyExecProcess } from "./exec-args.js";
 import type { ProcessHandle } from "./handle.js";
 import { execSession } from "./session.js";
+
+/** How long an ended exec waits for conmon to leave and its directory to be removed. */
+const DIR_REMOVAL_MS = 2_000;
 
 /** How long conmon may take to set up the session (it answers in tens of milliseconds). */
 const SETUP_TIMEOUT_MS = 15_000;
@@ -144,12 +148,15 @@ export async function ttyExec(handle: ProcessHandle, input: ExecArgsInput): Prom
     child.on("error", (error) => reject(new ApiError(`cannot run conmon: ${error.message}`)));
   });
   const conmonExited = new Promise<void>((resolve) => child.on("close", () => resolve()));
-  void conmonExited.then(removeDir);
+  const dirRemoved = conmonExited.then(removeDir);
   const pipes: readonly unknown[] = child.stdio;
   const sync = new MessageReader(pipes[3] as Readable);
   const attachPipe = new MessageReader(pipes[5] as Readable);
   const start = pipes[4] as Writable;
   start.on("error", () => undefined);
+  // The start pipe's read side too must see conmon's end, or the child's `close` (which removes
+  // the directory) never comes.
+  if (pipes[4] instanceof Socket) pipes[4].resume();
 
   const output = new ChunkQueue();
   const fail = async (error: Error): Promise<never> => {
@@ -185,18 +192,40 @@ export async function ttyExec(handle: ProcessHandle, input: ExecArgsInput): Prom
     exit = sync.next().then((message) => message?.data ?? 255);
   }
 
-  return execSession(
+  /** Whether conmon's pipes keep the event loop alive (while the exit is awaited). */
+  const holdPipes = (hold: boolean): void => {
+    for (const pipe of pipes.slice(3)) {
+      if (pipe instanceof Socket) {
+        if (hold) pipe.ref();
+        else pipe.unref();
+      }
+    }
+  };
+  const session = execSession(
     {
       output,
       stdin: spec.stdin === true ? connection.stdin : undefined,
       resize: (size) => resizeTerminal(dir, size),
       release: () => {
         connection.destroy();
-        // conmon stays until the process ends (it relays its exit); berth need not wait for it.
+        // conmon stays until the process ends (it relays its exit); berth need not wait for it:
+        // neither the child nor its pipes, left open, keep berth's loop alive (a
+        // detached session's berth exits at once; closing the pipes would end conmon with SIGPIPE).
         child.unref();
+        holdPipes(false);
       },
       signal: spec.signal,
     },
     exit,
   );
+  return {
+    ...session,
+    exitCode: async () => {
+      holdPipes(true);
+      const code = await session.exitCode();
+      // conmon leaves right after it relays the exit: its directory goes before berth does.
+      await Promise.race([dirRemoved, new Promise((resolve) => setTimeout(resolve, DIR_REMOVAL_MS).unref())]);
+      return code;
+    },
+  };
 }
