@@ -34,8 +34,11 @@ export async function pause(
   const containers = listed.filter((c) => !isOneOff(c.labels));
   const outcomes = await Promise.allSettled(
     containers.map(async (container) => {
-      if (action === "pause") await runtime.containers.pause(container.id);
-      else await runtime.containers.unpause(container.id);
+      // Thawing a container that is not frozen (or freezing a frozen one) is nothing to do, on
+      // every runtime: the native one refuses it as Docker's engine does, the Docker one ignores it.
+      const frozen = container.status === "paused";
+      if (action === "pause" && !frozen) await runtime.containers.pause(container.id);
+      else if (action === "unpause" && frozen) await runtime.containers.unpause(container.id);
       emit("container", container.name, action === "pause" ? "Paused" : "Unpaused");
     }),
   );
