@@ -1,5 +1,6 @@
 /**
- * Flags and answers berth takes from Docker Compose v2, through the built CLI on the real engine:
+ * Flags and answers berth takes from Docker Compose v2, through the built CLI on each runtime
+ * backend (Docker and native, from ../integration/orchestration/backends.ts):
  * `--quiet-pull` on up, create and run (an image pulled from the local registry, 127.0.0.1:5000),
  * `-T`/`--no-TTY` on exec and run with run's `-i` on by default, and what stop, start, restart and
  * down answer with `-p NAME`, no compose file and a service that has no container. Every project
@@ -9,12 +10,12 @@ import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import type { Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, RUN_ID, TEST_LABEL } from "../integration/engine.js";
-import { openTestEngine } from "../integration/images.js";
-import { leaks } from "../integration/leaks.js";
-import { berth } from "./cli.js";
+import { engineRuntime, engineUp, requireOrSkip, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { ensureTestImage } from "../integration/images.js";
+import { BACKENDS, useBackend } from "../integration/orchestration/backends.js";
+import { backendCli } from "./backend-cli.js";
 import { fixtures } from "./fixtures.js";
 
 const REGISTRY = process.env["BERTH_TEST_REGISTRY"] ?? "127.0.0.1:5000";
@@ -22,10 +23,6 @@ const PROJECT = "com.docker.compose.project";
 
 let runtime: Runtime;
 let image: string;
-const dirs: string[] = [];
-const projects: string[] = [];
-const images: string[] = [];
-const fixture = fixtures("parity", dirs, projects);
 
 /** A service `app` (sleeping) of `reference`, and a second one, `other`, never created by the tests. */
 const twoServices =
@@ -49,25 +46,48 @@ function layerLines(stderr: string, reference: string): string[] {
   return stderr.split("\n").filter((l) => l.startsWith(` Image ${reference}  Pulling  `));
 }
 
-describeEngine("Compose v2's flags and answers", () => {
-  beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
+describe.each(BACKENDS)("Compose v2's flags and answers ($name)", (backend) => {
+  const suite = useBackend(backend);
+  const it = suite.it;
+  const cli = backendCli(suite);
+  const berth = (args: readonly string[], options: { cwd?: string } = {}) => cli.berth(args, options);
+  const leaks = (project: string) => suite.opened.leaks(project);
+  const dirs: string[] = [];
+  const projects: string[] = [];
+  const images: string[] = [];
+  const fixture = fixtures(`parity-${backend.name}`, dirs, projects);
+
+  beforeAll(() => {
+    if (backend.available) ({ runtime, image } = suite.opened);
+  });
 
   afterAll(async () => {
+    if (!backend.available) return;
     for (const project of projects) {
       await berth(["-p", project, "down", "-v", "-t", "0", "--remove-orphans"], { cwd: tmpdir() });
-      expect(await leaks(runtime, project)).toEqual([]);
+      expect(await leaks(project)).toEqual([]);
     }
     for (const reference of images) await runtime.images.remove(reference, { force: true }).catch(() => {});
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    await runtime.close();
   }, 60_000);
 
-  it("--quiet-pull must pull without the layers' progress on up, create and run", async () => {
-    const reference = `${REGISTRY}/berth-test/quiet-pull-${RUN_ID}:v1`;
+  it("--quiet-pull must pull without the layers' progress on up, create and run", async (context) => {
+    // The registry is given the image by the Docker CLI, whichever runtime pulls it back.
+    requireOrSkip(context, engineUp, "no Docker engine to push the test image to the registry");
+    const reference = `${REGISTRY}/berth-test/quiet-pull-${backend.name}-${RUN_ID}:v1`;
     images.push(reference);
-    await execa("docker", ["tag", image, reference]);
-    await execa("docker", ["push", "-q", reference]);
-    const removeLocal = () => runtime.images.remove(reference, { force: true });
+    const docker = engineRuntime();
+    try {
+      await execa("docker", ["tag", await ensureTestImage(docker), reference]);
+      await execa("docker", ["push", "-q", reference]);
+      if (backend.name !== "docker") await execa("docker", ["rmi", reference]);
+    } finally {
+      await docker.close();
+    }
+    // (Pushed from Docker: on another runtime it is not there before its first pull.)
+    const removeLocal = async () => {
+      if (await runtime.images.inspect(reference)) await runtime.images.remove(reference, { force: true });
+    };
     const { dir } = fixture(
       "quietpull",
       twoServices(() => reference),
@@ -193,7 +213,7 @@ volumes:
     };
     expect([whole.ID, whole.Mounts]).toEqual([listed?.id, `${project}_data`]);
     await berth(["down", "-v", "-t", "0"], { cwd: dir });
-    expect(await leaks(runtime, project)).toEqual([]);
+    expect(await leaks(project)).toEqual([]);
   }, 60_000);
 
   it("-p NAME without a file: a service with no container is answered as Compose answers it", async () => {
@@ -239,6 +259,6 @@ volumes:
     const here = await berth(["-p", project, "ps", "--services"], { cwd: dir });
     expect(here).toEqual({ exitCode: 0, stdout: "app\n", stderr: "" });
     expect((await berth(["-p", project, "down", "-t", "0"], { cwd: dir })).exitCode).toBe(0);
-    expect(await leaks(runtime, project)).toEqual([]);
+    expect(await leaks(project)).toEqual([]);
   }, 60_000);
 });

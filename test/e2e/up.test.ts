@@ -1,29 +1,28 @@
 /**
- * `up`, `ps`, `logs` and `down` through the built CLI on the real engine: each test states what must
- * hold, runs berth as a user would, and checks the engine's state (containers, networks, volumes by
- * label) rather than only the text printed. Every object carries `berth.test=<run id>` for the CI sweep.
+ * `up`, `ps`, `logs` and `down` through the built CLI on each runtime backend (Docker and native,
+ * from ../integration/orchestration/backends.ts): each test states what must hold, runs berth as a
+ * user would, and checks the runtime's state (containers, networks, volumes by label) rather than
+ * only the text printed; after the suite every project passes the backend's leak check. Every
+ * object carries `berth.test=<run id>` for the CI sweep.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { canBind } from "../../src/host/ports.js";
 import { formatOwner, lockDirectories, lockFileName, parseProcStat } from "../../src/engine/project-lock.js";
 import type { Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
-import { openTestEngine } from "../integration/images.js";
-import { berth, repoRoot } from "./cli.js";
+import { eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { BACKENDS, useBackend } from "../integration/orchestration/backends.js";
+import { backendCli } from "./backend-cli.js";
+import { repoRoot } from "./cli.js";
 import { fixtures } from "./fixtures.js";
 
 const PROJECT_LABEL = "com.docker.compose.project";
 
 let runtime: Runtime;
 let image: string;
-const dirs: string[] = [];
-const projects: string[] = [];
-
-const fixture = fixtures("e2e", dirs, projects);
 
 async function projectState(project: string) {
   const labels = [`${PROJECT_LABEL}=${project}`];
@@ -44,10 +43,21 @@ services:
     labels: { ${TEST_LABEL}: "${RUN_ID}" }
 `;
 
-describeEngine("berth up / ps / logs / down", () => {
-  beforeAll(async () => ({ runtime, image } = await openTestEngine()), 90_000);
+describe.each(BACKENDS)("berth up / ps / logs / down ($name)", (backend) => {
+  const suite = useBackend(backend);
+  const it = suite.it;
+  const cli = backendCli(suite);
+  const berth = (args: readonly string[], options: { cwd?: string } = {}) => cli.berth(args, options);
+  const dirs: string[] = [];
+  const projects: string[] = [];
+  const fixture = fixtures(`e2e-${backend.name}`, dirs, projects);
+
+  beforeAll(() => {
+    if (backend.available) ({ runtime, image } = suite.opened);
+  });
 
   afterAll(async () => {
+    if (!backend.available) return;
     // Whatever a failed test left behind goes, through the CLI first and then directly.
     for (const project of projects) await berth(["-p", project, "down", "-v", "-t", "0"], { cwd: tmpdir() });
     for (const project of projects) {
@@ -56,8 +66,8 @@ describeEngine("berth up / ps / logs / down", () => {
       for (const n of state.networks) await runtime.networks.remove(n.id);
       for (const v of state.volumes) await runtime.volumes.remove(v.name, { force: true });
     }
+    for (const project of projects) expect(await suite.opened.leaks(project), project).toEqual([]);
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    await runtime.close();
   }, 60_000);
 
   it("up -d must start the stack, ps and logs must show it, and down -v must leave nothing", async () => {
@@ -146,6 +156,8 @@ volumes:
     try {
       const up = execa(process.execPath, [path.join(repoRoot, "bin", "berth.js"), "up", "--no-dashboard"], {
         cwd: dir,
+        env: cli.env(),
+        extendEnv: false,
         reject: false,
         timeout: 30_000,
       });
