@@ -1,5 +1,6 @@
 /**
- * Ctrl-C on an attached `up` through the built CLI on the real engine, as Docker Compose's `up`
+ * Ctrl-C on an attached `up` through the built CLI on each runtime backend (Docker and native,
+ * ../integration/orchestration/backends.ts), as Docker Compose's `up`
  * handles it: the first stops the services gracefully, the second kills what has not stopped. The
  * checks read the containers' real states and exit codes. Every object carries
  * `berth.test=<run id>` for the CI sweep.
@@ -7,18 +8,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import type { Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, engineRuntime, eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
-import { ensureTestImage } from "../integration/images.js";
-import { berth, startBerth } from "./cli.js";
+import { eventually, RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { BACKENDS, useBackend, withFeatures } from "../integration/orchestration/backends.js";
+import { backendCli } from "./backend-cli.js";
 
 const PROJECT_LABEL = "com.docker.compose.project";
 
 let runtime: Runtime;
 let image: string;
 let dir = "";
-const project = `berth-e2e-interrupt-${RUN_ID}`;
+let project = "";
 
 /** `polite` ends on SIGTERM; `stubborn` (PID 1 ignoring SIGTERM) only ends when killed. */
 const compose = (): string => `
@@ -50,50 +51,58 @@ async function states(): Promise<Record<string, { status: string; exitCode: numb
   return out;
 }
 
-describeEngine("berth up: Ctrl-C", () => {
-  beforeAll(async () => {
-    runtime = engineRuntime();
-    image = await ensureTestImage(runtime, AbortSignal.timeout(60_000));
+describe.each(BACKENDS)("berth up: Ctrl-C ($name)", (backend) => {
+  const suite = useBackend(backend);
+  const it = suite.it;
+  const { berth, startBerth } = backendCli(suite);
+
+  beforeAll(() => {
+    if (!backend.available) return;
+    ({ runtime, image } = suite.opened);
+    project = `berth-e2e-interrupt-${backend.name}-${RUN_ID}`;
     dir = mkdtempSync(path.join(tmpdir(), "berth-e2e-interrupt-"));
     writeFileSync(path.join(dir, "compose.yaml"), compose());
-  }, 90_000);
+  });
 
   afterAll(async () => {
+    if (!backend.available) return;
     await berth(["-p", project, "down", "-v", "-t", "0"], { cwd: tmpdir() });
     const labels = [`${PROJECT_LABEL}=${project}`];
     for (const c of await runtime.containers.list({ labels, all: true })) {
       await runtime.containers.remove(c.id, { force: true, volumes: true });
     }
     for (const n of await runtime.networks.list({ labels })) await runtime.networks.remove(n.id);
+    expect(await suite.opened.leaks(project)).toEqual([]);
     if (dir) rmSync(dir, { recursive: true, force: true });
-    await runtime.close();
   }, 60_000);
 
-  it("a first Ctrl-C must stop the services gracefully and a second must kill what has not stopped: exit 130, containers kept", async () => {
-    const { child: up, output } = startBerth(["up", "--no-dashboard"], { cwd: dir });
-    await eventually(async () => {
-      expect(output.stdout).toContain("polite ready");
-      expect(output.stdout).toContain("stubborn ready");
-    }, 20_000);
+  // The second Ctrl-C's kill is served while the first's stop waits out the grace period.
+  if (withFeatures(backend, "kill-during-stop"))
+    it("a first Ctrl-C must stop the services gracefully and a second must kill what has not stopped: exit 130, containers kept", async () => {
+      const { child: up, output } = startBerth(["up", "--no-dashboard"], { cwd: dir });
+      await eventually(async () => {
+        expect(output.stdout).toContain("polite ready");
+        expect(output.stdout).toContain("stubborn ready");
+      }, 20_000);
 
-    // Step: the first Ctrl-C stops gracefully: polite ends on its SIGTERM, stubborn ignores it.
-    up.kill("SIGINT");
-    await eventually(async () => {
-      expect(output.stderr).toContain("Gracefully stopping... (press Ctrl+C again to force)");
-      expect((await states())["polite"]).toEqual({ status: "exited", exitCode: 0 });
-    }, 20_000);
-    expect((await states())["stubborn"]?.status).toBe("running");
+      // Step: the first Ctrl-C stops gracefully: polite ends on its SIGTERM, stubborn ignores it.
+      up.kill("SIGINT");
+      await eventually(async () => {
+        expect(output.stderr).toContain("Gracefully stopping... (press Ctrl+C again to force)");
+        expect((await states())["polite"]).toEqual({ status: "exited", exitCode: 0 });
+      }, 20_000);
+      expect((await states())["stubborn"]?.status).toBe("running");
 
-    // Step: the second Ctrl-C kills stubborn (SIGKILL: 137) long before its 60 s grace period.
-    const second = Date.now();
-    up.kill("SIGINT");
-    const result = await up;
-    expect(Date.now() - second).toBeLessThan(15_000);
-    expect(output.stderr).toContain("Killing...");
-    expect(result.exitCode).toBe(130);
-    expect(await states()).toEqual({
-      polite: { status: "exited", exitCode: 0 },
-      stubborn: { status: "exited", exitCode: 137 },
-    });
-  }, 90_000);
+      // Step: the second Ctrl-C kills stubborn (SIGKILL: 137) long before its 60 s grace period.
+      const second = Date.now();
+      up.kill("SIGINT");
+      const result = await up;
+      expect(Date.now() - second).toBeLessThan(15_000);
+      expect(output.stderr).toContain("Killing...");
+      expect(result.exitCode).toBe(130);
+      expect(await states()).toEqual({
+        polite: { status: "exited", exitCode: 0 },
+        stubborn: { status: "exited", exitCode: 137 },
+      });
+    }, 90_000);
 });
