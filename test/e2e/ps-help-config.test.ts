@@ -1,16 +1,16 @@
 /**
  * What a user types around the stack: `ps --format` templates, `--no-trunc`, `--no-orphans` and
  * `--filter` on a real one; `help CMD`, a mistyped command, and `config --variables/--environment`.
+ * The stack runs on each runtime backend (Docker and native, ../integration/orchestration/backends.ts).
  * Every container carries `berth.test=<run id>`; the project is taken down and leak-checked after.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Runtime } from "../../src/runtime/runtime.js";
-import { describeEngine, RUN_ID, TEST_LABEL } from "../integration/engine.js";
-import { openTestEngine } from "../integration/images.js";
-import { leaks } from "../integration/leaks.js";
+import { RUN_ID, TEST_LABEL } from "../integration/engine.js";
+import { BACKENDS, useBackend } from "../integration/orchestration/backends.js";
+import { backendCli } from "./backend-cli.js";
 import { berth } from "./cli.js";
 
 const dirs: string[] = [];
@@ -88,10 +88,13 @@ describe("config --variables and --environment", () => {
   });
 });
 
-describeEngine("ps on a running stack", () => {
-  let runtime: Runtime;
+describe.each(BACKENDS)("ps on a running stack ($name)", (backend) => {
+  const suite = useBackend(backend);
+  const it = suite.it;
+  const cli = backendCli(suite);
+  const berth = (args: readonly string[], options: { cwd?: string } = {}) => cli.berth(args, options);
   let image: string;
-  const project = `berth-e2e-psfmt-${RUN_ID}`;
+  const project = `berth-e2e-psfmt-${backend.name}-${RUN_ID}`;
   let dir: string;
   const compose = (services: readonly string[]): string =>
     `name: ${project}\nservices:\n${services
@@ -102,7 +105,8 @@ describeEngine("ps on a running stack", () => {
       .join("")}`;
 
   beforeAll(async () => {
-    ({ runtime, image } = await openTestEngine());
+    if (!backend.available) return;
+    ({ image } = suite.opened);
     dir = projectDir({ "compose.yaml": compose(["web", "worker"]) });
     const up = await berth(["up", "-d"], { cwd: dir });
     expect(up.exitCode, up.stderr).toBe(0);
@@ -111,9 +115,9 @@ describeEngine("ps on a running stack", () => {
   }, 90_000);
 
   afterAll(async () => {
+    if (!backend.available) return;
     await berth(["-p", project, "down", "-t", "0", "--remove-orphans"], { cwd: tmpdir() });
-    expect(await leaks(runtime, project)).toEqual([]);
-    await runtime.close();
+    expect(await suite.opened.leaks(project)).toEqual([]);
   }, 60_000);
 
   it("--format must render a Go template per container, and `table` must add Compose's headers", async () => {
