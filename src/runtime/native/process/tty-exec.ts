@@ -221,10 +221,19 @@ export async function ttyExec(handle: ProcessHandle, input: ExecArgsInput): Prom
   return {
     ...session,
     exitCode: async () => {
+      // Awaited: the child and its pipes hold the loop again, or berth could end before the
+      // exit comes (its code lost: 0).
+      child.ref();
       holdPipes(true);
       const code = await session.exitCode();
-      // conmon leaves right after it relays the exit: its directory goes before berth does.
-      await Promise.race([dirRemoved, new Promise((resolve) => setTimeout(resolve, DIR_REMOVAL_MS).unref())]);
+      // conmon leaves right after it relays the exit: its directory goes before berth does
+      // (bounded; the timer holds the loop too while it runs).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        dirRemoved,
+        new Promise((resolve) => (timer = setTimeout(resolve, DIR_REMOVAL_MS))),
+      ]);
+      clearTimeout(timer);
       return code;
     },
   };
