@@ -121,7 +121,10 @@ describe("native build", () => {
     const ctxDir = context({ Dockerfile: `FROM ${BASE}\nRUN echo boom >&2; exit 3\n` });
     await expect(
       runtime.images.build({ context: ctxDir, tags: ["berth-test/built:broken"] }),
-    ).rejects.toThrow("The command '/bin/sh -c echo boom >&2; exit 3' returned a non-zero code: 3\nboom");
+    ).rejects.toMatchObject({
+      message: "The command '/bin/sh -c echo boom >&2; exit 3' returned a non-zero code: 3",
+      hint: "the step printed:\nboom",
+    });
     expect(await runtime.containers.list({ all: true })).toEqual([]);
   }, 60_000);
 

@@ -394,11 +394,14 @@ class Build {
         this.spec.signal ? { signal: this.spec.signal } : {},
       );
       if (exitCode !== 0) {
+        // The step's last lines as a hint, as the Docker backend gives them (docker/images.ts).
         const output: string[] = [];
-        for await (const line of this.deps.containers.logs(id, { stdout: true, stderr: true }))
+        for await (const line of this.deps.containers.logs(id, { stdout: true, stderr: true, tail: 10 }))
           output.push(line.line);
+        const tail = output.join("\n").trim();
         throw new RuntimeError(
-          `The command '${command.join(" ")}' returned a non-zero code: ${exitCode}${output.length > 0 ? `\n${output.join("\n")}` : ""}`,
+          `The command '${command.join(" ")}' returned a non-zero code: ${exitCode}`,
+          tail === "" ? {} : { hint: `the step printed:\n${tail}` },
         );
       }
       await this.commit(
