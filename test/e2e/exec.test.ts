@@ -7,7 +7,7 @@
  * leak check.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -19,6 +19,15 @@ import { backendCli } from "./backend-cli.js";
 import { repoRoot } from "./cli.js";
 
 const BIN = path.join(repoRoot, "bin", "berth.js");
+
+/** A file's text, or "" when it cannot be read (gone meanwhile). */
+function readFileSafe(file: string): string {
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
 const tmuxFound = (await execa("tmux", ["-V"], { reject: false })).exitCode === 0;
 const composeV1Found = (await execa("docker-compose", ["version"], { reject: false })).exitCode === 0;
 
@@ -247,7 +256,7 @@ services:
       "-t",
       "tty",
       "-l",
-      `clear; ${process.execPath} ${BIN} exec web sh -c 'echo in; sleep 30'`,
+      `clear; ${process.execPath} ${BIN} exec -e MARK=${TMUX_SOCKET} web sh -c 'echo in; exec sleep 30'`,
     ]);
     await tmux(["send-keys", "-t", "tty", "Enter"]);
     await eventually(async () => expect(await screen()).toMatch(/^in\r?$/m), 5000);
@@ -257,6 +266,28 @@ services:
     await eventually(async () => expect(await screen()).toMatch(/^detached=0$/m), 5000);
     const ps = await exec(["-T", "web", "ps"]);
     expect(ps.stdout).toContain("sleep 30");
+    if (backend.name === "native") {
+      // The detached exec's conmon (its process's holder; Docker's daemon holds it there) keeps a
+      // directory in /tmp until the process ends; the next TTY exec removes it then.
+      const execDirs = readdirSync(tmpdir())
+        .filter((name) => name.startsWith("berth-exec-"))
+        .map((name) => path.join(tmpdir(), name));
+      const detached = execDirs.find((d) => readFileSafe(path.join(d, "process.json")).includes(TMUX_SOCKET));
+      expect(detached, "the detached exec's directory").toBeDefined();
+      const conmon = Number(readFileSafe(path.join(detached ?? "", "conmon.pid")));
+      process.kill(Number(readFileSafe(path.join(detached ?? "", "pid"))), "SIGKILL");
+      await eventually(async () => expect(existsSync(`/proc/${conmon}/cmdline`)).toBe(false), 10_000);
+      await tmux([
+        "send-keys",
+        "-t",
+        "tty",
+        "-l",
+        `clear; ${process.execPath} ${BIN} exec web true; echo swept=$?`,
+      ]);
+      await tmux(["send-keys", "-t", "tty", "Enter"]);
+      await eventually(async () => expect(await screen()).toMatch(/^swept=0$/m), 5000);
+      expect(existsSync(detached ?? "")).toBe(false);
+    }
   }, 30_000);
 
   // docker-compose 1.29 speaks the Engine API only: its projects exist on Docker alone.

@@ -13,7 +13,7 @@
  * Measured on this host: ~40 ms from spawn to the process's pid.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -27,6 +27,7 @@ import { ChunkQueue } from "./chunk-queue.js";
 import { resizeTerminal } from "./ctl.js";
 import { type ExecArgsInput, type OciProcess, startFailureExitCode, ttyExecProcess } from "./exec-args.js";
 import type { ProcessHandle } from "./handle.js";
+import { alive } from "./freezer.js";
 import { execSession } from "./session.js";
 
 /** How long an ended exec waits for conmon to leave and its directory to be removed. */
@@ -114,10 +115,32 @@ async function containerProcess(handle: ProcessHandle): Promise<OciProcess> {
   return config.process ?? {};
 }
 
+/** Where each TTY exec's conmon keeps its pipes' peers: the attach socket, ctl FIFO and exit file. */
+const DIR_PREFIX = "berth-exec-";
+/** conmon's pid, written by berth into the directory, for the sweep below. */
+const CONMON_PID_FILE = "conmon.pid";
+
+/**
+ * Removes the directories of TTY execs whose conmon has gone while no berth waited for it (a
+ * detached session's, or one whose berth was killed): each names its conmon's pid; one without
+ * that file, or whose conmon still runs, is left alone.
+ */
+async function sweepStaleDirs(): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(DIR_PREFIX)) continue;
+    const dir = path.join(tmpdir(), name);
+    const pid = Number((await readFile(path.join(dir, CONMON_PID_FILE), "utf8").catch(() => "")).trim());
+    if (!Number.isInteger(pid) || pid <= 0 || (await alive(pid))) continue;
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function ttyExec(handle: ProcessHandle, input: ExecArgsInput): Promise<ExecSession> {
   const { spec } = input;
   const process = ttyExecProcess(await containerProcess(handle), input);
-  const dir = await mkdtemp(path.join(tmpdir(), "berth-exec-"));
+  await sweepStaleDirs();
+  const dir = await mkdtemp(path.join(tmpdir(), DIR_PREFIX));
   const removeDir = (): Promise<void> => rm(dir, { recursive: true, force: true });
   await writeFile(path.join(dir, "process.json"), JSON.stringify(process));
 
@@ -149,6 +172,9 @@ export async function ttyExec(handle: ProcessHandle, input: ExecArgsInput): Prom
   });
   const conmonExited = new Promise<void>((resolve) => child.on("close", () => resolve()));
   const dirRemoved = conmonExited.then(removeDir);
+  // (A conmon that failed at once may have taken the directory with it already.)
+  if (child.pid !== undefined)
+    await writeFile(path.join(dir, CONMON_PID_FILE), String(child.pid)).catch(() => undefined);
   const pipes: readonly unknown[] = child.stdio;
   const sync = new MessageReader(pipes[3] as Readable);
   const attachPipe = new MessageReader(pipes[5] as Readable);
