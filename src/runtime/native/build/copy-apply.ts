@@ -31,7 +31,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { resolveInScope } from "../oci/scoped-path.js";
 import { extractArchive, isArchive } from "./archive.js";
-import type { CopySource } from "./copy-sources.js";
+import { type CopySource, lstatOrUndefined } from "./copy-sources.js";
 
 export interface Identity {
   readonly uid: number;
@@ -51,16 +51,6 @@ export interface CopyOptions {
 }
 
 const ROOT: Identity = { uid: 0, gid: 0 };
-
-async function lstatOrUndefined(file: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw err;
-  }
-}
 
 /** `p` (absolute, in the image) with its symlinks resolved inside `root`. */
 export function resolveIn(root: string, p: string): Promise<string> {

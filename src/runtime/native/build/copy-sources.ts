@@ -13,6 +13,8 @@ import type { Stats } from "node:fs";
 import { createReadStream } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
 import path from "node:path";
+import { chunkBytes } from "../../../bytes.js";
+import { errnoCode } from "../../../errno.js";
 import { NotFoundError } from "../../errors.js";
 import { resolveInScope } from "../oci/scoped-path.js";
 import { containsWildcards, goMatch } from "./go-match.js";
@@ -38,12 +40,13 @@ export interface SourceOptions {
 
 const host = (root: string, p: string): string => path.join(root, p);
 
-async function lstatOrUndefined(file: string): Promise<Stats | undefined> {
+/** The entry's lstat, or undefined where nothing is (a missing path, or one under a file). */
+export async function lstatOrUndefined(file: string): Promise<Stats | undefined> {
   try {
     return await lstat(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR")
-      return undefined;
+    const code = errnoCode(err);
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw err;
   }
 }
@@ -74,7 +77,7 @@ async function entryHash(file: string, name: string, stat: Stats): Promise<strin
       stat.rdev,
     ]),
   );
-  if (stat.isFile()) for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  if (stat.isFile()) for await (const chunk of createReadStream(file)) hash.update(chunkBytes(chunk));
   return hash.digest("hex");
 }
 

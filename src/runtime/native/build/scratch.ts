@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
+import { systemProbe } from "../../../file-lock.js";
 import { mountPoints, mountRootfs, unmountRootfs } from "../images/rootfs.js";
 import type { NativePaths } from "../paths.js";
 
@@ -29,15 +30,6 @@ export interface Scratch {
   close(): Promise<void>;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 async function mountsUnder(dir: string): Promise<string[]> {
   const all = mountPoints(await readFile("/proc/self/mountinfo", "utf8"));
   return all.filter((m) => m.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
@@ -53,7 +45,7 @@ async function sweep(base: string): Promise<void> {
   }
   for (const name of names) {
     const pid = Number(name.split("-")[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+    if (!Number.isInteger(pid) || pid <= 0 || systemProbe.alive(pid)) continue;
     const dir = path.join(base, name);
     for (const m of await mountsUnder(dir)) await unmountRootfs(m);
     await rm(dir, { recursive: true, force: true });
