@@ -6,17 +6,16 @@
  * Entries keep the archive's modes, owners and times; each is placed under its parent resolved with
  * the image's symlinks followed inside the root, so an entry cannot write outside it.
  */
-import { createReadStream, createWriteStream } from "node:fs";
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, utimes } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { execa } from "execa";
 import tar from "tar-stream";
-import { chunkBytes } from "../../../bytes.js";
 import { InvalidRequestError } from "../../errors.js";
 import { resolveInScope } from "../oci/scoped-path.js";
+import { unpackEntries } from "../process/unpack-entries.js";
 
 type Kind = "gzip" | "bzip2" | "xz" | "zstd" | "none";
 
@@ -89,14 +88,6 @@ export async function isArchive(file: string): Promise<boolean> {
   }
 }
 
-async function exists(file: string): Promise<{ isDirectory(): boolean } | undefined> {
-  try {
-    return await lstat(file);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Unpacks `file` into `dest` (absolute in the image, resolved, existing) under `root`. */
 export async function extractArchive(
   file: string,
@@ -108,76 +99,16 @@ export async function extractArchive(
   const stream = await decompressedStream(file, signal);
   stream.on("error", (err) => extract.destroy(err));
   stream.pipe(extract);
-  const dirs: { at: string; mtime: Date }[] = [];
-  for await (const entry of extract) {
-    signal?.throwIfAborted();
-    const h = entry.header;
-    const name = path.posix.normalize(`/${h.name}`).slice(1).replace(/\/+$/, "");
-    if (name === "") {
-      entry.resume();
-      continue;
-    }
-    const parentIn = await resolveInScope(path.posix.join(dest, path.posix.dirname(name)), (c) =>
-      path.join(root, c),
-    );
-    await mkdir(path.join(root, parentIn), { recursive: true });
-    const at = path.join(root, parentIn, path.posix.basename(name));
-    const existing = await exists(at);
-    if (existing && !(existing.isDirectory() && h.type === "directory"))
-      await rm(at, { recursive: true, force: true });
-    const mode = (h.mode ?? 0o644) & 0o7777;
-    const mtime = h.mtime ?? new Date(0);
-    switch (h.type) {
-      case "directory":
-        if (!existing) await mkdir(at);
-        dirs.push({ at, mtime });
-        break;
-      case "file":
-      case "contiguous-file":
-        await pipeline(
-          entry,
-          async function* (source: AsyncIterable<unknown>) {
-            for await (const chunk of source) yield chunkBytes(chunk);
-          },
-          createWriteStream(at),
-        );
-        break;
-      case "symlink":
-        await symlink(h.linkname ?? "", at);
-        break;
-      case "link": {
-        const target = await resolveInScope(
-          path.posix.join(dest, path.posix.normalize(`/${h.linkname ?? ""}`)),
-          (c) => path.join(root, c),
-        );
-        await link(path.join(root, target), at);
-        break;
-      }
-      case "fifo":
-        await execa("mkfifo", [at]);
-        break;
-      case "character-device":
-      case "block-device":
-        await execa("mknod", [
-          at,
-          h.type === "character-device" ? "c" : "b",
-          String(h.devmajor ?? 0),
-          String(h.devminor ?? 0),
-        ]);
-        break;
-      default:
-        entry.resume();
-        continue;
-    }
-    entry.resume();
-    if (h.type === "link") continue;
-    await lchown(at, h.uid ?? 0, h.gid ?? 0);
-    if (h.type === "symlink") await lutimes(at, mtime, mtime);
-    else {
-      await chmod(at, mode);
-      if (h.type !== "directory") await utimes(at, mtime, mtime);
-    }
-  }
-  for (const d of dirs.reverse()) await utimes(d.at, d.mtime, d.mtime);
+  // Every path resolved with `root` as `/`, so no link in the image or the archive leads out.
+  const inScope = async (p: string): Promise<string> =>
+    path.join(root, await resolveInScope(p, (c) => path.join(root, c)));
+  await unpackEntries(
+    extract,
+    {
+      parentOf: (dir) => inScope(path.posix.join(dest, dir)),
+      linkTarget: (linkname) => inScope(path.posix.join(dest, path.posix.normalize(`/${linkname}`))),
+    },
+    { defaultMtime: () => new Date(0), signal },
+  );
   if (signal?.aborted) throw new InvalidRequestError("the build was aborted");
 }

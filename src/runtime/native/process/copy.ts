@@ -16,30 +16,16 @@
  * once. (A container could swap a directory for a symlink between the resolution and the write;
  * Docker closes that race by extracting in a chroot, which Node cannot enter.)
  */
-import { execFile } from "node:child_process";
-import { constants, createReadStream, type Stats as FileStats } from "node:fs";
-import {
-  chmod,
-  lchown,
-  link,
-  lstat,
-  lutimes,
-  mkdir,
-  open,
-  readdir,
-  readlink,
-  rm,
-  symlink,
-  utimes,
-} from "node:fs/promises";
+import { createReadStream, type Stats as FileStats } from "node:fs";
+import { lstat, readdir, readlink } from "node:fs/promises";
 import path from "node:path";
-import { Readable, type Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { Readable } from "node:stream";
 import tar from "tar-stream";
 import { feed } from "../../backpressure.js";
-import { ApiError, ConflictError, InvalidRequestError, NotFoundError } from "../../errors.js";
+import { ConflictError, InvalidRequestError, NotFoundError } from "../../errors.js";
 import { ContainerFs } from "./container-fs.js";
 import type { ProcessHandle } from "./handle.js";
+import { unpackEntries } from "./unpack-entries.js";
 
 const posix = path.posix;
 
@@ -169,36 +155,6 @@ export async function copyFrom(handle: ProcessHandle, p: string): Promise<Readab
 
 // --- copyTo -----------------------------------------------------------------------------------
 
-/** An entry's name as a clean relative path; refused when it would climb out of the destination. */
-function entryName(name: string): string | undefined {
-  const clean = posix.normalize(`/${name}`).slice(1).replace(/\/$/, "");
-  if (clean === "" || clean === ".") return undefined;
-  return clean;
-}
-
-function run(command: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(command, [...args], { timeout: 30_000 }, (error, _stdout, stderr) => {
-      if (error) reject(new ApiError(`${command} failed: ${stderr.trim() || error.message}`));
-      else resolve();
-    });
-  });
-}
-
-/** Removes what is at `target` unless both it and the new entry are directories. */
-async function makeRoom(target: string, newIsDirectory: boolean): Promise<boolean> {
-  const existing = await lstatOrUndefined(target);
-  if (existing === undefined) return false;
-  if (existing.isDirectory() && newIsDirectory) return true;
-  await rm(target, { recursive: true, force: true });
-  return false;
-}
-
-async function openNewFile(target: string, mode: number): Promise<Writable> {
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  return (await open(target, flags, mode & 0o777)).createWriteStream();
-}
-
 /** Extracts `archive` into the directory `p` of the container. */
 export async function copyTo(handle: ProcessHandle, p: string, archive: Readable): Promise<void> {
   const fs = containerFs(handle);
@@ -216,69 +172,12 @@ export async function copyTo(handle: ProcessHandle, p: string, archive: Readable
 
   const extract = tar.extract();
   feed(archive, extract);
-  const directoryTimes: { target: string; mtime: Date }[] = [];
-  for await (const entry of extract) {
-    const header = entry.header;
-    const name = entryName(header.name);
-    if (name === undefined) {
-      // The destination itself (`./`): its own metadata is left as it is.
-      entry.resume();
-      continue;
-    }
-    const parent = fs.hostPath(await fs.resolve(posix.join(base, posix.dirname(name))));
-    await mkdir(parent, { recursive: true, mode: 0o755 });
-    const target = path.join(parent, posix.basename(name));
-    const mode = header.mode ?? 0o644;
-    const isDirectory = header.type === "directory";
-    const kept = await makeRoom(target, isDirectory);
-    switch (header.type) {
-      case "directory":
-        if (!kept) await mkdir(target, { mode: mode & 0o777 });
-        break;
-      case "file":
-      case "contiguous-file":
-        await pipeline(entry, await openNewFile(target, mode));
-        break;
-      case "symlink":
-        await symlink(header.linkname ?? "", target);
-        break;
-      case "link": {
-        const source = fs.hostPath(await fs.resolve(posix.join(base, header.linkname ?? "")));
-        await link(source, target);
-        break;
-      }
-      case "character-device":
-      case "block-device":
-        await run("mknod", [
-          target,
-          header.type === "block-device" ? "b" : "c",
-          String(header.devmajor ?? 0),
-          String(header.devminor ?? 0),
-        ]);
-        break;
-      case "fifo":
-        await run("mknod", [target, "p"]);
-        break;
-      default:
-        // Other kinds (pax and GNU extension headers are read by tar-stream itself) are skipped.
-        entry.resume();
-        continue;
-    }
-    entry.resume(); // whatever the kind, its data (none but a file's) is read to its end
-    // A hard link is the inode already written: a chown now would clear its set-id bits.
-    if (header.type === "link") continue;
-    await lchown(target, header.uid ?? 0, header.gid ?? 0);
-    if (header.type === "symlink") {
-      const mtime = header.mtime ?? new Date();
-      await lutimes(target, mtime, mtime);
-      continue;
-    }
-    // After chown, which clears the set-id bits.
-    await chmod(target, mode & 0o7777);
-    const mtime = header.mtime ?? new Date();
-    if (isDirectory) directoryTimes.push({ target, mtime });
-    else await utimes(target, mtime, mtime);
-  }
-  // Directories last, deepest first: writing their entries moved their times.
-  for (const { target, mtime } of directoryTimes.reverse()) await utimes(target, mtime, mtime);
+  await unpackEntries(
+    extract,
+    {
+      parentOf: async (dir) => fs.hostPath(await fs.resolve(posix.join(base, dir))),
+      linkTarget: async (linkname) => fs.hostPath(await fs.resolve(posix.join(base, linkname))),
+    },
+    { defaultMtime: () => new Date() },
+  );
 }
