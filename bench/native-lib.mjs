@@ -10,21 +10,24 @@ import { pathToFileURL } from "node:url";
 
 const NEEDS = ["runc", "conmon", "docker"];
 
-/** Exits with a sentence unless this is root, with runc, conmon and the docker CLI, and a build. */
-export function requireNativeBench(root) {
-  if (process.getuid?.() !== 0) {
-    console.error("the native runtime's benches need root (runc, overlay mounts, cgroups)");
-    process.exit(1);
-  }
-  for (const command of NEEDS) {
-    if (spawnSync("sh", ["-c", 'command -v "$0"', command]).status !== 0) {
-      console.error(`${command} is not installed: the native bench needs it`);
-      process.exit(1);
-    }
+/** Why the native benches cannot run here (not root, runc, conmon or the docker CLI missing, no build), or undefined. */
+export function nativeBenchMissing(root, needs = NEEDS) {
+  if (process.getuid?.() !== 0)
+    return "the native runtime's benches need root (runc, overlay mounts, cgroups)";
+  for (const command of needs) {
+    if (spawnSync("sh", ["-c", 'command -v "$0"', command]).status !== 0)
+      return `${command} is not installed: the native bench needs it`;
   }
   const entry = path.join(root, "dist/runtime/native/native-runtime.js");
-  if (!existsSync(entry)) {
-    console.error(`${path.relative(root, entry)} is missing: run \`npm run build\` first`);
+  if (!existsSync(entry)) return `${path.relative(root, entry)} is missing: run \`npm run build\` first`;
+  return undefined;
+}
+
+/** Exits with a sentence unless the native benches can run here (nativeBenchMissing). */
+export function requireNativeBench(root) {
+  const missing = nativeBenchMissing(root);
+  if (missing !== undefined) {
+    console.error(missing);
     process.exit(1);
   }
 }

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { leftovers, nativeSandbox, untilGone } from "./native-lib.mjs";
+import { leftovers, nativeBenchMissing, nativeSandbox, untilGone } from "./native-lib.mjs";
 import {
   benchImage,
   builtDockerRuntime,
@@ -50,7 +50,8 @@ export async function verbLatency({ verb, command, upFirst, floor, floorLabel })
   const runtime = await builtDockerRuntime(root, "docker-compose");
   const image = await benchImage(runtime);
   // The native sandbox after childEnv was copied: it sets BERTH_ROOT in this process's environment.
-  const sandbox = nativeCanRun() ? await nativeSandbox(root, verb) : undefined;
+  const sandbox =
+    nativeBenchMissing(root, ["runc", "conmon"]) === undefined ? await nativeSandbox(root, verb) : undefined;
   const nativeEnv = sandbox && { ...cliEnv(), ...sandbox.env, BERTH_RUNTIME: "native" };
   if (sandbox && (await benchImage(sandbox.runtime)) !== image)
     throw new Error("the bench image differs between the runtimes");
@@ -135,12 +136,4 @@ export async function verbLatency({ verb, command, upFirst, floor, floorLabel })
   ].join("\n");
   console.log(report);
   if (write) writeReadmeSection(root, verb, report);
-}
-
-/** Root with runc and conmon, and a build: the native runtime's needs (else its row is left out). */
-function nativeCanRun() {
-  if (process.getuid?.() !== 0) return false;
-  return ["runc", "conmon"].every(
-    (command) => spawnSync("sh", ["-c", 'command -v "$0"', command]).status === 0,
-  );
 }
