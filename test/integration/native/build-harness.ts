@@ -42,6 +42,7 @@ export async function scriptOutput(
       lines.push(line.line);
     return lines.join("\n");
   } finally {
-    await runtime.containers.remove(id, { force: true });
+    // With its anonymous volumes (an image VOLUME gives one).
+    await runtime.containers.remove(id, { force: true, volumes: true });
   }
 }
