@@ -10,7 +10,7 @@
  * checks look for exactly this root's objects and never mistake another test's for a leak.
  * Needs `npm run build` first (the CLI runs from dist/).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { projectFilter, PROJECT_LABEL } from "../../../src/engine/labels.js";
@@ -424,7 +424,12 @@ export async function rootResidue(roots: StackRoots): Promise<string[]> {
   for (const name of await netnsList(roots)) if (name.startsWith(prefix)) left.push(`netns ${name}`);
   for (const where of [paths.containers, paths.runContainers]) {
     if (!existsSync(where)) continue;
-    for (const name of readdirSync(where)) if (name !== ".names") left.push(`container directory ${name}`);
+    for (const name of readdirSync(where)) {
+      if (name === ".names") continue;
+      const inside = path.join(where, name);
+      const files = statSync(inside).isDirectory() ? readdirSync(inside).join(", ") : "not a directory";
+      left.push(`container directory ${inside} holding [${files}]`);
+    }
   }
   const names = path.join(paths.containers, ".names");
   if (existsSync(names)) for (const name of readdirSync(names)) left.push(`name ${name} still claimed`);

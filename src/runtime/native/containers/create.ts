@@ -11,7 +11,7 @@ import type { ContainerContext } from "./context.js";
 import { self } from "./lock.js";
 import { checkName, claimOrConflict } from "./names.js";
 import { setupNetworking } from "./networking.js";
-import { type ContainerRecord, nameOwner, newId, releaseName, writeRecord } from "./records.js";
+import { type ContainerRecord, createRecord, nameOwner, newId, releaseName } from "./records.js";
 import { recover } from "./recover.js";
 import { ensureRootfs, writeBundle } from "./rootfs.js";
 import { teardown } from "./teardown.js";
@@ -50,7 +50,7 @@ export async function create(
     oomKilled: false,
     restartCount: 0,
   };
-  writeRecord(paths, record);
+  createRecord(paths, record);
   let warnings: readonly string[] = [];
   try {
     claimOrConflict(ctx, name, id);

@@ -1,6 +1,7 @@
 /**
  * Container records: `<containers>/<id>/container.json`, written atomically (temporary file +
- * rename), plus where each of a container's files lives. A record is `creating` until its create
+ * rename; the first one with its directory, `createRecord`), plus where each of a container's files
+ * lives. A record is `creating` until its create
  * completed, with the creator's identity, so the next command removes what a killed create left.
  *
  * The name index is a directory of files `<containers>/.names/<name>` holding the id: made with
@@ -8,13 +9,13 @@
  * lock) and two creates of one name cannot both succeed.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createExclusive } from "../../../file-lock.js";
 import type { ContainerSpec, Labels } from "../../runtime.js";
 import type { NativePaths } from "../paths.js";
 import type { ImageRunConfig, ResolvedUser } from "./deps.js";
-import type { ProcessIdentity } from "./lock.js";
+import { type ProcessIdentity, self, stillRuns } from "./lock.js";
 
 export interface ContainerRun {
   /** The container's init as the host sees it. */
@@ -118,10 +119,61 @@ export function writeAtomic(file: string, text: string, mode = 0o600): void {
   renameSync(temporary, file);
 }
 
+/**
+ * Rewrites an existing container's record. It never makes the directory: a write aimed at a
+ * container removed meanwhile fails (ENOENT) instead of bringing back a directory nothing removes.
+ */
 export function writeRecord(paths: NativePaths, record: ContainerRecord): void {
+  writeAtomic(containerLayout(paths, record.id).record, `${JSON.stringify(record, null, 1)}\n`);
+}
+
+/** What a staging directory's name starts with; its creator's identity and the id follow. */
+const STAGING_PREFIX = ".creating-";
+
+/**
+ * A new container's directory, with its first record in it, in one step: made under a staging
+ * name and renamed into place, so no `<id>` directory is ever without a record (a create killed
+ * in between leaves a staging directory, which `sweepStaging` removes once its creator is gone).
+ */
+export function createRecord(paths: NativePaths, record: ContainerRecord): void {
   const layout = containerLayout(paths, record.id);
-  mkdirSync(layout.dir, { recursive: true, mode: 0o700 });
-  writeAtomic(layout.record, `${JSON.stringify(record, null, 1)}\n`);
+  mkdirSync(paths.containers, { recursive: true, mode: 0o700 });
+  const staging = path.join(
+    paths.containers,
+    `${STAGING_PREFIX}${self.pid}-${self.start ?? "0"}-${record.id}`,
+  );
+  mkdirSync(staging, { mode: 0o700 });
+  try {
+    writeFileSync(path.join(staging, path.basename(layout.record)), `${JSON.stringify(record, null, 1)}\n`, {
+      mode: 0o600,
+    });
+    renameSync(staging, layout.dir);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** The process that made a staging directory named `name`; undefined for any other name. */
+export function stagingOwner(name: string): ProcessIdentity | undefined {
+  const match = /^\.creating-(\d+)-(\d+)-[0-9a-f]{64}$/.exec(name);
+  if (!match?.[1] || !match[2]) return undefined;
+  return { pid: Number(match[1]), start: match[2] === "0" ? undefined : match[2] };
+}
+
+/** Removes the staging directories of creates whose process is gone (killed before the rename). */
+export function sweepStaging(paths: NativePaths): void {
+  let names: string[];
+  try {
+    names = readdirSync(paths.containers);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const owner = stagingOwner(name);
+    if (owner === undefined || stillRuns(owner)) continue;
+    rmSync(path.join(paths.containers, name), { recursive: true, force: true });
+  }
 }
 
 export function readRecord(paths: NativePaths, id: string): ContainerRecord | undefined {

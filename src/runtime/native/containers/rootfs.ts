@@ -3,6 +3,7 @@
  * (config.json from the oci part, plus the /etc/hosts, /etc/resolv.conf and /etc/hostname it gets).
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { errnoCode } from "../../../errno.js";
 import { hostnameFile, hostsFile, resolvFile } from "./bundle-files.js";
 import { cgroupsPath } from "./cgroups.js";
 import type { ContainerContext } from "./context.js";
@@ -20,15 +21,26 @@ export function mounted(target: string): boolean {
   }
 }
 
+/** mkdir(2) of one directory, there already being fine. */
+function makeDir(dir: string, mode: number): void {
+  try {
+    mkdirSync(dir, { mode });
+  } catch (error) {
+    if (errnoCode(error) !== "EEXIST") throw error;
+  }
+}
+
 export async function ensureRootfs(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
   const layout = ctx.layoutOf(record.id);
   if (mounted(layout.rootfs)) return;
-  for (const dir of [layout.work, layout.rootfs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Not recursive: the container's directory comes with its record (./records.ts createRecord), and
+  // a start racing a removal must fail here rather than make it again.
+  for (const dir of [layout.work, layout.rootfs]) makeDir(dir, 0o700);
   // The upper dir's root is the container's `/` (overlayfs takes the root's attributes from the
   // upper layer): 0755 as Docker's overlay2 diff dir, or no other user could reach any file.
   // Set once, when made, whatever the umask: a chmod of `/` inside the container stays.
   if (!existsSync(layout.upper)) {
-    mkdirSync(layout.upper, { recursive: true });
+    makeDir(layout.upper, 0o755);
     chmodSync(layout.upper, 0o755);
   }
   await ctx.deps.mountRootfs({
