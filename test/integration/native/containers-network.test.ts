@@ -3,7 +3,8 @@
  * by its name and alias through the embedded DNS, gets /etc/hosts and /etc/resolv.conf as Docker
  * writes them there (its address and hostname, `extra_hosts` with host-gateway, the gateway as
  * nameserver), publishes a port reachable from 127.0.0.1 and held against other programs while
- * it exists; `network_mode: container:x` joins x's namespace. Once everything is removed no
+ * it runs (bound at its start, freed at its stop, as Docker's); `network_mode: container:x` joins
+ * x's namespace. Once everything is removed no
  * namespace, veth, bridge, nft table, DOCKER-USER rule, DNS record or server, or held port is left.
  */
 import { execFileSync } from "node:child_process";
@@ -42,6 +43,18 @@ function firstLine(port: number): Promise<string> {
     });
     socket.on("close", () => resolve(text.trim()));
     socket.on("error", reject);
+  });
+}
+
+/** A TCP port free on 127.0.0.1 now (the kernel's pick, released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen({ host: "127.0.0.1", port: 0 }, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
   });
 }
 
@@ -210,6 +223,61 @@ describe("native containers on networks", () => {
     await runtime!.networks.remove(network);
     expect(hostLeftovers([network])).toEqual([]);
     expect(existsSync(path.join(dnsFiles(paths!).networks, `${network}.json`))).toBe(false);
+  }, 60_000);
+
+  it("binds a published port at start and frees it at stop, as Docker's: another takes it, the first's start then fails", async (context) => {
+    requireOrSkip(context, nativeReady, NOT_READY);
+    const network = `berth-nt3-${process.pid}`;
+    networks.push(network);
+    await runtime!.networks.create({ name: network, labels: {} });
+    const port = await freePort();
+    const serving = async (name: string) => {
+      const { id } = await runtime!.containers.create({
+        name,
+        image,
+        labels: {},
+        command: ["nc", "-ll", "-p", "80", "-e", "echo", name],
+        networkMode: network,
+        ports: [{ containerPort: 80, protocol: "tcp", hostIp: "127.0.0.1", hostPort: String(port) }],
+      });
+      made.push(id);
+      return id;
+    };
+    const answers = (name: string) =>
+      until(5_000, async () => (await firstLine(port).catch(() => "")) === name);
+
+    const first = await serving("berth-nt-port-a");
+    // Created, not started: it holds no host port yet.
+    expect(await canBind("tcp", "127.0.0.1", port)).toBe(true);
+    await runtime!.containers.start(first);
+    expect(await answers("berth-nt-port-a")).toBe(true);
+    expect(await until(2_000, async () => !(await canBind("tcp", "127.0.0.1", port)))).toBe(true);
+
+    // Stopped: the port is free when the stop returns, and another container publishes it.
+    await runtime!.containers.stop(first, { timeoutS: 1 });
+    expect(await canBind("tcp", "127.0.0.1", port)).toBe(true);
+    expect((await runtime!.containers.inspect(first))?.ports).toEqual([
+      { containerPort: 80, protocol: "tcp", hostIp: "127.0.0.1", hostPort: String(port) },
+    ]);
+    const second = await serving("berth-nt-port-b");
+    await runtime!.containers.start(second);
+    expect(await answers("berth-nt-port-b")).toBe(true);
+
+    // The first cannot start while the second holds its port, and nothing of it runs.
+    await expect(runtime!.containers.start(first)).rejects.toThrow(
+      new RegExp(`${port}/tcp is already in use`),
+    );
+    expect((await runtime!.containers.inspect(first))?.status).toBe("exited");
+    expect(await answers("berth-nt-port-b")).toBe(true);
+
+    // Once the second is gone, the first starts and answers on the port again.
+    await runtime!.containers.remove(second, { force: true });
+    await runtime!.containers.start(first);
+    expect(await answers("berth-nt-port-a")).toBe(true);
+    await runtime!.containers.remove(first, { force: true });
+    expect(await canBind("tcp", "127.0.0.1", port)).toBe(true);
+    await runtime!.networks.remove(network);
+    expect(hostLeftovers([network])).toEqual([]);
   }, 60_000);
 
   it("joins another container's namespace with network_mode container:x", async (context) => {

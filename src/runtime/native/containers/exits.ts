@@ -1,8 +1,8 @@
 /**
  * Collecting the end of a run. Whoever first sees a container's exit file (any command, an events
  * reader, the supervisor) records, under the lock and once, the exit code, finish time and OOM
- * kill, deletes runc's state and the cgroup, and writes `oom`/`die` (and removes an auto-remove
- * container).
+ * kill, deletes runc's state and the cgroup, frees its published ports, and writes `oom`/`die`
+ * (and removes an auto-remove container).
  */
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -11,6 +11,7 @@ import { markDnsRunning } from "../dns/index.js";
 import { oomKilledInCgroup, removeCgroups } from "./cgroups.js";
 import type { ContainerContext } from "./context.js";
 import { recordInterruptedStart, startUnrecorded } from "./interrupted-start.js";
+import { unpublishPorts } from "./networking.js";
 import { observe, type Observed } from "./observe.js";
 import { type ContainerRecord, listIds, readRecord } from "./records.js";
 import { deleteStoppedInProcess } from "./runc-delete.js";
@@ -48,8 +49,11 @@ export async function collectLocked(
         ? "the container's monitor was gone when it exited: its exit code is unknown"
         : undefined,
   });
-  // Out of the DNS till its next start, as Docker's sandbox leaves the network at the exit.
+  // Out of the DNS till its next start, as Docker's sandbox leaves the network at the exit, and
+  // its host ports free for others.
   markDnsRunning(ctx.paths, record.id, false);
+  // (What cannot be freed now is replaced at its next start: the exit is recorded whatever.)
+  if (!record.spec.autoRemove) await unpublishPorts(ctx, record).catch(() => undefined);
   if (oomKilled) ctx.event(next, { action: "oom" });
   ctx.event(next, { action: "die", exitCode: next.exitCode });
   if (record.spec.autoRemove) {

@@ -1,8 +1,9 @@
 /**
- * A container's networking, made at create and undone at remove (start and stop never touch it, so
- * a restart keeps its namespace, addresses and published ports, as Docker's do): its network
- * namespace and veths from the network layer (../network), its names in the embedded DNS (../dns),
- * and the /etc/hosts and /etc/resolv.conf Docker writes for it.
+ * A container's networking, made at create and undone at remove (a restart keeps its namespace and
+ * addresses): its network namespace and veths from the network layer (../network), its names in
+ * the embedded DNS (../dns), and the /etc/hosts and /etc/resolv.conf Docker writes for it. Its
+ * published ports are bound at each start and freed at its stop, as Docker's are: a stopped
+ * container holds no host port, and a port taken meanwhile fails its next start.
  *
  * Network modes, as Docker gives them:
  * - `host`: the host's stack, hosts and resolv.conf; nothing made.
@@ -27,11 +28,12 @@ import {
   readDnsRecords,
   releaseDnsNetwork,
   removeDnsRecords,
+  setDnsPorts,
   writeDnsRecords,
   type DnsEndpoint,
 } from "../dns/index.js";
 import { appendEvent } from "../events.js";
-import type { ContainerNetworking, PortRecord } from "../network/index.js";
+import { type ContainerNetworking, type PortRecord, portRequest } from "../network/index.js";
 import type { NativePaths } from "../paths.js";
 import { hostsFile, resolvFile } from "./bundle-files.js";
 import type { ContainerContext } from "./context.js";
@@ -234,11 +236,9 @@ export async function setupNetworking(
       resolv: resolvFile(spec, hostResolv),
     };
   }
-  const networking = await layer.setupContainer({
-    id: record.id,
-    networks: networksToJoin(spec),
-    ports: spec.ports,
-  });
+  // Checked now, as Docker refuses a bad port at create; bound at the start (publishPorts).
+  for (const binding of spec.ports ?? []) portRequest(binding);
+  const networking = await layer.setupContainer({ id: record.id, networks: networksToJoin(spec) });
   const first = networking.endpoints[0];
   if (first === undefined) {
     return {
@@ -265,6 +265,35 @@ export async function teardownNetworking(ctx: ContainerContext, id: string): Pro
   for (const e of networking?.endpoints ?? [])
     networkEvent(ctx.paths, { id: e.networkId, name: e.network }, "disconnect", id);
   await portsReleased(networking?.ports ?? []);
+}
+
+/**
+ * At a start, before its process runs: binds the ports the container publishes (the ones it had
+ * from its last run are let go first). Nothing for a container with no layer networking or whose
+ * namespace is another's (`container:x` publishes nothing of its own).
+ */
+export async function publishPorts(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
+  const layer = ctx.deps.networks;
+  const wanted = record.spec.ports ?? [];
+  // No state read for the many containers that publish nothing.
+  if (layer === undefined || wanted.length === 0 || !layerManaged(record.spec)) return;
+  if (!(await layer.containerNetworking(record.id))) return;
+  const ports = await layer.publishPorts(record.id, wanted);
+  setDnsPorts(ctx.paths, record.id, ports);
+}
+
+/**
+ * At a stop (the run's end collected) or a failed start: frees the container's host ports, and
+ * returns once the DNS server let go of them, so a port is bindable when the stop returns.
+ */
+export async function unpublishPorts(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
+  const layer = ctx.deps.networks;
+  if (layer === undefined || (record.spec.ports ?? []).length === 0) return;
+  const networking = await layer.containerNetworking(record.id);
+  if (!networking || networking.ports.length === 0) return;
+  await layer.unpublishPorts(record.id);
+  setDnsPorts(ctx.paths, record.id, []);
+  await portsReleased(networking.ports);
 }
 
 /** How long a removal waits for the DNS server to let go of the container's host ports. */

@@ -22,6 +22,7 @@ import { collectLocked, waitEnded } from "./exits.js";
 import { type ProcessIdentity, processStart } from "./lock.js";
 import { logLimits, monitorSizeMax } from "./log-rotation.js";
 import { markRunStart } from "./logs.js";
+import { publishPorts, unpublishPorts } from "./networking.js";
 import { startMonitor } from "./monitor.js";
 import { observe } from "./observe.js";
 import { type ContainerRecord, readRecord } from "./records.js";
@@ -88,6 +89,21 @@ export async function startLocked(ctx: ContainerContext, record: ContainerRecord
     await runc.kill(record.id, "SIGKILL", { all: true }).catch(() => undefined);
     await runc.delete(record.id).catch(() => undefined);
   }
+  // Its host ports are bound before its process exists, as Docker's are; a port taken meanwhile
+  // fails the start with nothing run.
+  await publishPorts(ctx, record);
+  try {
+    await startRunFresh(ctx, record);
+  } catch (error) {
+    await unpublishPorts(ctx, record).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** A new run of a container with none: bundle, monitor, `runc start`; nothing of it left on failure. */
+async function startRunFresh(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
+  const { paths, runc } = ctx;
+  const layout = ctx.layoutOf(record.id);
   const fifo = record.spec.tty !== true && record.spec.stdinOpen !== true;
   // The previous run's last output goes to the log before this run's start mark.
   if (fifo) await awaitPreviousDrain(paths, layout.bundle);

@@ -17,7 +17,8 @@
  *      writeDnsRecords(paths, { id, name, hostname, service, networks: { "<network name>": { ipv4,
  *        aliases, links } }, searchDomains, upstreams })   (the last two from containerResolvConf)
  *    (`stopped: true` unless it runs). At its start and at its exit: markDnsRunning(paths, id,
- *    running), so only running containers are answered. On remove (or disconnect of its last
+ *    running), so only running containers are answered, and setDnsPorts(paths, id, ports) with the
+ *    host ports it publishes (none from its exit), which the server holds. On remove (or disconnect of its last
  *    network): removeDnsRecords(paths, id). The server sees a change within a second (scale up/down).
  * 4. When a network is removed: releaseDnsNetwork(paths, "<network name>"); the server closes that
  *    address and exits when no network is left.
@@ -44,6 +45,7 @@ export {
   pruneDnsRecords,
   readDnsRecords,
   markDnsRunning,
+  setDnsPorts,
   releaseDnsNetwork,
   removeDnsRecords,
   writeDnsNetwork,

@@ -49,7 +49,8 @@ export interface DnsContainerRecord {
   readonly ports?: readonly HeldPort[] | undefined;
   /**
    * Not running (created, exited, stopped): its names are not answered, as Docker's DNS leaves a
-   * container out from its stop to its next start; its addresses and held ports stay its own.
+   * container out from its stop to its next start; its addresses stay its own (its published ports
+   * go at its stop: setDnsPorts).
    */
   readonly stopped?: boolean | undefined;
 }
@@ -213,6 +214,25 @@ export function markDnsRunning(paths: NativePaths, id: string, running: boolean)
   if (record === undefined || (record.stopped !== true) === running) return;
   const { stopped: _stopped, ...rest } = record;
   writeJsonAtomic(file, running ? rest : { ...rest, stopped: true });
+}
+
+/**
+ * Sets the host ports the server holds for the container (nothing when it has no record): those it
+ * publishes at its start, none from its stop. Rewritten only when they change.
+ */
+export function setDnsPorts(paths: NativePaths, id: string, ports: readonly HeldPort[]): void {
+  const file = path.join(dnsFiles(paths).containers, fileName(id));
+  let record: DnsContainerRecord | undefined;
+  try {
+    record = parseDnsRecord(JSON.parse(readFileSync(file, "utf8")));
+  } catch {
+    return;
+  }
+  if (record === undefined) return;
+  const held = ports.map((p) => ({ protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort }));
+  if (JSON.stringify(record.ports ?? []) === JSON.stringify(held)) return;
+  const { ports: _ports, ...rest } = record;
+  writeJsonAtomic(file, held.length > 0 ? { ...rest, ports: held } : rest);
 }
 
 /** Takes the container's names away (nothing when it had none). */

@@ -12,6 +12,8 @@
  * //                   /etc/hosts, the DNS records and inspect); net.ports → the host ports chosen
  * await layer.connectContainer(id, name, endpoint); // Runtime.networks.connect: eth1…, the route if none
  * await layer.disconnectContainer(id, name);         // its veth, address and ports go; the route moves on
+ * await layer.publishPorts(id, spec.ports);          // at each start: host ports chosen, DNAT loaded
+ * await layer.unpublishPorts(id);                    // at its stop: the host ports free again
  * // … runc create/start with that netnsPath; after the container is stopped for good:
  * await layer.teardownContainer(id);        // idempotent
  * await layer.removeNetwork(name);          // ConflictError while a container is attached
@@ -35,7 +37,8 @@
  *   atomically; accepts in iptables' DOCKER-USER (or FORWARD) only where a DROP policy needs them;
  *   all tagged with the bridge's name and removed with the network.
  * - Published ports: DNAT, reachable from other hosts and from 127.0.0.1; the host port checked
- *   free first (the holder named) or picked free; removed with the container.
+ *   free first (the holder named) or picked free; published by setupContainer or publishPorts (a
+ *   container's start), taken away by unpublishPorts (its stop) or with the container.
  * - Crash safety: records are written before effects; every setup is idempotent; `sweep` undoes
  *   containers that no longer exist and finishes half-removed networks.
  *
@@ -59,4 +62,5 @@ export {
   openNetworkLayer,
 } from "./layer.js";
 export { bridgeName, hostVethName, netnsName, netnsPath } from "./names.js";
+export { portRequest } from "./ports.js";
 export type { ContainerRecord, EndpointRecord, NetworkRecord, PortRecord } from "./records.js";

@@ -208,6 +208,17 @@ export interface NetworkLayer {
   disconnectContainer(id: string, network: string): Promise<void>;
   /** Undoes setupContainer: rules, veths, namespace, addresses and ports released. Idempotent. */
   teardownContainer(id: string): Promise<void>;
+  /**
+   * Publishes a set-up container's ports, replacing what it published before (at its start, as
+   * Docker binds them): host ports chosen as setupContainer chooses them, its DNAT rules loaded.
+   * ConflictError when a fixed port is taken; NotFoundError when it has no networking.
+   */
+  publishPorts(id: string, ports: readonly PortBinding[]): Promise<readonly PortRecord[]>;
+  /**
+   * Takes a container's published ports away, its endpoints kept (at its stop, as Docker frees
+   * them): its DNAT rules go and the host ports are free for others. Idempotent.
+   */
+  unpublishPorts(id: string): Promise<void>;
   /** What setupContainer gave a container, while it is set up. */
   containerNetworking(id: string): Promise<ContainerNetworking | undefined>;
   /** containerNetworking of every set-up container, by id, from one read of the state. */
@@ -428,6 +439,44 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
     }
   }
 
+  /** Sets a container's published ports to what `choose` gives, reloading the tables affected. */
+  async function replacePorts(
+    id: string,
+    choose: (state: NetworkState, container: ContainerRecord) => Promise<PortRecord[]>,
+  ): Promise<readonly PortRecord[]> {
+    return updateState(paths, async (state) => {
+      const current = state.containers[id];
+      if (!current || current.state !== "ready")
+        throw new NotFoundError(`container ${id.slice(0, 12)} has no network namespace`);
+      // Its own earlier ports do not clash with the new ones.
+      const ports = await choose(withContainer(state, { ...current, ports: [] }), current);
+      const next = withContainer(state, { ...current, ports });
+      for (const name of new Set([...current.ports, ...ports].map((p) => p.network))) {
+        const network = next.networks[name];
+        if (network && network.state !== "removing") await nftLoad(renderTable(network, allPorts(next)));
+      }
+      return { state: next, result: ports };
+    });
+  }
+
+  async function publishPorts(id: string, bindings: readonly PortBinding[]): Promise<readonly PortRecord[]> {
+    const requests = bindings.map(portRequest);
+    return replacePorts(id, async (state, container) => {
+      // Forwarded to the first network that is not internal (Docker publishes none on internal ones).
+      const target = container.endpoints.find((e) => !state.networks[e.network]?.internal);
+      return target && requests.length > 0 ? choosePorts(state, requests, target) : [];
+    });
+  }
+
+  async function unpublishPorts(id: string): Promise<void> {
+    const container = (await readState(paths)).containers[id];
+    if (!container || container.state !== "ready" || container.ports.length === 0) return;
+    await replacePorts(id, async () => []).catch((error: unknown) => {
+      // Torn down meanwhile: nothing is published any more.
+      if (!(error instanceof NotFoundError)) throw error;
+    });
+  }
+
   function withEndpoints(container: ContainerRecord, endpoints: EndpointRecord[], ports: PortRecord[]) {
     return { ...container, endpoints, ports };
   }
@@ -548,6 +597,8 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
     listNetworks: async () => Object.values((await readState(paths)).networks),
     setupContainer,
     teardownContainer,
+    publishPorts,
+    unpublishPorts,
     connectContainer,
     disconnectContainer,
     containerNetworking: async (id) => {

@@ -8,10 +8,17 @@ import { nativeContainerDeps } from "../container-deps.js";
 import { createNativeContainers } from "../containers/containers.js";
 import { openImageStore } from "../images/index.js";
 import { createNativeVolumes } from "../native-volumes.js";
+import { openNetworkLayer } from "../network/index.js";
 import { nativePaths } from "../paths.js";
 import { superviseProcess } from "./process-main.js";
 
 const paths = nativePaths(process.env);
-// Its volumes too: a restart mounts them again, an auto-removal releases them (and its anonymous ones).
-const deps = { ...nativeContainerDeps(openImageStore(paths)), volumes: createNativeVolumes(paths) };
+// Its volumes too: a restart mounts them again, an auto-removal releases them (and its anonymous
+// ones). And the network layer: an exit it collects frees the published ports, a restart binds
+// them again, an auto-removal takes the container's namespace and veths.
+const deps = {
+  ...nativeContainerDeps(openImageStore(paths)),
+  volumes: createNativeVolumes(paths),
+  networks: openNetworkLayer(paths),
+};
 await superviseProcess(paths, createNativeContainers({ paths, deps }));
