@@ -15,6 +15,7 @@
 import { randomBytes } from "node:crypto";
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { errnoCode } from "./errno.js";
 
 export interface LockOwner {
   readonly pid: number;
@@ -102,7 +103,7 @@ export const systemProbe: ProcessProbe = {
       process.kill(pid, 0);
     } catch (error) {
       // EPERM: it exists but belongs to someone else.
-      if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+      if (errnoCode(error) !== "EPERM") return false;
     }
     const state = readStat(pid)?.state;
     return state !== "Z" && state !== "X";
@@ -129,7 +130,7 @@ export function createExclusive(file: string, text: string): boolean {
     linkSync(temporary, file);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    if (errnoCode(error) === "EEXIST") return false;
     throw error;
   } finally {
     unlinkSync(temporary);
@@ -141,7 +142,7 @@ function readText(file: string): string | undefined {
   try {
     return readFileSync(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if (errnoCode(error) === "ENOENT") return undefined;
     throw error;
   }
 }
@@ -151,7 +152,7 @@ function removeIfUnchanged(file: string, text: string): void {
   try {
     unlinkSync(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    if (errnoCode(error) !== "ENOENT") throw error;
   }
 }
 

@@ -6,6 +6,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import { LoadError } from "../errors.js";
+import { errnoCode } from "../errno.js";
 
 export const DEFAULT_FILE_NAMES = [
   "compose.yaml",
@@ -139,7 +140,7 @@ function entryKind(p: string): "missing" | "loop" | "directory" | "other" {
     return stat.isDirectory() ? "directory" : "other";
   } catch (error) {
     // Not ENOENT or ENOTDIR (those return undefined): ELOOP, or EACCES and the like, which the read reports.
-    return (error as NodeJS.ErrnoException).code === "ELOOP" ? "loop" : "other";
+    return errnoCode(error) === "ELOOP" ? "loop" : "other";
   }
 }
 

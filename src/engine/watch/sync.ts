@@ -13,6 +13,7 @@ import type { ContainerSummary, Runtime } from "../../runtime/runtime.js";
 import { containersFilter } from "../labels.js";
 import { EngineError } from "../errors.js";
 import type { PathMapping } from "./rules.js";
+import { errnoCode } from "../../errno.js";
 
 /** Files smaller than this are read whole before their header is written (Compose's 5 MB), so a file written meanwhile cannot make the header lie. */
 const BUFFERED_BYTES = 5_000_000;
@@ -183,7 +184,7 @@ async function exists(p: string): Promise<boolean> {
 }
 
 function isMissing(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const code = errnoCode(error);
   return code === "ENOENT" || code === "ENOTDIR";
 }
 

@@ -35,6 +35,7 @@ import {
   watchRules,
 } from "./rules.js";
 import { serviceContainers, syncService } from "./sync.js";
+import { errnoCode } from "../../errno.js";
 
 /** Where the watch's own lines go: Compose's watch logger (`info`, `error`) and its warnings. */
 export interface WatchOutput {
@@ -143,7 +144,7 @@ async function dockerignoreOf(loaded: LoadedProject, name: string): Promise<Path
     try {
       return patternMatcher(context, dockerignorePatterns(await readFile(candidate, "utf8")));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      if (errnoCode(error) !== "ENOENT") throw error;
     }
   }
   return NO_PATHS;

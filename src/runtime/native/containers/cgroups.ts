@@ -10,6 +10,7 @@ import { lstatSync, readdirSync, readFileSync, realpathSync, rmdirSync } from "n
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { cgroupsPathFor, cgroupVersion } from "../oci/cgroups.js";
+import { errnoCode } from "../../../errno.js";
 
 export { cgroupVersion };
 
@@ -70,7 +71,7 @@ export async function removeCgroups(
         rmdirSync(dir);
         break;
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
+        const code = errnoCode(error);
         if (code === "ENOENT") break;
         if (code !== "EBUSY" || attempt === 19) {
           left.push(dir);

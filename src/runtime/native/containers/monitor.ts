@@ -28,6 +28,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ApiError } from "../../errors.js";
 import { runcMessages } from "./runc.js";
+import { errnoCode } from "../../../errno.js";
 
 export const CONMON_PATH = "/usr/bin/conmon";
 
@@ -180,9 +181,9 @@ export function startMonitor(options: MonitorOptions): Promise<{ pid: number }> 
         ),
       timeoutMs,
     );
-    child.on("error", (error: NodeJS.ErrnoException) => {
+    child.on("error", (error) => {
       finish(
-        error.code === "ENOENT"
+        errnoCode(error) === "ENOENT"
           ? new ApiError(`conmon was not found at ${conmon}`, { hint: "install Debian's conmon package" })
           : error,
       );

@@ -12,6 +12,7 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import { systemProbe } from "../../../file-lock.js";
 import { fieldsOf, itemsOf } from "../../../json-shape.js";
+import { errnoCode } from "../../../errno.js";
 
 /** The parts of runc's (libcontainer's) state.json read here, checked for their shape. */
 interface RuncState {
@@ -32,7 +33,7 @@ function readState(dir: string): StateRead {
   try {
     text = readFileSync(path.join(dir, "state.json"), "utf8");
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ENOENT" ? { kind: "absent" } : { kind: "unreadable" };
+    return errnoCode(error) === "ENOENT" ? { kind: "absent" } : { kind: "unreadable" };
   }
   let value: unknown;
   try {

@@ -17,6 +17,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiError } from "../../errors.js";
 import { stillRuns } from "./lock.js";
+import { errnoCode } from "../../../errno.js";
 
 const EXEC_FIFO = "exec.fifo";
 
@@ -43,7 +44,7 @@ export async function startCreated(
       try {
         n = readSync(fd, buffer, 0, buffer.length, null);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+        if (errnoCode(error) !== "EAGAIN") throw error;
         n = -1; // a writer, nothing written yet
       }
       if (n > 0) {

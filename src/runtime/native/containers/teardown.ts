@@ -17,6 +17,7 @@ import { deleteStoppedInProcess } from "./runc-delete.js";
 import { type ContainerRecord, releaseNamesOf } from "./records.js";
 import { mounted } from "./rootfs.js";
 import { execMayRun } from "../exec-marker.js";
+import { errnoCode } from "../../../errno.js";
 
 export function removeFile(file: string): void {
   try {
@@ -144,7 +145,7 @@ async function removeContainerDir(dir: string): Promise<void> {
   try {
     renameSync(dir, tomb);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    if (errnoCode(error) === "ENOENT") return;
     throw error;
   }
   await rm(tomb, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { type Digest, digestHex, isDigest } from "./digest.js";
 import { withStoreLock } from "./store-lock.js";
 import { tempName } from "./temp-files.js";
 import { unpackLayer } from "./unpack.js";
+import { errnoCode } from "../../../errno.js";
 
 export interface LayerFacts {
   readonly diffId: Digest;
@@ -62,7 +63,7 @@ export function openLayerStore(layersDir: string, locksDir: string): LayerStore 
     try {
       await symlink(path.join("..", digestHex(chainId), "diff"), linkPath(chainId));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if (errnoCode(error) !== "EEXIST") throw error;
     }
   }
 

@@ -17,6 +17,7 @@ import tar, { type ExtractEvents, type Header } from "tar-stream";
 import { InvalidRequestError } from "../../errors.js";
 import { decompressed } from "./compression.js";
 import { type Digest, HashingStream } from "./digest.js";
+import { errnoCode } from "../../../errno.js";
 
 const WHITEOUT = ".wh.";
 const OPAQUE = ".wh..wh..opq";
@@ -38,7 +39,7 @@ export function entryPath(name: string): string {
 }
 
 function isMissing(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException).code === "ENOENT";
+  return errnoCode(error) === "ENOENT";
 }
 
 type Entry = ExtractEvents["entry"][1];

@@ -22,6 +22,7 @@ import { shiftRotatedLogs } from "../containers/log-rotation.js";
 import { drainedRun, drainingRun, type DrainSpec, markDrained, markDraining } from "./drain-spec.js";
 import { stdioFifos } from "./fifos.js";
 import { k8sRecords, monotonicStamps, type StreamName } from "./k8s-format.js";
+import { errnoCode } from "../../../errno.js";
 
 export interface Drain {
   /** Settles once both streams ended (then the drained marker is written) or `stop` was called. */
@@ -53,7 +54,7 @@ function readNow(fd: number, onData: (chunk: Buffer) => void): "eof" | "open" {
     try {
       n = readSync(fd, buffer, 0, buffer.length, null);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EAGAIN") return "open";
+      if (errnoCode(error) === "EAGAIN") return "open";
       throw error;
     }
     if (n === 0) return "eof";

@@ -10,6 +10,7 @@ import { acquireFileLock } from "../../../file-lock.js";
 import { ApiError } from "../../errors.js";
 import type { NativePaths } from "../paths.js";
 import { EMPTY_STATE, type NetworkState } from "./records.js";
+import { errnoCode } from "../../../errno.js";
 
 /** Holders do a few file operations and at most one short `nft -f`: seconds is generous. */
 const LOCK_TIMEOUT_MS = 60_000;
@@ -23,7 +24,7 @@ export async function readState(paths: NativePaths): Promise<NetworkState> {
   try {
     text = await readFile(stateFile(paths), "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return EMPTY_STATE;
+    if (errnoCode(error) === "ENOENT") return EMPTY_STATE;
     throw error;
   }
   const value = JSON.parse(text) as NetworkState;

@@ -26,6 +26,7 @@ import { ConflictError, InvalidRequestError, NotFoundError } from "../../errors.
 import { ContainerFs } from "./container-fs.js";
 import type { ProcessHandle } from "./handle.js";
 import { unpackEntries } from "./unpack-entries.js";
+import { errnoCode } from "../../../errno.js";
 
 const posix = path.posix;
 
@@ -44,7 +45,7 @@ async function lstatOrUndefined(file: string): Promise<FileStats | undefined> {
   try {
     return await lstat(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if (errnoCode(error) === "ENOENT") return undefined;
     throw error;
   }
 }

@@ -6,6 +6,7 @@ import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import path from "node:path";
 import { ConflictError } from "../../errors.js";
+import { errnoCode } from "../../../errno.js";
 
 export async function resizeTerminal(
   bundle: string,
@@ -17,7 +18,7 @@ export async function resizeTerminal(
   try {
     file = await open(path.join(bundle, "ctl"), constants.O_WRONLY | constants.O_NONBLOCK);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errnoCode(error);
     if (code === "ENXIO" || code === "ENOENT") {
       throw new ConflictError("cannot resize: the process's terminal is gone (it is not running)");
     }

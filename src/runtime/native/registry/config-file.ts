@@ -4,13 +4,14 @@
  */
 import { readFile } from "node:fs/promises";
 import { InvalidRequestError } from "../../errors.js";
+import { errnoCode } from "../../../errno.js";
 
 /** The file's text, or undefined when it does not exist. */
 export async function readOptionalFile(file: string): Promise<string | undefined> {
   try {
     return await readFile(file, "utf8");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errnoCode(error);
     if (code === "ENOENT") return undefined;
     throw new InvalidRequestError(`${file}: cannot read (${code ?? "error"})`);
   }

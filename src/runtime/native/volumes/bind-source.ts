@@ -6,6 +6,7 @@
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { InvalidRequestError } from "../../errors.js";
+import { errnoCode } from "../../../errno.js";
 
 export async function ensureBindSource(source: string, createHostPath: boolean): Promise<void> {
   if (!path.isAbsolute(source)) {
@@ -13,8 +14,8 @@ export async function ensureBindSource(source: string, createHostPath: boolean):
       `invalid mount config for type "bind": invalid mount path: '${source}' mount path must be absolute`,
     );
   }
-  const found = await stat(source).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return undefined;
+  const found = await stat(source).catch((error: unknown) => {
+    if (errnoCode(error) === "ENOENT") return undefined;
     throw error;
   });
   if (found !== undefined) return;

@@ -16,6 +16,7 @@ import { ANONYMOUS_LABEL, anonymousVolumeName, validateVolumeName, volumeNamePro
 import { parseDriverOpts } from "./options.js";
 import { copyImageContent } from "./populate.js";
 import { DATA_DIR, readRecord, type VolumeRecord, writeRecord } from "./records.js";
+import { errnoCode } from "../../../errno.js";
 
 export interface VolumeStoreOptions {
   /**
@@ -111,7 +112,7 @@ export function openVolumeStore(paths: NativePaths, options: VolumeStoreOptions 
       await rename(temp, dirOf(spec.name));
     } catch (error) {
       await rm(temp, { recursive: true, force: true });
-      const code = (error as NodeJS.ErrnoException).code;
+      const code = errnoCode(error);
       if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
       return info(await existing(spec.name, "create"));
     }
