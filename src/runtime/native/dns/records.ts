@@ -200,10 +200,14 @@ export function writeDnsRecords(paths: NativePaths, record: Omit<DnsContainerRec
 }
 
 /**
- * Marks the container's record running or not (nothing when it has none): its names are answered
- * from its start to its exit. Rewritten only when it changes.
+ * Rewrites the container's record with `change` (nothing when it has none, or when `change` gives
+ * undefined: nothing to change).
  */
-export function markDnsRunning(paths: NativePaths, id: string, running: boolean): void {
+function changeDnsRecord(
+  paths: NativePaths,
+  id: string,
+  change: (record: DnsContainerRecord) => object | undefined,
+): void {
   const file = path.join(dnsFiles(paths).containers, fileName(id));
   let record: DnsContainerRecord | undefined;
   try {
@@ -211,9 +215,20 @@ export function markDnsRunning(paths: NativePaths, id: string, running: boolean)
   } catch {
     return;
   }
-  if (record === undefined || (record.stopped !== true) === running) return;
-  const { stopped: _stopped, ...rest } = record;
-  writeJsonAtomic(file, running ? rest : { ...rest, stopped: true });
+  const next = record === undefined ? undefined : change(record);
+  if (next !== undefined) writeJsonAtomic(file, next);
+}
+
+/**
+ * Marks the container's record running or not (nothing when it has none): its names are answered
+ * from its start to its exit. Rewritten only when it changes.
+ */
+export function markDnsRunning(paths: NativePaths, id: string, running: boolean): void {
+  changeDnsRecord(paths, id, (record) => {
+    if ((record.stopped !== true) === running) return undefined;
+    const { stopped: _stopped, ...rest } = record;
+    return running ? rest : { ...rest, stopped: true };
+  });
 }
 
 /**
@@ -221,18 +236,12 @@ export function markDnsRunning(paths: NativePaths, id: string, running: boolean)
  * publishes at its start, none from its stop. Rewritten only when they change.
  */
 export function setDnsPorts(paths: NativePaths, id: string, ports: readonly HeldPort[]): void {
-  const file = path.join(dnsFiles(paths).containers, fileName(id));
-  let record: DnsContainerRecord | undefined;
-  try {
-    record = parseDnsRecord(JSON.parse(readFileSync(file, "utf8")));
-  } catch {
-    return;
-  }
-  if (record === undefined) return;
   const held = ports.map((p) => ({ protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort }));
-  if (JSON.stringify(record.ports ?? []) === JSON.stringify(held)) return;
-  const { ports: _ports, ...rest } = record;
-  writeJsonAtomic(file, held.length > 0 ? { ...rest, ports: held } : rest);
+  changeDnsRecord(paths, id, (record) => {
+    if (JSON.stringify(record.ports ?? []) === JSON.stringify(held)) return undefined;
+    const { ports: _ports, ...rest } = record;
+    return held.length > 0 ? { ...rest, ports: held } : rest;
+  });
 }
 
 /** Takes the container's names away (nothing when it had none). */
