@@ -15,29 +15,13 @@ import {
   writeRecord,
 } from "../../../../../src/runtime/native/containers/records.js";
 import { nativePaths, type NativePaths } from "../../../../../src/runtime/native/paths.js";
+import { containerRecord } from "../record-fixture.js";
 
 let dir = "";
 let paths: NativePaths;
 const ID = "b".repeat(64);
 
-const record: ContainerRecord = {
-  version: 1,
-  id: ID,
-  name: "web",
-  state: "creating",
-  owner: self,
-  spec: { name: "web", image: "busybox", labels: {} },
-  image: "busybox",
-  imageId: "sha256:x",
-  imageConfig: {},
-  layerDirs: [],
-  labels: {},
-  hostname: "web",
-  user: { uid: 0, gid: 0, additionalGids: [] },
-  created: "2026-01-01T00:00:00.000Z",
-  oomKilled: false,
-  restartCount: 0,
-};
+const record: ContainerRecord = containerRecord(ID, { state: "creating", owner: self });
 
 /** The identity of a process that has exited (its PID not yet reused, in all likelihood). */
 async function goneProcess(): Promise<{ pid: number; start: string }> {

@@ -22,30 +22,18 @@ import {
   writeHealth,
   writeRestartMarker,
 } from "../../../../../src/runtime/native/supervise/state-files.js";
+import { containerRecord } from "../record-fixture.js";
 
 let dir = "";
 let paths: NativePaths;
 const ID = "a".repeat(64);
 
-const record = (changes: Partial<ContainerRecord> = {}): ContainerRecord => ({
-  version: 1,
-  id: ID,
-  name: "web",
-  state: "created",
-  spec: { name: "web", image: "busybox", labels: {}, healthcheck: { test: ["CMD", "true"] } },
-  image: "busybox",
-  imageId: "sha256:x",
-  imageConfig: {},
-  layerDirs: [],
-  labels: {},
-  hostname: "web",
-  user: { uid: 0, gid: 0, additionalGids: [] },
-  created: "2026-01-01T00:00:00.000Z",
-  startedAt: "2026-01-01T00:00:01.000Z",
-  oomKilled: false,
-  restartCount: 0,
-  ...changes,
-});
+const record = (changes: Partial<ContainerRecord> = {}): ContainerRecord =>
+  containerRecord(ID, {
+    spec: { name: "web", image: "busybox", labels: {}, healthcheck: { test: ["CMD", "true"] } },
+    startedAt: "2026-01-01T00:00:01.000Z",
+    ...changes,
+  });
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), "berth-sv-unit-"));
