@@ -16,7 +16,6 @@ import type { ContainerSpec, Labels } from "../../runtime.js";
 import type { NativePaths } from "../paths.js";
 import type { ImageRunConfig, ResolvedUser } from "./deps.js";
 import { type ProcessIdentity, self, stillRuns } from "./lock.js";
-import { isRecord } from "../../../json-shape.js";
 
 export interface ContainerRun {
   /** The container's init as the host sees it. */
@@ -179,19 +178,13 @@ export function sweepStaging(paths: NativePaths): void {
 
 export function readRecord(paths: NativePaths, id: string): ContainerRecord | undefined {
   try {
-    const value: unknown = JSON.parse(readFileSync(containerLayout(paths, id).record, "utf8"));
-    return isContainerRecord(value, id) ? value : undefined;
+    return JSON.parse(readFileSync(containerLayout(paths, id).record, "utf8")) as ContainerRecord;
   } catch {
     return undefined;
   }
 }
 
 export const ID_PATTERN = /^[0-9a-f]{64}$/;
-
-/** A record as this berth writes it (version 1, for this id): anything else reads as no record. */
-function isContainerRecord(value: unknown, id: string): value is ContainerRecord {
-  return isRecord(value) && value.version === 1 && value.id === id && typeof value.state === "string";
-}
 
 /** Ids of every container directory (records being made included). */
 export function listIds(paths: NativePaths): string[] {

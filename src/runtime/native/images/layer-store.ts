@@ -14,7 +14,6 @@ import { withStoreLock } from "./store-lock.js";
 import { tempName } from "./temp-files.js";
 import { unpackLayer } from "./unpack.js";
 import { errnoCode } from "../../../errno.js";
-import { isRecord } from "../../../json-shape.js";
 
 export interface LayerFacts {
   readonly diffId: Digest;
@@ -53,13 +52,7 @@ export function openLayerStore(layersDir: string, locksDir: string): LayerStore 
 
   async function facts(chainId: Digest): Promise<LayerFacts | undefined> {
     try {
-      const value: unknown = JSON.parse(await readFile(path.join(layerDir(chainId), "layer.json"), "utf8"));
-      return isRecord(value) &&
-        typeof value.diffId === "string" &&
-        isDigest(value.diffId) &&
-        typeof value.size === "number"
-        ? { diffId: value.diffId, size: value.size }
-        : undefined;
+      return JSON.parse(await readFile(path.join(layerDir(chainId), "layer.json"), "utf8")) as LayerFacts;
     } catch {
       return undefined;
     }
