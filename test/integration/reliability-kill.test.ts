@@ -541,7 +541,13 @@ networks:
       // Engines before API 1.44 join one network at create and the rest by later calls; a berth killed
       // in between leaves this state, which the executor's fault points cannot reach. Made by hand here.
       const fx = fixture(STACK());
-      await killedAt(fx, ["up", "-d"], "container-created:1");
+      // Killed once both networks exist: containers of a one-network service may be made before the
+      // other network is, so an earlier point can leave api's second network missing.
+      await killedAt(fx, ["up", "-d"], "network-created:2");
+      expect(
+        await runtime.networks.list({ labels: projectFilter(fx.project) }),
+        "both networks made",
+      ).toHaveLength(2);
       const loaded = await loadProject({ cwd: fx.dir, env: {}, projectName: fx.project });
       const configFiles = loaded.files.map((f) => f.path);
       const spec = containerSpecFor(loaded.project, "api", 1, { configFiles }).spec;
