@@ -29,6 +29,7 @@ import path from "node:path";
 import { ApiError } from "../../errors.js";
 import { runcMessages } from "./runc.js";
 import { errnoCode } from "../../../errno.js";
+import { isRecord } from "../../../json-shape.js";
 
 export const CONMON_PATH = "/usr/bin/conmon";
 
@@ -128,8 +129,9 @@ export function parseSyncMessage(text: string): { pid: number } | { error: strin
   const line = text.split("\n")[0]?.trim();
   if (!line) return undefined;
   try {
-    const message = JSON.parse(line) as { data?: unknown; message?: unknown };
-    if (typeof message.data !== "number") return { error: `unexpected answer from conmon: ${line}` };
+    const message: unknown = JSON.parse(line);
+    if (!isRecord(message) || typeof message.data !== "number")
+      return { error: `unexpected answer from conmon: ${line}` };
     if (message.data > 0) return { pid: message.data };
     const said = typeof message.message === "string" ? runcMessages(message.message).at(-1) : undefined;
     return { error: said ?? `conmon reported ${message.data}` };

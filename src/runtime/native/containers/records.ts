@@ -16,6 +16,7 @@ import type { ContainerSpec, Labels } from "../../runtime.js";
 import type { NativePaths } from "../paths.js";
 import type { ImageRunConfig, ResolvedUser } from "./deps.js";
 import { type ProcessIdentity, self, stillRuns } from "./lock.js";
+import { isRecord } from "../../../json-shape.js";
 
 export interface ContainerRun {
   /** The container's init as the host sees it. */
@@ -178,13 +179,19 @@ export function sweepStaging(paths: NativePaths): void {
 
 export function readRecord(paths: NativePaths, id: string): ContainerRecord | undefined {
   try {
-    return JSON.parse(readFileSync(containerLayout(paths, id).record, "utf8")) as ContainerRecord;
+    const value: unknown = JSON.parse(readFileSync(containerLayout(paths, id).record, "utf8"));
+    return isContainerRecord(value, id) ? value : undefined;
   } catch {
     return undefined;
   }
 }
 
 export const ID_PATTERN = /^[0-9a-f]{64}$/;
+
+/** A record as this berth writes it (version 1, for this id): anything else reads as no record. */
+function isContainerRecord(value: unknown, id: string): value is ContainerRecord {
+  return isRecord(value) && value.version === 1 && value.id === id && typeof value.state === "string";
+}
 
 /** Ids of every container directory (records being made included). */
 export function listIds(paths: NativePaths): string[] {

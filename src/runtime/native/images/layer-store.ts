@@ -14,6 +14,7 @@ import { withStoreLock } from "./store-lock.js";
 import { tempName } from "./temp-files.js";
 import { unpackLayer } from "./unpack.js";
 import { errnoCode } from "../../../errno.js";
+import { isRecord } from "../../../json-shape.js";
 
 export interface LayerFacts {
   readonly diffId: Digest;
@@ -52,7 +53,13 @@ export function openLayerStore(layersDir: string, locksDir: string): LayerStore 
 
   async function facts(chainId: Digest): Promise<LayerFacts | undefined> {
     try {
-      return JSON.parse(await readFile(path.join(layerDir(chainId), "layer.json"), "utf8")) as LayerFacts;
+      const value: unknown = JSON.parse(await readFile(path.join(layerDir(chainId), "layer.json"), "utf8"));
+      return isRecord(value) &&
+        typeof value.diffId === "string" &&
+        isDigest(value.diffId) &&
+        typeof value.size === "number"
+        ? { diffId: value.diffId, size: value.size }
+        : undefined;
     } catch {
       return undefined;
     }

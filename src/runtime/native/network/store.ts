@@ -11,12 +11,21 @@ import { ApiError } from "../../errors.js";
 import type { NativePaths } from "../paths.js";
 import { EMPTY_STATE, type NetworkState } from "./records.js";
 import { errnoCode } from "../../../errno.js";
+import { fieldsOf, isRecord } from "../../../json-shape.js";
 
 /** Holders do a few file operations and at most one short `nft -f`: seconds is generous. */
 const LOCK_TIMEOUT_MS = 60_000;
 
 export function stateFile(paths: NativePaths): string {
   return path.join(paths.root, "network", "state.json");
+}
+
+/**
+ * The state document as writeState writes it (whole, atomically, under the lock): version 1 with
+ * its two maps; their entries are this module's records.
+ */
+function isNetworkState(value: unknown): value is NetworkState {
+  return isRecord(value) && value.version === 1 && isRecord(value.networks) && isRecord(value.containers);
 }
 
 export async function readState(paths: NativePaths): Promise<NetworkState> {
@@ -27,9 +36,9 @@ export async function readState(paths: NativePaths): Promise<NetworkState> {
     if (errnoCode(error) === "ENOENT") return EMPTY_STATE;
     throw error;
   }
-  const value = JSON.parse(text) as NetworkState;
-  if (value.version !== 1)
-    throw new ApiError(`${stateFile(paths)}: unknown version ${String(value.version)}`);
+  const value: unknown = JSON.parse(text);
+  if (!isNetworkState(value))
+    throw new ApiError(`${stateFile(paths)}: unknown version ${String(fieldsOf(value).version)}`);
   return value;
 }
 
