@@ -277,8 +277,14 @@ export async function publishPorts(ctx: ContainerContext, record: ContainerRecor
   const wanted = record.spec.ports ?? [];
   // No state read for the many containers that publish nothing.
   if (layer === undefined || wanted.length === 0 || !layerManaged(record.spec)) return;
-  if (!(await layer.containerNetworking(record.id))) return;
-  const ports = await layer.publishPorts(record.id, wanted);
+  let ports: readonly PortRecord[];
+  try {
+    ports = await layer.publishPorts(record.id, wanted);
+  } catch (error) {
+    // No networking of its own (made without a network): nothing to publish through.
+    if (error instanceof NotFoundError) return;
+    throw error;
+  }
   setDnsPorts(ctx.paths, record.id, ports);
 }
 
@@ -289,11 +295,10 @@ export async function publishPorts(ctx: ContainerContext, record: ContainerRecor
 export async function unpublishPorts(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
   const layer = ctx.deps.networks;
   if (layer === undefined || (record.spec.ports ?? []).length === 0) return;
-  const networking = await layer.containerNetworking(record.id);
-  if (!networking || networking.ports.length === 0) return;
-  await layer.unpublishPorts(record.id);
+  const freed = await layer.unpublishPorts(record.id);
+  if (freed.length === 0) return;
   setDnsPorts(ctx.paths, record.id, []);
-  await portsReleased(networking.ports);
+  await portsReleased(freed);
 }
 
 /** How long a removal waits for the DNS server to let go of the container's host ports. */

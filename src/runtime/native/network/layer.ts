@@ -216,9 +216,9 @@ export interface NetworkLayer {
   publishPorts(id: string, ports: readonly PortBinding[]): Promise<readonly PortRecord[]>;
   /**
    * Takes a container's published ports away, its endpoints kept (at its stop, as Docker frees
-   * them): its DNAT rules go and the host ports are free for others. Idempotent.
+   * them): its DNAT rules go and the host ports are free for others. Idempotent; the ports freed.
    */
-  unpublishPorts(id: string): Promise<void>;
+  unpublishPorts(id: string): Promise<readonly PortRecord[]>;
   /** What setupContainer gave a container, while it is set up. */
   containerNetworking(id: string): Promise<ContainerNetworking | undefined>;
   /** containerNetworking of every set-up container, by id, from one read of the state. */
@@ -468,13 +468,18 @@ export function openNetworkLayer(paths: NativePaths, options: NetworkLayerOption
     });
   }
 
-  async function unpublishPorts(id: string): Promise<void> {
+  async function unpublishPorts(id: string): Promise<readonly PortRecord[]> {
     const container = (await readState(paths)).containers[id];
-    if (!container || container.state !== "ready" || container.ports.length === 0) return;
-    await replacePorts(id, async () => []).catch((error: unknown) => {
+    if (!container || container.state !== "ready" || container.ports.length === 0) return [];
+    let freed: readonly PortRecord[] = [];
+    await replacePorts(id, async (_state, current) => {
+      freed = current.ports;
+      return [];
+    }).catch((error: unknown) => {
       // Torn down meanwhile: nothing is published any more.
       if (!(error instanceof NotFoundError)) throw error;
     });
+    return freed;
   }
 
   function withEndpoints(container: ContainerRecord, endpoints: EndpointRecord[], ports: PortRecord[]) {
