@@ -107,9 +107,11 @@ async function locked<T>(
  * One lock for every state root of this host, held while a new network's subnet is chosen and its
  * bridge set up: each root sees another's subnets only as host routes, which appear once a bridge
  * has its address, so two roots creating networks at once picked the same subnet (and their DNS
- * servers the same gateway). Beside the default root, so every root finds it.
+ * servers the same gateway). A fixed path every root finds, under /run: it lives as long as the
+ * processes holding it, so it leaves nothing in a persistent directory (a test's sandboxed roots
+ * included).
  */
-export const HOST_SUBNET_LOCK = "/var/lib/berth/subnets.lock";
+export const HOST_SUBNET_LOCK = "/run/berth/subnets.lock";
 
 export async function withHostSubnetLock<T>(work: () => Promise<T>, file = HOST_SUBNET_LOCK): Promise<T> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o711 });
