@@ -8,6 +8,7 @@
  */
 import { execFile } from "node:child_process";
 import { ApiError, ConflictError, NotFoundError } from "../../errors.js";
+import { fieldsOf } from "../../../json-shape.js";
 
 export const RUNC_PATH = "/usr/sbin/runc";
 
@@ -113,7 +114,7 @@ export function createRunc(root: string, path: string = RUNC_PATH): Runc {
         if (error instanceof NotFoundError) return undefined;
         throw error;
       }
-      return JSON.parse(result.stdout) as RuncState;
+      return parseRuncState(result.stdout, id);
     },
     async start(id) {
       await call("start", id);
@@ -137,4 +138,27 @@ export function createRunc(root: string, path: string = RUNC_PATH): Runc {
       return Array.isArray(pids) ? pids.filter((p): p is number => typeof p === "number") : [];
     },
   };
+}
+
+const RUNC_STATUSES: readonly string[] = ["creating", "created", "running", "paused", "stopped"];
+
+/** `runc state`'s answer, checked: a runc that answers something else is named, not trusted. */
+export function parseRuncState(stdout: string, id: string): RuncState {
+  let value: unknown;
+  try {
+    value = JSON.parse(stdout);
+  } catch {
+    value = undefined;
+  }
+  const { pid, status, bundle, created } = fieldsOf(value);
+  const isStatus = (text: unknown): text is RuncStatus =>
+    typeof text === "string" && RUNC_STATUSES.includes(text);
+  if (
+    typeof pid !== "number" ||
+    !isStatus(status) ||
+    typeof bundle !== "string" ||
+    typeof created !== "string"
+  )
+    throw new ApiError(`runc state ${id} answered what is not a container's state: ${stdout.slice(0, 200)}`);
+  return { id, pid, status, bundle, created };
 }

@@ -16,10 +16,11 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { acquireFileLock, isStale, type LockOwner, parseOwner, systemProbe } from "../../../file-lock.js";
+import { fieldsOf, itemsOf } from "../../../json-shape.js";
 import type { NativePaths } from "../paths.js";
 import { findEntry } from "../pid-file.js";
 import { dnsFiles, type DnsListenAddress, readDnsNetworks, writeDnsNetwork } from "./records.js";
-import { DNS_PORT, type DnsServerStatus } from "./server.js";
+import { DNS_PORT, type DnsServerStatus, type ListenState } from "./server.js";
 
 /** Names the server's entry script (a test's bundle); otherwise it is found beside this module. */
 export const DNS_ENTRY_ENV = "BERTH_DNS_ENTRY";
@@ -74,7 +75,7 @@ export function dnsServerEntry(
 
 function readStatus(paths: NativePaths): DnsServerStatus | undefined {
   try {
-    return JSON.parse(readFileSync(dnsFiles(paths).statusFile, "utf8")) as DnsServerStatus;
+    return asDnsServerStatus(JSON.parse(readFileSync(dnsFiles(paths).statusFile, "utf8")));
   } catch {
     return undefined;
   }
@@ -202,4 +203,26 @@ export async function awaitDnsReleased(
     if (status?.pid === owner.pid && !status.listening.some((l) => l.network === network)) return;
     await sleep(10);
   }
+}
+
+function asListenState(value: unknown): ListenState | undefined {
+  const { network, address, port, ready, error } = fieldsOf(value);
+  if (typeof network !== "string" || typeof address !== "string" || typeof port !== "number")
+    return undefined;
+  return {
+    network,
+    address,
+    port,
+    ready: ready === true,
+    error: typeof error === "string" ? error : undefined,
+  };
+}
+
+/** The status file as the server writes it; undefined for anything else (read as "not ready"). */
+export function asDnsServerStatus(value: unknown): DnsServerStatus | undefined {
+  const { pid, listening, records } = fieldsOf(value);
+  if (typeof pid !== "number" || !Array.isArray(listening)) return undefined;
+  const states = itemsOf(listening).map(asListenState);
+  if (!states.every((state): state is ListenState => state !== undefined)) return undefined;
+  return { pid, listening: states, records: typeof records === "number" ? records : 0 };
 }

@@ -6,6 +6,7 @@
  */
 import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { fieldsOf, isRecord, itemsOf } from "../../../json-shape.js";
 import { type Digest, digestHex, isDigest } from "./digest.js";
 import { withStoreLock } from "./store-lock.js";
 import { tempName } from "./temp-files.js";
@@ -67,7 +68,7 @@ export function openRecordStore(imagesDir: string, locksDir: string): RecordStor
 
   async function get(id: Digest): Promise<ImageRecord | undefined> {
     try {
-      return JSON.parse(await readFile(recordPath(id), "utf8")) as ImageRecord;
+      return asImageRecord(JSON.parse(await readFile(recordPath(id), "utf8")), id);
     } catch {
       return undefined;
     }
@@ -90,7 +91,7 @@ export function openRecordStore(imagesDir: string, locksDir: string): RecordStor
 
   async function tags(): Promise<TagIndex> {
     try {
-      return JSON.parse(await readFile(path.join(imagesDir, TAGS), "utf8")) as TagIndex;
+      return asTagIndex(JSON.parse(await readFile(path.join(imagesDir, TAGS), "utf8")));
     } catch {
       return {};
     }
@@ -123,4 +124,40 @@ export function openRecordStore(imagesDir: string, locksDir: string): RecordStor
         signal,
       ),
   };
+}
+
+const isDigestText = (value: unknown): value is Digest => typeof value === "string" && isDigest(value);
+
+function asDescriptor(value: unknown): Descriptor | undefined {
+  const { mediaType, digest, size } = fieldsOf(value);
+  if (typeof mediaType !== "string" || !isDigestText(digest) || typeof size !== "number") return undefined;
+  return { mediaType, digest, size };
+}
+
+function asLayerRecord(value: unknown): LayerRecord | undefined {
+  const descriptor = asDescriptor(value);
+  const { diffId, diffSize } = fieldsOf(value);
+  if (!descriptor || !isDigestText(diffId) || typeof diffSize !== "number") return undefined;
+  return { ...descriptor, diffId, diffSize };
+}
+
+/** The record read from `<id>.json`, or undefined when it is not one for `id` (a damaged file). */
+export function asImageRecord(value: unknown, id: Digest): ImageRecord | undefined {
+  const fields = fieldsOf(value);
+  if (fields["id"] !== id || !Array.isArray(fields["layers"])) return undefined;
+  const layers = fields["layers"].map(asLayerRecord);
+  if (!layers.every((layer): layer is LayerRecord => layer !== undefined)) return undefined;
+  const manifest = fields["manifest"] === undefined ? undefined : asDescriptor(fields["manifest"]);
+  if (fields["manifest"] !== undefined && !manifest) return undefined;
+  const repoDigests = itemsOf(fields["repoDigests"]).filter((item) => typeof item === "string");
+  const lastTagTime = typeof fields["lastTagTime"] === "string" ? fields["lastTagTime"] : undefined;
+  return { id, layers, manifest, repoDigests, lastTagTime };
+}
+
+/** The tag index read from `tags.json`: entries that are not `name → digest` are dropped. */
+export function asTagIndex(value: unknown): TagIndex {
+  if (!isRecord(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, Digest] => isDigestText(entry[1])),
+  );
 }
