@@ -12,7 +12,7 @@
 import { randomBytes } from "node:crypto";
 import type { LoadedProject } from "../project/load.js";
 import type { Project, Service, ServicePort, ServiceVolume } from "../project/model.js";
-import type { Runtime } from "../runtime/runtime.js";
+import type { Runtime, TerminalSize } from "../runtime/runtime.js";
 import { containerSpecFor } from "./container-spec.js";
 import { imageReference } from "./desired.js";
 import { PlanError } from "./errors.js";
@@ -67,6 +67,8 @@ export interface RunOptions {
   readonly slug?: string | undefined;
   /** Bound for each depends_on wait (default 10 minutes). */
   readonly dependencyTimeoutS?: number | undefined;
+  /** The caller's terminal size, given to a TTY one-off from its first moment. */
+  readonly consoleSize?: TerminalSize | undefined;
 }
 
 export interface OneOff {
@@ -172,6 +174,7 @@ export async function createOneOff(
       ...spec,
       stdinOnce: options.overrides.interactive === true,
       ...(options.autoRemove === true ? { autoRemove: true } : {}),
+      ...(spec.tty === true && options.consoleSize !== undefined ? { consoleSize: options.consoleSize } : {}),
     };
     const create: PlanNode = {
       id: 1,

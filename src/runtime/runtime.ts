@@ -312,6 +312,12 @@ export interface ContainerSpec {
   readonly hostname?: string | undefined;
   readonly domainname?: string | undefined;
   readonly tty?: boolean | undefined;
+  /**
+   * The TTY's size from its first moment (the caller's terminal at `run -it`), so the process never
+   * reads a 0×0 terminal before the first resize lands. A TTY container only; engines before API
+   * 1.42 ignore it (the resize after the start is what sizes it there).
+   */
+  readonly consoleSize?: TerminalSize | undefined;
   readonly stdinOpen?: boolean | undefined;
   /** Close stdin after the first attach detaches (what `run -i` wants: EOF reaches the process). */
   readonly stdinOnce?: boolean | undefined;
@@ -481,12 +487,20 @@ export interface StreamSession {
   close(): void;
 }
 
+/** A terminal's size in character cells. */
+export interface TerminalSize {
+  readonly rows: number;
+  readonly cols: number;
+}
+
 export interface ExecSpec {
   readonly command: readonly string[];
   readonly env?: Readonly<Record<string, string>> | undefined;
   readonly user?: string | undefined;
   readonly workingDir?: string | undefined;
   readonly tty?: boolean | undefined;
+  /** The TTY's size from the start (as ContainerSpec.consoleSize), for a TTY exec. */
+  readonly consoleSize?: TerminalSize | undefined;
   readonly stdin?: boolean | undefined;
   readonly privileged?: boolean | undefined;
   /**

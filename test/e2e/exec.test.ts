@@ -229,9 +229,22 @@ services:
         timeout: 10_000,
       });
     await tmux(["new-session", "-d", "-s", "tty", "-x", "100", "-y", "30", "-c", dir]);
+    const screen = async () => (await tmux(["capture-pane", "-p", "-t", "tty"])).stdout;
+    if (backend.name === "native") {
+      // Made at the terminal's size (consoleSize), so asked once: a resize sent after the start can
+      // land after a quick command read its size. (Docker's engine takes the size at create from
+      // API 1.42; this one speaks 1.41, where only the resize sizes it.)
+      const berth = `${process.execPath} ${BIN}`;
+      const line = `${berth} exec web stty size; ${berth} run --rm --no-deps web stty size; echo sized`;
+      await tmux(["send-keys", "-t", "tty", "-l", line]);
+      await tmux(["send-keys", "-t", "tty", "Enter"]);
+      await eventually(async () => expect(await screen()).toMatch(/^sized\r?$/m), 15_000);
+      expect((await screen()).match(/^30 100\r?$/gm), await screen()).toHaveLength(2);
+      await tmux(["send-keys", "-t", "tty", "-l", "clear"]);
+      await tmux(["send-keys", "-t", "tty", "Enter"]);
+    }
     await tmux(["send-keys", "-t", "tty", "-l", `${process.execPath} ${BIN} exec web sh`]);
     await tmux(["send-keys", "-t", "tty", "Enter"]);
-    const screen = async () => (await tmux(["capture-pane", "-p", "-t", "tty"])).stdout;
     // Asked again until it answers: the resize reaches the engine a moment after tmux's SIGWINCH.
     const sizeIs = (rows: number, cols: number) =>
       eventually(async () => {

@@ -6,7 +6,7 @@
  */
 import { UsageError } from "../../errors.js";
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../../ui/terminal/detach-keys.js";
-import { joinTerminal } from "../../ui/terminal/join.js";
+import { joinTerminal, terminalSizeOf } from "../../ui/terminal/join.js";
 import { serviceContainer } from "../../engine/service-containers.js";
 import { parsePositive } from "../flags.js";
 import type { GlobalOptions } from "../global-options.js";
@@ -35,6 +35,7 @@ export async function runExec(globals: GlobalOptions, operands: string[], flags:
       workingDir: flags.workdir,
       privileged: flags.privileged === true,
       tty,
+      consoleSize: tty ? terminalSizeOf(process.stdout) : undefined,
       stdin: flags.detach !== true,
       detach: flags.detach === true,
     });

@@ -17,7 +17,7 @@ import { goClean, parseVolumeSpec } from "../../project/paths.js";
 import { parsePortSpec } from "../../project/ports.js";
 import { shellSplit } from "../../project/shellwords.js";
 import type { Runtime } from "../../runtime/runtime.js";
-import { joinTerminal } from "../../ui/terminal/join.js";
+import { joinTerminal, terminalSizeOf } from "../../ui/terminal/join.js";
 import type { GlobalOptions } from "../global-options.js";
 import { loadFromFlags } from "../load-for-cli.js";
 import type { RunFlags } from "../options/flags.js";
@@ -57,6 +57,7 @@ export async function runRun(globals: GlobalOptions, operands: string[], flags: 
           removeOrphans: flags.removeOrphans === true,
           // Compose's run --rm: the engine removes the one-off as it exits, however berth ends.
           autoRemove: flags.rm === true && (detach || runtime.containers.armWait !== undefined),
+          consoleSize: tty && !detach ? terminalSizeOf(process.stdout) : undefined,
         },
         progress,
         undefined,

@@ -127,6 +127,11 @@ function hostConfig(
     SecurityOpt: spec.securityOpt,
     Init: spec.init,
     AutoRemove: spec.autoRemove,
+    // [height, width]; the engine reads it on Linux from API 1.42 (the Go client sends none before).
+    ConsoleSize:
+      spec.tty === true && spec.consoleSize !== undefined && compareVersions(apiVersion, "1.42") >= 0
+        ? [spec.consoleSize.rows, spec.consoleSize.cols]
+        : undefined,
     ExtraHosts: spec.extraHosts,
     Dns: spec.dns,
     DnsSearch: spec.dnsSearch,

@@ -286,6 +286,11 @@ export class DockerContainers implements Containers {
         User: spec.user,
         WorkingDir: spec.workingDir,
         Privileged: spec.privileged,
+        // [height, width], read from API 1.42 on (the Go client sends none before).
+        ConsoleSize:
+          tty && spec.consoleSize !== undefined && (await this.api.atLeast("1.42"))
+            ? [spec.consoleSize.rows, spec.consoleSize.cols]
+            : undefined,
       },
       signal: spec.signal,
     });

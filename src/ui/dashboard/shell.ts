@@ -6,7 +6,7 @@
  */
 import type { Runtime } from "../../runtime/runtime.js";
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../terminal/detach-keys.js";
-import { joinTerminal, type Terminal } from "../terminal/join.js";
+import { joinTerminal, type Terminal, terminalSizeOf } from "../terminal/join.js";
 
 export type { Terminal } from "../terminal/join.js";
 
@@ -16,6 +16,7 @@ export async function runShell(runtime: Runtime, containerId: string, terminal: 
   const session = await runtime.containers.exec(containerId, {
     command: SHELL_COMMAND,
     tty: true,
+    consoleSize: terminalSizeOf(terminal.stdout),
     stdin: true,
     env: { TERM: process.env["TERM"] ?? "xterm" },
   });

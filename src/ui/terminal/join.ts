@@ -5,7 +5,7 @@
  * restored however the session ends (output done, detach keys, an error, or the process exiting).
  */
 import type { Writable } from "node:stream";
-import type { StreamSession } from "../../runtime/runtime.js";
+import type { StreamSession, TerminalSize } from "../../runtime/runtime.js";
 import { detachMatcher } from "./detach-keys.js";
 
 export interface Terminal {
@@ -26,6 +26,14 @@ export interface JoinOptions {
   readonly halfClose?: boolean | undefined;
 }
 
+/**
+ * The terminal's size, for a TTY made at that size (ContainerSpec.consoleSize, ExecSpec's); none
+ * when `stdout` is not a terminal.
+ */
+export function terminalSizeOf(stdout: NodeJS.WriteStream): TerminalSize | undefined {
+  return stdout.isTTY ? { rows: stdout.rows || 24, cols: stdout.columns || 80 } : undefined;
+}
+
 /** How the session ended: its output ended, or the user typed the detach keys. */
 export type JoinEnd = "ended" | "detached";
 
@@ -44,10 +52,10 @@ export async function joinTerminal(
   });
 
   try {
-    if (options.tty && stdout.isTTY) {
-      const size = () => ({ rows: stdout.rows || 24, cols: stdout.columns || 80 });
-      const onResize = (): void => void session.resize(size()).catch(() => undefined);
-      await session.resize(size()).catch(() => undefined);
+    const size = terminalSizeOf(stdout);
+    if (options.tty && size !== undefined) {
+      const onResize = (): void => void session.resize(terminalSizeOf(stdout) ?? size).catch(() => undefined);
+      await session.resize(size).catch(() => undefined);
       stdout.on("resize", onResize);
       cleanups.push(() => stdout.off("resize", onResize));
     }

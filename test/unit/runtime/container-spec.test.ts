@@ -201,6 +201,13 @@ describe("planCreate", () => {
       { Type: "volume", Source: "v", Target: "/x", VolumeOptions: { Subpath: "sub" } },
     ]);
   });
+
+  it("gives a TTY's console size as [height, width] from API 1.42, as the Go client does, and none before", () => {
+    const sized: ContainerSpec = { ...minimal, tty: true, consoleSize: { rows: 40, cols: 120 } };
+    expect(wire(sized, "1.42")).toMatchObject({ HostConfig: { ConsoleSize: [40, 120] } });
+    expect(wire(sized, "1.41")).not.toHaveProperty("HostConfig.ConsoleSize");
+    expect(wire({ ...sized, tty: false }, "1.44")).not.toHaveProperty("HostConfig.ConsoleSize");
+  });
 });
 
 describe("endpointConfig", () => {

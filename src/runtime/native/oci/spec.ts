@@ -360,6 +360,9 @@ export function ociSpec(input: OciSpecInput): OciRuntimeSpec {
     ociVersion: "1.0.2-dev",
     process: {
       ...(spec.tty === true ? { terminal: true } : {}),
+      ...(spec.tty === true && spec.consoleSize !== undefined
+        ? { consoleSize: { height: spec.consoleSize.rows, width: spec.consoleSize.cols } }
+        : {}),
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
       args,
       env: processEnv(spec, image, input.hostname),

@@ -27,6 +27,8 @@ export interface OciRlimit {
 
 export interface OciProcess {
   readonly terminal?: boolean;
+  /** runc sizes the terminal with it as it makes it, before the process runs. */
+  readonly consoleSize?: { readonly height: number; readonly width: number };
   readonly user: OciUser;
   readonly args: readonly string[];
   readonly env: readonly string[];

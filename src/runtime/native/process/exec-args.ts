@@ -98,6 +98,11 @@ export function ttyExecProcess(base: OciProcess, input: ExecArgsInput): OciProce
   return {
     ...base,
     terminal: true,
+    // The exec's own size, never the container's (its main process may have been made at another).
+    consoleSize:
+      spec.consoleSize !== undefined
+        ? { height: spec.consoleSize.rows, width: spec.consoleSize.cols }
+        : undefined,
     args: [...spec.command],
     env,
     cwd: spec.workingDir !== undefined && spec.workingDir !== "" ? spec.workingDir : (base.cwd ?? "/"),

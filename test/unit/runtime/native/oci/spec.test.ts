@@ -408,4 +408,14 @@ describe("ociSpec fields", () => {
       expect(types).not.toContain("time");
     }
   });
+
+  it("sizes a TTY from its first moment when the caller gives its terminal's size, and only a TTY", () => {
+    const size = { rows: 40, cols: 120 };
+    expect(ociSpec(input({ tty: true, consoleSize: size })).process.consoleSize).toEqual({
+      height: 40,
+      width: 120,
+    });
+    expect(ociSpec(input({ tty: false, consoleSize: size })).process.consoleSize).toBeUndefined();
+    expect(ociSpec(input({ tty: true })).process.consoleSize).toBeUndefined();
+  });
 });

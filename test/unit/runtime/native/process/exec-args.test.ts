@@ -90,6 +90,18 @@ describe("TTY exec process", () => {
     });
   });
 
+  it("sizes the exec's terminal with its own size, never the container's", () => {
+    const sized = { ...base, consoleSize: { height: 10, width: 20 } };
+    const input = { id: "c1", user: undefined, privilegedCaps: [] };
+    const own = ttyExecProcess(sized, {
+      ...input,
+      spec: { command: ["sh"], consoleSize: { rows: 40, cols: 120 } },
+    });
+    expect(own.consoleSize).toEqual({ height: 40, width: 120 });
+    const none = ttyExecProcess(sized, { ...input, spec: { command: ["sh"] } });
+    expect(JSON.parse(JSON.stringify(none))).not.toHaveProperty("consoleSize");
+  });
+
   it("merges env pairs by key, appending new ones", () => {
     expect(mergeEnv(["A=1", "B=2"], ["B=3", "C=4", "A="])).toEqual(["A=", "B=3", "C=4"]);
   });
