@@ -27,6 +27,7 @@ import type {
   ServiceVolume,
 } from "../project/model.js";
 import type {
+  BlkioLimits,
   ContainerSpec,
   EndpointSpec,
   HealthcheckSpec,
@@ -97,26 +98,15 @@ export class ContainerSpecError extends BerthError {
 
 /** Fields of a service with no place in ContainerSpec; reported in `ignored` when set. */
 const UNSUPPORTED_FIELDS = [
-  "annotations",
-  "blkio_config",
-  "cgroup",
+  // Windows containers' settings (a Linux engine discards them).
   "cpu_count",
   "cpu_percent",
-  "cpu_rt_period",
-  "cpu_rt_runtime",
   "credential_spec",
-  "device_cgroup_rules",
-  "gpus",
   "isolation",
-  "mem_swappiness",
+  // Device requests for GPU drivers and model runners, and the Docker Desktop socket.
+  "gpus",
   "models",
-  "oom_kill_disable",
-  "oom_score_adj",
-  "runtime",
-  "storage_opt",
   "use_api_socket",
-  "userns_mode",
-  "volume_driver",
 ] as const satisfies readonly (keyof Service)[];
 
 /**
@@ -185,7 +175,7 @@ export function containerSpecFor(
     capDrop: nonEmpty(service.cap_drop),
     privileged: service.privileged,
     readOnlyRootfs: service.read_only,
-    securityOpt: securityOptions(service, ignore),
+    securityOpt: securityOptions(service),
     init: service.init,
     extraHosts: nonEmpty(
       Object.entries(service.extra_hosts ?? {}).flatMap(([host, ips]) => ips.map((ip) => `${host}:${ip}`)),
@@ -200,6 +190,14 @@ export function containerSpecFor(
     pidMode: namespaceMode(project, service.pid),
     utsMode: namespaceMode(project, service.uts),
     cgroupParent: service.cgroup_parent,
+    cgroupnsMode: service.cgroup,
+    oomScoreAdj: service.oom_score_adj,
+    annotations: service.annotations !== undefined ? { ...service.annotations } : undefined,
+    usernsMode: service.userns_mode,
+    runtime: service.runtime,
+    storageOpt: service.storage_opt !== undefined ? { ...service.storage_opt } : undefined,
+    volumeDriver: service.volume_driver,
+    unmaskedPaths: service.security_opt?.includes("systempaths=unconfined") === true ? true : undefined,
     logging: logging(service),
     volumesFrom: nonEmpty(service.volumes_from?.map((entry) => volumesFrom(project, entry))),
     links: nonEmpty(links),
@@ -711,18 +709,20 @@ function resources(service: Service, ignore: (field: string) => void): ResourceL
         typeof u === "number" ? { name, soft: u, hard: u } : { name, soft: u.soft, hard: u.hard },
       ),
     ),
+    // Compose sends no swappiness for 0 (its zero value), so the engine's default stays.
+    memorySwappiness: service.mem_swappiness !== 0 ? service.mem_swappiness : undefined,
+    oomKillDisable: service.oom_kill_disable,
+    cpuRealtimePeriod: service.cpu_rt_period,
+    cpuRealtimeRuntime: service.cpu_rt_runtime,
+    deviceCgroupRules: nonEmpty(service.device_cgroup_rules),
+    blkio: blkioLimits(service.blkio_config),
   });
   return Object.keys(result).length > 0 ? result : undefined;
 }
 
-/** `systempaths=unconfined` has no place in the spec; everything else is passed as written. */
-function securityOptions(service: Service, ignore: (field: string) => void): string[] | undefined {
-  const options: string[] = [];
-  for (const option of service.security_opt ?? []) {
-    if (option === "systempaths=unconfined") ignore("security_opt.systempaths");
-    else options.push(option);
-  }
-  return nonEmpty(options);
+/** `systempaths=unconfined` is the spec's unmaskedPaths, as Compose turns it into empty masked paths. */
+function securityOptions(service: Service): string[] | undefined {
+  return nonEmpty(service.security_opt?.filter((option) => option !== "systempaths=unconfined"));
 }
 
 /** A CDI device name (`vendor.com/class=name`) goes to device requests, which the spec lacks. */
@@ -768,4 +768,20 @@ function nonEmpty<T>(list: readonly T[] | undefined): T[] | undefined {
 function strip<T extends object>(value: T): T {
   for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
   return value;
+}
+
+/** `blkio_config` as setBlkio passes it on; undefined when it sets nothing. */
+function blkioLimits(config: Service["blkio_config"]): BlkioLimits | undefined {
+  if (config === undefined) return undefined;
+  const throttles = (list: readonly { readonly path: string; readonly rate: number }[] | undefined) =>
+    nonEmpty(list?.map((d) => ({ path: d.path, rate: d.rate })));
+  const limits: BlkioLimits = strip({
+    weight: config.weight,
+    weightDevice: nonEmpty(config.weight_device?.map((d) => ({ path: d.path, weight: d.weight }))),
+    deviceReadBps: throttles(config.device_read_bps),
+    deviceReadIops: throttles(config.device_read_iops),
+    deviceWriteBps: throttles(config.device_write_bps),
+    deviceWriteIops: throttles(config.device_write_iops),
+  });
+  return Object.keys(limits).length > 0 ? limits : undefined;
 }

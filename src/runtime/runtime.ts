@@ -298,6 +298,31 @@ export interface ResourceLimits {
   readonly shmSizeBytes?: number | undefined;
   readonly ulimits?:
     readonly { readonly name: string; readonly soft: number; readonly hard: number }[] | undefined;
+  /** 0–100; unset leaves the host's. */
+  readonly memorySwappiness?: number | undefined;
+  readonly oomKillDisable?: boolean | undefined;
+  /** Microseconds. */
+  readonly cpuRealtimePeriod?: number | undefined;
+  readonly cpuRealtimeRuntime?: number | undefined;
+  /** `c 1:3 mr`, `b *:* rwm`…: device cgroup rules added to the default ones. */
+  readonly deviceCgroupRules?: readonly string[] | undefined;
+  readonly blkio?: BlkioLimits | undefined;
+}
+
+/** A block device's path and a rate (bytes or operations per second). */
+export interface ThrottleDevice {
+  readonly path: string;
+  readonly rate: number;
+}
+
+export interface BlkioLimits {
+  /** 10–1000. */
+  readonly weight?: number | undefined;
+  readonly weightDevice?: readonly { readonly path: string; readonly weight: number }[] | undefined;
+  readonly deviceReadBps?: readonly ThrottleDevice[] | undefined;
+  readonly deviceReadIops?: readonly ThrottleDevice[] | undefined;
+  readonly deviceWriteBps?: readonly ThrottleDevice[] | undefined;
+  readonly deviceWriteIops?: readonly ThrottleDevice[] | undefined;
 }
 
 export interface ContainerSpec {
@@ -357,6 +382,19 @@ export interface ContainerSpec {
   readonly pidMode?: string | undefined;
   readonly utsMode?: string | undefined;
   readonly cgroupParent?: string | undefined;
+  /** `host` or `private`; unset is the engine's default (private on cgroup v2, host on v1). */
+  readonly cgroupnsMode?: string | undefined;
+  /** -1000–1000. */
+  readonly oomScoreAdj?: number | undefined;
+  /** OCI annotations for the runtime. */
+  readonly annotations?: Readonly<Record<string, string>> | undefined;
+  readonly usernsMode?: string | undefined;
+  /** The OCI runtime's name (`runc`). */
+  readonly runtime?: string | undefined;
+  readonly storageOpt?: Readonly<Record<string, string>> | undefined;
+  readonly volumeDriver?: string | undefined;
+  /** `security_opt: systempaths=unconfined`: nothing of /proc or /sys masked or made read-only. */
+  readonly unmaskedPaths?: boolean | undefined;
   readonly logging?:
     { readonly driver: string; readonly options?: Readonly<Record<string, string>> } | undefined;
   readonly volumesFrom?: readonly string[] | undefined;

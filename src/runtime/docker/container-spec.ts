@@ -4,7 +4,7 @@
  * the image's defaults apply. Version-dependent fields are chosen from the negotiated version.
  */
 import { InvalidRequestError } from "../errors.js";
-import type { ContainerSpec, EndpointSpec, MountSpec, PortBinding } from "../runtime.js";
+import type { ContainerSpec, EndpointSpec, MountSpec, PortBinding, ThrottleDevice } from "../runtime.js";
 import { compareVersions } from "./engine-api.js";
 
 export interface CreatePlan {
@@ -120,6 +120,28 @@ function hostConfig(
     PidsLimit: r.pidsLimit,
     ShmSize: r.shmSizeBytes,
     Ulimits: r.ulimits?.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
+    MemorySwappiness: r.memorySwappiness,
+    OomKillDisable: r.oomKillDisable,
+    CpuRealtimePeriod: r.cpuRealtimePeriod,
+    CpuRealtimeRuntime: r.cpuRealtimeRuntime,
+    DeviceCgroupRules: r.deviceCgroupRules,
+    BlkioWeight: r.blkio?.weight,
+    BlkioWeightDevice: r.blkio?.weightDevice?.map((d) => ({ Path: d.path, Weight: d.weight })),
+    BlkioDeviceReadBps: throttleDevices(r.blkio?.deviceReadBps),
+    BlkioDeviceReadIOps: throttleDevices(r.blkio?.deviceReadIops),
+    BlkioDeviceWriteBps: throttleDevices(r.blkio?.deviceWriteBps),
+    BlkioDeviceWriteIOps: throttleDevices(r.blkio?.deviceWriteIops),
+    OomScoreAdj: spec.oomScoreAdj,
+    CgroupnsMode: spec.cgroupnsMode,
+    // The Go client drops annotations before API 1.43, where the engine has none.
+    Annotations: compareVersions(apiVersion, "1.43") >= 0 ? spec.annotations : undefined,
+    UsernsMode: spec.usernsMode,
+    Runtime: spec.runtime,
+    StorageOpt: spec.storageOpt,
+    VolumeDriver: spec.volumeDriver,
+    // Empty lists, not absent ones: the engine masks its defaults unless told to mask nothing.
+    MaskedPaths: spec.unmaskedPaths === true ? [] : undefined,
+    ReadonlyPaths: spec.unmaskedPaths === true ? [] : undefined,
     CapAdd: spec.capAdd,
     CapDrop: spec.capDrop,
     Privileged: spec.privileged,
@@ -151,6 +173,10 @@ function hostConfig(
     VolumesFrom: spec.volumesFrom,
     Links: spec.links,
   };
+}
+
+function throttleDevices(list: readonly ThrottleDevice[] | undefined): Record<string, unknown>[] | undefined {
+  return list?.map((d) => ({ Path: d.path, Rate: d.rate }));
 }
 
 function portKey(p: PortBinding): string {

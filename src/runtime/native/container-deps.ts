@@ -8,6 +8,8 @@ import { existsSync } from "node:fs";
 import type { ContainerDeps } from "./containers/deps.js";
 import { mountRootfs, unmountRootfs, type ImageStore } from "./images/index.js";
 import {
+  blkioDevicePaths,
+  blockDeviceNumbers,
   cgroupHost,
   type CgroupHost,
   hostCapabilities,
@@ -57,6 +59,8 @@ export function nativeContainerDeps(
         cgroupsPath: input.cgroupsPath,
         cgroupVersion: host.cgroupVersion,
         memswAvailable: host.memswAvailable,
+        cgroupFeatures: host.features,
+        blockDevices: await blockDeviceNumbers(blkioDevicePaths(spec.resources ?? {})),
         devices,
         boundingCapabilities: hostCapabilities(),
         seccompProfile: await readSeccompProfile(spec.securityOpt),

@@ -718,14 +718,15 @@ describe("security, resources and the rest of the host config", () => {
     });
   });
 
-  it("leaves out systempaths=unconfined and reports it", () => {
+  it("turns systempaths=unconfined into unmasked paths, as Compose empties the masked ones", () => {
     const project = handBuilt({
       image: "nginx",
       security_opt: ["systempaths=unconfined", "seccomp=unconfined"],
     });
     const { spec, ignored } = containerSpecFor(project, "web", 1, CONTEXT);
     expect(spec.securityOpt).toEqual(["seccomp=unconfined"]);
-    expect(ignored).toEqual(["services.web.security_opt.systempaths"]);
+    expect(spec.unmaskedPaths).toBe(true);
+    expect(ignored).toEqual([]);
   });
 
   it("maps shm_size, sysctls and ulimits (a number is soft and hard)", async () => {
@@ -855,15 +856,60 @@ describe("security, resources and the rest of the host config", () => {
     expect(spec.volumesFrom).toEqual(["app-data-1", "app-data-1:ro", "store", "store:rw"]);
   });
 
-  it("reports settings the spec cannot carry", async () => {
-    const { ignored } = await specOf(
-      "services:\n  web:\n    image: nginx\n    oom_score_adj: 500\n    userns_mode: host\n    runtime: runsc\n",
+  it("carries the host settings Compose passes through, and reports only Windows' and device requests'", async () => {
+    const { spec, ignored } = await specOf(
+      [
+        "services:",
+        "  web:",
+        "    image: nginx",
+        "    oom_score_adj: 500",
+        "    oom_kill_disable: true",
+        "    mem_swappiness: 30",
+        "    cpu_rt_period: 1000000",
+        "    cpu_rt_runtime: 950000",
+        "    device_cgroup_rules: ['c 1:3 mr', 'b *:* rwm']",
+        "    cgroup: private",
+        "    annotations: { com.example.a: x }",
+        "    userns_mode: host",
+        "    runtime: runc",
+        "    storage_opt: { size: 1G }",
+        "    blkio_config:",
+        "      weight: 300",
+        "      weight_device: [{ path: /dev/sda, weight: 400 }]",
+        "      device_read_bps: [{ path: /dev/sda, rate: 1mb }]",
+        "      device_write_iops: [{ path: /dev/sda, rate: 30 }]",
+        "    cpu_count: 2",
+        "    isolation: process",
+        "",
+      ].join("\n"),
     );
-    expect([...ignored].sort()).toEqual([
-      "services.web.oom_score_adj",
-      "services.web.runtime",
-      "services.web.userns_mode",
-    ]);
+    expect(spec).toMatchObject({
+      oomScoreAdj: 500,
+      cgroupnsMode: "private",
+      annotations: { "com.example.a": "x" },
+      usernsMode: "host",
+      runtime: "runc",
+      storageOpt: { size: "1G" },
+      resources: {
+        oomKillDisable: true,
+        memorySwappiness: 30,
+        cpuRealtimePeriod: 1_000_000,
+        cpuRealtimeRuntime: 950_000,
+        deviceCgroupRules: ["c 1:3 mr", "b *:* rwm"],
+        blkio: {
+          weight: 300,
+          weightDevice: [{ path: "/dev/sda", weight: 400 }],
+          deviceReadBps: [{ path: "/dev/sda", rate: 1024 * 1024 }],
+          deviceWriteIops: [{ path: "/dev/sda", rate: 30 }],
+        },
+      },
+    });
+    expect([...ignored].sort()).toEqual(["services.web.cpu_count", "services.web.isolation"]);
+  });
+
+  it("sends no swappiness for mem_swappiness: 0, as Compose leaves its zero value out", async () => {
+    const { spec } = await specOf("services:\n  web:\n    image: nginx\n    mem_swappiness: 0\n");
+    expect(spec.resources?.memorySwappiness).toBeUndefined();
   });
 });
 

@@ -208,6 +208,63 @@ describe("planCreate", () => {
     expect(wire(sized, "1.41")).not.toHaveProperty("HostConfig.ConsoleSize");
     expect(wire({ ...sized, tty: false }, "1.44")).not.toHaveProperty("HostConfig.ConsoleSize");
   });
+
+  it("passes the host settings as Compose's getCreateConfigs does (annotations from API 1.43, empty masked paths for unmaskedPaths)", () => {
+    const sized: ContainerSpec = {
+      ...minimal,
+      oomScoreAdj: 500,
+      cgroupnsMode: "private",
+      annotations: { a: "1" },
+      usernsMode: "host",
+      runtime: "runc",
+      storageOpt: { size: "1G" },
+      volumeDriver: "local",
+      unmaskedPaths: true,
+      resources: {
+        memorySwappiness: 30,
+        oomKillDisable: true,
+        cpuRealtimePeriod: 1_000_000,
+        cpuRealtimeRuntime: 950_000,
+        deviceCgroupRules: ["c 1:3 mr"],
+        blkio: {
+          weight: 300,
+          weightDevice: [{ path: "/dev/sda", weight: 400 }],
+          deviceReadBps: [{ path: "/dev/sda", rate: 1024 }],
+          deviceReadIops: [{ path: "/dev/sda", rate: 10 }],
+          deviceWriteBps: [{ path: "/dev/sda", rate: 2048 }],
+          deviceWriteIops: [{ path: "/dev/sda", rate: 20 }],
+        },
+      },
+    };
+    expect(wire(sized, "1.43")).toMatchObject({
+      HostConfig: {
+        OomScoreAdj: 500,
+        CgroupnsMode: "private",
+        Annotations: { a: "1" },
+        UsernsMode: "host",
+        Runtime: "runc",
+        StorageOpt: { size: "1G" },
+        VolumeDriver: "local",
+        MaskedPaths: [],
+        ReadonlyPaths: [],
+        MemorySwappiness: 30,
+        OomKillDisable: true,
+        CpuRealtimePeriod: 1_000_000,
+        CpuRealtimeRuntime: 950_000,
+        DeviceCgroupRules: ["c 1:3 mr"],
+        BlkioWeight: 300,
+        BlkioWeightDevice: [{ Path: "/dev/sda", Weight: 400 }],
+        BlkioDeviceReadBps: [{ Path: "/dev/sda", Rate: 1024 }],
+        BlkioDeviceReadIOps: [{ Path: "/dev/sda", Rate: 10 }],
+        BlkioDeviceWriteBps: [{ Path: "/dev/sda", Rate: 2048 }],
+        BlkioDeviceWriteIOps: [{ Path: "/dev/sda", Rate: 20 }],
+      },
+    });
+    expect(wire(sized, "1.41")).not.toHaveProperty("HostConfig.Annotations");
+    const plain = wire(minimal, "1.43");
+    for (const field of ["MaskedPaths", "ReadonlyPaths", "OomScoreAdj", "MemorySwappiness", "BlkioWeight"])
+      expect(plain).not.toHaveProperty(`HostConfig.${field}`);
+  });
 });
 
 describe("endpointConfig", () => {

@@ -116,3 +116,28 @@ export async function hostDevices(root = "/dev"): Promise<ResolvedDevice[]> {
   }
   return out;
 }
+
+/** A block device's numbers, as the blkio limits name it (`/dev/sda` → 8:0). */
+export interface BlockDeviceNumbers {
+  readonly major: number;
+  readonly minor: number;
+}
+
+/**
+ * The numbers of the block devices `paths` name (symlinks followed, as Docker's stat follows them);
+ * a path that is not a block device is refused, naming it.
+ */
+export async function blockDeviceNumbers(
+  paths: readonly string[],
+): Promise<Readonly<Record<string, BlockDeviceNumbers>>> {
+  const out: Record<string, BlockDeviceNumbers> = {};
+  for (const devicePath of new Set(paths)) {
+    const st = await stat(devicePath, { bigint: true }).catch(() => undefined);
+    if (st === undefined)
+      throw new InvalidRequestError(`blkio device ${devicePath}: no such file or directory`);
+    if ((st.mode & S_IFMT) !== S_IFBLK)
+      throw new InvalidRequestError(`blkio device ${devicePath} is not a block device`);
+    out[devicePath] = { major: major(st.rdev), minor: minor(st.rdev) };
+  }
+  return out;
+}

@@ -10,7 +10,8 @@ export {
 } from "./capabilities.js";
 export { hostCapabilities } from "./host-capabilities.js";
 export { cgroupHost, cgroupsPathFor, type CgroupHost } from "./cgroups.js";
-export { hostDevices, resolveDevices, type ResolvedDevice } from "./devices.js";
+export { blockDeviceNumbers, hostDevices, resolveDevices, type ResolvedDevice } from "./devices.js";
+export { blkioDevicePaths } from "./resources.js";
 export { DEFAULT_SHM_SIZE, INIT_PATH_IN_CONTAINER } from "./mounts.js";
 export { applySeccompProfile, containerSeccomp, parseSeccompProfile, seccompChoice } from "./seccomp.js";
 export { readSeccompProfile } from "./seccomp-file.js";

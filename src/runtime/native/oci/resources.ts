@@ -6,8 +6,10 @@
  * `memory.disableOOMKiller: false` and `blockIO.weight: 0`; so does this.
  */
 import { InvalidRequestError } from "../../errors.js";
-import type { ResourceLimits } from "../../runtime.js";
-import type { OciCpu, OciMemory, OciRlimit } from "./types.js";
+import type { ResourceLimits, ThrottleDevice } from "../../runtime.js";
+import type { CgroupFeatures } from "./cgroups.js";
+import type { BlockDeviceNumbers } from "./devices.js";
+import type { OciBlockDeviceRate, OciBlockIO, OciCpu, OciMemory, OciRlimit } from "./types.js";
 
 const MIN_MEMORY = 6 * 1024 * 1024;
 /** Docker's CFS period when `cpus` is given: 100 ms. */
@@ -16,6 +18,8 @@ const CFS_PERIOD_US = 100_000;
 export interface ResourceHost {
   /** The memory cgroup has swap accounting (`memory.memsw.*` on v1, `memory.swap.max` on v2). */
   readonly memswAvailable: boolean;
+  /** Absent: none of the optional controllers' files (each such limit discarded, warned). */
+  readonly features?: CgroupFeatures | undefined;
 }
 
 /** Refuses what Docker refuses at create, with its words. */
@@ -49,6 +53,19 @@ export function checkResources(r: ResourceLimits): void {
   const quota = r.cpuQuota ?? 0;
   if (quota > 0 && quota < 1000) fail("CPU cfs quota can not be less than 1ms (i.e. 1000)");
   if ((r.cpuShares ?? 0) < 0) fail("shares: invalid argument");
+  const swappiness = r.memorySwappiness ?? -1;
+  if (swappiness !== -1 && (swappiness < 0 || swappiness > 100)) {
+    fail(`Invalid value: ${swappiness}, valid memory swappiness range is 0-100`);
+  }
+  if ((r.cpuRealtimeRuntime ?? 0) > 0 && (r.cpuRealtimePeriod ?? 0) > 0) {
+    if ((r.cpuRealtimeRuntime ?? 0) > (r.cpuRealtimePeriod ?? 0))
+      fail("cpu-rt-runtime cannot be higher than cpu-rt-period");
+  }
+  const weight = r.blkio?.weight ?? 0;
+  if (weight > 0 && (weight < 10 || weight > 1000)) fail("Range of blkio weight is from 10 to 1000");
+  for (const d of r.blkio?.weightDevice ?? []) {
+    if (d.weight < 10 || d.weight > 1000) fail("Range of blkio weight is from 10 to 1000");
+  }
 }
 
 /** The memory+swap limit Docker ends up with: 2 × memory by default, unlimited (-1) without swap accounting. */
@@ -60,42 +77,134 @@ function effectiveSwap(r: ResourceLimits, host: ResourceHost): number {
   return swap;
 }
 
-/** What Docker warns about at create for these limits on this host. */
+/** What Docker warns about at create for these limits on this host (its words, in its order). */
 export function resourceWarnings(r: ResourceLimits, host: ResourceHost): string[] {
   const memory = r.memoryBytes ?? 0;
   const asked = r.memorySwapBytes ?? 0;
+  const has = host.features;
+  const warnings: string[] = [];
   if (memory > 0 && asked !== -1 && !host.memswAvailable) {
-    return [
+    warnings.push(
       "Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.",
-    ];
+    );
   }
-  return [];
+  if (r.memorySwappiness !== undefined && r.memorySwappiness !== -1 && has?.swappiness !== true) {
+    warnings.push(
+      "Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.",
+    );
+  }
+  if (r.oomKillDisable === true && has?.oomKillDisable !== true) {
+    warnings.push("Your kernel does not support OomKillDisable. OomKillDisable discarded.");
+  } else if (r.oomKillDisable === true && memory === 0) {
+    warnings.push(
+      "OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.",
+    );
+  }
+  if ((r.cpuRealtimePeriod ?? 0) > 0 && has?.cpuRealtime !== true)
+    warnings.push("Your kernel does not support cgroup cpu real-time period");
+  if ((r.cpuRealtimeRuntime ?? 0) > 0 && has?.cpuRealtime !== true)
+    warnings.push("Your kernel does not support cgroup cpu real-time runtime");
+  const blkio = r.blkio ?? {};
+  if ((blkio.weight ?? 0) > 0 && has?.blkioWeight !== true) {
+    warnings.push(
+      "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.",
+    );
+  }
+  if ((blkio.weightDevice ?? []).length > 0 && has?.blkioWeightDevice !== true) {
+    warnings.push(
+      "Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.",
+    );
+  }
+  const throttles = [blkio.deviceReadBps, blkio.deviceWriteBps, blkio.deviceReadIops, blkio.deviceWriteIops];
+  if (throttles.some((list) => (list ?? []).length > 0) && has?.blkioThrottle !== true) {
+    warnings.push(
+      "Your kernel does not support Block I/O throttling or the cgroup is not mounted. Block I/O limits discarded.",
+    );
+  }
+  return warnings;
+}
+
+/** The block devices `r`'s blkio limits name, for blockDeviceNumbers to resolve. */
+export function blkioDevicePaths(r: ResourceLimits): string[] {
+  const blkio = r.blkio ?? {};
+  return [
+    ...(blkio.weightDevice ?? []),
+    ...(blkio.deviceReadBps ?? []),
+    ...(blkio.deviceWriteBps ?? []),
+    ...(blkio.deviceReadIops ?? []),
+    ...(blkio.deviceWriteIops ?? []),
+  ].map((d) => d.path);
+}
+
+/**
+ * Block I/O as runc writes it: the weight (Docker always writes one, 0 = unset) and the per-device
+ * weights and throttles by device number, each only where the host has its files.
+ */
+export function blockIOResources(
+  r: ResourceLimits,
+  host: ResourceHost,
+  devices: Readonly<Record<string, BlockDeviceNumbers>>,
+): OciBlockIO {
+  const blkio = r.blkio ?? {};
+  const has = host.features;
+  const numbers = (devicePath: string): BlockDeviceNumbers => {
+    const found = devices[devicePath];
+    if (found === undefined) throw new InvalidRequestError(`blkio device ${devicePath} was not resolved`);
+    return found;
+  };
+  const rates = (list: readonly ThrottleDevice[] | undefined): OciBlockDeviceRate[] | undefined =>
+    has?.blkioThrottle === true && list !== undefined && list.length > 0
+      ? list.map((d) => ({ ...numbers(d.path), rate: d.rate }))
+      : undefined;
+  const weightDevice =
+    has?.blkioWeightDevice === true && (blkio.weightDevice ?? []).length > 0
+      ? (blkio.weightDevice ?? []).map((d) => ({ ...numbers(d.path), weight: d.weight }))
+      : undefined;
+  const readBps = rates(blkio.deviceReadBps);
+  const writeBps = rates(blkio.deviceWriteBps);
+  const readIops = rates(blkio.deviceReadIops);
+  const writeIops = rates(blkio.deviceWriteIops);
+  return {
+    weight: has?.blkioWeight === true ? (blkio.weight ?? 0) : 0,
+    ...(weightDevice !== undefined ? { weightDevice } : {}),
+    ...(readBps !== undefined ? { throttleReadBpsDevice: readBps } : {}),
+    ...(writeBps !== undefined ? { throttleWriteBpsDevice: writeBps } : {}),
+    ...(readIops !== undefined ? { throttleReadIOPSDevice: readIops } : {}),
+    ...(writeIops !== undefined ? { throttleWriteIOPSDevice: writeIops } : {}),
+  };
 }
 
 export function memoryResources(r: ResourceLimits, host: ResourceHost): OciMemory {
   const memory = r.memoryBytes ?? 0;
   const reservation = r.memoryReservationBytes ?? 0;
   const swap = effectiveSwap(r, host);
+  const swappiness = r.memorySwappiness ?? -1;
   return {
     ...(memory > 0 ? { limit: memory } : {}),
     ...(reservation > 0 ? { reservation } : {}),
     ...(swap > 0 ? { swap } : {}),
-    disableOOMKiller: false,
+    ...(swappiness !== -1 && host.features?.swappiness === true ? { swappiness } : {}),
+    disableOOMKiller: r.oomKillDisable === true && host.features?.oomKillDisable === true,
   };
 }
 
-export function cpuResources(r: ResourceLimits): OciCpu {
+export function cpuResources(r: ResourceLimits, host: ResourceHost = { memswAvailable: false }): OciCpu {
   const nanoCpus = r.nanoCpus ?? 0;
   let period = nanoCpus > 0 ? CFS_PERIOD_US : undefined;
   let quota = nanoCpus > 0 ? Math.trunc((nanoCpus * CFS_PERIOD_US) / 1e9) : undefined;
   if ((r.cpuPeriod ?? 0) !== 0) period = r.cpuPeriod;
   if ((r.cpuQuota ?? 0) !== 0) quota = r.cpuQuota;
   const cpus = r.cpusetCpus ?? "";
+  const realtime = host.features?.cpuRealtime === true;
+  const rtPeriod = r.cpuRealtimePeriod ?? 0;
+  const rtRuntime = r.cpuRealtimeRuntime ?? 0;
   return {
     shares: r.cpuShares ?? 0,
     ...(quota !== undefined ? { quota } : {}),
     ...(period !== undefined ? { period } : {}),
     ...(cpus !== "" ? { cpus } : {}),
+    ...(realtime && rtPeriod > 0 ? { realtimePeriod: rtPeriod } : {}),
+    ...(realtime && rtRuntime > 0 ? { realtimeRuntime: rtRuntime } : {}),
   };
 }
 

@@ -26,9 +26,11 @@ import path from "node:path";
 import { InvalidRequestError } from "../../errors.js";
 import type { ContainerSpec, ImageInfo } from "../../runtime.js";
 import { containerCapabilities } from "./capabilities.js";
-import type { ResolvedDevice } from "./devices.js";
+import type { CgroupFeatures } from "./cgroups.js";
+import type { BlockDeviceNumbers, ResolvedDevice } from "./devices.js";
 import { containerMounts, INIT_PATH_IN_CONTAINER } from "./mounts.js";
 import {
+  blockIOResources,
   checkResources,
   cpuResources,
   memoryResources,
@@ -108,11 +110,14 @@ export interface OciSpecInput {
   readonly cgroupVersion: 1 | 2;
   /** Swap accounting exists (`memory.memsw.*` on v1): without it, swap is left unlimited, as Docker does. */
   readonly memswAvailable?: boolean | undefined;
+  /** The host's optional cgroup files (`cgroupHost().features`); absent, those limits are discarded. */
+  readonly cgroupFeatures?: CgroupFeatures | undefined;
+  /** Numbers of the block devices the blkio limits name (`blockDeviceNumbers`). */
+  readonly blockDevices?: Readonly<Record<string, BlockDeviceNumbers>> | undefined;
   /** Host paths of `volume` mounts by target, resolved by the volumes layer. */
   readonly volumeSources?: Readonly<Record<string, string>> | undefined;
   /** Device nodes from `resolveDevices(spec.devices)`; for a privileged container, `hostDevices()`. */
   readonly devices?: readonly ResolvedDevice[] | undefined;
-  readonly oomScoreAdj?: number | undefined;
   /** The host's bounding set (`hostCapabilities()`): all a privileged container may get; default every capability. */
   readonly boundingCapabilities?: readonly string[] | undefined;
   /** The file `security_opt: seccomp=<path>` names, as `readSeccompProfile` read it. */
@@ -270,8 +275,9 @@ function namespaces(input: OciSpecInput): OciNamespace[] {
   if (hostOrPrivate("pid", spec.pidMode, ["", "private"]) === "host") omit.add("pid");
   if (hostOrPrivate("ipc", spec.ipcMode, ["", "private", "shareable", "none"]) === "host") omit.add("ipc");
   const order: OciNamespaceType[] = ["mount", "network", "uts", "pid", "ipc"];
-  // Docker unshares the cgroup namespace on cgroup v2 (privileged or not), never on v1.
-  if (input.cgroupVersion === 2) order.push("cgroup");
+  // Docker's default: its own cgroup namespace on cgroup v2 (privileged or not), the host's on v1.
+  const cgroupns = spec.cgroupnsMode ?? "";
+  if (cgroupns === "private" || (cgroupns === "" && input.cgroupVersion === 2)) order.push("cgroup");
   return order
     .filter((type) => !omit.has(type))
     .map((type) =>
@@ -309,12 +315,65 @@ function deviceRules(spec: ContainerSpec, devices: readonly ResolvedDevice[]): O
       minor: d.minor,
       access: d.permissions,
     })),
+    ...(spec.resources?.deviceCgroupRules ?? []).map(deviceCgroupRule),
   ];
+}
+
+/** docker's `--device-cgroup-rule` syntax: `<a|b|c> <major|*>:<minor|*> <r|w|m…>`. */
+const DEVICE_CGROUP_RULE = /^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$/;
+
+/** One `device_cgroup_rules` entry as runc's rule (`*` is any major or minor: the field left out). */
+export function deviceCgroupRule(rule: string): OciDeviceRule {
+  const match = DEVICE_CGROUP_RULE.exec(rule.trim());
+  if (match === null) throw new InvalidRequestError(`invalid device cgroup format '${rule}'`);
+  const [, type, major, minor, access] = match;
+  return {
+    allow: true,
+    type: type as "a" | "b" | "c",
+    ...(major !== "*" ? { major: Number(major) } : {}),
+    ...(minor !== "*" ? { minor: Number(minor) } : {}),
+    access: access ?? "",
+  };
+}
+
+/**
+ * Settings only another engine honours, refused as Docker refuses them on a host without that
+ * support, instead of being dropped without a word.
+ */
+function checkEngineSettings(spec: ContainerSpec): void {
+  const userns = spec.usernsMode ?? "";
+  if (userns !== "" && userns !== "host") throw new InvalidRequestError(`invalid USER mode: ${userns}`);
+  const runtime = spec.runtime ?? "";
+  if (runtime !== "" && runtime !== "runc")
+    throw new InvalidRequestError(`unknown or invalid runtime name: ${runtime}`);
+  if (Object.keys(spec.storageOpt ?? {}).length > 0) {
+    throw new InvalidRequestError(
+      "--storage-opt is supported only for overlay over xfs with 'pquota' mount option",
+    );
+  }
+  const volumeDriver = spec.volumeDriver ?? "";
+  if (volumeDriver !== "" && volumeDriver !== "local") {
+    throw new InvalidRequestError(
+      `error looking up volume plugin ${volumeDriver}: plugin "${volumeDriver}" not found`,
+    );
+  }
+  const oomScoreAdj = spec.oomScoreAdj ?? 0;
+  if (oomScoreAdj < -1000 || oomScoreAdj > 1000) {
+    throw new InvalidRequestError(`Invalid value ${oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
+  }
+  const cgroupns = spec.cgroupnsMode ?? "";
+  if (cgroupns !== "" && cgroupns !== "host" && cgroupns !== "private") {
+    throw new InvalidRequestError(`invalid cgroup namespace mode: ${cgroupns}`);
+  }
 }
 
 /** What Docker warns about when it creates this container on this host. */
 export function specWarnings(input: OciSpecInput): string[] {
-  return resourceWarnings(input.spec.resources ?? {}, { memswAvailable: input.memswAvailable === true });
+  return resourceWarnings(input.spec.resources ?? {}, resourceHost(input));
+}
+
+function resourceHost(input: OciSpecInput) {
+  return { memswAvailable: input.memswAvailable === true, features: input.cgroupFeatures };
 }
 
 export function ociSpec(input: OciSpecInput): OciRuntimeSpec {
@@ -322,6 +381,8 @@ export function ociSpec(input: OciSpecInput): OciRuntimeSpec {
   const image = imageInput(input.image);
   const resources = spec.resources ?? {};
   checkResources(resources);
+  checkEngineSettings(spec);
+  for (const rule of resources.deviceCgroupRules ?? []) deviceCgroupRule(rule);
 
   const pidPrivate = hostOrPrivate("pid", spec.pidMode, ["", "private"]) === "private";
   const withInit = spec.init === true && pidPrivate;
@@ -370,7 +431,7 @@ export function ociSpec(input: OciSpecInput): OciRuntimeSpec {
       capabilities: capabilities(user.uid, caps),
       ...(limits !== undefined ? { rlimits: limits } : {}),
       ...(noNewPrivileges(spec.securityOpt) ? { noNewPrivileges: true } : {}),
-      oomScoreAdj: input.oomScoreAdj ?? 0,
+      oomScoreAdj: spec.oomScoreAdj ?? 0,
     },
     root: { path: input.rootfs, ...(spec.readOnlyRootfs === true ? { readonly: true } : {}) },
     // With the host's UTS namespace the hostname is the host's: Docker writes none.
@@ -380,10 +441,10 @@ export function ociSpec(input: OciSpecInput): OciRuntimeSpec {
       ...(sysctl !== undefined ? { sysctl } : {}),
       resources: {
         devices: deviceRules(spec, devices),
-        memory: memoryResources(resources, { memswAvailable: input.memswAvailable === true }),
-        cpu: cpuResources(resources),
+        memory: memoryResources(resources, resourceHost(input)),
+        cpu: cpuResources(resources, resourceHost(input)),
         ...(pids !== undefined ? { pids } : {}),
-        blockIO: { weight: 0 },
+        blockIO: blockIOResources(resources, resourceHost(input), input.blockDevices ?? {}),
       },
       cgroupsPath: input.cgroupsPath,
       namespaces: namespaces(input),
@@ -402,8 +463,13 @@ export function ociSpec(input: OciSpecInput): OciRuntimeSpec {
         : {}),
       ...(seccomp !== undefined ? { seccomp } : {}),
       ...(rootfsPropagation !== undefined ? { rootfsPropagation } : {}),
-      ...(privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+      ...(privileged || spec.unmaskedPaths === true
+        ? {}
+        : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
     },
+    ...(spec.annotations !== undefined && Object.keys(spec.annotations).length > 0
+      ? { annotations: { ...spec.annotations } }
+      : {}),
   };
 }
 

@@ -63,6 +63,7 @@ export interface OciMemory {
   readonly limit?: number;
   readonly reservation?: number;
   readonly swap?: number;
+  readonly swappiness?: number;
   readonly disableOOMKiller: boolean;
 }
 
@@ -72,6 +73,27 @@ export interface OciCpu {
   readonly period?: number;
   readonly cpus?: string;
   readonly mems?: string;
+  readonly realtimePeriod?: number;
+  readonly realtimeRuntime?: number;
+}
+
+export interface OciBlockDeviceRate {
+  readonly major: number;
+  readonly minor: number;
+  readonly rate: number;
+}
+
+export interface OciBlockIO {
+  readonly weight: number;
+  readonly weightDevice?: readonly {
+    readonly major: number;
+    readonly minor: number;
+    readonly weight: number;
+  }[];
+  readonly throttleReadBpsDevice?: readonly OciBlockDeviceRate[];
+  readonly throttleWriteBpsDevice?: readonly OciBlockDeviceRate[];
+  readonly throttleReadIOPSDevice?: readonly OciBlockDeviceRate[];
+  readonly throttleWriteIOPSDevice?: readonly OciBlockDeviceRate[];
 }
 
 export interface OciResources {
@@ -79,7 +101,7 @@ export interface OciResources {
   readonly memory: OciMemory;
   readonly cpu: OciCpu;
   readonly pids?: { readonly limit: number };
-  readonly blockIO: { readonly weight: number };
+  readonly blockIO: OciBlockIO;
 }
 
 export type OciNamespaceType = "pid" | "network" | "mount" | "ipc" | "uts" | "user" | "cgroup";
@@ -142,4 +164,5 @@ export interface OciRuntimeSpec {
   readonly hostname?: string;
   readonly mounts: readonly OciMount[];
   readonly linux: OciLinux;
+  readonly annotations?: Readonly<Record<string, string>>;
 }

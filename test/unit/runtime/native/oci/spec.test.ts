@@ -111,12 +111,12 @@ describe("ociSpec against dockerd 20.10's config.json", () => {
           groupAdd: ["1234"],
           networkMode: "none",
           devices: [{ source: "/dev/null", target: "/dev/mynull", permissions: "rw" }],
+          oomScoreAdj: 100,
         },
         {
           hostname: "hh",
           user: { uid: 65534, gid: 65534, additionalGids: [65534, 1234] },
           initPath: "/usr/bin/docker-init",
-          oomScoreAdj: 100,
           devices: [MYNULL],
         },
       ),
@@ -417,5 +417,117 @@ describe("ociSpec fields", () => {
     });
     expect(ociSpec(input({ tty: false, consoleSize: size })).process.consoleSize).toBeUndefined();
     expect(ociSpec(input({ tty: true })).process.consoleSize).toBeUndefined();
+  });
+
+  const FEATURES = {
+    swappiness: true,
+    oomKillDisable: true,
+    cpuRealtime: true,
+    blkioWeight: true,
+    blkioWeightDevice: true,
+    blkioThrottle: true,
+  };
+  const SDA = { "/dev/sda": { major: 8, minor: 0 } };
+
+  it("writes oom_score_adj, swappiness, the OOM-killer switch, real-time CPU and block I/O where the host has them", () => {
+    const resources = {
+      memoryBytes: 64 * 2 ** 20,
+      memorySwappiness: 30,
+      oomKillDisable: true,
+      cpuRealtimePeriod: 1_000_000,
+      cpuRealtimeRuntime: 950_000,
+      blkio: {
+        weight: 300,
+        weightDevice: [{ path: "/dev/sda", weight: 400 }],
+        deviceReadBps: [{ path: "/dev/sda", rate: 1024 }],
+        deviceWriteIops: [{ path: "/dev/sda", rate: 20 }],
+      },
+    };
+    const withAll = input({ oomScoreAdj: 500, resources }, { cgroupFeatures: FEATURES, blockDevices: SDA });
+    const spec = ociSpec(withAll);
+    expect(spec.process.oomScoreAdj).toBe(500);
+    expect(spec.linux.resources.memory).toMatchObject({ swappiness: 30, disableOOMKiller: true });
+    expect(spec.linux.resources.cpu).toMatchObject({ realtimePeriod: 1_000_000, realtimeRuntime: 950_000 });
+    expect(spec.linux.resources.blockIO).toEqual({
+      weight: 300,
+      weightDevice: [{ major: 8, minor: 0, weight: 400 }],
+      throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1024 }],
+      throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 20 }],
+    });
+    expect(specWarnings(withAll)).toEqual([]);
+  });
+
+  it("discards what the host lacks with Docker's warnings, as dockerd does on such a kernel", () => {
+    const resources = {
+      memorySwappiness: 30,
+      oomKillDisable: true,
+      cpuRealtimePeriod: 1_000_000,
+      blkio: { weight: 300, deviceReadBps: [{ path: "/dev/sda", rate: 1024 }] },
+    };
+    const bare = input({ resources }, { blockDevices: SDA });
+    const spec = ociSpec(bare);
+    expect(spec.linux.resources.memory).toEqual({ disableOOMKiller: false });
+    expect(spec.linux.resources.cpu).not.toHaveProperty("realtimePeriod");
+    expect(spec.linux.resources.blockIO).toEqual({ weight: 0 });
+    expect(specWarnings(bare)).toEqual([
+      "Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.",
+      "Your kernel does not support OomKillDisable. OomKillDisable discarded.",
+      "Your kernel does not support cgroup cpu real-time period",
+      "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.",
+      "Your kernel does not support Block I/O throttling or the cgroup is not mounted. Block I/O limits discarded.",
+    ]);
+    const noLimit = input({ resources: { oomKillDisable: true } }, { cgroupFeatures: FEATURES });
+    expect(specWarnings(noLimit)).toEqual([
+      "OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.",
+    ]);
+  });
+
+  it("refuses out-of-range values with Docker's words", () => {
+    expect(() => ociSpec(input({ oomScoreAdj: 1001 }))).toThrow(
+      "Invalid value 1001, range for oom score adj is [-1000, 1000]",
+    );
+    expect(() => ociSpec(input({ resources: { memorySwappiness: 101 } }))).toThrow(
+      "Invalid value: 101, valid memory swappiness range is 0-100",
+    );
+    expect(() => ociSpec(input({ resources: { blkio: { weight: 5 } } }))).toThrow(
+      "Range of blkio weight is from 10 to 1000",
+    );
+    expect(() => ociSpec(input({ resources: { deviceCgroupRules: ["c 1:3"] } }))).toThrow(
+      "invalid device cgroup format 'c 1:3'",
+    );
+  });
+
+  it("adds device cgroup rules after the default ones, a * leaving the number out", () => {
+    const spec = ociSpec(input({ resources: { deviceCgroupRules: ["c 1:3 mr", "b *:* rwm"] } }));
+    expect(spec.linux.resources.devices.slice(-2)).toEqual([
+      { allow: true, type: "c", major: 1, minor: 3, access: "mr" },
+      { allow: true, type: "b", access: "rwm" },
+    ]);
+  });
+
+  it("takes the cgroup namespace asked for, annotations, and no masked paths for systempaths=unconfined", () => {
+    const types = (extra: Partial<ContainerSpec>, version: 1 | 2) =>
+      ociSpec(input(extra, { cgroupVersion: version })).linux.namespaces.map((n) => n.type);
+    expect(types({ cgroupnsMode: "private" }, 1)).toContain("cgroup");
+    expect(types({ cgroupnsMode: "host" }, 2)).not.toContain("cgroup");
+    expect(types({}, 1)).not.toContain("cgroup");
+    expect(types({}, 2)).toContain("cgroup");
+    expect(ociSpec(input({ annotations: { a: "1" } })).annotations).toEqual({ a: "1" });
+    expect(ociSpec(input({})).annotations).toBeUndefined();
+    const unmasked = ociSpec(input({ unmaskedPaths: true })).linux;
+    expect(unmasked.maskedPaths).toBeUndefined();
+    expect(unmasked.readonlyPaths).toBeUndefined();
+    expect(ociSpec(input({})).linux.maskedPaths?.length).toBeGreaterThan(0);
+  });
+
+  it("refuses what only another engine honours: a user namespace, another runtime, storage options, a volume plugin", () => {
+    expect(() => ociSpec(input({ usernsMode: "private" }))).toThrow("invalid USER mode: private");
+    expect(ociSpec(input({ usernsMode: "host", runtime: "runc", volumeDriver: "local" })).ociVersion).toBe(
+      "1.0.2-dev",
+    );
+    expect(() => ociSpec(input({ runtime: "runsc" }))).toThrow("unknown or invalid runtime name: runsc");
+    expect(() => ociSpec(input({ storageOpt: { size: "1G" } }))).toThrow(/--storage-opt is supported only/);
+    expect(() => ociSpec(input({ volumeDriver: "nfs" }))).toThrow('plugin "nfs" not found');
+    expect(() => ociSpec(input({ cgroupnsMode: "shared" }))).toThrow("invalid cgroup namespace mode: shared");
   });
 });
