@@ -3,7 +3,7 @@
  * oom_kill_disable, device_cgroup_rules, cgroup, blkio_config, security_opt systempaths=unconfined),
  * on each runtime backend (./orchestration/backends.ts): seen from inside the running container, in
  * its own /proc and cgroup files. On Docker, also as Compose sends them, field by field in the
- * engine's inspect answer.
+ * engine's inspect answer (and its named volume as Compose creates one: no driver options at all).
  */
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect } from "vitest";
@@ -58,6 +58,9 @@ services:
     security_opt: ["systempaths=unconfined"]
     blkio_config:
       device_read_bps: [{ path: /dev/${DISK ?? "missing"}, rate: 10mb }]
+    volumes: [data:/data]
+volumes:
+  data: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
 networks:
   default: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
 `,
@@ -98,6 +101,9 @@ networks:
           ReadonlyPaths: [],
           BlkioDeviceReadBps: [{ Path: `/dev/${DISK ?? "missing"}`, Rate: 10 * 1024 * 1024 }],
         });
+        // Compose sends a nil DriverOpts, which the engine keeps as null (an empty map shows as {}).
+        const volume = await api.jsonRequired<{ Options: unknown }>("GET", `/volumes/${project}_data`);
+        expect(volume.Options).toBeNull();
       } finally {
         api.close();
       }

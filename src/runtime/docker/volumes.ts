@@ -18,7 +18,8 @@ export class DockerVolumes implements Volumes {
       json: {
         Name: spec.name,
         Driver: spec.driver ?? "local",
-        DriverOpts: spec.driverOpts ?? {},
+        // Left out when none, as Compose sends a nil map: the engine then keeps `Options: null`.
+        DriverOpts: spec.driverOpts,
         Labels: spec.labels,
       },
     });
