@@ -97,6 +97,8 @@ networks:
           OomKillDisable: true,
           DeviceCgroupRules: ["b 7:* rm"],
           CgroupnsMode: "private",
+          // No ports: an empty map, as both Compose versions send it.
+          PortBindings: {},
           MaskedPaths: [],
           ReadonlyPaths: [],
           BlkioDeviceReadBps: [{ Path: `/dev/${DISK ?? "missing"}`, Rate: 10 * 1024 * 1024 }],

@@ -104,7 +104,8 @@ function hostConfig(
     Binds: binds.length > 0 ? binds : undefined,
     Mounts: mounts.length > 0 ? mounts : undefined,
     Tmpfs: spec.tmpfs,
-    PortBindings: Object.keys(portBindings).length > 0 ? portBindings : undefined,
+    // Always a map, empty without ports, as both Compose versions send it (the engine shows {}).
+    PortBindings: portBindings,
     RestartPolicy: spec.restart
       ? { Name: spec.restart.name, MaximumRetryCount: spec.restart.maximumRetryCount ?? 0 }
       : undefined,

@@ -86,7 +86,8 @@ describe("planCreate", () => {
       AttachStdin: false,
       AttachStdout: true,
       AttachStderr: true,
-      HostConfig: {},
+      // Compose's PortBindings is a map even when empty; the engine shows {} rather than null.
+      HostConfig: { PortBindings: {} },
     });
     expect(planCreate(minimal, "1.41").connectAfter).toEqual([]);
   });
