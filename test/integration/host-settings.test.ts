@@ -6,11 +6,10 @@
  * engine's inspect answer (and its named volume as Compose creates one: no driver options at all).
  */
 import { readdirSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect } from "vitest";
-import { EngineApi } from "../../src/runtime/docker/engine-api.js";
+import { describe, expect } from "vitest";
 import { RUN_ID, TEST_LABEL } from "./engine.js";
 import { BACKENDS, useBackend, withFeatures } from "./orchestration/backends.js";
-import { downAndCheck, type LoggedStack, upUntilLogged } from "./orchestration/logged-stack.js";
+import { engineJson, useLoggedStack } from "./orchestration/logged-stack.js";
 
 /** The host's first real disk (a throttle needs a whole device): `vda` on these VMs. */
 const DISK = readdirSync("/sys/block").find((name) => !/^(loop|ram|zram|dm-|sr|md)/.test(name));
@@ -35,15 +34,10 @@ describe.each(BACKENDS)("host settings ($name)", (backend) => {
   const suite = useBackend(backend);
   const it = suite.it;
   const project = `berth-hostcfg-${backend.name}-${RUN_ID}`;
-  let stack: LoggedStack | undefined;
-
-  beforeAll(async () => {
-    if (!backend.available) return;
-    stack = await upUntilLogged(
-      suite,
-      project,
-      `${project}-app-1`,
-      () => `
+  const stack = useLoggedStack(
+    suite,
+    project,
+    () => `
 services:
   app:
     image: ${suite.image}
@@ -64,16 +58,11 @@ volumes:
 networks:
   default: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
 `,
-    );
-  }, 60_000);
-
-  afterAll(async () => {
-    if (stack) await downAndCheck(suite, project, stack.dir);
-  }, 60_000);
+  );
 
   it("runs the container with them, as its own /proc and cgroup files show", async () => {
     expect(DISK, "a disk under /sys/block to throttle").toBeDefined();
-    const output = stack?.output ?? "";
+    const output = stack()?.output ?? "";
     expect(output).toMatch(/^oom=321$/m);
     expect(output).toMatch(/^swappiness=17$/m);
     expect(output).toMatch(/^oom_kill_disable 1$/m);
@@ -88,26 +77,21 @@ networks:
   // The engine's own inspect JSON is what it reads.
   if (withFeatures(backend, "engine-api"))
     it("sends them as Compose's getCreateConfigs does", async () => {
-      const api = new EngineApi(process.env);
-      try {
-        const inspect = await api.jsonRequired<Inspect>("GET", `/containers/${project}-app-1/json`);
-        expect(inspect.HostConfig).toMatchObject({
-          OomScoreAdj: 321,
-          MemorySwappiness: 17,
-          OomKillDisable: true,
-          DeviceCgroupRules: ["b 7:* rm"],
-          CgroupnsMode: "private",
-          // No ports: an empty map, as both Compose versions send it.
-          PortBindings: {},
-          MaskedPaths: [],
-          ReadonlyPaths: [],
-          BlkioDeviceReadBps: [{ Path: `/dev/${DISK ?? "missing"}`, Rate: 10 * 1024 * 1024 }],
-        });
-        // Compose sends a nil DriverOpts, which the engine keeps as null (an empty map shows as {}).
-        const volume = await api.jsonRequired<{ Options: unknown }>("GET", `/volumes/${project}_data`);
-        expect(volume.Options).toBeNull();
-      } finally {
-        api.close();
-      }
+      const inspect = await engineJson<Inspect>(`/containers/${project}-app-1/json`);
+      expect(inspect.HostConfig).toMatchObject({
+        OomScoreAdj: 321,
+        MemorySwappiness: 17,
+        OomKillDisable: true,
+        DeviceCgroupRules: ["b 7:* rm"],
+        CgroupnsMode: "private",
+        // No ports: an empty map, as both Compose versions send it.
+        PortBindings: {},
+        MaskedPaths: [],
+        ReadonlyPaths: [],
+        BlkioDeviceReadBps: [{ Path: `/dev/${DISK ?? "missing"}`, Rate: 10 * 1024 * 1024 }],
+      });
+      // Compose sends a nil DriverOpts, which the engine keeps as null (an empty map shows as {}).
+      const volume = await engineJson<{ Options: unknown }>(`/volumes/${project}_data`);
+      expect(volume.Options).toBeNull();
     });
 });

@@ -6,10 +6,10 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect } from "vitest";
+import { describe, expect } from "vitest";
 import { RUN_ID, TEST_LABEL } from "./engine.js";
 import { BACKENDS, useBackend } from "./orchestration/backends.js";
-import { downAndCheck, type LoggedStack, upUntilLogged } from "./orchestration/logged-stack.js";
+import { useLoggedStack } from "./orchestration/logged-stack.js";
 
 /** Everything allowed but mkdir and mkdirat, which fail with EPERM; spaced out, as people write it. */
 const PROFILE = {
@@ -21,14 +21,10 @@ describe.each(BACKENDS)("seccomp profile from a file ($name)", (backend) => {
   const suite = useBackend(backend);
   const it = suite.it;
   const project = `berth-seccomp-${backend.name}-${RUN_ID}`;
-  let stack: LoggedStack | undefined;
-
-  beforeAll(async () => {
-    if (!backend.available) return;
-    stack = await upUntilLogged(suite, project, `${project}-app-1`, (dir) => {
-      const profile = path.join(dir, "profile.json");
-      writeFileSync(profile, JSON.stringify(PROFILE, null, 2));
-      return `
+  const stack = useLoggedStack(suite, project, (dir) => {
+    const profile = path.join(dir, "profile.json");
+    writeFileSync(profile, JSON.stringify(PROFILE, null, 2));
+    return `
 services:
   app:
     image: ${suite.image}
@@ -38,15 +34,10 @@ services:
 networks:
   default: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
 `;
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    if (stack) await downAndCheck(suite, project, stack.dir);
-  }, 60_000);
+  });
 
   it("runs the container under the profile the file holds", async () => {
-    expect(stack?.output).toContain("refused");
-    expect(stack?.output).not.toContain("made\n");
+    expect(stack()?.output).toContain("refused");
+    expect(stack()?.output).not.toContain("made\n");
   });
 });

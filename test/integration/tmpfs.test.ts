@@ -5,11 +5,10 @@
  * tmpfs as HostConfig.Tmpfs (options as written) while the volume entry stays a mount, checked field
  * by field in the engine's own inspect answer.
  */
-import { afterAll, beforeAll, describe, expect } from "vitest";
-import { EngineApi } from "../../src/runtime/docker/engine-api.js";
+import { describe, expect } from "vitest";
 import { RUN_ID, TEST_LABEL } from "./engine.js";
 import { BACKENDS, useBackend, withFeatures } from "./orchestration/backends.js";
-import { downAndCheck, type LoggedStack, upUntilLogged } from "./orchestration/logged-stack.js";
+import { engineJson, useLoggedStack } from "./orchestration/logged-stack.js";
 
 interface Inspect {
   readonly HostConfig: { readonly Tmpfs?: Record<string, string> | null };
@@ -20,15 +19,10 @@ describe.each(BACKENDS)("tmpfs ($name)", (backend) => {
   const suite = useBackend(backend);
   const it = suite.it;
   const project = `berth-tmpfs-${backend.name}-${RUN_ID}`;
-  let stack: LoggedStack | undefined;
-
-  beforeAll(async () => {
-    if (!backend.available) return;
-    stack = await upUntilLogged(
-      suite,
-      project,
-      `${project}-app-1`,
-      () => `
+  const stack = useLoggedStack(
+    suite,
+    project,
+    () => `
 services:
   app:
     image: ${suite.image}
@@ -42,15 +36,10 @@ services:
 networks:
   default: { labels: { ${TEST_LABEL}: "${RUN_ID}" } }
 `,
-    );
-  }, 60_000);
-
-  afterAll(async () => {
-    if (stack) await downAndCheck(suite, project, stack.dir);
-  }, 60_000);
+  );
 
   it("mounts service tmpfs and tmpfs volumes in the container with their options", async () => {
-    const output = stack?.output ?? "";
+    const output = stack()?.output ?? "";
     const scratch = output.split("\n").find((line) => line.includes(" /scratch "));
     // (1777 is tmpfs's default mode, so /proc/mounts leaves it out; stat shows it below.)
     expect(scratch).toMatch(/^tmpfs \/scratch tmpfs \S*noexec\S*size=1024k/);
@@ -62,13 +51,8 @@ networks:
   // The engine's own inspect JSON is what it reads.
   if (withFeatures(backend, "engine-api"))
     it("sends service tmpfs as HostConfig.Tmpfs with its options, and tmpfs volumes as mounts", async () => {
-      const api = new EngineApi(process.env);
-      try {
-        const inspect = await api.jsonRequired<Inspect>("GET", `/containers/${project}-app-1/json`);
-        expect(inspect.HostConfig.Tmpfs).toEqual({ "/scratch": "size=1m,mode=1777,noexec", "/plain": "" });
-        expect(inspect.Mounts.map((m) => `${m.Type} ${m.Destination}`)).toEqual(["tmpfs /vol"]);
-      } finally {
-        api.close();
-      }
+      const inspect = await engineJson<Inspect>(`/containers/${project}-app-1/json`);
+      expect(inspect.HostConfig.Tmpfs).toEqual({ "/scratch": "size=1m,mode=1777,noexec", "/plain": "" });
+      expect(inspect.Mounts.map((m) => `${m.Type} ${m.Destination}`)).toEqual(["tmpfs /vol"]);
     });
 });

@@ -1,15 +1,18 @@
 /**
  * A one-file stack brought up on a backend for cases that read what its first container printed
- * (tmpfs.test.ts, seccomp-file.test.ts): the file written in a temporary project directory, `up`,
- * the container's log read until `marker` appears; and its `down` with the leak check.
+ * (tmpfs.test.ts, seccomp-file.test.ts, host-settings.test.ts): the file written in a temporary
+ * project directory, `up`, the container's log read until `marker` appears; and its `down` with the
+ * leak check. `useLoggedStack` does both around a describe's cases; `engineJson` reads the Docker
+ * engine's own inspect answer for the cases about what was sent.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { recordingSink } from "../../../src/engine/events.js";
 import { down, up } from "../../../src/engine/index.js";
 import { loadProject } from "../../../src/project/load.js";
+import { EngineApi } from "../../../src/runtime/docker/engine-api.js";
 import { eventually } from "../engine.js";
 import { adapt, type BackendSuite } from "./backends.js";
 
@@ -52,4 +55,35 @@ export async function downAndCheck(suite: BackendSuite, project: string, dir: st
   );
   expect(await suite.opened.leaks(project)).toEqual([]);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Brings the stack up before the describe's cases (where the backend is available) and takes it
+ * down, leak-checked, after them; answers the stack once it is up. Its container is
+ * `<project>-app-1`: the file's service is `app`.
+ */
+export function useLoggedStack(
+  suite: BackendSuite,
+  project: string,
+  compose: (dir: string) => string,
+): () => LoggedStack | undefined {
+  let stack: LoggedStack | undefined;
+  beforeAll(async () => {
+    if (!suite.backend.available) return;
+    stack = await upUntilLogged(suite, project, `${project}-app-1`, compose);
+  }, 60_000);
+  afterAll(async () => {
+    if (stack) await downAndCheck(suite, project, stack.dir);
+  }, 60_000);
+  return () => stack;
+}
+
+/** The Docker engine's JSON answer to `GET apiPath` (an inspect), as the engine keeps the object. */
+export async function engineJson<T>(apiPath: string): Promise<T> {
+  const api = new EngineApi(process.env);
+  try {
+    return await api.jsonRequired<T>("GET", apiPath);
+  } finally {
+    api.close();
+  }
 }
