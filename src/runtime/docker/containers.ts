@@ -4,7 +4,6 @@
  * from the container's (or exec's) TTY setting, since v1.41's Content-Type does not tell.
  */
 import type { Readable } from "node:stream";
-import { fieldsOf } from "../../json-shape.js";
 import { ApiError, ConflictError, NotFoundError, RuntimeError } from "../errors.js";
 import type {
   AttachOptions,
@@ -210,21 +209,16 @@ export class DockerContainers implements Containers {
     } catch (err) {
       throw abortReason(signal, err);
     }
-    let wire: unknown;
+    let wire: WireWait;
     try {
-      wire = JSON.parse(text);
+      wire = JSON.parse(text) as WireWait;
     } catch (err) {
       throw new ApiError("the engine sent malformed JSON for a container wait", {
         cause: err,
         status: res.status,
       });
     }
-    const { StatusCode, Error: failure } = fieldsOf(wire);
-    const message = fieldsOf(failure)["Message"];
-    return {
-      exitCode: typeof StatusCode === "number" ? StatusCode : -1,
-      error: typeof message === "string" && message !== "" ? message : undefined,
-    };
+    return { exitCode: wire.StatusCode ?? -1, error: wire.Error?.Message || undefined };
   }
 
   logs(id: string, options: LogOptions = {}): AsyncIterable<LogLine> {
@@ -399,6 +393,11 @@ export class DockerContainers implements Containers {
 }
 
 /** The answer to `POST /containers/{id}/wait`. */
+interface WireWait {
+  readonly StatusCode?: number;
+  readonly Error?: { readonly Message?: string } | null;
+}
+
 /** The engine's `since`/`until`: Unix seconds with a fraction. */
 function unixTime(date: Date): string {
   return (date.getTime() / 1000).toFixed(3);

@@ -20,7 +20,6 @@ import {
 } from "node:fs";
 import path from "node:path";
 import type { EventFilter, Labels, RuntimeEvent } from "../runtime.js";
-import { isRecord } from "../../json-shape.js";
 import type { NativePaths } from "./paths.js";
 
 /** An event as stored: the RuntimeEvent with its time as text. */
@@ -44,12 +43,9 @@ export function appendEvent(paths: NativePaths, event: RuntimeEvent, maxBytes = 
 
 export function parseEvent(line: string): RuntimeEvent | undefined {
   try {
-    const stored: unknown = JSON.parse(line);
-    if (!isRecord(stored)) return undefined;
-    const { id, action, time } = stored;
-    if (typeof id !== "string" || typeof action !== "string" || typeof time !== "string") return undefined;
-    // The line was written from a RuntimeEvent by appendEvent; its id, action and time are checked.
-    return { ...stored, time: new Date(time) } as unknown as RuntimeEvent;
+    const stored = JSON.parse(line) as StoredEvent;
+    if (typeof stored.id !== "string" || typeof stored.action !== "string") return undefined;
+    return { ...stored, time: new Date(stored.time) } as RuntimeEvent;
   } catch {
     return undefined;
   }

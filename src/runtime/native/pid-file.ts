@@ -9,14 +9,13 @@ import { existsSync, readFileSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createExclusive } from "../../file-lock.js";
-import { fieldsOf } from "../../json-shape.js";
 import { type ProcessIdentity, self, stillRuns } from "./containers/lock.js";
 
 export function readPidFile(file: string): ProcessIdentity | undefined {
   try {
-    const { pid, start } = fieldsOf(JSON.parse(readFileSync(file, "utf8")));
-    if (typeof pid !== "number") return undefined;
-    return { pid, start: typeof start === "string" ? start : undefined };
+    const value = JSON.parse(readFileSync(file, "utf8")) as { pid?: unknown; start?: unknown };
+    if (typeof value.pid !== "number") return undefined;
+    return { pid: value.pid, start: typeof value.start === "string" ? value.start : undefined };
   } catch {
     return undefined;
   }

@@ -9,7 +9,6 @@
 import { execFile } from "node:child_process";
 import { ApiError, ConflictError, NotFoundError } from "../../errors.js";
 import { fieldsOf } from "../../../json-shape.js";
-import { runcLogEntries } from "../process/runc-log.js";
 
 export const RUNC_PATH = "/usr/sbin/runc";
 
@@ -42,9 +41,20 @@ const CALL_TIMEOUT_MS = 30_000;
 
 /** The sentences in runc's JSON log lines on stderr (non-JSON lines kept as they are). */
 export function runcMessages(stderr: string): string[] {
-  return runcLogEntries(stderr)
-    .filter((entry) => entry.level !== "debug" && entry.level !== "info")
-    .map((entry) => entry.msg);
+  const messages: string[] = [];
+  for (const line of stderr.split("\n")) {
+    const text = line.trim();
+    if (text === "") continue;
+    try {
+      const entry = JSON.parse(text) as { level?: unknown; msg?: unknown };
+      if (typeof entry.msg === "string" && entry.level !== "debug" && entry.level !== "info") {
+        messages.push(entry.msg);
+      }
+    } catch {
+      messages.push(text);
+    }
+  }
+  return messages;
 }
 
 /** One error for a failed runc call, of the kind the message says. */

@@ -31,7 +31,6 @@ import {
   type VolumeStore,
 } from "../volumes/index.js";
 import { containerLayout, ID_PATTERN, listIds, nameOwner, readRecord, writeAtomic } from "./records.js";
-import { fieldsOf, itemsOf } from "../../../json-shape.js";
 
 export interface ContainerVolumes {
   /**
@@ -101,12 +100,16 @@ async function readJournal(paths: NativePaths, id: string): Promise<Journal | un
 
 function parseJournal(text: string): Journal {
   try {
-    const value = fieldsOf(JSON.parse(text));
-    const volumes = itemsOf(value["volumes"]).flatMap((u): Use[] => {
-      const { name, anonymous } = fieldsOf(u);
-      return typeof name === "string" && typeof anonymous === "boolean" ? [{ name, anonymous }] : [];
-    });
-    return { volumes, removeVolumes: value["removeVolumes"] === true };
+    const value = JSON.parse(text) as { volumes?: unknown; removeVolumes?: unknown };
+    if (!Array.isArray(value.volumes)) return { volumes: [] };
+    const volumes = value.volumes.filter(
+      (u): u is Use =>
+        typeof u === "object" &&
+        u !== null &&
+        typeof (u as Use).name === "string" &&
+        typeof (u as Use).anonymous === "boolean",
+    );
+    return { volumes, removeVolumes: value.removeVolumes === true };
   } catch {
     return { volumes: [] };
   }

@@ -7,7 +7,6 @@
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fieldsOf } from "../../../json-shape.js";
 import { writeAtomic } from "../containers/records.js";
 
 export interface DrainSpec {
@@ -38,15 +37,13 @@ export function writeDrainSpec(bundle: string, spec: DrainSpec): void {
 
 export function readDrainSpec(bundle: string): DrainSpec | undefined {
   try {
-    const { logPath, pid, maxSize, maxFiles } = fieldsOf(
-      JSON.parse(readFileSync(drainSpecFile(bundle), "utf8")),
-    );
-    if (typeof logPath !== "string" || typeof pid !== "number") return undefined;
+    const value = JSON.parse(readFileSync(drainSpecFile(bundle), "utf8")) as Partial<DrainSpec>;
+    if (typeof value.logPath !== "string" || typeof value.pid !== "number") return undefined;
     return {
-      logPath,
-      pid,
-      maxSize: typeof maxSize === "number" ? maxSize : undefined,
-      maxFiles: typeof maxFiles === "number" ? maxFiles : undefined,
+      logPath: value.logPath,
+      pid: value.pid,
+      maxSize: typeof value.maxSize === "number" ? value.maxSize : undefined,
+      maxFiles: typeof value.maxFiles === "number" ? value.maxFiles : undefined,
     };
   } catch {
     return undefined;

@@ -29,7 +29,6 @@ import { type ExecArgsInput, type OciProcess, startFailureExitCode, ttyExecProce
 import type { ProcessHandle } from "./handle.js";
 import { alive } from "./freezer.js";
 import { execSession } from "./session.js";
-import { fieldsOf } from "../../../json-shape.js";
 
 /** How long an ended exec waits for conmon to leave and its directory to be removed. */
 const DIR_REMOVAL_MS = 2_000;
@@ -83,9 +82,9 @@ class MessageReader {
 
 function parseMessage(line: string): SyncMessage | undefined {
   try {
-    const { data, message } = fieldsOf(JSON.parse(line));
-    if (typeof data !== "number") return undefined;
-    return { data, message: typeof message === "string" ? message : undefined };
+    const value = JSON.parse(line) as { data?: unknown; message?: unknown };
+    if (typeof value.data !== "number") return undefined;
+    return { data: value.data, message: typeof value.message === "string" ? value.message : undefined };
   } catch {
     return undefined;
   }
